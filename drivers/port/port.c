@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "port.h"
+
+#define PORT_NB_RXD 1024
+#define PORT_NB_TXD 1024
+
+int
+port_resolve(const char *spec, uint16_t *port_id)
+{
+	char *end;
+	unsigned long v;
+
+	if (spec == NULL || *spec == '\0')
+		return -ENODEV;
+	v = strtoul(spec, &end, 10);
+	if (*end == '\0') {
+		if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port((uint16_t)v))
+			return -ENODEV;
+		*port_id = (uint16_t)v;
+		return 0;
+	}
+	if (rte_eth_dev_get_port_by_name(spec, port_id) != 0)
+		return -ENODEV;
+	return 0;
+}
+
+/* Clamp the descriptor counts to what the device accepts. */
+static void
+port_adjust_desc(uint16_t port_id, uint16_t *nb_rxd, uint16_t *nb_txd)
+{
+	if (rte_eth_dev_adjust_nb_rx_tx_desc(port_id, nb_rxd, nb_txd) != 0) {
+		*nb_rxd = 512;
+		*nb_txd = 512;
+	}
+}
+
+int
+port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
+	   struct port_info *pi, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = PORT_NB_RXD, nb_txd = PORT_NB_TXD;
+	uint16_t q, nq;
+	int rc;
+
+	memset(pi, 0, sizeof(*pi));
+	pi->port_id = port_id;
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: cannot read device info: %s", port_id,
+			 strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_get_name_by_port(port_id, pi->name);
+	snprintf(pi->driver, sizeof(pi->driver), "%s", info.driver_name);
+
+	memset(&conf, 0, sizeof(conf));
+	nq = RTE_MIN(nb_workers, RTE_MIN(info.max_rx_queues, info.max_tx_queues));
+	if (nq == 0)
+		nq = 1;
+	if (nq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
+						    RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		pi->rss = conf.rx_adv_conf.rss_conf.rss_hf != 0;
+	}
+	/* Offloads only where the device has them; pkt_parse verifies in software otherwise. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+		pi->rx_ip_cksum = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		pi->tx_ip_cksum = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+
+	rc = rte_eth_dev_configure(port_id, nq, nq, &conf);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: configure %u queues failed: %s", pi->name, nq,
+			 strerror(-rc));
+		return rc;
+	}
+	port_adjust_desc(port_id, &nb_rxd, &nb_txd);
+	for (q = 0; q < nq; q++) {
+		struct rte_eth_rxconf rxc = info.default_rxconf;
+		struct rte_eth_txconf txc = info.default_txconf;
+
+		rxc.offloads = conf.rxmode.offloads;
+		txc.offloads = conf.txmode.offloads;
+		rc = rte_eth_rx_queue_setup(port_id, q, nb_rxd, rte_eth_dev_socket_id(port_id),
+					    &rxc, mp);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port_id, q, nb_txd,
+						    rte_eth_dev_socket_id(port_id), &txc);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %s: queue %u setup failed: %s", pi->name, q,
+				 strerror(-rc));
+			return rc;
+		}
+		rte_spinlock_init(&pi->txq_lock[q]);
+	}
+	pi->nb_rxq = nq;
+	pi->nb_txq = nq;
+	pi->txq_shared = nq < nb_workers;
+	rte_eth_macaddr_get(port_id, &pi->mac);
+
+	rc = rte_eth_dev_start(port_id);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %s: start failed: %s", pi->name, strerror(-rc));
+		return rc;
+	}
+	/* Not every virtual device supports promiscuous mode (net_null, net_ring): not fatal. */
+	(void)rte_eth_promiscuous_enable(port_id);
+	return 0;
+}
+
+void
+port_teardown(struct port_info *pi)
+{
+	rte_eth_dev_stop(pi->port_id);
+	rte_eth_dev_close(pi->port_id);
+}
+
+bool
+port_link_up(uint16_t port_id)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(port_id, &link) != 0)
+		return false;
+	return link.link_status == RTE_ETH_LINK_UP;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ethdev bring-up for any DPDK port: a NIC by PCI address or the virtual
+ * devices dpnat is tested on (net_tap, net_af_packet, net_pcap, net_null,
+ * net_ring). Queues follow the worker count as far as the device allows;
+ * offloads are taken only where the device reports them.
+ */
+#ifndef DPNAT_PORT_H
+#define DPNAT_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+
+#define PORT_NAME_LEN 64
+
+/** What a started port offers the dataplane. */
+struct port_info {
+	uint16_t port_id;
+	uint16_t nb_rxq;             /**< RX queues: worker w polls queue w when w < nb_rxq */
+	uint16_t nb_txq;             /**< TX queues: worker w sends on queue w % nb_txq */
+	bool txq_shared;             /**< fewer TX queues than workers: take txq_lock */
+	bool rx_ip_cksum;            /**< device verifies IPv4 header checksums */
+	bool tx_ip_cksum;            /**< device can fill IPv4 header checksums */
+	bool rss;                    /**< RSS spreads flows over the RX queues */
+	struct rte_ether_addr mac;
+	char name[PORT_NAME_LEN];    /**< ethdev name, e.g. "net_af_packet0" */
+	char driver[PORT_NAME_LEN];  /**< driver name, e.g. "net_af_packet" */
+	rte_spinlock_t txq_lock[RTE_MAX_QUEUES_PER_PORT] __rte_cache_aligned;
+};
+
+/** Resolve a port given as a number ("0") or an ethdev name ("net_tap0"). 0 or -ENODEV. */
+int port_resolve(const char *spec, uint16_t *port_id);
+
+/**
+ * Configure and start port_id for nb_workers workers with mbufs from mp:
+ * min(nb_workers, device maximum) RX/TX queues, RSS when more than one,
+ * promiscuous mode on (the port owns its wire). Fills *pi.
+ * Returns 0 or negative errno with a one-line reason in err.
+ */
+int port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
+	       struct port_info *pi, char *err, size_t errlen);
+
+/** Stop and close the port. */
+void port_teardown(struct port_info *pi);
+
+/** Whether the port's link is up (non-blocking query). */
+bool port_link_up(uint16_t port_id);
+
+#endif /* DPNAT_PORT_H */

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpnat configuration: the ScreenOS-style `set`/`unset` language parsed into
+ * one typed, fixed-size struct. The struct holds no pointers, so the control
+ * lcore can copy it, change the copy and publish it. Nothing here depends on
+ * DPDK or on any other dpnat library.
+ *
+ * All addresses are IPv4 in host byte order.
+ */
+#ifndef DPNAT_CONF_H
+#define DPNAT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_NAME_LEN      32   /**< interface/zone/address names, incl. NUL */
+#define CONF_PORT_LEN      64   /**< DPDK port id or device name, incl. NUL */
+#define CONF_PATH_LEN      108  /**< unix socket path (sun_path), incl. NUL */
+#define CONF_MAX_IFACES    16
+#define CONF_MAX_ZONES     8
+#define CONF_MAX_POLICIES  256
+#define CONF_MAX_ROUTES    256
+#define CONF_MAX_ARPS      256
+#define CONF_MAX_DIPS      32
+#define CONF_ERR_LEN       256  /**< size of the error buffers below */
+
+/** One interface (`set interface NAME ...`). */
+struct conf_iface {
+	char name[CONF_NAME_LEN];  /**< e.g. "ethernet4/1" */
+	char zone[CONF_NAME_LEN];  /**< "" when no zone is bound */
+	char port[CONF_PORT_LEN];  /**< "" when no DPDK port is bound (shown down) */
+	uint32_t ip;               /**< interface address, valid if has_ip */
+	uint8_t plen;              /**< prefix length of ip */
+	bool has_ip;
+	bool nat;                  /**< `set interface X nat`: NAT mode */
+	bool route_mode;           /**< `set interface X route`: route mode */
+	bool builtin;              /**< predefined (vlan1), not written by get config unless changed */
+};
+
+/** A DIP pool (`set interface NAME dip ID LOW HIGH`). */
+struct conf_dip {
+	uint32_t id;
+	char iface[CONF_NAME_LEN];
+	uint32_t low;              /**< first public address */
+	uint32_t high;             /**< last public address, >= low */
+};
+
+/** A policy (`set policy id N from Z to Z SRC DST SERVICE permit|deny [nat src [dip-id ID]]`). */
+struct conf_policy {
+	uint32_t id;
+	char from_zone[CONF_NAME_LEN];
+	char to_zone[CONF_NAME_LEN];
+	char src_addr[CONF_NAME_LEN];  /**< only "Any" is understood today */
+	char dst_addr[CONF_NAME_LEN];  /**< only "Any" is understood today */
+	char service[CONF_NAME_LEN];   /**< "ANY", "PPTP", "HTTP", ... */
+	bool permit;
+	bool nat_src;                  /**< `nat src` given */
+	uint32_t dip_id;               /**< 0 = egress interface address */
+};
+
+/** A static route (`set route PREFIX/LEN interface NAME [gateway IP]`). */
+struct conf_route {
+	uint32_t prefix;
+	uint8_t plen;
+	char iface[CONF_NAME_LEN];
+	uint32_t gateway;              /**< 0 = directly connected */
+};
+
+/** A static ARP entry (`set arp IP MAC INTERFACE`). */
+struct conf_arp {
+	uint32_t ip;
+	uint8_t mac[6];
+	char iface[CONF_NAME_LEN];
+};
+
+/** Table sizes; each has a `set ... max N` line. */
+struct conf_limits {
+	uint32_t sessions;       /**< `set session max N`, default 1048576 */
+	uint32_t pptp_xlate;     /**< `set alg pptp xlate max N`, default 2000 */
+	uint32_t neighbors;      /**< `set arp max N`, default 1024 */
+	uint32_t neigh_queue;    /**< `set arp queue N`: packets held per unresolved neighbour, default 4 */
+	uint32_t mbufs;          /**< `set mbuf max N`, default 16384 */
+};
+
+/** Timeouts in seconds; `set session timeout PROTO N`, `set alg pptp ... timeout N`, `set arp timeout N`. */
+struct conf_timeouts {
+	uint32_t tcp;            /**< established TCP, default 1800 */
+	uint32_t tcp_closing;    /**< after FIN/RST, default 10 */
+	uint32_t tcp_syn;        /**< before the handshake completes, default 20 */
+	uint32_t udp;            /**< default 60 */
+	uint32_t icmp;           /**< default 60 */
+	uint32_t gre;            /**< PPTP GRE data sessions, default 1800 (ScreenOS 30 min) */
+	uint32_t other;          /**< any other protocol, default 60 */
+	uint32_t pptp_xlate;     /**< xlate entry without traffic, default 1800 */
+	uint32_t arp;            /**< dynamic neighbour entries, default 1200 */
+};
+
+/** The whole configuration. */
+struct conf {
+	struct conf_iface ifaces[CONF_MAX_IFACES];
+	unsigned n_ifaces;
+	struct conf_dip dips[CONF_MAX_DIPS];
+	unsigned n_dips;
+	struct conf_policy policies[CONF_MAX_POLICIES];
+	unsigned n_policies;           /**< in evaluation order */
+	struct conf_route routes[CONF_MAX_ROUTES];
+	unsigned n_routes;
+	struct conf_arp arps[CONF_MAX_ARPS];
+	unsigned n_arps;
+	struct conf_limits limits;
+	struct conf_timeouts timeouts;
+	bool alg_pptp;                 /**< `set alg pptp enable`, default on */
+	char socket_path[CONF_PATH_LEN];  /**< `set cli socket PATH`, default /run/dpnat/dpnat.sock */
+	uint32_t socket_mode;          /**< `set cli socket-mode 0660`, default 0660 */
+	uint32_t worker_idle_us;       /**< `set worker idle-sleep USEC`, default 0 (pure poll) */
+};
+
+/** Parser state carried between lines (the `set policy id N` ... `exit` context). */
+struct conf_ctx {
+	const char *file;          /**< name used in error messages */
+	unsigned line;             /**< current line number, 1-based */
+	int policy_ctx;            /**< index of the policy whose context is open, or -1 */
+};
+
+/** Fill c with the built-in defaults (and the predefined vlan1 interface). */
+void conf_init(struct conf *c);
+
+/** Start a parser context for lines coming from file (any label, e.g. "cli"). */
+void conf_ctx_init(struct conf_ctx *ctx, const char *file);
+
+/**
+ * Apply one configuration line to c. Blank lines and lines starting with '#'
+ * are accepted and ignored. ctx->line must already hold this line's number.
+ * Returns 0, or -1 with "FILE:LINE: message" in err (nothing changed in c).
+ */
+int conf_apply_line(struct conf *c, struct conf_ctx *ctx, const char *line,
+		    char *err, size_t errlen);
+
+/** Load a whole file into c (on top of its current content). Returns 0 or -1 with err set. */
+int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen);
+
+/** Load configuration text (several lines) into c. Returns 0 or -1 with err set. */
+int conf_load_string(struct conf *c, const char *label, const char *text,
+		     char *err, size_t errlen);
+
+/** Check cross references (routes/arps/dips name known interfaces, ...). Returns 0 or -1 with err set. */
+int conf_validate(const struct conf *c, char *err, size_t errlen);
+
+/** Write c as `set` lines that load back into the same state. Returns 0 or -1 on write error. */
+int conf_dump(const struct conf *c, FILE *out);
+
+/** Find an interface by name; NULL if absent. */
+const struct conf_iface *conf_iface_find(const struct conf *c, const char *name);
+
+/** Index of interface name in c->ifaces, or -1. */
+int conf_iface_index(const struct conf *c, const char *name);
+
+/** Find a DIP pool by id; NULL if absent. */
+const struct conf_dip *conf_dip_find(const struct conf *c, uint32_t id);
+
+/** Format an address a.b.c.d into buf (at least 16 bytes); returns buf. */
+char *conf_ip_str(uint32_t ip, char *buf);
+
+/** Parse a.b.c.d into *ip. Returns 0 or -1. */
+int conf_parse_ip(const char *s, uint32_t *ip);
+
+#endif /* DPNAT_CONF_H */

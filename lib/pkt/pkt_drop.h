@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Every reason dpnat drops or punts a packet, as one list. The list makes the
+ * enum, the per-worker counter array and the names `get counter flow` prints,
+ * so a new reason is one line here and nothing else.
+ */
+#ifndef DPNAT_PKT_DROP_H
+#define DPNAT_PKT_DROP_H
+
+#include <stdint.h>
+
+/* X(enum suffix, name printed by the CLI, one-line help) */
+#define DPNAT_FOREACH_DROP(X)                                                  \
+	X(NONE,            "none",             "not dropped")                 \
+	X(RUNT,            "runt",             "frame shorter than its headers") \
+	X(L2_NOT_FOR_US,   "l2-not-for-us",    "destination MAC is neither ours nor broadcast") \
+	X(ETHERTYPE,       "ethertype",        "neither IPv4 nor ARP")        \
+	X(VLAN,            "vlan",             "VLAN tagged frame")           \
+	X(ARP_BAD,         "arp-bad",          "malformed or non-IPv4 ARP")   \
+	X(ARP_NOT_FOR_US,  "arp-not-for-us",   "ARP for an address that is not ours") \
+	X(IP_VERSION,      "ip-version",       "IP version is not 4")         \
+	X(IP_HDR_LEN,      "ip-hdr-len",       "IPv4 header length invalid")  \
+	X(IP_TOTAL_LEN,    "ip-total-len",     "IPv4 total length disagrees with the frame") \
+	X(IP_CSUM,         "ip-csum",          "IPv4 header checksum wrong")  \
+	X(IP_SRC_BAD,      "ip-src-bad",       "source is multicast, broadcast or zero") \
+	X(IP_FRAG,         "ip-frag",          "IPv4 fragment (not reassembled)") \
+	X(L4_SHORT,        "l4-short",         "transport header truncated")  \
+	X(TTL_EXCEEDED,    "ttl-exceeded",     "TTL ran out (ICMP time exceeded sent)") \
+	X(NO_ROUTE,        "no-route",         "no route to destination")     \
+	X(IFACE_DOWN,      "iface-down",       "egress interface has no port") \
+	X(NEIGH_QUEUE_FULL,"neigh-queue-full", "next hop unresolved and its queue full") \
+	X(NEIGH_TABLE_FULL,"neigh-table-full", "neighbour table full")        \
+	X(NEIGH_FAILED,    "neigh-failed",     "next hop did not answer ARP") \
+	X(PUNT_RING_FULL,  "punt-ring-full",   "slow path ring to the control lcore full") \
+	X(TX_FULL,         "tx-full",          "port transmit queue full")    \
+	X(TO_ME_UNHANDLED, "to-me-unhandled",  "addressed to dpnat, not ICMP echo") \
+	X(ICMP_BAD,        "icmp-bad",         "malformed ICMP")              \
+	X(POLICY_DENY,     "policy-deny",      "denied by policy")            \
+	X(NO_POLICY,       "no-policy",        "no policy matches the zone pair") \
+	X(NO_SESSION,      "no-session",       "untrust to trust without a session") \
+	X(TCP_NOT_SYN,     "tcp-not-syn",      "first packet of a TCP flow is not a SYN") \
+	X(SESSION_FULL,    "session-full",     "session table full")          \
+	X(NAT_NO_PORT,     "nat-no-port",      "no free public port")         \
+	X(NAT_NO_ADDR,     "nat-no-addr",      "no public address for NAT")   \
+	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
+	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
+	X(GRE_NOT_PPTP,    "gre-not-pptp",     "GRE version 0 or without key (not PPTP)") \
+	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \
+	X(MBUF_ALLOC,      "mbuf-alloc",       "no mbuf for a generated packet") \
+	X(SHUTDOWN,        "shutdown",         "dropped while stopping")
+
+/** Drop reasons; PKT_DROP_NONE is 0. */
+enum pkt_drop {
+#define DPNAT_DROP_ENUM(e, s, h) PKT_DROP_##e,
+	DPNAT_FOREACH_DROP(DPNAT_DROP_ENUM)
+#undef DPNAT_DROP_ENUM
+	PKT_DROP_MAX
+};
+
+/** Name of a drop reason as the CLI prints it ("no-route"); "?" if out of range. */
+const char *pkt_drop_name(unsigned reason);
+
+/** One-line help text of a drop reason. */
+const char *pkt_drop_help(unsigned reason);
+
+#endif /* DPNAT_PKT_DROP_H */
