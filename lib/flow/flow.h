@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The session table. A session is two flows, one per direction; each flow is
+ * a match key and a rewrite (VPP's "6-tuple flow" idea): the slow path
+ * decides once what each direction becomes, the fast path applies it without
+ * knowing why. Both keys live in one rte_hash shared by all workers:
+ * lock-free readers (RW_CONCURRENCY_LF), multi-writer adds from the workers
+ * that create sessions, deletes from the control lcore only, and key slots
+ * and session objects reclaimed after an RCU (QSBR) grace period.
+ *
+ * Addresses and ports in keys and rewrites are in network byte order.
+ */
+#ifndef DPNAT_FLOW_H
+#define DPNAT_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#define FLOW_MAX_WORKERS 16
+#define FLOW_INVALID     UINT32_MAX
+
+/** A direction's match key: 16 bytes, padding always zero. */
+struct flow_key {
+	rte_be32_t src;
+	rte_be32_t dst;
+	rte_be16_t sport;     /**< ICMP echo: identifier; GRE: 0 */
+	rte_be16_t dport;     /**< ICMP echo: identifier; GRE: call id */
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/** What a direction's packets are rewritten to (the full resulting tuple). */
+struct flow_rw {
+	rte_be32_t src;
+	rte_be32_t dst;
+	rte_be16_t sport;
+	rte_be16_t dport;
+};
+
+/** Timeout classes; the seconds for each live in flow_table and can change at run time. */
+enum flow_tmo {
+	FLOW_TMO_TCP = 0,      /**< established TCP */
+	FLOW_TMO_TCP_SYN,      /**< TCP before the reply's SYN-ACK */
+	FLOW_TMO_TCP_CLOSING,  /**< TCP after FIN or RST */
+	FLOW_TMO_UDP,
+	FLOW_TMO_ICMP,
+	FLOW_TMO_GRE,
+	FLOW_TMO_OTHER,
+	FLOW_TMO_MAX
+};
+
+/* session->flags */
+#define FLOW_F_ALG_MADE   0x01  /**< opened by an ALG (a PPTP GRE gate): the KB's "module 1" */
+#define FLOW_F_PPTP_CTRL  0x02  /**< TCP/1723 with the PPTP ALG attached */
+#define FLOW_F_NAT        0x04  /**< source translated */
+#define FLOW_F_GRE_CALL   0x08  /**< a PPTP call's GRE data: dir 1 restores the call id */
+
+/* session->tcp (set with atomic OR, both directions may run on different workers) */
+#define FLOW_TCP_SYN0     0x01  /**< SYN seen from the initiator */
+#define FLOW_TCP_SYN1     0x02  /**< SYN-ACK seen from the responder */
+#define FLOW_TCP_FIN0     0x04
+#define FLOW_TCP_FIN1     0x08
+#define FLOW_TCP_RST      0x10
+
+/** One session (both directions). 96 bytes. */
+struct flow_session {
+	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
+	struct flow_rw rw[2];        /**< what packets of each direction become */
+	uint32_t last_seen;          /**< seconds (flow clock); written by workers, at most once a second */
+	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
+	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
+	uint32_t created;            /**< seconds (flow clock) */
+	uint16_t policy_id;
+	uint8_t proto;
+	uint8_t flags;               /**< FLOW_F_* */
+	uint8_t tcp;                 /**< FLOW_TCP_* */
+	uint8_t tmo;                 /**< enum flow_tmo when established */
+	uint8_t iface[2];            /**< interface each direction arrives on */
+	uint8_t out_iface[2];        /**< interface each direction leaves by */
+	uint8_t owner;               /**< worker that allocated its public port */
+	uint8_t in_use;
+	uint32_t nat_ip;             /**< public address (host order) whose port must be freed, 0 if none */
+	uint16_t nat_port;           /**< host order */
+	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
+	uint32_t pad;
+};
+
+/** Counters of the table (summed over workers where per worker). */
+struct flow_stats {
+	uint64_t alloc;              /**< sessions in use now */
+	uint64_t max;
+	uint64_t alloc_failed;       /**< table full */
+	uint64_t created;            /**< total ever created */
+	uint64_t freed;              /**< total ever deleted */
+	uint64_t aged;               /**< deleted by timeout */
+	uint64_t cleared;            /**< deleted by clear / teardown */
+	uint64_t insert_failed;      /**< hash insert failed (bucket full, duplicate) */
+	uint64_t pending_free;       /**< deleted, waiting for the RCU grace period */
+	uint64_t per_worker[FLOW_MAX_WORKERS];  /**< sessions alive that each worker created */
+};
+
+struct flow_table;
+
+/** Called when a session is deleted (before its memory is reclaimed): free ports, ALG state. */
+typedef void (*flow_free_cb)(struct flow_session *s, void *arg);
+
+/**
+ * Create a table for max sessions (2 * max keys) on NUMA socket, whose
+ * readers are the n_workers threads registered in qsbr. free_cb runs on the
+ * deleting thread for every deleted session. NULL on failure (rte_errno).
+ */
+struct flow_table *flow_create(const char *name, uint32_t max, unsigned n_workers,
+			       struct rte_rcu_qsbr *qsbr, flow_free_cb free_cb, void *cb_arg,
+			       int socket);
+
+/** Free the table. NULL accepted. */
+void flow_free(struct flow_table *ft);
+
+/** Set the seconds of timeout class t (applies to existing sessions too). */
+void flow_set_timeout(struct flow_table *ft, enum flow_tmo t, uint32_t seconds);
+
+/** The seconds of timeout class t. */
+uint32_t flow_get_timeout(const struct flow_table *ft, enum flow_tmo t);
+
+/** Advance the table's clock (seconds); the control lcore calls it once a second. */
+void flow_set_clock(struct flow_table *ft, uint32_t now);
+
+/** The table's clock in seconds, as the workers stamp sessions. */
+uint32_t flow_clock(const struct flow_table *ft);
+
+/**
+ * Look up n keys (n <= 64). For each hit, sess[i] is set and dir[i] is 0 or 1;
+ * misses get sess[i] = NULL. Returns the hit mask. Lock-free; workers only.
+ */
+uint64_t flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n,
+			  struct flow_session **sess, uint8_t *dir);
+
+/** Single-key lookup. Returns the session or NULL; *dir set on a hit. */
+struct flow_session *flow_lookup(struct flow_table *ft, const struct flow_key *key, uint8_t *dir);
+
+/**
+ * Take a free session object for worker w (zeroed except id). NULL when the
+ * table is full (alloc_failed counted).
+ */
+struct flow_session *flow_alloc(struct flow_table *ft, unsigned w);
+
+/**
+ * Publish s (keys and rewrites filled) in the hash. Returns 0, or
+ * -EEXIST if a key is already present (s is released, nothing inserted),
+ * -ENOSPC if the hash could not take it (s released, counted).
+ */
+int flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w);
+
+/** Give back an object from flow_alloc that was never inserted. */
+void flow_release(struct flow_table *ft, struct flow_session *s, unsigned w);
+
+/**
+ * Delete s: both keys leave the hash at once, free_cb runs, the object is
+ * reclaimed after readers pass a quiescent state. Control lcore only.
+ * Returns 0 or -ENOENT if it was not in use.
+ */
+int flow_delete(struct flow_table *ft, struct flow_session *s, bool aged);
+
+/** Reclaim objects whose grace period is over; the control lcore calls it each loop. */
+void flow_reclaim(struct flow_table *ft);
+
+/**
+ * Age up to budget sessions from an internal cursor (an incremental walk:
+ * a slice per call). Returns how many were deleted.
+ */
+unsigned flow_age(struct flow_table *ft, unsigned budget);
+
+/** Seconds left before s times out (0 if overdue). */
+uint32_t flow_time_left(const struct flow_table *ft, const struct flow_session *s);
+
+/** Timeout class s is in now (depends on its TCP state). */
+enum flow_tmo flow_session_tmo(const struct flow_session *s);
+
+/** The session with CLI id, or NULL if not in use. */
+struct flow_session *flow_by_id(struct flow_table *ft, uint32_t id);
+
+/**
+ * Walk sessions in id order starting at *cursor (0 to begin); calls fn for
+ * each in use until fn returns non-zero or budget sessions were visited.
+ * Updates *cursor; returns false when the end was reached.
+ */
+bool flow_walk(struct flow_table *ft, uint32_t *cursor, unsigned budget,
+	       int (*fn)(struct flow_session *s, void *arg), void *arg);
+
+/** Copy of the counters. */
+void flow_stats_get(const struct flow_table *ft, struct flow_stats *st);
+
+/** Stamp s as used now (workers; writes at most once a second per session). */
+static inline void
+flow_touch(struct flow_session *s, uint32_t now)
+{
+	if (s->last_seen != now)
+		__atomic_store_n(&s->last_seen, now, __ATOMIC_RELAXED);
+}
+
+/** Fill key from the fields (zeroes the padding). */
+static inline void
+flow_key_set(struct flow_key *k, rte_be32_t src, rte_be32_t dst, rte_be16_t sport,
+	     rte_be16_t dport, uint8_t proto)
+{
+	k->src = src;
+	k->dst = dst;
+	k->sport = sport;
+	k->dport = dport;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+}
+
+#endif /* DPNAT_FLOW_H */

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The session table's promises (lib/flow/flow.h), failures included. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "flow.h"
+
+static struct rte_rcu_qsbr *qsbr;
+static unsigned freed_calls;
+
+static int
+setup_eal(void **state)
+{
+	char *argv[] = { "test_flow", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+			 "--no-telemetry", "-l", "0", "--log-level=error" };
+	size_t sz;
+
+	(void)state;
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
+		return -1;
+	sz = rte_rcu_qsbr_get_memsize(2);
+	qsbr = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	return rte_rcu_qsbr_init(qsbr, 2);
+}
+
+static void
+on_free(struct flow_session *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	freed_calls++;
+}
+
+/* A translated TCP session from 10.0.0.<host>:<port> to 1.2.3.4:80 via 5.5.5.5:<pub>. */
+static struct flow_session *
+make(struct flow_table *ft, unsigned w, uint8_t host, uint16_t port, uint16_t pub)
+{
+	struct flow_session *s = flow_alloc(ft, w);
+	rte_be32_t in = rte_cpu_to_be_32(0x0a000000u | host), srv = RTE_BE32(0x01020304),
+		   pa = RTE_BE32(0x05050505);
+
+	if (s == NULL)
+		return NULL;
+	flow_key_set(&s->key[0], in, srv, rte_cpu_to_be_16(port), RTE_BE16(80), IPPROTO_TCP);
+	flow_key_set(&s->key[1], srv, pa, RTE_BE16(80), rte_cpu_to_be_16(pub), IPPROTO_TCP);
+	s->rw[0] = (struct flow_rw){ pa, srv, rte_cpu_to_be_16(pub), RTE_BE16(80) };
+	s->rw[1] = (struct flow_rw){ srv, in, RTE_BE16(80), rte_cpu_to_be_16(port) };
+	s->proto = IPPROTO_TCP;
+	s->tcp = FLOW_TCP_SYN0 | FLOW_TCP_SYN1;
+	return s;
+}
+
+/* Both directions find the one session, with the right direction. */
+static void
+test_insert_lookup(void **state)
+{
+	struct flow_table *ft = flow_create("t_il", 64, 2, qsbr, on_free, NULL, 0);
+	struct flow_session *s, *got[2];
+	const struct flow_key *keys[2];
+	uint8_t dir[2];
+	uint64_t hits;
+
+	(void)state;
+	assert_non_null(ft);
+	s = make(ft, 0, 1, 1000, 2000);
+	assert_int_equal(flow_insert(ft, s, 0), 0);
+	keys[0] = &s->key[1];
+	keys[1] = &s->key[0];
+	hits = flow_lookup_bulk(ft, keys, 2, got, dir);
+	assert_int_equal(hits, 3);
+	assert_ptr_equal(got[0], s);
+	assert_int_equal(dir[0], 1);
+	assert_ptr_equal(got[1], s);
+	assert_int_equal(dir[1], 0);
+	assert_ptr_equal(flow_by_id(ft, s->id), s);
+	flow_free(ft);
+}
+
+/* A duplicate key is refused and nothing of the second session stays. */
+static void
+test_duplicate(void **state)
+{
+	struct flow_table *ft = flow_create("t_dup", 8, 1, qsbr, NULL, NULL, 0);
+	struct flow_stats st;
+	struct flow_session *a, *b;
+	uint8_t dir;
+
+	(void)state;
+	a = make(ft, 0, 1, 1000, 2000);
+	assert_int_equal(flow_insert(ft, a, 0), 0);
+	b = make(ft, 0, 1, 1000, 2001);   /* same forward key */
+	assert_int_equal(flow_insert(ft, b, 0), -EEXIST);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc, 1);
+	assert_int_equal(st.insert_failed, 1);
+	assert_ptr_equal(flow_lookup(ft, &a->key[0], &dir), a);
+	flow_free(ft);
+}
+
+/* The table refuses the (max+1)th session, counts it, and takes one again after a delete + grace period. */
+static void
+test_full_and_reuse(void **state)
+{
+	struct flow_table *ft = flow_create("t_full", 16, 1, qsbr, on_free, NULL, 0);
+	struct flow_session *all[16], *s;
+	struct flow_stats st;
+	unsigned i;
+
+	(void)state;
+	freed_calls = 0;
+	for (i = 0; i < 16; i++) {
+		all[i] = make(ft, 0, (uint8_t)i, 1000, (uint16_t)(2000 + i));
+		assert_non_null(all[i]);
+		assert_int_equal(flow_insert(ft, all[i], 0), 0);
+	}
+	assert_null(flow_alloc(ft, 0));
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc, 16);
+	assert_int_equal(st.alloc_failed, 1);
+	assert_int_equal(st.per_worker[0], 16);
+
+	assert_int_equal(flow_delete(ft, all[3], false), 0);
+	assert_int_equal(flow_delete(ft, all[3], false), -ENOENT);
+	assert_int_equal(freed_calls, 1);
+	/* No reader registered as online: the grace period is over at once. */
+	flow_reclaim(ft);
+	s = make(ft, 0, 99, 1000, 3000);
+	assert_non_null(s);
+	assert_int_equal(flow_insert(ft, s, 0), 0);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc, 16);
+	assert_int_equal(st.cleared, 1);
+	assert_int_equal(st.pending_free, 0);
+	flow_free(ft);
+}
+
+/* Objects are not reused while an online reader has not passed a quiescent state. */
+static void
+test_rcu_defers_reuse(void **state)
+{
+	struct flow_table *ft = flow_create("t_rcu", 2, 1, qsbr, NULL, NULL, 0);
+	struct flow_session *a, *b;
+	struct flow_stats st;
+
+	(void)state;
+	rte_rcu_qsbr_thread_register(qsbr, 1);
+	rte_rcu_qsbr_thread_online(qsbr, 1);
+	a = make(ft, 0, 1, 1000, 2000);
+	b = make(ft, 0, 2, 1000, 2001);
+	assert_int_equal(flow_insert(ft, a, 0), 0);
+	assert_int_equal(flow_insert(ft, b, 0), 0);
+	assert_int_equal(flow_delete(ft, a, true), 0);
+	flow_reclaim(ft);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.pending_free, 1);
+	assert_null(flow_alloc(ft, 0));            /* still held back */
+	rte_rcu_qsbr_quiescent(qsbr, 1);
+	flow_reclaim(ft);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.pending_free, 0);
+	assert_non_null(flow_alloc(ft, 0));
+	rte_rcu_qsbr_thread_offline(qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(qsbr, 1);
+	flow_free(ft);
+}
+
+/* Ageing deletes at the timeout boundary, per class, with the TCP state deciding the class. */
+static void
+test_ageing(void **state)
+{
+	struct flow_table *ft = flow_create("t_age", 8, 1, qsbr, NULL, NULL, 0);
+	struct flow_session *est, *syn, *fin;
+	struct flow_stats st;
+
+	(void)state;
+	flow_set_timeout(ft, FLOW_TMO_TCP, 100);
+	flow_set_timeout(ft, FLOW_TMO_TCP_SYN, 20);
+	flow_set_timeout(ft, FLOW_TMO_TCP_CLOSING, 5);
+	flow_set_clock(ft, 1000);
+	est = make(ft, 0, 1, 1, 2001);
+	syn = make(ft, 0, 2, 1, 2002);
+	fin = make(ft, 0, 3, 1, 2003);
+	syn->tcp = FLOW_TCP_SYN0;
+	fin->tcp |= FLOW_TCP_FIN0 | FLOW_TCP_FIN1;
+	assert_int_equal(flow_insert(ft, est, 0), 0);
+	assert_int_equal(flow_insert(ft, syn, 0), 0);
+	assert_int_equal(flow_insert(ft, fin, 0), 0);
+	assert_int_equal(flow_session_tmo(est), FLOW_TMO_TCP);
+	assert_int_equal(flow_session_tmo(syn), FLOW_TMO_TCP_SYN);
+	assert_int_equal(flow_session_tmo(fin), FLOW_TMO_TCP_CLOSING);
+
+	flow_set_clock(ft, 1004);
+	assert_int_equal(flow_time_left(ft, fin), 1);
+	assert_int_equal(flow_age(ft, 8), 0);
+	flow_set_clock(ft, 1005);
+	assert_int_equal(flow_age(ft, 8), 1);       /* fin */
+	flow_touch(syn, 1010);                       /* traffic restarts the clock */
+	flow_set_clock(ft, 1029);
+	assert_int_equal(flow_age(ft, 8), 0);
+	flow_set_clock(ft, 1030);
+	assert_int_equal(flow_age(ft, 8), 1);       /* syn */
+	assert_int_equal(flow_time_left(ft, est), 70);
+	/* A run-time timeout change applies to existing sessions. */
+	flow_set_timeout(ft, FLOW_TMO_TCP, 30);
+	assert_int_equal(flow_age(ft, 8), 1);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.aged, 3);
+	assert_int_equal(st.alloc, 0);
+	flow_free(ft);
+}
+
+/* Ageing is incremental: a budget visits only that many slots. */
+static void
+test_ageing_slices(void **state)
+{
+	struct flow_table *ft = flow_create("t_slice", 64, 1, qsbr, NULL, NULL, 0);
+	unsigned i, total = 0, calls = 0;
+
+	(void)state;
+	flow_set_timeout(ft, FLOW_TMO_TCP, 10);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(flow_insert(ft, make(ft, 0, (uint8_t)i, 7, (uint16_t)(1024 + i)), 0), 0);
+	flow_set_clock(ft, 50);
+	while (total < 64) {
+		unsigned n = flow_age(ft, 8);
+
+		assert_true(n <= 8);
+		total += n;
+		assert_true(++calls <= 8);
+	}
+	assert_int_equal(calls, 8);
+	flow_free(ft);
+}
+
+struct reader_arg {
+	struct flow_table *ft;
+	struct flow_key keys[32];
+	volatile int stop;
+	uint64_t bad, hits;
+};
+
+/* A worker-like reader: lookups in a loop, checks what it sees belongs to the key. */
+static void *
+reader(void *p)
+{
+	struct reader_arg *ra = p;
+
+	rte_rcu_qsbr_thread_register(qsbr, 1);
+	rte_rcu_qsbr_thread_online(qsbr, 1);
+	while (!ra->stop) {
+		unsigned i;
+
+		for (i = 0; i < 32; i++) {
+			uint8_t dir;
+			struct flow_session *s = flow_lookup(ra->ft, &ra->keys[i], &dir);
+
+			if (s == NULL)
+				continue;
+			ra->hits++;
+			/* Until we report quiescence the object must still be this key's. */
+			if (memcmp(&s->key[dir], &ra->keys[i], sizeof(ra->keys[i])) != 0)
+				ra->bad++;
+		}
+		rte_rcu_qsbr_quiescent(qsbr, 1);
+	}
+	rte_rcu_qsbr_thread_offline(qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(qsbr, 1);
+	return NULL;
+}
+
+/* Deletes and re-inserts race lock-free readers: no reader ever sees a recycled object. */
+static void
+test_concurrent_readers(void **state)
+{
+	struct reader_arg ra = { 0 };
+	struct flow_session *live[32] = { 0 };
+	struct timespec t0, t;
+	pthread_t th;
+	unsigned i, round = 0;
+
+	(void)state;
+	/* Small table: deleted objects must be recycled quickly to catch mistakes. */
+	ra.ft = flow_create("t_conc", 40, 1, qsbr, NULL, NULL, 0);
+	for (i = 0; i < 32; i++) {
+		live[i] = make(ra.ft, 0, (uint8_t)i, 5000, (uint16_t)(1024 + i));
+		ra.keys[i] = live[i]->key[i & 1];
+		assert_int_equal(flow_insert(ra.ft, live[i], 0), 0);
+	}
+	assert_int_equal(pthread_create(&th, NULL, reader, &ra), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		i = round++ % 32;
+		assert_int_equal(flow_delete(ra.ft, live[i], false), 0);
+		flow_reclaim(ra.ft);
+		/* Re-insert the same flow (new object, maybe another slot). */
+		while ((live[i] = make(ra.ft, 0, (uint8_t)i, 5000, (uint16_t)(1024 + i))) == NULL)
+			flow_reclaim(ra.ft);   /* all spare objects still in their grace period */
+		assert_int_equal(flow_insert(ra.ft, live[i], 0), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 300000000L);
+	ra.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(ra.bad, 0);
+	assert_true(ra.hits > 0);
+	assert_true(round > 100);
+	flow_free(ra.ft);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert_lookup),
+		cmocka_unit_test(test_duplicate),
+		cmocka_unit_test(test_full_and_reuse),
+		cmocka_unit_test(test_rcu_defers_reuse),
+		cmocka_unit_test(test_ageing),
+		cmocka_unit_test(test_ageing_slices),
+		cmocka_unit_test(test_concurrent_readers),
+	};
+
+	return cmocka_run_group_tests(tests, setup_eal, NULL);
+}
