@@ -1,0 +1,1438 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The command grammar: a syntax string per command is compiled into a small
+ * tree, and one walker over that tree answers the three questions a CLI asks
+ * (does this line match, what may come next, which words complete this one).
+ *
+ * Words are settled left to right. For word k the walker first lists what
+ * may stand at k given words 0..k-1 (over every command), and the word is
+ * checked against that list: an exact keyword excludes everything else; a
+ * prefix keeps every keyword it fits plus any argument slot that accepts it.
+ * The full walk then keeps each complete reading, and when readings disagree
+ * about a word, a single keyword beats arguments; two keywords are ambiguous.
+ * Syntax strings are compiled afresh for each walk: tables are small, CLI
+ * lines are rare, and it keeps the table a plain const array.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+/* ---------------------------------------------------------------- types */
+
+enum arg_type { T_U32, T_PORT, T_IP, T_PREFIX, T_PROTO, T_NAME, T_REST, T_COUNT };
+
+static const struct {
+	const char *name;
+	const char *help;
+} arg_types[T_COUNT] = {
+	[T_U32] = { "u32", "number 0-4294967295" },
+	[T_PORT] = { "port", "port number 0-65535" },
+	[T_IP] = { "ip", "IPv4 address a.b.c.d" },
+	[T_PREFIX] = { "ip/mask", "IPv4 address a.b.c.d, or prefix a.b.c.d/len" },
+	[T_PROTO] = { "proto", "IP protocol 0-255, or tcp, udp, icmp, gre" },
+	[T_NAME] = { "name", "a name; quote it if it has blanks" },
+	[T_REST] = { "rest", "the rest of the line" },
+};
+
+static const struct {
+	const char *name;
+	uint8_t num;
+} proto_names[] = { { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "gre", 47 } };
+
+/* Decimal digits only, no sign, at most max. */
+static int
+parse_uint(const char *s, uint32_t max, uint32_t *v)
+{
+	uint64_t n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+		if (n > max)
+			return -1;
+	}
+	*v = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * a.b.c.d exactly, each part 0-255 without leading zeros (which some tools
+ * read as octal); end points past it.
+ */
+static int
+parse_ip_at(const char *s, uint32_t *ip, const char **end)
+{
+	uint32_t v = 0;
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned n = 0, digits = 0;
+
+		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+			return -1;
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			n = n * 10 + (unsigned)(*s - '0');
+			s++;
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || n > 255)
+			return -1;
+		v = v << 8 | n;
+		if (part < 3 && *s++ != '.')
+			return -1;
+	}
+	*ip = v;
+	*end = s;
+	return 0;
+}
+
+static int
+parse_ip(const char *s, uint32_t *ip)
+{
+	const char *end;
+
+	return parse_ip_at(s, ip, &end) == 0 && *end == '\0' ? 0 : -1;
+}
+
+/* a.b.c.d, a.b.c.d/len, or a.b.c.d/m.m.m.m with a contiguous mask. */
+static int
+parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
+{
+	const char *end;
+	uint32_t v, mask;
+
+	if (parse_ip_at(s, ip, &end) != 0)
+		return -1;
+	if (*end == '\0') {
+		*plen = 32;
+		return 0;
+	}
+	if (*end++ != '/')
+		return -1;
+	if (strchr(end, '.') == NULL) {
+		if (strlen(end) > 2 || parse_uint(end, 32, &v) != 0)
+			return -1;
+		*plen = (uint8_t)v;
+		return 0;
+	}
+	if (parse_ip(end, &mask) != 0)
+		return -1;
+	/* Contiguous: the inverted mask plus one is a power of two (or zero). */
+	if (((~mask + 1) & ~mask) != 0)
+		return -1;
+	*plen = (uint8_t)__builtin_popcount(mask);
+	return 0;
+}
+
+static int
+parse_proto(const char *s, uint32_t *v)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++) {
+		if (strcasecmp(s, proto_names[i].name) == 0) {
+			*v = proto_names[i].num;
+			return 0;
+		}
+	}
+	return parse_uint(s, 255, v);
+}
+
+/* Whether s is a valid value of type t; the parsed numbers go to *u / *ip / *plen. */
+static bool
+type_accepts(enum arg_type t, const char *s, uint32_t *u, uint32_t *ip, uint8_t *plen)
+{
+	uint32_t du, dip;
+	uint8_t dplen;
+
+	if (u == NULL)
+		u = &du;
+	if (ip == NULL)
+		ip = &dip;
+	if (plen == NULL)
+		plen = &dplen;
+	switch (t) {
+	case T_U32:
+		return parse_uint(s, UINT32_MAX, u) == 0;
+	case T_PORT:
+		return parse_uint(s, 65535, u) == 0;
+	case T_IP:
+		*plen = 32;
+		return parse_ip(s, ip) == 0;
+	case T_PREFIX:
+		return parse_prefix(s, ip, plen) == 0;
+	case T_PROTO:
+		return parse_proto(s, u) == 0;
+	case T_NAME:
+		return *s != '\0';
+	case T_REST:
+	case T_COUNT:
+		break;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- syntax */
+
+enum node_kind { N_SEQ, N_KW, N_ARG, N_OPT, N_ALT };
+
+/*
+ * A syntax tree in an array. A sequence lists its items through first/next;
+ * an optional group or a choice lists its alternatives, each a sequence.
+ */
+struct node {
+	uint8_t kind;
+	uint8_t type;          /* N_ARG */
+	int16_t first;         /* first child, -1 if none */
+	int16_t next;          /* next sibling, -1 if last */
+	uint16_t len;          /* of text */
+	uint16_t klen;         /* of key */
+	const char *text;      /* N_KW: the keyword, in the syntax string */
+	const char *key;       /* N_ARG: the key */
+};
+
+struct syntax {
+	struct node n[CLI_MAX_NODES];
+	int count;
+	int root;
+};
+
+/* Syntax compiler state. */
+struct sparser {
+	const char *s;
+	size_t pos;
+	struct syntax *syn;
+	const char *lastkw;
+	size_t lastkwlen;
+	const char *err;       /* static text */
+};
+
+#define OPT_RUN_MAX 32     /* optional groups side by side (a bit each) */
+
+static bool
+syn_special(char c)
+{
+	return c == '[' || c == ']' || c == '{' || c == '}' || c == '<' || c == '>' || c == '|';
+}
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int
+syn_node(struct sparser *p, enum node_kind kind)
+{
+	struct node *nd;
+
+	if (p->syn->count == CLI_MAX_NODES) {
+		p->err = "too many syntax elements";
+		return -1;
+	}
+	nd = &p->syn->n[p->syn->count];
+	memset(nd, 0, sizeof(*nd));
+	nd->kind = (uint8_t)kind;
+	nd->first = -1;
+	nd->next = -1;
+	return p->syn->count++;
+}
+
+static int syn_seq(struct sparser *p, int depth);
+
+/* `<type>` or `<type:key>` */
+static int
+syn_arg(struct sparser *p)
+{
+	const char *start = p->s + p->pos + 1, *close = strchr(start, '>'), *colon;
+	size_t tlen;
+	int i, idx;
+
+	if (close == NULL) {
+		p->err = "'<' without '>'";
+		return -1;
+	}
+	colon = memchr(start, ':', (size_t)(close - start));
+	tlen = (size_t)((colon != NULL ? colon : close) - start);
+	for (i = 0; i < T_COUNT; i++)
+		if (strlen(arg_types[i].name) == tlen && strncmp(arg_types[i].name, start, tlen) == 0)
+			break;
+	if (i == T_COUNT) {
+		p->err = "unknown argument type";
+		return -1;
+	}
+	idx = syn_node(p, N_ARG);
+	if (idx < 0)
+		return -1;
+	p->syn->n[idx].type = (uint8_t)i;
+	if (colon != NULL && close - colon > 1) {
+		p->syn->n[idx].key = colon + 1;
+		p->syn->n[idx].klen = (uint16_t)(close - colon - 1);
+	} else if (p->lastkw != NULL) {
+		p->syn->n[idx].key = p->lastkw;
+		p->syn->n[idx].klen = (uint16_t)p->lastkwlen;
+	} else {
+		p->syn->n[idx].key = arg_types[i].name;
+		p->syn->n[idx].klen = (uint16_t)strlen(arg_types[i].name);
+	}
+	p->pos = (size_t)(close - p->s) + 1;
+	return idx;
+}
+
+/* `[ a | b ]` (kind N_OPT) or `{ a | b }` (N_ALT), the opener at pos. */
+static int
+syn_group(struct sparser *p, enum node_kind kind, char closer, int depth)
+{
+	int g, last = -1;
+
+	if (depth > 8) {
+		p->err = "groups nested too deep";
+		return -1;
+	}
+	p->pos++;
+	g = syn_node(p, kind);
+	if (g < 0)
+		return -1;
+	for (;;) {
+		int seq = syn_seq(p, depth + 1);
+		char c;
+
+		if (seq < 0)
+			return -1;
+		if (p->syn->n[seq].first < 0) {
+			p->err = "empty group or alternative";
+			return -1;
+		}
+		if (last < 0)
+			p->syn->n[g].first = (int16_t)seq;
+		else
+			p->syn->n[last].next = (int16_t)seq;
+		last = seq;
+		c = p->s[p->pos];
+		if (c == '|') {
+			p->pos++;
+			continue;
+		}
+		if (c == closer) {
+			p->pos++;
+			return g;
+		}
+		p->err = closer == ']' ? "missing ']'" : "missing '}'";
+		return -1;
+	}
+}
+
+static int
+syn_item(struct sparser *p, int depth)
+{
+	const char *s = p->s;
+	size_t start = p->pos;
+	int idx;
+
+	switch (s[p->pos]) {
+	case '[':
+		return syn_group(p, N_OPT, ']', depth);
+	case '{':
+		return syn_group(p, N_ALT, '}', depth);
+	case '<':
+		return syn_arg(p);
+	case '>':
+		p->err = "'>' without '<'";
+		return -1;
+	default:
+		break;
+	}
+	while (s[p->pos] != '\0' && !is_blank(s[p->pos]) && !syn_special(s[p->pos]))
+		p->pos++;
+	idx = syn_node(p, N_KW);
+	if (idx < 0)
+		return -1;
+	p->syn->n[idx].text = s + start;
+	p->syn->n[idx].len = (uint16_t)(p->pos - start);
+	p->lastkw = s + start;
+	p->lastkwlen = p->pos - start;
+	return idx;
+}
+
+/* Items up to the end, '|', ']' or '}'; returns the N_SEQ node. */
+static int
+syn_seq(struct sparser *p, int depth)
+{
+	int seq = syn_node(p, N_SEQ), last = -1;
+
+	if (seq < 0)
+		return -1;
+	for (;;) {
+		int item;
+		char c;
+
+		while (is_blank(p->s[p->pos]))
+			p->pos++;
+		c = p->s[p->pos];
+		if (c == '\0' || c == '|' || c == ']' || c == '}')
+			return seq;
+		item = syn_item(p, depth);
+		if (item < 0)
+			return -1;
+		if (last < 0)
+			p->syn->n[seq].first = (int16_t)item;
+		else
+			p->syn->n[last].next = (int16_t)item;
+		last = item;
+	}
+}
+
+/* Structural rules the walker relies on. */
+static const char *
+syn_validate(const struct syntax *syn)
+{
+	int i, j, run, rests = 0, last = -1;
+	int first = syn->n[syn->root].first;
+
+	for (i = 0; i < syn->count; i++) {
+		const struct node *nd = &syn->n[i];
+
+		if (nd->kind == N_ARG && nd->type == T_REST)
+			rests++;
+		if (nd->kind != N_OPT)
+			continue;
+		for (run = 0, j = i; j >= 0 && syn->n[j].kind == N_OPT; j = syn->n[j].next)
+			run++;
+		if (run > OPT_RUN_MAX)
+			return "too many optional groups side by side";
+	}
+	for (i = first; i >= 0; i = syn->n[i].next)
+		last = i;
+	if (last < 0)
+		return "empty syntax";
+	if (syn->n[first].kind != N_KW)
+		return "a command must start with a keyword";
+	if (rests > 1 || (rests == 1 && !(syn->n[last].kind == N_ARG && syn->n[last].type == T_REST)))
+		return "<rest> must be the last element";
+	return NULL;
+}
+
+/* Compile text into syn. Returns 0, or -1 with *err and *col set. */
+static int
+syn_compile(const char *text, struct syntax *syn, const char **err, size_t *col)
+{
+	struct sparser p = { .s = text, .syn = syn };
+
+	syn->count = 0;
+	syn->root = syn_seq(&p, 0);
+	if (syn->root >= 0 && p.s[p.pos] != '\0') {
+		p.err = p.s[p.pos] == '|' ? "'|' outside a group" : "unbalanced closing bracket";
+		syn->root = -1;
+	}
+	if (syn->root >= 0)
+		p.err = syn_validate(syn);
+	if (syn->root < 0 || p.err != NULL) {
+		*err = p.err;
+		*col = p.pos + 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- words */
+
+struct word {
+	const char *s;     /* unquoted text, NUL-terminated */
+	size_t len;
+	size_t off;        /* where it starts in the line */
+	bool quoted;
+};
+
+struct words {
+	int n;
+	bool help;          /* the line asked for help with '?' */
+	bool glued;         /* ... glued to the last word */
+	bool open_end;      /* the line ends in a blank (completion: a new word) */
+	struct word w[CLI_MAX_WORDS];
+	char buf[CLI_LINE_MAX + CLI_MAX_WORDS + 2];
+};
+
+/*
+ * Split line into words: blanks separate, "..." quotes (with \" and \\ inside)
+ * and may be glued to unquoted text. Returns 0, or -1 with a message in err.
+ */
+static int
+split_words(const char *line, struct words *ws, char *err, size_t errlen)
+{
+	size_t i = 0, used = 0;
+	bool last_q = false;
+
+	ws->n = 0;
+	ws->help = ws->glued = ws->open_end = false;
+	for (;;) {
+		struct word *w;
+
+		while (is_blank(line[i]))
+			i++;
+		if (line[i] == '\0')
+			break;
+		if (ws->n == CLI_MAX_WORDS) {
+			snprintf(err, errlen, "too many words (max %d)", CLI_MAX_WORDS);
+			return -1;
+		}
+		w = &ws->w[ws->n];
+		w->s = ws->buf + used;
+		w->off = i;
+		w->quoted = false;
+		while (line[i] != '\0' && !is_blank(line[i])) {
+			last_q = false;
+			if (line[i] != '"') {
+				ws->buf[used++] = line[i++];
+				continue;
+			}
+			w->quoted = last_q = true;
+			for (i++; line[i] != '"'; i++) {
+				if (line[i] == '\0') {
+					snprintf(err, errlen, "unterminated quote at position %d", ws->n + 1);
+					return -1;
+				}
+				if (line[i] == '\\' && (line[i + 1] == '"' || line[i + 1] == '\\'))
+					i++;
+				ws->buf[used++] = line[i];
+			}
+			i++;
+		}
+		w->len = (size_t)(ws->buf + used - w->s);
+		ws->buf[used++] = '\0';
+		ws->n++;
+	}
+	ws->open_end = i > 0 && is_blank(line[i - 1]);
+	/* A '?' outside quotes at the very end asks for help. */
+	if (ws->n > 0 && !last_q) {
+		struct word *w = &ws->w[ws->n - 1];
+
+		if (w->len > 0 && w->s[w->len - 1] == '?') {
+			ws->help = true;
+			if (w->len == 1) {
+				ws->n--;
+			} else {
+				ws->glued = true;
+				((char *)w->s)[--w->len] = '\0';
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- walker */
+
+/* What a word may be, decided when it was settled. */
+struct wres {
+	bool exact;        /* it is exactly a keyword possible there: nothing else */
+};
+
+/* What word k was taken as along the current path. */
+enum { P_KW = 1, P_ARG, P_REST };
+
+struct pathel {
+	uint8_t kind;
+	uint8_t type;
+	uint16_t len;      /* of text */
+	const char *text;  /* P_KW: keyword; P_ARG/P_REST: key */
+};
+
+/* Something that may come next (help, errors, completion). */
+struct cand {
+	uint8_t kind;      /* P_KW or P_ARG (rest included) */
+	uint8_t type;
+	uint16_t len;
+	const char *text;  /* keyword, or help text for an argument */
+};
+
+#define CAND_MAX    512
+#define MATCH_MAX   16
+#define STEPS_MAX   200000   /* a walk that needs more is a table bug */
+
+struct match {
+	int cmd;
+	struct pathel path[CLI_MAX_WORDS];
+};
+
+struct cli_args {
+	const struct cli_table *t;
+	const struct cli_cmd *cmd;
+	const struct words *ws;
+	const struct pathel *path;
+	const char *line;
+	const char *rest;
+};
+
+/* Everything one request needs; allocated per request to keep stacks small. */
+struct engine {
+	const struct cli_table *t;
+	char line[CLI_LINE_MAX + 1];
+	struct words ws;
+	struct wres res[CLI_MAX_WORDS];
+	struct syntax syn;
+	int cmd;
+	/* the walk */
+	int ntok;
+	bool collect;
+	unsigned steps;
+	bool too_complex;
+	struct pathel path[CLI_MAX_WORDS];
+	/* results */
+	int ncand;
+	bool can_end;
+	struct cand cand[CAND_MAX];
+	int nmatch;
+	struct match match[MATCH_MAX];
+};
+
+struct frame {
+	int cur;                 /* next item, -1 at the end of the sequence */
+	uint32_t used;           /* optional groups of the run at cur already taken */
+	const struct frame *up;  /* where to go on at the end */
+};
+
+static const char *
+word_help(const struct cli_table *t, const char *w, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_words; i++)
+		if (strncmp(t->words[i].word, w, len) == 0 && t->words[i].word[len] == '\0')
+			return t->words[i].help;
+	return NULL;
+}
+
+/* Help of an argument slot: "<key>" from the word table, else the type's. */
+static const char *
+arg_help(const struct cli_table *t, const struct node *nd)
+{
+	char k[80];
+	const char *h = NULL;
+
+	if ((size_t)nd->klen + 3 <= sizeof(k)) {
+		snprintf(k, sizeof(k), "<%.*s>", (int)nd->klen, nd->key);
+		h = word_help(t, k, strlen(k));
+	}
+	return h != NULL ? h : arg_types[nd->type].help;
+}
+
+static void
+cand_add(struct engine *e, const struct node *nd)
+{
+	struct cand c = { .kind = nd->kind == N_KW ? P_KW : P_ARG, .type = nd->type };
+	int i;
+
+	if (c.kind == P_KW) {
+		c.text = nd->text;
+		c.len = nd->len;
+	} else {
+		c.text = arg_help(e->t, nd);
+		c.len = (uint16_t)strlen(c.text);
+	}
+	for (i = 0; i < e->ncand; i++) {
+		const struct cand *o = &e->cand[i];
+
+		if (o->kind == c.kind && o->len == c.len && (c.kind == P_ARG ? o->type == c.type : 1) &&
+		    strncasecmp(o->text, c.text, c.len) == 0)
+			return;
+	}
+	if (e->ncand < CAND_MAX)
+		e->cand[e->ncand++] = c;
+}
+
+/* Keep a complete reading, unless one that reads every word the same is kept. */
+static void
+match_add(struct engine *e)
+{
+	int i, k;
+
+	for (i = 0; i < e->nmatch; i++) {
+		const struct pathel *p = e->match[i].path;
+
+		for (k = 0; k < e->ntok; k++) {
+			if (p[k].kind != e->path[k].kind)
+				break;
+			if (p[k].kind == P_KW && (p[k].len != e->path[k].len ||
+			    strncasecmp(p[k].text, e->path[k].text, p[k].len) != 0))
+				break;
+		}
+		if (k == e->ntok)
+			return;
+	}
+	if (e->nmatch == MATCH_MAX)
+		return;
+	e->match[e->nmatch].cmd = e->cmd;
+	memcpy(e->match[e->nmatch].path, e->path, sizeof(e->path[0]) * (size_t)e->ntok);
+	e->nmatch++;
+}
+
+static bool
+kw_fits(const struct engine *e, int k, const struct node *nd)
+{
+	const struct word *w = &e->ws.w[k];
+
+	if (w->quoted || w->len > nd->len)
+		return false;
+	if (e->res[k].exact && w->len != nd->len)
+		return false;
+	return strncasecmp(w->s, nd->text, w->len) == 0;
+}
+
+static void walk(struct engine *e, const struct frame *f, int k);
+
+/* A run of optional groups: take any one not taken yet and come back, or leave the run. */
+static void
+walk_opts(struct engine *e, const struct frame *f, int k)
+{
+	const struct node *n = e->syn.n;
+	uint32_t bit = 1;
+	int o;
+
+	for (o = f->cur; o >= 0 && n[o].kind == N_OPT; o = n[o].next, bit <<= 1) {
+		struct frame again = { f->cur, f->used | bit, f->up };
+		int s;
+
+		if (f->used & bit)
+			continue;
+		for (s = n[o].first; s >= 0; s = n[s].next) {
+			struct frame in = { n[s].first, 0, &again };
+
+			walk(e, &in, k);
+		}
+	}
+	{
+		struct frame after = { o, 0, f->up };
+
+		walk(e, &after, k);
+	}
+}
+
+static void
+walk(struct engine *e, const struct frame *f, int k)
+{
+	const struct node *nd;
+	struct frame nx;
+	int s;
+
+	if (e->too_complex || ++e->steps > STEPS_MAX) {
+		e->too_complex = true;
+		return;
+	}
+	if (f->cur < 0) {
+		if (f->up != NULL)
+			walk(e, f->up, k);
+		else if (k == e->ntok && e->collect)
+			e->can_end = true;
+		else if (k == e->ntok)
+			match_add(e);
+		return;
+	}
+	nd = &e->syn.n[f->cur];
+	nx = (struct frame){ nd->next, 0, f->up };
+	switch (nd->kind) {
+	case N_KW:
+		if (k == e->ntok) {
+			if (e->collect)
+				cand_add(e, nd);
+			return;
+		}
+		if (!kw_fits(e, k, nd))
+			return;
+		e->path[k] = (struct pathel){ P_KW, 0, nd->len, nd->text };
+		walk(e, &nx, k + 1);
+		return;
+	case N_ARG:
+		if (k == e->ntok) {
+			if (e->collect)
+				cand_add(e, nd);
+			return;
+		}
+		if (nd->type == T_REST) {
+			int i;
+
+			/* It takes every word left, and could take more. */
+			for (i = k; i < e->ntok; i++)
+				e->path[i] = (struct pathel){ P_REST, T_REST, nd->klen, nd->key };
+			if (e->collect)
+				cand_add(e, nd);
+			walk(e, &nx, e->ntok);
+			return;
+		}
+		if (e->res[k].exact || !type_accepts(nd->type, e->ws.w[k].s, NULL, NULL, NULL))
+			return;
+		e->path[k] = (struct pathel){ P_ARG, nd->type, nd->klen, nd->key };
+		walk(e, &nx, k + 1);
+		return;
+	case N_OPT:
+		walk_opts(e, f, k);
+		return;
+	case N_ALT:
+		for (s = nd->first; s >= 0; s = e->syn.n[s].next) {
+			struct frame in = { e->syn.n[s].first, 0, &nx };
+
+			walk(e, &in, k);
+		}
+		return;
+	case N_SEQ:
+		break;
+	}
+}
+
+/*
+ * Walk every command over words 0..ntok-1. collect: gather what may come at
+ * ntok into cand/can_end; otherwise gather complete readings into match.
+ */
+static void
+walk_all(struct engine *e, int ntok, bool collect)
+{
+	size_t i;
+
+	e->ntok = ntok;
+	e->collect = collect;
+	e->ncand = 0;
+	e->can_end = false;
+	e->nmatch = 0;
+	e->steps = 0;
+	for (i = 0; i < e->t->n_cmds; i++) {
+		const char *why;
+		size_t col;
+
+		struct frame top = { -1, 0, NULL };
+
+		if (syn_compile(e->t->cmds[i].syntax, &e->syn, &why, &col) != 0)
+			continue;   /* cli_table_check reports these */
+		top.cur = e->syn.n[e->syn.root].first;
+		e->cmd = (int)i;
+		walk(e, &top, 0);
+	}
+}
+
+/* ---------------------------------------------------------------- messages */
+
+/* A word as an error message shows it: control bytes escaped, long ones cut. */
+static void
+show_word(char *dst, size_t size, const char *s, size_t len)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o >= 60) {
+			o += (size_t)snprintf(dst + o, size - o, "...");
+			break;
+		}
+		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", c);
+		else
+			dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+}
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int r;
+
+	if (x->kind != y->kind)
+		return x->kind == P_KW ? -1 : 1;
+	if (x->kind != P_KW)
+		return 0;
+	r = strncasecmp(x->text, y->text, n);
+	return r != 0 ? r : (int)x->len - (int)y->len;
+}
+
+/* Keywords sorted, then arguments in table order (qsort is not stable: sort keywords only). */
+static void
+cand_sort(struct engine *e)
+{
+	int nkw = 0, i;
+	struct cand tmp;
+
+	for (i = 0; i < e->ncand; i++) {
+		if (e->cand[i].kind == P_KW) {
+			tmp = e->cand[i];
+			memmove(&e->cand[nkw + 1], &e->cand[nkw], sizeof(tmp) * (size_t)(i - nkw));
+			e->cand[nkw++] = tmp;
+		}
+	}
+	qsort(e->cand, (size_t)nkw, sizeof(e->cand[0]), cand_cmp);
+}
+
+/* "alg, arp, <u32>, <return>" */
+static void
+print_expected(struct engine *e, struct cli_out *out)
+{
+	int i;
+
+	for (i = 0; i < e->ncand; i++) {
+		const struct cand *c = &e->cand[i];
+
+		if (c->kind == P_KW)
+			cli_printf(out, "%s%.*s", i ? ", " : "", (int)c->len, c->text);
+		else
+			cli_printf(out, "%s<%s>", i ? ", " : "", arg_types[c->type].name);
+	}
+	if (e->can_end)
+		cli_printf(out, "%s<return>", e->ncand ? ", " : "");
+}
+
+/* Word k fits nothing that may stand there (cand/can_end hold what may). */
+static void
+print_bad_word(struct engine *e, int k, struct cli_out *out)
+{
+	const struct word *w = &e->ws.w[k];
+	char shown[96];
+	int i, nkw = 0;
+
+	show_word(shown, sizeof(shown), w->s, w->len);
+	for (i = 0; i < e->ncand; i++)
+		nkw += e->cand[i].kind == P_KW;
+	if (e->ncand == 0) {
+		cli_printf(out, "unknown keyword \"%s\" at position %d; expected end of command\n",
+			   shown, k + 1);
+		return;
+	}
+	if (nkw == 0) {
+		cli_printf(out, "invalid value \"%s\" at position %d; expected ", shown, k + 1);
+		if (e->ncand == 1 && !e->can_end) {
+			cli_printf(out, "<%s>: %s\n", arg_types[e->cand[0].type].name, e->cand[0].text);
+			return;
+		}
+		cli_printf(out, "one of: ");
+		print_expected(e, out);
+		cli_printf(out, "\n");
+		return;
+	}
+	cli_printf(out, "unknown keyword \"%s\" at position %d; expected one of: ", shown, k + 1);
+	print_expected(e, out);
+	cli_printf(out, "\n");
+}
+
+/* ---------------------------------------------------------------- settling words */
+
+/*
+ * Settle words 0..upto-1 one by one against what may stand at each place.
+ * Returns 0, or -1 after an error message on out (if out is not NULL).
+ */
+static int
+settle(struct engine *e, int upto, struct cli_out *out)
+{
+	int k, i;
+
+	for (k = 0; k < upto; k++) {
+		const struct word *w = &e->ws.w[k];
+		bool fits = false;
+
+		e->res[k].exact = false;
+		walk_all(e, k, true);
+		if (e->too_complex)
+			goto complex;
+		for (i = 0; i < e->ncand; i++) {
+			const struct cand *c = &e->cand[i];
+
+			if (c->kind == P_KW && !w->quoted && c->len == w->len &&
+			    strncasecmp(c->text, w->s, w->len) == 0) {
+				e->res[k].exact = true;
+				fits = true;
+				break;
+			}
+			if (c->kind == P_KW && !w->quoted && c->len > w->len &&
+			    strncasecmp(c->text, w->s, w->len) == 0)
+				fits = true;
+			if (c->kind == P_ARG && type_accepts(c->type, w->s, NULL, NULL, NULL))
+				fits = true;
+		}
+		if (!fits) {
+			if (out != NULL) {
+				cand_sort(e);
+				print_bad_word(e, k, out);
+			}
+			return -1;
+		}
+	}
+	return 0;
+complex:
+	if (out != NULL)
+		cli_printf(out, "command too complex for the grammar engine\n");
+	return -1;
+}
+
+/*
+ * Keep one reading. Where readings disagree on a word, a single keyword
+ * reading beats argument readings; otherwise the word is ambiguous.
+ */
+static int
+pick_match(struct engine *e, struct cli_out *out)
+{
+	bool alive[MATCH_MAX];
+	int k, i, first = -1;
+
+	for (i = 0; i < e->nmatch; i++)
+		alive[i] = true;
+	for (k = 0; k < e->ntok; k++) {
+		const struct pathel *kw = NULL;
+		int nkw = 0, narg = 0;
+
+		for (i = 0; i < e->nmatch; i++) {
+			const struct pathel *p = &e->match[i].path[k];
+
+			if (!alive[i])
+				continue;
+			if (p->kind != P_KW) {
+				narg++;
+			} else if (kw == NULL || p->len != kw->len ||
+				   strncasecmp(p->text, kw->text, p->len) != 0) {
+				kw = p;
+				nkw++;
+			}
+		}
+		if (nkw == 1) {
+			for (i = 0; i < e->nmatch; i++)
+				if (alive[i] && e->match[i].path[k].kind != P_KW)
+					alive[i] = false;
+			continue;
+		}
+		if (nkw > 1) {
+			char shown[96];
+			int shown_n = 0;
+
+			show_word(shown, sizeof(shown), e->ws.w[k].s, e->ws.w[k].len);
+			cli_printf(out, "ambiguous keyword \"%s\" at position %d; could be: ", shown, k + 1);
+			/* Every distinct keyword among the live readings, in table order. */
+			for (i = 0; i < e->nmatch; i++) {
+				const struct pathel *p = &e->match[i].path[k];
+				int j;
+
+				if (!alive[i] || p->kind != P_KW)
+					continue;
+				for (j = 0; j < i; j++) {
+					const struct pathel *q = &e->match[j].path[k];
+
+					if (alive[j] && q->kind == P_KW && q->len == p->len &&
+					    strncasecmp(q->text, p->text, p->len) == 0)
+						break;
+				}
+				if (j < i)
+					continue;
+				cli_printf(out, "%s%.*s", shown_n++ ? ", " : "", (int)p->len, p->text);
+			}
+			cli_printf(out, "\n");
+			return -1;
+		}
+	}
+	for (i = 0; i < e->nmatch && first < 0; i++)
+		if (alive[i])
+			first = i;
+	return first;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static struct engine *
+engine_new(const struct cli_table *t, const char *line, struct cli_out *out)
+{
+	size_t len = strlen(line);
+	struct engine *e;
+
+	if (len > CLI_LINE_MAX) {
+		cli_printf(out, "line too long (max %d bytes)\n", CLI_LINE_MAX);
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		cli_printf(out, "out of memory\n");
+		return NULL;
+	}
+	e->t = t;
+	while (is_blank(*line) || *line == '\r' || *line == '\n')
+		line++;
+	len = strlen(line);
+	while (len > 0 && (is_blank(line[len - 1]) || line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	memcpy(e->line, line, len);
+	e->line[len] = '\0';
+	return e;
+}
+
+/* Print "word   help" lines for what is in cand (and <return>). */
+static void
+print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_t plen)
+{
+	int i, width = 12;
+
+	for (i = 0; i < e->ncand; i++) {
+		const struct cand *c = &e->cand[i];
+		int l = c->kind == P_KW ? c->len : (int)strlen(arg_types[c->type].name) + 2;
+
+		if (c->kind == P_KW && (c->len < plen || strncasecmp(c->text, prefix, plen) != 0))
+			continue;
+		if (l > width)
+			width = l;
+	}
+	for (i = 0; i < e->ncand; i++) {
+		const struct cand *c = &e->cand[i];
+
+		if (c->kind == P_KW) {
+			const char *h;
+
+			if (c->len < plen || strncasecmp(c->text, prefix, plen) != 0)
+				continue;
+			h = word_help(e->t, c->text, c->len);
+			if (h != NULL && *h != '\0')
+				cli_printf(out, "%-*.*s  %s\n", width, (int)c->len, c->text, h);
+			else
+				cli_printf(out, "%.*s\n", (int)c->len, c->text);
+		} else {
+			char name[16];
+
+			snprintf(name, sizeof(name), "<%s>", arg_types[c->type].name);
+			cli_printf(out, "%-*s  %s\n", width, name, c->text);
+		}
+	}
+	if (e->can_end && plen == 0)
+		cli_printf(out, "<return>\n");
+}
+
+/* `...?`: after a blank, what may come next; glued, what the last word may become. */
+static int
+do_help(struct engine *e, struct cli_out *out)
+{
+	int pos = e->ws.glued ? e->ws.n - 1 : e->ws.n;
+	const struct word *w = e->ws.glued ? &e->ws.w[pos] : NULL;
+	int i, nkw = 0;
+
+	if (settle(e, pos, out) != 0)
+		return -1;
+	walk_all(e, pos, true);
+	if (e->too_complex) {
+		cli_printf(out, "command too complex for the grammar engine\n");
+		return -1;
+	}
+	cand_sort(e);
+	if (w == NULL) {
+		print_help_list(e, out, "", 0);
+		return 0;
+	}
+	/* Keywords the partial word starts; a quoted one can only be an argument. */
+	for (i = 0; i < e->ncand; i++) {
+		const struct cand *c = &e->cand[i];
+
+		if (c->kind == P_KW && !w->quoted && c->len >= w->len &&
+		    strncasecmp(c->text, w->s, w->len) == 0)
+			nkw++;
+	}
+	if (nkw == 0) {
+		int n = 0;
+
+		for (i = 0; i < e->ncand; i++)
+			if (e->cand[i].kind == P_ARG)
+				e->cand[n++] = e->cand[i];
+		if (n == 0) {
+			print_bad_word(e, pos, out);
+			return -1;
+		}
+		e->ncand = n;
+		e->can_end = false;
+		print_help_list(e, out, "", 0);
+		return 0;
+	}
+	print_help_list(e, out, w->s, w->len);
+	return 0;
+}
+
+static int
+do_execute(struct engine *e, struct cli_out *out, void *ctx)
+{
+	struct cli_args a;
+	const struct match *m;
+	int pick;
+
+	if (settle(e, e->ws.n, out) != 0)
+		return -1;
+	walk_all(e, e->ws.n, false);
+	if (e->too_complex) {
+		cli_printf(out, "command too complex for the grammar engine\n");
+		return -1;
+	}
+	if (e->nmatch == 0) {
+		walk_all(e, e->ws.n, true);
+		cand_sort(e);
+		cli_printf(out, "incomplete command; expected one of: ");
+		print_expected(e, out);
+		cli_printf(out, "\n");
+		return -1;
+	}
+	pick = pick_match(e, out);
+	if (pick < 0)
+		return -1;
+	m = &e->match[pick];
+	memset(&a, 0, sizeof(a));
+	a.t = e->t;
+	a.cmd = &e->t->cmds[m->cmd];
+	a.ws = &e->ws;
+	a.path = m->path;
+	a.line = e->line;
+	for (int k = 0; k < e->ws.n; k++) {
+		if (m->path[k].kind == P_REST) {
+			a.rest = e->line + e->ws.w[k].off;
+			break;
+		}
+	}
+	if (a.cmd->handler == NULL) {
+		cli_printf(out, "command \"%s\" has no handler\n", a.cmd->syntax);
+		return -1;
+	}
+	return a.cmd->handler(&a, out, ctx) == 0 ? 0 : -1;
+}
+
+int
+cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx)
+{
+	static const char complete_req[] = "\x01" "complete ";
+	char err[128];
+	struct engine *e;
+	int rc;
+
+	if (line[0] == '\x01') {
+		if (strncmp(line, complete_req, sizeof(complete_req) - 1) == 0) {
+			(void)cli_complete(t, line + sizeof(complete_req) - 1, out);
+			return 0;
+		}
+		cli_printf(out, "unknown request\n");
+		return -1;
+	}
+	e = engine_new(t, line, out);
+	if (e == NULL)
+		return -1;
+	if (split_words(e->line, &e->ws, err, sizeof(err)) != 0) {
+		cli_printf(out, "%s\n", err);
+		rc = -1;
+	} else if (e->ws.help) {
+		rc = do_help(e, out);
+	} else if (e->ws.n == 0) {
+		rc = 0;
+	} else {
+		rc = do_execute(e, out, ctx);
+	}
+	free(e);
+	return rc;
+}
+
+int
+cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
+{
+	struct engine *e;
+	const struct word *w = NULL;
+	char err[128];
+	int pos, i, n = 0;
+
+	if (strlen(line) > CLI_LINE_MAX)
+		return -1;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -1;
+	e->t = t;
+	/* Keep trailing blanks: they say the partial word is empty. */
+	snprintf(e->line, sizeof(e->line), "%s", line);
+	if (split_words(e->line, &e->ws, err, sizeof(err)) != 0 || e->ws.help) {
+		free(e);
+		return -1;
+	}
+	pos = e->ws.n;
+	if (!e->ws.open_end && e->ws.n > 0) {
+		pos--;
+		w = &e->ws.w[pos];
+	}
+	if (settle(e, pos, NULL) != 0) {
+		free(e);
+		return -1;
+	}
+	walk_all(e, pos, true);
+	cand_sort(e);
+	for (i = 0; i < e->ncand && !e->too_complex; i++) {
+		const struct cand *c = &e->cand[i];
+
+		if (c->kind != P_KW)
+			continue;
+		if (w != NULL && (w->quoted || c->len < w->len ||
+				  strncasecmp(c->text, w->s, w->len) != 0))
+			continue;
+		cli_printf(out, "%.*s\n", (int)c->len, c->text);
+		n++;
+	}
+	if (e->too_complex)
+		n = -1;
+	free(e);
+	return n;
+}
+
+int
+cli_list_commands(const struct cli_table *t, struct cli_out *out)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_cmds; i++) {
+		const struct cli_cmd *c = &t->cmds[i];
+
+		cli_printf(out, "%s\n", c->syntax);
+		if (c->help != NULL && c->help[0] != '\0')
+			cli_printf(out, "    %s\n", c->help);
+	}
+	return out->failed ? -1 : 0;
+}
+
+int
+cli_table_check(const struct cli_table *t, char *err, size_t errlen)
+{
+	struct syntax *syn = malloc(sizeof(*syn));
+	size_t i;
+	int j;
+
+	if (syn == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < t->n_cmds; i++) {
+		const char *why;
+		size_t col;
+
+		if (t->cmds[i].syntax == NULL || t->cmds[i].handler == NULL) {
+			snprintf(err, errlen, "command %zu: no syntax or no handler", i);
+			goto fail;
+		}
+		if (syn_compile(t->cmds[i].syntax, syn, &why, &col) != 0) {
+			snprintf(err, errlen, "command \"%s\": %s at column %zu", t->cmds[i].syntax,
+				 why, col);
+			goto fail;
+		}
+		for (j = 0; j < syn->count; j++) {
+			const struct node *nd = &syn->n[j];
+
+			if (nd->kind == N_KW && word_help(t, nd->text, nd->len) == NULL) {
+				snprintf(err, errlen, "command \"%s\": keyword \"%.*s\" has no help text",
+					 t->cmds[i].syntax, (int)nd->len, nd->text);
+				goto fail;
+			}
+		}
+	}
+	free(syn);
+	return 0;
+fail:
+	free(syn);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+/* Word index of the argument with key (or, failing that, of that type); -1 if none. */
+static int
+arg_find(const struct cli_args *a, const char *key)
+{
+	size_t len = strlen(key);
+	int k;
+
+	for (k = 0; k < a->ws->n; k++) {
+		const struct pathel *p = &a->path[k];
+
+		if (p->kind != P_KW && p->len == len && strncmp(p->text, key, len) == 0)
+			return k;
+	}
+	for (k = 0; k < a->ws->n; k++) {
+		const struct pathel *p = &a->path[k];
+
+		if (p->kind != P_KW && strcmp(arg_types[p->type].name, key) == 0)
+			return k;
+	}
+	return -1;
+}
+
+bool
+cli_arg_present(const struct cli_args *a, const char *key)
+{
+	size_t len = strlen(key);
+	int k;
+
+	for (k = 0; k < a->ws->n; k++) {
+		const struct pathel *p = &a->path[k];
+
+		if (p->kind == P_KW && p->len == len && strncasecmp(p->text, key, len) == 0)
+			return true;
+	}
+	return arg_find(a, key) >= 0;
+}
+
+uint32_t
+cli_arg_u32(const struct cli_args *a, const char *key)
+{
+	int k = arg_find(a, key);
+	uint32_t v = 0;
+
+	if (k < 0 || a->path[k].kind != P_ARG)
+		return 0;
+	if (!type_accepts(a->path[k].type, a->ws->w[k].s, &v, NULL, NULL))
+		return 0;
+	return v;
+}
+
+int
+cli_arg_ip(const struct cli_args *a, const char *key, uint32_t *ip, uint8_t *plen)
+{
+	int k = arg_find(a, key);
+	uint32_t v = 0;
+	uint8_t l = 32;
+
+	if (k < 0 || a->path[k].kind != P_ARG ||
+	    (a->path[k].type != T_IP && a->path[k].type != T_PREFIX) ||
+	    !type_accepts(a->path[k].type, a->ws->w[k].s, NULL, &v, &l))
+		return -1;
+	if (ip != NULL)
+		*ip = v;
+	if (plen != NULL)
+		*plen = l;
+	return 0;
+}
+
+const char *
+cli_arg_str(const struct cli_args *a, const char *key)
+{
+	int k = arg_find(a, key);
+
+	if (k < 0)
+		return NULL;
+	return a->path[k].kind == P_REST ? a->rest : a->ws->w[k].s;
+}
+
+const char *
+cli_arg_rest(const struct cli_args *a)
+{
+	return a->rest;
+}
+
+const char *
+cli_arg_line(const struct cli_args *a)
+{
+	return a->line;
+}
+
+const struct cli_cmd *
+cli_arg_cmd(const struct cli_args *a)
+{
+	return a->cmd;
+}
+
+const struct cli_table *
+cli_arg_table(const struct cli_args *a)
+{
+	return a->t;
+}
