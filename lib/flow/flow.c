@@ -361,6 +361,8 @@ flow_time_left(const struct flow_table *ft, const struct flow_session *s)
 	uint32_t idle = flow_clock(ft) - __atomic_load_n(&s->last_seen, __ATOMIC_RELAXED);
 	uint32_t tmo = flow_get_timeout(ft, flow_session_tmo(s));
 
+	if (__atomic_load_n(&s->flags, __ATOMIC_RELAXED) & FLOW_F_DEAD)
+		return 0;
 	return idle >= tmo ? 0 : tmo - idle;
 }
 

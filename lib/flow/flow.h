@@ -58,6 +58,7 @@ enum flow_tmo {
 #define FLOW_F_PPTP_CTRL  0x02  /**< TCP/1723 with the PPTP ALG attached */
 #define FLOW_F_NAT        0x04  /**< source translated */
 #define FLOW_F_GRE_CALL   0x08  /**< a PPTP call's GRE data: dir 1 restores the call id */
+#define FLOW_F_DEAD       0x10  /**< torn down by a worker (ALG teardown): aged at once */
 
 /* session->tcp (set with atomic OR, both directions may run on different workers) */
 #define FLOW_TCP_SYN0     0x01  /**< SYN seen from the initiator */
@@ -200,6 +201,13 @@ flow_touch(struct flow_session *s, uint32_t now)
 {
 	if (s->last_seen != now)
 		__atomic_store_n(&s->last_seen, now, __ATOMIC_RELAXED);
+}
+
+/** Mark s for deletion by the next ageing pass (any thread; it stops matching then). */
+static inline void
+flow_kill(struct flow_session *s)
+{
+	__atomic_fetch_or(&s->flags, FLOW_F_DEAD, __ATOMIC_RELAXED);
 }
 
 /** Fill key from the fields (zeroes the padding). */

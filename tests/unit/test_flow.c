@@ -222,6 +222,25 @@ test_ageing(void **state)
 	flow_free(ft);
 }
 
+/* A killed session is gone at the next ageing pass whatever its timeout. */
+static void
+test_kill(void **state)
+{
+	struct flow_table *ft = flow_create("t_kill", 8, 1, qsbr, NULL, NULL, 0);
+	struct flow_session *a = make(ft, 0, 1, 1, 2001), *b = make(ft, 0, 2, 1, 2002);
+
+	(void)state;
+	flow_set_clock(ft, 10);
+	assert_int_equal(flow_insert(ft, a, 0), 0);
+	assert_int_equal(flow_insert(ft, b, 0), 0);
+	flow_kill(a);
+	assert_int_equal(flow_time_left(ft, a), 0);
+	assert_int_equal(flow_age(ft, 8), 1);
+	assert_false(a->in_use);
+	assert_true(b->in_use);
+	flow_free(ft);
+}
+
 /* Ageing is incremental: a budget visits only that many slots. */
 static void
 test_ageing_slices(void **state)
@@ -329,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_rcu_defers_reuse),
 		cmocka_unit_test(test_ageing),
 		cmocka_unit_test(test_ageing_slices),
+		cmocka_unit_test(test_kill),
 		cmocka_unit_test(test_concurrent_readers),
 	};
 

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control socket: a unix stream socket served from the control lcore
+ * with non-blocking I/O only. Each client has a bounded input line and a
+ * bounded output backlog; a client that floods, stalls or speaks garbage is
+ * cut off, never waited for. Answers are framed as the output text, a NUL
+ * byte, a status character ('0' ok, '1' error) and a newline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dp.h"
+
+#define CTL_MAX_CLIENTS 64
+#define CTL_OUT_MAX     (64u << 20)  /* backlog bound per client */
+
+struct ctl_client {
+	int fd;
+	bool closing;            /* the client said exit: close once the answer is out */
+	struct cli_conn conn;    /* line assembly, bounded */
+	char *out;               /* pending answer bytes */
+	size_t out_len, out_off, out_cap;
+};
+
+static int listen_fd = -1;
+static struct ctl_client clients[CTL_MAX_CLIENTS];
+
+/* Append to a client's backlog; false when the bound is hit. */
+static bool
+out_append(struct ctl_client *c, const char *buf, size_t len)
+{
+	if (c->out_len + len > CTL_OUT_MAX)
+		return false;
+	if (c->out_len + len > c->out_cap) {
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *n;
+
+		while (cap < c->out_len + len)
+			cap *= 2;
+		n = realloc(c->out, cap);
+		if (n == NULL)
+			return false;
+		c->out = n;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return true;
+}
+
+static int
+sink_write(void *arg, const char *buf, size_t len)
+{
+	return out_append(arg, buf, len) ? 0 : -1;
+}
+
+static void
+client_close(struct ctl_client *c)
+{
+	close(c->fd);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+int
+dp_ctl_open(struct dp *dp, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	const char *path = dp->socket_path;
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	unsigned i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		clients[i].fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0755);
+	}
+	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (listen_fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* A stale socket from a crashed run: take it over only if nobody answers on it. */
+	if (access(path, F_OK) == 0) {
+		int probe = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			close(listen_fd);
+			listen_fd = -1;
+			snprintf(err, errlen, "socket %s is in use by another dpnat", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);
+	}
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(path, dp->conf.socket_mode) != 0 || listen(listen_fd, 64) != 0) {
+		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
+		close(listen_fd);
+		listen_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_line(void *arg, const char *line, struct cli_out *out)
+{
+	return dp_cli_exec(arg, line, out);
+}
+
+/* Read what the client sent; run complete lines. Returns false to drop the client. */
+static bool
+client_read(struct dp *dp, struct ctl_client *c)
+{
+	struct cli_out out = { .write = sink_write, .arg = c };
+	char buf[2048];
+	ssize_t n = read(c->fd, buf, sizeof(buf));
+
+	if (n == 0)
+		return false;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (cli_conn_feed(&c->conn, buf, (size_t)n, run_line, dp, &out) == 1)
+		c->closing = true;
+	/* An answer too big for the backlog bound: the client is cut off. */
+	return !out.failed;
+}
+
+/* Send what we can without blocking. Returns false to drop the client. */
+static bool
+client_write(struct ctl_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return true;
+}
+
+void
+dp_ctl_poll(struct dp *dp)
+{
+	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+	unsigned idx[CTL_MAX_CLIENTS + 1];
+	unsigned i, n = 0;
+
+	if (listen_fd < 0)
+		return;
+	pfd[n].fd = listen_fd;
+	pfd[n].events = POLLIN;
+	n++;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		if (clients[i].fd < 0)
+			continue;
+		pfd[n].fd = clients[i].fd;
+		/* Read no more from a client that does not read its answers. */
+		pfd[n].events = clients[i].out_len > clients[i].out_off ? POLLOUT : POLLIN;
+		idx[n++] = i;
+	}
+	if (poll(pfd, n, 0) <= 0)
+		return;
+	for (i = 1; i < n; i++) {
+		struct ctl_client *c = &clients[idx[i]];
+		bool keep = true;
+
+		if (pfd[i].revents & (POLLERR | POLLNVAL))
+			keep = false;
+		else if (pfd[i].revents & POLLOUT)
+			keep = client_write(c);
+		else if (pfd[i].revents & (POLLIN | POLLHUP)) {
+			keep = client_read(dp, c);
+			if (keep)
+				keep = client_write(c);
+		}
+		if (keep && c->closing && c->out_len == 0)
+			keep = false;
+		if (!keep)
+			client_close(c);
+	}
+	if (pfd[0].revents & POLLIN) {
+		int fd;
+
+		while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			for (i = 0; i < CTL_MAX_CLIENTS && clients[i].fd >= 0; i++)
+				;
+			if (i == CTL_MAX_CLIENTS) {
+				close(fd);   /* full: refuse rather than grow */
+				continue;
+			}
+			clients[i].fd = fd;
+			cli_conn_init(&clients[i].conn);
+		}
+	}
+}
+
+void
+dp_ctl_close(struct dp *dp)
+{
+	unsigned i;
+
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (clients[i].fd >= 0)
+			client_close(&clients[i]);
+	if (listen_fd >= 0) {
+		close(listen_fd);
+		listen_fd = -1;
+		unlink(dp->socket_path);
+	}
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's shared state: one struct built by main at start-up, read by
+ * the workers and the control lcore. Everything is sized and allocated
+ * before the first packet; nothing here allocates per packet.
+ */
+#ifndef DPNAT_DP_H
+#define DPNAT_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "conf.h"
+#include "flow.h"
+#include "nat.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "port.h"
+#include "route.h"
+
+#define DP_MAX_WORKERS 16
+#define DP_BURST       32
+#define DP_PUNT_RING   1024   /* workers -> control, slow path packets */
+#define DP_INJECT_RING 1024   /* control -> one worker, packets to send */
+
+/** Per-lcore counters; each is written by its own lcore only and summed by the control lcore. */
+struct dp_stats {
+	uint64_t drops[PKT_DROP_MAX];
+	uint64_t rx_pkts[ROUTE_MAX_IFACES];
+	uint64_t rx_bytes[ROUTE_MAX_IFACES];
+	uint64_t tx_pkts[ROUTE_MAX_IFACES];
+	uint64_t tx_bytes[ROUTE_MAX_IFACES];
+	uint64_t forwarded;
+	uint64_t punted;
+	uint64_t polls;
+	uint64_t busy_polls;
+} __rte_cache_aligned;
+
+/** One interface bound to a started DPDK port. */
+struct dp_port {
+	bool used;
+	uint8_t iface;
+	struct port_info pi;
+};
+
+/** Per-worker state, cache aligned so workers never share a written line. */
+struct dp_worker {
+	unsigned idx;
+	unsigned lcore;
+	uint32_t now;                                 /* flow clock at the start of this loop */
+	struct rte_ring *inject;                      /* control -> this worker */
+	struct rte_eth_dev_tx_buffer *txb[ROUTE_MAX_IFACES];
+	struct dp_stats st;
+} __rte_cache_aligned;
+
+/** The whole dataplane. */
+struct dp {
+	struct conf conf;
+	struct route_table *rt;
+	struct neigh_table *neigh;
+	struct rte_mempool *pool;
+	struct rte_ring *punt;                        /* workers -> control */
+	struct rte_rcu_qsbr *qsbr;
+	unsigned n_workers;
+	struct dp_worker workers[DP_MAX_WORKERS];
+	struct dp_port ports[ROUTE_MAX_IFACES];       /* indexed by interface */
+	struct dp_stats ctl_st;                       /* the control lcore's own counters */
+	struct flow_table *flows;                     /* sessions, shared by all workers */
+	struct nat_table *nat;                        /* public addresses and their ports */
+	struct nat_policy_set *policies;              /* swapped whole; read with an atomic load */
+	int iface_nat_idx[ROUTE_MAX_IFACES];          /* nat table index of each interface address, -1 */
+	bool zone_untrust[ROUTE_MAX_ZONES];           /* zones named Untrust (NAT-mode egress) */
+	uint64_t hz;
+	uint64_t start_tsc;
+	volatile bool quit;
+	const char *socket_path;
+};
+
+/** Seconds since start-up. */
+static inline uint64_t
+dp_now(const struct dp *dp)
+{
+	return (rte_get_tsc_cycles() - dp->start_tsc) / dp->hz;
+}
+
+/** Count a drop on st and free the mbuf. */
+static inline void
+dp_drop(struct dp_stats *st, struct rte_mbuf *m, unsigned reason)
+{
+	st->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+/* worker.c */
+/** The worker lcore loop; arg is the struct dp_worker. */
+int dp_worker_main(void *arg);
+/** Resolve next hop and forward an IPv4 packet whose out_iface/neigh are known; used by both loops. */
+void dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
+		   struct rte_mbuf *m);
+
+/* slowpath.c */
+/** Handle one packet punted by a worker (ARP, to-me, TTL, unresolved next hop). */
+void dp_slowpath(struct dp *dp, struct rte_mbuf *m);
+/** Send m out of iface from the control lcore (through worker 0's inject ring). */
+void dp_ctl_send(struct dp *dp, struct rte_mbuf *m, uint8_t iface);
+/** ARP request for ip on iface (neighbour resolution and retries). */
+void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
+
+struct cli_out;
+
+/* session.c */
+/** Build the policy set from dp->conf (zones must exist). NULL with err set on error. */
+struct nat_policy_set *dp_policies_build(struct dp *dp, char *err, size_t errlen);
+/** Create the session and NAT tables and register public addresses. 0 or -1 with err. */
+int dp_sessions_init(struct dp *dp, char *err, size_t errlen);
+/** Apply the configured timeouts to the session table. */
+void dp_timeouts_apply(struct dp *dp);
+/** Control-lcore housekeeping: clock, ageing slice, RCU reclaim. */
+void dp_sessions_tick(struct dp *dp);
+
+/* config_rt.c */
+/** Apply one `set`/`unset` line at run time; 0, or -1 with the reason written to out. */
+int dp_config_line(struct dp *dp, const char *line, struct cli_out *out);
+
+/* telemetry.c */
+/** Register dpnat's telemetry commands. */
+void dp_telemetry_init(void);
+
+/* ctl.c */
+/** Open the control socket. 0 or -1 with err set. */
+int dp_ctl_open(struct dp *dp, char *err, size_t errlen);
+/** Serve socket clients without blocking. */
+void dp_ctl_poll(struct dp *dp);
+/** Close clients and remove the socket file. */
+void dp_ctl_close(struct dp *dp);
+
+/* views.c */
+struct cli_out;
+/** Execute one CLI line against the dataplane; 0 on success, -1 on error (message written). */
+int dp_cli_exec(struct dp *dp, const char *line, struct cli_out *out);
+/** Check the CLI command table (at start-up). 0, or -1 with err set. */
+int dp_cli_check(char *err, size_t errlen);
+/** Sum every worker's and the control lcore's counters into *sum. */
+void dp_stats_sum(const struct dp *dp, struct dp_stats *sum);
+
+extern struct dp *g_dp;
+
+#endif /* DPNAT_DP_H */

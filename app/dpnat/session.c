@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control-lcore side of sessions: building the tables from the
+ * configuration, the compiled policy list, what happens when a session is
+ * freed, and the periodic clock/ageing/reclaim work.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rte_malloc.h>
+
+#include "dp.h"
+
+/* A session leaves: give its public port back. */
+static void
+session_freed(struct flow_session *s, void *arg)
+{
+	struct dp *dp = arg;
+
+	if (s->nat_port != 0)
+		nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+}
+
+struct nat_policy_set *
+dp_policies_build(struct dp *dp, char *err, size_t errlen)
+{
+	const struct conf *c = &dp->conf;
+	struct nat_policy_set *set;
+	unsigned i;
+
+	set = rte_zmalloc("dpnat_policies", sizeof(*set), RTE_CACHE_LINE_SIZE);
+	if (set == NULL) {
+		snprintf(err, errlen, "out of memory for policies");
+		return NULL;
+	}
+	for (i = 0; i < c->n_policies && i < NAT_MAX_POLICIES; i++) {
+		const struct conf_policy *cp = &c->policies[i];
+		struct nat_policy *p = &set->p[set->n];
+		int fz = route_zone_id(dp->rt, cp->from_zone);
+		int tz = route_zone_id(dp->rt, cp->to_zone);
+
+		if (fz < 0 || tz < 0) {
+			snprintf(err, errlen, "policy %u: too many zones", cp->id);
+			rte_free(set);
+			return NULL;
+		}
+		p->id = cp->id;
+		p->from_zone = (uint8_t)fz;
+		p->to_zone = (uint8_t)tz;
+		p->permit = cp->permit;
+		p->nat_src = cp->nat_src;
+		p->dip_id = cp->dip_id;
+		p->svc = nat_service_find(cp->service);
+		if (p->svc == NULL) {
+			snprintf(err, errlen, "policy %u: unknown service \"%s\"", cp->id, cp->service);
+			rte_free(set);
+			return NULL;
+		}
+		if (cp->nat_src && cp->dip_id != 0) {
+			const struct conf_dip *d = conf_dip_find(c, cp->dip_id);
+
+			if (d == NULL) {
+				snprintf(err, errlen, "policy %u: dip-id %u does not exist", cp->id,
+					 cp->dip_id);
+				rte_free(set);
+				return NULL;
+			}
+			p->dip_first = d->low;
+			p->dip_count = d->high - d->low + 1;
+		}
+		set->n++;
+	}
+	return set;
+}
+
+void
+dp_timeouts_apply(struct dp *dp)
+{
+	const struct conf_timeouts *t = &dp->conf.timeouts;
+
+	flow_set_timeout(dp->flows, FLOW_TMO_TCP, t->tcp);
+	flow_set_timeout(dp->flows, FLOW_TMO_TCP_SYN, t->tcp_syn);
+	flow_set_timeout(dp->flows, FLOW_TMO_TCP_CLOSING, t->tcp_closing);
+	flow_set_timeout(dp->flows, FLOW_TMO_UDP, t->udp);
+	flow_set_timeout(dp->flows, FLOW_TMO_ICMP, t->icmp);
+	flow_set_timeout(dp->flows, FLOW_TMO_GRE, t->gre);
+	flow_set_timeout(dp->flows, FLOW_TMO_OTHER, t->other);
+}
+
+int
+dp_sessions_init(struct dp *dp, char *err, size_t errlen)
+{
+	const struct conf *c = &dp->conf;
+	unsigned i, z;
+	uint32_t naddr = 0;
+
+	dp->flows = flow_create("dpnat_flows", c->limits.sessions, dp->n_workers, dp->qsbr,
+				session_freed, dp, rte_socket_id());
+	if (dp->flows == NULL) {
+		snprintf(err, errlen, "cannot create a session table of %u: %s", c->limits.sessions,
+			 rte_strerror(rte_errno));
+		return -1;
+	}
+	for (i = 0; i < c->n_ifaces; i++)
+		naddr += c->ifaces[i].has_ip;
+	for (i = 0; i < c->n_dips; i++)
+		naddr += c->dips[i].high - c->dips[i].low + 1;
+	if (naddr > NAT_MAX_ADDRS) {
+		snprintf(err, errlen, "too many public addresses (%u, max %u)", naddr, NAT_MAX_ADDRS);
+		return -1;
+	}
+	dp->nat = nat_create("dpnat_nat", dp->n_workers, RTE_MAX(naddr, 1u), rte_socket_id());
+	if (dp->nat == NULL) {
+		snprintf(err, errlen, "cannot create the NAT allocator");
+		return -1;
+	}
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+
+		dp->iface_nat_idx[i] = -1;
+		if (ifc != NULL && ifc->has_ip)
+			dp->iface_nat_idx[i] = nat_addr_add(dp->nat, ifc->ip);
+	}
+	for (i = 0; i < c->n_dips; i++) {
+		uint32_t ip;
+
+		for (ip = c->dips[i].low; ip <= c->dips[i].high && ip != 0; ip++)
+			if (nat_addr_add(dp->nat, ip) < 0) {
+				snprintf(err, errlen, "dip %u: cannot register address", c->dips[i].id);
+				return -1;
+			}
+	}
+	for (z = 0; z < ROUTE_MAX_ZONES; z++)
+		dp->zone_untrust[z] = strcasecmp(route_zone_name(dp->rt, z), "Untrust") == 0;
+	dp->policies = dp_policies_build(dp, err, errlen);
+	if (dp->policies == NULL)
+		return -1;
+	dp_timeouts_apply(dp);
+	return 0;
+}
+
+void
+dp_sessions_tick(struct dp *dp)
+{
+	uint32_t budget = RTE_MAX(dp->conf.limits.sessions / 100, 1024u);
+
+	flow_set_clock(dp->flows, (uint32_t)dp_now(dp));
+	flow_age(dp->flows, budget);
+	flow_reclaim(dp->flows);
+}

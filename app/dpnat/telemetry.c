@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK telemetry commands, so dpdk-telemetry.py reads dpnat's figures next to
+ * DPDK's own /ethdev/stats. Callbacks run on the telemetry thread and only
+ * read counters.
+ */
+#include <rte_telemetry.h>
+
+#include "dp.h"
+
+static int
+tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct flow_stats st;
+	unsigned w;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	flow_stats_get(g_dp->flows, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "alloc", st.alloc);
+	rte_tel_data_add_dict_u64(d, "max", st.max);
+	rte_tel_data_add_dict_u64(d, "alloc_failed", st.alloc_failed);
+	rte_tel_data_add_dict_u64(d, "created", st.created);
+	rte_tel_data_add_dict_u64(d, "aged", st.aged);
+	rte_tel_data_add_dict_u64(d, "cleared", st.cleared);
+	rte_tel_data_add_dict_u64(d, "pending_free", st.pending_free);
+	for (w = 0; w < g_dp->n_workers; w++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "worker%u_alloc", w);
+		rte_tel_data_add_dict_u64(d, name, st.per_worker[w]);
+	}
+	return 0;
+}
+
+static int
+tm_counters(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_stats sum;
+	unsigned i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	dp_stats_sum(g_dp, &sum);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "forwarded", sum.forwarded);
+	rte_tel_data_add_dict_u64(d, "punted", sum.punted);
+	for (i = 1; i < PKT_DROP_MAX; i++)
+		rte_tel_data_add_dict_u64(d, pkt_drop_name(i), sum.drops[i]);
+	return 0;
+}
+
+/** Register dpnat's telemetry commands (harmless when telemetry is off). */
+void
+dp_telemetry_init(void)
+{
+	rte_telemetry_register_cmd("/dpnat/sessions", tm_sessions,
+				   "Session table usage. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/counters", tm_counters,
+				   "Forwarding and drop counters by reason. Takes no parameters");
+}

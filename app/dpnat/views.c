@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's CLI: the command table and the views of interfaces, routes,
+ * neighbours and counters, in ScreenOS shapes.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dp.h"
+
+void
+dp_stats_sum(const struct dp *dp, struct dp_stats *sum)
+{
+	const struct dp_stats *all[DP_MAX_WORKERS + 1];
+	unsigned n = 0, i, k;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < dp->n_workers; i++)
+		all[n++] = &dp->workers[i].st;
+	all[n++] = &dp->ctl_st;
+	for (k = 0; k < n; k++) {
+		const struct dp_stats *s = all[k];
+
+		for (i = 0; i < PKT_DROP_MAX; i++)
+			sum->drops[i] += s->drops[i];
+		for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+			sum->rx_pkts[i] += s->rx_pkts[i];
+			sum->rx_bytes[i] += s->rx_bytes[i];
+			sum->tx_pkts[i] += s->tx_pkts[i];
+			sum->tx_bytes[i] += s->tx_bytes[i];
+		}
+		sum->forwarded += s->forwarded;
+		sum->punted += s->punted;
+		sum->polls += s->polls;
+		sum->busy_polls += s->busy_polls;
+	}
+}
+
+/* MAC as ScreenOS prints it: 000c29e91032. */
+static void
+mac_str(const struct rte_ether_addr *m, char *buf)
+{
+	snprintf(buf, 13, "%02x%02x%02x%02x%02x%02x", m->addr_bytes[0], m->addr_bytes[1],
+		 m->addr_bytes[2], m->addr_bytes[3], m->addr_bytes[4], m->addr_bytes[5]);
+}
+
+static void
+ip_plen_str(uint32_t ip, uint8_t plen, char *buf, size_t len)
+{
+	char a[16];
+
+	snprintf(buf, len, "%s/%u", conf_ip_str(ip, a), plen);
+}
+
+/* get interface [NAME] */
+static int
+view_interface(struct dp *dp, const char *name, struct cli_out *out)
+{
+	unsigned i, n = route_iface_count(dp->rt), shown = 0;
+
+	cli_printf(out, "A - Active, I - Inactive, U - Up, D - Down, R - Ready\n\n");
+	cli_printf(out, "Interfaces in vsys Root:\n");
+	cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %s\n", "Name", "IP Address", "Zone",
+		   "MAC", "State", "Port", "Mode");
+	for (i = 0; i < n; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+		char ipb[32] = "0.0.0.0/0", macb[16] = "-";
+		const char *port = "-";
+
+		if (ifc == NULL || (name != NULL && strcmp(name, ifc->name) != 0))
+			continue;
+		if (ifc->has_ip)
+			ip_plen_str(ifc->ip, ifc->plen, ipb, sizeof(ipb));
+		if (ifc->port_id != ROUTE_NO_PORT) {
+			mac_str(&ifc->mac, macb);
+			port = dp->ports[i].used ? dp->ports[i].pi.name : "-";
+		}
+		cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %s\n", ifc->name, ipb,
+			   ifc->zone[0] ? ifc->zone : "Null", macb,
+			   ifc->up && port_link_up(ifc->port_id) ? "U" : "D", port,
+			   ifc->nat ? "nat" : "route");
+		shown++;
+	}
+	if (name != NULL && shown == 0) {
+		cli_printf(out, "interface \"%s\" does not exist", name);
+		return -1;
+	}
+	return 0;
+}
+
+struct route_view_arg {
+	struct dp *dp;
+	struct cli_out *out;
+	unsigned id;
+};
+
+static int
+route_line(const struct route_entry *e, void *arg)
+{
+	struct route_view_arg *a = arg;
+	const struct route_iface *ifc = route_iface_get(a->dp->rt, e->iface);
+	char pfx[32], gw[16];
+
+	ip_plen_str(e->prefix, e->plen, pfx, sizeof(pfx));
+	cli_printf(a->out, "*%7u %18s %14s %15s   %c %4u %6u %8s\n", ++a->id, pfx,
+		   ifc ? ifc->name : "?", conf_ip_str(e->gateway, gw), e->connected ? 'C' : 'S',
+		   e->connected ? 0 : 20, e->connected ? 0 : 1, "Root");
+	return 0;
+}
+
+/* get route */
+static int
+view_route(struct dp *dp, struct cli_out *out)
+{
+	struct route_view_arg a = { .dp = dp, .out = out };
+
+	cli_printf(out, "IPv4 Dest-Routes for <trust-vr> (%u entries)\n", route_count(dp->rt));
+	cli_printf(out, "--------------------------------------------------------------------------------\n");
+	cli_printf(out, "H: Host C: Connected S: Static A: Auto-Exported\n");
+	cli_printf(out, "I: Imported R: RIP P: Permanent D: Auto-Discovered\n");
+	cli_printf(out, "N: NSRP SH: SharedDIP O: OSPF E1: OSPF external type 1\n\n");
+	cli_printf(out, "%8s %18s %14s %15s %3s %4s %6s %8s\n", "ID", "IP-Prefix", "Interface",
+		   "Gateway", "P", "Pref", "Mtr", "Vsys");
+	cli_printf(out, "--------------------------------------------------------------------------------\n");
+	route_walk(dp->rt, route_line, &a);
+	return 0;
+}
+
+struct arp_view_arg {
+	struct dp *dp;
+	struct cli_out *out;
+};
+
+static int
+arp_line(const struct neigh_info *ni, void *arg)
+{
+	static const char *const state[] = { "FREE", "PEND", "VLD", "STAT" };
+	struct arp_view_arg *a = arg;
+	const struct route_iface *ifc = route_iface_get(a->dp->rt, ni->iface);
+	char ip[16], mac[16];
+
+	mac_str(&ni->mac, mac);
+	cli_printf(a->out, " %-15s %-12s %-18s %-5s %6u %5u %6u\n", conf_ip_str(ni->ip, ip),
+		   ni->state == NEIGH_INCOMPLETE ? "000000000000" : mac,
+		   ifc ? ifc->name : "?", state[ni->state & 3], ni->age, ni->tries, ni->queued);
+	return 0;
+}
+
+/* get arp */
+static int
+view_arp(struct dp *dp, struct cli_out *out)
+{
+	struct arp_view_arg a = { .dp = dp, .out = out };
+	struct neigh_stats st;
+	uint32_t used, max;
+
+	neigh_usage(dp->neigh, &used, &max);
+	neigh_stats_get(dp->neigh, &st);
+	cli_printf(out, "total arp entries: %u, max %u, table full %lu, queue full %lu, failed %lu\n",
+		   used, max, (unsigned long)st.table_full, (unsigned long)st.queue_full,
+		   (unsigned long)st.failed);
+	cli_printf(out, " %-15s %-12s %-18s %-5s %6s %5s %6s\n", "IP", "Mac", "Interface", "State",
+		   "Age", "Retry", "PakQue");
+	neigh_walk(dp->neigh, dp_now(dp), arp_line, &a);
+	return 0;
+}
+
+/* get counter statistics [interface NAME] */
+static int
+view_counters(struct dp *dp, const char *name, struct cli_out *out)
+{
+	struct dp_stats sum;
+	unsigned i, n = route_iface_count(dp->rt), shown = 0;
+
+	dp_stats_sum(dp, &sum);
+	for (i = 0; i < n; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+		struct rte_eth_stats es;
+
+		if (ifc == NULL || (name != NULL && strcmp(name, ifc->name) != 0))
+			continue;
+		memset(&es, 0, sizeof(es));
+		if (dp->ports[i].used)
+			rte_eth_stats_get(dp->ports[i].pi.port_id, &es);
+		cli_printf(out, "Hardware counters of %s:\n", ifc->name);
+		cli_printf(out, "in packets   %12lu | out packets  %12lu\n",
+			   (unsigned long)es.ipackets, (unsigned long)es.opackets);
+		cli_printf(out, "in bytes     %12lu | out bytes    %12lu\n",
+			   (unsigned long)es.ibytes, (unsigned long)es.obytes);
+		cli_printf(out, "in missed    %12lu | out errors   %12lu\n",
+			   (unsigned long)es.imissed, (unsigned long)es.oerrors);
+		cli_printf(out, "in errors    %12lu | in no mbuf   %12lu\n",
+			   (unsigned long)es.ierrors, (unsigned long)es.rx_nombuf);
+		cli_printf(out, "Flow counters of %s:\n", ifc->name);
+		cli_printf(out, "in packets   %12lu | out packets  %12lu\n",
+			   (unsigned long)sum.rx_pkts[i], (unsigned long)sum.tx_pkts[i]);
+		cli_printf(out, "in bytes     %12lu | out bytes    %12lu\n\n",
+			   (unsigned long)sum.rx_bytes[i], (unsigned long)sum.tx_bytes[i]);
+		shown++;
+	}
+	if (name != NULL && shown == 0) {
+		cli_printf(out, "interface \"%s\" does not exist", name);
+		return -1;
+	}
+	if (name == NULL) {
+		cli_printf(out, "Flow totals:\n");
+		cli_printf(out, "forwarded    %12lu | slow path    %12lu\n",
+			   (unsigned long)sum.forwarded, (unsigned long)sum.punted);
+		cli_printf(out, "drops:\n");
+		for (i = 1; i < PKT_DROP_MAX; i++)
+			cli_printf(out, "  %-20s %12lu  %s\n", pkt_drop_name(i),
+				   (unsigned long)sum.drops[i], pkt_drop_help(i));
+	}
+	return 0;
+}
+
+/* ---- sessions ---- */
+
+/** Filters of `get session` / `clear session`; a session matches if its original or translated tuple does. */
+struct sess_filter {
+	bool id_set, src_set, dst_set, sport_set, dport_set, proto_set;
+	uint32_t id;
+	uint32_t src, src_mask, dst, dst_mask;   /* host order */
+	uint16_t sport, dport;                   /* host order */
+	uint8_t proto;
+};
+
+static bool
+tuple_match(const struct sess_filter *f, rte_be32_t src, rte_be32_t dst, rte_be16_t sp,
+	    rte_be16_t dpt)
+{
+	if (f->src_set && (rte_be_to_cpu_32(src) & f->src_mask) != (f->src & f->src_mask))
+		return false;
+	if (f->dst_set && (rte_be_to_cpu_32(dst) & f->dst_mask) != (f->dst & f->dst_mask))
+		return false;
+	if (f->sport_set && rte_be_to_cpu_16(sp) != f->sport)
+		return false;
+	if (f->dport_set && rte_be_to_cpu_16(dpt) != f->dport)
+		return false;
+	return true;
+}
+
+static bool
+sess_match(const struct sess_filter *f, const struct flow_session *s)
+{
+	const struct flow_key *k0 = &s->key[0], *k1 = &s->key[1];
+
+	if (f->id_set && s->id != f->id)
+		return false;
+	if (f->proto_set && s->proto != f->proto)
+		return false;
+	return tuple_match(f, k0->src, k0->dst, k0->sport, k0->dport) ||
+	       tuple_match(f, k1->dst, k1->src, k1->dport, k1->sport);
+}
+
+/* MAC of the neighbour that sends a wing's packets (its source, or the gateway towards it). */
+static void
+wing_mac(struct dp *dp, uint8_t iface, rte_be32_t src, char *buf)
+{
+	struct rte_ether_addr mac;
+	struct route_nh nh;
+	uint32_t ip = rte_be_to_cpu_32(src);
+
+	if (route_lookup(dp->rt, ip, &nh) == 0 && nh.gateway != 0)
+		ip = nh.gateway;
+	if (neigh_lookup(dp->neigh, iface, ip, &mac) == 0)
+		mac_str(&mac, buf);
+	else
+		snprintf(buf, 13, "000000000000");
+}
+
+/* One ScreenOS session block: the header line and its two wings. */
+static void
+sess_print(struct dp *dp, const struct flow_session *s, struct cli_out *out)
+{
+	const struct flow_key *k0 = &s->key[0], *k1 = &s->key[1];
+	uint32_t left = flow_time_left(dp->flows, s);
+	char a[16], b[16], m0[16], m1[16];
+	bool alg = (s->flags & FLOW_F_ALG_MADE) != 0;
+
+	wing_mac(dp, s->iface[0], k0->src, m0);
+	wing_mac(dp, s->iface[1], k1->src, m1);
+	/* ScreenOS counts session time in units of 10 seconds. */
+	cli_printf(out, "id %u/s%s,vsys 0,flag %08x/%04x/0003,policy %u,time %u, dip %u module %u\n",
+		   s->id, alg ? "**" : "0*", (unsigned)s->flags << 12 | s->tcp, s->tmo,
+		   s->policy_id, (left + 9) / 10, s->dip_id, alg ? 1 : 0);
+	cli_printf(out, " if %u(nspflag 801801):%s/%u->%s/%u,%u,%s,sess token 3,vlan 0,tun 0,vsd 0,route %u,wsf 0\n",
+		   s->iface[0], conf_ip_str(rte_be_to_cpu_32(k0->src), a), rte_be_to_cpu_16(k0->sport),
+		   conf_ip_str(rte_be_to_cpu_32(k0->dst), b), rte_be_to_cpu_16(k0->dport), s->proto, m0,
+		   s->out_iface[0]);
+	cli_printf(out, " if %u(nspflag 10801800):%s/%u<-%s/%u,%u,%s,sess token 4,vlan 0,tun 0,vsd 0,route %u,wsf 0\n",
+		   s->iface[1], conf_ip_str(rte_be_to_cpu_32(k1->dst), a), rte_be_to_cpu_16(k1->dport),
+		   conf_ip_str(rte_be_to_cpu_32(k1->src), b), rte_be_to_cpu_16(k1->sport), s->proto, m1,
+		   s->out_iface[1]);
+}
+
+struct sess_walk {
+	struct dp *dp;
+	const struct sess_filter *f;
+	struct cli_out *out;
+	uint64_t matched;
+	bool print;
+	bool clear;
+};
+
+static int
+sess_visit(struct flow_session *s, void *arg)
+{
+	struct sess_walk *sw = arg;
+
+	if (!sess_match(sw->f, s))
+		return 0;
+	sw->matched++;
+	if (sw->print)
+		sess_print(sw->dp, s, sw->out);
+	if (sw->clear)
+		flow_delete(sw->dp->flows, s, false);
+	return 0;
+}
+
+/* get session [filters] */
+static int
+view_session(struct dp *dp, const struct sess_filter *f, struct cli_out *out)
+{
+	struct sess_walk sw = { .dp = dp, .f = f, .out = out };
+	struct flow_stats st;
+	uint32_t cursor = 0;
+	unsigned w;
+
+	flow_stats_get(dp->flows, &st);
+	cli_printf(out, "alloc %lu/max %lu, alloc failed %lu, mcast alloc 0, di alloc failed 0\n",
+		   (unsigned long)st.alloc, (unsigned long)st.max, (unsigned long)st.alloc_failed);
+	cli_printf(out, "total reserved 0, free sessions in shared pool %lu\n",
+		   (unsigned long)(st.max - st.alloc - st.pending_free));
+	for (w = 0; w < dp->n_workers; w++)
+		cli_printf(out, "worker %u: alloc %lu/max %lu\n", w, (unsigned long)st.per_worker[w],
+			   (unsigned long)st.max);
+	/* Count first so that the total comes before the list, as on ScreenOS. */
+	while (flow_walk(dp->flows, &cursor, 65536, sess_visit, &sw))
+		;
+	cli_printf(out, "Total %lu sessions according filtering criteria.\n",
+		   (unsigned long)sw.matched);
+	sw.print = true;
+	cursor = 0;
+	while (flow_walk(dp->flows, &cursor, 65536, sess_visit, &sw))
+		;
+	return 0;
+}
+
+/* clear session [filters] */
+static int
+clear_session(struct dp *dp, const struct sess_filter *f, struct cli_out *out)
+{
+	struct sess_walk sw = { .dp = dp, .f = f, .out = out, .clear = true };
+	uint32_t cursor = 0;
+
+	while (flow_walk(dp->flows, &cursor, 65536, sess_visit, &sw))
+		;
+	cli_printf(out, "%lu sessions cleared\n", (unsigned long)sw.matched);
+	return 0;
+}
+
+/* ---- the command table ---- */
+
+static int
+h_get_interface(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	return view_interface(ctx, cli_arg_str(a, "interface"), out);
+}
+
+static int
+h_get_route(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(a);
+	return view_route(ctx, out);
+}
+
+static int
+h_get_arp(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(a);
+	return view_arp(ctx, out);
+}
+
+static int
+h_get_counter_stat(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	return view_counters(ctx, cli_arg_str(a, "interface"), out);
+}
+
+/* get counter flow: every drop reason with its count. */
+static int
+h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct dp_stats sum;
+	struct flow_stats fs;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	dp_stats_sum(dp, &sum);
+	flow_stats_get(dp->flows, &fs);
+	cli_printf(out, "flow counters:\n");
+	cli_printf(out, "  %-22s %12lu\n", "forwarded", (unsigned long)sum.forwarded);
+	cli_printf(out, "  %-22s %12lu\n", "slow path", (unsigned long)sum.punted);
+	cli_printf(out, "  %-22s %12lu\n", "sessions created", (unsigned long)fs.created);
+	cli_printf(out, "  %-22s %12lu\n", "sessions aged", (unsigned long)fs.aged);
+	cli_printf(out, "  %-22s %12lu\n", "sessions cleared", (unsigned long)fs.cleared);
+	cli_printf(out, "  %-22s %12lu\n", "session alloc failed", (unsigned long)fs.alloc_failed);
+	cli_printf(out, "  %-22s %12lu\n", "session insert failed", (unsigned long)fs.insert_failed);
+	cli_printf(out, "drops by reason:\n");
+	for (i = 1; i < PKT_DROP_MAX; i++)
+		cli_printf(out, "  %-22s %12lu  %s\n", pkt_drop_name(i), (unsigned long)sum.drops[i],
+			   pkt_drop_help(i));
+	return 0;
+}
+
+/* Session filters from the parsed arguments. */
+static void
+sess_filter_get(const struct cli_args *a, struct sess_filter *f)
+{
+	uint8_t plen;
+
+	memset(f, 0, sizeof(*f));
+	if (cli_arg_present(a, "id")) {
+		f->id_set = true;
+		f->id = cli_arg_u32(a, "id");
+	}
+	if (cli_arg_ip(a, "src-ip", &f->src, &plen) == 0) {
+		f->src_set = true;
+		f->src_mask = plen ? ~0u << (32 - plen) : 0;
+	}
+	if (cli_arg_ip(a, "dst-ip", &f->dst, &plen) == 0) {
+		f->dst_set = true;
+		f->dst_mask = plen ? ~0u << (32 - plen) : 0;
+	}
+	if (cli_arg_present(a, "src-port")) {
+		f->sport_set = true;
+		f->sport = (uint16_t)cli_arg_u32(a, "src-port");
+	}
+	if (cli_arg_present(a, "dst-port")) {
+		f->dport_set = true;
+		f->dport = (uint16_t)cli_arg_u32(a, "dst-port");
+	}
+	if (cli_arg_present(a, "protocol")) {
+		f->proto_set = true;
+		f->proto = (uint8_t)cli_arg_u32(a, "protocol");
+	}
+}
+
+static int
+h_get_session(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct sess_filter f;
+
+	sess_filter_get(a, &f);
+	return view_session(ctx, &f, out);
+}
+
+static int
+h_clear_session(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct sess_filter f;
+
+	sess_filter_get(a, &f);
+	return clear_session(ctx, &f, out);
+}
+
+static int
+h_clear_counter(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	unsigned w;
+
+	RTE_SET_USED(a);
+	RTE_SET_USED(out);
+	/* Counters are written by their lcore alone; a torn reset is harmless. */
+	for (w = 0; w < dp->n_workers; w++)
+		memset(&dp->workers[w].st, 0, sizeof(dp->workers[w].st));
+	memset(&dp->ctl_st, 0, sizeof(dp->ctl_st));
+	for (w = 0; w < ROUTE_MAX_IFACES; w++)
+		if (dp->ports[w].used)
+			rte_eth_stats_reset(dp->ports[w].pi.port_id);
+	return 0;
+}
+
+static int
+h_clear_arp(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+
+	RTE_SET_USED(a);
+	cli_printf(out, "%u arp entries cleared\n", neigh_flush(dp->neigh));
+	return 0;
+}
+
+/* A FILE that writes into a cli_out, so conf_dump can stream into the answer. */
+static ssize_t
+cookie_write(void *c, const char *buf, size_t len)
+{
+	return cli_write(c, buf, len) == 0 ? (ssize_t)len : -1;
+}
+
+static int
+h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	cookie_io_functions_t io = { .write = cookie_write };
+	FILE *f = fopencookie(out, "w", io);
+	int rc;
+
+	RTE_SET_USED(a);
+	if (f == NULL) {
+		cli_printf(out, "out of memory");
+		return -1;
+	}
+	rc = conf_dump(&dp->conf, f);
+	fclose(f);
+	return rc;
+}
+
+static int
+h_set(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	return dp_config_line(ctx, cli_arg_line(a), out);
+}
+
+static int
+h_help(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(ctx);
+	return cli_list_commands(cli_arg_table(a), out);
+}
+
+#define SESS_FILTERS "[id <u32>] [src-ip <ip/mask>] [dst-ip <ip/mask>] [src-port <port>] " \
+		     "[dst-port <port>] [protocol <proto>]"
+
+static const struct cli_cmd dp_cmds[] = {
+	{ "get interface [<name>]", "interfaces, or one interface", h_get_interface },
+	{ "get route", "the routing table", h_get_route },
+	{ "get arp", "the neighbour (ARP) table", h_get_arp },
+	{ "get counter statistics [interface <name>]", "port and interface counters, drops",
+	  h_get_counter_stat },
+	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow },
+	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
+	{ "get config", "the running configuration as set lines", h_get_config },
+	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session },
+	{ "clear counter", "reset all counters", h_clear_counter },
+	{ "clear arp", "flush dynamic ARP entries", h_clear_arp },
+	{ "set <rest>", "change the running configuration", h_set },
+	{ "unset <rest>", "remove from the running configuration", h_set },
+	{ "help", "list every command", h_help },
+};
+
+static const struct cli_word_help dp_words[] = {
+	{ "get", "show information" },
+	{ "set", "configure" },
+	{ "unset", "remove configuration" },
+	{ "clear", "clear dynamic state" },
+	{ "help", "list every command" },
+	{ "interface", "network interfaces" },
+	{ "route", "routing table" },
+	{ "arp", "ARP (neighbour) table" },
+	{ "counter", "counters" },
+	{ "statistics", "interface statistics" },
+	{ "flow", "flow counters and drop reasons" },
+	{ "session", "session table" },
+	{ "config", "running configuration" },
+	{ "id", "session id" },
+	{ "src-ip", "source address [/len]" },
+	{ "dst-ip", "destination address [/len]" },
+	{ "src-port", "source port" },
+	{ "dst-port", "destination port" },
+	{ "protocol", "IP protocol (number or tcp, udp, icmp, gre)" },
+	{ "<interface>", "interface name" },
+	{ "<id>", "session id" },
+	{ "<src-ip>", "a.b.c.d[/len]" },
+	{ "<dst-ip>", "a.b.c.d[/len]" },
+	{ "<src-port>", "0-65535" },
+	{ "<dst-port>", "0-65535" },
+	{ "<protocol>", "0-255, tcp, udp, icmp, gre" },
+	{ "<rest>", "configuration statement (see get config)" },
+};
+
+static const struct cli_table dp_table = {
+	.cmds = dp_cmds, .n_cmds = RTE_DIM(dp_cmds),
+	.words = dp_words, .n_words = RTE_DIM(dp_words),
+};
+
+int
+dp_cli_exec(struct dp *dp, const char *line, struct cli_out *out)
+{
+	return cli_execute(&dp_table, line, out, dp);
+}
+
+/** Check the command table at start-up. 0, or -1 with the problem in err. */
+int
+dp_cli_check(char *err, size_t errlen)
+{
+	return cli_table_check(&dp_table, err, errlen);
+}

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker lcore: receive a burst from each port's queue it owns, parse,
+ * decide, rewrite and buffer for transmit; what needs state the control lcore
+ * owns (ARP, packets for dpnat itself, TTL expiry, unresolved next hops) is
+ * punted to it through a ring. Run to completion, nothing allocated here.
+ */
+#include <unistd.h>
+
+#include <errno.h>
+
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "cksum.h"
+#include "dp.h"
+
+/* A small transmit buffer per (worker, interface). */
+struct txq_buf {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_BURST];
+};
+
+static RTE_DEFINE_PER_LCORE(struct txq_buf, txbufs[ROUTE_MAX_IFACES]);
+
+/* Send whatever is buffered for iface on this worker's queue of that port. */
+static void
+tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
+{
+	struct txq_buf *b = &RTE_PER_LCORE(txbufs)[iface];
+	struct dp_port *p = &dp->ports[iface];
+	uint16_t q, sent, i;
+	uint64_t bytes = 0;
+
+	if (b->n == 0)
+		return;
+	q = (uint16_t)(w->idx % p->pi.nb_txq);
+	if (p->pi.txq_shared)
+		rte_spinlock_lock(&p->pi.txq_lock[q]);
+	for (i = 0; i < b->n; i++)
+		bytes += b->pkts[i]->pkt_len;
+	sent = rte_eth_tx_burst(p->pi.port_id, q, b->pkts, b->n);
+	if (p->pi.txq_shared)
+		rte_spinlock_unlock(&p->pi.txq_lock[q]);
+	for (i = sent; i < b->n; i++) {
+		bytes -= b->pkts[i]->pkt_len;
+		dp_drop(&w->st, b->pkts[i], PKT_DROP_TX_FULL);
+	}
+	w->st.tx_pkts[iface] += sent;
+	w->st.tx_bytes[iface] += bytes;
+	b->n = 0;
+}
+
+/* Queue m for transmission out of iface; flushes when the buffer fills. */
+static inline void
+tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
+{
+	struct txq_buf *b = &RTE_PER_LCORE(txbufs)[iface];
+
+	if (unlikely(!dp->ports[iface].used)) {
+		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+		return;
+	}
+	b->pkts[b->n++] = m;
+	if (b->n == DP_BURST)
+		tx_flush(dp, w, iface);
+}
+
+/* Hand a packet to the control lcore. */
+static inline void
+punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(rte_ring_mp_enqueue(dp->punt, m) != 0)) {
+		dp_drop(&w->st, m, PKT_DROP_PUNT_RING_FULL);
+		return;
+	}
+	w->st.punted++;
+}
+
+void
+dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
+	      struct rte_mbuf *m)
+{
+	struct pkt_meta *md = pkt_md(m);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
+	uint16_t old = *(uint16_t *)&ip->time_to_live;
+
+	rte_ether_addr_copy(dmac, &eth->dst_addr);
+	rte_ether_addr_copy(&out->mac, &eth->src_addr);
+	ip->time_to_live--;
+	ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old, *(uint16_t *)&ip->time_to_live);
+}
+
+/* Route one parsed IPv4 packet that is not for dpnat itself (TTL already checked). */
+static inline void
+forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const struct route_iface *out;
+	struct rte_ether_addr mac;
+	struct route_nh nh;
+	uint32_t dst = rte_be_to_cpu_32(md->dst);
+
+	if (unlikely(route_lookup(dp->rt, dst, &nh) != 0)) {
+		dp_drop(&w->st, m, PKT_DROP_NO_ROUTE);
+		return;
+	}
+	md->out_iface = nh.iface;
+	out = route_iface_get(dp->rt, nh.iface);
+	if (unlikely(out == NULL || !out->up)) {
+		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+		return;
+	}
+	if (unlikely(neigh_lookup(dp->neigh, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
+		punt(dp, w, m);   /* control resolves and sends it */
+		return;
+	}
+	dp_fwd_finish(out, &mac, m);
+	w->st.forwarded++;
+	tx_enqueue(dp, w, nh.iface, m);
+}
+
+static inline bool
+zone_is_untrust(const struct dp *dp, uint8_t zone)
+{
+	return zone < ROUTE_MAX_ZONES && dp->zone_untrust[zone];
+}
+
+/* TCP state bits a packet of direction dir sets on its session. */
+static inline uint8_t
+tcp_bits(uint8_t flags, unsigned dir)
+{
+	uint8_t b = 0;
+
+	if (flags & RTE_TCP_SYN_FLAG)
+		b |= dir ? FLOW_TCP_SYN1 : FLOW_TCP_SYN0;
+	if (flags & RTE_TCP_FIN_FLAG)
+		b |= dir ? FLOW_TCP_FIN1 : FLOW_TCP_FIN0;
+	if (flags & RTE_TCP_RST_FLAG)
+		b |= FLOW_TCP_RST;
+	return b;
+}
+
+/* A packet matched session s in direction dir: translate and send. */
+static inline void
+session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+	    struct flow_session *s, unsigned dir)
+{
+	if (unlikely(md->flags & PKT_F_FRAG)) {
+		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
+		return;
+	}
+	if (unlikely(s->flags & FLOW_F_DEAD)) {
+		/* Torn down (PPTP call cleared): waiting for the ager, already closed. */
+		dp_drop(&w->st, m, s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE : PKT_DROP_NO_SESSION);
+		return;
+	}
+	flow_touch(s, w->now);
+	if (md->l4_proto == IPPROTO_TCP) {
+		uint8_t b = tcp_bits(md->tcp_flags, dir);
+
+		if (unlikely(b & ~s->tcp))
+			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
+	}
+	nat_rewrite(m, md, &s->rw[dir]);
+	forward(dp, w, m, md);
+}
+
+/* The public address for a new translated flow: the pool's (sticky per inside host) or the egress interface's. */
+static inline int
+nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte_be32_t src,
+	      unsigned attempt)
+{
+	if (p->nat_src && p->dip_count != 0) {
+		uint32_t h = rte_be_to_cpu_32(src) * 2654435761u;
+
+		return nat_addr_find(dp->nat, p->dip_first + (h + attempt) % p->dip_count);
+	}
+	return attempt == 0 ? dp->iface_nat_idx[out_iface] : -1;
+}
+
+/* First packet of a flow: policy, NAT decision, session. Returns the session or NULL (m dropped). */
+static struct flow_session *
+session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+	       const struct route_iface *in, unsigned out_idx, const struct route_iface *out)
+{
+	const struct nat_policy_set *ps = __atomic_load_n(&dp->policies, __ATOMIC_ACQUIRE);
+	const struct nat_policy *p;
+	struct flow_session *s;
+	rte_be16_t sp = md->sport, dpt = md->dport, pp = md->sport;
+	rte_be32_t pub = md->src;
+	bool icmp = md->l4_proto == IPPROTO_ICMP;
+	int rc;
+
+	p = nat_policy_match(ps, in->zone_id, out->zone_id, md->l4_proto, md->dport);
+	if (p == NULL) {
+		dp_drop(&w->st, m, zone_is_untrust(dp, in->zone_id) ?
+				   PKT_DROP_NO_SESSION : PKT_DROP_NO_POLICY);
+		return NULL;
+	}
+	if (!p->permit) {
+		dp_drop(&w->st, m, PKT_DROP_POLICY_DENY);
+		return NULL;
+	}
+	if (md->l4_proto == IPPROTO_TCP &&
+	    (md->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
+		dp_drop(&w->st, m, PKT_DROP_TCP_NOT_SYN);
+		return NULL;
+	}
+	if (icmp && md->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
+		dp_drop(&w->st, m, PKT_DROP_NO_SESSION);
+		return NULL;
+	}
+	s = flow_alloc(dp->flows, w->idx);
+	if (s == NULL) {
+		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
+		return NULL;
+	}
+	if (p->nat_src || (in->nat && zone_is_untrust(dp, out->zone_id))) {
+		bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
+		unsigned attempt;
+		int idx = -1, port = 0;
+
+		for (attempt = 0; attempt < 4; attempt++) {
+			idx = nat_pick_addr(dp, p, out_idx, md->src, attempt);
+			if (idx < 0)
+				break;
+			if (!ports)
+				break;
+			port = nat_port_alloc(dp->nat, (unsigned)idx, w->idx);
+			if (port >= 0)
+				break;
+		}
+		if (idx < 0 || port < 0) {
+			flow_release(dp->flows, s, w->idx);
+			dp_drop(&w->st, m, idx < 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
+			return NULL;
+		}
+		s->nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
+		s->nat_port = (uint16_t)port;
+		s->flags |= FLOW_F_NAT;
+		s->dip_id = (uint16_t)(p->nat_src ? p->dip_id : 0);
+		pub = rte_cpu_to_be_32(s->nat_ip);
+		if (ports)
+			pp = rte_cpu_to_be_16((uint16_t)port);
+	}
+	/* ICMP echo: the identifier stands in both port slots. */
+	flow_key_set(&s->key[0], md->src, md->dst, sp, icmp ? sp : dpt, md->l4_proto);
+	flow_key_set(&s->key[1], md->dst, pub, icmp ? pp : dpt, pp, md->l4_proto);
+	s->rw[0] = (struct flow_rw){ pub, md->dst, pp, icmp ? pp : dpt };
+	s->rw[1] = (struct flow_rw){ md->dst, md->src, icmp ? sp : dpt, sp };
+	s->policy_id = (uint16_t)p->id;
+	s->proto = md->l4_proto;
+	s->tmo = md->l4_proto == IPPROTO_UDP ? FLOW_TMO_UDP : icmp ? FLOW_TMO_ICMP :
+		 md->l4_proto == IPPROTO_GRE ? FLOW_TMO_GRE :
+		 md->l4_proto == IPPROTO_TCP ? FLOW_TMO_TCP : FLOW_TMO_OTHER;
+	s->iface[0] = md->in_iface;
+	s->iface[1] = (uint8_t)out_idx;
+	s->out_iface[0] = (uint8_t)out_idx;
+	s->out_iface[1] = md->in_iface;
+	if (md->l4_proto == IPPROTO_TCP)
+		s->tcp = FLOW_TCP_SYN0;
+	rc = flow_insert(dp->flows, s, w->idx);
+	if (rc != 0) {
+		uint8_t dir;
+
+		if (s->nat_port)
+			nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+		/* Another worker made the same flow a moment ago: use its session. */
+		if (rc == -EEXIST) {
+			s = flow_lookup(dp->flows, &s->key[0], &dir);
+			if (s != NULL && dir == 0)
+				return s;
+		}
+		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
+		return NULL;
+	}
+	return s;
+}
+
+/* No session matched: dpnat's own traffic, intra-zone routing, or a new session. */
+static void
+session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const struct route_iface *in, *out;
+	struct flow_session *s;
+	struct route_nh nh;
+
+	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0) {
+		punt(dp, w, m);   /* for dpnat itself: ping, or unsolicited to a public address */
+		return;
+	}
+	if (unlikely(route_lookup(dp->rt, rte_be_to_cpu_32(md->dst), &nh) != 0)) {
+		dp_drop(&w->st, m, PKT_DROP_NO_ROUTE);
+		return;
+	}
+	in = route_iface_get(dp->rt, md->in_iface);
+	out = route_iface_get(dp->rt, nh.iface);
+	if (unlikely(out == NULL || !out->up)) {
+		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+		return;
+	}
+	/* Within one zone dpnat routes without state, as ScreenOS does by default. */
+	if (in->zone_id == out->zone_id) {
+		forward(dp, w, m, md);
+		return;
+	}
+	if (unlikely(md->flags & PKT_F_FRAG)) {
+		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
+		return;
+	}
+	if (unlikely(md->flags & PKT_F_ICMP_ERR)) {
+		dp_drop(&w->st, m, PKT_DROP_ICMP_ERR_NO_SESSION);
+		return;
+	}
+	s = session_create(dp, w, m, md, in, nh.iface, out);
+	if (s != NULL)
+		session_hit(dp, w, m, md, s, 0);
+}
+
+/* An ICMP error: find the flow it quotes and translate both layers. */
+static void
+icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	struct flow_session *s;
+	struct flow_key key;
+	uint8_t dir;
+
+	if (nat_icmp_err_key(m, md, &key) != 0 || (s = flow_lookup(dp->flows, &key, &dir)) == NULL) {
+		session_miss(dp, w, m, md);
+		return;
+	}
+	nat_icmp_err_rewrite(m, md, s, dir);
+	forward(dp, w, m, md);
+}
+
+/* Everything that arrives on one interface in one burst: parse all, look up all, then act. */
+static void
+process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
+	      struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+	struct flow_key keys[DP_BURST];
+	const struct flow_key *kp[DP_BURST];
+	struct rte_mbuf *cand[DP_BURST];
+	struct flow_session *sess[DP_BURST];
+	uint8_t dir[DP_BURST];
+	unsigned nc = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *md = pkt_md(m);
+		struct rte_ether_hdr *eth;
+		struct rte_ipv4_hdr *ip;
+		enum pkt_class cls;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		w->st.rx_pkts[iface]++;
+		w->st.rx_bytes[iface] += m->pkt_len;
+		cls = pkt_parse(m, md);
+		md->in_iface = (uint8_t)iface;
+		if (unlikely(cls == PKT_CLASS_DROP)) {
+			dp_drop(&w->st, m, md->drop);
+			continue;
+		}
+		if (unlikely(cls == PKT_CLASS_ARP)) {
+			punt(dp, w, m);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &ifc->mac))) {
+			/* Broadcast IPv4 can only be for us; anything else was for another host. */
+			if (md->flags & PKT_F_BCAST)
+				punt(dp, w, m);
+			else
+				dp_drop(&w->st, m, PKT_DROP_L2_NOT_FOR_US);
+			continue;
+		}
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
+		if (unlikely(ip->time_to_live <= 1 || md->dst == RTE_BE32(0xffffffff))) {
+			/* Before any rewrite, so the ICMP error quotes what the sender sent. */
+			punt(dp, w, m);
+			continue;
+		}
+		if (unlikely(md->flags & PKT_F_ICMP_ERR)) {
+			icmp_error(dp, w, m, md);
+			continue;
+		}
+		flow_key_set(&keys[nc], md->src, md->dst, md->sport, md->dport, md->l4_proto);
+		kp[nc] = &keys[nc];
+		cand[nc++] = m;
+	}
+	flow_lookup_bulk(dp->flows, kp, nc, sess, dir);
+	for (i = 0; i < nc; i++) {
+		struct pkt_meta *md = pkt_md(cand[i]);
+
+		if (sess[i] != NULL)
+			session_hit(dp, w, cand[i], md, sess[i], dir[i]);
+		else
+			session_miss(dp, w, cand[i], md);
+	}
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = g_dp;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned iface, idle = 0;
+	uint16_t n, i;
+
+	rte_rcu_qsbr_thread_register(dp->qsbr, w->idx);
+	rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
+	while (!dp->quit) {
+		unsigned got = 0;
+
+		w->now = flow_clock(dp->flows);
+		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++) {
+			struct dp_port *p = &dp->ports[iface];
+
+			if (!p->used || w->idx >= p->pi.nb_rxq)
+				continue;
+			n = rte_eth_rx_burst(p->pi.port_id, (uint16_t)w->idx, pkts, DP_BURST);
+			if (n == 0)
+				continue;
+			got += n;
+			process_burst(dp, w, iface, pkts, n);
+		}
+		/* Packets the control lcore built or released (ARP, ICMP, resolved next hops). */
+		n = (uint16_t)rte_ring_sc_dequeue_burst(w->inject, (void **)pkts, DP_BURST, NULL);
+		for (i = 0; i < n; i++) {
+			iface = pkts[i]->port;
+			if (unlikely(iface >= ROUTE_MAX_IFACES))
+				dp_drop(&w->st, pkts[i], PKT_DROP_IFACE_DOWN);
+			else
+				tx_enqueue(dp, w, iface, pkts[i]);
+		}
+		got += n;
+		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++)
+			tx_flush(dp, w, iface);
+		rte_rcu_qsbr_quiescent(dp->qsbr, w->idx);
+		w->st.polls++;
+		if (got) {
+			w->st.busy_polls++;
+			idle = 0;
+		} else if (dp->conf.worker_idle_us && ++idle > 64) {
+			/* Optional: yield the core when idle (tests on small machines). */
+			rte_rcu_qsbr_thread_offline(dp->qsbr, w->idx);
+			usleep(dp->conf.worker_idle_us);
+			rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
+		}
+	}
+	for (iface = 0; iface < ROUTE_MAX_IFACES; iface++)
+		tx_flush(dp, w, iface);
+	rte_rcu_qsbr_thread_offline(dp->qsbr, w->idx);
+	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->idx);
+	return 0;
+}

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* NAT allocators, policies and the packet rewrite (lib/nat/nat.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "nat.h"
+
+static struct rte_mempool *pool;
+
+static int
+setup_eal(void **state)
+{
+	char *argv[] = { "test_nat", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+			 "--no-telemetry", "-l", "0", "--log-level=error" };
+
+	(void)state;
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("t_nat", 255, 0, PKT_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	return pool == NULL ? -1 : 0;
+}
+
+/* ---- allocator ---- */
+
+/* Every port of a worker's slice once, never twice, then a counted refusal; frees make room. */
+static void
+test_alloc_exhaust_reuse(void **state)
+{
+	struct nat_table *nt = nat_create("t_a1", 2, 4, 0);
+	static uint8_t seen[65536];
+	struct nat_addr_info info;
+	unsigned w, n[2] = { 0, 0 };
+	int idx, p;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	idx = nat_addr_add(nt, 0xc0a80001);
+	assert_int_equal(idx, 0);
+	assert_int_equal(nat_addr_add(nt, 0xc0a80001), 0);     /* idempotent */
+	for (w = 0; w < 2; w++) {
+		while ((p = nat_port_alloc(nt, 0, w)) >= 0) {
+			assert_true(p >= NAT_PORT_MIN && p <= NAT_PORT_MAX);
+			assert_int_equal(seen[p], 0);
+			seen[p] = (uint8_t)(w + 1);
+			n[w]++;
+		}
+		assert_int_equal(p, -ENOSPC);
+	}
+	/* The two slices together are the whole range, split in halves. */
+	assert_int_equal(n[0] + n[1], NAT_PORT_MAX - NAT_PORT_MIN + 1);
+	assert_int_equal(n[0], (NAT_PORT_MAX - NAT_PORT_MIN + 1) / 2);
+	nat_addr_info(nt, 0, &info);
+	assert_int_equal(info.used, n[0] + n[1]);
+	assert_int_equal(info.failed, 2);
+	/* A freed port comes back to its owner, and only once. */
+	assert_int_equal(nat_port_free(nt, 0xc0a80001, 5000), 0);
+	assert_int_equal(nat_port_free(nt, 0xc0a80001, 5000), -ENOENT);
+	assert_int_equal(nat_port_free(nt, 0xc0a80002, 5000), -ENOENT);
+	p = nat_port_alloc(nt, 0, seen[5000] - 1u);
+	assert_int_equal(p, 5000);
+	assert_int_equal(nat_port_alloc(nt, 0, 2 - seen[5000]), -ENOSPC);
+	nat_free(nt);
+}
+
+/* Round robin: consecutive allocations hand out consecutive ports, as ScreenOS does. */
+static void
+test_alloc_round_robin(void **state)
+{
+	struct nat_table *nt = nat_create("t_a2", 1, 1, 0);
+	int a, b, c;
+
+	(void)state;
+	nat_addr_add(nt, 0x0a000001);
+	a = nat_port_alloc(nt, 0, 0);
+	b = nat_port_alloc(nt, 0, 0);
+	assert_int_equal(b, a + 1);
+	assert_int_equal(nat_port_free(nt, 0x0a000001, (uint16_t)a), 0);
+	c = nat_port_alloc(nt, 0, 0);
+	assert_int_equal(c, b + 1);    /* not the one just freed: less reuse of fresh ports */
+	assert_int_equal(nat_addr_count(nt), 1);
+	assert_int_equal(nat_addr_find(nt, 0x0a000001), 0);
+	assert_int_equal(nat_addr_find(nt, 0x0a000002), -ENOENT);
+	assert_int_equal(nat_addr_ip(nt, 0), 0x0a000001);
+	nat_free(nt);
+}
+
+static void
+test_addr_limit(void **state)
+{
+	struct nat_table *nt = nat_create("t_a3", 1, 3, 0);
+
+	(void)state;
+	assert_int_equal(nat_addr_add(nt, 1), 0);
+	assert_int_equal(nat_addr_add(nt, 2), 1);
+	assert_int_equal(nat_addr_add(nt, 3), 2);
+	assert_int_equal(nat_addr_add(nt, 4), -ENOSPC);
+	assert_null(nat_create("t_a4", 0, 3, 0));
+	assert_null(nat_create("t_a5", 1, NAT_MAX_ADDRS + 1, 0));
+	nat_free(nt);
+}
+
+struct freer_arg {
+	struct nat_table *nt;
+	int *ports;
+	unsigned n;
+};
+
+static void *
+freer(void *p)
+{
+	struct freer_arg *fa = p;
+	unsigned i;
+
+	for (i = 0; i < fa->n; i++)
+		if (nat_port_free(fa->nt, 0x0a000001, (uint16_t)fa->ports[i]) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+/* Frees from another thread while the owner allocates: nothing lost, nothing doubled. */
+static void
+test_alloc_concurrent_free(void **state)
+{
+	struct nat_table *nt = nat_create("t_a6", 1, 1, 0);
+	struct nat_addr_info info;
+	static int ports[60000];
+	struct freer_arg fa = { nt, ports, 30000 };
+	pthread_t th;
+	void *ret;
+	unsigned i, got = 0;
+
+	(void)state;
+	nat_addr_add(nt, 0x0a000001);
+	for (i = 0; i < 60000; i++)
+		ports[i] = nat_port_alloc(nt, 0, 0);
+	assert_int_equal(pthread_create(&th, NULL, freer, &fa), 0);
+	for (i = 0; i < 20000; i++)
+		got += nat_port_alloc(nt, 0, 0) >= 0;
+	pthread_join(th, &ret);
+	assert_null(ret);
+	nat_addr_info(nt, 0, &info);
+	assert_int_equal(info.used, 60000 - 30000 + got);
+	nat_free(nt);
+}
+
+/* ---- policies ---- */
+
+static void
+test_policy_match(void **state)
+{
+	struct nat_policy_set set = { 0 };
+
+	(void)state;
+	set.p[0] = (struct nat_policy){ .id = 5, .from_zone = 1, .to_zone = 2, .permit = false,
+					 .svc = nat_service_find("http") };
+	set.p[1] = (struct nat_policy){ .id = 1, .from_zone = 1, .to_zone = 2, .permit = true,
+					 .svc = nat_service_find("ANY") };
+	set.p[2] = (struct nat_policy){ .id = 7, .from_zone = 2, .to_zone = 1, .permit = true,
+					 .svc = nat_service_find("PPTP") };
+	set.n = 3;
+	assert_int_equal(nat_policy_match(&set, 1, 2, IPPROTO_TCP, RTE_BE16(80))->id, 5);
+	assert_int_equal(nat_policy_match(&set, 1, 2, IPPROTO_TCP, RTE_BE16(81))->id, 1);
+	assert_int_equal(nat_policy_match(&set, 1, 2, IPPROTO_UDP, RTE_BE16(80))->id, 1);
+	assert_int_equal(nat_policy_match(&set, 2, 1, IPPROTO_TCP, RTE_BE16(1723))->id, 7);
+	assert_int_equal(nat_policy_match(&set, 2, 1, IPPROTO_GRE, 0)->id, 7);
+	assert_null(nat_policy_match(&set, 2, 1, IPPROTO_TCP, RTE_BE16(22)));
+	assert_null(nat_policy_match(&set, 1, 3, IPPROTO_TCP, RTE_BE16(80)));
+	assert_null(nat_service_find("NOPE"));
+}
+
+/* ---- rewrite ---- */
+
+/* RFC 1071 reference, byte by byte: independent of lib/pkt. */
+static uint16_t
+ref_sum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint16_t
+ref_l4(const struct rte_ipv4_hdr *ip, const uint8_t *l4, size_t len)
+{
+	uint8_t ph[12];
+
+	memcpy(ph, &ip->src_addr, 4);
+	memcpy(ph + 4, &ip->dst_addr, 4);
+	ph[8] = 0;
+	ph[9] = ip->next_proto_id;
+	ph[10] = (uint8_t)(len >> 8);
+	ph[11] = (uint8_t)len;
+	return (uint16_t)~ref_sum(l4, len, ref_sum(ph, 12, 0));
+}
+
+/* Store a reference checksum (host order value) in network order at p. */
+static void
+put16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+/* A random IPv4 packet of proto with correct checksums; md parsed by pkt_parse. */
+static struct rte_mbuf *
+rand_pkt(uint8_t proto, bool udp_zero, struct pkt_meta **mdp)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t plen = (uint16_t)(rand() % 200), l4len, hl;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	uint8_t *l4;
+	unsigned i;
+
+	hl = proto == IPPROTO_TCP ? 20 : 8;
+	l4len = (uint16_t)(hl + plen);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(14 + 20 + l4len));
+	memset(eth, 0, 14);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, 20);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(0x0a000000u | ((uint32_t)rand() & 0xffffff));
+	ip->dst_addr = rte_cpu_to_be_32(0x01000000u + ((uint32_t)rand() & 0xffffff));
+	l4 = (uint8_t *)(ip + 1);
+	for (i = 0; i < l4len; i++)
+		l4[i] = (uint8_t)rand();
+	switch (proto) {
+	case IPPROTO_TCP:
+		l4[12] = 0x50;
+		put16(l4 + 16, 0);
+		put16(l4 + 16, ref_l4(ip, l4, l4len));
+		break;
+	case IPPROTO_UDP:
+		put16(l4 + 4, l4len);
+		put16(l4 + 6, 0);
+		if (!udp_zero) {
+			uint16_t c = ref_l4(ip, l4, l4len);
+
+			put16(l4 + 6, c == 0 ? 0xffff : c);
+		}
+		break;
+	case IPPROTO_ICMP:
+		l4[0] = RTE_IP_ICMP_ECHO_REQUEST;
+		l4[1] = 0;
+		put16(l4 + 2, 0);
+		put16(l4 + 2, (uint16_t)~ref_sum(l4, l4len, 0));
+		break;
+	}
+	put16(&ip->hdr_checksum, (uint16_t)~ref_sum((uint8_t *)ip, 20, 0));
+	*mdp = pkt_md(m);
+	assert_int_equal(pkt_parse(m, *mdp), PKT_CLASS_IPV4);
+	return m;
+}
+
+/* After any rewrite, every checksum equals a full recomputation. */
+static void
+check_sums(struct rte_mbuf *m, uint8_t proto, bool udp_zero)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	uint8_t *l4 = (uint8_t *)(ip + 1);
+	size_t l4len = rte_be_to_cpu_16(ip->total_length) - 20u;
+
+	assert_int_equal(ref_sum((uint8_t *)ip, 20, 0), 0xffff);
+	switch (proto) {
+	case IPPROTO_TCP:
+		assert_int_equal(ref_l4(ip, l4, l4len), 0);
+		break;
+	case IPPROTO_UDP:
+		if (udp_zero)
+			assert_true(l4[6] == 0 && l4[7] == 0);
+		else
+			assert_true(ref_l4(ip, l4, l4len) == 0 || (l4[6] == 0xff && l4[7] == 0xff &&
+								 ref_l4(ip, l4, l4len) == 0));
+		break;
+	case IPPROTO_ICMP:
+		assert_int_equal(ref_sum(l4, l4len, 0), 0xffff);
+		break;
+	}
+}
+
+static void
+test_rewrite_random(void **state)
+{
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	unsigned seed = 12345, i;
+
+	(void)state;
+	srand(seed);
+	for (i = 0; i < 30000; i++) {
+		uint8_t proto = protos[i % 3];
+		bool udp_zero = proto == IPPROTO_UDP && (i / 3) % 4 == 0;
+		struct pkt_meta *md;
+		struct rte_mbuf *m = rand_pkt(proto, udp_zero, &md);
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+		struct flow_rw rw = { md->src, md->dst, md->sport, md->dport };
+
+		switch (rand() % 4) {   /* change some fields, sometimes none */
+		case 0:
+			rw.src = (rte_be32_t)rand();
+			rw.sport = (rte_be16_t)rand();
+			break;
+		case 1:
+			rw.dst = (rte_be32_t)rand();
+			rw.dport = (rte_be16_t)rand();
+			break;
+		case 2:
+			rw.src = (rte_be32_t)rand();
+			rw.dst = (rte_be32_t)rand();
+			rw.sport = (rte_be16_t)rand();
+			rw.dport = (rte_be16_t)rand();
+			break;
+		default:
+			break;
+		}
+		if (proto == IPPROTO_ICMP)
+			rw.dport = rw.sport;
+		nat_rewrite(m, md, &rw);
+		if (ip->src_addr != rw.src || ip->dst_addr != rw.dst)
+			fail_msg("seed %u iteration %u: addresses not rewritten", seed, i);
+		assert_int_equal(md->src, rw.src);
+		assert_int_equal(md->dst, rw.dst);
+		if (proto == IPPROTO_ICMP) {
+			struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)(ip + 1);
+
+			assert_int_equal(ic->icmp_ident, rw.sport);
+		} else {
+			rte_be16_t *ports = (rte_be16_t *)(ip + 1);
+
+			assert_int_equal(ports[0], rw.sport);
+			assert_int_equal(ports[1], rw.dport);
+		}
+		check_sums(m, proto, udp_zero);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* An ICMP port unreachable quoting a translated UDP packet comes back fully restored. */
+static void
+test_icmp_error_rewrite(void **state)
+{
+	struct flow_session s = { 0 };
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ipv4_hdr *ip, *qip;
+	struct rte_icmp_hdr *icmp;
+	struct flow_key key;
+	struct pkt_meta *md = pkt_md(m);
+	uint8_t *q, *ql4;
+	rte_be32_t in = RTE_BE32(0x0a000002), srv = RTE_BE32(0x01020304), pub = RTE_BE32(0x05050505);
+	uint8_t *base;
+
+	(void)state;
+	flow_key_set(&s.key[0], in, srv, RTE_BE16(4000), RTE_BE16(53), IPPROTO_UDP);
+	flow_key_set(&s.key[1], srv, pub, RTE_BE16(53), RTE_BE16(7000), IPPROTO_UDP);
+	s.rw[0] = (struct flow_rw){ pub, srv, RTE_BE16(7000), RTE_BE16(53) };
+	s.rw[1] = (struct flow_rw){ srv, in, RTE_BE16(53), RTE_BE16(4000) };
+
+	base = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 20 + 8 + 12);
+	memset(base, 0, 14 + 20 + 8 + 20 + 8 + 12);
+	((struct rte_ether_hdr *)base)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(base + 14);
+	ip->version_ihl = 0x45;
+	ip->total_length = RTE_BE16(20 + 8 + 20 + 8 + 12);
+	ip->time_to_live = 60;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = srv;
+	ip->dst_addr = pub;
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = 3;
+	icmp->icmp_code = 3;
+	/* The quote: the translated packet as it left dpnat, with a real UDP checksum. */
+	q = (uint8_t *)(icmp + 1);
+	qip = (struct rte_ipv4_hdr *)q;
+	qip->version_ihl = 0x45;
+	qip->total_length = RTE_BE16(20 + 8 + 12);
+	qip->time_to_live = 63;
+	qip->next_proto_id = IPPROTO_UDP;
+	qip->src_addr = pub;
+	qip->dst_addr = srv;
+	put16(&qip->hdr_checksum, (uint16_t)~ref_sum(q, 20, 0));
+	ql4 = q + 20;
+	put16(ql4, 7000);
+	put16(ql4 + 2, 53);
+	put16(ql4 + 4, 20);
+	memcpy(ql4 + 8, "hello world!", 12);
+	put16(ql4 + 6, ref_l4(qip, ql4, 20));
+	put16(&icmp->icmp_cksum, (uint16_t)~ref_sum((uint8_t *)icmp, 8 + 20 + 8 + 12, 0));
+	put16(&ip->hdr_checksum, (uint16_t)~ref_sum((uint8_t *)ip, 20, 0));
+
+	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
+	assert_true(md->flags & PKT_F_ICMP_ERR);
+	assert_int_equal(nat_icmp_err_key(m, md, &key), 0);
+	assert_memory_equal(&key, &s.key[1], sizeof(key));
+	nat_icmp_err_rewrite(m, md, &s, 1);
+
+	assert_int_equal(ip->dst_addr, in);
+	assert_int_equal(ip->src_addr, srv);
+	assert_int_equal(qip->src_addr, in);
+	assert_int_equal(qip->dst_addr, srv);
+	assert_int_equal(rte_be_to_cpu_16(*(uint16_t *)ql4), 4000);
+	assert_int_equal(ref_sum((uint8_t *)ip, 20, 0), 0xffff);
+	assert_int_equal(ref_sum(q, 20, 0), 0xffff);
+	assert_int_equal(ref_l4(qip, ql4, 20), 0);
+	assert_int_equal(ref_sum((uint8_t *)icmp, 8 + 20 + 8 + 12, 0), 0xffff);
+	rte_pktmbuf_free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alloc_exhaust_reuse),
+		cmocka_unit_test(test_alloc_round_robin),
+		cmocka_unit_test(test_addr_limit),
+		cmocka_unit_test(test_alloc_concurrent_free),
+		cmocka_unit_test(test_policy_match),
+		cmocka_unit_test(test_rewrite_random),
+		cmocka_unit_test(test_icmp_error_rewrite),
+	};
+
+	return cmocka_run_group_tests(tests, setup_eal, NULL);
+}
