@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The packet parser. One pass over the headers of the first segment, every
+ * length checked before it is read, every failure a named drop reason.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "cksum.h"
+#include "pkt.h"
+
+#define GRE_F_CSUM   0x8000
+#define GRE_F_ROUTE  0x4000
+#define GRE_F_KEY    0x2000
+#define GRE_F_SEQ    0x1000
+#define GRE_F_ACK    0x0080
+#define GRE_VER_MASK 0x0007
+#define GRE_PROTO_PPP 0x880b
+
+static inline enum pkt_class
+drop(struct pkt_meta *md, enum pkt_drop why)
+{
+	md->drop = (uint8_t)why;
+	return PKT_CLASS_DROP;
+}
+
+/* True for ICMP types that quote an offending packet (RFC 792). */
+static inline bool
+icmp_is_error(uint8_t type)
+{
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+int
+pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const uint8_t *g = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off);
+	uint16_t fl, proto, need = 4;
+
+	md->gre = 0;
+	md->sport = 0;
+	md->dport = 0;
+	if (md->l4_len < 4)
+		return PKT_DROP_L4_SHORT;
+	fl = (uint16_t)(g[0] << 8 | g[1]);
+	proto = (uint16_t)(g[2] << 8 | g[3]);
+	if ((fl & GRE_VER_MASK) == 0) {
+		/* RFC 2784 GRE: not PPTP. Valid for the caller to classify. */
+		md->payload_off = (uint16_t)(md->l4_off + 4 + ((fl & GRE_F_CSUM) ? 4 : 0) +
+					     ((fl & GRE_F_KEY) ? 4 : 0) + ((fl & GRE_F_SEQ) ? 4 : 0));
+		return 0;
+	}
+	if ((fl & GRE_VER_MASK) != 1 || (fl & (GRE_F_CSUM | GRE_F_ROUTE)) ||
+	    !(fl & GRE_F_KEY) || proto != GRE_PROTO_PPP)
+		return PKT_DROP_GRE_BAD;
+	need = 8 + ((fl & GRE_F_SEQ) ? 4 : 0) + ((fl & GRE_F_ACK) ? 4 : 0);
+	if (md->l4_len < need)
+		return PKT_DROP_L4_SHORT;
+	memcpy(&md->dport, g + 6, 2);   /* call id: low half of the key */
+	md->gre = PKT_GRE_V1_KEY;
+	md->payload_off = (uint16_t)(md->l4_off + need);
+	return 0;
+}
+
+/* Transport headers of a packet that carries them (first or only fragment). */
+static enum pkt_class
+parse_l4(struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off);
+	uint16_t len = md->l4_len;
+
+	switch (md->l4_proto) {
+	case IPPROTO_TCP: {
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)l4;
+		uint16_t hl;
+
+		if (len < sizeof(*th))
+			return drop(md, PKT_DROP_L4_SHORT);
+		hl = (uint16_t)((th->data_off >> 4) * 4);
+		if (hl < sizeof(*th) || hl > len)
+			return drop(md, PKT_DROP_L4_SHORT);
+		md->sport = th->src_port;
+		md->dport = th->dst_port;
+		md->tcp_flags = th->tcp_flags;
+		md->payload_off = (uint16_t)(md->l4_off + hl);
+		break;
+	}
+	case IPPROTO_UDP: {
+		const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)l4;
+
+		if (len < sizeof(*uh))
+			return drop(md, PKT_DROP_L4_SHORT);
+		md->sport = uh->src_port;
+		md->dport = uh->dst_port;
+		md->payload_off = (uint16_t)(md->l4_off + sizeof(*uh));
+		break;
+	}
+	case IPPROTO_ICMP: {
+		const struct rte_icmp_hdr *ih = (const struct rte_icmp_hdr *)l4;
+
+		if (len < sizeof(*ih))
+			return drop(md, PKT_DROP_L4_SHORT);
+		md->icmp_type = ih->icmp_type;
+		if (ih->icmp_type == RTE_IP_ICMP_ECHO_REQUEST ||
+		    ih->icmp_type == RTE_IP_ICMP_ECHO_REPLY) {
+			md->sport = ih->icmp_ident;
+			md->dport = ih->icmp_ident;
+		} else if (icmp_is_error(ih->icmp_type)) {
+			md->flags |= PKT_F_ICMP_ERR;
+		}
+		md->payload_off = (uint16_t)(md->l4_off + sizeof(*ih));
+		break;
+	}
+	case IPPROTO_GRE: {
+		int r = pkt_parse_gre(m, md);
+
+		if (r != 0)
+			return drop(md, (enum pkt_drop)r);
+		break;
+	}
+	default:
+		/* Other protocols are matched on addresses alone. */
+		md->payload_off = md->l4_off;
+		break;
+	}
+	md->flags |= PKT_F_L4_VALID;
+	return PKT_CLASS_IPV4;
+}
+
+enum pkt_class
+pkt_parse(struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const struct rte_ether_hdr *eth;
+	const struct rte_ipv4_hdr *ip;
+	uint32_t seglen = rte_pktmbuf_data_len(m);
+	uint16_t etype, ihl, tot, frag;
+	uint32_t src_h;
+
+	memset(md, 0, sizeof(*md));
+	if (seglen < sizeof(*eth))
+		return drop(md, PKT_DROP_RUNT);
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (rte_is_broadcast_ether_addr(&eth->dst_addr))
+		md->flags |= PKT_F_BCAST;
+	etype = rte_be_to_cpu_16(eth->ether_type);
+	md->l3_off = sizeof(*eth);
+	if (etype == RTE_ETHER_TYPE_ARP) {
+		if (seglen < sizeof(*eth) + sizeof(struct rte_arp_hdr))
+			return drop(md, PKT_DROP_ARP_BAD);
+		return PKT_CLASS_ARP;
+	}
+	if (etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ)
+		return drop(md, PKT_DROP_VLAN);
+	if (etype != RTE_ETHER_TYPE_IPV4)
+		return drop(md, PKT_DROP_ETHERTYPE);
+	if (seglen < md->l3_off + sizeof(*ip))
+		return drop(md, PKT_DROP_RUNT);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, md->l3_off);
+	if ((ip->version_ihl >> 4) != 4)
+		return drop(md, PKT_DROP_IP_VERSION);
+	ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	if (ihl < sizeof(*ip) || seglen < md->l3_off + ihl)
+		return drop(md, PKT_DROP_IP_HDR_LEN);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < ihl || md->l3_off + tot > m->pkt_len)
+		return drop(md, PKT_DROP_IP_TOTAL_LEN);
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return drop(md, PKT_DROP_IP_CSUM);
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    cksum_full(ip, ihl) != 0)
+		return drop(md, PKT_DROP_IP_CSUM);
+	src_h = rte_be_to_cpu_32(ip->src_addr);
+	if (src_h == 0 || src_h == UINT32_MAX || (src_h >> 28) == 0xe)
+		return drop(md, PKT_DROP_IP_SRC_BAD);
+	/* Ethernet pads short frames: keep exactly the IP datagram. */
+	if (m->pkt_len > md->l3_off + tot)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - md->l3_off - tot));
+	md->src = ip->src_addr;
+	md->dst = ip->dst_addr;
+	md->l4_off = (uint16_t)(md->l3_off + ihl);
+	md->l4_len = (uint16_t)(tot - ihl);
+	md->l4_proto = ip->next_proto_id;
+	if (ihl > sizeof(*ip))
+		md->flags |= PKT_F_IP_OPTS;
+	frag = rte_be_to_cpu_16(ip->fragment_offset);
+	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
+		md->flags |= PKT_F_FRAG;
+		if (frag & RTE_IPV4_HDR_OFFSET_MASK)
+			return PKT_CLASS_IPV4;    /* no transport header here */
+	}
+	/* Transport headers must sit in the first segment. */
+	if (seglen < (uint32_t)md->l4_off + RTE_MIN(md->l4_len, (uint16_t)60))
+		return drop(md, PKT_DROP_RUNT);
+	return parse_l4(m, md);
+}

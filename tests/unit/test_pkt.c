@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The packet parser on hand-built frames: every class, flag and drop reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "cksum.h"
+#include "pkt.h"
+
+static struct rte_mempool *pool;
+
+/* Frame builder: Ethernet + IPv4 (+ options) + l4 bytes + padding. */
+struct fb {
+	uint16_t etype;
+	uint8_t ihl_words;     /* 5 unless options */
+	uint8_t proto;
+	uint16_t frag;         /* host order flags+offset */
+	uint32_t src, dst;     /* host order */
+	const uint8_t *l4;
+	uint16_t l4_len;
+	uint16_t pad;          /* extra bytes after the datagram */
+	int bad_csum;
+	int tot_delta;         /* added to total length */
+	uint8_t version;
+};
+
+static struct rte_mbuf *
+build(const struct fb *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t ihl = (uint16_t)(f->ihl_words * 4);
+	uint16_t tot = (uint16_t)(ihl + f->l4_len);
+	uint8_t *p;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eth) + tot + f->pad));
+	assert_non_null(p);
+	memset(p, 0, sizeof(*eth) + tot + f->pad);
+	eth = (struct rte_ether_hdr *)p;
+	memset(&eth->dst_addr, 0xff, 6);
+	eth->ether_type = rte_cpu_to_be_16(f->etype ? f->etype : RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = (uint8_t)((f->version ? f->version : 4) << 4 | f->ihl_words);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(tot + f->tot_delta));
+	ip->fragment_offset = rte_cpu_to_be_16(f->frag);
+	ip->time_to_live = 64;
+	ip->next_proto_id = f->proto;
+	ip->src_addr = rte_cpu_to_be_32(f->src ? f->src : 0x0a000001);
+	ip->dst_addr = rte_cpu_to_be_32(f->dst ? f->dst : 0x0a000002);
+	if (f->l4_len)
+		memcpy((uint8_t *)ip + ihl, f->l4, f->l4_len);
+	ip->hdr_checksum = cksum_full(ip, ihl);
+	if (f->bad_csum)
+		ip->hdr_checksum ^= 0x0101;
+	return m;
+}
+
+static struct fb
+ipv4(uint8_t proto, const void *l4, uint16_t len)
+{
+	struct fb f = { .ihl_words = 5, .proto = proto, .l4 = l4, .l4_len = len };
+	return f;
+}
+
+static void
+test_tcp(void **state)
+{
+	uint8_t th[24] = { 0x12, 0x34, 0x06, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02 };
+	struct fb f = ipv4(IPPROTO_TCP, th, sizeof(th));
+	struct rte_mbuf *m;
+	struct pkt_meta md;
+
+	(void)state;
+	f.pad = 6;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.l4_proto, IPPROTO_TCP);
+	assert_int_equal(md.sport, rte_cpu_to_be_16(0x1234));
+	assert_int_equal(md.dport, rte_cpu_to_be_16(1723));
+	assert_int_equal(md.tcp_flags, RTE_TCP_SYN_FLAG);
+	assert_int_equal(md.l3_off, 14);
+	assert_int_equal(md.l4_off, 34);
+	assert_int_equal(md.l4_len, 24);
+	assert_int_equal(md.payload_off, 54);
+	assert_true(md.flags & PKT_F_L4_VALID);
+	assert_true(md.flags & PKT_F_BCAST);
+	assert_int_equal(md.src, rte_cpu_to_be_32(0x0a000001));
+	/* Ethernet padding is trimmed. */
+	assert_int_equal(m->pkt_len, 14 + 20 + 24);
+	rte_pktmbuf_free(m);
+
+	/* Data offset beyond the segment. */
+	th[12] = 0xf0;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_L4_SHORT);
+	rte_pktmbuf_free(m);
+	f.l4_len = 10;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_L4_SHORT);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_udp_icmp(void **state)
+{
+	uint8_t uh[12] = { 0x00, 0x35, 0x04, 0x00, 0, 12, 0, 0 };
+	uint8_t echo[16] = { 8, 0, 0, 0, 0xbe, 0xef, 0, 1 };
+	uint8_t err[36] = { 3, 3, 0, 0, 0, 0, 0, 0, 0x45 };
+	struct fb f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	struct rte_mbuf *m = build(&f);
+	struct pkt_meta md;
+
+	(void)state;
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.sport, rte_cpu_to_be_16(53));
+	assert_int_equal(md.dport, rte_cpu_to_be_16(1024));
+	assert_int_equal(md.payload_off, 14 + 20 + 8);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_ICMP, echo, sizeof(echo));
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.icmp_type, 8);
+	assert_int_equal(md.sport, rte_cpu_to_be_16(0xbeef));
+	assert_int_equal(md.dport, rte_cpu_to_be_16(0xbeef));
+	assert_false(md.flags & PKT_F_ICMP_ERR);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_ICMP, err, sizeof(err));
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_true(md.flags & PKT_F_ICMP_ERR);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_ICMP, err, 4);
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_L4_SHORT);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_gre(void **state)
+{
+	/* Enhanced GRE: K + S + A, version 1, protocol PPP, call id 0x1c66. */
+	uint8_t g[32] = { 0x30, 0x81, 0x88, 0x0b, 0x00, 0x04, 0x1c, 0x66,
+			  0, 0, 0, 1, 0, 0, 0, 0, 0xff, 0x03, 0xc0, 0x21 };
+	struct fb f = ipv4(IPPROTO_GRE, g, 20);
+	struct rte_mbuf *m = build(&f);
+	struct pkt_meta md;
+
+	(void)state;
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.gre, PKT_GRE_V1_KEY);
+	assert_int_equal(md.sport, 0);
+	assert_int_equal(md.dport, rte_cpu_to_be_16(0x1c66));
+	assert_int_equal(md.payload_off, 14 + 20 + 16);
+	rte_pktmbuf_free(m);
+
+	/* Only S: 12-byte header; only the key: 8 bytes. */
+	g[1] = 0x01;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.payload_off, 14 + 20 + 12);
+	rte_pktmbuf_free(m);
+	g[0] = 0x20;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.payload_off, 14 + 20 + 8);
+	rte_pktmbuf_free(m);
+
+	/* Truncated: S+A announced, 10 bytes present. */
+	g[0] = 0x30;
+	g[1] = 0x81;
+	f.l4_len = 10;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_L4_SHORT);
+	rte_pktmbuf_free(m);
+
+	/* Version 1 without key, or with checksum: malformed. */
+	f.l4_len = 20;
+	g[0] = 0x10;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_GRE_BAD);
+	rte_pktmbuf_free(m);
+	g[0] = 0xb0;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_GRE_BAD);
+	rte_pktmbuf_free(m);
+
+	/* Version 0 (RFC 2784) parses, but is not PPTP. */
+	g[0] = 0x00;
+	g[1] = 0x00;
+	g[2] = 0x08;
+	g[3] = 0x00;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.gre, 0);
+	assert_int_equal(md.dport, 0);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_ip_errors(void **state)
+{
+	uint8_t uh[8] = { 0, 1, 0, 2, 0, 8, 0, 0 };
+	struct fb f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	struct rte_mbuf *m;
+	struct pkt_meta md;
+
+	(void)state;
+	f.bad_csum = 1;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_IP_CSUM);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	f.tot_delta = 1;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_IP_TOTAL_LEN);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	f.version = 6;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_IP_VERSION);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	f.ihl_words = 4;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_IP_HDR_LEN);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	f.src = 0xe0000001;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_IP_SRC_BAD);
+	rte_pktmbuf_free(m);
+
+	f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	f.etype = RTE_ETHER_TYPE_VLAN;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_VLAN);
+	rte_pktmbuf_free(m);
+	f.etype = RTE_ETHER_TYPE_IPV6;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_ETHERTYPE);
+	rte_pktmbuf_free(m);
+
+	/* A runt: 10 bytes. */
+	m = rte_pktmbuf_alloc(pool);
+	memset(rte_pktmbuf_append(m, 10), 0, 10);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_RUNT);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_frag_opts_arp(void **state)
+{
+	uint8_t uh[8] = { 0, 1, 0, 2, 0, 8, 0, 0 };
+	struct fb f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	struct rte_mbuf *m;
+	struct pkt_meta md;
+
+	(void)state;
+	f.frag = RTE_IPV4_HDR_MF_FLAG;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_true(md.flags & PKT_F_FRAG);
+	assert_true(md.flags & PKT_F_L4_VALID);     /* first fragment has ports */
+	rte_pktmbuf_free(m);
+	f.frag = 100;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_true(md.flags & PKT_F_FRAG);
+	assert_false(md.flags & PKT_F_L4_VALID);
+	rte_pktmbuf_free(m);
+
+	/* 4 bytes of options (NOPs) before the UDP header. */
+	m = rte_pktmbuf_alloc(pool);
+	{
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 14 + 24 + 8);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+
+		memset(p, 0, 14 + 24 + 8);
+		p[12] = 0x08;
+		ip->version_ihl = 0x46;
+		ip->total_length = rte_cpu_to_be_16(32);
+		ip->time_to_live = 9;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->src_addr = rte_cpu_to_be_32(0x01020304);
+		ip->dst_addr = rte_cpu_to_be_32(0x05060708);
+		memset(p + 34, 1, 4);
+		memcpy(p + 38, uh, 8);
+		ip->hdr_checksum = cksum_full(ip, 24);
+	}
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_true(md.flags & PKT_F_IP_OPTS);
+	assert_int_equal(md.l4_off, 14 + 24);
+	assert_int_equal(md.dport, rte_cpu_to_be_16(2));
+	rte_pktmbuf_free(m);
+
+	/* ARP. */
+	m = rte_pktmbuf_alloc(pool);
+	{
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 60);
+
+		memset(p, 0, 60);
+		p[12] = 0x08;
+		p[13] = 0x06;
+	}
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_ARP);
+	rte_pktmbuf_free(m);
+}
+
+/* Random bytes never crash the parser and every drop names a real reason. */
+static void
+test_random_frames(void **state)
+{
+	int iter;
+
+	(void)state;
+	srand(7);
+	for (iter = 0; iter < 100000; iter++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint16_t len = (uint16_t)(rand() % 200), i;
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len ? len : 1);
+		struct pkt_meta md;
+		enum pkt_class c;
+
+		for (i = 0; i < len; i++)
+			p[i] = (uint8_t)rand();
+		if (len > 24) {
+			p[12] = 0x08;
+			p[13] = (iter & 3) ? 0x00 : 0x06;
+			p[14] = (uint8_t)(0x45 + (iter % 3));
+		}
+		c = pkt_parse(m, &md);
+		if (c == PKT_CLASS_DROP) {
+			assert_true(md.drop > PKT_DROP_NONE && md.drop < PKT_DROP_MAX);
+		} else if (c == PKT_CLASS_IPV4) {
+			assert_true(md.l4_off + md.l4_len <= m->pkt_len);
+		}
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void
+test_drop_names(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	assert_string_equal(pkt_drop_name(PKT_DROP_NO_ROUTE), "no-route");
+	assert_string_equal(pkt_drop_name(PKT_DROP_MAX), "?");
+	for (i = 1; i < PKT_DROP_MAX; i++) {
+		assert_true(strlen(pkt_drop_name(i)) > 0);
+		assert_true(strlen(pkt_drop_help(i)) > 0);
+	}
+}
+
+int
+main(void)
+{
+	char prefix[64];
+	char *argv[] = { "test_pkt", "--no-huge", "--no-shconf", "-m", "128", "--no-pci",
+			 "--log-level=error", "--file-prefix", prefix, "-l", "0" };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_udp_icmp),
+		cmocka_unit_test(test_gre),
+		cmocka_unit_test(test_ip_errors),
+		cmocka_unit_test(test_frag_opts_arp),
+		cmocka_unit_test(test_random_frames),
+		cmocka_unit_test(test_drop_names),
+	};
+
+	snprintf(prefix, sizeof(prefix), "test_pkt_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("pkt_test", 1023, 0, PKT_PRIV_SIZE, 2048, SOCKET_ID_ANY);
+	if (pool == NULL) {
+		fprintf(stderr, "mempool failed\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
