@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
+#include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
