@@ -22,10 +22,14 @@
 
 struct dp *g_dp;
 
+/* config/kb-lab.conf, embedded at build time. */
+extern const char dpnat_default_conf[];
+
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [EAL options] -- -f CONFIG [-s SOCKET]\n", prog);
+	fprintf(stderr, "usage: %s [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
+		"  without -f the embedded KB lab configuration (config/kb-lab.conf) is used\n", prog);
 }
 
 static void
@@ -188,6 +192,7 @@ main(int argc, char **argv)
 	argc -= rc;
 	argv += rc;
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt(argc, argv, "f:s:h")) != -1) {
 		switch (opt) {
 		case 'f':
@@ -201,23 +206,23 @@ main(int argc, char **argv)
 			rte_eal_cleanup();
 			return 0;
 		default:
-			usage("dpnat");
-			rte_eal_cleanup();
-			return 1;
+			die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET])",
+			    optopt);
 		}
 	}
 	if (optind < argc)
 		die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET])",
 		    argv[optind]);
-	if (cfg == NULL)
-		die("no configuration given (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET])");
 
 	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
 	if (dp == NULL)
 		die("out of memory for the dataplane state");
 	g_dp = dp;
 	conf_init(&dp->conf);
-	if (conf_load_file(&dp->conf, cfg, err, sizeof(err)) != 0 ||
+	/* Without -f: the embedded default, the KB's lab (config/kb-lab.conf). */
+	if ((cfg != NULL ? conf_load_file(&dp->conf, cfg, err, sizeof(err)) :
+	     conf_load_string(&dp->conf, "<default kb-lab.conf>", dpnat_default_conf,
+			      err, sizeof(err))) != 0 ||
 	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
 		die("%s", err);
 	dp->socket_path = sock != NULL ? sock : dp->conf.socket_path;

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Network-namespace labs around a real dpnat process.
+
+Every namespace, veth and file a Lab makes carries a per-run tag and is
+removed on close; namespaces get no route out of the lab.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("DPNAT_BUILD", os.path.join(ROOT, "build"))
+DPNAT = os.path.join(BUILD, "app", "dpnat", "dpnat")
+CLI = os.path.join(BUILD, "app", "dpnat-cli", "dpnat-cli")
+
+
+def sh(cmd, check=True, **kw):
+    """Run a shell command; return CompletedProcess with text output."""
+    r = subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{cmd!r} failed ({r.returncode}): {r.stdout}{r.stderr}")
+    return r
+
+
+class Lab:
+    """A set of namespaces and one dpnat instance."""
+
+    def __init__(self, name="lab"):
+        self.tag = f"d{os.getpid() % 10000}{name[:3]}"
+        self.netns = []
+        self.procs = []
+        self.dpnat = None
+        self.tmp = tempfile.mkdtemp(prefix=f"dpnat-{self.tag}-")
+        self.sock = os.path.join(self.tmp, "dpnat.sock")
+        self.log = os.path.join(self.tmp, "dpnat.log")
+
+    # ---- topology ----
+    def ns(self, short):
+        """Create namespace <tag>-<short> with lo up; returns its name."""
+        n = f"{self.tag}-{short}"
+        sh(f"ip netns add {n}")
+        self.netns.append(n)
+        sh(f"ip -n {n} link set lo up")
+        return n
+
+    def veth(self, ns_a, if_a, ns_b, if_b):
+        """A veth pair with one end in each namespace, offloads off, both up."""
+        tmp_a, tmp_b = f"{self.tag}a{len(self.netns)}{if_a}"[:15], f"{self.tag}b{len(self.netns)}{if_b}"[:15]
+        sh(f"ip link add {tmp_a} type veth peer name {tmp_b}")
+        sh(f"ip link set {tmp_a} netns {ns_a} name {if_a}")
+        sh(f"ip link set {tmp_b} netns {ns_b} name {if_b}")
+        for n, i in ((ns_a, if_a), (ns_b, if_b)):
+            # af_packet hands DPDK what the kernel has: no partial checksums, no GSO.
+            sh(f"ip netns exec {n} ethtool -K {i} rx off tx off tso off gso off gro off", check=False)
+            sh(f"ip -n {n} link set {i} up")
+
+    def bridge(self, n, name, ports):
+        sh(f"ip -n {n} link add {name} type bridge")
+        for p in ports:
+            sh(f"ip -n {n} link set {p} master {name}")
+        sh(f"ip -n {n} link set {name} up")
+
+    def addr(self, n, dev, cidr, gw=None):
+        sh(f"ip -n {n} addr add {cidr} dev {dev}")
+        if gw:
+            sh(f"ip -n {n} route add default via {gw}")
+
+    def run(self, n, cmd, check=True, timeout=60):
+        return sh(f"ip netns exec {n} {cmd}", check=check, timeout=timeout)
+
+    def spawn(self, n, cmd, **kw):
+        """Start a background process in namespace n; ended on close."""
+        p = subprocess.Popen(f"exec ip netns exec {n} {cmd}", shell=True, **kw)
+        self.procs.append(p)
+        return p
+
+    # ---- dpnat ----
+    def start_dpnat(self, fw_ns, ports, config, lcores="0,1", extra_eal="", expect_fail=False, vdev_opts=""):
+        """Start dpnat in fw_ns on af_packet ports (list of iface names, in port order)."""
+        conf = os.path.join(self.tmp, "dpnat.conf")
+        with open(conf, "w") as f:
+            f.write(config)
+        vdevs = " ".join(f"--vdev=net_af_packet{i},iface={p}{vdev_opts}" for i, p in enumerate(ports))
+        cmd = (f"ip netns exec {fw_ns} {DPNAT} --no-pci --no-huge --no-shconf -m 512 "
+               f"--file-prefix {self.tag}{len(self.procs)} --lcores {lcores} --log-level=lib.eal:error "
+               f"{vdevs} {extra_eal} -- -f {conf} -s {self.sock}")
+        logf = open(self.log, "a")
+        p = subprocess.Popen(f"exec {cmd}", shell=True, stdout=logf, stderr=subprocess.STDOUT)
+        self.dpnat = p
+        if expect_fail:
+            p.wait(timeout=30)
+            return p
+        for _ in range(300):
+            if os.path.exists(self.sock):
+                if self.cli("get interface", check=False).returncode == 0:
+                    return p
+            if p.poll() is not None:
+                raise RuntimeError(f"dpnat exited {p.returncode}: {open(self.log).read()}")
+            time.sleep(0.1)
+        raise RuntimeError("dpnat did not open its socket: " + open(self.log).read())
+
+    def cli(self, command, check=True):
+        """Run one dpnat-cli command; returns CompletedProcess."""
+        r = sh(f"{CLI} -s {self.sock} {command}", check=False, timeout=30)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"cli {command!r} failed: {r.stdout}{r.stderr}")
+        return r
+
+    def out(self, command):
+        return self.cli(command).stdout
+
+    def stop_dpnat(self):
+        p, self.dpnat = self.dpnat, None
+        if p is None or p.poll() is not None:
+            return p.returncode if p else None
+        p.send_signal(signal.SIGTERM)
+        try:
+            return p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            return -9
+
+    def close(self):
+        self.stop_dpnat()
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        for n in reversed(self.netns):
+            sh(f"ip netns del {n}", check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+KB_LAB = '''set interface "ethernet4/1" zone "Untrust"
+set interface "ethernet4/2" zone "Trust"
+set interface "ethernet2/1" zone "Trust"
+set interface "ethernet2/2" zone "Untrust"
+unset interface vlan1 ip
+
+set interface ethernet4/1 ip 172.19.51.234/23
+set interface ethernet4/1 route
+set interface ethernet4/2 ip 60.60.60.1/24
+set interface ethernet4/2 nat
+
+exit
+set policy id 1 from "Trust" to "Untrust"  "Any" "Any" "ANY" permit
+set policy id 1
+exit
+set interface ethernet4/2 port net_af_packet0
+set interface ethernet4/1 port net_af_packet1
+set worker idle-sleep 100
+'''
+
+
+def kb_lab(lab, extra_conf="", lcores="0,1", n_clients=2, vdev_opts=""):
+    """The KB's lab: clients 60.60.60.2, .3 ... on a bridge behind ethernet4/2,
+    the server 172.19.50.129/23 on ethernet4/1. Returns (fw, [clients], server)."""
+    fw = lab.ns("fw")
+    sw = lab.ns("sw")
+    srv = lab.ns("srv")
+    lab.veth(fw, "fwt", sw, "swfw")
+    clients, ports = [], ["swfw"]
+    for i in range(n_clients):
+        c = lab.ns(f"c{i + 1}")
+        lab.veth(c, "eth0", sw, f"swc{i + 1}")
+        lab.addr(c, "eth0", f"60.60.60.{i + 2}/24", gw="60.60.60.1")
+        clients.append(c)
+        ports.append(f"swc{i + 1}")
+    lab.bridge(sw, "br0", ports)
+    lab.veth(fw, "fwu", srv, "eth0")
+    lab.addr(srv, "eth0", "172.19.50.129/23")
+    lab.start_dpnat(fw, ["fwt", "fwu"], KB_LAB + extra_conf, lcores=lcores, vdev_opts=vdev_opts)
+    return fw, clients, srv

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Issue 3: NAPT on the KB's lab: two inside hosts share 172.19.51.234."""
+import os
+import re
+import time
+
+from lab import kb_lab
+
+PUB = "172.19.51.234"
+
+
+def listen_tcp(lab, srv, port, n):
+    """A server that records each peer address and echoes a line back."""
+    script = os.path.join(lab.tmp, f"tcpsrv{port}.py")
+    log = os.path.join(lab.tmp, f"tcpsrv{port}.log")
+    open(script, "w").write(f'''
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", {port})); s.listen(16)
+with open("{log}", "w") as f:
+    for _ in range({n}):
+        c, a = s.accept()
+        d = c.recv(100)
+        f.write("%s %d %s\\n" % (a[0], a[1], d.decode())); f.flush()
+        c.sendall(b"echo:" + d)
+        c.close()
+''')
+    p = lab.spawn(srv, f"/usr/bin/python3 {script}")
+    time.sleep(0.5)
+    return p, log
+
+
+def tcp_client(lab, ns, dst, port, sport, msg):
+    code = (f'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); '
+            f's.bind(("0.0.0.0",{sport})); s.settimeout(5); s.connect(("{dst}",{port})); '
+            f's.sendall(b"{msg}"); print(s.recv(100).decode())')
+    return lab.run(ns, f"/usr/bin/python3 -c '{code}'").stdout.strip()
+
+
+def test_two_hosts_same_source_port(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    p, log = listen_tcp(lab, srv, 1723, 2)
+    assert tcp_client(lab, c1, "172.19.50.129", 1723, 40000, "from-c1") == "echo:from-c1"
+    assert tcp_client(lab, c2, "172.19.50.129", 1723, 40000, "from-c2") == "echo:from-c2"
+    p.wait(timeout=10)
+    seen = [l.split() for l in open(log).read().splitlines()]
+    assert [s[0] for s in seen] == [PUB, PUB]
+    assert seen[0][1] != seen[1][1]        # distinct public ports
+    assert {s[2] for s in seen} == {"from-c1", "from-c2"}
+    out = lab.out("get session dst-port 1723")
+    assert re.search(r"^alloc \d+/max 1048576, alloc failed 0, mcast alloc 0, di alloc failed 0$", out, re.M), out
+    assert "Total 2 sessions according filtering criteria." in out
+    assert re.search(r"60\.60\.60\.2/40000->172\.19\.50\.129/1723,6,", out), out
+    assert re.search(r"172\.19\.51\.234/\d+<-172\.19\.50\.129/1723,6,", out), out
+    assert "policy 1," in out
+
+
+def test_ping_and_udp_both_hosts(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    for c in (c1, c2):
+        r = lab.run(c, "ping -c 2 -W 2 172.19.50.129").stdout
+        assert "2 received" in r
+    out = lab.out("get session protocol 1")
+    assert "Total 2 sessions" in out
+    # server side: only the public address is ever seen
+    cap = lab.spawn(srv, f"timeout 4 tcpdump -n -i eth0 -w {lab.tmp}/srv.pcap udp port 5353", 
+                    stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w")) if os.path.exists("/usr/bin/tcpdump") else None
+    u = lab.spawn(srv, "timeout 5 nc -u -l -k -p 5353", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    time.sleep(0.3)
+    for c, word in ((c1, "one"), (c2, "two")):
+        lab.run(c, f"bash -c 'echo {word} | nc -u -q 0 -w 1 -p 3000 172.19.50.129 5353'", check=False)
+    time.sleep(1)
+    out = lab.out("get session protocol udp")
+    assert "Total 2 sessions" in out, out
+    assert len(re.findall(r"60\.60\.60\.[23]/3000->172\.19\.50\.129/5353,17", out)) == 2
+    pubports = re.findall(r"172\.19\.51\.234/(\d+)<-172\.19\.50\.129/5353,17", out)
+    assert len(set(pubports)) == 2
+    u.wait(timeout=10)
+    got = open(os.path.join(lab.tmp, "u.out")).read()
+    assert "one" in got and "two" in got
+    if cap:
+        cap.wait(timeout=10)
+
+
+def test_session_timeout_and_clear(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session timeout icmp 3\n")
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    assert "Total 1 sessions" in lab.out("get session protocol icmp")
+    time.sleep(5)
+    assert "Total 0 sessions" in lab.out("get session protocol icmp")
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    lab.run(c2, "ping -c 1 -W 2 172.19.50.129")
+    lab.cli("clear session src-ip 60.60.60.2")
+    out = lab.out("get session protocol icmp")
+    assert "Total 1 sessions" in out and "60.60.60.3" in out
+
+
+def test_untrust_cannot_enter(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    # the server cannot reach inside hosts: no session, no policy
+    lab.run(srv, "ip route add 60.60.60.0/24 via 172.19.51.234")
+    r = lab.run(srv, "ping -c 1 -W 1 60.60.60.2", check=False)
+    assert r.returncode != 0
+    flow = lab.out("get counter flow")
+    assert re.search(r"no-session\s+[1-9]|no-policy\s+[1-9]", flow), flow
+
+
+def test_session_table_full(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 2\n")
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    u = lab.spawn(srv, "timeout 6 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    time.sleep(0.3)
+    lab.run(c2, "bash -c 'echo a | nc -u -q 0 -w 1 -p 3001 172.19.50.129 7000'", check=False)
+    # the table is full now: the third flow fails and is counted
+    lab.run(c2, "bash -c 'echo b | nc -u -q 0 -w 1 -p 3002 172.19.50.129 7000'", check=False)
+    out = lab.out("get session")
+    assert re.search(r"alloc 2/max 2, alloc failed [1-9]", out), out
+    flow = lab.out("get counter flow")
+    assert re.search(r"session-full\s+[1-9]", flow), flow
+    # existing flows unharmed
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    u.wait(timeout=10)
+    got = open(os.path.join(lab.tmp, "u.out")).read()
+    assert "a" in got and "b" not in got
+
+
+def test_two_workers_replies_on_other_worker(lab):
+    # Two workers on one CPU (oversubscribed), two queues per port: the
+    # kernel's fanout spreads flows over queues, so replies of a flow arrive
+    # on whichever worker owns that queue.
+    fw, (c1, c2), srv = kb_lab(lab, lcores="0,1@1,2@1", vdev_opts=",qpairs=2")
+    u = lab.spawn(srv, "timeout 12 nc -u -l -k -p 6000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    time.sleep(0.3)
+    for i in range(24):
+        c = c1 if i % 2 == 0 else c2
+        lab.run(c, f"bash -c 'echo f{i} | nc -u -q 0 -w 1 -p {20000 + i} 172.19.50.129 6000'", check=False)
+    for c in (c1, c2):
+        r = lab.run(c, "ping -c 3 -i 0.2 -W 2 172.19.50.129").stdout
+        assert "3 received" in r
+    out = lab.out("get session protocol udp")
+    assert "Total 24 sessions" in out, out
+    w = lab.out("get session")
+    counts = [int(x) for x in re.findall(r"worker \d+: alloc (\d+)", w)]
+    assert len(counts) == 2, w
+    st = lab.out("get counter statistics")
+    assert "worker 1" in st or "worker" in st
+    u.wait(timeout=20)
+    got = open(os.path.join(lab.tmp, "u.out")).read()
+    assert all(f"f{i}" in got for i in range(24))
