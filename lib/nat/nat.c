@@ -223,6 +223,9 @@ static const struct nat_service nat_services[] = {
 	{ "DNS",    IPPROTO_UDP, 53,   0 },
 	{ "ICMP",   IPPROTO_ICMP, 0,   0 },
 	{ "PING",   IPPROTO_ICMP, 0,   0 },
+	{ "ICMP-ANY", IPPROTO_ICMP, 0, 0 },
+	{ "TCP-ANY", IPPROTO_TCP, 0,   0 },
+	{ "UDP-ANY", IPPROTO_UDP, 0,   0 },
 };
 
 const struct nat_service *

@@ -1,0 +1,1602 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ScreenOS-style configuration language (see docs/configuration.md).
+ *
+ * A line is cut into words, then handled by one function per statement.
+ * Every handler reads and checks all of its words first and only then
+ * writes into struct conf, so a line that fails leaves the struct as it was.
+ * Strings in the struct are always zero-filled to their full size, so two
+ * configurations with the same content also compare equal with memcmp.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+
+#define CONF_LINE_MAX  1024  /* longest accepted line, incl. NUL */
+#define CONF_WORDS_MAX 24    /* most words on a line */
+
+/* Defaults (see conf.h and docs/configuration.md). */
+#define DEF_SESSIONS        1048576
+#define DEF_PPTP_XLATE      2000
+#define DEF_NEIGHBORS       1024
+#define DEF_NEIGH_QUEUE     4
+#define DEF_MBUFS           16384
+#define DEF_TMO_TCP         1800
+#define DEF_TMO_TCP_CLOSING 10
+#define DEF_TMO_TCP_SYN     20
+#define DEF_TMO_UDP         60
+#define DEF_TMO_ICMP        60
+#define DEF_TMO_GRE         1800
+#define DEF_TMO_OTHER       60
+#define DEF_TMO_PPTP_XLATE  1800
+#define DEF_TMO_ARP         1200
+#define DEF_SOCKET_PATH     "/run/dpnat/dpnat.sock"
+#define DEF_SOCKET_MODE     0660
+#define DEF_VLAN1_NAME      "vlan1"
+#define DEF_VLAN1_IP        0xc0a80101u  /* 192.168.1.1 */
+#define DEF_VLAN1_PLEN      24
+
+/* Bounds of the numeric statements. */
+#define MAX_SESSIONS     16777216u
+#define MAX_PPTP_XLATE   4194304u
+#define MIN_NEIGHBORS    16u
+#define MAX_NEIGHBORS    1048576u
+#define MAX_NEIGH_QUEUE  256u
+#define MIN_MBUFS        1024u
+#define MAX_MBUFS        16777216u
+#define MAX_TMO          604800u   /* one week */
+#define MAX_TMO_ARP      86400u
+#define MAX_IDLE_US      1000000u
+#define MAX_DIP_ID       65535u
+
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg"
+
+static const char *const services[] = {
+	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
+	"ICMP", "ICMP-ANY", "TCP-ANY", "UDP-ANY",
+};
+#define SERVICES_LIST "one of ANY, PPTP, HTTP, HTTPS, FTP, DNS, SSH, TELNET, SMTP, PING, " \
+		      "ICMP, ICMP-ANY, TCP-ANY, UDP-ANY"
+
+/* ScreenOS predefined zones: written in any case, stored in this spelling. */
+static const char *const known_zones[] = {
+	"Trust", "Untrust", "DMZ", "Global", "Null", "Self", "MGT", "HA", "VLAN",
+	"Untrust-Tun", "V1-Trust", "V1-Untrust", "V1-DMZ", "V1-Null",
+};
+
+#define DIM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* One line being parsed. */
+struct parser {
+	struct conf *c;
+	struct conf_ctx *ctx;
+	char *err;
+	size_t errlen;
+	unsigned n;                       /* words */
+	unsigned pos;                     /* next word to read */
+	char *w[CONF_WORDS_MAX];
+	char buf[CONF_LINE_MAX + CONF_WORDS_MAX];
+};
+
+/* ---- small helpers ---- */
+
+/* Copy src into the whole of dst (n bytes), zero-filled; src must fit. */
+static void
+scopy(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+
+	if (l >= n)
+		l = n - 1;
+	memset(dst, 0, n);
+	memcpy(dst, src, l);
+}
+
+/* Write "FILE:LINE: " and the message into p->err. Always returns -1. */
+static int __attribute__((format(printf, 2, 3)))
+perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->err == NULL || p->errlen == 0)
+		return -1;
+	n = snprintf(p->err, p->errlen, "%s:%u: ",
+		     p->ctx->file != NULL ? p->ctx->file : "?", p->ctx->line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Plain message (no file:line) for conf_validate and load failures. */
+static int __attribute__((format(printf, 3, 4)))
+verr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Blank at s[i] (of len): returns its size in bytes (a UTF-8 no-break space is 2), or 0. */
+static size_t
+blank_at(const char *s, size_t i, size_t len)
+{
+	unsigned char ch = (unsigned char)s[i];
+
+	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f')
+		return 1;
+	if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0)
+		return 2;
+	return 0;
+}
+
+static bool
+kw(const char *w, const char *k)
+{
+	return w != NULL && strcasecmp(w, k) == 0;
+}
+
+/* Decimal number without sign, at most UINT32_MAX. */
+static int
+parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+		if (x > UINT32_MAX)
+			return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* A.B.C.D/LEN; LEN in [minlen, 32]. */
+static int
+parse_prefix(const char *s, unsigned minlen, uint32_t *ip, uint8_t *plen)
+{
+	char a[16];
+	const char *sl = strchr(s, '/');
+	uint32_t l;
+
+	if (sl == NULL || (size_t)(sl - s) >= sizeof(a))
+		return -1;
+	memcpy(a, s, (size_t)(sl - s));
+	a[sl - s] = '\0';
+	if (conf_parse_ip(a, ip) != 0 || strlen(sl + 1) > 2 || parse_u32(sl + 1, &l) != 0 ||
+	    l < minlen || l > 32)
+		return -1;
+	*plen = (uint8_t)l;
+	return 0;
+}
+
+static uint32_t
+plen_mask(uint8_t plen)
+{
+	return plen == 0 ? 0 : UINT32_MAX << (32 - plen);
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* aa:bb:cc:dd:ee:ff, or ScreenOS' aabbccddeeff. */
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	size_t len = strlen(s), i;
+	bool colons = len == 17;
+
+	if (len != 17 && len != 12)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		const char *h = s + (colons ? i * 3 : i * 2);
+		int hi = hexval(h[0]), lo = hexval(h[1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		if (colons && i < 5 && h[2] != ':')
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static const char *
+zone_canon(const char *z)
+{
+	size_t i;
+
+	for (i = 0; i < DIM(known_zones); i++)
+		if (strcasecmp(z, known_zones[i]) == 0)
+			return known_zones[i];
+	return z;
+}
+
+static void
+defaults_limits(struct conf_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->sessions = DEF_SESSIONS;
+	l->pptp_xlate = DEF_PPTP_XLATE;
+	l->neighbors = DEF_NEIGHBORS;
+	l->neigh_queue = DEF_NEIGH_QUEUE;
+	l->mbufs = DEF_MBUFS;
+}
+
+static void
+defaults_timeouts(struct conf_timeouts *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->tcp = DEF_TMO_TCP;
+	t->tcp_closing = DEF_TMO_TCP_CLOSING;
+	t->tcp_syn = DEF_TMO_TCP_SYN;
+	t->udp = DEF_TMO_UDP;
+	t->icmp = DEF_TMO_ICMP;
+	t->gre = DEF_TMO_GRE;
+	t->other = DEF_TMO_OTHER;
+	t->pptp_xlate = DEF_TMO_PPTP_XLATE;
+	t->arp = DEF_TMO_ARP;
+}
+
+/* ---- words ---- */
+
+/* Cut line (len bytes) into p->w. */
+static int
+tokenize(struct parser *p, const char *line, size_t len)
+{
+	char *o = p->buf;
+	size_t i = 0, b;
+
+	p->n = 0;
+	p->pos = 0;
+	if (len >= CONF_LINE_MAX)
+		return perr(p, "line too long (%zu characters): expected at most %d characters",
+			    len, CONF_LINE_MAX - 1);
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if ((ch < 0x20 || ch == 0x7f) && blank_at(line, i, len) == 0)
+			return perr(p, "control character 0x%02x in line: expected printable text", ch);
+	}
+	i = 0;
+	for (;;) {
+		char *start;
+
+		while (i < len && (b = blank_at(line, i, len)) != 0)
+			i += b;
+		if (i >= len)
+			break;
+		if (p->n == CONF_WORDS_MAX)
+			return perr(p, "too many words at \"%.40s\": expected at most %d words on a line",
+				    line + i, CONF_WORDS_MAX);
+		start = o;
+		if (line[i] == '"') {
+			size_t q = i;
+
+			for (i++; i < len && line[i] != '"'; i++)
+				*o++ = line[i];
+			if (i >= len)
+				return perr(p, "unterminated quote in %.*s: expected a closing \"",
+					    (int)(len - q > 60 ? 60 : len - q), line + q);
+			i++;
+			if (i < len && blank_at(line, i, len) == 0) {
+				*o = '\0';
+				return perr(p, "text right after the quoted word \"%s\": expected a blank",
+					    start);
+			}
+		} else {
+			while (i < len && blank_at(line, i, len) == 0) {
+				if (line[i] == '"') {
+					*o = '\0';
+					return perr(p, "stray quote after \"%s\": expected quotes around a whole word",
+						    start);
+				}
+				*o++ = line[i++];
+			}
+		}
+		*o++ = '\0';
+		p->w[p->n++] = start;
+	}
+	return 0;
+}
+
+static const char *
+prev_word(const struct parser *p)
+{
+	return p->pos > 0 ? p->w[p->pos - 1] : "";
+}
+
+/* The next word, or NULL with "missing word" in err. */
+static const char *
+need(struct parser *p, const char *expected)
+{
+	if (p->pos >= p->n) {
+		perr(p, "missing word after \"%s\": expected %s", prev_word(p), expected);
+		return NULL;
+	}
+	return p->w[p->pos++];
+}
+
+static const char *
+peek(const struct parser *p)
+{
+	return p->pos < p->n ? p->w[p->pos] : NULL;
+}
+
+/* The line must end here. */
+static int
+need_end(struct parser *p)
+{
+	if (p->pos < p->n)
+		return perr(p, "unexpected word \"%s\" after \"%s\": expected end of line",
+			    p->w[p->pos], prev_word(p));
+	return 0;
+}
+
+/* The next word must be keyword k. */
+static int
+need_kw(struct parser *p, const char *k)
+{
+	const char *w = need(p, k);
+
+	if (w == NULL)
+		return -1;
+	if (!kw(w, k)) {
+		p->pos--;
+		return perr(p, "unexpected word \"%s\" after \"%s\": expected %s", w,
+			    prev_word(p), k);
+	}
+	return 0;
+}
+
+/* A number in [lo, hi], named what in errors. */
+static int
+need_u32(struct parser *p, const char *what, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char exp[64];
+	const char *w;
+
+	snprintf(exp, sizeof(exp), "a number from %u to %u", lo, hi);
+	w = need(p, exp);
+	if (w == NULL)
+		return -1;
+	if (parse_u32(w, v) != 0 || *v < lo || *v > hi)
+		return perr(p, "bad %s \"%s\": expected %s", what, w, exp);
+	return 0;
+}
+
+/* A name for what: not empty, shorter than max, no blanks. */
+static const char *
+need_name(struct parser *p, const char *what, size_t max)
+{
+	char exp[64];
+	const char *w;
+
+	snprintf(exp, sizeof(exp), "a %s", what);
+	w = need(p, exp);
+	if (w == NULL)
+		return NULL;
+	if (*w == '\0') {
+		perr(p, "empty %s after \"%s\": expected %s", what,
+		     p->pos > 1 ? p->w[p->pos - 2] : "", exp);
+		return NULL;
+	}
+	if (strlen(w) >= max) {
+		perr(p, "%s \"%s\" is too long: expected at most %zu characters", what, w, max - 1);
+		return NULL;
+	}
+	if (strpbrk(w, " \t") != NULL || strstr(w, "\xc2\xa0") != NULL) {
+		perr(p, "%s \"%s\" contains a blank: expected a name without blanks", what, w);
+		return NULL;
+	}
+	return w;
+}
+
+static int
+need_ip(struct parser *p, const char *what, uint32_t *ip)
+{
+	const char *w = need(p, "an address A.B.C.D");
+
+	if (w == NULL)
+		return -1;
+	if (conf_parse_ip(w, ip) != 0)
+		return perr(p, "bad %s \"%s\": expected an address A.B.C.D", what, w);
+	return 0;
+}
+
+/* A network PREFIX/LEN with no host bits (LEN 0..32). */
+static int
+need_net(struct parser *p, uint32_t *prefix, uint8_t *plen)
+{
+	const char *w = need(p, "a prefix A.B.C.D/LEN");
+
+	if (w == NULL)
+		return -1;
+	if (parse_prefix(w, 0, prefix, plen) != 0)
+		return perr(p, "bad prefix \"%s\": expected A.B.C.D/LEN with LEN 0 to 32", w);
+	if ((*prefix & ~plen_mask(*plen)) != 0) {
+		char a[16];
+
+		return perr(p, "host bits set in prefix \"%s\": expected the network address %s/%u",
+			    w, conf_ip_str(*prefix & plen_mask(*plen), a), *plen);
+	}
+	return 0;
+}
+
+/* ---- interfaces ---- */
+
+/*
+ * Index of interface name; if it does not exist, -1 in *ix when there is room to
+ * create it (the caller creates it with iface_commit once the line is fully checked).
+ */
+static int
+iface_slot(struct parser *p, const char *name, int *ix)
+{
+	*ix = conf_iface_index(p->c, name);
+	if (*ix < 0 && p->c->n_ifaces >= CONF_MAX_IFACES)
+		return perr(p, "too many interfaces at \"%s\": expected at most %d interfaces",
+			    name, CONF_MAX_IFACES);
+	return 0;
+}
+
+static struct conf_iface *
+iface_commit(struct conf *c, const char *name, int ix)
+{
+	struct conf_iface *f;
+
+	if (ix >= 0)
+		return &c->ifaces[ix];
+	f = &c->ifaces[c->n_ifaces++];
+	memset(f, 0, sizeof(*f));
+	scopy(f->name, sizeof(f->name), name);
+	return f;
+}
+
+/* Whether zone is bound to an interface other than skip (-1: any). */
+static bool
+zone_used(const struct conf *c, const char *zone, int skip)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_ifaces; i++)
+		if ((int)i != skip && strcmp(c->ifaces[i].zone, zone) == 0)
+			return true;
+	return false;
+}
+
+/* Distinct zones bound to interfaces other than skip. */
+static unsigned
+zone_count(const struct conf *c, int skip)
+{
+	unsigned i, j, n = 0;
+
+	for (i = 0; i < c->n_ifaces; i++) {
+		bool seen = false;
+
+		if ((int)i == skip || c->ifaces[i].zone[0] == '\0')
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = (int)j != skip && strcmp(c->ifaces[j].zone, c->ifaces[i].zone) == 0;
+		n += !seen;
+	}
+	return n;
+}
+
+static int
+dip_index(const struct conf *c, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_dips; i++)
+		if (c->dips[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* set interface NAME zone|ip|nat|route|port|dip ... */
+static int
+set_interface(struct parser *p)
+{
+	struct conf *c = p->c;
+	const char *name, *what, *v;
+	struct conf_iface *f;
+	int ix;
+
+	name = need_name(p, "interface name", CONF_NAME_LEN);
+	if (name == NULL || iface_slot(p, name, &ix) != 0)
+		return -1;
+	what = need(p, "one of zone, ip, nat, route, port, dip");
+	if (what == NULL)
+		return -1;
+	if (kw(what, "zone")) {
+		const char *zone;
+
+		v = need_name(p, "zone name", CONF_NAME_LEN);
+		if (v == NULL || need_end(p) != 0)
+			return -1;
+		zone = zone_canon(v);
+		if (!zone_used(c, zone, ix) && zone_count(c, ix) >= CONF_MAX_ZONES)
+			return perr(p, "too many zones at \"%s\": expected at most %d zones",
+				    v, CONF_MAX_ZONES);
+		f = iface_commit(c, name, ix);
+		scopy(f->zone, sizeof(f->zone), zone);
+	} else if (kw(what, "ip")) {
+		uint32_t ip;
+		uint8_t plen;
+
+		v = need(p, "an address A.B.C.D/LEN");
+		if (v == NULL)
+			return -1;
+		if (parse_prefix(v, 1, &ip, &plen) != 0 || ip == 0)
+			return perr(p, "bad interface address \"%s\": expected A.B.C.D/LEN with LEN 1 to 32",
+				    v);
+		if (need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		f->ip = ip;
+		f->plen = plen;
+		f->has_ip = true;
+	} else if (kw(what, "nat") || kw(what, "route")) {
+		bool nat = kw(what, "nat");
+
+		if (need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		f->nat = nat;
+		f->route_mode = !nat;
+	} else if (kw(what, "port")) {
+		v = need_name(p, "port name", CONF_PORT_LEN);
+		if (v == NULL || need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		scopy(f->port, sizeof(f->port), v);
+	} else if (kw(what, "dip")) {
+		uint32_t id, low, high;
+		struct conf_dip *d;
+		int di;
+
+		if (need_u32(p, "dip id", 1, MAX_DIP_ID, &id) != 0 ||
+		    need_ip(p, "dip low address", &low) != 0)
+			return -1;
+		if (low == 0)
+			return perr(p, "bad dip low address \"%s\": expected an address other than 0.0.0.0",
+				    prev_word(p));
+		if (need_ip(p, "dip high address", &high) != 0)
+			return -1;
+		if (high < low)
+			return perr(p, "bad dip high address \"%s\": expected an address not below %s",
+				    prev_word(p), p->w[p->pos - 2]);
+		if (need_end(p) != 0)
+			return -1;
+		di = dip_index(c, id);
+		if (di >= 0 && strcmp(c->dips[di].iface, name) != 0)
+			return perr(p, "dip id %u already belongs to interface \"%s\": expected an id not used by another interface",
+				    id, c->dips[di].iface);
+		if (di < 0 && c->n_dips >= CONF_MAX_DIPS)
+			return perr(p, "too many dip pools at id %u: expected at most %d pools",
+				    id, CONF_MAX_DIPS);
+		iface_commit(c, name, ix);
+		d = di >= 0 ? &c->dips[di] : &c->dips[c->n_dips++];
+		memset(d, 0, sizeof(*d));
+		d->id = id;
+		scopy(d->iface, sizeof(d->iface), name);
+		d->low = low;
+		d->high = high;
+	} else {
+		return perr(p, "unknown interface setting \"%s\": expected one of zone, ip, nat, route, port, dip",
+			    what);
+	}
+	return 0;
+}
+
+/* unset interface NAME ip|port|dip ID */
+static int
+unset_interface(struct parser *p)
+{
+	struct conf *c = p->c;
+	const char *name, *what;
+	struct conf_iface *f;
+	int ix;
+
+	name = need_name(p, "interface name", CONF_NAME_LEN);
+	if (name == NULL || iface_slot(p, name, &ix) != 0)
+		return -1;
+	what = need(p, "one of ip, port, dip");
+	if (what == NULL)
+		return -1;
+	if (kw(what, "ip") || kw(what, "port")) {
+		bool ip = kw(what, "ip");
+
+		if (need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		if (ip) {
+			f->ip = 0;
+			f->plen = 0;
+			f->has_ip = false;
+		} else {
+			memset(f->port, 0, sizeof(f->port));
+		}
+	} else if (kw(what, "dip")) {
+		uint32_t id;
+		int di;
+
+		if (need_u32(p, "dip id", 1, MAX_DIP_ID, &id) != 0 || need_end(p) != 0)
+			return -1;
+		di = dip_index(c, id);
+		if (di < 0 || strcmp(c->dips[di].iface, name) != 0)
+			return perr(p, "no dip id %u on interface \"%s\": expected the id of one of its dip pools",
+				    id, name);
+		memmove(&c->dips[di], &c->dips[di + 1],
+			sizeof(c->dips[0]) * (c->n_dips - (unsigned)di - 1));
+		c->n_dips--;
+		memset(&c->dips[c->n_dips], 0, sizeof(c->dips[0]));
+	} else {
+		return perr(p, "unknown interface setting \"%s\": expected one of ip, port, dip", what);
+	}
+	return 0;
+}
+
+/* ---- policies ---- */
+
+static int
+policy_index(const struct conf *c, uint32_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_policies; i++)
+		if (c->policies[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+/* set policy id N [from Z to Z SRC DST SERVICE permit|deny [nat src [dip-id ID]]] */
+static int
+set_policy(struct parser *p)
+{
+	struct conf *c = p->c;
+	struct conf_policy np;
+	const char *v;
+	bool have_action = false, have_nat = false;
+	uint32_t id;
+	size_t i;
+	int pi;
+
+	if (need_kw(p, "id") != 0 || need_u32(p, "policy id", 1, UINT32_MAX, &id) != 0)
+		return -1;
+	pi = policy_index(c, id);
+	v = peek(p);
+	if (v == NULL) {
+		/* `set policy id N`: enter the policy's context (closed by `exit`). */
+		if (pi < 0)
+			return perr(p, "no policy id %u: expected the id of an existing policy or a whole policy",
+				    id);
+		p->ctx->policy_ctx = pi;
+		return 0;
+	}
+	if (!kw(v, "from"))
+		return perr(p, "unexpected word \"%s\" after \"%s\": expected from or end of line",
+			    v, prev_word(p));
+	p->pos++;
+	memset(&np, 0, sizeof(np));
+	np.id = id;
+	v = need_name(p, "zone name", CONF_NAME_LEN);
+	if (v == NULL)
+		return -1;
+	scopy(np.from_zone, sizeof(np.from_zone), zone_canon(v));
+	if (need_kw(p, "to") != 0)
+		return -1;
+	v = need_name(p, "zone name", CONF_NAME_LEN);
+	if (v == NULL)
+		return -1;
+	scopy(np.to_zone, sizeof(np.to_zone), zone_canon(v));
+	v = need(p, "a source address (Any)");
+	if (v == NULL)
+		return -1;
+	if (!kw(v, "Any"))
+		return perr(p, "unsupported source address \"%s\": expected Any", v);
+	scopy(np.src_addr, sizeof(np.src_addr), "Any");
+	v = need(p, "a destination address (Any)");
+	if (v == NULL)
+		return -1;
+	if (!kw(v, "Any"))
+		return perr(p, "unsupported destination address \"%s\": expected Any", v);
+	scopy(np.dst_addr, sizeof(np.dst_addr), "Any");
+	v = need(p, "a service, " SERVICES_LIST);
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < DIM(services); i++)
+		if (strcasecmp(v, services[i]) == 0)
+			break;
+	if (i == DIM(services))
+		return perr(p, "unknown service \"%s\": expected " SERVICES_LIST, v);
+	scopy(np.service, sizeof(np.service), services[i]);
+	/* permit|deny and `nat src [dip-id ID]`, in either order (ScreenOS writes nat first). */
+	for (;;) {
+		v = peek(p);
+		if (v == NULL) {
+			if (have_action)
+				break;
+			need(p, have_nat ? "permit or deny" : "permit, deny or nat src");
+			return -1;
+		}
+		if (!have_action && (kw(v, "permit") || kw(v, "deny"))) {
+			np.permit = kw(v, "permit");
+			have_action = true;
+			p->pos++;
+		} else if (!have_nat && kw(v, "nat")) {
+			p->pos++;
+			if (need_kw(p, "src") != 0)
+				return -1;
+			np.nat_src = true;
+			have_nat = true;
+			if (kw(peek(p), "dip-id")) {
+				p->pos++;
+				if (need_u32(p, "dip id", 1, MAX_DIP_ID, &np.dip_id) != 0)
+					return -1;
+			}
+		} else {
+			return perr(p, "unexpected word \"%s\" after \"%s\": expected %s", v,
+				    prev_word(p),
+				    have_action ? (have_nat ? "end of line" : "nat src or end of line") :
+				    (have_nat ? "permit or deny" : "permit, deny or nat src"));
+		}
+	}
+	if (np.nat_src && !np.permit)
+		return perr(p, "nat src in a deny policy id %u: expected permit with nat src", id);
+	if (pi < 0 && c->n_policies >= CONF_MAX_POLICIES)
+		return perr(p, "too many policies at id %u: expected at most %d policies", id,
+			    CONF_MAX_POLICIES);
+	if (pi < 0)
+		pi = (int)c->n_policies++;
+	c->policies[pi] = np;
+	return 0;
+}
+
+/* unset policy id N */
+static int
+unset_policy(struct parser *p)
+{
+	struct conf *c = p->c;
+	uint32_t id;
+	int pi;
+
+	if (need_kw(p, "id") != 0 || need_u32(p, "policy id", 1, UINT32_MAX, &id) != 0 ||
+	    need_end(p) != 0)
+		return -1;
+	pi = policy_index(c, id);
+	if (pi < 0)
+		return perr(p, "no policy id %u: expected the id of an existing policy", id);
+	memmove(&c->policies[pi], &c->policies[pi + 1],
+		sizeof(c->policies[0]) * (c->n_policies - (unsigned)pi - 1));
+	c->n_policies--;
+	memset(&c->policies[c->n_policies], 0, sizeof(c->policies[0]));
+	if (p->ctx->policy_ctx == pi)
+		p->ctx->policy_ctx = -1;
+	else if (p->ctx->policy_ctx > pi)
+		p->ctx->policy_ctx--;
+	return 0;
+}
+
+/* ---- routes and ARP ---- */
+
+static int
+route_index(const struct conf *c, uint32_t prefix, uint8_t plen)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_routes; i++)
+		if (c->routes[i].prefix == prefix && c->routes[i].plen == plen)
+			return (int)i;
+	return -1;
+}
+
+/* set route PREFIX/LEN interface NAME [gateway IP] */
+static int
+set_route(struct parser *p)
+{
+	struct conf *c = p->c;
+	struct conf_route r;
+	const char *name;
+	int ri;
+
+	memset(&r, 0, sizeof(r));
+	if (need_net(p, &r.prefix, &r.plen) != 0 || need_kw(p, "interface") != 0)
+		return -1;
+	name = need_name(p, "interface name", CONF_NAME_LEN);
+	if (name == NULL)
+		return -1;
+	scopy(r.iface, sizeof(r.iface), name);
+	if (peek(p) != NULL) {
+		if (!kw(peek(p), "gateway"))
+			return perr(p, "unexpected word \"%s\" after \"%s\": expected gateway or end of line",
+				    peek(p), prev_word(p));
+		p->pos++;
+		if (need_ip(p, "gateway", &r.gateway) != 0)
+			return -1;
+	}
+	if (need_end(p) != 0)
+		return -1;
+	ri = route_index(c, r.prefix, r.plen);
+	if (ri < 0 && c->n_routes >= CONF_MAX_ROUTES)
+		return perr(p, "too many routes at \"%s\": expected at most %d routes", p->w[2],
+			    CONF_MAX_ROUTES);
+	if (ri < 0)
+		ri = (int)c->n_routes++;
+	c->routes[ri] = r;
+	return 0;
+}
+
+/* unset route PREFIX/LEN */
+static int
+unset_route(struct parser *p)
+{
+	struct conf *c = p->c;
+	uint32_t prefix;
+	uint8_t plen;
+	int ri;
+
+	if (need_net(p, &prefix, &plen) != 0 || need_end(p) != 0)
+		return -1;
+	ri = route_index(c, prefix, plen);
+	if (ri < 0)
+		return perr(p, "no route \"%s\": expected the prefix of a configured route",
+			    prev_word(p));
+	memmove(&c->routes[ri], &c->routes[ri + 1],
+		sizeof(c->routes[0]) * (c->n_routes - (unsigned)ri - 1));
+	c->n_routes--;
+	memset(&c->routes[c->n_routes], 0, sizeof(c->routes[0]));
+	return 0;
+}
+
+static int
+arp_index(const struct conf *c, uint32_t ip)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_arps; i++)
+		if (c->arps[i].ip == ip)
+			return (int)i;
+	return -1;
+}
+
+/* set arp IP MAC INTERFACE | set arp max|queue|timeout N */
+static int
+set_arp(struct parser *p)
+{
+	struct conf *c = p->c;
+	struct conf_arp a;
+	const char *v, *name;
+	uint32_t n;
+	int ai;
+
+	v = need(p, "an address A.B.C.D, max, queue or timeout");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "max")) {
+		if (need_u32(p, "arp max", MIN_NEIGHBORS, MAX_NEIGHBORS, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->limits.neighbors = n;
+		return 0;
+	}
+	if (kw(v, "queue")) {
+		if (need_u32(p, "arp queue", 0, MAX_NEIGH_QUEUE, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->limits.neigh_queue = n;
+		return 0;
+	}
+	if (kw(v, "timeout")) {
+		if (need_u32(p, "arp timeout", 1, MAX_TMO_ARP, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->timeouts.arp = n;
+		return 0;
+	}
+	memset(&a, 0, sizeof(a));
+	if (conf_parse_ip(v, &a.ip) != 0 || a.ip == 0)
+		return perr(p, "bad arp address \"%s\": expected an address A.B.C.D, max, queue or timeout",
+			    v);
+	v = need(p, "a MAC address aa:bb:cc:dd:ee:ff");
+	if (v == NULL)
+		return -1;
+	if (parse_mac(v, a.mac) != 0)
+		return perr(p, "bad MAC address \"%s\": expected aa:bb:cc:dd:ee:ff", v);
+	if ((a.mac[0] & 1) != 0 || (a.mac[0] | a.mac[1] | a.mac[2] | a.mac[3] | a.mac[4] | a.mac[5]) == 0)
+		return perr(p, "MAC address \"%s\" is not a unicast address: expected a unicast MAC address",
+			    v);
+	name = need_name(p, "interface name", CONF_NAME_LEN);
+	if (name == NULL || need_end(p) != 0)
+		return -1;
+	scopy(a.iface, sizeof(a.iface), name);
+	ai = arp_index(c, a.ip);
+	if (ai < 0 && c->n_arps >= CONF_MAX_ARPS)
+		return perr(p, "too many arp entries at \"%s\": expected at most %d entries",
+			    p->w[2], CONF_MAX_ARPS);
+	if (ai < 0)
+		ai = (int)c->n_arps++;
+	c->arps[ai] = a;
+	return 0;
+}
+
+/* unset arp IP */
+static int
+unset_arp(struct parser *p)
+{
+	struct conf *c = p->c;
+	uint32_t ip;
+	int ai;
+
+	if (need_ip(p, "arp address", &ip) != 0 || need_end(p) != 0)
+		return -1;
+	ai = arp_index(c, ip);
+	if (ai < 0)
+		return perr(p, "no arp entry \"%s\": expected the address of a static arp entry",
+			    prev_word(p));
+	memmove(&c->arps[ai], &c->arps[ai + 1],
+		sizeof(c->arps[0]) * (c->n_arps - (unsigned)ai - 1));
+	c->n_arps--;
+	memset(&c->arps[c->n_arps], 0, sizeof(c->arps[0]));
+	return 0;
+}
+
+/* ---- limits, timeouts and the rest ---- */
+
+#define TMO_NAMES "one of tcp, tcp-syn, tcp-closing, udp, icmp, gre, other"
+
+/* set session max N | set session timeout PROTO N */
+static int
+set_session(struct parser *p)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} tmo[] = {
+		{ "tcp", offsetof(struct conf_timeouts, tcp) },
+		{ "tcp-syn", offsetof(struct conf_timeouts, tcp_syn) },
+		{ "tcp-closing", offsetof(struct conf_timeouts, tcp_closing) },
+		{ "udp", offsetof(struct conf_timeouts, udp) },
+		{ "icmp", offsetof(struct conf_timeouts, icmp) },
+		{ "gre", offsetof(struct conf_timeouts, gre) },
+		{ "other", offsetof(struct conf_timeouts, other) },
+	};
+	const char *v;
+	uint32_t n;
+	size_t i;
+
+	v = need(p, "max or timeout");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "max")) {
+		if (need_u32(p, "session max", 1, MAX_SESSIONS, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->limits.sessions = n;
+		return 0;
+	}
+	if (!kw(v, "timeout"))
+		return perr(p, "unknown session setting \"%s\": expected max or timeout", v);
+	v = need(p, TMO_NAMES);
+	if (v == NULL)
+		return -1;
+	for (i = 0; i < DIM(tmo); i++)
+		if (kw(v, tmo[i].name))
+			break;
+	if (i == DIM(tmo))
+		return perr(p, "unknown session timeout \"%s\": expected " TMO_NAMES, v);
+	if (need_u32(p, "session timeout", 1, MAX_TMO, &n) != 0 || need_end(p) != 0)
+		return -1;
+	memcpy((char *)&p->c->timeouts + tmo[i].off, &n, sizeof(n));
+	return 0;
+}
+
+/* [un]set alg pptp enable | set alg pptp xlate max|timeout N */
+static int
+alg_line(struct parser *p, bool set)
+{
+	const char *v;
+	uint32_t n;
+
+	v = need(p, "pptp");
+	if (v == NULL)
+		return -1;
+	if (!kw(v, "pptp"))
+		return perr(p, "unknown ALG \"%s\": expected pptp", v);
+	v = need(p, set ? "enable or xlate" : "enable");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		p->c->alg_pptp = set;
+		return 0;
+	}
+	if (!set || !kw(v, "xlate"))
+		return perr(p, "unknown pptp setting \"%s\": expected %s", v,
+			    set ? "enable or xlate" : "enable");
+	v = need(p, "max or timeout");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "max")) {
+		if (need_u32(p, "pptp xlate max", 1, MAX_PPTP_XLATE, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->limits.pptp_xlate = n;
+		return 0;
+	}
+	if (kw(v, "timeout")) {
+		if (need_u32(p, "pptp xlate timeout", 1, MAX_TMO, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->timeouts.pptp_xlate = n;
+		return 0;
+	}
+	return perr(p, "unknown pptp xlate setting \"%s\": expected max or timeout", v);
+}
+
+/* set mbuf max N */
+static int
+set_mbuf(struct parser *p)
+{
+	uint32_t n;
+
+	if (need_kw(p, "max") != 0 || need_u32(p, "mbuf max", MIN_MBUFS, MAX_MBUFS, &n) != 0 ||
+	    need_end(p) != 0)
+		return -1;
+	p->c->limits.mbufs = n;
+	return 0;
+}
+
+/* set cli socket PATH | set cli socket-mode OCTAL */
+static int
+set_cli(struct parser *p)
+{
+	const char *v;
+
+	v = need(p, "socket or socket-mode");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "socket")) {
+		v = need(p, "a socket path");
+		if (v == NULL)
+			return -1;
+		if (*v == '\0' || strlen(v) >= CONF_PATH_LEN)
+			return perr(p, "bad socket path \"%s\": expected a path of 1 to %d characters",
+				    v, CONF_PATH_LEN - 1);
+		if (need_end(p) != 0)
+			return -1;
+		scopy(p->c->socket_path, sizeof(p->c->socket_path), v);
+		return 0;
+	}
+	if (kw(v, "socket-mode")) {
+		uint32_t mode = 0;
+		const char *s;
+
+		v = need(p, "an octal mode such as 0660");
+		if (v == NULL)
+			return -1;
+		for (s = v; *s >= '0' && *s <= '7' && mode <= 0777; s++)
+			mode = mode * 8 + (uint32_t)(*s - '0');
+		if (*v == '\0' || *s != '\0' || mode > 0777)
+			return perr(p, "bad socket-mode \"%s\": expected an octal mode from 0000 to 0777",
+				    v);
+		if (need_end(p) != 0)
+			return -1;
+		p->c->socket_mode = mode;
+		return 0;
+	}
+	return perr(p, "unknown cli setting \"%s\": expected socket or socket-mode", v);
+}
+
+/* set worker idle-sleep USEC */
+static int
+set_worker(struct parser *p)
+{
+	uint32_t n;
+
+	if (need_kw(p, "idle-sleep") != 0 ||
+	    need_u32(p, "worker idle-sleep", 0, MAX_IDLE_US, &n) != 0 || need_end(p) != 0)
+		return -1;
+	p->c->worker_idle_us = n;
+	return 0;
+}
+
+/* ---- lines ---- */
+
+static int
+apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *err,
+      size_t errlen)
+{
+	struct parser p;
+	const char *v;
+	size_t i = 0, b;
+
+	p.c = c;
+	p.ctx = ctx;
+	p.err = err;
+	p.errlen = errlen;
+	p.n = 0;
+	p.pos = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	while (i < len && (b = blank_at(line, i, len)) != 0)
+		i += b;
+	if (i >= len || line[i] == '#')
+		return 0;
+	if (ctx->policy_ctx >= (int)c->n_policies)
+		ctx->policy_ctx = -1;   /* a context from another configuration */
+	if (tokenize(&p, line, len) != 0)
+		return -1;
+	v = p.w[p.pos++];
+	if (kw(v, "exit")) {
+		/* Closes a `set policy id N` context; outside one it does nothing. */
+		if (need_end(&p) != 0)
+			return -1;
+		ctx->policy_ctx = -1;
+		return 0;
+	}
+	if (kw(v, "set")) {
+		v = need(&p, SET_KEYWORDS);
+		if (v == NULL)
+			return -1;
+		if (kw(v, "interface"))
+			return set_interface(&p);
+		if (kw(v, "policy"))
+			return set_policy(&p);
+		if (kw(v, "route"))
+			return set_route(&p);
+		if (kw(v, "arp"))
+			return set_arp(&p);
+		if (kw(v, "session"))
+			return set_session(&p);
+		if (kw(v, "alg"))
+			return alg_line(&p, true);
+		if (kw(v, "mbuf"))
+			return set_mbuf(&p);
+		if (kw(v, "cli"))
+			return set_cli(&p);
+		if (kw(v, "worker"))
+			return set_worker(&p);
+		return perr(&p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
+	}
+	if (kw(v, "unset")) {
+		v = need(&p, UNSET_KEYWORDS);
+		if (v == NULL)
+			return -1;
+		if (kw(v, "interface"))
+			return unset_interface(&p);
+		if (kw(v, "policy"))
+			return unset_policy(&p);
+		if (kw(v, "route"))
+			return unset_route(&p);
+		if (kw(v, "arp"))
+			return unset_arp(&p);
+		if (kw(v, "alg"))
+			return alg_line(&p, false);
+		return perr(&p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
+	}
+	return perr(&p, "unknown command \"%s\": expected set, unset or exit", v);
+}
+
+/* ---- public API ---- */
+
+void
+conf_init(struct conf *c)
+{
+	struct conf_iface *v;
+
+	memset(c, 0, sizeof(*c));
+	v = &c->ifaces[c->n_ifaces++];
+	scopy(v->name, sizeof(v->name), DEF_VLAN1_NAME);
+	v->ip = DEF_VLAN1_IP;
+	v->plen = DEF_VLAN1_PLEN;
+	v->has_ip = true;
+	v->builtin = true;
+	defaults_limits(&c->limits);
+	defaults_timeouts(&c->timeouts);
+	c->alg_pptp = true;
+	scopy(c->socket_path, sizeof(c->socket_path), DEF_SOCKET_PATH);
+	c->socket_mode = DEF_SOCKET_MODE;
+	c->worker_idle_us = 0;
+}
+
+void
+conf_ctx_init(struct conf_ctx *ctx, const char *file)
+{
+	ctx->file = file != NULL ? file : "?";
+	ctx->line = 0;
+	ctx->policy_ctx = -1;
+}
+
+int
+conf_apply_line(struct conf *c, struct conf_ctx *ctx, const char *line, char *err,
+		size_t errlen)
+{
+	struct conf_ctx local;
+
+	if (ctx == NULL) {
+		conf_ctx_init(&local, NULL);
+		ctx = &local;
+	}
+	if (line == NULL)
+		return 0;
+	return apply(c, ctx, line, strlen(line), err, errlen);
+}
+
+int
+conf_load_string(struct conf *c, const char *label, const char *text, char *err, size_t errlen)
+{
+	struct conf_ctx ctx;
+	struct conf *tmp;
+	const char *s = text;
+
+	conf_ctx_init(&ctx, label != NULL ? label : "<string>");
+	if (text == NULL)
+		return verr(err, errlen, "%s: no configuration text: expected a string", ctx.file);
+	tmp = malloc(sizeof(*tmp));
+	if (tmp == NULL)
+		return verr(err, errlen, "%s: out of memory: expected %zu free bytes", ctx.file,
+			    sizeof(*tmp));
+	memcpy(tmp, c, sizeof(*tmp));
+	for (;;) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - s) : strlen(s);
+
+		ctx.line++;
+		if (apply(tmp, &ctx, s, len, err, errlen) != 0) {
+			free(tmp);
+			return -1;
+		}
+		if (nl == NULL)
+			break;
+		s = nl + 1;
+	}
+	memcpy(c, tmp, sizeof(*tmp));
+	free(tmp);
+	return 0;
+}
+
+int
+conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	struct conf_ctx ctx;
+	struct conf *tmp;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int rc = 0;
+
+	if (path == NULL)
+		return verr(err, errlen, "no configuration file: expected a path");
+	f = fopen(path, "r");
+	if (f == NULL)
+		return verr(err, errlen, "%s: cannot open: %s: expected a readable configuration file",
+			    path, strerror(errno));
+	tmp = malloc(sizeof(*tmp));
+	if (tmp == NULL) {
+		fclose(f);
+		return verr(err, errlen, "%s: out of memory: expected %zu free bytes", path,
+			    sizeof(*tmp));
+	}
+	memcpy(tmp, c, sizeof(*tmp));
+	conf_ctx_init(&ctx, path);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		ctx.line++;
+		if (apply(tmp, &ctx, line, (size_t)len, err, errlen) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		rc = verr(err, errlen, "%s:%u: read error: %s: expected a readable configuration file",
+			  path, ctx.line + 1, strerror(errno));
+	}
+	free(line);
+	fclose(f);
+	if (rc == 0)
+		memcpy(c, tmp, sizeof(*tmp));
+	free(tmp);
+	return rc;
+}
+
+int
+conf_validate(const struct conf *c, char *err, size_t errlen)
+{
+	char a[16], b[16];
+	unsigned i, j;
+
+	if (c->n_ifaces > CONF_MAX_IFACES || c->n_dips > CONF_MAX_DIPS ||
+	    c->n_policies > CONF_MAX_POLICIES || c->n_routes > CONF_MAX_ROUTES ||
+	    c->n_arps > CONF_MAX_ARPS)
+		return verr(err, errlen, "table counts out of range: expected a configuration built by conf_init and conf_load");
+	if (zone_count(c, -1) > CONF_MAX_ZONES)
+		return verr(err, errlen, "%u zones: expected at most %d zones", zone_count(c, -1),
+			    CONF_MAX_ZONES);
+	for (i = 0; i < c->n_ifaces; i++) {
+		const struct conf_iface *f = &c->ifaces[i];
+
+		if (f->nat && f->route_mode)
+			return verr(err, errlen, "interface %s: both nat and route: expected one of them",
+				    f->name);
+		for (j = 0; j < i; j++) {
+			const struct conf_iface *g = &c->ifaces[j];
+
+			if (strcmp(f->name, g->name) == 0)
+				return verr(err, errlen, "interface %s is defined twice: expected unique names",
+					    f->name);
+			if (f->port[0] != '\0' && strcmp(f->port, g->port) == 0)
+				return verr(err, errlen, "port %s is bound to interfaces %s and %s: expected one interface per port",
+					    f->port, g->name, f->name);
+			if (f->has_ip && g->has_ip && f->ip == g->ip)
+				return verr(err, errlen, "address %s is on interfaces %s and %s: expected one interface per address",
+					    conf_ip_str(f->ip, a), g->name, f->name);
+		}
+	}
+	for (i = 0; i < c->n_dips; i++) {
+		const struct conf_dip *d = &c->dips[i];
+
+		if (conf_iface_find(c, d->iface) == NULL)
+			return verr(err, errlen, "dip id %u: unknown interface \"%s\": expected a configured interface",
+				    d->id, d->iface);
+		if (d->low == 0 || d->high < d->low)
+			return verr(err, errlen, "dip id %u: bad range %s-%s: expected low <= high",
+				    d->id, conf_ip_str(d->low, a), conf_ip_str(d->high, b));
+		for (j = 0; j < i; j++)
+			if (c->dips[j].id == d->id)
+				return verr(err, errlen, "dip id %u is defined twice: expected unique ids",
+					    d->id);
+	}
+	for (i = 0; i < c->n_policies; i++) {
+		const struct conf_policy *pl = &c->policies[i];
+
+		if (!zone_used(c, pl->from_zone, -1))
+			return verr(err, errlen, "policy id %u: unknown zone \"%s\": expected a zone bound to an interface",
+				    pl->id, pl->from_zone);
+		if (!zone_used(c, pl->to_zone, -1))
+			return verr(err, errlen, "policy id %u: unknown zone \"%s\": expected a zone bound to an interface",
+				    pl->id, pl->to_zone);
+		if (pl->nat_src && pl->dip_id != 0 && conf_dip_find(c, pl->dip_id) == NULL)
+			return verr(err, errlen, "policy id %u: unknown dip-id %u: expected the id of a configured dip pool",
+				    pl->id, pl->dip_id);
+		for (j = 0; j < i; j++)
+			if (c->policies[j].id == pl->id)
+				return verr(err, errlen, "policy id %u is defined twice: expected unique ids",
+					    pl->id);
+	}
+	for (i = 0; i < c->n_routes; i++) {
+		const struct conf_route *r = &c->routes[i];
+
+		if (conf_iface_find(c, r->iface) == NULL)
+			return verr(err, errlen, "route %s/%u: unknown interface \"%s\": expected a configured interface",
+				    conf_ip_str(r->prefix, a), r->plen, r->iface);
+	}
+	for (i = 0; i < c->n_arps; i++) {
+		const struct conf_arp *ar = &c->arps[i];
+
+		if (conf_iface_find(c, ar->iface) == NULL)
+			return verr(err, errlen, "arp %s: unknown interface \"%s\": expected a configured interface",
+				    conf_ip_str(ar->ip, a), ar->iface);
+	}
+	return 0;
+}
+
+/* Write helpers: remember the first failure. */
+static void __attribute__((format(printf, 3, 4)))
+out_line(FILE *out, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vfprintf(out, fmt, ap) < 0)
+		*rc = -1;
+	va_end(ap);
+}
+
+static void
+dump_ip_line(FILE *out, int *rc, const struct conf_iface *f)
+{
+	char a[16];
+
+	out_line(out, rc, "set interface %s ip %s/%u\n", f->name, conf_ip_str(f->ip, a), f->plen);
+}
+
+int
+conf_dump(const struct conf *c, FILE *out)
+{
+	struct conf_limits dl;
+	struct conf_timeouts dt;
+	char a[16], b[16];
+	bool ip_done[CONF_MAX_IFACES];
+	unsigned i, n_ifaces = c->n_ifaces < CONF_MAX_IFACES ? c->n_ifaces : CONF_MAX_IFACES;
+	int rc = 0;
+
+	/* Interfaces are created in their order: zones first, as ScreenOS writes them. */
+	for (i = 0; i < n_ifaces; i++) {
+		const struct conf_iface *f = &c->ifaces[i];
+
+		ip_done[i] = false;
+		if (f->zone[0] != '\0') {
+			out_line(out, &rc, "set interface \"%s\" zone \"%s\"\n", f->name, f->zone);
+		} else if (!f->builtin) {
+			if (f->has_ip)
+				dump_ip_line(out, &rc, f);
+			else
+				out_line(out, &rc, "unset interface %s ip\n", f->name);
+			ip_done[i] = true;
+		}
+	}
+	for (i = 0; i < n_ifaces; i++) {
+		const struct conf_iface *f = &c->ifaces[i];
+
+		if (!ip_done[i]) {
+			if (f->builtin && !f->has_ip)
+				out_line(out, &rc, "unset interface %s ip\n", f->name);
+			else if (f->has_ip && (!f->builtin || f->ip != DEF_VLAN1_IP ||
+					       f->plen != DEF_VLAN1_PLEN))
+				dump_ip_line(out, &rc, f);
+		}
+		if (f->nat)
+			out_line(out, &rc, "set interface %s nat\n", f->name);
+		else if (f->route_mode)
+			out_line(out, &rc, "set interface %s route\n", f->name);
+		if (f->port[0] != '\0')
+			out_line(out, &rc, "set interface %s port %s\n", f->name, f->port);
+	}
+	for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
+		const struct conf_dip *d = &c->dips[i];
+
+		out_line(out, &rc, "set interface %s dip %u %s %s\n", d->iface, d->id,
+			 conf_ip_str(d->low, a), conf_ip_str(d->high, b));
+	}
+	for (i = 0; i < c->n_policies && i < CONF_MAX_POLICIES; i++) {
+		const struct conf_policy *pl = &c->policies[i];
+
+		out_line(out, &rc, "set policy id %u from \"%s\" to \"%s\" \"%s\" \"%s\" \"%s\" %s",
+			 pl->id, pl->from_zone, pl->to_zone, pl->src_addr, pl->dst_addr,
+			 pl->service, pl->permit ? "permit" : "deny");
+		if (pl->nat_src && pl->dip_id != 0)
+			out_line(out, &rc, " nat src dip-id %u", pl->dip_id);
+		else if (pl->nat_src)
+			out_line(out, &rc, " nat src");
+		out_line(out, &rc, "\n");
+	}
+	for (i = 0; i < c->n_routes && i < CONF_MAX_ROUTES; i++) {
+		const struct conf_route *r = &c->routes[i];
+
+		out_line(out, &rc, "set route %s/%u interface %s", conf_ip_str(r->prefix, a),
+			 r->plen, r->iface);
+		if (r->gateway != 0)
+			out_line(out, &rc, " gateway %s", conf_ip_str(r->gateway, a));
+		out_line(out, &rc, "\n");
+	}
+	for (i = 0; i < c->n_arps && i < CONF_MAX_ARPS; i++) {
+		const struct conf_arp *ar = &c->arps[i];
+
+		out_line(out, &rc, "set arp %s %02x:%02x:%02x:%02x:%02x:%02x %s\n",
+			 conf_ip_str(ar->ip, a), ar->mac[0], ar->mac[1], ar->mac[2], ar->mac[3],
+			 ar->mac[4], ar->mac[5], ar->iface);
+	}
+	/* The rest only when it differs from the defaults. */
+	defaults_limits(&dl);
+	defaults_timeouts(&dt);
+	if (c->limits.sessions != dl.sessions)
+		out_line(out, &rc, "set session max %u\n", c->limits.sessions);
+	if (c->timeouts.tcp != dt.tcp)
+		out_line(out, &rc, "set session timeout tcp %u\n", c->timeouts.tcp);
+	if (c->timeouts.tcp_syn != dt.tcp_syn)
+		out_line(out, &rc, "set session timeout tcp-syn %u\n", c->timeouts.tcp_syn);
+	if (c->timeouts.tcp_closing != dt.tcp_closing)
+		out_line(out, &rc, "set session timeout tcp-closing %u\n", c->timeouts.tcp_closing);
+	if (c->timeouts.udp != dt.udp)
+		out_line(out, &rc, "set session timeout udp %u\n", c->timeouts.udp);
+	if (c->timeouts.icmp != dt.icmp)
+		out_line(out, &rc, "set session timeout icmp %u\n", c->timeouts.icmp);
+	if (c->timeouts.gre != dt.gre)
+		out_line(out, &rc, "set session timeout gre %u\n", c->timeouts.gre);
+	if (c->timeouts.other != dt.other)
+		out_line(out, &rc, "set session timeout other %u\n", c->timeouts.other);
+	if (!c->alg_pptp)
+		out_line(out, &rc, "unset alg pptp enable\n");
+	if (c->limits.pptp_xlate != dl.pptp_xlate)
+		out_line(out, &rc, "set alg pptp xlate max %u\n", c->limits.pptp_xlate);
+	if (c->timeouts.pptp_xlate != dt.pptp_xlate)
+		out_line(out, &rc, "set alg pptp xlate timeout %u\n", c->timeouts.pptp_xlate);
+	if (c->limits.neighbors != dl.neighbors)
+		out_line(out, &rc, "set arp max %u\n", c->limits.neighbors);
+	if (c->limits.neigh_queue != dl.neigh_queue)
+		out_line(out, &rc, "set arp queue %u\n", c->limits.neigh_queue);
+	if (c->timeouts.arp != dt.arp)
+		out_line(out, &rc, "set arp timeout %u\n", c->timeouts.arp);
+	if (c->limits.mbufs != dl.mbufs)
+		out_line(out, &rc, "set mbuf max %u\n", c->limits.mbufs);
+	if (strcmp(c->socket_path, DEF_SOCKET_PATH) != 0)
+		out_line(out, &rc, "set cli socket \"%s\"\n", c->socket_path);
+	if (c->socket_mode != DEF_SOCKET_MODE)
+		out_line(out, &rc, "set cli socket-mode 0%03o\n", c->socket_mode);
+	if (c->worker_idle_us != 0)
+		out_line(out, &rc, "set worker idle-sleep %u\n", c->worker_idle_us);
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+	return rc;
+}
+
+const struct conf_iface *
+conf_iface_find(const struct conf *c, const char *name)
+{
+	int i = conf_iface_index(c, name);
+
+	return i < 0 ? NULL : &c->ifaces[i];
+}
+
+int
+conf_iface_index(const struct conf *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_ifaces && i < CONF_MAX_IFACES; i++)
+		if (strcmp(c->ifaces[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct conf_dip *
+conf_dip_find(const struct conf *c, uint32_t id)
+{
+	int i = dip_index(c, id);
+
+	return i < 0 ? NULL : &c->dips[i];
+}
+
+char *
+conf_ip_str(uint32_t ip, char *buf)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+	return buf;
+}
+
+int
+conf_parse_ip(const char *s, uint32_t *ip)
+{
+	uint32_t v = 0;
+	unsigned part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned x = 0, digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			x = x * 10 + (unsigned)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || x > 255)
+			return -1;
+		v = v << 8 | x;
+		if (part < 3 && *s++ != '.')
+			return -1;
+	}
+	if (*s != '\0')
+		return -1;
+	*ip = v;
+	return 0;
+}
