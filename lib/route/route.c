@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Interfaces, zones and IPv4 routes.
+ *
+ * Concurrency: only the control lcore calls the writers; workers call
+ * route_lookup() (and route_iface_get()) at any time without a lock.
+ *
+ *  - A route's next hop is an index into nh[], a small array of 64-bit words
+ *    {valid, iface, gateway} that workers read with one atomic load, so they
+ *    never see a torn next hop. Next hops are shared between routes through
+ *    reference counts. A slot is written before any LPM entry points at it and
+ *    is never rewritten while a route references it. A slot whose count drops
+ *    to zero keeps its old contents, and free slots are handed out
+ *    round-robin, so a slot is reused as late as possible.
+ *  - Remaining race: a worker that read an LPM entry just before the route was
+ *    deleted may read the next-hop slot after it has been reused by a newer
+ *    route (it would need to stall for 255 other next-hop allocations), and
+ *    rte_lpm without an RCU variable frees tbl8 groups at once, so a lookup
+ *    racing a delete under the same /24 may briefly see a wrong next hop.
+ *    Both only happen while the routing table is being changed, which dpnat
+ *    does at start-up; an rte_rcu_qsbr (rte_lpm_rcu_qsbr_add) would close them.
+ *  - rte_lpm has no depth 0, so the default route lives outside the LPM in
+ *    default_nh, read atomically when the LPM misses.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+
+#include "route.h"
+
+#define ROUTE_MAX_NH     256                    /* distinct {iface, gateway} pairs */
+#define NH_VALID         (UINT64_C(1) << 40)
+#define NH_NONE          UINT32_MAX             /* no default route */
+
+/* A static route as kept for route_walk() and route_del(). */
+struct route_static {
+	uint32_t prefix;
+	uint32_t gateway;
+	uint32_t nh;
+	uint8_t plen;
+	uint8_t iface;
+};
+
+/* The connected route of one interface. */
+struct route_conn {
+	bool on;
+	uint8_t plen;
+	uint32_t prefix;
+	uint32_t nh;
+};
+
+struct route_table {
+	struct rte_lpm *lpm;
+	struct route_static *st;       /* sorted by (prefix, plen) */
+	uint32_t max_routes;
+	uint32_t n_static;
+	uint32_t n_conn;
+	uint32_t default_nh;           /* nh index of 0.0.0.0/0, NH_NONE if none (atomic) */
+	uint32_t nh_cursor;            /* where the next free next-hop search starts */
+	unsigned n_zones;
+	bool iface_used[ROUTE_MAX_IFACES];
+	struct route_iface ifaces[ROUTE_MAX_IFACES];
+	struct route_conn conn[ROUTE_MAX_IFACES];
+	char zones[ROUTE_MAX_ZONES][ROUTE_NAME_LEN];
+	uint32_t nh_ref[ROUTE_MAX_NH];
+	uint64_t nh[ROUTE_MAX_NH];     /* NH_VALID | iface << 32 | gateway (atomic) */
+};
+
+static inline uint32_t
+plen_mask(uint8_t plen)
+{
+	return plen == 0 ? 0 : UINT32_MAX << (32 - plen);
+}
+
+static inline uint64_t
+nh_word(uint8_t iface, uint32_t gateway)
+{
+	return NH_VALID | ((uint64_t)iface << 32) | gateway;
+}
+
+static int
+route_cmp(uint32_t pa, uint8_t la, uint32_t pb, uint8_t lb)
+{
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return 0;
+}
+
+/* A next-hop index for (iface, gateway): shared if one exists, else a new slot. */
+static int
+nh_get(struct route_table *rt, uint8_t iface, uint32_t gateway)
+{
+	uint64_t w = nh_word(iface, gateway);
+	uint32_t i, idx;
+
+	for (i = 0; i < ROUTE_MAX_NH; i++)
+		if (rt->nh_ref[i] != 0 && rt->nh[i] == w) {
+			rt->nh_ref[i]++;
+			return (int)i;
+		}
+	for (i = 0; i < ROUTE_MAX_NH; i++) {
+		idx = (rt->nh_cursor + i) % ROUTE_MAX_NH;
+		if (rt->nh_ref[idx] == 0) {
+			/* Published before any LPM entry refers to it. */
+			__atomic_store_n(&rt->nh[idx], w, __ATOMIC_RELEASE);
+			rt->nh_ref[idx] = 1;
+			rt->nh_cursor = (idx + 1) % ROUTE_MAX_NH;
+			return (int)idx;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Drop one reference; the slot keeps its contents for late readers. */
+static void
+nh_put(struct route_table *rt, uint32_t idx)
+{
+	if (idx < ROUTE_MAX_NH && rt->nh_ref[idx] > 0)
+		rt->nh_ref[idx]--;
+}
+
+static int
+lpm_install(struct route_table *rt, uint32_t prefix, uint8_t plen, uint32_t nh)
+{
+	if (plen == 0) {
+		__atomic_store_n(&rt->default_nh, nh, __ATOMIC_RELEASE);
+		return 0;
+	}
+	return rte_lpm_add(rt->lpm, prefix, plen, nh);
+}
+
+static void
+lpm_uninstall(struct route_table *rt, uint32_t prefix, uint8_t plen)
+{
+	if (plen == 0)
+		__atomic_store_n(&rt->default_nh, NH_NONE, __ATOMIC_RELEASE);
+	else
+		rte_lpm_delete(rt->lpm, prefix, plen);
+}
+
+/* Index of the static route prefix/plen, or where it would be inserted (*found false). */
+static uint32_t
+static_find(const struct route_table *rt, uint32_t prefix, uint8_t plen, bool *found)
+{
+	uint32_t lo = 0, hi = rt->n_static;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = route_cmp(rt->st[mid].prefix, rt->st[mid].plen, prefix, plen);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* Is prefix/plen already a route (connected routes of skip_iface excepted)? */
+static bool
+route_exists(const struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned skip_iface)
+{
+	unsigned i;
+	bool found;
+
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		if (i != skip_iface && rt->conn[i].on && rt->conn[i].prefix == prefix &&
+		    rt->conn[i].plen == plen)
+			return true;
+	static_find(rt, prefix, plen, &found);
+	return found;
+}
+
+struct route_table *
+route_create(const char *name, uint32_t max_routes, int socket)
+{
+	struct rte_lpm_config cfg;
+	struct route_table *rt;
+
+	if (name == NULL || max_routes == 0 || max_routes > (1u << 20)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rt = rte_zmalloc_socket("route_table", sizeof(*rt), RTE_CACHE_LINE_SIZE, socket);
+	if (rt == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	rt->st = rte_zmalloc_socket("route_static", sizeof(*rt->st) * max_routes,
+				    RTE_CACHE_LINE_SIZE, socket);
+	if (rt->st == NULL) {
+		rte_free(rt);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	/*
+	 * One spare rule for the add-before-delete of an address change; each
+	 * rule longer than /24 needs at most one tbl8 group.
+	 */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_rules = max_routes + 1;
+	cfg.number_tbl8s = max_routes + 1;
+	rt->lpm = rte_lpm_create(name, socket, &cfg);
+	if (rt->lpm == NULL) {
+		int err = rte_errno;
+
+		rte_free(rt->st);
+		rte_free(rt);
+		rte_errno = err;
+		return NULL;
+	}
+	rt->max_routes = max_routes;
+	rt->default_nh = NH_NONE;
+	/* The predefined zones keep fixed ids; others get ids from 2 up. */
+	snprintf(rt->zones[0], ROUTE_NAME_LEN, "Trust");
+	snprintf(rt->zones[1], ROUTE_NAME_LEN, "Untrust");
+	rt->n_zones = 2;
+	return rt;
+}
+
+void
+route_free(struct route_table *rt)
+{
+	if (rt == NULL)
+		return;
+	rte_lpm_free(rt->lpm);
+	rte_free(rt->st);
+	rte_free(rt);
+}
+
+int
+route_iface_set(struct route_table *rt, unsigned ifindex, const struct route_iface *ifc)
+{
+	struct route_conn *old, want;
+	unsigned i;
+	int nh, rc;
+
+	if (rt == NULL || ifc == NULL || ifindex >= ROUTE_MAX_IFACES)
+		return -EINVAL;
+	if (ifc->has_ip && (ifc->plen == 0 || ifc->plen > 32))
+		return -EINVAL;
+	if (ifc->name[0] != '\0')
+		for (i = 0; i < ROUTE_MAX_IFACES; i++)
+			if (i != ifindex && rt->iface_used[i] &&
+			    strncmp(rt->ifaces[i].name, ifc->name, ROUTE_NAME_LEN) == 0)
+				return -EEXIST;
+
+	old = &rt->conn[ifindex];
+	memset(&want, 0, sizeof(want));
+	if (ifc->has_ip) {
+		want.on = true;
+		want.plen = ifc->plen;
+		want.prefix = ifc->ip & plen_mask(ifc->plen);
+	}
+	if (want.on && old->on && want.prefix == old->prefix && want.plen == old->plen) {
+		/* Same connected route, same next hop {ifindex, 0}: nothing to do. */
+	} else {
+		if (want.on) {
+			if (route_exists(rt, want.prefix, want.plen, ifindex))
+				return -EEXIST;
+			if (!old->on && rt->n_conn + rt->n_static >= rt->max_routes)
+				return -ENOSPC;
+			nh = nh_get(rt, (uint8_t)ifindex, 0);
+			if (nh < 0)
+				return nh;
+			/* Install the new route before removing the old one. */
+			rc = lpm_install(rt, want.prefix, want.plen, (uint32_t)nh);
+			if (rc < 0) {
+				nh_put(rt, (uint32_t)nh);
+				return rc;
+			}
+			want.nh = (uint32_t)nh;
+		}
+		if (old->on) {
+			lpm_uninstall(rt, old->prefix, old->plen);
+			nh_put(rt, old->nh);
+			rt->n_conn--;
+		}
+		if (want.on)
+			rt->n_conn++;
+		*old = want;
+	}
+	rt->ifaces[ifindex] = *ifc;
+	rt->ifaces[ifindex].name[ROUTE_NAME_LEN - 1] = '\0';
+	rt->ifaces[ifindex].zone[ROUTE_NAME_LEN - 1] = '\0';
+	if (!ifc->has_ip) {
+		rt->ifaces[ifindex].ip = 0;
+		rt->ifaces[ifindex].plen = 0;
+	}
+	rt->iface_used[ifindex] = true;
+	return 0;
+}
+
+const struct route_iface *
+route_iface_get(const struct route_table *rt, unsigned ifindex)
+{
+	if (rt == NULL || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
+		return NULL;
+	return &rt->ifaces[ifindex];
+}
+
+unsigned
+route_iface_count(const struct route_table *rt)
+{
+	unsigned i;
+
+	if (rt == NULL)
+		return 0;
+	for (i = ROUTE_MAX_IFACES; i > 0; i--)
+		if (rt->iface_used[i - 1])
+			return i;
+	return 0;
+}
+
+int
+route_iface_by_name(const struct route_table *rt, const char *name)
+{
+	unsigned i;
+
+	if (rt == NULL || name == NULL || name[0] == '\0')
+		return -1;
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		if (rt->iface_used[i] && strncmp(rt->ifaces[i].name, name, ROUTE_NAME_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+route_iface_by_port(const struct route_table *rt, uint16_t port_id)
+{
+	unsigned i;
+
+	if (rt == NULL || port_id == ROUTE_NO_PORT)
+		return -1;
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		if (rt->iface_used[i] && rt->ifaces[i].port_id == port_id)
+			return (int)i;
+	return -1;
+}
+
+int
+route_iface_by_addr(const struct route_table *rt, uint32_t ip)
+{
+	unsigned i;
+
+	if (rt == NULL)
+		return -1;
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		if (rt->iface_used[i] && rt->ifaces[i].has_ip && rt->ifaces[i].ip == ip)
+			return (int)i;
+	return -1;
+}
+
+int
+route_zone_id(struct route_table *rt, const char *zone)
+{
+	unsigned i;
+
+	if (rt == NULL || zone == NULL || zone[0] == '\0' || strlen(zone) >= ROUTE_NAME_LEN)
+		return -EINVAL;
+	/* ScreenOS zone names are not case sensitive ("untrust" is "Untrust"). */
+	for (i = 0; i < rt->n_zones; i++)
+		if (strcasecmp(rt->zones[i], zone) == 0)
+			return (int)i;
+	if (rt->n_zones >= ROUTE_MAX_ZONES)
+		return -ENOSPC;
+	snprintf(rt->zones[rt->n_zones], ROUTE_NAME_LEN, "%s", zone);
+	return (int)rt->n_zones++;
+}
+
+const char *
+route_zone_name(const struct route_table *rt, unsigned zone_id)
+{
+	if (rt == NULL || zone_id >= rt->n_zones)
+		return "";
+	return rt->zones[zone_id];
+}
+
+int
+route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex, uint32_t gateway)
+{
+	struct route_static *s;
+	uint32_t pos;
+	bool found;
+	int nh, rc;
+
+	if (rt == NULL || plen > 32 || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
+		return -EINVAL;
+	prefix &= plen_mask(plen);
+	if (route_exists(rt, prefix, plen, ROUTE_MAX_IFACES))
+		return -EEXIST;
+	if (rt->n_conn + rt->n_static >= rt->max_routes)
+		return -ENOSPC;
+	nh = nh_get(rt, (uint8_t)ifindex, gateway);
+	if (nh < 0)
+		return -ENOSPC;
+	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
+	if (rc < 0) {
+		nh_put(rt, (uint32_t)nh);
+		return rc == -EINVAL ? -EINVAL : -ENOSPC;
+	}
+	pos = static_find(rt, prefix, plen, &found);
+	memmove(&rt->st[pos + 1], &rt->st[pos], (rt->n_static - pos) * sizeof(*s));
+	s = &rt->st[pos];
+	s->prefix = prefix;
+	s->plen = plen;
+	s->iface = (uint8_t)ifindex;
+	s->gateway = gateway;
+	s->nh = (uint32_t)nh;
+	rt->n_static++;
+	return 0;
+}
+
+int
+route_del(struct route_table *rt, uint32_t prefix, uint8_t plen)
+{
+	uint32_t pos;
+	bool found;
+
+	if (rt == NULL || plen > 32)
+		return -ENOENT;
+	prefix &= plen_mask(plen);
+	pos = static_find(rt, prefix, plen, &found);
+	if (!found)
+		return -ENOENT;
+	lpm_uninstall(rt, prefix, plen);
+	nh_put(rt, rt->st[pos].nh);
+	memmove(&rt->st[pos], &rt->st[pos + 1], (rt->n_static - pos - 1) * sizeof(rt->st[0]));
+	rt->n_static--;
+	return 0;
+}
+
+int
+route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
+{
+	uint32_t idx;
+	uint64_t w;
+
+	if (rte_lpm_lookup(rt->lpm, dst, &idx) != 0) {
+		idx = __atomic_load_n(&rt->default_nh, __ATOMIC_ACQUIRE);
+		if (idx == NH_NONE)
+			return -ENOENT;
+	}
+	if (unlikely(idx >= ROUTE_MAX_NH))
+		return -ENOENT;
+	w = __atomic_load_n(&rt->nh[idx], __ATOMIC_ACQUIRE);
+	if (unlikely(!(w & NH_VALID)))
+		return -ENOENT;
+	nh->iface = (uint8_t)(w >> 32);
+	nh->gateway = (uint32_t)w;
+	return 0;
+}
+
+static int
+conn_cmp(const void *a, const void *b)
+{
+	const struct route_entry *x = a, *y = b;
+
+	return route_cmp(x->prefix, x->plen, y->prefix, y->plen);
+}
+
+void
+route_walk(const struct route_table *rt,
+	   int (*fn)(const struct route_entry *e, void *arg), void *arg)
+{
+	struct route_entry conn[ROUTE_MAX_IFACES], e;
+	unsigned i, n = 0;
+
+	if (rt == NULL || fn == NULL)
+		return;
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		if (!rt->conn[i].on)
+			continue;
+		memset(&conn[n], 0, sizeof(conn[n]));
+		conn[n].prefix = rt->conn[i].prefix;
+		conn[n].plen = rt->conn[i].plen;
+		conn[n].iface = (uint8_t)i;
+		conn[n].gateway = 0;
+		conn[n].connected = true;
+		n++;
+	}
+	qsort(conn, n, sizeof(conn[0]), conn_cmp);
+	for (i = 0; i < n; i++)
+		if (fn(&conn[i], arg) != 0)
+			return;
+	for (i = 0; i < rt->n_static; i++) {
+		memset(&e, 0, sizeof(e));
+		e.prefix = rt->st[i].prefix;
+		e.plen = rt->st[i].plen;
+		e.iface = rt->st[i].iface;
+		e.gateway = rt->st[i].gateway;
+		e.connected = false;
+		if (fn(&e, arg) != 0)
+			return;
+	}
+}
+
+unsigned
+route_count(const struct route_table *rt)
+{
+	return rt == NULL ? 0 : rt->n_conn + rt->n_static;
+}
