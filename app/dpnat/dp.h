@@ -38,6 +38,8 @@ struct dp_stats {
 	uint64_t tx_bytes[ROUTE_MAX_IFACES];
 	uint64_t forwarded;
 	uint64_t punted;
+	uint64_t hits;            /* packets that matched a session */
+	uint64_t hits_foreign;    /* ... a session another worker created */
 	uint64_t polls;
 	uint64_t busy_polls;
 } __rte_cache_aligned;

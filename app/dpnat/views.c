@@ -410,6 +410,13 @@ h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx)
 	cli_printf(out, "  %-22s %12lu\n", "sessions cleared", (unsigned long)fs.cleared);
 	cli_printf(out, "  %-22s %12lu\n", "session alloc failed", (unsigned long)fs.alloc_failed);
 	cli_printf(out, "  %-22s %12lu\n", "session insert failed", (unsigned long)fs.insert_failed);
+	for (i = 0; i < dp->n_workers; i++) {
+		const struct dp_stats *ws = &dp->workers[i].st;
+
+		cli_printf(out, "  worker %u: session hits %lu, on another worker's sessions %lu, "
+			   "sessions alive %lu\n", i, (unsigned long)ws->hits,
+			   (unsigned long)ws->hits_foreign, (unsigned long)fs.per_worker[i]);
+	}
 	cli_printf(out, "drops by reason:\n");
 	for (i = 1; i < PKT_DROP_MAX; i++)
 		cli_printf(out, "  %-22s %12lu  %s\n", pkt_drop_name(i), (unsigned long)sum.drops[i],

@@ -158,6 +158,8 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		return;
 	}
 	flow_touch(s, w->now);
+	w->st.hits++;
+	w->st.hits_foreign += s->owner != w->idx;
 	if (md->l4_proto == IPPROTO_TCP) {
 		uint8_t b = tcp_bits(md->tcp_flags, dir);
 

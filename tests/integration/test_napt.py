@@ -107,21 +107,26 @@ def test_untrust_cannot_enter(lab):
 
 def test_session_table_full(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 2\n")
-    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
-    u = lab.spawn(srv, "timeout 6 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    u = lab.spawn(srv, "timeout 8 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
     time.sleep(0.3)
-    lab.run(c2, "bash -c 'echo a | nc -u -q 0 -w 1 -p 3001 172.19.50.129 7000'", check=False)
-    # the table is full now: the third flow fails and is counted
-    lab.run(c2, "bash -c 'echo b | nc -u -q 0 -w 1 -p 3002 172.19.50.129 7000'", check=False)
+    lab.run(c1, "bash -c 'echo first-flow | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
+    lab.run(c2, "bash -c 'echo second-flow | nc -u -q 0 -w 1 -p 3001 172.19.50.129 7000'", check=False)
+    # the table is full now: a third flow fails and is counted
+    lab.run(c2, "bash -c 'echo third-flow | nc -u -q 0 -w 1 -p 3002 172.19.50.129 7000'", check=False)
     out = lab.out("get session")
     assert re.search(r"alloc 2/max 2, alloc failed [1-9]", out), out
     flow = lab.out("get counter flow")
     assert re.search(r"session-full\s+[1-9]", flow), flow
     # existing flows unharmed
-    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
-    u.wait(timeout=10)
+    lab.run(c1, "bash -c 'echo first-again | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
+    # service recovers once entries free up
+    lab.cli("clear session src-ip 60.60.60.3")
+    lab.run(c2, "bash -c 'echo fourth-flow | nc -u -q 0 -w 1 -p 3003 172.19.50.129 7000'", check=False)
+    u.wait(timeout=12)
     got = open(os.path.join(lab.tmp, "u.out")).read()
-    assert "a" in got and "b" not in got
+    for w in ("first-flow", "second-flow", "first-again", "fourth-flow"):
+        assert w in got, got
+    assert "third-flow" not in got
 
 
 def test_two_workers_replies_on_other_worker(lab):
@@ -141,9 +146,13 @@ def test_two_workers_replies_on_other_worker(lab):
     assert "Total 24 sessions" in out, out
     w = lab.out("get session")
     counts = [int(x) for x in re.findall(r"worker \d+: alloc (\d+)", w)]
-    assert len(counts) == 2, w
-    st = lab.out("get counter statistics")
-    assert "worker 1" in st or "worker" in st
+    assert len(counts) == 2 and sum(counts) >= 24, w
+    flow = lab.out("get counter flow")
+    per = re.findall(r"worker (\d): session hits (\d+), on another worker's sessions (\d+)", flow)
+    assert len(per) == 2, flow
+    # both workers translated, and some packets hit sessions the other worker made
+    assert all(int(h) > 0 for _, h, _ in per), flow
+    assert sum(int(f) for _, _, f in per) > 0, flow
     u.wait(timeout=20)
     got = open(os.path.join(lab.tmp, "u.out")).read()
     assert all(f"f{i}" in got for i in range(24))
