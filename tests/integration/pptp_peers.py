@@ -15,16 +15,47 @@ puts a small stand-in on both PPP ends instead:
 Everything between the two ends is the real PPTP control connection (TCP
 1723) and real enhanced GRE (IP protocol 47), built by pptpd and pptp.
 
-Entry points (stdlib only, run with /usr/bin/python3):
+Python API (stdlib only; root; run with /usr/bin/python3):
+
+    srv = start_server(ns, tmpdir, local_ip, remote_ip_range, listen=None)
+        -> PptpServer: stop(), terminate(), alive(), processes(), events(),
+           received(), pings(), calls()
+    cli = start_client(ns, tmpdir, server_ip, name, proto=PPP_IP)
+        -> PptpClient: send(text), recv_pongs(timeout=3.0, count=1),
+           wait_up(timeout=10.0), send_frame(frame), send_raw(data),
+           frames, stop(), terminate(), alive(), processes()
+    sn = start_gre_sniffer(ns, path, ifname=None)
+        -> GreSniffer: records(), stop()
+    stop_all(handles)            # concurrent stop of several handles
+    hdlc_encode(frame), HdlcDecoder().feed(data), fcs16(data),
+    ppp_frame(proto, info), ppp_split(frame), parse_gre(ip_packet)
+
+Command line:
 
     python3 pptp_peers.py standin --log FILE [pppd args ignored]
     python3 pptp_peers.py gresniff --out FILE [--ifname IF]
     python3 pptp_peers.py selftest [--keep]
 
-Process hygiene: every process this module starts is run through
-``ip netns exec``, which gives it a mount namespace of its own.  Handles end
-exactly the processes living in that mount namespace (the started process
-and whatever it forked, daemonised or not), by PID.
+Behaviour worth knowing (pptpd 1.4.0, pptp-linux 1.10.0):
+
+* pptpctrl does not read the GRE socket until the pty has been readable
+  once (it waits for pppd to speak first), so the stand-in starts with an
+  LCP Configure-Request; clients see it as their first frame.  GRE that
+  arrived earlier waits in the socket and is then delivered.
+* pptpctrl only clears ECHO on the pty; the stand-in makes it raw.
+* pptp opens the call about 1 s after the control connection is up, so a
+  call needs ~1.1 s; wait_up() probes until a PONG comes back.
+* pptp closes its stdout and uses fd 0 both ways; it logs to syslog only
+  (stderr shows fatal errors such as "Connection refused").
+* pptp's call manager daemonises (comm "pptpcm"; the data process is
+  "pptpgw").
+
+Process hygiene: every process started here gets a session of its own and,
+through ``ip netns exec``, a mount namespace of its own.  Handles end
+exactly the processes in that session or mount namespace (daemonised ones
+included), by PID checked against start time.  The calling process becomes
+a child subreaper so the daemonised call manager is reaped, not left a
+zombie under a PID 1 that never reaps.
 """
 import errno
 import json
@@ -243,14 +274,31 @@ def _alive(pid, start):
     return s is not None and s[1] == start and s[0] != "Z"
 
 
-def _members(mnt):
-    """{pid: starttime} of every process in mount namespace mnt."""
+def _session(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            st = f.read()
+        return int(st[st.rindex(")") + 2:].split()[3])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _members(mnt, sid=None):
+    """{pid: starttime} of every process in mount namespace mnt or in
+    session sid.  Everything we start gets a session of its own
+    (start_new_session) and, through `ip netns exec`, a mount namespace of
+    its own; the session catches what runs before the namespace is known,
+    the namespace catches children that call setsid()."""
     own = _mntns("self")
-    if not mnt or mnt == own:
+    if mnt is not None and mnt == own:
         raise RuntimeError("refusing to select processes of our own mount namespace")
+    if sid is not None and sid in (os.getsid(0), 0, 1):
+        raise RuntimeError("refusing to select processes of our own session")
     out = {}
     for d in os.listdir("/proc"):
-        if d.isdigit() and _mntns(d) == mnt:
+        if not d.isdigit():
+            continue
+        if (mnt is not None and _mntns(d) == mnt) or (sid is not None and _session(d) == sid):
             st = _starttime(d)
             if st is not None:
                 out[int(d)] = st
@@ -259,12 +307,12 @@ def _members(mnt):
 
 def _wait_exec(popen, comm, timeout=10.0):
     """Wait until popen's process runs one of the names in comm, in a mount
-    namespace of its own; return that namespace."""
+    namespace of its own; return that namespace (None if it exited)."""
     own = _mntns("self")
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if popen.poll() is not None:
-            raise RuntimeError(f"{comm} exited early with status {popen.returncode}")
+            return None
         m = _mntns(popen.pid)
         if _comm(popen.pid) in comm and m and m != own:
             return m
@@ -277,11 +325,21 @@ class _Group:
 
     def __init__(self, popen, mnt):
         self.popen, self.mnt = popen, mnt
+        self.start0 = _starttime(popen.pid)
         self.procs = {}
+
+    def sid(self):
+        """Our session id, unless the number now belongs to someone else
+        (it cannot while any member of our session lives)."""
+        s = _stat(self.popen.pid)
+        return None if s is not None and s[1] != self.start0 else self.popen.pid
+
+    def members(self):
+        return _members(self.mnt, self.sid())
 
     def terminate(self):
         """Snapshot the members and SIGTERM them (started process first)."""
-        procs = _members(self.mnt) if self.mnt else {}
+        procs = self.members()
         if self.popen.poll() is None and self.popen.pid not in procs:
             st = _starttime(self.popen.pid)
             if st is not None:
@@ -303,7 +361,7 @@ class _Group:
             if not any(_alive(p, st) for p, st in self.procs.items()):
                 break
             time.sleep(0.02)
-        late = _members(self.mnt) if self.mnt else {}   # forked during stop
+        late = self.members()   # forked during stop
         self.procs.update(late)
         for pid, st in self.procs.items():
             if _alive(pid, st):
@@ -458,7 +516,9 @@ class _Handle:
     def processes(self):
         """{pid: comm} of the started process and everything it forked
         (including daemonised children), found by mount namespace."""
-        return {p: _comm(p) for p in _members(self.mnt)} if self.popen is not None else {}
+        if self.popen is None:
+            return {}
+        return {p: _comm(p) for p in self._group.members()}
 
     def terminate(self):
         """Send SIGTERM to all our processes without waiting (see stop)."""
@@ -572,6 +632,8 @@ def start_server(ns, tmpdir, local_ip, remote_ip_range, listen=None, connections
     mnt = None
     try:
         mnt = _wait_exec(p, ("pptpd",), ready_timeout)
+        if mnt is None:
+            raise RuntimeError(f"pptpd exited ({p.returncode}): {open(out).read()}")
         end = time.monotonic() + ready_timeout
         while not _tcp_listening(p.pid, 1723):
             if p.poll() is not None:
@@ -747,7 +809,7 @@ def start_client(ns, tmpdir, server_ip, name, proto=PPP_IP, acfc=False, extra_ar
     finally:
         os.close(slave)
     try:
-        mnt = _wait_exec(p, ("pptp", "pptpgw"))
+        mnt = _wait_exec(p, ("pptp", "pptpgw"))   # None: pptp already gave up
     except BaseException:
         _end_group(p, None)
         os.close(master)
