@@ -105,7 +105,7 @@ dips_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 		uint32_t ip;
 
 		for (ip = nc->dips[i].low; ip <= nc->dips[i].high && ip != 0; ip++)
-			if (nat_addr_add(dp->nat, ip) < 0) {
+			if (dp_public_addr_add(dp, ip) < 0) {
 				cli_printf(out, "dip %u: no room for more public addresses (max %u)",
 					   nc->dips[i].id, NAT_MAX_ADDRS);
 				return -1;

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "flow.h"
 #include "nat.h"
+#include "pptp.h"
 #include "neigh.h"
 #include "pkt.h"
 #include "port.h"
@@ -75,6 +76,7 @@ struct dp {
 	struct dp_stats ctl_st;                       /* the control lcore's own counters */
 	struct flow_table *flows;                     /* sessions, shared by all workers */
 	struct nat_table *nat;                        /* public addresses and their ports */
+	struct pptp_alg *pptp;                        /* the PPTP ALG: control parsing, xlate, gates */
 	struct nat_policy_set *policies;              /* swapped whole; read with an atomic load */
 	int iface_nat_idx[ROUTE_MAX_IFACES];          /* nat table index of each interface address, -1 */
 	bool zone_untrust[ROUTE_MAX_ZONES];           /* zones named Untrust (NAT-mode egress) */
@@ -117,6 +119,8 @@ void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
 struct cli_out;
 
 /* session.c */
+/** Register public address ip (host order) with the NAT and PPTP allocators; its NAT index or negative. */
+int dp_public_addr_add(struct dp *dp, uint32_t ip);
 /** Build the policy set from dp->conf (zones must exist). NULL with err set on error. */
 struct nat_policy_set *dp_policies_build(struct dp *dp, char *err, size_t errlen);
 /** Create the session and NAT tables and register public addresses. 0 or -1 with err. */

@@ -291,6 +291,7 @@ main(int argc, char **argv)
 	for (i = 0; i < ROUTE_MAX_IFACES; i++)
 		if (dp->ports[i].used)
 			port_teardown(&dp->ports[i].pi);
+	pptp_free(dp->pptp);
 	flow_free(dp->flows);
 	nat_free(dp->nat);
 	neigh_free(dp->neigh);

@@ -21,6 +21,19 @@ session_freed(struct flow_session *s, void *arg)
 
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+	if (s->alg != FLOW_INVALID && dp->pptp != NULL)
+		pptp_session_freed(dp->pptp, s);
+}
+
+/* Register a public address with the port allocator and the PPTP Call-ID allocator. */
+int
+dp_public_addr_add(struct dp *dp, uint32_t ip)
+{
+	int idx = nat_addr_add(dp->nat, ip);
+
+	if (idx >= 0 && dp->pptp != NULL && pptp_addr_add(dp->pptp, ip) < 0)
+		return -ENOSPC;
+	return idx;
 }
 
 struct nat_policy_set *
@@ -87,6 +100,8 @@ dp_timeouts_apply(struct dp *dp)
 	flow_set_timeout(dp->flows, FLOW_TMO_ICMP, t->icmp);
 	flow_set_timeout(dp->flows, FLOW_TMO_GRE, t->gre);
 	flow_set_timeout(dp->flows, FLOW_TMO_OTHER, t->other);
+	if (dp->pptp != NULL)
+		pptp_set_timeout(dp->pptp, t->pptp_xlate);
 }
 
 int
@@ -116,18 +131,27 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the NAT allocator");
 		return -1;
 	}
+	/* One control state per PPTP control connection; calls are bounded by the xlate limit. */
+	dp->pptp = pptp_create("dpnat_pptp", c->limits.pptp_xlate,
+			       RTE_MIN(c->limits.pptp_xlate, c->limits.sessions), dp->n_workers,
+			       dp->qsbr, dp->flows, rte_socket_id());
+	if (dp->pptp == NULL) {
+		snprintf(err, errlen, "cannot create a PPTP xlate table of %u: %s",
+			 c->limits.pptp_xlate, rte_strerror(rte_errno));
+		return -1;
+	}
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 
 		dp->iface_nat_idx[i] = -1;
 		if (ifc != NULL && ifc->has_ip)
-			dp->iface_nat_idx[i] = nat_addr_add(dp->nat, ifc->ip);
+			dp->iface_nat_idx[i] = dp_public_addr_add(dp, ifc->ip);
 	}
 	for (i = 0; i < c->n_dips; i++) {
 		uint32_t ip;
 
 		for (ip = c->dips[i].low; ip <= c->dips[i].high && ip != 0; ip++)
-			if (nat_addr_add(dp->nat, ip) < 0) {
+			if (dp_public_addr_add(dp, ip) < 0) {
 				snprintf(err, errlen, "dip %u: cannot register address", c->dips[i].id);
 				return -1;
 			}
@@ -149,4 +173,5 @@ dp_sessions_tick(struct dp *dp)
 	flow_set_clock(dp->flows, (uint32_t)dp_now(dp));
 	flow_age(dp->flows, budget);
 	flow_reclaim(dp->flows);
+	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 }

@@ -510,6 +510,142 @@ cookie_write(void *c, const char *buf, size_t len)
 	return cli_write(c, buf, len) == 0 ? (ssize_t)len : -1;
 }
 
+/* ---- ALG views (KB12423 shapes) ---- */
+
+static int
+h_get_alg(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+
+	RTE_SET_USED(a);
+	cli_printf(out, "%-12s ALG : %s\n", "PPTP", dp->conf.alg_pptp ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+h_get_alg_pptp(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct pptp_stats st;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	pptp_stats_get(dp->pptp, &st);
+	cli_printf(out, "PPTP ALG : %s\n", dp->conf.alg_pptp ? "enabled" : "disabled");
+	cli_printf(out, "xlate entries: %lu used, max %lu, failed %lu\n", (unsigned long)st.xlate_used,
+		   (unsigned long)st.xlate_max, (unsigned long)st.failed);
+	cli_printf(out, "control connections: %lu used, max %lu, failed %lu, desynced %lu\n",
+		   (unsigned long)st.ctrl_used, (unsigned long)st.ctrl_max,
+		   (unsigned long)st.ctrl_failed, (unsigned long)st.desynced);
+	cli_printf(out, "timeouts: xlate %u s, gre session %u s\n", pptp_get_timeout(dp->pptp),
+		   flow_get_timeout(dp->flows, FLOW_TMO_GRE));
+	cli_printf(out, "calls opened %lu, closed %lu; gates opened %lu, failed %lu\n",
+		   (unsigned long)st.calls_opened, (unsigned long)st.calls_closed,
+		   (unsigned long)st.gates_opened, (unsigned long)st.gates_failed);
+	cli_printf(out, "control stream counters:\n");
+	for (i = 0; i < PPTP_ERR_MAX; i++)
+		cli_printf(out, "  %-20s %12lu  %s\n", pptp_err_name(i), (unsigned long)st.err[i],
+			   pptp_err_help(i));
+	return 0;
+}
+
+/* Filters of `get/clear alg pptp xlate`: src-ip = inside client, dst-ip = server,
+ * src-port = the control connection's client port, id = control session id. */
+static bool
+xlate_match(const struct pptp_xlate_info *xi, void *arg)
+{
+	const struct sess_filter *f = arg;
+
+	if (f->id_set && xi->ctrl_sess_id != f->id)
+		return false;
+	if (f->proto_set && f->proto != IPPROTO_GRE && f->proto != IPPROTO_TCP)
+		return false;
+	if (f->dport_set && f->dport != PPTP_PORT && f->dport != xi->server_cid)
+		return false;
+	return tuple_match(f, rte_cpu_to_be_32(xi->inside_ip), rte_cpu_to_be_32(xi->server_ip),
+			   rte_cpu_to_be_16(xi->src_port), rte_cpu_to_be_16(f->dport));
+}
+
+struct xlate_print {
+	struct cli_out *out;
+	struct sess_filter f;
+};
+
+static int
+xlate_line(const struct pptp_xlate_info *xi, void *arg)
+{
+	struct xlate_print *xp = arg;
+	char in[16], srv[16], pub[16];
+
+	if (!xlate_match(xi, &xp->f))
+		return 0;
+	cli_printf(xp->out, "%s/%u->%s xlated to %s/%u->%s(0), src-port:%u, time:%u\n",
+		   conf_ip_str(xi->inside_ip, in), xi->inside_cid, conf_ip_str(xi->server_ip, srv),
+		   conf_ip_str(xi->public_ip, pub), xi->xlated_cid, srv, xi->src_port, xi->time_left);
+	return xp->out->failed ? 1 : 0;
+}
+
+static int
+h_get_alg_pptp_xlate(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct xlate_print xp = { .out = out };
+	struct pptp_stats st;
+	uint32_t now = flow_clock(dp->flows);
+
+	sess_filter_get(a, &xp.f);
+	pptp_stats_get(dp->pptp, &st);
+	cli_printf(out, "%lu out of %lu pptp xlate entries are used.\n", (unsigned long)st.xlate_used,
+		   (unsigned long)st.xlate_max);
+	cli_printf(out, "Failed count %lu.\n", (unsigned long)st.failed);
+	cli_printf(out, "---------- xlate table ----------\n");
+	pptp_xlate_walk(dp->pptp, now, xlate_line, &xp);
+	cli_printf(out, "---------- rev xlate table ----------\n");
+	pptp_xlate_walk(dp->pptp, now, xlate_line, &xp);
+	return 0;
+}
+
+static int
+h_clear_alg_pptp_xlate(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct sess_filter f;
+	unsigned n;
+
+	sess_filter_get(a, &f);
+	n = pptp_clear(dp->pptp, xlate_match, &f);
+	cli_printf(out, "%u pptp calls cleared.\n", n);
+	return 0;
+}
+
+static int
+h_get_policy(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	const struct conf *c = &dp->conf;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	cli_printf(out, "Total regular policies %u, Default deny.\n", c->n_policies);
+	cli_printf(out, "    ID From            To              Src-address  Dst-address  Service  Action\n");
+	for (i = 0; i < c->n_policies; i++) {
+		const struct conf_policy *p = &c->policies[i];
+		char act[48];
+
+		if (!p->permit)
+			snprintf(act, sizeof(act), "Deny");
+		else if (p->nat_src && p->dip_id)
+			snprintf(act, sizeof(act), "Permit, NAT src dip-id %u", p->dip_id);
+		else if (p->nat_src)
+			snprintf(act, sizeof(act), "Permit, NAT src");
+		else
+			snprintf(act, sizeof(act), "Permit");
+		cli_printf(out, "%6u %-15s %-15s %-12s %-12s %-8s %s\n", p->id, p->from_zone,
+			   p->to_zone, p->src_addr, p->dst_addr, p->service, act);
+	}
+	return 0;
+}
+
 static int
 h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
@@ -553,6 +689,12 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow },
 	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
 	{ "get config", "the running configuration as set lines", h_get_config },
+	{ "get policy", "security policies in evaluation order", h_get_policy },
+	{ "get alg", "application layer gateways and their state", h_get_alg },
+	{ "get alg pptp", "PPTP ALG settings, limits and counters", h_get_alg_pptp },
+	{ "get alg pptp xlate " SESS_FILTERS, "PPTP Call-ID translations", h_get_alg_pptp_xlate },
+	{ "clear alg pptp xlate " SESS_FILTERS, "tear down matching PPTP calls and their GRE sessions",
+	  h_clear_alg_pptp_xlate },
 	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session },
 	{ "clear counter", "reset all counters", h_clear_counter },
 	{ "clear arp", "flush dynamic ARP entries", h_clear_arp },
@@ -575,6 +717,10 @@ static const struct cli_word_help dp_words[] = {
 	{ "flow", "flow counters and drop reasons" },
 	{ "session", "session table" },
 	{ "config", "running configuration" },
+	{ "policy", "security policies" },
+	{ "alg", "application layer gateways" },
+	{ "pptp", "the PPTP ALG" },
+	{ "xlate", "PPTP Call-ID translation table" },
 	{ "id", "session id" },
 	{ "src-ip", "source address [/len]" },
 	{ "dst-ip", "destination address [/len]" },

@@ -165,6 +165,15 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 
 		if (unlikely(b & ~s->tcp))
 			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
+		/* PPTP control: Call IDs are rewritten before the addresses are. */
+		if (unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
+			int r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
+
+			if (r != 0) {
+				dp_drop(&w->st, m, (unsigned)r);
+				return;
+			}
+		}
 	}
 	nat_rewrite(m, md, &s->rw[dir]);
 	forward(dp, w, m, md);
@@ -264,9 +273,16 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	s->out_iface[1] = md->in_iface;
 	if (md->l4_proto == IPPROTO_TCP)
 		s->tcp = FLOW_TCP_SYN0;
+	/* The PPTP ALG rides on the TCP/1723 session (unless switched off). */
+	if (md->l4_proto == IPPROTO_TCP && dpt == RTE_BE16(PPTP_PORT) &&
+	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED))
+		pptp_ctrl_attach(dp->pptp, s, w->idx);
 	rc = flow_insert(dp->flows, s, w->idx);
 	if (rc != 0) {
 		uint8_t dir;
+
+		if (s->flags & FLOW_F_PPTP_CTRL)
+			pptp_ctrl_detach(dp->pptp, s);
 
 		if (s->nat_port)
 			nat_port_free(dp->nat, s->nat_ip, s->nat_port);
@@ -290,6 +306,12 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	struct flow_session *s;
 	struct route_nh nh;
 
+	/* With the ALG on, PPTP data only passes through the gates its calls opened. */
+	if (md->l4_proto == IPPROTO_GRE && __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED)) {
+		dp_drop(&w->st, m, (md->gre & PKT_GRE_V1_KEY) ? PKT_DROP_GRE_NO_GATE :
+								PKT_DROP_GRE_NOT_PPTP);
+		return;
+	}
 	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0) {
 		punt(dp, w, m);   /* for dpnat itself: ping, or unsolicited to a public address */
 		return;

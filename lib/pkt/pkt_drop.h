@@ -46,6 +46,11 @@
 	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
 	X(GRE_NOT_PPTP,    "gre-not-pptp",     "GRE version 0 or without key (not PPTP)") \
 	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \
+	X(PPTP_BAD,        "pptp-bad",         "malformed PPTP control message or desynced stream") \
+	X(PPTP_GAP,        "pptp-gap",         "PPTP control segment out of order or too old to replay") \
+	X(PPTP_NO_CALL,    "pptp-no-call",     "PPTP message from inside names an unknown call") \
+	X(PPTP_XLATE_FAIL, "pptp-xlate-fail",  "no PPTP xlate entry or Call ID left") \
+	X(PPTP_SPLIT,      "pptp-split",       "PPTP segment starts inside a Call ID field") \
 	X(MBUF_ALLOC,      "mbuf-alloc",       "no mbuf for a generated packet") \
 	X(SHUTDOWN,        "shutdown",         "dropped while stopping")
 

@@ -32,6 +32,7 @@ class Lab:
         self.tag = f"d{os.getpid() % 10000}{name[:3]}"
         self.netns = []
         self.procs = []
+        self.handles = []          # objects with stop() (pptp_peers handles)
         self.dpnat = None
         self.tmp = tempfile.mkdtemp(prefix=f"dpnat-{self.tag}-")
         self.sock = os.path.join(self.tmp, "dpnat.sock")
@@ -125,6 +126,11 @@ class Lab:
             return -9
 
     def close(self):
+        for h in reversed(self.handles):
+            try:
+                h.stop()
+            except Exception:  # noqa: BLE001 - cleanup must go on
+                pass
         self.stop_dpnat()
         for p in self.procs:
             if p.poll() is None:
@@ -160,9 +166,10 @@ set worker idle-sleep 100
 '''
 
 
-def kb_lab(lab, extra_conf="", lcores="0,1", n_clients=2, vdev_opts=""):
-    """The KB's lab: clients 60.60.60.2, .3 ... on a bridge behind ethernet4/2,
-    the server 172.19.50.129/23 on ethernet4/1. Returns (fw, [clients], server)."""
+def kb_topology(lab, n_clients=2):
+    """The KB's lab without the firewall: clients 60.60.60.2, .3 ... on a
+    bridge, the server 172.19.50.129/23; the firewall namespace gets veth
+    fwt (trust side) and fwu (untrust side). Returns (fw, [clients], server)."""
     fw = lab.ns("fw")
     sw = lab.ns("sw")
     srv = lab.ns("srv")
@@ -177,5 +184,29 @@ def kb_lab(lab, extra_conf="", lcores="0,1", n_clients=2, vdev_opts=""):
     lab.bridge(sw, "br0", ports)
     lab.veth(fw, "fwu", srv, "eth0")
     lab.addr(srv, "eth0", "172.19.50.129/23")
+    return fw, clients, srv
+
+
+def kb_lab(lab, extra_conf="", lcores="0,1", n_clients=2, vdev_opts=""):
+    """The KB's lab with dpnat as the firewall (config: the KB's own lines)."""
+    fw, clients, srv = kb_topology(lab, n_clients)
     lab.start_dpnat(fw, ["fwt", "fwu"], KB_LAB + extra_conf, lcores=lcores, vdev_opts=vdev_opts)
     return fw, clients, srv
+
+
+def kernel_nat(lab, fw):
+    """Make namespace fw the Linux kernel's NAT with its PPTP helper, as a
+    reference: masquerade to 172.19.51.234, ct helper pptp on TCP/1723."""
+    lab.addr(fw, "fwt", "60.60.60.1/24")
+    lab.addr(fw, "fwu", "172.19.51.234/23")
+    sh(f"ip netns exec {fw} sysctl -qw net.ipv4.ip_forward=1")
+    rules = """
+table ip dpnat_ref {
+    ct helper pptp_helper { type "pptp" protocol tcp; }
+    chain pre { type filter hook prerouting priority filter; tcp dport 1723 ct helper set "pptp_helper"; }
+    chain post { type nat hook postrouting priority srcnat; oifname "fwu" masquerade; }
+}
+"""
+    path = os.path.join(lab.tmp, "ref.nft")
+    open(path, "w").write(rules)
+    sh(f"ip netns exec {fw} nft -f {path}")
