@@ -282,18 +282,19 @@ sess_print(struct dp *dp, const struct flow_session *s, struct cli_out *out)
 
 	wing_mac(dp, s->iface[0], k0->src, m0);
 	wing_mac(dp, s->iface[1], k1->src, m1);
-	/* ScreenOS counts session time in units of 10 seconds. */
-	cli_printf(out, "id %u/s%s,vsys 0,flag %08x/%04x/0003,policy %u,time %u, dip %u module %u\n",
+	/* ScreenOS counts session time in units of 10 seconds; a blank line opens each session. */
+	cli_printf(out, "\nid %u/s%s,vsys 0,flag %08x/%04x/0003,policy %u,time %u, dip %u module %u\n",
 		   s->id, alg ? "**" : "0*", (unsigned)s->flags << 12 | s->tcp, s->tmo,
 		   s->policy_id, (left + 9) / 10, s->dip_id, alg ? 1 : 0);
-	cli_printf(out, " if %u(nspflag 801801):%s/%u->%s/%u,%u,%s,sess token 3,vlan 0,tun 0,vsd 0,route %u,wsf 0\n",
-		   s->iface[0], conf_ip_str(rte_be_to_cpu_32(k0->src), a), rte_be_to_cpu_16(k0->sport),
+	/* The KB prints ALG-made wings with other nspflags and without "wsf". */
+	cli_printf(out, " if %u(nspflag %s):%s/%u->%s/%u,%u,%s,sess token 3,vlan 0,tun 0,vsd 0,route %u%s\n",
+		   s->iface[0], alg ? "800801" : "801801", conf_ip_str(rte_be_to_cpu_32(k0->src), a), rte_be_to_cpu_16(k0->sport),
 		   conf_ip_str(rte_be_to_cpu_32(k0->dst), b), rte_be_to_cpu_16(k0->dport), s->proto, m0,
-		   s->out_iface[0]);
-	cli_printf(out, " if %u(nspflag 10801800):%s/%u<-%s/%u,%u,%s,sess token 4,vlan 0,tun 0,vsd 0,route %u,wsf 0\n",
-		   s->iface[1], conf_ip_str(rte_be_to_cpu_32(k1->dst), a), rte_be_to_cpu_16(k1->dport),
+		   s->out_iface[0], alg ? "" : ",wsf 0");
+	cli_printf(out, " if %u(nspflag %s):%s/%u<-%s/%u,%u,%s,sess token 4,vlan 0,tun 0,vsd 0,route %u%s\n",
+		   s->iface[1], alg ? "800900" : "10801800", conf_ip_str(rte_be_to_cpu_32(k1->dst), a), rte_be_to_cpu_16(k1->dport),
 		   conf_ip_str(rte_be_to_cpu_32(k1->src), b), rte_be_to_cpu_16(k1->sport), s->proto, m1,
-		   s->out_iface[1]);
+		   s->out_iface[1], alg ? "" : ",wsf 0");
 }
 
 struct sess_walk {

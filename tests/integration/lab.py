@@ -81,13 +81,16 @@ class Lab:
     # ---- dpnat ----
     def start_dpnat(self, fw_ns, ports, config, lcores="0,1", extra_eal="", expect_fail=False, vdev_opts=""):
         """Start dpnat in fw_ns on af_packet ports (list of iface names, in port order)."""
-        conf = os.path.join(self.tmp, "dpnat.conf")
-        with open(conf, "w") as f:
-            f.write(config)
+        conf_arg = ""
+        if config is not None:      # None: dpnat's embedded default (config/kb-lab.conf)
+            conf = os.path.join(self.tmp, "dpnat.conf")
+            with open(conf, "w") as f:
+                f.write(config)
+            conf_arg = f"-f {conf}"
         vdevs = " ".join(f"--vdev=net_af_packet{i},iface={p}{vdev_opts}" for i, p in enumerate(ports))
         cmd = (f"ip netns exec {fw_ns} {DPNAT} --no-pci --no-huge --no-shconf -m 512 "
                f"--file-prefix {self.tag}{len(self.procs)} --lcores {lcores} --log-level=lib.eal:error "
-               f"{vdevs} {extra_eal} -- -f {conf} -s {self.sock}")
+               f"{vdevs} {extra_eal} -- {conf_arg} -s {self.sock}")
         logf = open(self.log, "a")
         p = subprocess.Popen(f"exec {cmd}", shell=True, stdout=logf, stderr=subprocess.STDOUT)
         self.dpnat = p
