@@ -2,7 +2,7 @@
 # Install what dpnat needs to build, run and test (Debian 12). Idempotent:
 # only missing packages are installed, and apt is not touched when none are.
 set -euo pipefail
-PKGS=(dpdk libdpdk-dev meson ninja-build pkg-config gcc clang-14 libclang-rt-14-dev
+PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang-14 libclang-rt-14-dev
       libcmocka-dev libnuma-dev libpcap-dev libedit-dev python3-scapy python3-pytest
       iproute2 iputils-ping ethtool tshark nftables pptpd pptp-linux netcat-openbsd)
 missing=()
