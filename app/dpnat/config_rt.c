@@ -114,13 +114,57 @@ dips_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	return 0;
 }
 
+/* Make nc the running configuration where that can be done live. 0 or -1 (told on out). */
+int
+dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
+{
+	struct nat_policy_set *ps, *old_ps;
+	struct conf saved;
+	char err[CONF_ERR_LEN];
+
+	/* DIP pools are kept apart from interfaces in struct conf, so they may still change. */
+	if (!ifaces_equal(&dp->conf, nc)) {
+		cli_printf(out, "interface changes need a restart: edit the configuration file and restart dpnat");
+		return -1;
+	}
+	if (memcmp(nc->socket_path, dp->conf.socket_path, sizeof(nc->socket_path)) != 0 ||
+	    nc->limits.sessions != dp->conf.limits.sessions ||
+	    nc->limits.pptp_xlate != dp->conf.limits.pptp_xlate ||
+	    nc->limits.neighbors != dp->conf.limits.neighbors ||
+	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
+	    nc->limits.mbufs != dp->conf.limits.mbufs) {
+		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
+		return -1;
+	}
+	saved = dp->conf;
+	if (dips_apply(dp, nc, out) != 0)
+		return -1;
+	dp->conf = *nc;
+	ps = dp_policies_build(dp, err, sizeof(err));
+	if (ps == NULL) {
+		dp->conf = saved;
+		cli_printf(out, "%s", err);
+		return -1;
+	}
+	if (routes_apply(dp, &saved, nc, out) != 0 || arps_apply(dp, &saved, nc, out) != 0) {
+		/* Partly applied: the tables hold what could be done; the config says what was asked. */
+		rte_free(ps);
+		return -1;
+	}
+	old_ps = __atomic_exchange_n(&dp->policies, ps, __ATOMIC_ACQ_REL);
+	/* Workers may still read the old list: free it after every one passed a quiescent state. */
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	rte_free(old_ps);
+	dp_timeouts_apply(dp);
+	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
+	return 0;
+}
+
 int
 dp_config_line(struct dp *dp, const char *line, struct cli_out *out)
 {
 	struct conf *nc = rte_malloc(NULL, sizeof(*nc), 0);
-	struct nat_policy_set *ps, *old_ps;
 	struct conf_ctx ctx;
-	struct conf saved;
 	char err[CONF_ERR_LEN];
 	int rc = -1;
 
@@ -137,42 +181,43 @@ dp_config_line(struct dp *dp, const char *line, struct cli_out *out)
 		cli_printf(out, "%s", strncmp(err, "cli:1: ", 7) == 0 ? err + 7 : err);
 		goto out;
 	}
-	/* DIP pools are kept apart from interfaces in struct conf, so they may still change. */
-	if (!ifaces_equal(&dp->conf, nc)) {
-		cli_printf(out, "interface changes need a restart: edit the configuration file and restart dpnat");
+	rc = dp_config_apply(dp, nc, out);
+out:
+	rte_free(nc);
+	return rc;
+}
+
+/* Writes of a reload's messages go to the log. */
+static int
+log_write(void *arg, const char *buf, size_t len)
+{
+	(void)arg;
+	DP_LOG(ERR, "reload: %.*s", (int)len, buf);
+	return 0;
+}
+
+int
+dp_config_reload(struct dp *dp)
+{
+	struct conf *nc = rte_malloc(NULL, sizeof(*nc), 0);
+	struct cli_out out = { .write = log_write };
+	char err[CONF_ERR_LEN];
+	int rc = -1;
+
+	if (nc == NULL)
+		return -1;
+	conf_init(nc);
+	if ((dp->config_path != NULL ?
+	     conf_load_file(nc, dp->config_path, err, sizeof(err)) :
+	     conf_load_string(nc, "<default kb-lab.conf>", dpnat_default_conf, err, sizeof(err))) != 0 ||
+	    conf_validate(nc, err, sizeof(err)) != 0) {
+		DP_LOG(ERR, "reload refused: %s", err);
 		goto out;
 	}
-	if (memcmp(nc->socket_path, dp->conf.socket_path, sizeof(nc->socket_path)) != 0 ||
-	    nc->limits.sessions != dp->conf.limits.sessions ||
-	    nc->limits.pptp_xlate != dp->conf.limits.pptp_xlate ||
-	    nc->limits.neighbors != dp->conf.limits.neighbors ||
-	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
-	    nc->limits.mbufs != dp->conf.limits.mbufs) {
-		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
-		goto out;
-	}
-	saved = dp->conf;
-	if (dips_apply(dp, nc, out) != 0)
-		goto out;
-	dp->conf = *nc;
-	ps = dp_policies_build(dp, err, sizeof(err));
-	if (ps == NULL) {
-		dp->conf = saved;
-		cli_printf(out, "%s", err);
-		goto out;
-	}
-	if (routes_apply(dp, &saved, nc, out) != 0 || arps_apply(dp, &saved, nc, out) != 0) {
-		/* Partly applied: the tables hold what could be done; the config says what was asked. */
-		rte_free(ps);
-		goto out;
-	}
-	old_ps = __atomic_exchange_n(&dp->policies, ps, __ATOMIC_ACQ_REL);
-	/* Workers may still read the old list: free it after every one passed a quiescent state. */
-	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	rte_free(old_ps);
-	dp_timeouts_apply(dp);
-	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
-	rc = 0;
+	rc = dp_config_apply(dp, nc, &out);
+	if (rc == 0)
+		DP_LOG(NOTICE, "configuration reloaded from %s",
+			   dp->config_path ? dp->config_path : "the embedded default");
 out:
 	rte_free(nc);
 	return rc;

@@ -207,6 +207,7 @@ dp_ctl_poll(struct dp *dp)
 			client_close(c);
 	}
 	if (pfd[0].revents & POLLIN) {
+		static uint64_t refused;
 		int fd;
 
 		while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
@@ -214,8 +215,13 @@ dp_ctl_poll(struct dp *dp)
 				;
 			if (i == CTL_MAX_CLIENTS) {
 				close(fd);   /* full: refuse rather than grow */
+				refused++;
+				rte_log(RTE_LOG_WARNING, dp_logtype_ctl,
+					"dpnat: CLI connection refused: %u clients already (%lu refused)\n",
+					CTL_MAX_CLIENTS, (unsigned long)refused);
 				continue;
 			}
+			rte_log(RTE_LOG_DEBUG, dp_logtype_ctl, "dpnat: CLI client %d connected\n", fd);
 			clients[i].fd = fd;
 			cli_conn_init(&clients[i].conn);
 		}

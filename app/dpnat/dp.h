@@ -20,6 +20,8 @@
 #include "flow.h"
 #include "nat.h"
 #include "pptp.h"
+
+#include <rte_log.h>
 #include "neigh.h"
 #include "pkt.h"
 #include "port.h"
@@ -83,6 +85,8 @@ struct dp {
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
+	volatile bool reload;                         /* SIGHUP: reload the configuration */
+	const char *config_path;                      /* -f, NULL for the embedded default */
 	const char *socket_path;
 };
 
@@ -117,6 +121,21 @@ void dp_ctl_send(struct dp *dp, struct rte_mbuf *m, uint8_t iface);
 void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
 
 struct cli_out;
+
+/** dpnat's own log types (one per module of the program; libraries have theirs). */
+extern int dp_logtype_main;
+extern int dp_logtype_ctl;
+/** Log one line from the program's control side at level (ERR, NOTICE, INFO, DEBUG). */
+#define DP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, dp_logtype_main, "dpnat: " fmt "\n", ##__VA_ARGS__)
+
+/* config_rt.c */
+/** Make nc the running configuration where that is possible live; 0, or -1 with the reason on out. */
+int dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
+/** Reload the configuration file given at start (SIGHUP); live sessions stay. 0 or -1 (logged). */
+int dp_config_reload(struct dp *dp);
+/** The embedded default configuration (config/kb-lab.conf). */
+extern const char dpnat_default_conf[];
 
 /* session.c */
 /** Register public address ip (host order) with the NAT and PPTP allocators; its NAT index or negative. */

@@ -17,13 +17,14 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 
 #include "dp.h"
 
 struct dp *g_dp;
 
-/* config/kb-lab.conf, embedded at build time. */
-extern const char dpnat_default_conf[];
+RTE_LOG_REGISTER(dp_logtype_main, dpnat.main, NOTICE);
+RTE_LOG_REGISTER(dp_logtype_ctl, dpnat.ctl, NOTICE);
 
 static void
 usage(const char *prog)
@@ -35,8 +36,11 @@ usage(const char *prog)
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	if (g_dp != NULL)
+	if (g_dp == NULL)
+		return;
+	if (sig == SIGHUP)
+		g_dp->reload = true;
+	else
 		g_dp->quit = true;
 }
 
@@ -169,6 +173,10 @@ control_loop(struct dp *dp)
 			last_tick = now;
 			neigh_tick(dp->neigh, now, resend_arp, dp);
 		}
+		if (dp->reload) {
+			dp->reload = false;
+			dp_config_reload(dp);
+		}
 		if (n == 0)
 			usleep(200);   /* the control lcore need not spin */
 	}
@@ -191,6 +199,9 @@ main(int argc, char **argv)
 	}
 	argc -= rc;
 	argv += rc;
+	/* Packet capture for dpdk-dumpcap/dpdk-pdump (secondary processes): needs shared config. */
+	if (rte_pdump_init() != 0)
+		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt(argc, argv, "f:s:h")) != -1) {
@@ -226,6 +237,7 @@ main(int argc, char **argv)
 	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
 		die("%s", err);
 	dp->socket_path = sock != NULL ? sock : dp->conf.socket_path;
+	dp->config_path = cfg;
 	dp->n_workers = rte_lcore_count() - 1;
 	if (dp->n_workers == 0)
 		die("need at least 2 lcores: one control lcore and one worker (e.g. -l 0-1)");
@@ -277,6 +289,7 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < dp->n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore);
@@ -291,6 +304,7 @@ main(int argc, char **argv)
 	for (i = 0; i < ROUTE_MAX_IFACES; i++)
 		if (dp->ports[i].used)
 			port_teardown(&dp->ports[i].pi);
+	rte_pdump_uninit();
 	pptp_free(dp->pptp);
 	flow_free(dp->flows);
 	nat_free(dp->nat);

@@ -8,6 +8,19 @@
 
 #include "dp.h"
 
+/* Telemetry dictionary names allow letters, digits and '_': "no-route" becomes "no_route". */
+static void
+add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
+{
+	char n[RTE_TEL_MAX_STRING_LEN];
+	unsigned i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < sizeof(n); i++)
+		n[i] = name[i] == '-' ? '_' : name[i];
+	n[i] = '\0';
+	rte_tel_data_add_dict_u64(d, n, v);
+}
+
 static int
 tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -47,7 +60,31 @@ tm_counters(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "forwarded", sum.forwarded);
 	rte_tel_data_add_dict_u64(d, "punted", sum.punted);
 	for (i = 1; i < PKT_DROP_MAX; i++)
-		rte_tel_data_add_dict_u64(d, pkt_drop_name(i), sum.drops[i]);
+		add_u64(d, pkt_drop_name(i), sum.drops[i]);
+	return 0;
+}
+
+static int
+tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct pptp_stats st;
+	unsigned i;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	/* Counters only: the entries themselves belong to the control lcore (get alg pptp xlate). */
+	pptp_stats_get(g_dp->pptp, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "enabled", g_dp->conf.alg_pptp);
+	rte_tel_data_add_dict_u64(d, "xlate_used", st.xlate_used);
+	rte_tel_data_add_dict_u64(d, "xlate_max", st.xlate_max);
+	rte_tel_data_add_dict_u64(d, "failed", st.failed);
+	rte_tel_data_add_dict_u64(d, "calls_opened", st.calls_opened);
+	rte_tel_data_add_dict_u64(d, "calls_closed", st.calls_closed);
+	rte_tel_data_add_dict_u64(d, "gates_opened", st.gates_opened);
+	rte_tel_data_add_dict_u64(d, "ctrl_used", st.ctrl_used);
+	for (i = 0; i < PPTP_ERR_MAX; i++)
+		add_u64(d, pptp_err_name(i), st.err[i]);
 	return 0;
 }
 
@@ -59,4 +96,6 @@ dp_telemetry_init(void)
 				   "Session table usage. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/counters", tm_counters,
 				   "Forwarding and drop counters by reason. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/pptp/xlate", tm_pptp,
+				   "PPTP ALG xlate usage and control-stream counters. Takes no parameters");
 }

@@ -6,8 +6,11 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+#include <rte_log.h>
+
 #include "dp.h"
 
 void
@@ -647,6 +650,66 @@ h_get_policy(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return 0;
 }
 
+/* ---- logging: one dynamic log type per module, "dpnat.<module>" ---- */
+
+static const char *const log_modules[] = { "main", "ctl", "flow", "nat", "route", "neigh", "pptp" };
+static const char *const log_levels[] = { "", "emerg", "alert", "crit", "err", "warning",
+					  "notice", "info", "debug" };
+
+static int
+h_get_log(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	unsigned i;
+
+	RTE_SET_USED(a);
+	RTE_SET_USED(ctx);
+	cli_printf(out, "%-14s %s\n", "module", "level");
+	for (i = 0; i < RTE_DIM(log_modules); i++) {
+		char name[32];
+		int t, lvl;
+
+		snprintf(name, sizeof(name), "dpnat.%s", log_modules[i]);
+		t = rte_log_register(name);   /* returns the existing type */
+		lvl = t < 0 ? -1 : rte_log_get_level((uint32_t)t);
+		cli_printf(out, "%-14s %s\n", log_modules[i],
+			   lvl > 0 && lvl < (int)RTE_DIM(log_levels) ? log_levels[lvl] : "?");
+	}
+	return 0;
+}
+
+static int
+h_set_log_level(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	const char *mod = cli_arg_str(a, "level"), *lv = cli_arg_rest(a);
+	char pat[40];
+	unsigned i, level = 0;
+	bool known = strcmp(mod, "all") == 0;
+
+	RTE_SET_USED(ctx);
+	for (i = 0; i < RTE_DIM(log_modules); i++)
+		known |= strcasecmp(mod, log_modules[i]) == 0;
+	if (!known) {
+		cli_printf(out, "unknown module \"%s\": expected all, main, ctl, flow, nat, route, neigh or pptp",
+			   mod);
+		return -1;
+	}
+	for (i = 1; i < RTE_DIM(log_levels); i++)
+		if (strcasecmp(lv, log_levels[i]) == 0 || (lv[0] >= '1' && lv[0] <= '8' &&
+							   lv[1] == '\0' && (unsigned)(lv[0] - '0') == i))
+			level = i;
+	if (level == 0) {
+		cli_printf(out, "unknown level \"%s\": expected emerg, alert, crit, err, warning, notice, info or debug",
+			   lv);
+		return -1;
+	}
+	snprintf(pat, sizeof(pat), "dpnat.%s", strcmp(mod, "all") == 0 ? "*" : mod);
+	if (rte_log_set_level_pattern(pat, level) != 0) {
+		cli_printf(out, "cannot set the level of %s", pat);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
@@ -691,6 +754,9 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
 	{ "get config", "the running configuration as set lines", h_get_config },
 	{ "get policy", "security policies in evaluation order", h_get_policy },
+	{ "get log", "log level of each dpnat module", h_get_log },
+	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",
+	  h_set_log_level },
 	{ "get alg", "application layer gateways and their state", h_get_alg },
 	{ "get alg pptp", "PPTP ALG settings, limits and counters", h_get_alg_pptp },
 	{ "get alg pptp xlate " SESS_FILTERS, "PPTP Call-ID translations", h_get_alg_pptp_xlate },
@@ -719,6 +785,9 @@ static const struct cli_word_help dp_words[] = {
 	{ "session", "session table" },
 	{ "config", "running configuration" },
 	{ "policy", "security policies" },
+	{ "log", "logging" },
+	{ "level", "log level of a module" },
+	{ "<level>", "module: all, main, ctl, flow, nat, route, neigh, pptp" },
 	{ "alg", "application layer gateways" },
 	{ "pptp", "the PPTP ALG" },
 	{ "xlate", "PPTP Call-ID translation table" },

@@ -10,8 +10,11 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_log.h>
 
 #include "flow.h"
+
+RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
 
 /* What waits in the defer queue: the object and its two hash key slots. */
 struct flow_dq_elem {
@@ -147,6 +150,7 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->dq = rte_rcu_qsbr_dq_create(&dp);
 	if (ft->dq == NULL)
 		goto fail;
+	rte_log(RTE_LOG_INFO, flow_logtype, "flow: %s: %u sessions, %u workers\n", name, max, n_workers);
 	return ft;
 nomem:
 	rte_errno = ENOMEM;

@@ -7,8 +7,11 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_log.h>
 
 #include "nat.h"
+
+RTE_LOG_REGISTER(nat_logtype, dpnat.nat, NOTICE);
 
 #define NAT_NPORTS  (NAT_PORT_MAX - NAT_PORT_MIN + 1)       /* 64512 */
 #define NAT_WORDS   ((NAT_NPORTS + 63) / 64)
@@ -64,6 +67,7 @@ nat_create(const char *name, unsigned n_workers, uint32_t max_addrs, int socket)
 	nt->max = max_addrs;
 	for (i = 0; i < NAT_HSIZE; i++)
 		nt->hash[i] = -1;
+	rte_log(RTE_LOG_INFO, nat_logtype, "nat: %s: up to %u public addresses, %u workers\n", name, max_addrs, n_workers);
 	return nt;
 }
 

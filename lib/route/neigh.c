@@ -36,8 +36,11 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_log.h>
 
 #include "neigh.h"
+
+RTE_LOG_REGISTER(neigh_logtype, dpnat.neigh, NOTICE);
 
 #define NEIGH_QUEUE_MAX   16        /* queue_len is capped here */
 #define NEIGH_RESENDS     3         /* resend() calls before giving up */
@@ -272,6 +275,7 @@ neigh_create(const char *name, uint32_t max, uint32_t queue_len, uint32_t timeou
 		err = ENOMEM;
 		goto fail;
 	}
+	rte_log(RTE_LOG_INFO, neigh_logtype, "neigh: %s: %u entries, queue %u, timeout %u s\n", name, max, queue_len, timeout_s);
 	return t;
 fail:
 	rte_free(t->e);

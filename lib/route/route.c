@@ -31,8 +31,11 @@
 #include <rte_errno.h>
 #include <rte_lpm.h>
 #include <rte_malloc.h>
+#include <rte_log.h>
 
 #include "route.h"
+
+RTE_LOG_REGISTER(route_logtype, dpnat.route, NOTICE);
 
 #define ROUTE_MAX_NH     256                    /* distinct {iface, gateway} pairs */
 #define NH_VALID         (UINT64_C(1) << 40)
@@ -228,6 +231,7 @@ route_create(const char *name, uint32_t max_routes, int socket)
 	snprintf(rt->zones[0], ROUTE_NAME_LEN, "Trust");
 	snprintf(rt->zones[1], ROUTE_NAME_LEN, "Untrust");
 	rt->n_zones = 2;
+	rte_log(RTE_LOG_INFO, route_logtype, "route: %s: up to %u routes\n", name, max_routes);
 	return rt;
 }
 

@@ -34,6 +34,7 @@ class Lab:
         self.procs = []
         self.handles = []          # objects with stop() (pptp_peers handles)
         self.dpnat = None
+        self.eal_mem = "--no-huge --no-shconf -m 512"
         self.tmp = tempfile.mkdtemp(prefix=f"dpnat-{self.tag}-")
         self.sock = os.path.join(self.tmp, "dpnat.sock")
         self.log = os.path.join(self.tmp, "dpnat.log")
@@ -88,7 +89,7 @@ class Lab:
                 f.write(config)
             conf_arg = f"-f {conf}"
         vdevs = " ".join(f"--vdev=net_af_packet{i},iface={p}{vdev_opts}" for i, p in enumerate(ports))
-        cmd = (f"ip netns exec {fw_ns} {DPNAT} --no-pci --no-huge --no-shconf -m 512 "
+        cmd = (f"ip netns exec {fw_ns} {DPNAT} --no-pci {self.eal_mem} "
                f"--file-prefix {self.tag}{len(self.procs)} --lcores {lcores} --log-level=lib.eal:error "
                f"{vdevs} {extra_eal} -- {conf_arg} -s {self.sock}")
         logf = open(self.log, "a")

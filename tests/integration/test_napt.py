@@ -39,19 +39,19 @@ def tcp_client(lab, ns, dst, port, sport, msg):
 
 def test_two_hosts_same_source_port(lab):
     fw, (c1, c2), srv = kb_lab(lab)
-    p, log = listen_tcp(lab, srv, 1723, 2)
-    assert tcp_client(lab, c1, "172.19.50.129", 1723, 40000, "from-c1") == "echo:from-c1"
-    assert tcp_client(lab, c2, "172.19.50.129", 1723, 40000, "from-c2") == "echo:from-c2"
+    p, log = listen_tcp(lab, srv, 8080, 2)
+    assert tcp_client(lab, c1, "172.19.50.129", 8080, 40000, "from-c1") == "echo:from-c1"
+    assert tcp_client(lab, c2, "172.19.50.129", 8080, 40000, "from-c2") == "echo:from-c2"
     p.wait(timeout=10)
     seen = [l.split() for l in open(log).read().splitlines()]
     assert [s[0] for s in seen] == [PUB, PUB]
     assert seen[0][1] != seen[1][1]        # distinct public ports
     assert {s[2] for s in seen} == {"from-c1", "from-c2"}
-    out = lab.out("get session dst-port 1723")
+    out = lab.out("get sess dst 8080")
     assert re.search(r"^alloc \d+/max 1048576, alloc failed 0, mcast alloc 0, di alloc failed 0$", out, re.M), out
     assert "Total 2 sessions according filtering criteria." in out
-    assert re.search(r"60\.60\.60\.2/40000->172\.19\.50\.129/1723,6,", out), out
-    assert re.search(r"172\.19\.51\.234/\d+<-172\.19\.50\.129/1723,6,", out), out
+    assert re.search(r"60\.60\.60\.2/40000->172\.19\.50\.129/8080,6,", out), out
+    assert re.search(r"172\.19\.51\.234/\d+<-172\.19\.50\.129/8080,6,", out), out
     assert "policy 1," in out
 
 
@@ -107,7 +107,7 @@ def test_untrust_cannot_enter(lab):
 
 def test_session_table_full(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 2\n")
-    u = lab.spawn(srv, "timeout 8 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    u = lab.spawn(srv, "timeout 15 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
     time.sleep(0.3)
     lab.run(c1, "bash -c 'echo first-flow | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
     lab.run(c2, "bash -c 'echo second-flow | nc -u -q 0 -w 1 -p 3001 172.19.50.129 7000'", check=False)
@@ -122,7 +122,7 @@ def test_session_table_full(lab):
     # service recovers once entries free up
     lab.cli("clear session src-ip 60.60.60.3")
     lab.run(c2, "bash -c 'echo fourth-flow | nc -u -q 0 -w 1 -p 3003 172.19.50.129 7000'", check=False)
-    u.wait(timeout=12)
+    u.wait(timeout=20)
     got = open(os.path.join(lab.tmp, "u.out")).read()
     for w in ("first-flow", "second-flow", "first-again", "fourth-flow"):
         assert w in got, got

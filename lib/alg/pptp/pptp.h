@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PPTP ALG (RFC 2637): parses both byte streams of each TCP/1723 control
+ * connection, translates the inside host's Call IDs so that many clients
+ * behind one public address can reach the same server, and opens the GRE
+ * gates of each established call (KB12423's "pptp xlate" and its two GRE
+ * sessions per call).
+ *
+ * Direction 0 is the inside client (the initiator of the control connection,
+ * the session's key[0]); direction 1 is the outside server.
+ *
+ * Threads: workers call pptp_ctrl_attach() and pptp_ctrl_input(); the
+ * control lcore calls everything else. Both directions of a control
+ * connection may run on different workers at once: each control state has
+ * its own spinlock. The xlate table is an rte_hash read lock-free; entry and
+ * control-state slots are reused only after an RCU (QSBR) grace period of
+ * the workers registered in the qsbr given to pptp_create().
+ */
+#ifndef DPNAT_PPTP_H
+#define DPNAT_PPTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "flow.h"
+#include "nat.h"
+#include "pkt.h"
+
+#define PPTP_PORT            1723
+#define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
+#define PPTP_DEFAULT_TIMEOUT 300    /**< seconds an xlate entry lives without activity */
+
+/* Drop reasons returned by pptp_ctrl_input() (enum pkt_drop). */
+#define PPTP_DROP_BAD        PKT_DROP_PPTP_BAD        /**< malformed message / desynced stream */
+#define PPTP_DROP_GAP        PKT_DROP_PPTP_GAP        /**< segment ahead of the stream, or too old to replay */
+#define PPTP_DROP_NO_CALL    PKT_DROP_PPTP_NO_CALL    /**< CCRQ/CDN from inside names an unknown call */
+#define PPTP_DROP_XLATE_FAIL PKT_DROP_PPTP_XLATE_FAIL /**< xlate table full, no Call ID left, id clash */
+#define PPTP_DROP_SPLIT      PKT_DROP_PPTP_SPLIT      /**< segment starts inside a Call ID to rewrite */
+
+/* X(enum suffix, name, help): control-stream errors and events, counted per reason. */
+#define PPTP_FOREACH_ERR(X)                                                           \
+	X(BAD_LEN,     "bad-length",      "length field shorter than a header or too long") \
+	X(BAD_MAGIC,   "bad-magic",       "magic cookie is not 0x1A2B3C4D")                 \
+	X(BAD_TYPE,    "bad-msg-type",    "PPTP message type is not 1 (control)")           \
+	X(BAD_CTRL,    "bad-ctrl-type",   "unknown control message type")                   \
+	X(WRONG_LEN,   "wrong-length",    "length is not the one of the control type")      \
+	X(GAP,         "gap",             "segment beyond the next expected byte (dropped)") \
+	X(STALE,       "stale",           "retransmission older than the rewrite log (dropped)") \
+	X(DESYNC,      "desync-drop",     "payload of a desynced control connection dropped") \
+	X(UNKNOWN_CID, "unknown-call-id", "call id that names no call of the connection")   \
+	X(SPLIT_TRIM,  "split-trimmed",   "segment trimmed before a split Call ID field")   \
+	X(RETRANS,     "retrans-rewritten", "retransmission given the logged rewrites again") \
+	X(NO_ISN,      "no-isn",          "payload before the SYN of its direction was seen")
+
+/** Counted control-stream errors and events. */
+enum pptp_err {
+#define PPTP_ERR_ENUM(e, s, h) PPTP_ERR_##e,
+	PPTP_FOREACH_ERR(PPTP_ERR_ENUM)
+#undef PPTP_ERR_ENUM
+	PPTP_ERR_MAX
+};
+
+/** Counters of the ALG. */
+struct pptp_stats {
+	uint64_t xlate_used;     /**< call entries in use (including those waiting for reuse) */
+	uint64_t xlate_max;
+	uint64_t failed;         /**< KB "Failed count": table full, no Call ID, id clash */
+	uint64_t calls_opened;   /**< xlate entries created */
+	uint64_t calls_closed;   /**< calls torn down */
+	uint64_t gates_opened;   /**< GRE gate sessions created (two per call) */
+	uint64_t gates_failed;   /**< GRE gate that could not be created (table full, clash) */
+	uint64_t ctrl_used;      /**< control states in use */
+	uint64_t ctrl_max;
+	uint64_t ctrl_failed;    /**< pptp_ctrl_attach refused: no control state left */
+	uint64_t desynced;       /**< control connections marked desynced */
+	uint64_t err[PPTP_ERR_MAX];
+};
+
+/** One call as the CLI shows it. Addresses and ids in host order. */
+struct pptp_xlate_info {
+	uint32_t inside_ip;      /**< client */
+	uint32_t server_ip;
+	uint32_t public_ip;      /**< the control session's public address (= inside_ip if not NAT'd) */
+	uint16_t inside_cid;     /**< the client's own Call ID */
+	uint16_t xlated_cid;     /**< what the server sees */
+	uint16_t server_cid;     /**< the server's Call ID, 0 until its reply */
+	uint16_t src_port;       /**< the control connection's original client source port */
+	uint32_t time_left;      /**< seconds */
+	uint32_t ctrl_sess_id;   /**< id of the control session */
+	uint32_t index;          /**< entry index */
+	uint32_t gen;            /**< entry generation: changes only when the slot is reused */
+	uint8_t gates;           /**< GRE gates alive (0..2) */
+	bool nat;                /**< Call ID translated */
+	bool established;        /**< the reply accepted the call and the gates were opened */
+};
+
+struct pptp_alg;
+
+/**
+ * Create the ALG: max_xlate calls (two hash keys each), max_ctrl control
+ * connections, for n_workers workers that are readers of qsbr; GRE gates
+ * go into ft. NULL on failure (rte_errno: EINVAL, ENOMEM).
+ */
+struct pptp_alg *pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl,
+			     unsigned n_workers, struct rte_rcu_qsbr *qsbr, struct flow_table *ft,
+			     int socket);
+
+/** Free the ALG. NULL accepted. Sessions in ft that point at it must be gone. */
+void pptp_free(struct pptp_alg *a);
+
+/** Register public address pub_ip (host order) whose Call IDs the ALG hands out. 0 or -ENOSPC/-ENOMEM. */
+int pptp_addr_add(struct pptp_alg *a, uint32_t pub_ip);
+
+/**
+ * Usage of the Call IDs of public address pub_ip (host order): in use, size,
+ * refusals. 0 or -ENOENT if the address is not registered.
+ */
+int pptp_addr_info(const struct pptp_alg *a, uint32_t pub_ip, struct nat_addr_info *info);
+
+/**
+ * Worker: attach a control state to TCP/1723 session s (keys, rewrites and
+ * FLOW_F_NAT already set), before its first packet is forwarded. Sets
+ * s->alg and FLOW_F_PPTP_CTRL. 0, or -ENOSPC when no state is left (counted;
+ * s then runs as plain NAPT).
+ */
+int pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w);
+
+/** Worker: undo pptp_ctrl_attach for a session that is released without being inserted. */
+void pptp_ctrl_detach(struct pptp_alg *a, struct flow_session *s);
+
+/**
+ * Worker w: a TCP segment of control session s in direction dir (every one,
+ * the SYNs included: they set where each byte stream starts), before the
+ * NAT rewrite (md parsed, pre-NAT addresses). Rewrites Call IDs in place
+ * (TCP checksum patched), may trim the segment (then IP length and both
+ * checksums are fixed and md->l4_len updated), opens and closes GRE gates.
+ * Returns 0 to forward m, or a drop reason (enum pkt_drop; m untouched
+ * apart from rewrites already applied, the caller frees it).
+ */
+int pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned dir,
+		    struct rte_mbuf *m, struct pkt_meta *md, uint32_t now);
+
+/**
+ * Control lcore, from the flow table's free callback, for any session with
+ * s->alg != FLOW_INVALID: a control session's calls are torn down and its
+ * state released; a GRE gate's call is torn down (its other gate killed) and
+ * its entry and Call ID released once both gates are gone.
+ */
+void pptp_session_freed(struct pptp_alg *a, struct flow_session *s);
+
+/**
+ * Control lcore: age up to budget xlate entries (timeout since the last
+ * control message of the call or GRE packet through its gates) and reclaim
+ * slots whose RCU grace period is over.
+ */
+void pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget);
+
+/** Set the xlate timeout in seconds (0 is taken as 1). */
+void pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s);
+
+/** The xlate timeout in seconds. */
+uint32_t pptp_get_timeout(const struct pptp_alg *a);
+
+/** Copy of the counters. */
+void pptp_stats_get(const struct pptp_alg *a, struct pptp_stats *st);
+
+/** CLI name of error counter e ("bad-magic"); "?" if out of range. */
+const char *pptp_err_name(unsigned e);
+
+/** One-line help of error counter e. */
+const char *pptp_err_help(unsigned e);
+
+/**
+ * Control lcore: call fn for each live call (in entry order) until it
+ * returns non-zero; time_left is computed against now.
+ */
+void pptp_xlate_walk(struct pptp_alg *a, uint32_t now,
+		     int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg);
+
+/**
+ * Control lcore: tear down every live call for which match returns true
+ * (NULL matches all): xlate entries removed, both GRE gates deleted.
+ * Returns how many calls were torn down.
+ */
+unsigned pptp_clear(struct pptp_alg *a, bool (*match)(const struct pptp_xlate_info *xi, void *arg),
+		    void *arg);
+
+/**
+ * Lock-free (any RCU reader): find the call that translated to xcid on
+ * public address pub towards server (network order) and copy it to xi
+ * (time_left not computed). 0 or -ENOENT.
+ */
+int pptp_xlate_lookup(struct pptp_alg *a, rte_be32_t pub, rte_be32_t server, rte_be16_t xcid,
+		      struct pptp_xlate_info *xi);
+
+/**
+ * Copy entry idx as it is now into xi, whatever its state (time_left not
+ * computed). 0, -EINVAL if idx is out of range, -ENOENT if the entry is free.
+ */
+int pptp_xlate_get(struct pptp_alg *a, uint32_t idx, struct pptp_xlate_info *xi);
+
+#endif /* DPNAT_PPTP_H */

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PPTP control-stream parser. Each direction of a control connection is
+ * a byte stream: messages may be split across segments or share one, and
+ * segments may be retransmitted or overlap. Per direction the parser keeps
+ * the next expected sequence number, the first bytes of the message in
+ * progress (every field of interest lies at offsets 0..16) and a log of the
+ * Call ID rewrites it made, so a retransmission gets exactly the same bytes
+ * and allocates nothing.
+ *
+ * One descriptor per control message type says its exact length and what
+ * its Call ID fields are; the parser is one routine for all fifteen.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "cksum.h"
+#include "pptp_priv.h"
+
+#define PPTP_PARSE_UPTO 17   /* bytes of a message the parser looks at (result code at 16) */
+
+/* What a 16-bit field at offset 12 or 14 of a message is. */
+enum fld_role {
+	F_NONE = 0,
+	F_OWN_NEW,     /* sender's own Call ID of a new call (request, or reply to the peer's request) */
+	F_OWN_LOOKUP,  /* sender's own Call ID of an existing call (CCRQ) */
+	F_OWN_CLEAR,   /* sender's own Call ID of a call that ends (CDN) */
+	F_PEER,        /* the receiver's Call ID */
+};
+
+struct msg_desc {
+	uint16_t len;      /* exact length (RFC 2637) */
+	uint8_t f12;       /* role of the field at 12 */
+	uint8_t f14;       /* role of the field at 14 */
+	uint8_t result;    /* result code at 16 decides the call (OCRP, ICRP) */
+	uint8_t stop;      /* ends the control connection: all calls go */
+};
+
+static const struct msg_desc msg_desc[16] = {
+	[1]  = { 156, F_NONE, F_NONE, 0, 0 },            /* SCCRQ */
+	[2]  = { 156, F_NONE, F_NONE, 0, 0 },            /* SCCRP */
+	[3]  = { 16,  F_NONE, F_NONE, 0, 1 },            /* StopCCRQ */
+	[4]  = { 16,  F_NONE, F_NONE, 0, 1 },            /* StopCCRP */
+	[5]  = { 16,  F_NONE, F_NONE, 0, 0 },            /* Echo-Request */
+	[6]  = { 20,  F_NONE, F_NONE, 0, 0 },            /* Echo-Reply */
+	[7]  = { 168, F_OWN_NEW, F_NONE, 0, 0 },         /* OCRQ */
+	[8]  = { 32,  F_OWN_NEW, F_PEER, 1, 0 },         /* OCRP */
+	[9]  = { 220, F_OWN_NEW, F_NONE, 0, 0 },         /* ICRQ */
+	[10] = { 24,  F_OWN_NEW, F_PEER, 1, 0 },         /* ICRP */
+	[11] = { 28,  F_PEER, F_NONE, 0, 0 },            /* ICCN */
+	[12] = { 16,  F_OWN_LOOKUP, F_NONE, 0, 0 },      /* CCRQ */
+	[13] = { 148, F_OWN_CLEAR, F_NONE, 0, 0 },       /* CDN */
+	[14] = { 40,  F_PEER, F_NONE, 0, 0 },            /* WEN */
+	[15] = { 24,  F_PEER, F_NONE, 0, 0 },            /* SLI */
+};
+
+#define PPTP_MSG_CTRL    1
+#define PPTP_RESULT_OK   1   /* OCRP "Connected", ICRP "Connect" */
+
+/* One segment being parsed. */
+struct pctx {
+	struct pptp_alg *a;
+	struct pptp_ctrl *ctrl;
+	struct pptp_dir *d;
+	struct flow_session *s;
+	struct rte_mbuf *m;
+	struct pkt_meta *md;
+	uint8_t *pkt;          /* frame start */
+	uint8_t *l4;           /* TCP header */
+	uint32_t ci;           /* control state index */
+	uint32_t pstart;       /* frame offset of the first payload byte */
+	uint32_t end;          /* frame offset past the last payload byte */
+	uint32_t seq;          /* sequence number of the first payload byte */
+	uint32_t now;
+	unsigned dir;
+	unsigned w;
+	bool trimmed;
+};
+
+static inline uint16_t
+hdr16(const struct pptp_dir *d, unsigned off)
+{
+	return (uint16_t)(d->hdr[off] << 8 | d->hdr[off + 1]);
+}
+
+static inline rte_be16_t
+hdr_be16(const struct pptp_dir *d, unsigned off)
+{
+	rte_be16_t v;
+
+	memcpy(&v, &d->hdr[off], 2);
+	return v;
+}
+
+static inline uint32_t
+seq_at(const struct pctx *x, uint32_t p)
+{
+	return x->seq + (p - x->pstart);
+}
+
+static inline uint16_t
+tcp_ck_get(const struct pctx *x)
+{
+	uint16_t ck;
+
+	memcpy(&ck, x->l4 + offsetof(struct rte_tcp_hdr, cksum), 2);
+	return ck;
+}
+
+static inline void
+tcp_ck_set(struct pctx *x, uint16_t ck)
+{
+	memcpy(x->l4 + offsetof(struct rte_tcp_hdr, cksum), &ck, 2);
+}
+
+/* Set one payload byte, patching the TCP checksum for its place in its 16-bit word. */
+static void
+patch_byte(struct pctx *x, uint32_t p, uint8_t nb)
+{
+	uint8_t o2[2] = { 0, 0 }, n2[2] = { 0, 0 };
+	unsigned half = (p - x->md->l4_off) & 1;
+	uint16_t ov, nv;
+
+	if (x->pkt[p] == nb)
+		return;
+	o2[half] = x->pkt[p];
+	n2[half] = nb;
+	memcpy(&ov, o2, 2);
+	memcpy(&nv, n2, 2);
+	tcp_ck_set(x, cksum_adjust16(tcp_ck_get(x), ov, nv));
+	x->pkt[p] = nb;
+}
+
+static void
+log_add(struct pptp_dir *d, uint32_t seq, const uint8_t *old, const uint8_t *new_)
+{
+	struct pptp_rwlog *e = &d->log[d->log_head];
+
+	if (d->nlog == PPTP_LOG_N)
+		d->log_floor = e->seq + 2;   /* the oldest goes: older data can no longer be replayed */
+	else
+		d->nlog++;
+	e->seq = seq;
+	memcpy(e->old, old, 2);
+	memcpy(e->new_, new_, 2);
+	d->log_head = (uint8_t)((d->log_head + 1) % PPTP_LOG_N);
+}
+
+/* Rewrite the Call ID at frame offset p (both bytes in this segment) and log it. */
+static void
+rewrite16(struct pctx *x, uint32_t p, rte_be16_t nv)
+{
+	uint8_t *fp = x->pkt + p;
+	uint16_t ov, o, n;
+
+	memcpy(&ov, fp, 2);
+	if (ov == nv)
+		return;
+	/* A field at an odd offset from the TCP header straddles two checksum words. */
+	if ((p - x->md->l4_off) & 1) {
+		o = rte_bswap16(ov);
+		n = rte_bswap16(nv);
+	} else {
+		o = ov;
+		n = nv;
+	}
+	tcp_ck_set(x, cksum_adjust16(tcp_ck_get(x), o, n));
+	memcpy(fp, &nv, 2);
+	log_add(x->d, seq_at(x, p), (const uint8_t *)&ov, (const uint8_t *)&nv);
+}
+
+/* Bytes [seq, seq + n) were seen before: give them the logged rewrites again. */
+static bool
+replay(struct pctx *x, uint32_t n)
+{
+	const struct pptp_dir *d = x->d;
+	bool any = false;
+	unsigned i, b;
+
+	for (i = 0; i < d->nlog; i++) {
+		const struct pptp_rwlog *e = &d->log[i];
+
+		for (b = 0; b < 2; b++) {
+			uint32_t rel = e->seq + b - x->seq;
+
+			if (rel < n) {
+				patch_byte(x, x->pstart + rel, e->new_[b]);
+				any = true;
+			}
+		}
+	}
+	return any;
+}
+
+/*
+ * Keep only the payload before frame offset at: the sender resends the rest.
+ * IP length and checksum fixed, TCP checksum recomputed, FIN dropped (it
+ * follows the removed bytes). Returns 0, or why when nothing would be left.
+ */
+static int
+seg_trim(struct pctx *x, uint32_t at, int why)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(x->pkt + x->md->l3_off);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)x->l4;
+	rte_be16_t old_tot = ip->total_length, new_tot;
+	uint16_t l4_len;
+
+	if (at == x->pstart)
+		return why;
+	new_tot = rte_cpu_to_be_16((uint16_t)(at - x->md->l3_off));
+	ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old_tot, new_tot);
+	ip->total_length = new_tot;
+	if (x->m->pkt_len > at)
+		rte_pktmbuf_trim(x->m, (uint16_t)(x->m->pkt_len - at));
+	th->tcp_flags = (uint8_t)(th->tcp_flags & ~RTE_TCP_FIN_FLAG);
+	l4_len = (uint16_t)(at - x->md->l4_off);
+	th->cksum = 0;
+	th->cksum = cksum_l4_full(ip->src_addr, ip->dst_addr, IPPROTO_TCP, x->l4, l4_len);
+	x->md->l4_len = l4_len;
+	x->md->tcp_flags = th->tcp_flags;
+	x->end = at;
+	x->trimmed = true;
+	return 0;
+}
+
+/* The call the message in progress names, if still alive and ours. */
+static struct pptp_call *
+cur_call(struct pctx *x)
+{
+	struct pptp_call *c;
+
+	if (x->d->cur_call == PPTP_NONE)
+		return NULL;
+	c = &x->a->calls[x->d->cur_call];
+	if (c->gen != x->d->cur_gen || !pptp_call_alive(c) || c->ctrl != x->ci)
+		return NULL;
+	return c;
+}
+
+static void
+cur_set(struct pctx *x, struct pptp_call *c)
+{
+	x->d->cur_call = pptp_call_idx(x->a, c);
+	x->d->cur_gen = c->gen;
+	__atomic_store_n(&c->last_seen, x->now, __ATOMIC_RELAXED);
+}
+
+/* Must the field at off be whole in one segment (it is rewritten, or its failure drops)? */
+static inline bool
+field_atomic(unsigned role, unsigned dir)
+{
+	if (dir == 0)
+		return role == F_OWN_NEW || role == F_OWN_LOOKUP || role == F_OWN_CLEAR;
+	return role == F_PEER;
+}
+
+/* A field that must be whole, at frame offset p. 0 or a drop reason (nothing consumed then). */
+static int
+field_whole(struct pctx *x, const struct msg_desc *dsc, unsigned role, uint32_t p)
+{
+	struct pptp_alg *a = x->a;
+	struct pptp_call *c;
+	rte_be16_t v;
+
+	memcpy(&v, x->pkt + p, 2);
+	if (x->dir == 0) {
+		c = pptp_call_find_fwd(a, x->ci, v);
+		if (role == F_OWN_NEW) {
+			/* The inside names a new call. A retransmitted request reuses its entry;
+			 * an id reused for a call that was already up starts afresh. */
+			if (c != NULL && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == PPTP_CALL_OPEN) {
+				pptp_call_teardown(a, x->ctrl, c);
+				c = NULL;
+			}
+			if (c == NULL)
+				c = pptp_call_new(a, x->ci, v, x->w, x->now);
+			if (c == NULL)
+				return PPTP_DROP_XLATE_FAIL;
+		} else if (c == NULL) {
+			pptp_err(a, PPTP_ERR_UNKNOWN_CID);
+			/* An untranslated inside id must not leave; without NAT it is harmless. */
+			return x->ctrl->nat ? PPTP_DROP_NO_CALL : 0;
+		}
+		rewrite16(x, p, c->xcid);
+		cur_set(x, c);
+		if (role == F_OWN_CLEAR)
+			pptp_call_teardown(a, x->ctrl, c);
+		return 0;
+	}
+	/* Outside: the peer's (our translated) id goes back to the client's own. */
+	c = pptp_call_find_rev(a, x->ci, v);
+	if (c == NULL) {
+		pptp_err(a, PPTP_ERR_UNKNOWN_CID);
+		return 0;
+	}
+	rewrite16(x, p, c->ccid);
+	cur_set(x, c);
+	if (dsc->result && c->gate[0] == NULL && c->gate[1] == NULL) {
+		/* A reply: its own id (offset 12, already read) is the server's Call ID. */
+		c->scid = hdr_be16(x->d, 12);
+		c->has_scid = 1;
+	}
+	return 0;
+}
+
+/* A field that may be split, complete in hdr at off. */
+static void
+field_done(struct pctx *x, const struct msg_desc *dsc, unsigned role, unsigned off)
+{
+	struct pptp_call *c;
+
+	if (x->dir == 1 && role == F_OWN_CLEAR) {
+		/* CDN from the server names its own id. */
+		c = pptp_call_find_scid(x->a, x->ci, hdr_be16(x->d, off));
+		if (c != NULL)
+			pptp_call_teardown(x->a, x->ctrl, c);
+		else
+			pptp_err(x->a, PPTP_ERR_UNKNOWN_CID);
+	} else if (x->dir == 0 && role == F_PEER && dsc->result) {
+		/* The inside's reply names the server's id as the peer's. */
+		c = cur_call(x);
+		if (c != NULL && c->gate[0] == NULL && c->gate[1] == NULL) {
+			c->scid = hdr_be16(x->d, off);
+			c->has_scid = 1;
+		}
+	}
+}
+
+/* The result code of a reply decides the call: gates open, or the call goes. */
+static void
+result_done(struct pctx *x)
+{
+	struct pptp_call *c = cur_call(x);
+
+	if (c == NULL)
+		return;
+	if (x->d->hdr[16] == PPTP_RESULT_OK)
+		pptp_call_open(x->a, c, x->s, x->w, x->now);
+	else
+		pptp_call_teardown(x->a, x->ctrl, c);
+}
+
+static int
+desync(struct pctx *x, enum pptp_err e)
+{
+	pptp_err(x->a, e);
+	if (!x->ctrl->desync) {
+		x->ctrl->desync = 1;
+		pptp_cnt_add(&x->a->cnt.desynced, 1);
+	}
+	return PPTP_DROP_BAD;
+}
+
+/* Header checks and split fields as the count of bytes seen reaches n. 0 or a drop reason. */
+static int
+header_byte(struct pctx *x, unsigned n)
+{
+	struct pptp_dir *d = x->d;
+	const struct msg_desc *dsc;
+	uint16_t ct;
+
+	switch (n) {
+	case 2:
+		d->msg_len = hdr16(d, 0);
+		if (d->msg_len < PPTP_MIN_LEN || d->msg_len > PPTP_MAX_LEN)
+			return desync(x, PPTP_ERR_BAD_LEN);
+		return 0;
+	case 4:
+		return hdr16(d, 2) == PPTP_MSG_CTRL ? 0 : desync(x, PPTP_ERR_BAD_TYPE);
+	case 8:
+		return ((uint32_t)hdr16(d, 4) << 16 | hdr16(d, 6)) == PPTP_MAGIC ?
+			0 : desync(x, PPTP_ERR_BAD_MAGIC);
+	case 10:
+		ct = hdr16(d, 8);
+		if (ct == 0 || ct >= RTE_DIM(msg_desc))
+			return desync(x, PPTP_ERR_BAD_CTRL);
+		return msg_desc[ct].len == d->msg_len ? 0 : desync(x, PPTP_ERR_WRONG_LEN);
+	default:
+		break;
+	}
+	if (n < 14)
+		return 0;
+	dsc = &msg_desc[hdr16(d, 8)];
+	if (n == 14 && dsc->f12 != F_NONE && !field_atomic(dsc->f12, x->dir))
+		field_done(x, dsc, dsc->f12, 12);
+	else if (n == 16 && dsc->f14 != F_NONE && !field_atomic(dsc->f14, x->dir))
+		field_done(x, dsc, dsc->f14, 14);
+	else if (n == 17 && dsc->result)
+		result_done(x);
+	return 0;
+}
+
+static void
+msg_end(struct pctx *x)
+{
+	struct pptp_dir *d = x->d;
+
+	if (msg_desc[hdr16(d, 8)].stop) {
+		pptp_ctrl_teardown_all(x->a, x->ctrl);
+		x->ctrl->closing = 1;
+	}
+	d->consumed = 0;
+	d->msg_len = 0;
+	d->cur_call = PPTP_NONE;
+}
+
+/* New bytes from frame offset p (sequence number d->next) to the end. 0 or a drop reason. */
+static int
+parse(struct pctx *x, uint32_t p)
+{
+	struct pptp_dir *d = x->d;
+	const uint32_t first = p;
+	int rc = 0;
+
+	while (p < x->end) {
+		uint32_t rem = x->end - p;
+		unsigned off = d->consumed;
+
+		if (off >= PPTP_PARSE_UPTO) {
+			uint32_t n = RTE_MIN(rem, (uint32_t)(d->msg_len - off));
+
+			d->consumed = (uint16_t)(off + n);
+			p += n;
+		} else {
+			const struct msg_desc *dsc = off >= 10 ? &msg_desc[hdr16(d, 8)] : NULL;
+			unsigned role = dsc == NULL ? F_NONE : off == 12 ? dsc->f12 :
+					off == 14 ? dsc->f14 : F_NONE;
+
+			if (role != F_NONE && field_atomic(role, x->dir)) {
+				if (rem < 2) {
+					/* Ends inside a Call ID: let the sender resend it whole. */
+					pptp_err(x->a, PPTP_ERR_SPLIT_TRIM);
+					rc = seg_trim(x, p, PPTP_DROP_SPLIT);
+					break;
+				}
+				memcpy(&d->hdr[off], x->pkt + p, 2);
+				rc = field_whole(x, dsc, role, p);
+				if (rc != 0) {
+					/* Refused: hold back the whole message when it began in
+					 * this segment (nothing before its Call IDs acts), else
+					 * from the field on. The sender resends it. */
+					if (p - first >= off) {
+						p -= off;
+						d->consumed = 0;
+						d->msg_len = 0;
+						d->cur_call = PPTP_NONE;
+					}
+					rc = seg_trim(x, p, rc);
+					break;
+				}
+				d->consumed = (uint16_t)(off + 2);
+				p += 2;
+			} else {
+				d->hdr[off] = x->pkt[p];
+				d->consumed = (uint16_t)(off + 1);
+				p++;
+				rc = header_byte(x, d->consumed);
+				if (rc != 0)
+					return rc;
+			}
+		}
+		if (d->consumed == d->msg_len)
+			msg_end(x);
+	}
+	d->next = seq_at(x, p);
+	return rc;
+}
+
+/* The payload of a segment: replay what was seen, parse what is new. */
+static int
+stream_input(struct pctx *x)
+{
+	struct pptp_dir *d = x->d;
+	uint32_t plen = x->end - x->pstart, old;
+	int32_t ahead;
+
+	if (x->ctrl->desync) {
+		pptp_err(x->a, PPTP_ERR_DESYNC);
+		return PPTP_DROP_BAD;
+	}
+	if (!d->known) {
+		pptp_err(x->a, PPTP_ERR_NO_ISN);
+		return PPTP_DROP_GAP;
+	}
+	ahead = (int32_t)(x->seq - d->next);
+	if (ahead > 0) {
+		/* A hole before it: the sender retransmits in order. */
+		pptp_err(x->a, PPTP_ERR_GAP);
+		return PPTP_DROP_GAP;
+	}
+	old = RTE_MIN(plen, (uint32_t)-ahead);
+	if (old > 0) {
+		if ((int32_t)(x->seq - d->log_floor) < 0) {
+			pptp_err(x->a, PPTP_ERR_STALE);
+			return PPTP_DROP_GAP;
+		}
+		if (replay(x, old))
+			pptp_err(x->a, PPTP_ERR_RETRANS);
+		if (old == plen)
+			return 0;
+	}
+	return parse(x, x->pstart + old);
+}
+
+int
+pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned dir,
+		struct rte_mbuf *m, struct pkt_meta *md, uint32_t now)
+{
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	struct pptp_ctrl *ctrl;
+	struct pptp_dir *d;
+	struct pctx x;
+	uint32_t tot, doff;
+	uint8_t flags;
+	int rc = 0;
+
+	if (!(s->flags & FLOW_F_PPTP_CTRL) || s->alg >= a->max_ctrl || dir > 1 ||
+	    md->l4_proto != IPPROTO_TCP || !(md->flags & PKT_F_L4_VALID))
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.pkt = rte_pktmbuf_mtod(m, uint8_t *);
+	ip = (const struct rte_ipv4_hdr *)(x.pkt + md->l3_off);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	th = (const struct rte_tcp_hdr *)(x.pkt + md->l4_off);
+	doff = (uint32_t)(th->data_off >> 4) * 4;
+	x.pstart = md->l4_off + doff;
+	x.end = md->l3_off + tot;
+	if (x.end > x.pstart && !rte_pktmbuf_is_contiguous(m)) {
+		/* Headers are in the first segment (pkt_parse); the payload must join them. */
+		if (rte_pktmbuf_linearize(m) != 0)
+			return PKT_DROP_MBUF_ALLOC;
+		x.pkt = rte_pktmbuf_mtod(m, uint8_t *);
+		th = (const struct rte_tcp_hdr *)(x.pkt + md->l4_off);
+	}
+	if (x.end < x.pstart || x.end > rte_pktmbuf_data_len(m))
+		x.end = x.pstart;   /* no payload we can trust: pkt_parse checked lengths */
+	flags = th->tcp_flags;
+	x.seq = rte_be_to_cpu_32(th->sent_seq);
+
+	ctrl = &a->ctrl[s->alg];
+	rte_spinlock_lock(&ctrl->lock);
+	if (!ctrl->in_use || ctrl->sess != s) {
+		/* The control session was freed while this segment was in flight. */
+		rte_spinlock_unlock(&ctrl->lock);
+		return PKT_DROP_NO_SESSION;
+	}
+	d = &ctrl->d[dir];
+	if ((flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG && dir == 0 &&
+	    ctrl->closing && d->known && x.seq != d->isn) {
+		/* The closed connection's tuple is reused by a new one: both streams start afresh. */
+		pptp_ctrl_teardown_all(a, ctrl);
+		memset(ctrl->d, 0, sizeof(ctrl->d));
+		ctrl->d[0].cur_call = ctrl->d[1].cur_call = PPTP_NONE;
+		ctrl->closing = 0;
+		ctrl->desync = 0;
+	}
+	if (flags & RTE_TCP_SYN_FLAG) {
+		/* The stream starts at ISN + 1; a SYN resent before any data may change the ISN. */
+		if (!d->known || (d->next == d->isn + 1 && d->consumed == 0 && d->nlog == 0)) {
+			d->isn = x.seq;
+			d->next = x.seq + 1;
+			d->log_floor = d->next;
+			d->known = 1;
+		}
+		x.seq++;
+	}
+	if (flags & RTE_TCP_RST_FLAG) {
+		pptp_ctrl_teardown_all(a, ctrl);
+		ctrl->closing = 1;
+		rte_spinlock_unlock(&ctrl->lock);
+		return 0;
+	}
+	if (x.end > x.pstart) {
+		x.a = a;
+		x.ctrl = ctrl;
+		x.d = d;
+		x.s = s;
+		x.m = m;
+		x.md = md;
+		x.l4 = x.pkt + md->l4_off;
+		x.ci = s->alg;
+		x.now = now;
+		x.dir = dir;
+		x.w = w;
+		rc = stream_input(&x);
+	}
+	if (rc == 0 && (flags & RTE_TCP_FIN_FLAG) && !x.trimmed) {
+		pptp_ctrl_teardown_all(a, ctrl);
+		ctrl->closing = 1;
+	}
+	rte_spinlock_unlock(&ctrl->lock);
+	return rc;
+}

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Issue 8: telemetry, live capture with dpdk-dumpcap, log levels, reload on
+SIGHUP, install into a DESTDIR."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from lab import BUILD, ROOT, kb_lab, sh
+
+
+def test_telemetry(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    prefix = f"{lab.tag}0"
+    r = sh(f"printf '/dpnat/sessions\\n/dpnat/counters\\n/dpnat/pptp/xlate\\n/ethdev/stats,0\\n' | "
+           f"/usr/bin/python3 /usr/bin/dpdk-telemetry.py -f {prefix}", check=False, timeout=30)
+    assert '"/dpnat/sessions"' in r.stdout, r.stdout + r.stderr
+    assert re.search(r'"alloc": 1\b', r.stdout), r.stdout
+    assert '"xlate_max": 2000' in r.stdout, r.stdout
+    assert '"no_route"' in r.stdout and '"bad_magic"' in r.stdout, r.stdout
+    assert '"ipackets"' in r.stdout
+
+
+def test_log_levels(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    out = lab.out("get log")
+    assert re.search(r"^flow\s+notice$", out, re.M), out
+    lab.cli("set log level flow debug")
+    assert re.search(r"^flow\s+debug$", lab.out("get log"), re.M)
+    lab.cli("set log level all err")
+    assert re.search(r"^pptp\s+err$", lab.out("get log"), re.M)
+    r = lab.cli("set log level nosuch debug", check=False)
+    assert r.returncode != 0 and "nosuch" in r.stderr
+    r = lab.cli("set log level flow loud", check=False)
+    assert r.returncode != 0 and "loud" in r.stderr
+
+
+def test_sighup_reload_keeps_sessions(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    u = lab.spawn(srv, "timeout 8 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    time.sleep(0.3)
+    lab.run(c1, "bash -c 'echo before | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
+    assert "Total 1 sessions" in lab.out("get session protocol udp")
+    conf = os.path.join(lab.tmp, "dpnat.conf")
+    with open(conf, "a") as f:
+        f.write("set session timeout udp 333\nset alg pptp xlate timeout 77\n")
+    lab.dpnat.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert "set session timeout udp 333" in lab.out("get config")
+    assert "xlate 77 s" in lab.out("get alg pptp")
+    # the live session stayed and still carries traffic
+    assert "Total 1 sessions" in lab.out("get session protocol udp")
+    lab.run(c1, "bash -c 'echo after | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
+    u.wait(timeout=12)
+    got = open(os.path.join(lab.tmp, "u.out")).read()
+    assert "before" in got and "after" in got
+    # a broken file is refused and the running configuration stays
+    with open(conf, "a") as f:
+        f.write("set nonsense here\n")
+    lab.dpnat.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert lab.dpnat.poll() is None
+    assert "set session timeout udp 333" in lab.out("get config")
+    assert "reload refused" in open(lab.log).read()
+
+
+def test_dumpcap_live_capture(lab):
+    # pdump needs the primary's shared memory: hugepages, no --no-shconf.
+    huge = os.path.join(lab.tmp, "huge")
+    os.makedirs(huge)
+    before = int(open("/proc/sys/vm/nr_hugepages").read())
+    sh(f"echo {before + 300} > /proc/sys/vm/nr_hugepages")
+    try:
+        sh(f"mount -t hugetlbfs nodev {huge}")
+        lab.eal_mem = f"--huge-dir {huge} -m 512"
+        fw, (c1, c2), srv = kb_lab(lab)
+        prefix = f"{lab.tag}0"
+        pcap = os.path.join(lab.tmp, "cap.pcapng")
+        cap = subprocess.Popen(f"dpdk-dumpcap --file-prefix={prefix} -i net_af_packet0 -f icmp -c 4 -a duration:20 "
+                               f"-w {pcap} -q", shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3)
+        lab.run(c1, "ping -c 4 -i 0.3 -W 2 172.19.50.129")
+        out, err = cap.communicate(timeout=30)
+        assert cap.returncode == 0, (out, err)
+        r = sh(f"tshark -r {pcap} -T fields -e ip.src -e ip.dst -e icmp.type", check=False)
+        assert "60.60.60.2\t172.19.50.129\t8" in r.stdout, r.stdout + r.stderr
+        lab.stop_dpnat()
+    finally:
+        sh(f"umount {huge}", check=False)
+        sh(f"echo {before} > /proc/sys/vm/nr_hugepages", check=False)
+
+
+def test_install_destdir(tmp_path):
+    dest = tmp_path / "root"
+    r = sh(f"meson install -C {BUILD} --destdir {dest} --no-rebuild", check=False, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    found = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
+    assert any(f.endswith("bin/dpnat") for f in found), found
+    assert any(f.endswith("bin/dpnat-cli") for f in found), found
+    assert any(f.endswith("dpnat/dpnat.conf") for f in found), found
+    unit = [f for f in found if f.endswith("dpnat.service")]
+    assert unit, found
+    text = (dest / unit[0]).read_text()
+    assert "ExecStart=" in text and "ExecReload=/bin/kill -HUP $MAINPID" in text
+    assert "hugepages" in text.lower()
+    assert os.path.exists(os.path.join(ROOT, "config", "dpnat.service.in"))

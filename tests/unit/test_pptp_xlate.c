@@ -1,0 +1,1101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PPTP xlate table (lib/alg/pptp/pptp.h): capacity and the KB's
+ * "Failed count", Call-ID exhaustion, ageing, the CLI walk and clear, RCU
+ * safety of entry reuse under concurrent lock-free readers, and a table of
+ * a million calls.
+ *
+ * Calls are made the way a worker makes them: real frames through pkt_parse
+ * and pptp_ctrl_input.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_tcp.h>
+
+#include "flow.h"
+#include "nat.h"
+#include "pkt.h"
+#include "pptp.h"
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+#define SERVER   IP4(172, 19, 50, 129)
+#define PUB      IP4(172, 19, 51, 234)
+#define CLIENT1  IP4(60, 60, 60, 2)
+#define CLIENT2  IP4(60, 60, 60, 3)
+
+enum {
+	SCCRQ = 1, SCCRP, STOPRQ, STOPRP, ECHORQ, ECHORP, OCRQ, OCRP, ICRQ, ICRP, ICCN,
+	CCRQ, CDN, WEN, SLI
+};
+
+static const uint16_t msg_len[16] = {
+	0, 156, 156, 16, 16, 16, 20, 168, 32, 220, 24, 28, 16, 148, 40, 24
+};
+
+static struct rte_mempool *pool;
+static struct rte_rcu_qsbr *qsbr;
+static unsigned name_seq;
+
+/* ---- environment: a flow table whose free callback feeds the ALG ---- */
+
+struct env {
+	struct flow_table *ft;
+	struct pptp_alg *a;
+	uint32_t now;
+};
+
+static void
+free_cb(struct flow_session *s, void *arg)
+{
+	struct env *e = arg;
+
+	if (s->alg != FLOW_INVALID && e->a != NULL)
+		pptp_session_freed(e->a, s);
+}
+
+static struct env *
+env_new_w(uint32_t max_sess, uint32_t max_xlate, uint32_t max_ctrl, unsigned nw)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char nm[32];
+
+	assert_non_null(e);
+	snprintf(nm, sizeof(nm), "pf%u", name_seq);
+	e->ft = flow_create(nm, max_sess, nw, qsbr, free_cb, e, 0);
+	assert_non_null(e->ft);
+	snprintf(nm, sizeof(nm), "pa%u", name_seq++);
+	e->a = pptp_create(nm, max_xlate, max_ctrl, nw, qsbr, e->ft, 0);
+	assert_non_null(e->a);
+	assert_int_equal(pptp_addr_add(e->a, PUB), 0);
+	e->now = 1000;
+	flow_set_clock(e->ft, e->now);
+	return e;
+}
+
+static struct env *
+env_new(uint32_t max_sess, uint32_t max_xlate, uint32_t max_ctrl)
+{
+	return env_new_w(max_sess, max_xlate, max_ctrl, 1);
+}
+
+/* Move the clock of the ALG's caller and of the flow table. */
+static void
+env_clock(struct env *e, uint32_t now)
+{
+	e->now = now;
+	flow_set_clock(e->ft, now);
+}
+
+static void
+env_free(struct env *e)
+{
+	pptp_free(e->a);
+	e->a = NULL;
+	flow_free(e->ft);
+	free(e);
+}
+
+/* Age out what was killed and let the ALG reclaim (no reader is registered: grace periods are immediate). */
+static void
+env_settle(struct env *e)
+{
+	flow_age(e->ft, 1u << 20);
+	flow_reclaim(e->ft);
+	pptp_tick(e->a, e->now, 0);
+}
+
+static struct pptp_stats
+stats(struct env *e)
+{
+	struct pptp_stats st;
+
+	pptp_stats_get(e->a, &st);
+	return st;
+}
+
+/* ---- checksums, written independently of lib/pkt ---- */
+
+static uint32_t
+sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Both checksums of the IPv4/TCP frame m hold. */
+static void
+assert_cksums(struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *) + RTE_ETHER_HDR_LEN;
+	unsigned ihl = (p[0] & 0xf) * 4u, tot = (unsigned)(p[2] << 8 | p[3]);
+	uint8_t ph[12];
+
+	assert_int_equal(rte_pktmbuf_pkt_len(m), RTE_ETHER_HDR_LEN + tot);
+	assert_int_equal(fold(sum16(p, ihl, 0)), 0xffff);
+	memcpy(ph, p + 12, 8);
+	ph[8] = 0;
+	ph[9] = IPPROTO_TCP;
+	ph[10] = (uint8_t)((tot - ihl) >> 8);
+	ph[11] = (uint8_t)(tot - ihl);
+	assert_int_equal(fold(sum16(p + ihl, tot - ihl, sum16(ph, 12, 0))), 0xffff);
+}
+
+/* ---- frames ---- */
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* An Ethernet/IPv4/TCP frame with correct checksums. */
+static struct rte_mbuf *
+tcp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq,
+	  uint8_t flags, const uint8_t *data, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p, *ip, *th, ph[12];
+	unsigned tot = 20 + 20 + (unsigned)len;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RTE_ETHER_HDR_LEN + tot));
+	assert_non_null(p);
+	memset(p, 0, RTE_ETHER_HDR_LEN + tot);
+	memcpy(p, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
+	ip = p + RTE_ETHER_HDR_LEN;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)tot);
+	put16(ip + 4, 0x1234);
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	put32(ip + 12, src);
+	put32(ip + 16, dst);
+	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	th = ip + 20;
+	put16(th, sport);
+	put16(th + 2, dport);
+	put32(th + 4, seq);
+	put32(th + 8, 0x11111111);
+	th[12] = 5 << 4;
+	th[13] = flags;
+	put16(th + 14, 65535);
+	if (len)
+		memcpy(th + 20, data, len);
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = IPPROTO_TCP;
+	put16(ph + 10, (uint16_t)(20 + len));
+	put16(th + 16, (uint16_t)~fold(sum16(th, 20 + len, sum16(ph, 12, 0))));
+	return m;
+}
+
+/* A PPTP control message of type t with its exact length; fields at 12, 14 and the result at 16. */
+static size_t
+msg(uint8_t *b, unsigned t, uint16_t f12, uint16_t f14, uint8_t result)
+{
+	size_t len = msg_len[t], i;
+
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)(0x41 + i * 7);
+	put16(b, (uint16_t)len);
+	put16(b + 2, 1);
+	put32(b + 4, 0x1A2B3C4D);
+	put16(b + 8, (uint16_t)t);
+	put16(b + 10, 0);
+	put16(b + 12, f12);
+	put16(b + 14, f14);
+	if (len > 16)
+		b[16] = result;
+	return len;
+}
+
+/* ---- a control connection, with each side's TCP receiver simulated ---- */
+
+struct conn {
+	struct env *e;
+	struct flow_session *s;
+	uint32_t client, server, pub;
+	uint16_t csport, pubport;
+	uint32_t isn[2];
+	uint32_t snd[2];          /* next sequence number each side sends */
+	uint8_t rcv[2][32768];    /* in-order bytes forwarded from each direction */
+	uint32_t rcv_len[2];
+	unsigned fwd, dropped;
+	unsigned w;               /* worker that handles it */
+	bool norecord;            /* bulk: keep no received bytes */
+};
+
+/*
+ * Send one segment of direction dir. Returns pptp_ctrl_input's verdict; a
+ * forwarded segment has its checksums verified and is delivered to the
+ * receiver (bytes it already had must be identical). *fwd gets the payload
+ * length that left.
+ */
+static int
+seg(struct conn *c, unsigned dir, uint32_t seq, uint8_t flags, const uint8_t *data, size_t len,
+    size_t *fwd)
+{
+	struct rte_mbuf *m;
+	struct pkt_meta *md;
+	const uint8_t *pl;
+	uint32_t base = c->isn[dir] + 1, off, n, i;
+	int rc;
+
+	if (dir == 0)
+		m = tcp_frame(c->client, c->server, c->csport, PPTP_PORT, seq, flags, data, len);
+	else
+		m = tcp_frame(c->server, c->pub, PPTP_PORT, c->pubport, seq, flags, data, len);
+	md = pkt_md(m);
+	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
+	rc = pptp_ctrl_input(c->e->a, c->w, c->s, dir, m, md, c->e->now);
+	if (fwd != NULL)
+		*fwd = 0;
+	if (rc != 0) {
+		c->dropped++;
+		rte_pktmbuf_free(m);
+		return rc;
+	}
+	c->fwd++;
+	assert_cksums(m);
+	assert_int_equal(md->l4_len, rte_pktmbuf_pkt_len(m) - md->l4_off);
+	n = md->l4_len - 20;
+	pl = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off + 20);
+	if (fwd != NULL)
+		*fwd = n;
+	if ((flags & RTE_TCP_SYN_FLAG) || c->norecord) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	off = seq - base;
+	for (i = 0; i < n; i++) {
+		uint32_t at = off + i;
+
+		assert_true(at < sizeof(c->rcv[dir]));
+		if (at < c->rcv_len[dir])
+			assert_int_equal(c->rcv[dir][at], pl[i]);   /* a retransmission: the same bytes */
+		else if (at == c->rcv_len[dir])
+			c->rcv[dir][c->rcv_len[dir]++] = pl[i];
+	}
+	rte_pktmbuf_free(m);
+	return 0;
+}
+
+/* Send bytes as the sender's TCP would until the receiver has them all (trims make it resend). */
+static void
+xmit(struct conn *c, unsigned dir, const uint8_t *data, size_t len)
+{
+	uint32_t start = c->snd[dir] - (c->isn[dir] + 1);
+	unsigned rounds = 0;
+
+	assert_int_equal(c->rcv_len[dir], start);
+	while (c->rcv_len[dir] < start + len) {
+		uint32_t done = c->rcv_len[dir] - start;
+
+		assert_int_equal(seg(c, dir, c->isn[dir] + 1 + c->rcv_len[dir], RTE_TCP_ACK_FLAG,
+				     data + done, len - done, NULL), 0);
+		assert_true(++rounds < 4);
+	}
+	c->snd[dir] += (uint32_t)len;
+}
+
+static void
+xmit_msg(struct conn *c, unsigned dir, unsigned t, uint16_t f12, uint16_t f14, uint8_t result)
+{
+	uint8_t b[256];
+
+	xmit(c, dir, b, msg(b, t, f12, f14, result));
+}
+
+/* The received message of length len at stream offset off: its field at 12 (or 14). */
+static uint16_t
+rcv16(const struct conn *c, unsigned dir, uint32_t off)
+{
+	assert_true(off + 2 <= c->rcv_len[dir]);
+	return get16(&c->rcv[dir][off]);
+}
+
+/* A NAT'd control session, as a worker makes it, with the ALG attached and SYN / SYN-ACK seen. */
+static struct conn *
+conn_open_pw(struct env *e, uint32_t client, uint16_t csport, uint32_t pub, uint16_t pubport,
+	     unsigned w)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct flow_session *s;
+
+	assert_non_null(c);
+	c->e = e;
+	c->client = client;
+	c->server = SERVER;
+	c->pub = pub;
+	c->w = w;
+	c->csport = csport;
+	c->pubport = pubport;
+	c->isn[0] = 0xfffffff0u - csport;     /* sequence numbers wrap during the tests */
+	c->isn[1] = 0x7ffffff8u + pubport;
+	s = flow_alloc(e->ft, w);
+	assert_non_null(s);
+	flow_key_set(&s->key[0], rte_cpu_to_be_32(client), rte_cpu_to_be_32(SERVER),
+		     rte_cpu_to_be_16(csport), rte_cpu_to_be_16(PPTP_PORT), IPPROTO_TCP);
+	flow_key_set(&s->key[1], rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(pub),
+		     rte_cpu_to_be_16(PPTP_PORT), rte_cpu_to_be_16(pubport), IPPROTO_TCP);
+	s->rw[0] = (struct flow_rw){ rte_cpu_to_be_32(pub), rte_cpu_to_be_32(SERVER),
+				     rte_cpu_to_be_16(pubport), rte_cpu_to_be_16(PPTP_PORT) };
+	s->rw[1] = (struct flow_rw){ rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(client),
+				     rte_cpu_to_be_16(PPTP_PORT), rte_cpu_to_be_16(csport) };
+	s->proto = IPPROTO_TCP;
+	s->tmo = FLOW_TMO_TCP;
+	s->flags = FLOW_F_NAT;
+	s->policy_id = 1;
+	s->iface[0] = 2;
+	s->iface[1] = 1;
+	s->out_iface[0] = 1;
+	s->out_iface[1] = 2;
+	s->tcp = FLOW_TCP_SYN0;
+	assert_int_equal(flow_insert(e->ft, s, w), 0);
+	assert_int_equal(pptp_ctrl_attach(e->a, s, w), 0);
+	assert_true(s->flags & FLOW_F_PPTP_CTRL);
+	assert_int_not_equal(s->alg, FLOW_INVALID);
+	c->s = s;
+	assert_int_equal(seg(c, 0, c->isn[0], RTE_TCP_SYN_FLAG, NULL, 0, NULL), 0);
+	assert_int_equal(seg(c, 1, c->isn[1], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, NULL), 0);
+	c->snd[0] = c->isn[0] + 1;
+	c->snd[1] = c->isn[1] + 1;
+	return c;
+}
+
+static struct conn *
+conn_open(struct env *e, uint32_t client, uint16_t csport, uint16_t pubport)
+{
+	return conn_open_pw(e, client, csport, PUB, pubport, 0);
+}
+
+/* The translated id of the call client cid of c, from the CLI's walk; 0 if none. */
+struct find_arg {
+	uint32_t ip;
+	uint16_t cid;
+	struct pptp_xlate_info xi;
+	unsigned n;
+};
+
+static int
+find_fn(const struct pptp_xlate_info *xi, void *arg)
+{
+	struct find_arg *f = arg;
+
+	if (xi->inside_ip == f->ip && xi->inside_cid == f->cid) {
+		f->xi = *xi;
+		f->n++;
+	}
+	return 0;
+}
+
+static bool
+find_call(struct env *e, uint32_t ip, uint16_t cid, struct pptp_xlate_info *xi)
+{
+	struct find_arg f = { .ip = ip, .cid = cid };
+
+	pptp_xlate_walk(e->a, e->now, find_fn, &f);
+	assert_true(f.n <= 1);
+	if (xi != NULL)
+		*xi = f.xi;
+	return f.n == 1;
+}
+
+/* Outgoing call set up on c: OCRQ from the client, OCRP from the server. Returns the translated id. */
+static uint16_t
+call_up(struct conn *c, uint16_t ccid, uint16_t scid)
+{
+	uint32_t off0 = c->rcv_len[0], off1;
+	uint16_t xcid;
+
+	xmit_msg(c, 0, OCRQ, ccid, 0x5555, 0);
+	xcid = rcv16(c, 0, off0 + 12);
+	off1 = c->rcv_len[1];
+	xmit_msg(c, 1, OCRP, scid, xcid, 1);
+	assert_int_equal(rcv16(c, 1, off1 + 12), scid);
+	assert_int_equal(rcv16(c, 1, off1 + 14), ccid);
+	return xcid;
+}
+
+/* Several OCRQs (ids first, first + 1, ...) in one segment at the sender's position; returns the verdict. */
+static int
+ocrq_burst(struct conn *c, uint16_t first, unsigned n)
+{
+	uint8_t b[8 * 168];
+	size_t len = 0;
+	unsigned i;
+	int rc;
+
+	assert_true(n <= 8);
+	for (i = 0; i < n; i++)
+		len += msg(b + len, OCRQ, (uint16_t)(first + i), 0, 0);
+	rc = seg(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, b, len, NULL);
+	if (rc == 0)
+		c->snd[0] += (uint32_t)len;
+	return rc;
+}
+
+/* One whole message sent and forwarded whole, without recording (bulk senders). */
+static void
+send_msg(struct conn *c, unsigned dir, unsigned t, uint16_t f12, uint16_t f14, uint8_t result)
+{
+	uint8_t b[256];
+	size_t len = msg(b, t, f12, f14, result), f;
+
+	assert_int_equal(seg(c, dir, c->snd[dir], RTE_TCP_ACK_FLAG, b, len, &f), 0);
+	assert_int_equal(f, len);
+	c->snd[dir] += (uint32_t)len;
+}
+
+static bool
+match_ip(const struct pptp_xlate_info *xi, void *arg)
+{
+	return xi->inside_ip == *(const uint32_t *)arg;
+}
+
+static bool
+match_cid(const struct pptp_xlate_info *xi, void *arg)
+{
+	return xi->inside_cid == *(const uint16_t *)arg;
+}
+
+/* ---- tests ---- */
+
+/* Full table: the OCRQ is dropped and counted ("Failed count"), and it passes once a call ends. */
+static void
+test_table_full(void **state)
+{
+	struct env *e = env_new(64, 4, 4);
+	struct conn *a = conn_open(e, CLIENT1, 4762, 7263);
+	struct conn *b = conn_open(e, CLIENT2, 2249, 7257);
+	struct pptp_stats st;
+	uint8_t m[256];
+	size_t len = msg(m, OCRQ, 3, 0, 0), f;
+
+	(void)state;
+	xmit_msg(a, 0, OCRQ, 1, 0, 0);
+	xmit_msg(a, 0, OCRQ, 2, 0, 0);
+	xmit_msg(b, 0, OCRQ, 1, 0, 0);
+	xmit_msg(b, 0, OCRQ, 2, 0, 0);
+	st = stats(e);
+	assert_int_equal(st.xlate_used, 4);
+	assert_int_equal(st.xlate_max, 4);
+	assert_int_equal(st.failed, 0);
+	/* The fifth: dropped whole, never forwarded with the inside id. */
+	assert_int_equal(seg(a, 0, a->snd[0], RTE_TCP_ACK_FLAG, m, len, NULL), PPTP_DROP_XLATE_FAIL);
+	assert_int_equal(seg(a, 0, a->snd[0], RTE_TCP_ACK_FLAG, m, len, NULL), PPTP_DROP_XLATE_FAIL);
+	st = stats(e);
+	assert_int_equal(st.failed, 2);
+	assert_int_equal(st.xlate_used, 4);
+	assert_false(find_call(e, CLIENT1, 3, NULL));
+	/* The other connection closes: its two calls go, and the retransmission passes. */
+	assert_int_equal(seg(b, 0, b->snd[0], RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, NULL), 0);
+	env_settle(e);
+	assert_int_equal(stats(e).xlate_used, 2);
+	assert_int_equal(seg(a, 0, a->snd[0], RTE_TCP_ACK_FLAG, m, len, &f), 0);
+	assert_int_equal(f, len);
+	assert_true(find_call(e, CLIENT1, 3, NULL));
+	assert_int_equal(stats(e).xlate_used, 3);
+	assert_int_equal(stats(e).failed, 2);
+	free(a);
+	free(b);
+	env_free(e);
+}
+
+/* A Call-ID slice runs out: counted failure, and the freed id is handed out again. */
+static void
+test_callid_exhaustion(void **state)
+{
+	const unsigned nw = 16, w = 15;
+	const unsigned slice = (NAT_PORT_MAX - NAT_PORT_MIN + 1) - (nw - 1) *
+			       ((NAT_PORT_MAX - NAT_PORT_MIN + 1) / nw);
+	struct env *e = env_new_w(64, slice + 16, 4, nw);
+	struct conn *c = conn_open_pw(e, CLIENT1, 4762, PUB, 7263, w);
+	struct nat_addr_info ni;
+	struct pptp_xlate_info xi;
+	uint16_t cid = 5, freed;
+	unsigned made = 0;
+
+	(void)state;
+	c->norecord = true;
+	while (made < slice) {
+		unsigned n = RTE_MIN(8u, slice - made);
+
+		assert_int_equal(ocrq_burst(c, (uint16_t)(1 + made), n), 0);
+		made += n;
+	}
+	assert_int_equal(stats(e).xlate_used, slice);
+	assert_int_equal(stats(e).failed, 0);
+	assert_int_equal(pptp_addr_info(e->a, PUB, &ni), 0);
+	assert_int_equal(ni.used, slice);
+	/* One more: no Call ID left in this worker's slice. */
+	assert_int_equal(ocrq_burst(c, 60000, 1), PPTP_DROP_XLATE_FAIL);
+	assert_int_equal(stats(e).failed, 1);
+	assert_int_equal(stats(e).xlate_used, slice);
+	assert_int_equal(pptp_addr_info(e->a, PUB, &ni), 0);
+	assert_int_equal(ni.failed, 1);
+	/* Clear one call: its id is the only one free, and the retry gets it. */
+	assert_true(find_call(e, CLIENT1, cid, &xi));
+	freed = xi.xlated_cid;
+	assert_int_equal(pptp_clear(e->a, match_cid, &cid), 1);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).xlate_used, slice - 1);
+	assert_int_equal(ocrq_burst(c, 60000, 1), 0);
+	assert_true(find_call(e, CLIENT1, 60000, &xi));
+	assert_int_equal(xi.xlated_cid, freed);
+	free(c);
+	env_free(e);
+}
+
+/* A public address the ALG was not told about gets no Call IDs: counted, dropped. */
+static void
+test_unregistered_address(void **state)
+{
+	struct env *e = env_new(64, 8, 4);
+	struct conn *c = conn_open_pw(e, CLIENT1, 4762, PUB + 1, 7263, 0);
+	struct nat_addr_info ni;
+
+	(void)state;
+	assert_int_equal(ocrq_burst(c, 32768, 1), PPTP_DROP_XLATE_FAIL);
+	assert_int_equal(stats(e).failed, 1);
+	assert_int_equal(stats(e).xlate_used, 0);
+	assert_int_equal(pptp_addr_info(e->a, PUB + 1, &ni), -ENOENT);
+	assert_int_equal(pptp_addr_add(e->a, PUB + 1), 0);
+	assert_int_equal(ocrq_burst(c, 32768, 1), 0);
+	assert_int_equal(stats(e).xlate_used, 1);
+	free(c);
+	env_free(e);
+}
+
+/* No control state left: the attach is refused and counted; the session runs as plain NAPT. */
+static void
+test_ctrl_pool_full(void **state)
+{
+	struct env *e = env_new(64, 8, 2);
+	struct conn *a = conn_open(e, CLIENT1, 4762, 7263);
+	struct conn *b = conn_open(e, CLIENT2, 2249, 7257);
+	struct flow_session *s = flow_alloc(e->ft, 0);
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(pptp_ctrl_attach(e->a, s, 0), -ENOSPC);
+	assert_int_equal(s->alg, FLOW_INVALID);
+	assert_false(s->flags & FLOW_F_PPTP_CTRL);
+	assert_int_equal(stats(e).ctrl_failed, 1);
+	assert_int_equal(stats(e).ctrl_used, 2);
+	assert_int_equal(stats(e).ctrl_max, 2);
+	flow_release(e->ft, s, 0);
+	/* A detached (never inserted) session gives its state straight back. */
+	assert_int_equal(flow_delete(e->ft, b->s, false), 0);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).ctrl_used, 1);
+	s = flow_alloc(e->ft, 0);
+	assert_int_equal(pptp_ctrl_attach(e->a, s, 0), 0);
+	pptp_ctrl_detach(e->a, s);
+	assert_int_equal(s->alg, FLOW_INVALID);
+	assert_int_equal(stats(e).ctrl_used, 1);
+	flow_release(e->ft, s, 0);
+	free(a);
+	free(b);
+	env_free(e);
+}
+
+/* Ageing: a call without traffic expires after the xlate timeout; GRE through a gate keeps it. */
+static void
+test_expiry(void **state)
+{
+	struct env *e = env_new(64, 8, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	struct pptp_xlate_info xi;
+	struct flow_session *g;
+	struct flow_key k;
+	uint16_t xcid;
+	uint8_t dir;
+
+	(void)state;
+	pptp_set_timeout(e->a, 10);
+	assert_int_equal(pptp_get_timeout(e->a), 10);
+	xmit_msg(c, 0, OCRQ, 32768, 0, 0);          /* no reply: pending */
+	pptp_tick(e->a, 1005, 100);
+	assert_true(find_call(e, CLIENT1, 32768, &xi));
+	env_clock(e, 1005);
+	assert_true(find_call(e, CLIENT1, 32768, &xi));
+	assert_int_equal(xi.time_left, 5);
+	pptp_tick(e->a, 1009, 100);
+	assert_int_equal(stats(e).calls_closed, 0);
+	pptp_tick(e->a, 1010, 100);
+	assert_int_equal(stats(e).calls_closed, 1);
+	assert_int_equal(stats(e).xlate_used, 0);
+	assert_false(find_call(e, CLIENT1, 32768, NULL));
+
+	/* An established call: GRE seen at 2008 through gate B. */
+	env_clock(e, 2000);
+	xcid = call_up(c, 32769, 17382);
+	flow_key_set(&k, rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(PUB), 0, rte_cpu_to_be_16(xcid),
+		     IPPROTO_GRE);
+	g = flow_lookup(e->ft, &k, &dir);
+	assert_non_null(g);
+	flow_touch(g, 2008);
+	env_clock(e, 2015);
+	pptp_tick(e->a, 2015, 100);
+	assert_true(find_call(e, CLIENT1, 32769, &xi));
+	assert_int_equal(xi.time_left, 3);
+	pptp_tick(e->a, 2018, 100);
+	assert_false(find_call(e, CLIENT1, 32769, NULL));
+	assert_true(g->flags & FLOW_F_DEAD);
+	assert_int_equal(stats(e).xlate_used, 1);   /* until the gates are aged */
+	env_settle(e);
+	assert_int_equal(stats(e).xlate_used, 0);
+	assert_null(flow_lookup(e->ft, &k, &dir));
+	free(c);
+	env_free(e);
+}
+
+/* The KB's two clients: the walk gives everything "get alg pptp xlate" prints. */
+struct kb_walk {
+	char line[4][160];
+	struct pptp_xlate_info xi[4];
+	unsigned n;
+};
+
+static void
+ip_str(uint32_t ip, char *b, size_t n)
+{
+	snprintf(b, n, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static int
+kb_fn(const struct pptp_xlate_info *xi, void *arg)
+{
+	struct kb_walk *w = arg;
+	char in[16], srv[16], pub[16];
+
+	assert_true(w->n < 4);
+	ip_str(xi->inside_ip, in, sizeof(in));
+	ip_str(xi->server_ip, srv, sizeof(srv));
+	ip_str(xi->public_ip, pub, sizeof(pub));
+	snprintf(w->line[w->n], sizeof(w->line[0]),
+		 "%s/%u->%s xlated to %s/%u->%s(0), src-port:%u, time:%u", in, xi->inside_cid, srv,
+		 pub, xi->xlated_cid, srv, xi->src_port, xi->time_left);
+	w->xi[w->n++] = *xi;
+	return 0;
+}
+
+static int
+stop_fn(const struct pptp_xlate_info *xi, void *arg)
+{
+	kb_fn(xi, arg);
+	return 1;
+}
+
+static void
+test_walk_kb(void **state)
+{
+	struct env *e = env_new(64, 2000, 4);
+	struct conn *c1 = conn_open(e, CLIENT1, 4762, 7263);
+	struct conn *c2 = conn_open(e, CLIENT2, 2249, 7257);
+	struct kb_walk w;
+	char want[2][160];
+	uint16_t x1, x2;
+	unsigned i, j;
+
+	(void)state;
+	pptp_set_timeout(e->a, 110);
+	env_clock(e, 5000);
+	x1 = call_up(c1, 32768, 17382);
+	env_clock(e, 5010);
+	x2 = call_up(c2, 16384, 999);
+	snprintf(want[0], sizeof(want[0]),
+		 "60.60.60.2/32768->172.19.50.129 xlated to 172.19.51.234/%u->172.19.50.129(0), src-port:4762, time:100",
+		 x1);
+	snprintf(want[1], sizeof(want[1]),
+		 "60.60.60.3/16384->172.19.50.129 xlated to 172.19.51.234/%u->172.19.50.129(0), src-port:2249, time:110",
+		 x2);
+	memset(&w, 0, sizeof(w));
+	pptp_xlate_walk(e->a, e->now, kb_fn, &w);
+	assert_int_equal(w.n, 2);
+	for (i = 0; i < 2; i++) {
+		const struct conn *c = i == 0 ? c1 : c2;
+
+		j = strcmp(w.line[0], want[i]) == 0 ? 0 : 1;
+		assert_string_equal(w.line[j], want[i]);
+		assert_int_equal(w.xi[j].server_cid, i == 0 ? 17382 : 999);
+		assert_int_equal(w.xi[j].ctrl_sess_id, c->s->id);
+		assert_int_equal(w.xi[j].gates, 2);
+		assert_true(w.xi[j].nat);
+		assert_true(w.xi[j].established);
+	}
+	assert_int_not_equal(x1, x2);
+	assert_int_equal(stats(e).xlate_used, 2);
+	assert_int_equal(stats(e).xlate_max, 2000);
+	assert_int_equal(stats(e).failed, 0);
+	/* A walk callback may stop it. */
+	memset(&w, 0, sizeof(w));
+	pptp_xlate_walk(e->a, e->now, stop_fn, &w);
+	assert_int_equal(w.n, 1);
+	free(c1);
+	free(c2);
+	env_free(e);
+}
+
+/* Clear by a match: those calls' gates are deleted at once, the others stay. */
+static void
+test_clear(void **state)
+{
+	struct env *e = env_new(64, 16, 4);
+	struct conn *c1 = conn_open(e, CLIENT1, 4762, 7263);
+	struct conn *c2 = conn_open(e, CLIENT2, 2249, 7257);
+	struct flow_stats fs;
+	struct flow_key k;
+	uint32_t ip = CLIENT2;
+	uint16_t x2;
+	uint8_t dir;
+
+	(void)state;
+	call_up(c1, 32768, 17382);
+	x2 = call_up(c2, 16384, 999);
+	flow_stats_get(e->ft, &fs);
+	assert_int_equal(fs.alloc, 2 + 4);
+	assert_int_equal(pptp_clear(e->a, match_ip, &ip), 1);
+	flow_key_set(&k, rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(PUB), 0, rte_cpu_to_be_16(x2),
+		     IPPROTO_GRE);
+	assert_null(flow_lookup(e->ft, &k, &dir));
+	flow_stats_get(e->ft, &fs);
+	assert_int_equal(fs.alloc, 2 + 2);
+	assert_true(find_call(e, CLIENT1, 32768, NULL));
+	assert_false(find_call(e, CLIENT2, 16384, NULL));
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).xlate_used, 1);
+	/* The server's later messages about the cleared call are left alone and counted. */
+	xmit_msg(c2, 1, SLI, x2, 0, 0);
+	assert_int_equal(stats(e).err[PPTP_ERR_UNKNOWN_CID], 1);
+	assert_int_equal(pptp_clear(e->a, NULL, NULL), 1);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).xlate_used, 0);
+	flow_stats_get(e->ft, &fs);
+	assert_int_equal(fs.alloc, 2);
+	free(c1);
+	free(c2);
+	env_free(e);
+}
+
+/* Every error counter has a distinct name and help text. */
+static void
+test_err_names(void **state)
+{
+	unsigned i, j;
+
+	(void)state;
+	for (i = 0; i < PPTP_ERR_MAX; i++) {
+		assert_true(strlen(pptp_err_name(i)) > 0);
+		assert_true(strlen(pptp_err_help(i)) > 0);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(pptp_err_name(i), pptp_err_name(j));
+	}
+	assert_string_equal(pptp_err_name(PPTP_ERR_MAX), "?");
+	assert_string_equal(pptp_err_name(PPTP_ERR_BAD_MAGIC), "bad-magic");
+}
+
+/* ---- concurrent lock-free readers ---- */
+
+/*
+ * Reader 0 holds one call's entry inside its read-side section while the
+ * main thread tears that call down and then makes and ends calls until no
+ * slot is left: with RCU-deferred reuse the held slot can never be handed
+ * out meanwhile (the entry keeps its generation and contents). Reader 1
+ * looks calls up freely all along.
+ */
+struct rd_shared {
+	struct pptp_alg *a;
+	volatile int stop;
+	int round;          /* main: round r started, target_xcid set */
+	int held;           /* reader 0: holds round r's call */
+	int done;           /* main: round r's churn is over */
+	int released;       /* reader 0: checked and quiescent */
+	uint16_t target_xcid;
+	uint64_t bad, hits[2], passes;
+};
+
+static void
+rd_wait(int *v, int want)
+{
+	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) < want)
+		sched_yield();
+}
+
+static void *
+holder(void *p)
+{
+	struct rd_shared *r = p;
+	rte_be32_t pub = rte_cpu_to_be_32(PUB), srv = rte_cpu_to_be_32(SERVER);
+	int round;
+
+	rte_rcu_qsbr_thread_register(qsbr, 0);
+	rte_rcu_qsbr_thread_online(qsbr, 0);
+	for (round = 1;; round++) {
+		struct pptp_xlate_info xi, xj;
+
+		rd_wait(&r->round, round);
+		if (r->stop)
+			break;
+		if (pptp_xlate_lookup(r->a, pub, srv, rte_cpu_to_be_16(r->target_xcid), &xi) != 0 ||
+		    xi.xlated_cid != r->target_xcid)
+			r->bad++;
+		r->hits[0]++;
+		__atomic_store_n(&r->held, round, __ATOMIC_RELEASE);
+		rd_wait(&r->done, round);
+		/* Torn down and churned meanwhile: still the same call in the same slot. */
+		if (pptp_xlate_get(r->a, xi.index, &xj) != 0 || xj.gen != xi.gen ||
+		    xj.xlated_cid != xi.xlated_cid || xj.inside_cid != xi.inside_cid ||
+		    xj.inside_ip != xi.inside_ip || xj.server_ip != xi.server_ip)
+			r->bad++;
+		rte_rcu_qsbr_quiescent(qsbr, 0);
+		__atomic_store_n(&r->released, round, __ATOMIC_RELEASE);
+	}
+	rte_rcu_qsbr_thread_offline(qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(qsbr, 0);
+	return NULL;
+}
+
+static void *
+scanner(void *p)
+{
+	struct rd_shared *r = p;
+	rte_be32_t pub = rte_cpu_to_be_32(PUB), srv = rte_cpu_to_be_32(SERVER);
+
+	rte_rcu_qsbr_thread_register(qsbr, 1);
+	rte_rcu_qsbr_thread_online(qsbr, 1);
+	do {
+		uint32_t i;
+
+		for (i = 0; i < 8; i++) {
+			struct pptp_xlate_info x0, xi, xj;
+
+			if (pptp_xlate_get(r->a, i, &x0) != 0 ||
+			    pptp_xlate_lookup(r->a, pub, srv, rte_cpu_to_be_16(x0.xlated_cid), &xi) != 0)
+				continue;
+			r->hits[1]++;
+			if (xi.xlated_cid != x0.xlated_cid || xi.public_ip != PUB)
+				r->bad++;
+			sched_yield();
+			if (pptp_xlate_get(r->a, xi.index, &xj) != 0 || xj.gen != xi.gen ||
+			    xj.inside_cid != xi.inside_cid)
+				r->bad++;
+		}
+		r->passes++;
+		rte_rcu_qsbr_quiescent(qsbr, 1);
+	} while (!r->stop);
+	rte_rcu_qsbr_thread_offline(qsbr, 1);
+	rte_rcu_qsbr_thread_unregister(qsbr, 1);
+	return NULL;
+}
+
+static void
+test_concurrent_readers(void **state)
+{
+	const int rounds = 300;
+	struct env *e = env_new(256, 8, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	struct rd_shared r;
+	pthread_t th[2];
+	uint16_t cid = 2;
+	unsigned churned = 0, never_dry = 0;
+	int round;
+
+	(void)state;
+	c->norecord = true;
+	memset(&r, 0, sizeof(r));
+	r.a = e->a;
+	send_msg(c, 0, OCRQ, 1, 0, 0);   /* a long-lived call */
+	assert_int_equal(pthread_create(&th[0], NULL, holder, &r), 0);
+	assert_int_equal(pthread_create(&th[1], NULL, scanner, &r), 0);
+	for (round = 1; round <= rounds; round++) {
+		struct pptp_xlate_info xi;
+		uint16_t x = cid++, scid = (uint16_t)(20000 + round);
+		unsigned n;
+
+		/* Reclaim what the last round left (the scanner passes quiescent states on its own). */
+		for (n = 0; stats(e).xlate_used > 1 && n < 1000000; n++) {
+			flow_age(e->ft, 1024);
+			flow_reclaim(e->ft);
+			pptp_tick(e->a, e->now, 0);
+			sched_yield();
+		}
+		assert_int_equal(ocrq_burst(c, x, 1), 0);
+		assert_true(find_call(e, CLIENT1, x, &xi));
+		if (round % 3 == 0)
+			send_msg(c, 1, OCRP, scid, xi.xlated_cid, 1);
+		r.target_xcid = xi.xlated_cid;
+		__atomic_store_n(&r.round, round, __ATOMIC_RELEASE);
+		rd_wait(&r.held, round);
+		/* The held call ends, three ways in turn. */
+		if (round % 3 == 0) {
+			send_msg(c, 1, CDN, scid, 0, 3);
+			flow_age(e->ft, 1024);   /* its gates go: the entry's last references */
+		} else if (round % 3 == 1) {
+			assert_int_equal(pptp_clear(e->a, match_cid, &x), 1);
+		} else {
+			send_msg(c, 0, CCRQ, x, 0, 0);
+			send_msg(c, 0, CDN, x, 0, 0);
+		}
+		/* Make and end calls until no slot is left: the held one must not come back. */
+		for (n = 0; n < 64; n++) {
+			uint16_t y = cid++;
+
+			pptp_tick(e->a, e->now, 0);
+			if (ocrq_burst(c, y, 1) != 0)
+				break;
+			churned++;
+			assert_int_equal(pptp_clear(e->a, match_cid, &y), 1);
+		}
+		if (n == 64)
+			never_dry++;   /* slots came back while the holder held one */
+		__atomic_store_n(&r.done, round, __ATOMIC_RELEASE);
+		rd_wait(&r.released, round);
+		if (cid > 60000)
+			cid = 2;
+	}
+	r.stop = 1;
+	__atomic_store_n(&r.round, rounds + 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(th[0], NULL), 0);
+	assert_int_equal(pthread_join(th[1], NULL), 0);
+	assert_int_equal(r.bad, 0);
+	assert_int_equal(never_dry, 0);
+	assert_int_equal(r.hits[0], rounds);
+	assert_true(r.passes >= 1);
+	/* Readers gone: everything but the long-lived call comes back. */
+	env_settle(e);
+	assert_int_equal(stats(e).xlate_used, 1);
+	print_message("concurrent: %d rounds, %u calls churned, scanner %lu hits in %lu passes\n",
+		      rounds, churned, (unsigned long)r.hits[1], (unsigned long)r.passes);
+	free(c);
+	env_free(e);
+}
+
+/* A million calls: 16 public addresses, one control connection each. */
+static void
+test_million_calls(void **state)
+{
+	const unsigned naddr = 16, per = 62500;
+	struct env *e = env_new(64, 1000000, naddr);
+	struct conn *c[16];
+	struct pptp_stats st;
+	unsigned i, made;
+
+	(void)state;
+	for (i = 0; i < naddr; i++) {
+		assert_int_equal(pptp_addr_add(e->a, PUB + 1 + i), 0);
+		c[i] = conn_open_pw(e, CLIENT1, (uint16_t)(3000 + i), PUB + 1 + i, 7000, 0);
+		c[i]->norecord = true;
+		for (made = 0; made < per; made += 8)
+			assert_int_equal(ocrq_burst(c[i], (uint16_t)(1 + made), RTE_MIN(8u, per - made)),
+					 0);
+	}
+	st = stats(e);
+	assert_int_equal(st.xlate_used, 1000000);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(ocrq_burst(c[0], 65000, 1), PPTP_DROP_XLATE_FAIL);
+	assert_int_equal(stats(e).failed, 1);
+	/* Spot checks through the lock-free lookup. */
+	for (i = 0; i < naddr; i++) {
+		struct pptp_xlate_info xi;
+
+		assert_int_equal(pptp_xlate_lookup(e->a, rte_cpu_to_be_32(PUB + 1 + i),
+						   rte_cpu_to_be_32(SERVER),
+						   rte_cpu_to_be_16(NAT_PORT_MIN + 777), &xi), 0);
+		assert_int_equal(xi.public_ip, PUB + 1 + i);
+		assert_int_equal(xi.inside_cid, 778);
+	}
+	for (i = 0; i < naddr; i++) {
+		assert_int_equal(seg(c[i], 0, c[i]->snd[0], RTE_TCP_RST_FLAG, NULL, 0, NULL), 0);
+		free(c[i]);
+	}
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).xlate_used, 0);
+	assert_int_equal(stats(e).calls_closed, 1000000);
+	env_free(e);
+}
+
+static int
+setup(void **state)
+{
+	char *argv[] = { "test_pptp_xlate", "--no-huge", "--no-shconf", "-m", "1024", "--no-pci",
+			 "--no-telemetry", "--log-level=error", "--file-prefix=t_pptp_xlate", "-l", "0" };
+	size_t sz;
+
+	(void)state;
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("t_pptp_x", 1023, 0, PKT_PRIV_SIZE,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	sz = rte_rcu_qsbr_get_memsize(4);
+	qsbr = rte_zmalloc("t_pptp_xq", sz, RTE_CACHE_LINE_SIZE);
+	if (pool == NULL || qsbr == NULL || rte_rcu_qsbr_init(qsbr, 4) != 0)
+		return -1;
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_callid_exhaustion),
+		cmocka_unit_test(test_unregistered_address),
+		cmocka_unit_test(test_ctrl_pool_full),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_walk_kb),
+		cmocka_unit_test(test_clear),
+		cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_concurrent_readers),
+		cmocka_unit_test(test_million_calls),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
