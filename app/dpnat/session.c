@@ -126,7 +126,9 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "too many public addresses (%u, max %u)", naddr, NAT_MAX_ADDRS);
 		return -1;
 	}
-	dp->nat = nat_create("dpnat_nat", dp->n_workers, RTE_MAX(naddr, 1u), rte_socket_id());
+	/* Room for DIP pools added at run time. */
+	dp->nat = nat_create("dpnat_nat", dp->n_workers, RTE_MIN(naddr + 256, (uint32_t)NAT_MAX_ADDRS),
+			     rte_socket_id());
 	if (dp->nat == NULL) {
 		snprintf(err, errlen, "cannot create the NAT allocator");
 		return -1;

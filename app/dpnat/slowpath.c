@@ -77,6 +77,22 @@ dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
 	dp_ctl_send(dp, m, iface);
 }
 
+/* True if ip is an address of a DIP pool defined on interface iface (answered like our own, as ScreenOS does). */
+static bool
+dip_on_iface(const struct dp *dp, uint8_t iface, uint32_t ip)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+	unsigned i;
+
+	for (i = 0; ifc != NULL && i < dp->conf.n_dips; i++) {
+		const struct conf_dip *d = &dp->conf.dips[i];
+
+		if (ip >= d->low && ip <= d->high && strcmp(d->iface, ifc->name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 handle_arp(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 {
@@ -94,7 +110,7 @@ handle_arp(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 		dp_drop(&dp->ctl_st, m, PKT_DROP_ARP_NOT_FOR_US);
 		return;
 	}
-	for_us = tip == ifc->ip;
+	for_us = tip == ifc->ip || dip_on_iface(dp, md->in_iface, tip);
 	rte_ether_addr_copy(&arp->arp_data.arp_sha, &sha);
 	/* RFC 826: learn the sender when the packet is for us, else only refresh. */
 	if (sip != 0 && rte_is_unicast_ether_addr(&sha) &&
@@ -114,7 +130,7 @@ handle_arp(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 	rte_ether_addr_copy(&sha, &arp->arp_data.arp_tha);
 	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
 	rte_ether_addr_copy(&ifc->mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(ifc->ip);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(tip);   /* our address or one of our DIP addresses */
 	rte_ether_addr_copy(&sha, &eth->dst_addr);
 	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
 	dp_ctl_send(dp, m, md->in_iface);

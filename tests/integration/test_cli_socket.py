@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Issue 5: the ScreenOS grammar through the real socket, and the control
+lcore under abusive clients."""
+import os
+import re
+import socket
+import time
+
+from lab import CLI, kb_lab, sh
+
+
+def raw_client(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def answer(s, timeout=5):
+    """Read one framed answer: text, NUL, status, newline."""
+    s.settimeout(timeout)
+    buf = b""
+    while b"\0" not in buf or not buf.endswith(b"\n"):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    text, _, st = buf.partition(b"\0")
+    return text.decode(errors="replace"), st[:1]
+
+
+def test_grammar_habits(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    # unique prefixes and quoted names
+    out = lab.out('get int "ethernet4/1"')
+    assert "172.19.51.234/23" in out and "ethernet4/2" not in out
+    assert "172.19.51.234/23" in lab.out("get interface ethernet4/1")
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    assert "Total 1 sessions" in lab.out("get sess prot icmp")
+    # ? lists what may come next, each with its help
+    q = lab.out("get session ?")
+    for w in ("src-ip", "dst-ip", "src-port", "dst-port", "protocol", "id"):
+        assert w in q, q
+    assert "destination port" in q
+    q = lab.out("get ?")
+    for w in ("session", "alg", "interface", "route", "arp", "policy", "counter", "config"):
+        assert w in q
+    # errors name the wrong word and what was expected; exit status is non-zero
+    r = lab.cli("get sesion", check=False)
+    assert r.returncode != 0 and "sesion" in r.stderr, r.stderr
+    r = lab.cli("get session dst-port notaport", check=False)
+    assert r.returncode != 0 and "notaport" in r.stderr
+    r = lab.cli("set policy id 9 from Trust to Mars Any Any ANY permit", check=False)
+    assert r.returncode != 0
+    # get config loads back: the KB's own lines come out
+    cfg = lab.out("get config")
+    assert re.search(r'^set interface "?ethernet4/2"? nat$', cfg, re.M), cfg
+    assert re.search(r'^set policy id 1 from "?Trust"? to "?Untrust"? +"?Any"? "?Any"? "?ANY"? permit', cfg, re.M), cfg
+    pol = lab.out("get policy")
+    assert re.search(r"^\s+1 Trust\s+Untrust\s+Any\s+Any\s+ANY\s+Permit", pol, re.M), pol
+
+
+def test_runtime_changes(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    # a DIP pool and a policy that uses it, at run time
+    lab.cli("set interface ethernet4/1 dip 5 172.19.51.100 172.19.51.101")
+    lab.cli('set policy id 2 from "Trust" to "Untrust" "Any" "Any" "PING" permit nat src dip-id 5')
+    lab.cli("unset policy id 1")
+    lab.cli('set policy id 1 from "Trust" to "Untrust" "Any" "Any" "ANY" permit')
+    assert "dip 5 172.19.51.100 172.19.51.101" in lab.out("get config")
+    # dpnat answers ARP for its DIP addresses, so the reply comes back
+    r = lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    assert "1 received" in r.stdout
+    out = lab.out("get session protocol icmp")
+    assert re.search(r"172\.19\.51\.10[01]/\d+<-172\.19\.50\.129", out), out
+    # timeouts apply to new and existing sessions
+    lab.cli("set session timeout icmp 2")
+    time.sleep(4)
+    assert "Total 0 sessions" in lab.out("get session protocol icmp")
+    # routes at run time
+    lab.cli("set route 10.99.0.0/16 interface ethernet4/1 gateway 172.19.50.129")
+    assert "10.99.0.0/16" in lab.out("get route")
+    lab.cli("unset route 10.99.0.0/16")
+    assert "10.99.0.0/16" not in lab.out("get route")
+    # changes that need a restart are refused with a reason
+    r = lab.cli("set session max 10", check=False)
+    assert r.returncode != 0 and "restart" in r.stderr
+
+
+def test_socket_abuse(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session timeout icmp 3\n")
+    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    # an endless line: answered with an error, the rest skipped, the connection usable
+    s = raw_client(lab.sock)
+    s.sendall(b"get " + b"x" * 200000)
+    s.sendall(b"\nget alg\n")
+    text, st = answer(s)
+    assert st == b"1" and "long" in text.lower(), text[:200]
+    text, st = answer(s)
+    assert st == b"0" and "PPTP" in text, text
+    # binary garbage is refused, not executed
+    s.sendall(b"\x01\x02\xff\xfeget alg\n")
+    text, st = answer(s)
+    assert st == b"1"
+    s.close()
+    # a thousand connections: the excess is refused, served clients keep working
+    socks = []
+    for _ in range(1000):
+        try:
+            socks.append(raw_client(lab.sock))
+        except OSError:
+            break
+    r = sh(f"{CLI} -s {lab.sock} get alg", check=False, timeout=10)
+    for x in socks:
+        x.close()
+    time.sleep(0.5)
+    assert lab.cli("get alg").returncode == 0
+    # a stalled client that never reads a long answer does not stop ageing or others
+    stall = raw_client(lab.sock)
+    stall.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stall.sendall(b"get config\n" * 2000 + b"get counter flow\n" * 500)
+    time.sleep(5)
+    assert "Total 0 sessions" in lab.out("get session protocol icmp")
+    assert lab.cli("get interface").returncode == 0
+    stall.close()
+    assert r is not None
