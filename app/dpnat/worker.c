@@ -152,6 +152,12 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
 		return;
 	}
+	/* A session's direction is bound to the interface it arrives on: nothing from
+	 * Untrust can pass itself off as an inside host's packet. */
+	if (unlikely(md->in_iface != s->iface[dir])) {
+		dp_drop(&w->st, m, PKT_DROP_WRONG_IFACE);
+		return;
+	}
 	if (unlikely(s->flags & FLOW_F_DEAD)) {
 		/* Torn down (PPTP call cleared): waiting for the ager, already closed. */
 		dp_drop(&w->st, m, s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE : PKT_DROP_NO_SESSION);

@@ -123,3 +123,50 @@ def test_socket_abuse(lab):
     assert lab.cli("get interface").returncode == 0
     stall.close()
     assert r is not None
+
+
+def test_interactive_prompt_completion_history(lab):
+    import pty
+    import select as sel
+    fw, (c1, c2), srv = kb_lab(lab)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["HOME"] = lab.tmp          # history file goes there
+        os.execv(CLI, [CLI, "-s", lab.sock])
+
+    def read_until(token, timeout=5):
+        buf, end = b"", time.time() + timeout
+        while time.time() < end and token not in buf:
+            r, _, _ = sel.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    buf += os.read(fd, 65536)
+                except OSError:
+                    break
+        return buf.decode(errors="replace")
+
+    try:
+        first = read_until(b"->")
+        assert "->" in first, first                      # a prompt
+        os.write(fd, b"get al\t")                        # tab completes from the grammar
+        done = read_until(b"g ")
+        # libedit echoes the typed text, then writes the completion's missing "g "
+        assert done.split("get al", 1)[1].endswith("g "), repr(done)
+        os.write(fd, b"\n")
+        out = read_until(b"ALG : enabled")
+        assert "PPTP         ALG : enabled" in out, out
+        os.write(fd, b"get sess ?\n")                    # ? inside the prompt
+        out = read_until(b"dst-port")
+        assert "dst-port" in out, out
+        os.write(fd, b"\x1b[A")                          # history: up arrow recalls the last line
+        out = read_until(b"sess")
+        assert "get sess" in out, out
+        os.write(fd, b"\x15exit\n")                      # ^U clears the line, then exit
+        time.sleep(0.5)
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
