@@ -108,6 +108,9 @@ dp_drop(struct dp_stats *st, struct rte_mbuf *m, unsigned reason)
 /* worker.c */
 /** The worker lcore loop; arg is the struct dp_worker. */
 int dp_worker_main(void *arg);
+/** Process a received burst on worker w as its loop does, then flush its transmit buffers. */
+void dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
+		     struct rte_mbuf **pkts, uint16_t n);
 /** Resolve next hop and forward an IPv4 packet whose out_iface/neigh are known; used by both loops. */
 void dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
 		   struct rte_mbuf *m);
@@ -128,6 +131,16 @@ extern int dp_logtype_ctl;
 /** Log one line from the program's control side at level (ERR, NOTICE, INFO, DEBUG). */
 #define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, dp_logtype_main, "dpnat: " fmt "\n", ##__VA_ARGS__)
+
+/* init.c */
+/** Print "dpnat: <message>" on stderr and exit 1 (start-up errors only). */
+void dp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/**
+ * Build the dataplane from dp->conf for dp->n_workers workers (their lcore
+ * fields set): pools, tables, rings, ports, routes, sessions. Exits through
+ * dp_die() on any error.
+ */
+void dp_setup(struct dp *dp);
 
 /* config_rt.c */
 /** Make nc the running configuration where that is possible live; 0, or -1 with the reason on out. */

@@ -434,6 +434,18 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	}
 }
 
+void
+dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts,
+		uint16_t n)
+{
+	unsigned i;
+
+	w->now = flow_clock(dp->flows);
+	process_burst(dp, w, iface, pkts, n);
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		tx_flush(dp, w, i);
+}
+
 int
 dp_worker_main(void *arg)
 {
