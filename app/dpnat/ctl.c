@@ -22,6 +22,17 @@
 
 #define CTL_MAX_CLIENTS 64
 #define CTL_OUT_MAX     (64u << 20)  /* backlog bound per client */
+#define CTL_OUT_LOW     (256u << 10) /* a streamed answer is continued below this backlog */
+#define CTL_IN_MAX      4096         /* received bytes held while an answer is going out */
+
+/* An answer produced slice by slice (dp_ctl_stream) while the client reads it. */
+struct ctl_stream {
+	dp_stream_fn next;
+	void *state;
+	int status;              /* the handler's status, sent when the stream ends */
+	bool active;
+	bool swallow_end;        /* the handler's frame end is held back until then */
+};
 
 struct ctl_client {
 	int fd;
@@ -29,10 +40,26 @@ struct ctl_client {
 	struct cli_conn conn;    /* line assembly, bounded */
 	char *out;               /* pending answer bytes */
 	size_t out_len, out_off, out_cap;
+	struct ctl_stream st;
+	char in[CTL_IN_MAX];     /* received, not yet run: one line runs at a time */
+	size_t in_len;
 };
 
 static int listen_fd = -1;
 static struct ctl_client clients[CTL_MAX_CLIENTS];
+static struct ctl_client *cur_client;   /* the client whose line is running */
+
+int
+dp_ctl_stream(dp_stream_fn next, void *state)
+{
+	struct ctl_client *c = cur_client;
+
+	if (c == NULL || c->st.active)
+		return -1;
+	c->st = (struct ctl_stream){ .next = next, .state = state, .active = true,
+				     .swallow_end = true };
+	return 0;
+}
 
 /* Append to a client's backlog; false when the bound is hit. */
 static bool
@@ -60,12 +87,22 @@ out_append(struct ctl_client *c, const char *buf, size_t len)
 static int
 sink_write(void *arg, const char *buf, size_t len)
 {
-	return out_append(arg, buf, len) ? 0 : -1;
+	struct ctl_client *c = arg;
+
+	/* The frame end of a line whose answer is streamed: keep its status for later. */
+	if (c->st.swallow_end && len == 3 && buf[0] == '\0') {
+		c->st.swallow_end = false;
+		c->st.status = buf[1] == '0' ? 0 : -1;
+		return 0;
+	}
+	return out_append(c, buf, len) ? 0 : -1;
 }
 
 static void
 client_close(struct ctl_client *c)
 {
+	if (c->st.active)
+		c->st.next(c->st.state, NULL);   /* NULL: the client left, release the state */
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -132,22 +169,52 @@ run_line(void *arg, const char *line, struct cli_out *out)
 	return dp_cli_exec(arg, line, out);
 }
 
-/* Read what the client sent; run complete lines. Returns false to drop the client. */
+/*
+ * Run held input one line at a time while no answer is streaming and the
+ * backlog is low. Returns false to drop the client.
+ */
+static bool
+client_run(struct dp *dp, struct ctl_client *c)
+{
+	struct cli_out out = { .write = sink_write, .arg = c };
+
+	if (c->st.active && c->out_len - c->out_off < CTL_OUT_LOW) {
+		/* Continue a streamed answer by one slice. */
+		if (c->st.next(c->st.state, &out) != 0) {
+			c->st.active = false;
+			cli_frame_end(&out, c->st.status);
+		}
+	}
+	while (!c->st.active && !c->closing && c->in_len > 0 &&
+	       c->out_len - c->out_off < CTL_OUT_LOW) {
+		char *nl = memchr(c->in, '\n', c->in_len);
+		size_t n = nl != NULL ? (size_t)(nl - c->in) + 1 : c->in_len;
+		int rc;
+
+		cur_client = c;
+		rc = cli_conn_feed(&c->conn, c->in, n, run_line, dp, &out);
+		cur_client = NULL;
+		memmove(c->in, c->in + n, c->in_len - n);
+		c->in_len -= n;
+		if (rc == 1)
+			c->closing = true;
+	}
+	/* An answer too big for the backlog bound: the client is cut off. */
+	return !out.failed;
+}
+
+/* Read what the client sent and run it. Returns false to drop the client. */
 static bool
 client_read(struct dp *dp, struct ctl_client *c)
 {
-	struct cli_out out = { .write = sink_write, .arg = c };
-	char buf[2048];
-	ssize_t n = read(c->fd, buf, sizeof(buf));
+	ssize_t n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
 
 	if (n == 0)
 		return false;
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
-	if (cli_conn_feed(&c->conn, buf, (size_t)n, run_line, dp, &out) == 1)
-		c->closing = true;
-	/* An answer too big for the backlog bound: the client is cut off. */
-	return !out.failed;
+	c->in_len += (size_t)n;
+	return client_run(dp, c);
 }
 
 /* Send what we can without blocking. Returns false to drop the client. */
@@ -181,9 +248,15 @@ dp_ctl_poll(struct dp *dp)
 	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
 		if (clients[i].fd < 0)
 			continue;
+		/* Streamed answers and held lines move on whenever the backlog allows. */
+		if ((clients[i].st.active || clients[i].in_len > 0) && !client_run(dp, &clients[i])) {
+			client_close(&clients[i]);
+			continue;
+		}
 		pfd[n].fd = clients[i].fd;
 		/* Read no more from a client that does not read its answers. */
-		pfd[n].events = clients[i].out_len > clients[i].out_off ? POLLOUT : POLLIN;
+		pfd[n].events = clients[i].out_len > clients[i].out_off ? POLLOUT :
+				(clients[i].in_len < CTL_IN_MAX && !clients[i].st.active) ? POLLIN : 0;
 		idx[n++] = i;
 	}
 	if (poll(pfd, n, 0) <= 0)
@@ -201,7 +274,7 @@ dp_ctl_poll(struct dp *dp)
 			if (keep)
 				keep = client_write(c);
 		}
-		if (keep && c->closing && c->out_len == 0)
+		if (keep && c->closing && c->out_len == 0 && !c->st.active)
 			keep = false;
 		if (!keep)
 			client_close(c);

@@ -132,6 +132,20 @@ extern int dp_logtype_ctl;
 #define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, dp_logtype_main, "dpnat: " fmt "\n", ##__VA_ARGS__)
 
+/* ctl.c */
+/**
+ * Produce the next slice of a streamed answer into out and return 0, or
+ * return 1 when the answer is complete (state released). Called with out
+ * NULL when the client went away: release state and return 1.
+ */
+typedef int (*dp_stream_fn)(void *state, struct cli_out *out);
+/**
+ * From a CLI handler: finish this answer with next(state, out) slice by
+ * slice as the client reads it (a million sessions never sit in memory).
+ * 0, or -1 when streaming is not possible here (produce the answer at once).
+ */
+int dp_ctl_stream(dp_stream_fn next, void *state);
+
 /* init.c */
 /** Print "dpnat: <message>" on stderr and exit 1 (start-up errors only). */
 void dp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -16,6 +16,11 @@
 
 #include "dp.h"
 
+struct dp *g_dp;
+
+RTE_LOG_REGISTER(dp_logtype_main, dpnat.main, NOTICE);
+RTE_LOG_REGISTER(dp_logtype_ctl, dpnat.ctl, NOTICE);
+
 /* Print one line and leave; start-up errors only. */
 void
 dp_die(const char *fmt, ...)
@@ -149,7 +154,6 @@ dp_setup(struct dp *dp)
 							RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (dp->workers[i].inject == NULL)
 			dp_die("cannot create ring %s: %s", name, rte_strerror(rte_errno));
-		i++;
 	}
 	setup_ifaces(dp);
 	setup_routes(dp);

@@ -21,10 +21,6 @@
 
 #include "dp.h"
 
-struct dp *g_dp;
-
-RTE_LOG_REGISTER(dp_logtype_main, dpnat.main, NOTICE);
-RTE_LOG_REGISTER(dp_logtype_ctl, dpnat.ctl, NOTICE);
 
 static void
 usage(const char *prog)

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -324,11 +325,35 @@ sess_visit(struct flow_session *s, void *arg)
 	return 0;
 }
 
+/* A `get session` list being streamed. */
+struct sess_stream {
+	struct sess_filter f;
+	struct sess_walk sw;
+	uint32_t cursor;
+};
+
+static int
+sess_stream_next(void *state, struct cli_out *out)
+{
+	struct sess_stream *ss = state;
+
+	if (out != NULL) {
+		ss->sw.out = out;
+		/* 2048 sessions a slice: about 700 kB of text at most. */
+		if (flow_walk(ss->sw.dp->flows, &ss->cursor, 2048, sess_visit, &ss->sw) &&
+		    !out->failed)
+			return 0;
+	}
+	free(ss);
+	return 1;
+}
+
 /* get session [filters] */
 static int
 view_session(struct dp *dp, const struct sess_filter *f, struct cli_out *out)
 {
 	struct sess_walk sw = { .dp = dp, .f = f, .out = out };
+	struct sess_stream *st_state;
 	struct flow_stats st;
 	uint32_t cursor = 0;
 	unsigned w;
@@ -346,6 +371,16 @@ view_session(struct dp *dp, const struct sess_filter *f, struct cli_out *out)
 		;
 	cli_printf(out, "Total %lu sessions according filtering criteria.\n",
 		   (unsigned long)sw.matched);
+	/* The list itself streams, a slice at a time, as the client reads it. */
+	st_state = malloc(sizeof(*st_state));
+	if (st_state != NULL) {
+		st_state->f = *f;
+		st_state->sw = (struct sess_walk){ .dp = dp, .f = &st_state->f, .print = true };
+		st_state->cursor = 0;
+		if (dp_ctl_stream(sess_stream_next, st_state) == 0)
+			return 0;
+		free(st_state);
+	}
 	sw.print = true;
 	cursor = 0;
 	while (flow_walk(dp->flows, &cursor, 65536, sess_visit, &sw))

@@ -121,6 +121,7 @@ def test_session_table_full(lab):
     lab.run(c1, "bash -c 'echo first-again | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
     # service recovers once entries free up
     lab.cli("clear session src-ip 60.60.60.3")
+    time.sleep(0.5)     # the freed session is reused after the RCU grace period
     lab.run(c2, "bash -c 'echo fourth-flow | nc -u -q 0 -w 1 -p 3003 172.19.50.129 7000'", check=False)
     u.wait(timeout=20)
     got = open(os.path.join(lab.tmp, "u.out")).read()

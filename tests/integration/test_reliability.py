@@ -1,0 +1,890 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Issue 7: reliability on the KB lab. Exhaustion of every bounded table with a
+counted failure and recovery, abrupt disconnects cleaned by timeouts or at
+once, hostile traffic with a defined outcome and a counter each, and two
+workers under traffic while sessions and calls are cleared and aged."""
+import json
+import os
+import re
+import subprocess
+import time
+
+from lab import KB_LAB, kb_lab, kb_topology, sh
+from test_napt import listen_tcp, tcp_client
+from test_pptp_kb import Peer, start_server, client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = "172.19.50.129"
+PUB = "172.19.51.234"
+
+# ---------------------------------------------------------------- helpers
+
+PRELUDE = f'''import json, os, select, socket, struct, sys, time
+sys.path.insert(0, {HERE!r})
+import pptp_wire as w
+def say(**kw):
+    print(json.dumps(kw), flush=True)
+def csum(b):
+    if len(b) % 2:
+        b += b"\\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ip_hdr(src, dst, proto, plen, ttl=64, opts=b"", ident=1, frag=0, bad_csum=False):
+    ihl = 5 + len(opts) // 4
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + plen, ident, frag, ttl, proto, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst)) + opts
+    c = csum(h) ^ (0x5555 if bad_csum else 0)
+    return h[:10] + struct.pack("!H", c) + h[12:]
+def udp_seg(src, dst, sport, dport, data):
+    u = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, len(u))
+    c = csum(ph + u) or 0xffff
+    return u[:6] + struct.pack("!H", c) + u[8:]
+def tcp_syn(src, dst, sport, dport, seq=1):
+    t = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 8192, 0, 0)
+    ph = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(t))
+    return t[:16] + struct.pack("!H", csum(ph + t)) + t[18:]
+def mac(s):
+    return bytes.fromhex(s.replace(":", ""))
+'''
+
+_n = [0]
+
+
+def pyfile(lab, code):
+    _n[0] += 1
+    path = os.path.join(lab.tmp, f"snip{_n[0]}.py")
+    with open(path, "w") as f:
+        f.write(PRELUDE + code)
+    return path
+
+
+def py(lab, ns, code, check=True, timeout=60):
+    """Run a python snippet (with PRELUDE) in namespace ns; returns stdout."""
+    r = lab.run(ns, f"/usr/bin/python3 {pyfile(lab, code)}", check=False, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"snippet failed in {ns}: {r.stdout}{r.stderr}")
+    return r.stdout
+
+
+def pyspawn(lab, ns, code, out=None):
+    """Start a python snippet in the background; its stdout goes to file out."""
+    return lab.spawn(ns, f"/usr/bin/python3 -u {pyfile(lab, code)}",
+                     stdout=open(out, "w") if out else subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def flow(lab):
+    """`get counter flow` as {name: value} (flow counters and drop reasons)."""
+    out = lab.out("get counter flow")
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^  ([a-z][\w-]*(?: [\w-]+)*)\s+(\d+)(?:  |$)", out, re.M)}
+
+
+def alg(lab):
+    """`get alg pptp` as a dict: xlate/ctrl usage, calls and the stream counters."""
+    out = lab.out("get alg pptp")
+    d = {m.group(1): int(m.group(2))
+         for m in re.finditer(r"^  ([a-z][\w-]*)\s+(\d+)  ", out, re.M)}
+    m = re.search(r"xlate entries: (\d+) used, max (\d+), failed (\d+)", out)
+    d["xlate_used"], d["xlate_max"], d["xlate_failed"] = map(int, m.groups())
+    m = re.search(r"control connections: (\d+) used, max (\d+), failed (\d+), desynced (\d+)", out)
+    d["ctrl_used"], d["ctrl_max"], d["ctrl_failed"], d["desynced"] = map(int, m.groups())
+    m = re.search(r"calls opened (\d+), closed (\d+); gates opened (\d+), failed (\d+)", out)
+    d["calls_opened"], d["calls_closed"], d["gates_opened"], d["gates_failed"] = map(int, m.groups())
+    return d
+
+
+def sess(lab, filt=""):
+    """(alloc, max, alloc failed, total matching filt) from `get session`."""
+    out = lab.out(f"get session {filt}")
+    m = re.search(r"^alloc (\d+)/max (\d+), alloc failed (\d+)", out, re.M)
+    t = re.search(r"^Total (\d+) sessions according filtering criteria\.", out, re.M)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), int(t.group(1))
+
+
+def xlate_used(lab):
+    m = re.match(r"(\d+) out of (\d+) pptp xlate entries are used\.\nFailed count (\d+)\.",
+                 lab.out("get alg pptp xlate"))
+    assert m, lab.out("get alg pptp xlate")
+    return int(m.group(1)), int(m.group(3))
+
+
+def wait_until(fn, timeout, what, step=0.25):
+    """Poll fn() until it returns something true; fail with what and the last value."""
+    end = time.time() + timeout
+    v = None
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"{what}: still {v!r} after {timeout} s")
+
+
+def iface_mac(lab, name):
+    """dpnat's MAC of an interface, aa:bb:... from `get interface NAME`."""
+    m = re.search(rf"^{re.escape(name)}\s+\S+\s+\S+\s+([0-9a-f]{{12}})\s", lab.out(f"get interface {name}"), re.M)
+    return ":".join(m.group(1)[i:i + 2] for i in range(0, 12, 2))
+
+
+def link_mac(lab, ns, dev):
+    return lab.run(ns, f"cat /sys/class/net/{dev}/address").stdout.strip()
+
+
+def alive(lab):
+    """dpnat still runs, answers the CLI and logged no error."""
+    assert lab.dpnat.poll() is None, "dpnat exited: " + open(lab.log).read()
+    lab.out("get interface")
+    log = open(lab.log).read()
+    assert not re.search(r"error|panic|assert|segmentation|abort", log, re.I), log
+
+
+def udp_echo_server(lab, ns, port, bind="0.0.0.0"):
+    """A UDP echo server in ns that logs every datagram it gets (peer and text)."""
+    out = os.path.join(lab.tmp, f"udpecho{port}.log")
+    p = pyspawn(lab, ns, f'''
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(({bind!r}, {port}))
+while True:
+    d, a = s.recvfrom(65535)
+    say(src=a[0], sport=a[1], data=d.decode(errors="replace"))
+    s.sendto(b"echo:" + d, a)
+''', out)
+    time.sleep(0.4)
+    return p, out
+
+
+def udp_ask(lab, ns, dst, port, sport, text, timeout=2.0, tries=3):
+    """Send text from sport in ns, return the echo or None."""
+    out = py(lab, ns, f'''
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", {sport}))
+s.settimeout({timeout})
+for _ in range({tries}):
+    s.sendto({text.encode()!r}, ({dst!r}, {port}))
+    try:
+        print(s.recv(65535).decode()); break
+    except socket.timeout:
+        pass
+''')
+    return out.strip() or None
+
+
+def lines_of(path):
+    try:
+        return [json.loads(l) for l in open(path).read().splitlines() if l.startswith("{")]
+    except FileNotFoundError:
+        return []
+
+
+# A PPTP control client driven line by line from stdin, for what the scripted
+# peer cannot do: lying lengths, RST, held requests. One JSON event per command.
+CTL = '''
+s = None
+buf = b""
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
+server = sys.argv[1]
+def recv_one(timeout):
+    global buf
+    end = time.time() + timeout
+    while True:
+        msgs, rest = w.parse_stream(buf)
+        if msgs:
+            n = len(msgs[0][3])
+            buf = buf[n:]
+            return msgs[0]
+        left = end - time.time()
+        if left <= 0:
+            return None
+        r, _, _ = select.select([s], [], [], left)
+        if r:
+            d = s.recv(65535)
+            if not d:
+                return "eof"
+            buf += d
+for line in sys.stdin:
+    a = line.split()
+    if not a:
+        continue
+    op, seq = a[0], int(a[1])
+    try:
+        if op == "connect":
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", int(a[2])))
+            s.settimeout(5)
+            s.connect((server, 1723))
+            s.setblocking(True)
+            say(event="done", seq=seq)
+        elif op == "send":
+            s.sendall(bytes.fromhex(a[2]))
+            say(event="done", seq=seq)
+        elif op == "recv":
+            m = recv_one(float(a[2]))
+            if m is None or m == "eof":
+                say(event="done", seq=seq, got=m or "timeout")
+            else:
+                say(event="done", seq=seq, got="msg", type=m[0], a=m[1], b=m[2])
+        elif op == "gre":
+            scid, body = int(a[2]), a[3].encode()
+            got = None
+            for attempt in range(int(a[4]) if len(a) > 4 else 6):
+                raw.sendto(w.gre(scid, body, seq=attempt), (server, 0))
+                end = time.time() + 0.5
+                while time.time() < end and got is None:
+                    r, _, _ = select.select([raw], [], [], 0.1)
+                    if r:
+                        src, rcid, payload = w.parse_gre(raw.recv(65535))
+                        if payload == b"pong:" + body:
+                            got = (src, rcid)
+                if got:
+                    break
+            say(event="done", seq=seq, ok=got is not None, src=got and got[0], cid=got and got[1])
+        elif op == "rst":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            say(event="done", seq=seq)
+        elif op == "close":
+            s.close()
+            say(event="done", seq=seq)
+    except Exception as e:
+        say(event="done", seq=seq, error=repr(e))
+'''
+
+
+class Ctl(Peer):
+    """The CTL client in a namespace; do() runs one command and returns its event."""
+
+    def __init__(self, lab, ns, server=SERVER):
+        path = pyfile(lab, CTL)
+        self.p = lab.spawn(ns, f"/usr/bin/python3 -u {path} {server}", stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE)
+        self.events = []
+        self.buf = b""
+        self.seq = 0
+
+    def do(self, *words, timeout=20):
+        self.seq += 1
+        self.send(" ".join([str(words[0]), str(self.seq)] + [str(x) for x in words[1:]]))
+        e = self.wait_for("done", timeout=timeout, seq=self.seq)
+        assert "error" not in e, e
+        return e
+
+    def call(self, sport, cid, timeout=5):
+        """Control connection + SCCRQ + OCRQ; returns the OCRP event (or a timeout event)."""
+        self.do("connect", sport)
+        self.do("send", w_hex("sccrq"))
+        assert self.do("recv", 5)["type"] == 2
+        self.do("send", w_hex("ocrq", cid))
+        return self.do("recv", timeout, timeout=timeout + 10)
+
+
+def w_hex(name, *args):
+    import pptp_wire as w
+    return getattr(w, name)(*args).hex()
+
+
+def gre_probe(lab, ns, dst, cid, body, listen_ns=None, src=None):
+    """Send one enhanced GRE packet from ns (source src through AF_INET raw with
+    IP_HDRINCL when given)."""
+    if src is None:
+        py(lab, ns, f'r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)\n'
+                    f'r.sendto(w.gre({cid}, {body!r}), ({dst!r}, 0))\n')
+    else:
+        py(lab, ns, f'''
+g = w.gre({cid}, {body!r})
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+r.sendto(ip_hdr({src!r}, {dst!r}, 47, len(g)) + g, ({dst!r}, 0))
+''')
+
+
+def gre_listen(lab, ns, seconds):
+    """Background raw GRE listener in ns; returns the file its packets go to."""
+    out = os.path.join(lab.tmp, f"grelisten{_n[0]}.log")
+    pyspawn(lab, ns, f'''
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+end = time.time() + {seconds}
+while time.time() < end:
+    x, _, _ = select.select([r], [], [], 0.2)
+    if x:
+        src, cid, payload = w.parse_gre(r.recv(65535))
+        say(src=src, cid=cid, payload=payload.decode(errors="replace"))
+''', out)
+    time.sleep(0.4)
+    return out
+
+
+def gre_echo(lab, ns, scid, body, tries=6):
+    """GRE to the scripted server for its Call ID scid; True when the echo comes back."""
+    out = py(lab, ns, f'''
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+ok = False
+for i in range({tries}):
+    r.sendto(w.gre({scid}, {body!r}, seq=i), ({SERVER!r}, 0))
+    end = time.time() + 0.5
+    while time.time() < end and not ok:
+        x, _, _ = select.select([r], [], [], 0.1)
+        if x and w.parse_gre(r.recv(65535))[2] == b"pong:" + {body!r}:
+            ok = True
+    if ok:
+        break
+print(ok)
+''')
+    return out.strip() == "True"
+
+
+# ---------------------------------------------------------------- exhaustion
+
+def test_xlate_table_full(lab):
+    # `set alg pptp xlate max N` bounds the calls and the control connections alike
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 2\n")
+    s = start_server(lab, srv, cids="17382,999,555")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    b = Ctl(lab, c2)
+    e1 = b.call(2249, 16384)
+    assert e1["got"] == "msg" and e1["type"] == 8 and e1["b"] == 16384, e1
+    assert xlate_used(lab) == (2, 0)
+    # the table is full: the next Outgoing-Call-Request is held back and counted
+    b.do("send", w_hex("ocrq", 16385))
+    assert b.do("recv", 3)["got"] == "timeout"
+    used, failed = xlate_used(lab)
+    assert used == 2 and failed >= 1, lab.out("get alg pptp xlate")
+    assert alg(lab)["xlate_failed"] == failed
+    assert flow(lab)["pptp-xlate-fail"] >= 1
+    assert "60.60.60.3/16385" not in lab.out("get alg pptp xlate")
+    # nothing of it reached the server, and the calls that exist carry on
+    assert len([e for e in s.drain(0.2) if e["event"] == "ocrq"]) == 2
+    assert gre_echo(lab, c1, 17382, b"c1-still-there")
+    assert gre_echo(lab, c2, 999, b"c2-still-there")
+    # the first call clears: the held request (TCP retransmits it) goes through now
+    a.send("clear")
+    a.wait_for("cdn")
+    e = b.do("recv", 15, timeout=25)
+    assert e["got"] == "msg" and e["type"] == 8 and e["a"] == 555 and e["b"] == 16385, e
+    out = lab.out("get alg pptp xlate")
+    assert out.startswith("2 out of 2 pptp xlate entries are used."), out
+    assert re.search(r"^60\.60\.60\.3/16385->172\.19\.50\.129 .*src-port:2249,", out, re.M), out
+    assert gre_echo(lab, c2, 555, b"held-call")
+    assert xlate_used(lab)[1] >= failed          # failures stay counted
+    assert "Total 4 sessions" in lab.out("get session protocol 47")
+
+
+def test_ctrl_table_full(lab):
+    """The control-connection table (sized by `set alg pptp xlate max`) full: the
+    new TCP/1723 connection must not carry an untranslated inside Call ID."""
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 1\n")
+    s = start_server(lab, srv, cids="17382,999,555")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    b = Ctl(lab, c2)
+    try:
+        b.call(2249, 16384, timeout=3)
+    except AssertionError:
+        pass                      # refused connection: fine
+    time.sleep(0.5)
+    st = alg(lab)
+    assert st["ctrl_used"] == 1 and st["ctrl_failed"] >= 1, st
+    leaked = [e for e in s.drain(0.2) if e["event"] == "ocrq" and e["call_id"] == 16384]
+    assert not leaked, f"inside Call ID 16384 reached the server untranslated: {leaked}"
+    # recovery: the first connection goes, a new one gets the ALG
+    a.send("clear")
+    a.wait_for("closed")
+    wait_until(lambda: alg(lab)["ctrl_used"] == 0, 5, "control connection freed")
+    c = Ctl(lab, c1)
+    e = c.call(4763, 7)
+    assert e["got"] == "msg" and e["type"] == 8 and e["b"] == 7, e
+    assert xlate_used(lab)[0] == 1
+
+
+def test_neigh_queue_full(lab):
+    # 172.19.50.200 is on-link on the untrust side and nobody owns it
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set arp queue 1\n")
+    base = flow(lab)
+    py(lab, c1, """
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(6):
+    s.sendto(b"x%d" % i, ("172.19.50.200", 9000))
+""")
+    time.sleep(0.5)
+    arp = lab.out("get arp")
+    m = re.search(r"^total arp entries: \d+, max \d+, table full 0, queue full (\d+), failed (\d+)$", arp, re.M)
+    assert m and int(m.group(1)) == 5, arp
+    row = re.search(r"^ 172\.19\.50\.200\s+(\S+)\s+ethernet4/1\s+(\S+)\s+\d+\s+\d+\s+(\d+)$", arp, re.M)
+    assert row and row.group(3) == "1", arp             # one packet held
+    f = flow(lab)
+    assert f["neigh-queue-full"] - base["neigh-queue-full"] == 5, f
+    # the UDP session exists (the first packet made it) and the rest of dpnat works
+    assert sess(lab, "dst-ip 172.19.50.200")[3] == 1
+    assert "1 received" in lab.run(c1, "ping -c 1 -W 2 172.19.50.129").stdout
+    # nobody answers: the entry fails after its retries and the held packet is dropped, counted
+    arp = wait_until(lambda: (lambda o: "172.19.50.200" not in o and o)(lab.out("get arp")), 10, "entry failed")
+    assert re.search(r"queue full 5, failed 1$", arp.splitlines()[0]), arp
+    f = flow(lab)
+    assert f["neigh-failed"] - base["neigh-failed"] == 1, f
+
+
+def test_mbuf_pool_small(lab):
+    # the smallest pool; each unresolved neighbour may hold 16 packets
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set mbuf max 1024\nset arp queue 16\n")
+    # a burst through dpnat: af_packet copies, so the pool only turns over
+    r = lab.run(c1, "ping -f -c 2000 -W 1 172.19.50.129", check=False).stdout
+    m = re.search(r"2000 packets transmitted, (\d+) received", r)
+    assert m and int(m.group(1)) >= 1900, r
+    # now make dpnat hold every buffer: 17 packets for each of ~500 on-link
+    # addresses nobody owns (queues of 16 would need 8000 mbufs)
+    py(lab, c1, """
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for k in range(17):
+    for h in range(2, 500):
+        if h != 129:
+            try:
+                s.sendto(b"y" * 200, ("172.19.%d.%d" % (50 + h // 256, h % 256), 9000))
+            except OSError:
+                time.sleep(0.001)
+""")
+    time.sleep(0.5)
+    f = flow(lab)
+    assert f["mbuf-alloc"] > 0, f          # ARP requests could not be built: counted
+    alive(lab)
+    # every neighbour fails in turn, its packets are returned, and dpnat forwards again
+    wait_until(lambda: re.match(r"total arp entries: [0-3],", lab.out("get arp")), 20, "queues drained")
+    assert int(re.search(r"failed (\d+)", lab.out("get arp")).group(1)) >= 400
+    assert "3 received" in lab.run(c1, "ping -c 3 -i 0.2 -W 2 172.19.50.129").stdout
+    r = lab.run(c2, "ping -f -c 1000 -W 1 172.19.50.129", check=False).stdout
+    m = re.search(r"1000 packets transmitted, (\d+) received", r)
+    assert m and int(m.group(1)) >= 950, r
+    p, log = listen_tcp(lab, srv, 8080, 1)
+    assert tcp_client(lab, c2, SERVER, 8080, 40000, "after") == "echo:after"
+    alive(lab)
+
+
+def test_syn_flood_session_table_full(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 500\nset session timeout tcp-syn 4\n")
+    # the server drops the flood silently (no SYN-ACK, no RST): sessions stay half-open
+    lab.run(srv, "nft add table ip flood")
+    lab.run(srv, "nft add chain ip flood in '{ type filter hook input priority 0 ; }'")
+    lab.run(srv, "nft add rule ip flood in tcp dport 9 drop")
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    assert udp_ask(lab, c2, SERVER, 7000, 3000, "before") == "echo:before"
+    py(lab, c1, f"""
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for i in range(3000):
+    r.sendto(tcp_syn("60.60.60.2", {SERVER!r}, 10000 + i, 9, seq=i), ({SERVER!r}, 0))
+    if i % 100 == 99:
+        time.sleep(0.01)
+""")
+    time.sleep(0.3)
+    alloc, mx, failed, _ = sess(lab)
+    assert (alloc, mx) == (500, 500) and failed > 0, lab.out("get session")
+    f = flow(lab)
+    assert f["session-full"] > 0 and f["session alloc failed"] > 0, f
+    # the flow that existed goes on; a new one is refused while the table is full
+    assert udp_ask(lab, c2, SERVER, 7000, 3000, "during") == "echo:during"
+    assert udp_ask(lab, c2, SERVER, 7000, 3001, "new", timeout=0.5, tries=1) is None
+    assert flow(lab)["session-full"] > f["session-full"]
+    # the half-open sessions age out after tcp-syn and new flows pass again
+    wait_until(lambda: sess(lab)[0] <= 1, 20, "sessions aged")
+    p, log = listen_tcp(lab, srv, 8080, 1)
+    assert tcp_client(lab, c2, SERVER, 8080, 40000, "after") == "echo:after"
+    assert udp_ask(lab, c2, SERVER, 7000, 3000, "still") == "echo:still"
+    alive(lab)
+
+
+def test_nat_port_pool_exhausted(lab):
+    # one public address has 64512 ports (1024-65535): 66000 UDP flows exhaust them
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session timeout udp 8\n")
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    for _ in range(2):                      # twice: af_packet may drop part of a burst
+        py(lab, c1, f"""
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+for i in range(66000):
+    sport = 1 + i % 65535
+    dport = 9 if i < 65535 else 10
+    r.sendto(udp_seg("60.60.60.2", {SERVER!r}, sport, dport, b"p"), ({SERVER!r}, 0))
+    if i % 200 == 199:
+        time.sleep(0.004)
+""", timeout=120)
+    alloc = sess(lab)[0]
+    f = flow(lab)
+    assert alloc == 64512, lab.out("get session")
+    refused = f["nat-no-port"] + f["nat-no-addr"]
+    assert refused > 0, f
+    # no port: a new flow of the other host fails too (ping shares the pool)
+    r = lab.run(c2, "ping -c 1 -W 1 172.19.50.129", check=False)
+    f2 = flow(lab)
+    assert r.returncode != 0 and f2["nat-no-port"] + f2["nat-no-addr"] > refused
+    # the ports come back when the flows time out
+    wait_until(lambda: sess(lab)[0] == 0, 25, "sessions aged")
+    assert "1 received" in lab.run(c2, "ping -c 1 -W 2 172.19.50.129").stdout
+    assert udp_ask(lab, c2, SERVER, 7000, 3000, "after") == "echo:after"
+    alive(lab)
+    # the refusals are counted under the reason that names them
+    assert f2["nat-no-port"] > 0 and f2["nat-no-addr"] == 0, f2
+
+
+# ---------------------------------------------------------------- abrupt disconnects
+
+SHORT = "set session timeout gre 3\nset alg pptp xlate timeout 3\n"
+
+
+def call_state(lab):
+    """(xlate entries used, GRE sessions, control sessions)."""
+    return (xlate_used(lab)[0], sess(lab, "protocol 47")[3], sess(lab, "dst-port 1723")[3])
+
+
+def test_client_vanishes(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=SHORT)
+    s = start_server(lab, srv, cids="17382,999,555")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    assert call_state(lab) == (1, 2, 1)
+    # no FIN, no RST can reach dpnat: the link goes first, then the process
+    lab.run(c1, "ip link set eth0 down")
+    a.p.kill()
+    a.p.wait(timeout=5)
+    t0 = time.time()
+    # the call is cleaned by the short timeouts; the silent TCP session stays (tcp timeout)
+    wait_until(lambda: call_state(lab)[:2] == (0, 0), 15, "call timed out")
+    assert time.time() - t0 >= 2, "cleaned before its timeout"
+    assert sess(lab, "dst-port 1723")[3] == 1
+    st = alg(lab)
+    assert (st["calls_opened"], st["calls_closed"], st["xlate_used"]) == (1, 1, 0), st
+    # the client comes back: the same inside Call ID makes a new call
+    lab.run(c1, "ip link set eth0 up")
+    lab.run(c1, "ip route replace default via 60.60.60.1")
+    b = client(lab, c1, 32768, 4763, "c1b")
+    e = b.wait_for("gre_echo")
+    assert e["ok"] and e["rx_call_id"] == 32768, b.events
+    out = lab.out("get alg pptp xlate")
+    assert out.startswith("1 out of 2000") and "60.60.60.2/32768->" in out and "src-port:4763," in out, out
+    assert alg(lab)["calls_opened"] == 2
+
+
+def test_server_vanishes(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=SHORT)
+    s = start_server(lab, srv, cids="17382,999,555")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    lab.run(srv, "ip link set eth0 down")
+    # nothing reaches dpnat from the server any more (and the client is silent)
+    wait_until(lambda: call_state(lab)[:2] == (0, 0), 15, "call timed out")
+    assert alg(lab)["calls_closed"] == 1
+    lab.run(srv, "ip link set eth0 up")
+    b = client(lab, c2, 16384, 2249, "c2")
+    e = b.wait_for("gre_echo")
+    assert e["ok"] and e["rx_call_id"] == 16384, b.events
+    assert call_state(lab)[:2] == (1, 2)
+
+
+def test_control_rst_clears_calls_at_once(lab):
+    fw, (c1, c2), srv = kb_lab(lab)            # default timeouts: 1800 s
+    s = start_server(lab, srv, cids="17382,999,555")
+    other = client(lab, c2, 16384, 2249, "c2")
+    c = Ctl(lab, c1)
+    e = c.call(4762, 32768)
+    assert e["type"] == 8 and e["b"] == 32768, e
+    assert c.do("gre", e["a"], "before-rst")["ok"]
+    assert call_state(lab) == (2, 4, 2)
+    c.do("rst")
+    t0 = time.time()
+    wait_until(lambda: call_state(lab)[:2] == (1, 2), 1.5, "calls of the reset connection gone")
+    out = lab.out("get alg pptp xlate")
+    assert "60.60.60.2/32768" not in out and "60.60.60.3/16384" in out, out
+    assert alg(lab)["calls_closed"] == 1
+    # the server saw the reset too; the other client's call is untouched
+    s.wait_for("closed", timeout=3)
+    assert gre_echo(lab, c2, other.wait_for("ocrp")["server_cid"], b"other-call")
+
+
+# ---------------------------------------------------------------- hostile traffic
+
+def plain_switch(lab):
+    """Where br_netfilter is loaded, the lab's bridge would reassemble fragments and
+    drop bad IP checksums itself: make it a plain switch so dpnat sees the frames."""
+    lab.run(f"{lab.tag}-sw", "sysctl -qw net.bridge.bridge-nf-call-iptables=0", check=False)
+
+
+def raw_frame_send(lab, ns, dev, dst_mac, frames_code):
+    """Send Ethernet frames from ns on dev with AF_PACKET; frames_code is python
+    that builds a list `frames` of (ip packet bytes) with helpers of PRELUDE."""
+    py(lab, ns, f"""
+src_mac = mac(open("/sys/class/net/{dev}/address").read().strip())
+{frames_code}
+p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+p.bind(({dev!r}, 0))
+for f in frames:
+    p.send(mac({dst_mac!r}) + src_mac + b"\\x08\\x00" + f)
+    time.sleep(0.02)
+""")
+
+
+def test_gre_spoofed_and_unknown_calls(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    s = start_server(lab, srv, cids="17382,999")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    xcid = s.wait_for("ocrq")["call_id"]
+    heard = gre_listen(lab, c1, 5)
+    base = flow(lab)
+    # a call that exists, from the wrong source: the other inside host uses c1's
+    # server Call ID; an outside host (spoofed 172.19.50.130) uses c1's public Call ID
+    gre_probe(lab, c2, SERVER, 17382, b"spoof-in")
+    gre_probe(lab, srv, PUB, xcid, b"spoof-out", src="172.19.50.130")
+    # Call IDs that name no call, from both sides
+    gre_probe(lab, c1, SERVER, 4321, b"spoof-nocall-in")
+    gre_probe(lab, srv, PUB, 4321, b"spoof-nocall-out")
+    time.sleep(0.5)
+    f = flow(lab)
+    assert f["gre-no-gate"] - base["gre-no-gate"] == 4, f
+    # the inside address of the call, spoofed from outside, matches the gate but
+    # arrives on the wrong interface
+    raw_frame_send(lab, srv, "eth0", iface_mac(lab, "ethernet4/1"), f"""
+g = w.gre(17382, b"spoof-wrong-iface")
+frames = [ip_hdr("60.60.60.2", {SERVER!r}, 47, len(g)) + g]
+""")
+    time.sleep(0.5)
+    f2 = flow(lab)
+    assert f2["wrong-iface"] - f["wrong-iface"] == 1, f2
+    assert f2["forwarded"] == f["forwarded"]
+    # none of it reached anyone, and the real call goes on
+    got = [e for e in s.drain(0.5) if e["event"] == "gre" and e["payload"].startswith("spoof")]
+    assert not got, got
+    assert gre_echo(lab, c1, 17382, b"real")
+    time.sleep(4.5)
+    seen = [e["payload"] for e in lines_of(heard)]
+    assert "pong:real" in seen and not [p for p in seen if "spoof" in p], seen
+
+
+PLAIN_SERVER = '''
+import threading
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", 1723))
+ls.listen(16)
+say(event="listening")
+def conn(c, a):
+    buf, total = b"", 0
+    while True:
+        d = c.recv(65535)
+        if not d:
+            break
+        total += len(d)
+        say(event="bytes", sport=a[1], total=total, hex=d[:24].hex())
+        buf += d
+        msgs, buf = w.parse_stream(buf)
+        for ctype, x, y, m in msgs:
+            if ctype == w.SCCRQ:
+                c.sendall(w.sccrp())
+            elif ctype == w.ECHORQ:      # answer with a lie: length 1000
+                c.sendall(struct.pack("!HHIHH", 1000, 1, w.MAGIC, w.ECHORP, 0) + bytes(8))
+    say(event="closed", sport=a[1])
+while True:
+    c, a = ls.accept()
+    say(event="accept", sport=a[1])
+    threading.Thread(target=conn, args=(c, a), daemon=True).start()
+'''
+
+
+def lie(length, magic=0x1A2B3C4D, mtype=1, ctype=1, size=156):
+    import struct
+    return (struct.pack("!HHIHH", length, mtype, magic, ctype, 0) + bytes(size - 12)).hex()
+
+
+def test_pptp_lying_lengths(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    out = os.path.join(lab.tmp, "plain.log")
+    pyspawn(lab, srv, PLAIN_SERVER, out)
+    wait_until(lambda: lines_of(out), 5, "server listening")
+    cases = [("bad-length", lie(1000)), ("bad-length", lie(5)), ("wrong-length", lie(168)),
+             ("bad-magic", lie(156, magic=0xdeadbeef)), ("bad-msg-type", lie(156, mtype=2)),
+             ("bad-ctrl-type", lie(156, ctype=99))]
+    base, fbase = alg(lab), flow(lab)
+    ctls = []
+    for i, (why, bad) in enumerate(cases):
+        c = Ctl(lab, c1)
+        c.do("connect", 5000 + i)
+        c.do("send", w_hex("sccrq"))
+        assert c.do("recv", 5)["type"] == 2          # a valid message passes both ways
+        c.do("send", bad)
+        c.do("send", w_hex("sccrq"))                  # after the lie, nothing passes
+        ctls.append(c)
+    # the server's lie (an Echo-Reply of length 1000) never reaches the client
+    e = Ctl(lab, c2)
+    e.do("connect", 6000)
+    e.do("send", w_hex("sccrq"))
+    assert e.do("recv", 5)["type"] == 2
+    e.do("send", w_hex("msg", 5))
+    assert e.do("recv", 3)["got"] == "timeout"
+    time.sleep(1.5)                                   # TCP retransmits the dropped bytes
+    st, f = alg(lab), flow(lab)
+    assert st["bad-length"] - base["bad-length"] == 3, st       # two from clients, one from the server
+    for why in ("wrong-length", "bad-magic", "bad-msg-type", "bad-ctrl-type"):
+        assert st[why] - base[why] == 1, (why, st)
+    assert st["desynced"] - base["desynced"] == len(cases) + 1, st
+    assert st["desync-drop"] > base["desync-drop"], st       # retransmissions and the later SCCRQ
+    assert f["pptp-bad"] - fbase["pptp-bad"] >= len(cases) + 1, f
+    # the server got exactly the valid SCCRQ of each connection and not a byte more
+    got = {}
+    for ev in lines_of(out):
+        if ev["event"] == "bytes":
+            got[ev["sport"]] = ev["total"]
+    assert sorted(got.values()) == [156] * (len(cases)) + [156 + 16], got
+    # a desync is per connection: a new one works
+    ok = Ctl(lab, c1)
+    ok.do("connect", 5100)
+    ok.do("send", w_hex("sccrq"))
+    assert ok.do("recv", 5)["type"] == 2
+
+
+def test_unsolicited_from_outside(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    lab.run(srv, "ip addr add 172.19.50.130/23 dev eth0")
+    lab.run(srv, "ip route add 60.60.60.0/24 via 172.19.51.234")
+    # an inside host with a live UDP flow, listening on its port for 4 s
+    inside = os.path.join(lab.tmp, "inside.log")
+    pyspawn(lab, c1, f"""
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 3000))
+s.sendto(b"hello", ({SERVER!r}, 7000))
+s.settimeout(0.2)
+end = time.time() + 4
+while time.time() < end:
+    try:
+        d, a = s.recvfrom(65535)
+        say(src=a[0], sport=a[1], data=d.decode())
+    except socket.timeout:
+        pass
+""", inside)
+    wait_until(lambda: lines_of(inside), 5, "flow up")
+    pub_port = int(re.search(r"172\.19\.51\.234/(\d+)<-172\.19\.50\.129/7000,17", lab.out("get session")).group(1))
+    a0, _, _, total0 = sess(lab)
+    base = flow(lab)
+    # to the public address: a SYN, a datagram on a random port and one on the live
+    # flow's public port from another host and from the server's other port
+    py(lab, srv, f"""
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+r.sendto(tcp_syn({SERVER!r}, {PUB!r}, 40000, 80), ({PUB!r}, 0))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"unsolicited", ({PUB!r}, 5000))
+for src, sport in (("172.19.50.130", 7000), ({SERVER!r}, 7001)):
+    v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    v.bind((src, sport))
+    v.sendto(b"intruder", ({PUB!r}, {pub_port}))
+# to an inside host, routed through dpnat
+r.sendto(tcp_syn({SERVER!r}, "60.60.60.2", 40001, 22), ("60.60.60.2", 0))
+u.sendto(b"unsolicited", ("60.60.60.2", 3000))
+""")
+    r = lab.run(srv, "ping -c 1 -W 1 60.60.60.2", check=False)
+    assert r.returncode != 0
+    # dpnat's own address answers echo, without a session
+    assert "1 received" in lab.run(srv, f"ping -c 1 -W 2 {PUB}").stdout
+    time.sleep(0.3)
+    f = flow(lab)
+    assert f["to-me-unhandled"] - base["to-me-unhandled"] == 4, f
+    assert f["no-session"] - base["no-session"] == 3, f
+    assert f["sessions created"] == base["sessions created"]
+    assert sess(lab)[0] == a0 and sess(lab)[3] == total0 == 1
+    time.sleep(3.5)
+    got = lines_of(inside)
+    assert [(g["src"], g["sport"], g["data"]) for g in got] == [(SERVER, 7000, "echo:hello")], got
+
+
+def kb_lab_pcap(lab, extra_conf=""):
+    """The KB lab on net_pcap ports: net_af_packet's fanout has the kernel
+    reassemble IP fragments before DPDK sees them, libpcap hands them as they are."""
+    fw, clients, srv = kb_topology(lab)
+    conf = (KB_LAB + extra_conf + "set interface ethernet4/2 port net_pcap0\n"
+            "set interface ethernet4/1 port net_pcap1\n")
+    lab.start_dpnat(fw, [], conf, extra_eal="--vdev=net_pcap0,rx_iface_in=fwt,tx_iface=fwt "
+                                            "--vdev=net_pcap1,rx_iface_in=fwu,tx_iface=fwu")
+    return fw, clients, srv
+
+
+def test_ip_fragments_dropped(lab):
+    fw, (c1, c2), srv = kb_lab_pcap(lab)
+    plain_switch(lab)
+    assert "1 received" in lab.run(c1, "ping -c 1 -s 1400 -W 2 172.19.50.129").stdout
+    base = flow(lab)
+    # 3008 bytes of ICMP: three fragments per echo (1480 + 1480 + 48)
+    r = lab.run(c1, "ping -c 2 -s 3000 -W 1 172.19.50.129", check=False)
+    assert r.returncode != 0 and "0 received" in r.stdout
+    time.sleep(0.3)
+    f = flow(lab)
+    assert f["ip-frag"] - base["ip-frag"] == 6, f
+    assert f["forwarded"] == base["forwarded"]
+    # fragments to dpnat itself are not answered either (counted as unhandled)
+    r = lab.run(c1, "ping -c 1 -s 3000 -W 1 60.60.60.1", check=False)
+    assert r.returncode != 0
+    time.sleep(0.3)
+    assert flow(lab)["to-me-unhandled"] - f["to-me-unhandled"] == 3
+
+
+def test_ip_options_forwarded(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    seen = os.path.join(lab.tmp, "rawudp.log")
+    pyspawn(lab, srv, """
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+while True:
+    p = r.recv(65535)
+    ihl = (p[0] & 15) * 4
+    say(ihl=ihl, src=socket.inet_ntoa(p[12:16]), opts=p[20:ihl].hex(), ttl=p[8],
+        csum_ok=csum(p[:ihl]) == 0, data=p[ihl + 8:].decode(errors="replace"))
+""", seen)
+    time.sleep(0.4)
+    # NOP, NOP, NOP, EOL; and a Router Alert
+    out = py(lab, c1, f"""
+for name, opt in (("nops", b"\\x01\\x01\\x01\\x00"), ("ra", b"\\x94\\x04\\x00\\x00")):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, opt)
+    s.settimeout(2)
+    s.sendto(name.encode(), ({SERVER!r}, 7000))
+    print(s.recv(100).decode())
+""")
+    # forwarded both ways, translated, options kept, header checksum right
+    assert out.split() == ["echo:nops", "echo:ra"], out
+    got = {e["data"]: e for e in lines_of(seen) if e["data"] in ("nops", "ra")}
+    assert got["nops"]["ihl"] == 24 and got["nops"]["opts"] == "01010100", got
+    assert got["ra"]["ihl"] == 24 and got["ra"]["opts"] == "94040000", got
+    assert all(g["src"] == PUB and g["csum_ok"] and g["ttl"] == 63 for g in got.values()), got
+
+
+def test_ttl_one(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    base = flow(lab)
+    r = lab.run(c1, "ping -c 1 -t 1 -W 2 172.19.50.129", check=False)
+    assert re.search(r"From 60\.60\.60\.1 icmp_seq=1 Time to live exceeded", r.stdout), r.stdout
+    time.sleep(0.2)
+    f = flow(lab)
+    assert f["ttl-exceeded"] - base["ttl-exceeded"] == 1, f
+    assert f["sessions created"] == base["sessions created"]
+    # TTL 2 is enough to cross dpnat (the server gets TTL 1)
+    assert "1 received" in lab.run(c1, "ping -c 1 -t 2 -W 2 172.19.50.129").stdout
+
+
+def test_bad_ip_header_checksum(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    plain_switch(lab)
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    lab.run(c1, "ping -c 1 -W 2 60.60.60.1")
+    base = flow(lab)
+    # whole frames to dpnat's MAC: the kernel cannot repair the checksum
+    raw_frame_send(lab, c1, "eth0", iface_mac(lab, "ethernet4/2"), f"""
+frames = []
+for i, bad in enumerate((True, True, True, False)):
+    text = (b"bad%d" % i) if bad else b"good"
+    u = udp_seg("60.60.60.2", {SERVER!r}, 3100 + i, 7000, text)
+    frames.append(ip_hdr("60.60.60.2", {SERVER!r}, 17, len(u), ident=100 + i, bad_csum=bad) + u)
+""")
+    time.sleep(0.5)
+    f = flow(lab)
+    assert f["ip-csum"] - base["ip-csum"] == 3, f
+    got = [e["data"] for e in lines_of(ulog)]
+    assert got == ["good"], got
