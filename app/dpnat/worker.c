@@ -25,6 +25,41 @@ struct txq_buf {
 
 static RTE_DEFINE_PER_LCORE(struct txq_buf, txbufs[ROUTE_MAX_IFACES]);
 
+/*
+ * A small per-worker cache of next-hop MACs, valid while the neighbour
+ * table's generation is unchanged: the common case costs a compare instead
+ * of a hash lookup per packet.
+ */
+#define NH_CACHE 64
+struct nh_cache_ent {
+	uint32_t ip;
+	uint32_t gen;
+	uint8_t iface;
+	uint8_t valid;
+	struct rte_ether_addr mac;
+};
+static RTE_DEFINE_PER_LCORE(struct nh_cache_ent, nh_cache[NH_CACHE]);
+
+static inline int
+nh_resolve(struct dp *dp, uint8_t iface, uint32_t ip, struct rte_ether_addr *mac)
+{
+	struct nh_cache_ent *e = &RTE_PER_LCORE(nh_cache)[(ip ^ (ip >> 8) ^ iface) % NH_CACHE];
+	uint32_t gen = neigh_generation(dp->neigh);
+
+	if (likely(e->valid && e->gen == gen && e->ip == ip && e->iface == iface)) {
+		*mac = e->mac;
+		return 0;
+	}
+	if (neigh_lookup(dp->neigh, iface, ip, mac) != 0)
+		return -ENOENT;
+	e->ip = ip;
+	e->iface = iface;
+	e->gen = gen;
+	e->mac = *mac;
+	e->valid = 1;
+	return 0;
+}
+
 /* Send whatever is buffered for iface on this worker's queue of that port. */
 static void
 tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
@@ -113,7 +148,7 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
 		return;
 	}
-	if (unlikely(neigh_lookup(dp->neigh, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
+	if (unlikely(nh_resolve(dp, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
 		punt(dp, w, m);   /* control resolves and sends it */
 		return;
 	}

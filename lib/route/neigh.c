@@ -76,6 +76,7 @@ struct neigh_table {
 	uint32_t timeout;
 	uint32_t n_dead;
 	uint32_t tick;
+	uint32_t gen;               /* bumped whenever any entry's MAC or state changes */
 	struct neigh_stats st;
 };
 
@@ -113,9 +114,13 @@ entry_state(const struct neigh_entry *e)
 }
 
 static inline void
-entry_publish(struct neigh_entry *e, uint64_t w)
+entry_publish(struct neigh_table *t, struct neigh_entry *e, uint64_t w)
 {
+	if (__atomic_load_n(&e->word, __ATOMIC_RELAXED) == w)
+		return;
 	__atomic_store_n(&e->word, w, __ATOMIC_RELEASE);
+	/* Readers that cached a lookup see the change through the generation. */
+	__atomic_fetch_add(&t->gen, 1, __ATOMIC_RELEASE);
 }
 
 static uint32_t
@@ -205,7 +210,7 @@ entry_new(struct neigh_table *t, uint8_t iface, uint32_t ip, enum neigh_state s,
 	e->dead = 0;
 	e->confirmed = now;
 	e->last_req = now;
-	entry_publish(e, mac_word(mac, s));
+	entry_publish(t, e, mac_word(mac, s));
 	t->used++;
 	return pos;
 }
@@ -217,7 +222,7 @@ entry_del(struct neigh_table *t, uint32_t pos)
 	struct neigh_entry *e = &t->e[pos];
 	struct neigh_key k;
 
-	entry_publish(e, mac_word(NULL, NEIGH_FREE));
+	entry_publish(t, e, mac_word(NULL, NEIGH_FREE));
 	key_set(&k, e->iface, e->ip);
 	rte_hash_del_key(t->h, &k);
 	entry_drop_queue(t, pos);
@@ -302,6 +307,12 @@ neigh_free(struct neigh_table *t)
 	rte_free(t);
 }
 
+uint32_t
+neigh_generation(const struct neigh_table *t)
+{
+	return __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
+}
+
 int
 neigh_lookup(const struct neigh_table *t, uint8_t iface, uint32_t ip, struct rte_ether_addr *mac)
 {
@@ -355,7 +366,7 @@ neigh_update(struct neigh_table *t, uint8_t iface, uint32_t ip,
 	if (s == NEIGH_INCOMPLETE && !is_static)
 		t->st.learnt++;
 	e->confirmed = now;
-	entry_publish(e, mac_word(mac, ns));
+	entry_publish(t, e, mac_word(mac, ns));
 	/* Whatever waited for this neighbour can go now. */
 	q = entry_queue(t, (uint32_t)pos);
 	for (i = 0; i < e->nq; i++) {

@@ -60,6 +60,13 @@ void neigh_free(struct neigh_table *t);
 int neigh_lookup(const struct neigh_table *t, uint8_t iface, uint32_t ip, struct rte_ether_addr *mac);
 
 /**
+ * A number that changes whenever any entry's MAC or state changes: a reader
+ * that read it before a neigh_lookup() may reuse that lookup's answer for as
+ * long as the number stays the same.
+ */
+uint32_t neigh_generation(const struct neigh_table *t);
+
+/**
  * Learn or refresh (iface, ip) -> mac at time now (seconds). With is_static
  * the entry never ages and ARP does not change it. If create is false only an
  * existing entry is updated (RFC 826: learn only from requests aimed at us or

@@ -137,6 +137,40 @@ test_lookup(void **state)
 	neigh_free(NULL);
 }
 
+/* The generation moves on every MAC or state change, and only then. */
+static void
+test_generation(void **state)
+{
+	struct neigh_table *t = neigh_create("n_gen", 16, 4, 10, SOCKET_ID_ANY);
+	struct rte_ether_addr m;
+	uint32_t g;
+
+	(void)state;
+	assert_non_null(t);
+	g = neigh_generation(t);
+	assert_int_equal(learn(t, 0, IP(10, 0, 0, 1), 1, 100), 0);
+	assert_int_not_equal(neigh_generation(t), g);
+	g = neigh_generation(t);
+	/* A refresh with the same MAC changes nothing a cached lookup depends on. */
+	m = mac_of(1);
+	assert_int_equal(neigh_update(t, 0, IP(10, 0, 0, 1), &m, false, false, 105, NULL, 0, NULL), 0);
+	assert_int_equal(neigh_generation(t), g);
+	/* A new MAC does. */
+	m = mac_of(7);
+	assert_int_equal(neigh_update(t, 0, IP(10, 0, 0, 1), &m, false, false, 106, NULL, 0, NULL), 0);
+	assert_int_not_equal(neigh_generation(t), g);
+	g = neigh_generation(t);
+	/* So do deletion and expiry. */
+	assert_int_equal(neigh_del(t, 0, IP(10, 0, 0, 1)), 0);
+	assert_int_not_equal(neigh_generation(t), g);
+	assert_int_equal(learn(t, 0, IP(10, 0, 0, 2), 2, 100), 0);
+	g = neigh_generation(t);
+	neigh_tick(t, 200, NULL, NULL);
+	expect_miss(t, 0, IP(10, 0, 0, 2));
+	assert_int_not_equal(neigh_generation(t), g);
+	neigh_free(t);
+}
+
 /* The first packet asks for a request, later ones wait; the queue is bounded. */
 static void
 test_queue(void **state)
@@ -682,6 +716,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_cap),
 		cmocka_unit_test(test_update_releases),
