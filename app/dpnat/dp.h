@@ -85,7 +85,8 @@ struct dp {
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
-	volatile bool reload;                         /* SIGHUP: reload the configuration */
+	volatile bool reload;
+	uint64_t neigh_failed_pkts;                   /* neighbour give-ups already counted as drops */                         /* SIGHUP: reload the configuration */
 	const char *config_path;                      /* -f, NULL for the embedded default */
 	const char *socket_path;
 };

@@ -204,8 +204,6 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	if (md->l4_proto == IPPROTO_TCP) {
 		uint8_t b = tcp_bits(md->tcp_flags, dir);
 
-		if (unlikely(b & ~s->tcp))
-			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
 		/* PPTP control: Call IDs are rewritten before the addresses are. */
 		if (unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
 			int r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
@@ -215,6 +213,13 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 				return;
 			}
 		}
+		if (unlikely(b & ~s->tcp))
+			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
+		/* Traffic that goes on after a RST shows the RST was forged (a blind reset
+		 * from outside): the session keeps its established timeout. */
+		else if (unlikely((s->tcp & FLOW_TCP_RST) && !(md->tcp_flags & RTE_TCP_RST_FLAG) &&
+				  (md->tcp_flags & RTE_TCP_ACK_FLAG) && dir == 0))
+			__atomic_fetch_and(&s->tcp, (uint8_t)~FLOW_TCP_RST, __ATOMIC_RELAXED);
 	}
 	nat_rewrite(m, md, &s->rw[dir]);
 	forward(dp, w, m, md);
@@ -273,21 +278,27 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	if (p->nat_src || (in->nat && zone_is_untrust(dp, out->zone_id))) {
 		bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
 		unsigned attempt;
-		int idx = -1, port = 0;
+		int idx = -1, port = -1, tried = 0;
 
+		/* Up to 4 addresses of a DIP pool; the interface address alone otherwise. */
 		for (attempt = 0; attempt < 4; attempt++) {
-			idx = nat_pick_addr(dp, p, out_idx, md->src, attempt);
-			if (idx < 0)
+			int a = nat_pick_addr(dp, p, out_idx, md->src, attempt);
+
+			if (a < 0)
 				break;
-			if (!ports)
+			tried++;
+			idx = a;
+			if (!ports) {
+				port = 0;
 				break;
+			}
 			port = nat_port_alloc(dp->nat, (unsigned)idx, w->idx);
 			if (port >= 0)
 				break;
 		}
-		if (idx < 0 || port < 0) {
+		if (tried == 0 || port < 0) {
 			flow_release(dp->flows, s, w->idx);
-			dp_drop(&w->st, m, idx < 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
+			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
 			return NULL;
 		}
 		s->nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
@@ -316,8 +327,15 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		s->tcp = FLOW_TCP_SYN0;
 	/* The PPTP ALG rides on the TCP/1723 session (unless switched off). */
 	if (md->l4_proto == IPPROTO_TCP && dpt == RTE_BE16(PPTP_PORT) &&
-	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED))
-		pptp_ctrl_attach(dp->pptp, s, w->idx);
+	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED) &&
+	    pptp_ctrl_attach(dp->pptp, s, w->idx) != 0) {
+		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
+		if (s->nat_port)
+			nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+		flow_release(dp->flows, s, w->idx);
+		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
+		return NULL;
+	}
 	rc = flow_insert(dp->flows, s, w->idx);
 	if (rc != 0) {
 		uint8_t dir;

@@ -452,6 +452,7 @@ neigh_tick(struct neigh_table *t, uint64_t now,
 			if (now <= e->last_req)
 				break;      /* at most one request a second */
 			if (e->tries > NEIGH_RESENDS) {
+				t->st.failed_pkts += e->nq;
 				entry_del(t, i);      /* frees what was queued */
 				t->st.failed++;
 				break;

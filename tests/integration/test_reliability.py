@@ -9,7 +9,9 @@ import re
 import subprocess
 import time
 
-from lab import KB_LAB, kb_lab, kb_topology, sh
+import pytest
+
+from lab import KB_LAB, kb_lab, kb_topology
 from test_napt import listen_tcp, tcp_client
 from test_pptp_kb import Peer, start_server, client
 
@@ -127,10 +129,6 @@ def iface_mac(lab, name):
     """dpnat's MAC of an interface, aa:bb:... from `get interface NAME`."""
     m = re.search(rf"^{re.escape(name)}\s+\S+\s+\S+\s+([0-9a-f]{{12}})\s", lab.out(f"get interface {name}"), re.M)
     return ":".join(m.group(1)[i:i + 2] for i in range(0, 12, 2))
-
-
-def link_mac(lab, ns, dev):
-    return lab.run(ns, f"cat /sys/class/net/{dev}/address").stdout.strip()
 
 
 def alive(lab):
@@ -288,7 +286,7 @@ def w_hex(name, *args):
     return getattr(w, name)(*args).hex()
 
 
-def gre_probe(lab, ns, dst, cid, body, listen_ns=None, src=None):
+def gre_probe(lab, ns, dst, cid, body, src=None):
     """Send one enhanced GRE packet from ns (source src through AF_INET raw with
     IP_HDRINCL when given)."""
     if src is None:
@@ -377,7 +375,8 @@ def test_xlate_table_full(lab):
 def test_ctrl_table_full(lab):
     """The control-connection table (sized by `set alg pptp xlate max`) full: the
     new TCP/1723 connection must not carry an untranslated inside Call ID."""
-    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 1\n")
+    # the control state lives as long as its TCP session: closed ones go after tcp-closing
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 1\nset session timeout tcp-closing 2\n")
     s = start_server(lab, srv, cids="17382,999,555")
     a = client(lab, c1, 32768, 4762, "c1")
     assert a.wait_for("gre_echo")["ok"]
@@ -391,7 +390,9 @@ def test_ctrl_table_full(lab):
     assert st["ctrl_used"] == 1 and st["ctrl_failed"] >= 1, st
     leaked = [e for e in s.drain(0.2) if e["event"] == "ocrq" and e["call_id"] == 16384]
     assert not leaked, f"inside Call ID 16384 reached the server untranslated: {leaked}"
-    # recovery: the first connection goes, a new one gets the ALG
+    # recovery: both connections go, a new one gets the ALG
+    b.p.kill()
+    b.p.wait(timeout=5)
     a.send("clear")
     a.wait_for("closed")
     wait_until(lambda: alg(lab)["ctrl_used"] == 0, 5, "control connection freed")
@@ -539,7 +540,7 @@ def call_state(lab):
 
 def test_client_vanishes(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf=SHORT)
-    s = start_server(lab, srv, cids="17382,999,555")
+    start_server(lab, srv, cids="17382,999,555")
     a = client(lab, c1, 32768, 4762, "c1")
     assert a.wait_for("gre_echo")["ok"]
     assert call_state(lab) == (1, 2, 1)
@@ -567,7 +568,7 @@ def test_client_vanishes(lab):
 
 def test_server_vanishes(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf=SHORT)
-    s = start_server(lab, srv, cids="17382,999,555")
+    start_server(lab, srv, cids="17382,999,555")
     a = client(lab, c1, 32768, 4762, "c1")
     assert a.wait_for("gre_echo")["ok"]
     lab.run(srv, "ip link set eth0 down")
@@ -591,7 +592,6 @@ def test_control_rst_clears_calls_at_once(lab):
     assert c.do("gre", e["a"], "before-rst")["ok"]
     assert call_state(lab) == (2, 4, 2)
     c.do("rst")
-    t0 = time.time()
     wait_until(lambda: call_state(lab)[:2] == (1, 2), 1.5, "calls of the reset connection gone")
     out = lab.out("get alg pptp xlate")
     assert "60.60.60.2/32768" not in out and "60.60.60.3/16384" in out, out
@@ -888,3 +888,219 @@ for i, bad in enumerate((True, True, True, False)):
     assert f["ip-csum"] - base["ip-csum"] == 3, f
     got = [e["data"] for e in lines_of(ulog)]
     assert got == ["good"], got
+
+
+# ---------------------------------------------------------------- concurrency
+
+# Traffic generators (also used by tools/soak.py). argv: mode seconds server ...;
+# every mode prints one JSON line of totals at the end and never raises.
+CHURN = '''
+import random
+mode, seconds, server = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+end = time.time() + seconds
+tot = {"mode": mode}
+def bump(k, n=1):
+    tot[k] = tot.get(k, 0) + n
+if mode == "udp":          # udp FLOWS NEWEVERY: flows of datagrams, new ports every NEWEVERY s
+    flows, every = int(sys.argv[4]), float(sys.argv[5])
+    socks = []
+    gen = 0
+    while time.time() < end:
+        for s in socks:
+            s.close()
+        socks = []
+        for i in range(flows):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            socks.append(s)
+        gen += 1
+        t_end = min(end, time.time() + every)
+        while time.time() < t_end:
+            for s in socks:
+                try:
+                    s.sendto(b"u%d" % gen, (server, 7000)); bump("sent")
+                except OSError:
+                    bump("send_err")
+            time.sleep(0.05)
+            for s in socks:
+                while True:
+                    try:
+                        s.recv(100); bump("rcvd")
+                    except (BlockingIOError, OSError):
+                        break
+elif mode == "tcp":        # short TCP connections to the echo server on 8080
+    while time.time() < end:
+        try:
+            s = socket.create_connection((server, 8080), timeout=2)
+            s.sendall(b"ping"); d = s.recv(100)
+            bump("ok" if d == b"echo:ping" else "bad")
+            if random.random() < 0.2:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        except OSError:
+            bump("fail")
+        time.sleep(0.05)
+elif mode == "pptp":       # pptp CIDBASE GRES: calls ended by CCRQ, FIN, RST or left to time out
+    cid, gres = int(sys.argv[4]), int(sys.argv[5])
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
+    keep = []
+    n = 0
+    while time.time() < end:
+        n += 1
+        my = cid + n % 2000
+        try:
+            s = socket.create_connection((server, 1723), timeout=2)
+            s.sendall(w.sccrq()); w.recv_msgs(s, 1, timeout=2)
+            s.sendall(w.ocrq(my))
+            (ct, scid, peer, _), = w.recv_msgs(s, 1, timeout=2)
+            bump("calls")
+            for k in range(gres):
+                body = b"g%d.%d" % (my, k)
+                raw.sendto(w.gre(scid, body, seq=k), (server, 0))
+                t = time.time() + 0.5
+                while time.time() < t:
+                    r, _, _ = select.select([raw], [], [], 0.1)
+                    if r and w.parse_gre(raw.recv(65535))[2] == b"pong:" + body:
+                        bump("gre_ok"); break
+            how = n % 4
+            if how == 0:
+                s.sendall(w.ccrq(my)); w.recv_msgs(s, 1, timeout=2); s.close()
+            elif how == 1:
+                s.close()
+            elif how == 2:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
+            else:
+                keep.append(s)           # silent: the call must time out
+                if len(keep) > 20:
+                    keep.pop(0).close()
+        except (OSError, ValueError):
+            bump("fail")
+            try:
+                s.close()
+            except Exception:
+                pass
+        time.sleep(0.05)
+    for s in keep:
+        s.close()
+print(json.dumps(tot), flush=True)
+'''
+
+TCP_ECHO = '''
+import threading
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", 8080))
+ls.listen(128)
+def serve(c):
+    try:
+        c.settimeout(10)
+        while True:
+            d = c.recv(100)
+            if not d:
+                break
+            c.sendall(b"echo:" + d)
+    except OSError:
+        pass
+    c.close()
+while True:
+    c, a = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+'''
+
+PEER_SCRIPT = os.path.join(HERE, "pptp_script_peer.py")
+
+
+def start_churn_servers(lab, srv):
+    """UDP echo on 7000, TCP echo on 8080 and the scripted PPTP server (events to a file)."""
+    udp_echo_server(lab, srv, 7000)
+    pyspawn(lab, srv, TCP_ECHO)
+    cids = ",".join(str(20000 + i) for i in range(400))
+    lab.spawn(srv, f"/usr/bin/python3 -u {PEER_SCRIPT} server --cids {cids}",
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+
+
+def churn(lab, ns, seconds, mode, *args):
+    """Start one generator; returns the file its totals go to."""
+    out = os.path.join(lab.tmp, f"churn{_n[0] + 1}.json")
+    path = pyfile(lab, CHURN)
+    lab.spawn(ns, f"/usr/bin/python3 -u {path} {mode} {seconds} {SERVER} " + " ".join(map(str, args)),
+              stdout=open(out, "w"), stderr=subprocess.STDOUT)
+    return out
+
+
+def churn_result(path, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        got = lines_of(path)
+        if got:
+            return got[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"generator {path} gave no totals: {open(path).read()}")
+
+
+ALL_SHORT = ("set session timeout udp 2\nset session timeout icmp 2\nset session timeout tcp 4\n"
+             "set session timeout tcp-syn 2\nset session timeout tcp-closing 2\n"
+             "set session timeout gre 3\nset alg pptp xlate timeout 3\n")
+
+
+def test_two_workers_clear_and_age_under_traffic(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=ALL_SHORT, lcores="0,1@1,2@1", vdev_opts=",qpairs=2")
+    start_churn_servers(lab, srv)
+    gens = [churn(lab, c1, 14, "udp", 6, 2), churn(lab, c2, 14, "udp", 6, 3),
+            churn(lab, c1, 14, "pptp", 100, 3), churn(lab, c2, 14, "pptp", 100, 3),
+            churn(lab, c2, 14, "tcp")]
+    end = time.time() + 13
+    i = 0
+    while time.time() < end:
+        i += 1
+        cmd = ["clear session", "clear alg pptp xlate", "clear session protocol udp",
+               "get session", "clear session protocol 47", "get alg pptp xlate"][i % 6]
+        lab.out(cmd)
+        time.sleep(0.3)
+    res = [churn_result(g) for g in gens]
+    udp1, udp2, p1, p2, tcp = res
+    # traffic really flowed, through both workers
+    assert udp1.get("rcvd", 0) > 100 and udp2.get("rcvd", 0) > 100, res
+    assert p1.get("calls", 0) + p2.get("calls", 0) > 5 and p1.get("gre_ok", 0) + p2.get("gre_ok", 0) > 5, res
+    assert tcp.get("ok", 0) > 10, res
+    f = flow(lab)
+    per = re.findall(r"worker (\d): session hits (\d+), on another worker's sessions (\d+), sessions alive (\d+)",
+                     lab.out("get counter flow"))
+    assert len(per) == 2 and all(int(h) > 0 for _, h, _, _ in per), per
+    # everything goes back to zero by ageing alone
+    wait_until(lambda: sess(lab)[0] == 0 and alg(lab)["xlate_used"] == 0 and alg(lab)["ctrl_used"] == 0,
+               20, "tables empty", step=0.5)
+    f = flow(lab)
+    assert f["sessions created"] == f["sessions aged"] + f["sessions cleared"], f
+    assert f["sessions cleared"] > 0 and f["sessions aged"] > 0, f
+    per = re.findall(r"worker \d: .* sessions alive (\d+)", lab.out("get counter flow"))
+    assert per == ["0", "0"], per
+    st = alg(lab)
+    assert st["calls_opened"] == st["calls_closed"] > 0, st
+    assert st["gates_failed"] == 0, st
+    out = lab.out("get session")
+    assert re.search(r"^worker 0: alloc 0/", out, re.M) and re.search(r"^worker 1: alloc 0/", out, re.M), out
+    assert xlate_used(lab)[0] == 0
+    alive(lab)
+    # and it still works
+    assert "1 received" in lab.run(c1, "ping -c 1 -W 2 172.19.50.129").stdout
+
+
+def test_blind_rst_from_outside(lab):
+    """A RST whose sequence number is nowhere near the window (spoofed by an
+    off-path host that guessed the public port) must not end the calls."""
+    fw, (c1, c2), srv = kb_lab(lab)
+    s = start_server(lab, srv, cids="17382,999")
+    a = client(lab, c1, 32768, 4762, "c1")
+    assert a.wait_for("gre_echo")["ok"]
+    pub_port = s.wait_for("accept")["sport"]
+    py(lab, srv, f"""
+t = struct.pack("!HHIIBBHHH", 1723, {pub_port}, 0x12345678, 0, 5 << 4, 0x04, 0, 0, 0)
+ph = socket.inet_aton({SERVER!r}) + socket.inet_aton({PUB!r}) + struct.pack("!BBH", 0, 6, len(t))
+t = t[:16] + struct.pack("!H", csum(ph + t)) + t[18:]
+socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP).sendto(t, ({PUB!r}, 0))
+""")
+    time.sleep(1)
+    assert call_state(lab) == (1, 2, 1), lab.out("get alg pptp xlate")
+    assert gre_echo(lab, c1, 17382, b"after-blind-rst")

@@ -54,7 +54,8 @@
 	X(UNKNOWN_CID, "unknown-call-id", "call id that names no call of the connection")   \
 	X(SPLIT_TRIM,  "split-trimmed",   "segment trimmed before a split Call ID field")   \
 	X(RETRANS,     "retrans-rewritten", "retransmission given the logged rewrites again") \
-	X(NO_ISN,      "no-isn",          "payload before the SYN of its direction was seen")
+	X(NO_ISN,      "no-isn",          "payload before the SYN of its direction was seen") \
+	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte (blind reset, dropped)")
 
 /** Counted control-stream errors and events. */
 enum pptp_err {

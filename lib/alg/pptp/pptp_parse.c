@@ -569,6 +569,13 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		x.seq++;
 	}
 	if (flags & RTE_TCP_RST_FLAG) {
+		/* RFC 5961: only a RST at exactly the next expected byte resets the
+		 * connection; anything else is a blind reset and goes no further. */
+		if (d->known && x.seq != d->next) {
+			pptp_err(a, PPTP_ERR_RST_BAD);
+			rte_spinlock_unlock(&ctrl->lock);
+			return PKT_DROP_TCP_RST_BAD;
+		}
 		pptp_ctrl_teardown_all(a, ctrl);
 		ctrl->closing = 1;
 		rte_spinlock_unlock(&ctrl->lock);
