@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the whole worker path: the real dataplane (init.c's
+ * dp_setup on two net_ring ports) with live NAPT sessions, a PPTP call and
+ * its GRE gates set up at start, then arbitrary frames pushed through
+ * dp_worker_burst on either interface, the slow path drained, time advanced
+ * and ageing run. After every input all mbufs must be back in the pool
+ * (apart from packets a neighbour entry holds): a leak aborts.
+ *
+ * Input: records of [op][off][len_hi][len_lo][len bytes]. op bit 0 = the
+ * interface (0 trust, 1 untrust); bits 1-3 = 0 for a raw frame, else one of
+ * the seeded templates with the bytes laid over it at off; bit 7 = cut the
+ * frame at off; bits 4-6 = seconds to advance the clock afterwards.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "cksum.h"
+#include "dp.h"
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define CLIENT  IP4(60, 60, 60, 2)
+#define SERVER  IP4(172, 19, 50, 129)
+#define PUBLIC  IP4(172, 19, 51, 234)
+
+static const char harness_conf[] =
+	"set interface \"trust\" zone \"Trust\"\n"
+	"set interface \"untrust\" zone \"Untrust\"\n"
+	"set interface trust ip 60.60.60.1/24\n"
+	"set interface trust nat\n"
+	"set interface untrust ip 172.19.51.234/23\n"
+	"set interface untrust route\n"
+	"set interface trust port net_ring0\n"
+	"set interface untrust port net_ring1\n"
+	"set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n"
+	"set arp 60.60.60.2 02:00:00:00:00:02 trust\n"
+	"set arp 172.19.50.129 02:00:00:00:01:29 untrust\n"
+	"set session max 2048\n"
+	"set alg pptp xlate max 64\n"
+	"set mbuf max 2048\n"
+	"set arp queue 2\n"
+	"set session timeout udp 20\n"
+	"set session timeout gre 40\n"
+	"set alg pptp xlate timeout 40\n";
+
+enum { T_RAW, T_CTRL_C2S, T_CTRL_S2C, T_GRE_C2S, T_GRE_S2C, T_UDP_C2S, T_UDP_S2C, T_ICMP, T_MAX };
+
+struct tmpl {
+	uint8_t b[1600];
+	uint16_t len;
+	uint8_t iface;
+};
+
+static struct dp *dp;
+static unsigned ifx[2];       /* interface index of trust (0) and untrust (1) */
+static struct tmpl tmpls[T_MAX];
+static unsigned base_avail;
+
+/* Ethernet + IPv4 header into b (checksum filled), returns the l4 pointer. */
+static uint8_t *
+frame(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)t->b;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	const struct route_iface *ifc = route_iface_get(dp->rt, ifx[iface]);
+
+	memset(t->b, 0, sizeof(t->b));
+	eth->dst_addr = ifc->mac;
+	memset(&eth->src_addr, 0x02, 6);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = cksum_full(ip, 20);
+	t->len = (uint16_t)(14 + 20 + l4len);
+	t->iface = (uint8_t)iface;
+	return (uint8_t *)(ip + 1);
+}
+
+static void
+tcp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt,
+	 uint32_t seq, uint32_t ack, uint8_t flags, const void *data, uint16_t dlen)
+{
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)frame(t, iface, src, dst, IPPROTO_TCP,
+							     (uint16_t)(20 + dlen));
+
+	th->src_port = rte_cpu_to_be_16(sp);
+	th->dst_port = rte_cpu_to_be_16(dpt);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = 0x50;
+	th->tcp_flags = flags;
+	th->rx_win = RTE_BE16(8192);
+	if (dlen)
+		memcpy(th + 1, data, dlen);
+	th->cksum = cksum_l4_full(rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), IPPROTO_TCP, th,
+				  20u + dlen);
+}
+
+static void
+gre_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t cid)
+{
+	uint8_t *g = frame(t, iface, src, dst, IPPROTO_GRE, 16 + 4);
+
+	g[0] = 0x30;  /* K, S */
+	g[1] = 0x81;  /* A, version 1 */
+	g[2] = 0x88;
+	g[3] = 0x0b;
+	g[5] = 4;
+	g[6] = (uint8_t)(cid >> 8);
+	g[7] = (uint8_t)cid;
+	g[11] = 1;
+	memcpy(g + 16, "\xff\x03\xc0\x21", 4);
+}
+
+static void
+udp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt)
+{
+	uint8_t *u = frame(t, iface, src, dst, IPPROTO_UDP, 8 + 16);
+
+	u[0] = (uint8_t)(sp >> 8);
+	u[1] = (uint8_t)sp;
+	u[2] = (uint8_t)(dpt >> 8);
+	u[3] = (uint8_t)dpt;
+	u[5] = 24;
+	memset(u + 8, 'u', 16);
+}
+
+/* Push one frame through worker 0 and everything it caused (slow path, injections, tx). */
+static void
+push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool), *pkts[32];
+	unsigned i, n, p;
+
+	if (m == NULL)
+		abort();
+	if (len == 0 || rte_pktmbuf_append(m, len) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
+	dp_worker_burst(dp, &dp->workers[0], ifx[iface], &m, 1);
+	do {
+		n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, RTE_DIM(pkts), NULL);
+		for (i = 0; i < n; i++)
+			dp_slowpath(dp, pkts[i]);
+		p = rte_ring_sc_dequeue_burst(dp->workers[0].inject, (void **)pkts, RTE_DIM(pkts), NULL);
+		for (i = 0; i < p; i++)
+			rte_pktmbuf_free(pkts[i]);
+	} while (n + p > 0);
+	/* net_ring ports loop transmitted packets back to their receive side. */
+	for (iface = 0; iface < 2; iface++) {
+		uint16_t pid = dp->ports[ifx[iface]].pi.port_id;
+
+		while ((n = rte_eth_rx_burst(pid, 0, pkts, RTE_DIM(pkts))) > 0)
+			for (i = 0; i < n; i++) {
+				if (txout != NULL && *txout == NULL)
+					*txout = pkts[i];
+				else
+					rte_pktmbuf_free(pkts[i]);
+			}
+	}
+}
+
+static void
+advance(unsigned secs)
+{
+	dp->start_tsc -= (uint64_t)secs * dp->hz;
+	dp_sessions_tick(dp);
+	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+	dp_sessions_tick(dp);
+}
+
+/* A PPTP control message of type ct with a call id at 12 and 14. */
+static uint16_t
+pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, uint8_t result)
+{
+	memset(b, 0, len);
+	b[0] = (uint8_t)(len >> 8);
+	b[1] = (uint8_t)len;
+	b[3] = 1;
+	b[4] = 0x1a; b[5] = 0x2b; b[6] = 0x3c; b[7] = 0x4d;
+	b[9] = (uint8_t)ct;
+	b[12] = (uint8_t)(a >> 8); b[13] = (uint8_t)a;
+	b[14] = (uint8_t)(c >> 8); b[15] = (uint8_t)c;
+	b[16] = result;
+	return len;
+}
+
+/* Set up a control connection and one call the way real peers would, to seed state and templates. */
+static void
+seed(void)
+{
+	uint8_t msg[200];
+	struct tmpl t;
+	struct flow_key k;
+	struct flow_session *s;
+	struct rte_mbuf *out = NULL;
+	uint8_t dir;
+	uint16_t pubport, xcid, n;
+	uint32_t cs = 1000, ss = 5000;
+
+	tcp_tmpl(&t, 0, CLIENT, SERVER, 4762, 1723, cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	push(t.b, t.len, 0, NULL);
+	flow_key_set(&k, rte_cpu_to_be_32(CLIENT), rte_cpu_to_be_32(SERVER), RTE_BE16(4762),
+		     RTE_BE16(1723), IPPROTO_TCP);
+	s = flow_lookup(dp->flows, &k, &dir);
+	if (s == NULL) {
+		struct dp_stats st;
+		unsigned r;
+
+		dp_stats_sum(dp, &st);
+		for (r = 1; r < PKT_DROP_MAX; r++)
+			if (st.drops[r])
+				fprintf(stderr, "seed: drop %s %lu\n", pkt_drop_name(r), (unsigned long)st.drops[r]);
+		abort();
+	}
+	pubport = rte_be_to_cpu_16(s->rw[0].sport);
+	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss++, cs, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		 NULL, 0);
+	push(t.b, t.len, 1, NULL);
+	n = pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+	tcp_tmpl(&t, 0, CLIENT, SERVER, 4762, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	push(t.b, t.len, 0, NULL);
+	cs += n;
+	n = pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	push(t.b, t.len, 1, NULL);
+	ss += n;
+	n = pptp_msg(msg, 7, 168, 32768, 1, 0);
+	tcp_tmpl(&t, 0, CLIENT, SERVER, 4762, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	push(t.b, t.len, 0, &out);
+	cs += n;
+	if (out == NULL)
+		abort();
+	/* The OCRQ as the server got it: its Call ID is the translated one. */
+	xcid = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(out, rte_be16_t *, 14 + 20 + 20 + 12));
+	rte_pktmbuf_free(out);
+	n = pptp_msg(msg, 8, 32, 17382, xcid, 1);
+	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	push(t.b, t.len, 1, NULL);
+	ss += n;
+	/* Templates: the next control segments, the gates, a UDP flow, a ping. */
+	n = pptp_msg(msg, 15, 24, 17382, 0, 0);
+	tcp_tmpl(&tmpls[T_CTRL_C2S], 0, CLIENT, SERVER, 4762, 1723, cs, ss,
+		 RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	n = pptp_msg(msg, 14, 40, xcid, 0, 0);
+	tcp_tmpl(&tmpls[T_CTRL_S2C], 1, SERVER, PUBLIC, 1723, pubport, ss, cs,
+		 RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	gre_tmpl(&tmpls[T_GRE_C2S], 0, CLIENT, SERVER, 17382);
+	gre_tmpl(&tmpls[T_GRE_S2C], 1, SERVER, PUBLIC, xcid);
+	udp_tmpl(&tmpls[T_UDP_C2S], 0, CLIENT, SERVER, 3000, 53);
+	push(tmpls[T_UDP_C2S].b, tmpls[T_UDP_C2S].len, 0, NULL);
+	flow_key_set(&k, rte_cpu_to_be_32(CLIENT), rte_cpu_to_be_32(SERVER), RTE_BE16(3000),
+		     RTE_BE16(53), IPPROTO_UDP);
+	s = flow_lookup(dp->flows, &k, &dir);
+	udp_tmpl(&tmpls[T_UDP_S2C], 1, SERVER, PUBLIC, 53, s ? rte_be_to_cpu_16(s->rw[0].sport) : 1);
+	{
+		uint8_t *ic = frame(&tmpls[T_ICMP], 0, CLIENT, SERVER, IPPROTO_ICMP, 16);
+
+		ic[0] = 8;
+		ic[5] = 7;
+		*(uint16_t *)(ic + 2) = cksum_full(ic, 16);
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char prefix[64];
+	char *eal[] = { "fuzz_worker", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
+			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1",
+			"--file-prefix", prefix, "-l", "0" };
+	char err[CONF_ERR_LEN];
+
+	(void)argc;
+	(void)argv;
+	snprintf(prefix, sizeof(prefix), "fuzz_worker_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
+		abort();
+	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	g_dp = dp;
+	conf_init(&dp->conf);
+	if (conf_load_string(&dp->conf, "harness", harness_conf, err, sizeof(err)) != 0 ||
+	    conf_validate(&dp->conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	dp->n_workers = 1;
+	dp->workers[0].lcore = 0;
+	dp->hz = rte_get_tsc_hz();
+	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
+	dp_setup(dp);
+	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
+	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
+	dp_sessions_tick(dp);
+	ifx[0] = (unsigned)route_iface_by_name(dp->rt, "trust");
+	ifx[1] = (unsigned)route_iface_by_name(dp->rt, "untrust");
+	seed();
+	{
+		struct pptp_stats ps;
+		struct flow_stats fs;
+
+		pptp_stats_get(dp->pptp, &ps);
+		flow_stats_get(dp->flows, &fs);
+		/* The control session, the call's two gates and the UDP flow must be live. */
+		if (ps.xlate_used != 1 || ps.gates_opened != 2 || fs.alloc != 4) {
+			fprintf(stderr, "seed failed: xlate %lu gates %lu sessions %lu\n",
+				(unsigned long)ps.xlate_used, (unsigned long)ps.gates_opened,
+				(unsigned long)fs.alloc);
+			abort();
+		}
+	}
+	base_avail = rte_mempool_avail_count(dp->pool);
+	return 0;
+}
+
+static int
+count_queued(const struct neigh_info *ni, void *arg)
+{
+	*(unsigned *)arg += ni->queued;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t buf[1600];
+	unsigned held = 0;
+
+	while (size >= 4) {
+		uint8_t op = data[0], off = data[1];
+		uint16_t len = (uint16_t)(data[2] << 8 | data[3]);
+		unsigned ti = (op >> 1) & 7, iface = op & 1, flen;
+
+		data += 4;
+		size -= 4;
+		if (len > size)
+			len = (uint16_t)size;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		if (ti == T_RAW || ti >= T_MAX || tmpls[ti].len == 0) {
+			memcpy(buf, data, len);
+			flen = len;
+		} else {
+			const struct tmpl *t = &tmpls[ti];
+			unsigned o = off % t->len, k = RTE_MIN((unsigned)len, (unsigned)sizeof(buf) - o);
+
+			memcpy(buf, t->b, t->len);
+			memcpy(buf + o, data, k);
+			flen = RTE_MAX((unsigned)t->len, o + k);
+			if (op & 0x80)
+				flen = o;
+			iface = t->iface;
+		}
+		push(buf, (uint16_t)flen, iface, NULL);
+		if ((op >> 4) & 7)
+			advance((op >> 4) & 7);
+		data += len;
+		size -= len;
+	}
+	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+	neigh_walk(dp->neigh, (uint64_t)dp_now(dp), count_queued, &held);
+	if (rte_mempool_avail_count(dp->pool) + held != base_avail) {
+		fprintf(stderr, "mbuf leak: %u available + %u held != %u\n",
+			rte_mempool_avail_count(dp->pool), held, base_avail);
+		abort();
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Build the libFuzzer harnesses (tests/fuzz) with clang-14, AddressSanitizer
+# and UndefinedBehaviorSanitizer, and run each one from a copy of its seed
+# corpus. Exit status is non-zero when any harness finds a crash, a leak, a
+# timeout or undefined behaviour; its reproducer and log are kept in
+# build-fuzz/fuzz-out/.
+#
+# Usage: tools/fuzz.sh [--time SECONDS | --runs N | --long] [-j JOBS] [--keep] [HARNESS...]
+#   --time S   run each harness S seconds (default 20)
+#   --runs N   run each harness N executions
+#   --long     10,000,000 executions each (--runs 10000000)
+#   -j JOBS    harnesses run side by side (default 1)
+#   --keep     start from, and keep, the corpus of the last --keep run
+#              (build-fuzz/fuzz-out/<harness>-corpus), for long campaigns
+#   HARNESS    fuzz_conf fuzz_cli fuzz_pkt_nat fuzz_pptp_stream [fuzz_worker] (default: all)
+# Reproduce a finding: build-fuzz/tests/fuzz/<harness> build-fuzz/fuzz-out/<harness>-crash-...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=20
+runs=
+jobs=1
+keep=false
+sel=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--time) secs=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	--long) runs=10000000 ;;
+	-j) jobs=$2; shift ;;
+	--keep) keep=true ;;
+	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	fuzz_*) sel+=("$1") ;;
+	*) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+all=(fuzz_conf fuzz_cli fuzz_pkt_nat fuzz_pptp_stream)
+[ -f tests/fuzz/fuzz_worker.c ] && all+=(fuzz_worker)
+[ ${#sel[@]} -gt 0 ] || sel=("${all[@]}")
+
+dir=build-fuzz
+if [ ! -f "$dir/build.ninja" ]; then
+	CC=clang-14 meson setup "$dir" -Dfuzz=true -Dtests=false -Db_lundef=false \
+		-Db_sanitize=address,undefined \
+		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' >/dev/null
+fi
+ninja -C "$dir" $(printf 'tests/fuzz/%s ' "${sel[@]}") >/dev/null
+out="$dir/fuzz-out"
+mkdir -p "$out"
+
+export ASAN_OPTIONS=detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# Largest input each harness is given (bytes).
+max_len() {
+	case "$1" in
+	fuzz_cli) echo 4200 ;;        # one line over CLI_LINE_MAX (4096)
+	fuzz_pkt_nat) echo 2037 ;;    # 37 header bytes + a 2000-byte frame
+	*) echo 4096 ;;
+	esac
+}
+
+# One harness: corpus copied to a scratch directory, result line on stdout.
+run_one() {
+	local h=$1 work rc=0 limit log="$out/$h.log" n rate
+	work=$(mktemp -d "${TMPDIR:-/tmp}/dpnat-$h.XXXXXX")
+	mkdir "$work/corpus"
+	if $keep && [ -d "$out/$h-corpus" ]; then
+		cp -r "$out/$h-corpus/." "$work/corpus/"
+	fi
+	mkdir "$work/seeds"
+	[ -d "tests/fuzz/corpus/$h" ] && cp -r "tests/fuzz/corpus/$h/." "$work/seeds/"
+	if [ -n "$runs" ]; then limit=-runs=$runs; else limit=-max_total_time=$secs; fi
+	rm -f "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-*
+	"$dir/tests/fuzz/$h" "$limit" -max_len="$(max_len "$h")" -timeout=25 -rss_limit_mb=4096 \
+		-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/$h-" \
+		-print_final_stats=1 "$work/corpus" "$work/seeds" >"$log" 2>&1 || rc=$?
+	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	if $keep; then
+		rm -rf "$out/$h-corpus"
+		mv "$work/corpus" "$out/$h-corpus"
+	fi
+	rm -rf "$work"
+	if [ "$rc" -eq 0 ]; then
+		printf 'fuzz: %-17s ok      %12s execs %8s/s\n' "$h" "${n:-?}" "${rate:-?}"
+	else
+		printf 'fuzz: %-17s FAILED  %12s execs (exit %d), log %s\n' "$h" "${n:-?}" "$rc" "$log"
+		ls "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-* 2>/dev/null |
+			sed 's/^/fuzz:     reproducer /'
+		grep -m1 -E '^(fuzz_[a-z_]+: |SUMMARY: )' "$log" | sed 's/^/fuzz:     /' || true
+		return 1
+	fi
+}
+
+status=0
+for h in "${sel[@]}"; do
+	rm -f "$out/$h.rc"
+	if [ ! -x "$dir/tests/fuzz/$h" ]; then
+		echo "fuzz: $h was not built" >&2
+		status=1
+		continue
+	fi
+	(rc=0; run_one "$h" || rc=$?; echo "$rc" >"$out/$h.rc") &
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+done
+wait
+for h in "${sel[@]}"; do
+	[ "$(cat "$out/$h.rc" 2>/dev/null || echo 1)" = 0 ] || status=1
+done
+exit $status
