@@ -157,3 +157,29 @@ def test_two_workers_replies_on_other_worker(lab):
     u.wait(timeout=20)
     got = open(os.path.join(lab.tmp, "u.out")).read()
     assert all(f"f{i}" in got for i in range(24))
+
+
+def test_icmp_errors_translated_back(lab):
+    # The server's kernel answers UDP to a closed port with ICMP port unreachable,
+    # addressed to the public address; dpnat must hand it to the inside host with
+    # the quoted header turned back, or the host's socket never hears of it.
+    fw, (c1, c2), srv = kb_lab(lab)
+    code = ("import socket\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "s.bind(('0.0.0.0', 4444)); s.connect(('172.19.50.129', 9999)); s.settimeout(3)\n"
+            "s.send(b'anyone?')\n"
+            "try:\n"
+            "    s.recv(100); print('answer')\n"
+            "except ConnectionRefusedError:\n"
+            "    print('refused')\n"
+            "except socket.timeout:\n"
+            "    print('timeout')\n")
+    path = os.path.join(lab.tmp, "unreach.py")
+    open(path, "w").write(code)
+    out = lab.run(c1, f"/usr/bin/python3 {path}").stdout.strip()
+    assert out == "refused", out
+    # and the same for TCP: a RST from the closed port reaches the right host
+    r = lab.run(c2, "bash -c 'nc -z -w 2 172.19.50.129 9998; echo rc=$?'", check=False).stdout
+    assert "rc=1" in r
+    flow = lab.out("get counter flow")
+    assert re.search(r"icmp-err-no-session\s+0\b", flow), flow
