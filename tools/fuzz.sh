@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--long) runs=10000000 ;;
 	-j) jobs=$2; shift ;;
 	--keep) keep=true ;;
-	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	fuzz_*) sel+=("$1") ;;
 	*) echo "fuzz: unknown argument $1" >&2; exit 2 ;;
 	esac

@@ -8,7 +8,8 @@
  *
  * Input:
  *   byte 0     bit 0: split the frame into a two-segment mbuf chain
- *              bit 1: mark the IP checksum as verified by the port
+ *              bit 1: mark the IP checksum as verified good by the port
+ *              bit 2: mark it bad (with bit 1: the port could not tell)
  *              bit 3: the direction the ICMP error matched
  *              bits 4-7: where the chain is split (after the headers)
  *   bytes 1-12   flow_rw for nat_rewrite: src, dst, sport, dport
@@ -240,8 +241,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(&rw.dport, data + 11, 2);
 
 	m = make_mbuf(frame, len, ctl);
-	if (ctl & 2)
+	if ((ctl & 6) == 2)
 		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+	else if ((ctl & 6) == 4)
+		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_BAD;
+	else if ((ctl & 6) == 6)
+		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_NONE;
 	md = pkt_md(m);
 	cls = pkt_parse(m, md);
 	if (cls == PKT_CLASS_DROP) {
@@ -257,7 +262,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check_parse(m, md, frame, len, buf);
-	if (!(ctl & 2) && !fuzz_cksum_ok(flat(m, buf) + md->l3_off, md->l4_off - md->l3_off))
+	if ((ctl & 6) == 4)
+		fail("pkt_parse accepted a packet the port marked with a bad IP checksum", frame, len);
+	if ((ctl & 6) != 2 && !fuzz_cksum_ok(flat(m, buf) + md->l3_off, md->l4_off - md->l3_off))
 		fail("pkt_parse accepted a bad IPv4 header checksum", frame, len);
 	before = judge(m, md, buf);
 

@@ -85,6 +85,13 @@ def conf_seeds():
         seeds.append(('line%02d' % i, line + '\n'))
     seeds.append(('all', '\n'.join(CONF_LINES) + '\n'))
     seeds.append(('crlf', '\r\n'.join(CONF_LINES[:8]) + '\r\n'))
+    # Limits: zones, DIP pools, a line too long, nested policy contexts.
+    seeds.append(('zones', ''.join('set interface "e%d" zone "Z%d"\n' % (i, i) for i in range(10))))
+    seeds.append(('dips', 'set interface "u" zone "Untrust"\n' +
+                  ''.join('set interface u dip %d 10.0.%d.1 10.0.%d.9\n' % (i + 1, i, i) for i in range(34))))
+    seeds.append(('longline', 'set interface "' + 'x' * 1100 + '" zone "Trust"\n'))
+    seeds.append(('ctx2', 'set policy id 3 from "Trust" to "Untrust" "Any" "Any" "ANY" permit\n'
+                  'set policy id 3\nset policy id 3\nexit\nexit\nexit\n'))
     seeds.append(('ctx', 'set policy id 7 from "Trust" to "Untrust" "Any" "Any" "ANY" permit\n'
                   'set policy id 7\nset policy id 7 from "Trust" to "Untrust" "Any" "Any" "PPTP" '
                   'permit nat src\nexit\n'))
@@ -124,6 +131,9 @@ def cli_seeds():
     seeds.append(('conn-whole', bytes([0x04 | 0x03 | (31 << 3)]) + stream))
     seeds.append(('conn-bytes', bytes([0x04 | 0x03]) + stream))
     seeds.append(('conn-7', bytes([0x04 | 0x02 | (6 << 3)]) + stream))
+    seeds.append(('exec-words', bytes([0x03]) + ('get session ' + 'id 1 ' * 140).encode()))
+    seeds.append(('exec-complex', bytes([0x03]) + ('get session ' + 'i 1 s 10.0.0.1 d 2 ' * 20).encode()))
+    seeds.append(('exec-long', bytes([0x03]) + b'get interface ' + b'y' * 4090))
     seeds.append(('conn-ctl', bytes([0x04 | 0x03 | (3 << 3)]) + b'get\x07 route\nget arp\n'))
     seeds.append(('conn-long', bytes([0x04 | 0x03 | (31 << 3)]) + b'get ' + b'x' * 4100 +
                   b'\nget route\n'))
@@ -240,7 +250,7 @@ def pkt_seeds():
     sess_rw = ip4(SERVER) + ip4(CLIENT) + struct.pack('!HH', 1723, 4762)
     seeds = []
     for label, f in frames:
-        for ctl in (0x00, 0x01 | 0x30, 0x02 | 0x08):
+        for ctl in (0x00, 0x01 | 0x30, 0x02 | 0x08, 0x04):
             seeds.append(('%s-%02x' % (label, ctl), bytes([ctl]) + rw + sess_other + sess_rw + f))
     return seeds
 
