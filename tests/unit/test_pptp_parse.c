@@ -1042,10 +1042,14 @@ test_cdn_teardown(void **state)
 	assert_int_equal(stats(e).xlate_used, 0);
 	assert_int_equal(pptp_addr_info(e->a, PUB, &ni), 0);
 	assert_int_equal(ni.used, 0);
-	/* A CCRQ for a call that is gone is not let out untranslated. */
+	/* A CCRQ for a call that is gone is not let out untranslated, nor does it
+	 * wedge the stream: it leaves with Call ID 0. */
+	off = c->rcv_len[0];
 	assert_int_equal(seg(c, 0, c->snd[0], RTE_TCP_ACK_FLAG,
 			     (const uint8_t *)"\x00\x10\x00\x01\x1a\x2b\x3c\x4d\x00\x0c\x00\x00\x80\x00\x00\x00",
-			     16, NULL), PPTP_DROP_NO_CALL);
+			     16, NULL), 0);
+	assert_int_equal(rcv16(c, 0, off + 12), 0);
+	c->snd[0] += 16;
 	assert_int_equal(stats(e).err[PPTP_ERR_UNKNOWN_CID], 1);
 	/* The same inside id makes a new call. */
 	xcid = call_up(c, 32768, 17383);

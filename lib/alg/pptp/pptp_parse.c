@@ -281,8 +281,16 @@ field_whole(struct pctx *x, const struct msg_desc *dsc, unsigned role, uint32_t 
 				return PPTP_DROP_XLATE_FAIL;
 		} else if (c == NULL) {
 			pptp_err(a, PPTP_ERR_UNKNOWN_CID);
-			/* An untranslated inside id must not leave; without NAT it is harmless. */
-			return x->ctrl->nat ? PPTP_DROP_NO_CALL : 0;
+			/*
+			 * The call is gone (the server's CDN crossed this CCRQ, a CLI clear,
+			 * a timeout). The inside id must not leave, but dropping would wedge
+			 * the stream: the sender resends the same bytes forever. Call ID 0
+			 * names no call of ours; the server ignores or refuses it. The
+			 * rewrite is logged, so a retransmission gets the same 0.
+			 */
+			if (x->ctrl->nat)
+				rewrite16(x, p, 0);
+			return 0;
 		}
 		rewrite16(x, p, c->xcid);
 		cur_set(x, c);
