@@ -411,7 +411,8 @@ need_name(struct parser *p, const char *what, size_t max)
 		perr(p, "%s \"%s\" is too long: expected at most %zu characters", what, w, max - 1);
 		return NULL;
 	}
-	if (strpbrk(w, " \t") != NULL || strstr(w, "\xc2\xa0") != NULL) {
+	/* Every byte the tokenizer splits on (blank_at), so get config can write names unquoted. */
+	if (strpbrk(w, " \t\r\n\v\f") != NULL || strstr(w, "\xc2\xa0") != NULL) {
 		perr(p, "%s \"%s\" contains a blank: expected a name without blanks", what, w);
 		return NULL;
 	}

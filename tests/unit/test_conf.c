@@ -687,6 +687,9 @@ test_quoted_names(void **state)
 	expect_error(c, "set interface \"eth1 zone Trust", "unterminated quote", "\"eth1");
 	expect_error(c, "set interface \"eth1\"x zone Trust", "\"eth1\"", "blank");
 	expect_error(c, "set interface eth\"1 zone Trust", "stray quote", "eth");
+	/* Names with a byte the tokenizer splits on would not load back from get config. */
+	expect_error(c, "set interface \"a\vb\" zone Trust", "contains a blank", NULL);
+	expect_error(c, "set interface \"a\fb\" nat", "contains a blank", NULL);
 	expect_error(c, "set interface \"eth 1\" zone Trust", "\"eth 1\"", "blank");
 	expect_error(c, "set interface \"\" zone Trust", "empty interface name", "\"interface\"");
 	expect_error(c, "set interface eth1 zone \"\"", "empty zone name", NULL);
