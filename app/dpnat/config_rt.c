@@ -207,10 +207,7 @@ dp_config_reload(struct dp *dp)
 	if (nc == NULL)
 		return -1;
 	conf_init(nc);
-	if ((dp->config_path != NULL ?
-	     conf_load_file(nc, dp->config_path, err, sizeof(err)) :
-	     conf_load_string(nc, "<default kb-lab.conf>", dpnat_default_conf, err, sizeof(err))) != 0 ||
-	    conf_validate(nc, err, sizeof(err)) != 0) {
+	if (dp_conf_load(nc, dp->config_path, err, sizeof(err)) != 0) {
 		DP_LOG(ERR, "reload refused: %s", err);
 		goto out;
 	}

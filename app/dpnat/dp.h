@@ -60,7 +60,6 @@ struct dp_worker {
 	unsigned lcore;
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	struct rte_ring *inject;                      /* control -> this worker */
-	struct rte_eth_dev_tx_buffer *txb[ROUTE_MAX_IFACES];
 	struct dp_stats st;
 } __rte_cache_aligned;
 
@@ -156,6 +155,8 @@ void dp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
  * dp_die() on any error.
  */
 void dp_setup(struct dp *dp);
+/** Load the file at path, or the embedded default when path is NULL, into c and validate it. 0 or -1 with err. */
+int dp_conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
 /* config_rt.c */
 /** Make nc the running configuration where that is possible live; 0, or -1 with the reason on out. */

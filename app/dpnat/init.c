@@ -120,6 +120,15 @@ setup_routes(struct dp *dp)
 	}
 }
 
+int
+dp_conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	if ((path != NULL ? conf_load_file(c, path, err, errlen) :
+	     conf_load_string(c, "<default kb-lab.conf>", dpnat_default_conf, err, errlen)) != 0)
+		return -1;
+	return conf_validate(c, err, errlen);
+}
+
 void
 dp_setup(struct dp *dp)
 {

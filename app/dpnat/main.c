@@ -133,10 +133,7 @@ main(int argc, char **argv)
 	g_dp = dp;
 	conf_init(&dp->conf);
 	/* Without -f: the embedded default, the KB's lab (config/kb-lab.conf). */
-	if ((cfg != NULL ? conf_load_file(&dp->conf, cfg, err, sizeof(err)) :
-	     conf_load_string(&dp->conf, "<default kb-lab.conf>", dpnat_default_conf,
-			      err, sizeof(err))) != 0 ||
-	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
+	if (dp_conf_load(&dp->conf, cfg, err, sizeof(err)) != 0)
 		dp_die("%s", err);
 	dp->socket_path = sock != NULL ? sock : dp->conf.socket_path;
 	dp->config_path = cfg;

@@ -183,19 +183,19 @@ static inline void
 session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
 	    struct flow_session *s, unsigned dir)
 {
-	if (unlikely(md->flags & PKT_F_FRAG)) {
-		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
-		return;
-	}
-	/* A session's direction is bound to the interface it arrives on: nothing from
-	 * Untrust can pass itself off as an inside host's packet. */
-	if (unlikely(md->in_iface != s->iface[dir])) {
-		dp_drop(&w->st, m, PKT_DROP_WRONG_IFACE);
-		return;
-	}
-	if (unlikely(s->flags & FLOW_F_DEAD)) {
-		/* Torn down (PPTP call cleared): waiting for the ager, already closed. */
-		dp_drop(&w->st, m, s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE : PKT_DROP_NO_SESSION);
+	/* One test on the fast path for the three rare refusals. */
+	if (unlikely((md->flags & PKT_F_FRAG) | (md->in_iface != s->iface[dir]) |
+		     (s->flags & FLOW_F_DEAD))) {
+		if (md->flags & PKT_F_FRAG)
+			dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
+		else if (md->in_iface != s->iface[dir])
+			/* A session's direction is bound to the interface it arrives on:
+			 * nothing from Untrust can pass itself off as an inside host's packet. */
+			dp_drop(&w->st, m, PKT_DROP_WRONG_IFACE);
+		else
+			/* Torn down (PPTP call cleared): waiting for the ager, already closed. */
+			dp_drop(&w->st, m, s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE :
+								      PKT_DROP_NO_SESSION);
 		return;
 	}
 	flow_touch(s, w->now);

@@ -63,8 +63,7 @@ def test_tcp_udp_through(lab):
     fw, a, b = routed(lab)
     srv = lab.spawn(b, "nc -l -p 5001 -q 1 > /dev/null")
     time.sleep(0.3)
-    payload = "x" * 200000
-    r = lab.run(a, f"bash -c 'head -c 200000 /dev/zero | tr \"\\\\0\" x | nc -q 1 -w 5 10.2.0.2 5001'")
+    r = lab.run(a, "bash -c 'head -c 200000 /dev/zero | tr \"\\\\0\" x | nc -q 1 -w 5 10.2.0.2 5001'")
     assert r.returncode == 0
     srv.wait(timeout=10)
     assert srv.returncode == 0
@@ -73,7 +72,6 @@ def test_tcp_udp_through(lab):
     lab.run(a, "bash -c 'echo hello-udp | nc -u -q 1 -w 1 10.2.0.2 5002'")
     u.wait(timeout=10)
     assert "hello-udp" in open(os.path.join(lab.tmp, "u.out")).read()
-    assert payload  # the 200 kB stream crossed
 
 
 def test_ttl_and_drops(lab):

@@ -62,9 +62,6 @@ def test_ping_and_udp_both_hosts(lab):
         assert "2 received" in r
     out = lab.out("get session protocol 1")
     assert "Total 2 sessions" in out
-    # server side: only the public address is ever seen
-    cap = lab.spawn(srv, f"timeout 4 tcpdump -n -i eth0 -w {lab.tmp}/srv.pcap udp port 5353", 
-                    stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w")) if os.path.exists("/usr/bin/tcpdump") else None
     u = lab.spawn(srv, "timeout 5 nc -u -l -k -p 5353", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
     time.sleep(0.3)
     for c, word in ((c1, "one"), (c2, "two")):
@@ -78,8 +75,6 @@ def test_ping_and_udp_both_hosts(lab):
     u.wait(timeout=10)
     got = open(os.path.join(lab.tmp, "u.out")).read()
     assert "one" in got and "two" in got
-    if cap:
-        cap.wait(timeout=10)
 
 
 def test_session_timeout_and_clear(lab):

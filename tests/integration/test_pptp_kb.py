@@ -191,7 +191,7 @@ def test_gre_without_gate_and_alg_switch(lab):
     assert "PPTP         ALG : disabled" in lab.out("get alg")
     assert "unset alg pptp enable" in lab.out("get config")
     s = start_server(lab, srv)
-    a = client(lab, c1, 32768, 4000, "c1")
+    client(lab, c1, 32768, 4000, "c1")
     # without the ALG the Call ID goes out untranslated (plain NAPT)
     e = s.wait_for("ocrq")
     assert e["call_id"] == 32768 and e["src"] == PUB

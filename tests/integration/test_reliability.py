@@ -9,7 +9,6 @@ import re
 import subprocess
 import time
 
-import pytest
 
 from lab import KB_LAB, kb_lab, kb_topology
 from test_napt import listen_tcp, tcp_client

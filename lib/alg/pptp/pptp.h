@@ -34,12 +34,6 @@
 #define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
 #define PPTP_DEFAULT_TIMEOUT 300    /**< seconds an xlate entry lives without activity */
 
-/* Drop reasons returned by pptp_ctrl_input() (enum pkt_drop). */
-#define PPTP_DROP_BAD        PKT_DROP_PPTP_BAD        /**< malformed message / desynced stream */
-#define PPTP_DROP_GAP        PKT_DROP_PPTP_GAP        /**< segment ahead of the stream, or too old to replay */
-#define PPTP_DROP_NO_CALL    PKT_DROP_PPTP_NO_CALL    /**< CCRQ/CDN from inside names an unknown call */
-#define PPTP_DROP_XLATE_FAIL PKT_DROP_PPTP_XLATE_FAIL /**< xlate table full, no Call ID left, id clash */
-#define PPTP_DROP_SPLIT      PKT_DROP_PPTP_SPLIT      /**< segment starts inside a Call ID to rewrite */
 
 /* X(enum suffix, name, help): control-stream errors and events, counted per reason. */
 #define PPTP_FOREACH_ERR(X)                                                           \

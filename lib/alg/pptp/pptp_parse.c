@@ -278,7 +278,7 @@ field_whole(struct pctx *x, const struct msg_desc *dsc, unsigned role, uint32_t 
 			if (c == NULL)
 				c = pptp_call_new(a, x->ci, v, x->w, x->now);
 			if (c == NULL)
-				return PPTP_DROP_XLATE_FAIL;
+				return PKT_DROP_PPTP_XLATE_FAIL;
 		} else if (c == NULL) {
 			pptp_err(a, PPTP_ERR_UNKNOWN_CID);
 			/*
@@ -359,7 +359,7 @@ desync(struct pctx *x, enum pptp_err e)
 		x->ctrl->desync = 1;
 		pptp_cnt_add(&x->a->cnt.desynced, 1);
 	}
-	return PPTP_DROP_BAD;
+	return PKT_DROP_PPTP_BAD;
 }
 
 /* Header checks and split fields as the count of bytes seen reaches n. 0 or a drop reason. */
@@ -441,7 +441,7 @@ parse(struct pctx *x, uint32_t p)
 				if (rem < 2) {
 					/* Ends inside a Call ID: let the sender resend it whole. */
 					pptp_err(x->a, PPTP_ERR_SPLIT_TRIM);
-					rc = seg_trim(x, p, PPTP_DROP_SPLIT);
+					rc = seg_trim(x, p, PKT_DROP_PPTP_SPLIT);
 					break;
 				}
 				memcpy(&d->hdr[off], x->pkt + p, 2);
@@ -487,23 +487,23 @@ stream_input(struct pctx *x)
 
 	if (x->ctrl->desync) {
 		pptp_err(x->a, PPTP_ERR_DESYNC);
-		return PPTP_DROP_BAD;
+		return PKT_DROP_PPTP_BAD;
 	}
 	if (!d->known) {
 		pptp_err(x->a, PPTP_ERR_NO_ISN);
-		return PPTP_DROP_GAP;
+		return PKT_DROP_PPTP_GAP;
 	}
 	ahead = (int32_t)(x->seq - d->next);
 	if (ahead > 0) {
 		/* A hole before it: the sender retransmits in order. */
 		pptp_err(x->a, PPTP_ERR_GAP);
-		return PPTP_DROP_GAP;
+		return PKT_DROP_PPTP_GAP;
 	}
 	old = RTE_MIN(plen, (uint32_t)-ahead);
 	if (old > 0) {
 		if ((int32_t)(x->seq - d->log_floor) < 0) {
 			pptp_err(x->a, PPTP_ERR_STALE);
-			return PPTP_DROP_GAP;
+			return PKT_DROP_PPTP_GAP;
 		}
 		if (replay(x, old))
 			pptp_err(x->a, PPTP_ERR_RETRANS);
