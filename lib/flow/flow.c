@@ -4,23 +4,37 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_log.h>
+#include <rte_spinlock.h>
+#include <rte_vect.h>
 
 #include "flow.h"
 
 RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
 
-/* What waits in the defer queue: the object and its two hash key slots. */
-struct flow_dq_elem {
-	uint32_t idx;
-	int32_t pos[2];
-};
+/*
+ * The key index: a lock-free two-choice hash of 8-way buckets, one cache
+ * line each: 8 signatures, then 8 values (session index << 1 | direction,
+ * plus one; 0 = empty). A key may sit in one of two buckets, chosen by its
+ * hash and by a mix of the same hash; inserts take the less loaded one and
+ * the table has twice as many slots as keys, so a bucket never overflows in
+ * practice. A lookup fetches both buckets and then the session, whose own
+ * key[dir] is the stored key (no separate key store). Entries never move: readers load a
+ * value (acquire) and compare the session's key, which stays valid until an
+ * RCU grace period after deletion. Writers (workers creating sessions, the
+ * control lcore deleting them) serialise on a spinlock; readers never wait.
+ */
+#define FH_WAYS 8
+
+struct fh_bucket {
+	uint32_t sig[FH_WAYS];
+	uint32_t val[FH_WAYS];
+} __rte_cache_aligned;
 
 /* Counters each worker writes alone, on its own cache line. */
 struct flow_wstats {
@@ -30,7 +44,9 @@ struct flow_wstats {
 } __rte_cache_aligned;
 
 struct flow_table {
-	struct rte_hash *h;
+	struct fh_bucket *bkt;
+	uint32_t bmask;                  /* buckets - 1 */
+	rte_spinlock_t wlock;            /* key index writers */
 	struct flow_session *sess;
 	struct rte_ring *free_ring;      /* free object indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
@@ -46,35 +62,149 @@ struct flow_table {
 	struct flow_wstats wst[FLOW_MAX_WORKERS + 1];  /* last slot: control lcore */
 };
 
-/* Hash data: object index and direction in one pointer-sized value. */
-static inline void *
-flow_data(uint32_t idx, unsigned dir)
-{
-	return (void *)(uintptr_t)(((uint64_t)idx << 1) | dir);
-}
-
 static inline uint32_t
-flow_hash_fn(const void *key, uint32_t len, uint32_t init)
+fh_val(uint32_t idx, unsigned dir)
 {
-	const uint64_t *k = key;
-
-	RTE_SET_USED(len);
-	return rte_hash_crc_8byte(k[1], rte_hash_crc_8byte(k[0], init));
+	return ((idx << 1) | dir) + 1;
 }
 
-/* Defer-queue callback: the grace period is over, slots and object can be reused. */
+/*
+ * The key's signature (and first bucket: its low bits). CRC32-C is linear:
+ * keys that differ by a counter land in a handful of bucket patterns, so a
+ * multiply-xorshift finaliser spreads them.
+ */
+static inline uint32_t
+fh_sig(const struct flow_key *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+	uint32_t h = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9e3779b9));
+
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	return h ^ (h >> 16);
+}
+
+/* The alternate bucket: high bits of a multiplicative mix of the whole signature. */
+static inline uint32_t
+fh_alt(const struct flow_table *ft, uint32_t sig)
+{
+	return (uint32_t)(((uint64_t)sig * 0x9e3779b97f4a7c15ull) >> 32) & ft->bmask;
+}
+
+/* Slots of b whose signature is sig (empty slots may match; callers check the value). */
+static inline unsigned
+fh_match(const struct fh_bucket *b, uint32_t sig)
+{
+#if defined(RTE_ARCH_X86)
+	__m128i s = _mm_set1_epi32((int)sig);
+	__m128i lo = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)&b->sig[0]), s);
+	__m128i hi = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)&b->sig[4]), s);
+
+	return (unsigned)_mm_movemask_ps(_mm_castsi128_ps(lo)) |
+	       (unsigned)_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4;
+#else
+	unsigned m = 0, i;
+
+	for (i = 0; i < FH_WAYS; i++)
+		m |= (unsigned)(__atomic_load_n(&b->sig[i], __ATOMIC_RELAXED) == sig) << i;
+	return m;
+#endif
+}
+
+static inline bool
+fh_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* The value of key in bucket b among the slots in mask, or 0. */
+static inline uint32_t
+fh_scan(const struct flow_table *ft, const struct fh_bucket *b, unsigned mask,
+	const struct flow_key *key)
+{
+	for (; mask != 0; mask &= mask - 1) {
+		unsigned j = (unsigned)__builtin_ctz(mask);
+		uint32_t v = __atomic_load_n(&b->val[j], __ATOMIC_ACQUIRE);
+
+		if (v != 0 && fh_key_eq(&ft->sess[(v - 1) >> 1].key[(v - 1) & 1], key))
+			return v;
+	}
+	return 0;
+}
+
+/* Full lookup of key with signature sig: both buckets. */
+static inline uint32_t
+fh_find(const struct flow_table *ft, const struct flow_key *key, uint32_t sig)
+{
+	const struct fh_bucket *b1 = &ft->bkt[sig & ft->bmask], *b2 = &ft->bkt[fh_alt(ft, sig)];
+	uint32_t v = fh_scan(ft, b1, fh_match(b1, sig), key);
+
+	return v != 0 || b2 == b1 ? v : fh_scan(ft, b2, fh_match(b2, sig), key);
+}
+
+static inline unsigned
+fh_used(const struct fh_bucket *b)
+{
+	unsigned n = 0, j;
+
+	for (j = 0; j < FH_WAYS; j++)
+		n += b->val[j] != 0;
+	return n;
+}
+
+/*
+ * Writers (lock held): put key's value in the less loaded of its two buckets
+ * (the "power of two choices" keeps the fullest bucket close to the mean, so
+ * no entry ever has to move).
+ */
+static int
+fh_add(struct flow_table *ft, const struct flow_key *key, uint32_t val)
+{
+	uint32_t sig = fh_sig(key);
+	struct fh_bucket *b = &ft->bkt[sig & ft->bmask], *b2 = &ft->bkt[fh_alt(ft, sig)];
+	unsigned j;
+
+	if (fh_used(b2) < fh_used(b))
+		b = b2;
+	for (j = 0; j < FH_WAYS; j++)
+		if (b->val[j] == 0) {
+			__atomic_store_n(&b->sig[j], sig, __ATOMIC_RELAXED);
+			__atomic_store_n(&b->val[j], val, __ATOMIC_RELEASE);
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/* Writers (lock held): remove the entry of key whose value is val. */
+static void
+fh_del(struct flow_table *ft, const struct flow_key *key, uint32_t val)
+{
+	uint32_t sig = fh_sig(key);
+	struct fh_bucket *bs[2] = { &ft->bkt[sig & ft->bmask], &ft->bkt[fh_alt(ft, sig)] };
+	unsigned i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < FH_WAYS; j++)
+			if (bs[i]->val[j] == val) {
+				__atomic_store_n(&bs[i]->val[j], 0, __ATOMIC_RELEASE);
+				return;
+			}
+}
+
+/* Defer-queue callback: the grace period is over, the object can be reused. */
 static void
 flow_dq_free(void *p, void *e, unsigned int n)
 {
 	struct flow_table *ft = p;
-	struct flow_dq_elem *el = e;
-	unsigned i, d;
+	uint32_t *idx = e;
+	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		for (d = 0; d < 2; d++)
-			if (el[i].pos[d] >= 0)
-				rte_hash_free_key_with_position(ft->h, el[i].pos[d]);
-		rte_ring_enqueue_elem(ft->free_ring, &el[i].idx, sizeof(uint32_t));
+		rte_ring_enqueue_elem(ft->free_ring, &idx[i], sizeof(uint32_t));
 		__atomic_fetch_sub(&ft->pending, 1, __ATOMIC_RELAXED);
 	}
 }
@@ -83,13 +213,13 @@ struct flow_table *
 flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_qsbr *qsbr,
 	    flow_free_cb free_cb, void *cb_arg, int socket)
 {
-	char nm[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters hp;
+	char nm[RTE_RING_NAMESIZE];
+	uint32_t nb;
 	struct rte_rcu_qsbr_dq_parameters dp;
 	struct flow_table *ft;
 	uint32_t i;
 
-	if (max == 0 || n_workers == 0 || n_workers > FLOW_MAX_WORKERS || qsbr == NULL) {
+	if (max == 0 || max > (1u << 30) || n_workers == 0 || n_workers > FLOW_MAX_WORKERS || qsbr == NULL) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -107,6 +237,8 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->tmo[FLOW_TMO_ICMP] = 60;
 	ft->tmo[FLOW_TMO_GRE] = 1800;
 	ft->tmo[FLOW_TMO_OTHER] = 60;
+	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 96);
+	RTE_BUILD_BUG_ON(offsetof(struct flow_session, key) != FLOW_SESSION_HOT);
 	ft->sess = rte_zmalloc_socket(name, (size_t)max * sizeof(struct flow_session),
 				      RTE_CACHE_LINE_SIZE, socket);
 	if (ft->sess == NULL)
@@ -120,27 +252,21 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	for (i = 0; i < max; i++)
 		rte_ring_enqueue_elem(ft->free_ring, &i, sizeof(i));
 
-	memset(&hp, 0, sizeof(hp));
-	snprintf(nm, sizeof(nm), "%s_h", name);
-	hp.name = nm;
-	/* Two keys per session, with headroom: cuckoo tables fill to ~90%. */
-	hp.entries = RTE_MAX((uint32_t)(2ULL * max + max / 4), 64u);
-	hp.key_len = sizeof(struct flow_key);
-	hp.hash_func = flow_hash_fn;
-	hp.hash_func_init_val = 0x9e3779b9;
-	hp.socket_id = socket;
-	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD |
-			RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-	ft->h = rte_hash_create(&hp);
-	if (ft->h == NULL)
-		goto fail;
+	/* Two keys per session, at most half the slots used when the table is full. */
+	nb = rte_align32pow2(RTE_MAX((uint32_t)(((uint64_t)max * 2 * 2 + FH_WAYS - 1) / FH_WAYS),
+				     64u));
+	ft->bkt = rte_zmalloc_socket(name, (size_t)nb * sizeof(struct fh_bucket),
+				     RTE_CACHE_LINE_SIZE, socket);
+	if (ft->bkt == NULL)
+		goto nomem;
+	ft->bmask = nb - 1;
+	rte_spinlock_init(&ft->wlock);
 
 	memset(&dp, 0, sizeof(dp));
 	snprintf(nm, sizeof(nm), "%s_dq", name);
 	dp.name = nm;
 	dp.size = max + 1;
-	dp.esize = sizeof(struct flow_dq_elem);
+	dp.esize = sizeof(uint32_t);
 	dp.flags = 0;   /* multi-thread safe: workers defer too, on a failed insert */
 	dp.trigger_reclaim_limit = 0;
 	dp.max_reclaim_size = 4096;
@@ -166,7 +292,7 @@ flow_free(struct flow_table *ft)
 		return;
 	if (ft->dq != NULL)
 		rte_rcu_qsbr_dq_delete(ft->dq);
-	rte_hash_free(ft->h);
+	rte_free(ft->bkt);
 	rte_ring_free(ft->free_ring);
 	rte_free(ft->sess);
 	rte_free(ft);
@@ -201,24 +327,47 @@ uint64_t
 flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n,
 		 struct flow_session **sess, uint8_t *dir)
 {
-	void *data[RTE_HASH_LOOKUP_BULK_MAX];
-	uint64_t hits = 0, m;
+	uint32_t sig[64], cand[64];
+	uint64_t hits = 0;
 	unsigned i;
 
-	if (n == 0)
-		return 0;
-	if (rte_hash_lookup_bulk_data(ft->h, (const void **)keys, n, &hits, data) < 0)
-		hits = 0;
-	for (i = 0; i < n; i++)
-		sess[i] = NULL;
-	for (m = hits; m != 0; m &= m - 1) {
-		uintptr_t v;
+	/* 1: hash every key and fetch both its buckets. */
+	for (i = 0; i < n; i++) {
+		sig[i] = fh_sig(keys[i]);
+		rte_prefetch0(&ft->bkt[sig[i] & ft->bmask]);
+		rte_prefetch0(&ft->bkt[fh_alt(ft, sig[i])]);
+	}
+	/* 2: the first slot whose signature matches; fetch that session. */
+	for (i = 0; i < n; i++) {
+		const struct fh_bucket *b = &ft->bkt[sig[i] & ft->bmask];
+		unsigned m = fh_match(b, sig[i]);
 
-		i = (unsigned)__builtin_ctzll(m);
-		v = (uintptr_t)data[i];
-		sess[i] = &ft->sess[v >> 1];
-		dir[i] = (uint8_t)(v & 1);
-		rte_prefetch0(sess[i]);
+		if (m == 0) {
+			b = &ft->bkt[fh_alt(ft, sig[i])];
+			m = fh_match(b, sig[i]);
+		}
+
+		cand[i] = m != 0 ? __atomic_load_n(&b->val[__builtin_ctz(m)], __ATOMIC_ACQUIRE) : 0;
+		if (cand[i] != 0) {
+			const struct flow_session *s = &ft->sess[(cand[i] - 1) >> 1];
+
+			rte_prefetch0(s);
+			rte_prefetch0((const char *)s + FLOW_SESSION_HOT - 1);
+		}
+	}
+	/* 3: confirm the key; anything else (a miss, a signature collision) looks everywhere. */
+	for (i = 0; i < n; i++) {
+		uint32_t v = cand[i];
+
+		if (v == 0 || !fh_key_eq(&ft->sess[(v - 1) >> 1].key[(v - 1) & 1], keys[i]))
+			v = fh_find(ft, keys[i], sig[i]);
+		if (v == 0) {
+			sess[i] = NULL;
+			continue;
+		}
+		sess[i] = &ft->sess[(v - 1) >> 1];
+		dir[i] = (uint8_t)((v - 1) & 1);
+		hits |= 1ull << i;
 	}
 	return hits;
 }
@@ -226,26 +375,23 @@ flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n
 struct flow_session *
 flow_lookup(struct flow_table *ft, const struct flow_key *key, uint8_t *dir)
 {
-	void *data;
-	uintptr_t v;
+	uint32_t v = fh_find(ft, key, fh_sig(key));
 
-	if (rte_hash_lookup_data(ft->h, key, &data) < 0)
+	if (v == 0)
 		return NULL;
-	v = (uintptr_t)data;
-	*dir = (uint8_t)(v & 1);
-	return &ft->sess[v >> 1];
+	*dir = (uint8_t)((v - 1) & 1);
+	return &ft->sess[(v - 1) >> 1];
 }
 
-/* Hand key slots and the object to the defer queue; they return after a grace period. */
+/* Hand the object to the defer queue; it returns to the free ring after a grace period. */
 static void
-flow_defer(struct flow_table *ft, uint32_t idx, int32_t pos0, int32_t pos1)
+flow_defer(struct flow_table *ft, uint32_t idx)
 {
-	struct flow_dq_elem el = { .idx = idx, .pos = { pos0, pos1 } };
 	unsigned tries = 0;
 
 	__atomic_fetch_add(&ft->pending, 1, __ATOMIC_RELAXED);
 	/* The queue holds every object, so a full queue only means a reclaim is due. */
-	while (rte_rcu_qsbr_dq_enqueue(ft->dq, &el) != 0 && ++tries < 1000000)
+	while (rte_rcu_qsbr_dq_enqueue(ft->dq, &idx) != 0 && ++tries < 1000000)
 		flow_reclaim(ft);
 }
 
@@ -282,46 +428,51 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 {
 	uint32_t idx = s->id - 1;
 	struct flow_wstats *ws = &ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)];
-	void *old;
-	int rc;
+	bool was_visible = false;
+	int rc = 0;
 
 	s->created = flow_clock(ft);
 	s->last_seen = s->created;
 	s->in_use = 1;
+	rte_spinlock_lock(&ft->wlock);
 	/* A key already present belongs to a session another worker just made: keep that one. */
-	if (rte_hash_lookup_data(ft->h, &s->key[0], &old) >= 0 ||
-	    rte_hash_lookup_data(ft->h, &s->key[1], &old) >= 0) {
-		flow_release(ft, s, w);
-		ws->insert_failed++;
-		return -EEXIST;
+	if (fh_find(ft, &s->key[0], fh_sig(&s->key[0])) != 0 ||
+	    fh_find(ft, &s->key[1], fh_sig(&s->key[1])) != 0)
+		rc = -EEXIST;
+	else if (fh_add(ft, &s->key[0], fh_val(idx, 0)) != 0)
+		rc = -ENOSPC;
+	else if (fh_add(ft, &s->key[1], fh_val(idx, 1)) != 0) {
+		fh_del(ft, &s->key[0], fh_val(idx, 0));
+		was_visible = true;
+		rc = -ENOSPC;
 	}
-	rc = rte_hash_add_key_data(ft->h, &s->key[0], flow_data(idx, 0));
-	if (rc != 0) {
-		flow_release(ft, s, w);
-		ws->insert_failed++;
-		return -ENOSPC;
+	rte_spinlock_unlock(&ft->wlock);
+	if (rc == 0) {
+		ws->created++;
+		return 0;
 	}
-	rc = rte_hash_add_key_data(ft->h, &s->key[1], flow_data(idx, 1));
-	if (rc != 0) {
-		/* key[0] was visible for a moment: readers may hold s, so defer its reuse. */
+	ws->insert_failed++;
+	if (was_visible) {
+		/* key[0] may have been visible for a moment: readers may hold s, so defer its reuse. */
 		s->in_use = 0;
-		flow_defer(ft, idx, rte_hash_del_key(ft->h, &s->key[0]), -1);
-		ws->insert_failed++;
-		return -ENOSPC;
+		flow_defer(ft, idx);
+		return rc;
 	}
-	ws->created++;
-	return 0;
+	flow_release(ft, s, w);
+	return rc;
 }
 
 int
 flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 {
-	int32_t pos0, pos1;
+	uint32_t idx = s->id - 1;
 
 	if (!s->in_use)
 		return -ENOENT;
-	pos1 = rte_hash_del_key(ft->h, &s->key[1]);
-	pos0 = rte_hash_del_key(ft->h, &s->key[0]);
+	rte_spinlock_lock(&ft->wlock);
+	fh_del(ft, &s->key[1], fh_val(idx, 1));
+	fh_del(ft, &s->key[0], fh_val(idx, 0));
+	rte_spinlock_unlock(&ft->wlock);
 	s->in_use = 0;
 	if (ft->free_cb != NULL)
 		ft->free_cb(s, ft->cb_arg);
@@ -331,7 +482,7 @@ flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 		ft->aged++;
 	else
 		ft->cleared++;
-	flow_defer(ft, s->id - 1, pos0, pos1);
+	flow_defer(ft, idx);
 	return 0;
 }
 

@@ -3,10 +3,12 @@
  * The session table. A session is two flows, one per direction; each flow is
  * a match key and a rewrite (VPP's "6-tuple flow" idea): the slow path
  * decides once what each direction becomes, the fast path applies it without
- * knowing why. Both keys live in one rte_hash shared by all workers:
- * lock-free readers (RW_CONCURRENCY_LF), multi-writer adds from the workers
- * that create sessions, deletes from the control lcore only, and key slots
- * and session objects reclaimed after an RCU (QSBR) grace period.
+ * knowing why. Both keys are indexed in one hash shared by all workers
+ * (flow.c: two-choice, 8-way buckets of one cache line holding signatures
+ * and session references; the key itself is the session's): lock-free
+ * readers, adds from the workers that create sessions and deletes from the
+ * control lcore serialised on a lock, session objects reclaimed after an RCU
+ * (QSBR) grace period.
  *
  * Addresses and ports in keys and rewrites are in network byte order.
  */
@@ -67,28 +69,36 @@ enum flow_tmo {
 #define FLOW_TCP_FIN1     0x08
 #define FLOW_TCP_RST      0x10
 
-/** One session (both directions). 96 bytes. */
+/**
+ * One session (both directions). 96 bytes; sessions sit on 32-byte
+ * boundaries, so the first 40 bytes - all a packet of an established
+ * session reads - span at most two cache lines, and one for half of them.
+ */
 struct flow_session {
-	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
 	struct flow_rw rw[2];        /**< what packets of each direction become */
 	uint32_t last_seen;          /**< seconds (flow clock); written by workers, at most once a second */
+	uint8_t flags;               /**< FLOW_F_* */
+	uint8_t tcp;                 /**< FLOW_TCP_* */
+	uint8_t iface[2];            /**< interface each direction arrives on */
+	uint8_t owner;               /**< worker that allocated its public port */
+	uint8_t proto;
+	uint8_t tmo;                 /**< enum flow_tmo when established */
+	uint8_t in_use;
+	uint8_t out_iface[2];        /**< interface each direction leaves by */
+	uint16_t policy_id;
+	/* the rest: creation, deletion, views */
+	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
 	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
 	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
 	uint32_t created;            /**< seconds (flow clock) */
-	uint16_t policy_id;
-	uint8_t proto;
-	uint8_t flags;               /**< FLOW_F_* */
-	uint8_t tcp;                 /**< FLOW_TCP_* */
-	uint8_t tmo;                 /**< enum flow_tmo when established */
-	uint8_t iface[2];            /**< interface each direction arrives on */
-	uint8_t out_iface[2];        /**< interface each direction leaves by */
-	uint8_t owner;               /**< worker that allocated its public port */
-	uint8_t in_use;
 	uint32_t nat_ip;             /**< public address (host order) whose port must be freed, 0 if none */
 	uint16_t nat_port;           /**< host order */
 	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
 	uint32_t pad;
 };
+
+/** Bytes of a session the fast path reads (see struct flow_session). */
+#define FLOW_SESSION_HOT 40
 
 /** Counters of the table (summed over workers where per worker). */
 struct flow_stats {

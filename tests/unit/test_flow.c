@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -301,6 +302,64 @@ reader(void *p)
 }
 
 /* Deletes and re-inserts race lock-free readers: no reader ever sees a recycled object. */
+/*
+ * The key index holds a full table of keys that differ only by counters
+ * (the shape real traffic has: one client's ports, a range of public
+ * ports), finds each in both directions, and is empty again after deletes.
+ */
+static void
+test_fill_structured(void **state)
+{
+	const uint32_t max = 20000;
+	struct flow_table *ft = flow_create("t_fill", max, 1, qsbr, NULL, NULL, 0);
+	struct flow_session **all = calloc(max, sizeof(*all));
+	struct flow_stats st;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(ft);
+	assert_non_null(all);
+	for (i = 0; i < max; i++) {
+		struct flow_session *s = flow_alloc(ft, 0);
+		rte_be32_t in = rte_cpu_to_be_32(0x0a000001u + i / 8), srv = rte_cpu_to_be_32(0xc6120001u + i % 16),
+			   pa = RTE_BE32(0x64400001);
+
+		assert_non_null(s);
+		flow_key_set(&s->key[0], in, srv, rte_cpu_to_be_16((uint16_t)(10000 + i % 8)), RTE_BE16(53),
+			     IPPROTO_UDP);
+		flow_key_set(&s->key[1], srv, pa, RTE_BE16(53), rte_cpu_to_be_16((uint16_t)(1024 + i)),
+			     IPPROTO_UDP);
+		assert_int_equal(flow_insert(ft, s, 0), 0);
+		all[i] = s;
+	}
+	for (i = 0; i < max; i++) {
+		uint8_t d;
+
+		assert_ptr_equal(flow_lookup(ft, &all[i]->key[0], &d), all[i]);
+		assert_int_equal(d, 0);
+		assert_ptr_equal(flow_lookup(ft, &all[i]->key[1], &d), all[i]);
+		assert_int_equal(d, 1);
+	}
+	for (i = 0; i < max; i++) {
+		struct flow_key k = all[i]->key[0];
+		uint8_t d;
+
+		assert_int_equal(flow_delete(ft, all[i], false), 0);
+		assert_null(flow_lookup(ft, &k, &d));
+	}
+	rte_rcu_qsbr_thread_register(qsbr, 0);
+	rte_rcu_qsbr_thread_online(qsbr, 0);
+	rte_rcu_qsbr_quiescent(qsbr, 0);
+	flow_reclaim(ft);
+	rte_rcu_qsbr_thread_offline(qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(qsbr, 0);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc, 0);
+	assert_int_equal(st.insert_failed, 0);
+	free(all);
+	flow_free(ft);
+}
+
 static void
 test_concurrent_readers(void **state)
 {
@@ -349,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_ageing),
 		cmocka_unit_test(test_ageing_slices),
 		cmocka_unit_test(test_kill),
+		cmocka_unit_test(test_fill_structured),
 		cmocka_unit_test(test_concurrent_readers),
 	};
 
