@@ -54,6 +54,26 @@ struct dp_port {
 	struct port_info pi;
 };
 
+/** A small transmit buffer per (worker, interface). */
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_BURST];
+};
+
+/*
+ * A small per-worker cache of next-hop MACs, valid while the neighbour
+ * table's generation is unchanged: the common case costs a compare instead
+ * of a hash lookup per packet.
+ */
+#define DP_NH_CACHE 64
+struct dp_nh_cache {
+	uint32_t ip;
+	uint32_t gen;
+	uint8_t iface;
+	uint8_t valid;
+	struct rte_ether_addr mac;
+};
+
 /** Per-worker state, cache aligned so workers never share a written line. */
 struct dp_worker {
 	unsigned idx;
@@ -61,6 +81,11 @@ struct dp_worker {
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
+	/* Fast-path state in the worker itself, not in TLS: the dataplane is a
+	 * PIC static library, whose thread-locals cost a __tls_get_addr call. */
+	uint32_t tx_pending;                          /* bit i: txbuf[i] holds packets */
+	struct dp_txbuf txbuf[ROUTE_MAX_IFACES];
+	struct dp_nh_cache nh_cache[DP_NH_CACHE];
 } __rte_cache_aligned;
 
 /** The whole dataplane. */

@@ -17,33 +17,11 @@
 #include "cksum.h"
 #include "dp.h"
 
-/* A small transmit buffer per (worker, interface). */
-struct txq_buf {
-	uint16_t n;
-	struct rte_mbuf *pkts[DP_BURST];
-};
-
-static RTE_DEFINE_PER_LCORE(struct txq_buf, txbufs[ROUTE_MAX_IFACES]);
-
-/*
- * A small per-worker cache of next-hop MACs, valid while the neighbour
- * table's generation is unchanged: the common case costs a compare instead
- * of a hash lookup per packet.
- */
-#define NH_CACHE 64
-struct nh_cache_ent {
-	uint32_t ip;
-	uint32_t gen;
-	uint8_t iface;
-	uint8_t valid;
-	struct rte_ether_addr mac;
-};
-static RTE_DEFINE_PER_LCORE(struct nh_cache_ent, nh_cache[NH_CACHE]);
-
 static inline int
-nh_resolve(struct dp *dp, uint8_t iface, uint32_t ip, struct rte_ether_addr *mac)
+nh_resolve(struct dp *dp, struct dp_worker *w, uint8_t iface, uint32_t ip,
+	   struct rte_ether_addr *mac)
 {
-	struct nh_cache_ent *e = &RTE_PER_LCORE(nh_cache)[(ip ^ (ip >> 8) ^ iface) % NH_CACHE];
+	struct dp_nh_cache *e = &w->nh_cache[(ip ^ (ip >> 8) ^ iface) % DP_NH_CACHE];
 	uint32_t gen = neigh_generation(dp->neigh);
 
 	if (likely(e->valid && e->gen == gen && e->ip == ip && e->iface == iface)) {
@@ -64,11 +42,12 @@ nh_resolve(struct dp *dp, uint8_t iface, uint32_t ip, struct rte_ether_addr *mac
 static void
 tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
 {
-	struct txq_buf *b = &RTE_PER_LCORE(txbufs)[iface];
+	struct dp_txbuf *b = &w->txbuf[iface];
 	struct dp_port *p = &dp->ports[iface];
 	uint16_t q, sent, i;
 	uint64_t bytes = 0;
 
+	w->tx_pending &= ~(1u << iface);
 	if (b->n == 0)
 		return;
 	q = (uint16_t)(w->idx % p->pi.nb_txq);
@@ -88,16 +67,25 @@ tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
 	b->n = 0;
 }
 
+/* Send everything buffered, interface by interface. */
+static inline void
+tx_flush_all(struct dp *dp, struct dp_worker *w)
+{
+	while (w->tx_pending != 0)
+		tx_flush(dp, w, (unsigned)__builtin_ctz(w->tx_pending));
+}
+
 /* Queue m for transmission out of iface; flushes when the buffer fills. */
 static inline void
 tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
-	struct txq_buf *b = &RTE_PER_LCORE(txbufs)[iface];
+	struct dp_txbuf *b = &w->txbuf[iface];
 
 	if (unlikely(!dp->ports[iface].used)) {
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
 		return;
 	}
+	w->tx_pending |= 1u << iface;
 	b->pkts[b->n++] = m;
 	if (b->n == DP_BURST)
 		tx_flush(dp, w, iface);
@@ -148,7 +136,7 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
 		return;
 	}
-	if (unlikely(nh_resolve(dp, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
+	if (unlikely(nh_resolve(dp, w, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
 		punt(dp, w, m);   /* control resolves and sends it */
 		return;
 	}
@@ -491,12 +479,9 @@ void
 dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts,
 		uint16_t n)
 {
-	unsigned i;
-
 	w->now = flow_clock(dp->flows);
 	process_burst(dp, w, iface, pkts, n);
-	for (i = 0; i < ROUTE_MAX_IFACES; i++)
-		tx_flush(dp, w, i);
+	tx_flush_all(dp, w);
 }
 
 int
@@ -535,8 +520,7 @@ dp_worker_main(void *arg)
 				tx_enqueue(dp, w, iface, pkts[i]);
 		}
 		got += n;
-		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++)
-			tx_flush(dp, w, iface);
+		tx_flush_all(dp, w);
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->idx);
 		w->st.polls++;
 		if (got) {
@@ -549,8 +533,7 @@ dp_worker_main(void *arg)
 			rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
 		}
 	}
-	for (iface = 0; iface < ROUTE_MAX_IFACES; iface++)
-		tx_flush(dp, w, iface);
+	tx_flush_all(dp, w);
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->idx);
 	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->idx);
 	return 0;

@@ -7,6 +7,7 @@
 #ifndef DPNAT_CKSUM_H
 #define DPNAT_CKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,18 @@ cksum_fold(uint32_t sum)
 	sum = (sum >> 16) + (sum & 0xffff);
 	sum += sum >> 16;
 	return (uint16_t)sum;
+}
+
+/** True if a 20-byte IPv4 header (no options) sums to 0xffff: the fast-path check, inline. */
+static inline bool
+cksum_ip4_hdr20_ok(const void *hdr)
+{
+	const uint32_t *w = hdr;
+	uint64_t acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	return cksum_fold((uint32_t)acc) == 0xffff;
 }
 
 /** RFC 1624 eq. 3: checksum after one 16-bit word changed from old to new. */

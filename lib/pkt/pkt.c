@@ -174,7 +174,7 @@ pkt_parse(struct rte_mbuf *m, struct pkt_meta *md)
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return drop(md, PKT_DROP_IP_CSUM);
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	    cksum_full(ip, ihl) != 0)
+	    (ihl == sizeof(*ip) ? !cksum_ip4_hdr20_ok(ip) : cksum_full(ip, ihl) != 0))
 		return drop(md, PKT_DROP_IP_CSUM);
 	src_h = rte_be_to_cpu_32(ip->src_addr);
 	if (src_h == 0 || src_h == UINT32_MAX || (src_h >> 28) == 0xe)
