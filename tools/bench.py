@@ -495,9 +495,51 @@ class Telemetry:
         self.s.close()
 
 
+class HugePages:
+    """2 MB hugepages for the EAL, as a production dpnat runs: reserved on
+    demand (vm.nr_hugepages), hugetlbfs mounted if it is not, the reservation
+    given back at exit. Files are unlinked at once (--huge-unlink), so a killed
+    process leaves none behind."""
+    enabled = False
+    orig = None
+
+    @classmethod
+    def setup(cls):
+        try:
+            if not any(l.split()[2] == "hugetlbfs" for l in open("/proc/mounts") if len(l.split()) > 2):
+                os.makedirs("/dev/hugepages", exist_ok=True)
+                subprocess.run(["mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages"], check=True)
+            cls.orig = int(open("/proc/sys/vm/nr_hugepages").read())
+            cls.enabled = True
+        except (OSError, subprocess.CalledProcessError, ValueError) as e:
+            log("bench: no hugepages (%s); using 4 KB pages (--no-huge)" % e)
+
+    @classmethod
+    def ensure(cls, mem_mb):
+        """At least mem_mb of free hugepages (one process runs at a time)."""
+        if not cls.enabled:
+            return
+        need = mem_mb // 2 + 16
+        free = int([l.split()[1] for l in open("/proc/meminfo") if l.startswith("HugePages_Free")][0])
+        if free < need:
+            total = int(open("/proc/sys/vm/nr_hugepages").read()) + need - free
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(str(total))
+            got = int(open("/proc/sys/vm/nr_hugepages").read())
+            if got < total:
+                raise RuntimeError("only %d of %d hugepages could be reserved; try --no-huge" % (got, total))
+
+    @classmethod
+    def restore(cls):
+        if cls.enabled and cls.orig is not None:
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(str(cls.orig))
+
+
 def eal_args(prefix, vdevs, mem_mb):
-    a = ["-l", "0,1", "--no-pci", "--no-huge", "-m", str(mem_mb), "--file-prefix", prefix,
-         "--log-level", "lib.eal:error"]
+    HugePages.ensure(mem_mb)
+    a = ["-l", "0,1", "--no-pci", "--huge-unlink" if HugePages.enabled else "--no-huge",
+         "-m", str(mem_mb), "--file-prefix", prefix, "--log-level", "lib.eal:error"]
     for v in vdevs:
         a.append("--vdev=" + v)
     return a
@@ -785,6 +827,24 @@ class Bench:
         proc.cmdline = " ".join(argv)
         proc.wait_telemetry(120 + plan.mbufs / 50000)
         return proc
+
+    def measure_worker(self, workload, flows):
+        """dpnat-bench-worker: the worker's own cost without a PMD's receive path."""
+        exe = os.path.join(self.build, "tools", "dpnat-bench-worker")
+        argv = ["taskset", "-c", "1", exe, "--workload", workload, "--flows", str(flows), "--rounds", "40",
+                "--passes", str(max(1, 200000 // flows))]
+        if HugePages.enabled:
+            HugePages.ensure(2048 + flows // 256)
+            argv.append("--huge")
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
+        out = {"workload": workload, "flows": flows, "cmdline": " ".join(argv)}
+        vals = dict(re.findall(r"^\s+(dpnat|io only|own cost)\s+([0-9.-]+) cycles/pkt", r.stdout, re.M))
+        if r.returncode != 0 or len(vals) != 3:
+            out["error"] = (r.stderr or r.stdout).strip()[-300:]
+            return out
+        out.update(dpnat_cycles=float(vals["dpnat"]), io_cycles=float(vals["io only"]),
+                   own_cycles=float(vals["own cost"]), own_ns=float(vals["own cost"]) / self.hz * 1e9)
+        return out
 
     # -- measurement helpers --
     def snapshot(self, tm, ports, dpnat=True, pid=None):
@@ -1623,6 +1683,8 @@ class Runner:
         log("dpnat benchmark (%s mode): one worker lcore (lcore 1), control on lcore 0; TSC %.3f GHz from %s"
             % (self.res["mode"], self.b.hz / 1e9, self.b.hz_src))
         log("dpnat and testpmd run one after the other on the same 2 cores, never at the same time.")
+        self.res["pages"] = "2 MB hugepages" if HugePages.enabled else "4 KB pages (--no-huge)"
+        log("EAL memory: " + self.res["pages"])
         end = time.monotonic() + a.wait_quiet
         while True:
             others, busy = other_dpdk_workers(), cpu_busy(1.0)
@@ -1650,6 +1712,13 @@ class Runner:
             self.newflow("newflow-tcpudp", a.newflow_sessions, "newflow-tcpudp")
         if on("newflow-pptp"):
             self.newflow("newflow-pptp", a.newflow_calls, "newflow-pptp")
+        if on("worker"):
+            self.res["worker"] = []
+            for wl in ("tcpudp", "pptp"):
+                for flows in a.flows:
+                    log("== in-process own cost (dpnat-bench-worker), %s, %d flows ..." % (wl, flows))
+                    self.res["worker"].append(self.b.measure_worker(wl, flows))
+                    self.save()
         if on("memory"):
             log("== memory per session ...")
             self.res["memory"] = self.b.measure_memory(65536, a.memory_sessions)
@@ -1678,8 +1747,9 @@ class Runner:
             return spread(v, scale, fmt)
         P("")
         P("=" * 110)
-        P("dpnat benchmark, %s mode, %s; TSC %.3f GHz (%s); window %.1f s, %d run(s) each, median [min-max]"
-          % (r["mode"], r["started"], r["tsc_hz"] / 1e9, r["tsc_source"], r["window_s"], r["repeat"]))
+        P("dpnat benchmark, %s mode, %s; TSC %.3f GHz (%s); window %.1f s, %d run(s) each, median [min-max]; %s"
+          % (r["mode"], r["started"], r["tsc_hz"] / 1e9, r["tsc_source"], r["window_s"], r["repeat"],
+             r.get("pages", "4 KB pages (--no-huge)")))
         for n in r["notes"]:
             P("NOTE: " + n)
         P("Established flows, both directions, one worker. Rate = packets received on the two data ports.")
@@ -1729,6 +1799,16 @@ class Runner:
                       col(runs, lambda x: x.get("own_cpu_cycles")), u[:-1], col(runs, lambda x: x["own_cycles"]),
                       col(runs, lambda x: x["testpmd"]["rx_pps"], "%.2f", 1e-6),
                       runs[-1]["dpnat"].get("sessions_live"), runs[-1]["dpnat"].get("drops_total") or "none"))
+        if r.get("worker"):
+            P("In-process own cost (dpnat-bench-worker: frames built from memory into mbufs, dp_worker_burst vs "
+              "transmit as is; best of its rounds; pinned to CPU 1):")
+            for x in r["worker"]:
+                if "error" in x:
+                    P("  %-7s %8d flows: failed: %s" % (x["workload"], x["flows"], x["error"]))
+                else:
+                    P("  %-7s %8d flows: dpnat %6.1f, io only %5.1f, own %6.1f cycles/pkt (%5.1f ns)" % (
+                        x["workload"], x["flows"], x["dpnat_cycles"], x["io_cycles"], x["own_cycles"],
+                        x["own_ns"]))
         m = r.get("memory")
         if m:
             P("Memory: %.0f bytes per session (rte_malloc'd, every table sized by `set session max`; RSS %.0f), "
@@ -1783,7 +1863,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="meson build directory")
     ap.add_argument("--workdir", default="/tmp/dpnat-bench", help="pcaps, logs, configs")
     ap.add_argument("--json", help="results file (default WORKDIR/results.json)")
-    ap.add_argument("--only", help="comma list of: pptp-64,pptp-mix,tcpudp-64,newflow-tcpudp,newflow-pptp,memory,kernel")
+    ap.add_argument("--only", help="comma list of: pptp-64,pptp-mix,tcpudp-64,newflow-tcpudp,newflow-pptp,worker,memory,kernel")
     ap.add_argument("--flows", help="concurrent flows per established workload, e.g. 1k,64k,1M")
     ap.add_argument("--window", type=float, help="measurement window in seconds")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds between warm-up and window")
@@ -1794,6 +1874,8 @@ def main():
     ap.add_argument("--kernel-calls", help="calls in the Linux reference, e.g. 1000,16000")
     ap.add_argument("--no-kernel", action="store_true", help="skip the Linux kernel reference")
     ap.add_argument("--no-perf", action="store_true", help="skip the perf profile")
+    ap.add_argument("--no-huge", action="store_true",
+                    help="4 KB pages for the EAL instead of 2 MB hugepages (reserved and given back by the bench)")
     ap.add_argument("--perf-seconds", type=int, default=2)
     ap.add_argument("--keep", action="store_true", help="keep the pcaps in WORKDIR")
     ap.add_argument("--data-packets", help="data packets per port and workload (default 20M quick, 50M full)")
@@ -1822,9 +1904,12 @@ def main():
     # This tool, the CLI clients and perf stay on CPU 0 (dpnat's control
     # lcore), leaving CPU 1 to the forwarding lcore under test.
     os.sched_setaffinity(0, {0})
+    if not a.no_huge:
+        HugePages.setup()
     try:
         Runner(a).run()
     finally:
+        HugePages.restore()
         if not a.keep:
             for root, dirs, files in os.walk(a.workdir):
                 for fn in files:

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpnat-bench-worker: dpnat's own cost per packet, measured in one process
+ * without a PMD's receive path in the way. The real dataplane (init.c's
+ * dp_setup, the worker's dp_worker_burst) runs on two net_ring ports; the
+ * flows are set up by real packets (TCP handshakes, UDP first packets, PPTP
+ * control connections with SCCRQ/OCRQ and their replies), then bursts of
+ * 60-byte frames are built from memory the way a PMD would (mbufs from the
+ * pool, the frame copied in) and either
+ *   - handed to dp_worker_burst (parse, session lookup, translation,
+ *     routing, transmit), or
+ *   - transmitted as they are (the "io forwarding" ceiling of this method),
+ * in alternating rounds; what was sent is drained from the ports' loopback
+ * rings in both. Own cost = cycles per packet of the first minus the second.
+ *
+ * It complements tools/bench.py (pcap replay through the real process and
+ * dpdk-testpmd), whose pcap PMD reads and copies every packet: here the
+ * replay costs a few cycles, so the difference is stable on a busy machine
+ * (the best of --rounds is reported) and the profile shows dpnat alone.
+ *
+ * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] [--passes N] [--rounds N] [--huge]
+ *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "cksum.h"
+#include "dp.h"
+
+#define FRAME 60
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+struct frame {
+	uint8_t b[64];
+};
+
+static struct dp *dp;
+static unsigned ifx[2];                /* interface index of trust (0) and untrust (1) */
+static struct rte_ether_addr if_mac[2];
+static struct frame *data[2];          /* per direction, one frame per flow */
+static unsigned n_data;
+
+static void
+die(const char *msg)
+{
+	fprintf(stderr, "bench-worker: %s\n", msg);
+	if (dp != NULL && dp->flows != NULL) {
+		struct dp_stats st;
+		unsigned i;
+
+		struct flow_stats fs;
+
+		dp_stats_sum(dp, &st);
+		for (i = 1; i < PKT_DROP_MAX; i++)
+			if (st.drops[i])
+				fprintf(stderr, "bench-worker: drop %s: %lu\n", pkt_drop_name(i),
+					(unsigned long)st.drops[i]);
+		flow_stats_get(dp->flows, &fs);
+		fprintf(stderr, "bench-worker: sessions %lu of %lu, alloc failed %lu, insert failed %lu\n",
+			(unsigned long)fs.alloc, (unsigned long)fs.max, (unsigned long)fs.alloc_failed,
+			(unsigned long)fs.insert_failed);
+	}
+	exit(1);
+}
+
+/* Ethernet + IPv4 header (checksum filled) into f for a frame of FRAME bytes; returns l4. */
+static uint8_t *
+ip_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4len)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+	memset(b, 0, 64);
+	eth->dst_addr = if_mac[dir];
+	memset(&eth->src_addr, 0x02, 6);
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = cksum_full(ip, 20);
+	return (uint8_t *)(ip + 1);
+}
+
+static uint16_t
+tcp_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt,
+	  uint32_t seq, uint32_t ack, uint8_t flags, const void *pl, uint16_t plen)
+{
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)ip_frame(b, dir, src, dst, IPPROTO_TCP,
+							       (uint16_t)(20 + plen));
+
+	th->src_port = rte_cpu_to_be_16(sp);
+	th->dst_port = rte_cpu_to_be_16(dpt);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = 0x50;
+	th->tcp_flags = flags;
+	th->rx_win = RTE_BE16(8192);
+	if (plen)
+		memcpy(th + 1, pl, plen);
+	th->cksum = cksum_l4_full(rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), IPPROTO_TCP, th,
+				  20u + plen);
+	return (uint16_t)RTE_MAX(14 + 40 + plen, FRAME);
+}
+
+static void
+udp_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt)
+{
+	uint8_t *u = ip_frame(b, dir, src, dst, IPPROTO_UDP, FRAME - 34);
+
+	u[0] = (uint8_t)(sp >> 8);
+	u[1] = (uint8_t)sp;
+	u[2] = (uint8_t)(dpt >> 8);
+	u[3] = (uint8_t)dpt;
+	u[5] = FRAME - 34;
+	memset(u + 8, 'u', FRAME - 42);
+	*(uint16_t *)(u + 6) = cksum_l4_full(rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst),
+					     IPPROTO_UDP, u, FRAME - 34);
+}
+
+/* PPTP GRE (RFC 2637: K and S set, version 1) carrying call id cid. */
+static void
+gre_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint16_t cid)
+{
+	uint8_t *g = ip_frame(b, dir, src, dst, IPPROTO_GRE, FRAME - 34);
+
+	g[0] = 0x30;
+	g[1] = 0x01;
+	g[2] = 0x88;
+	g[3] = 0x0b;
+	g[5] = FRAME - 34 - 12;
+	g[6] = (uint8_t)(cid >> 8);
+	g[7] = (uint8_t)cid;
+	g[11] = 1;
+	memset(g + 12, 0x21, FRAME - 34 - 12);
+}
+
+static uint16_t
+pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, uint8_t result)
+{
+	memset(b, 0, len);
+	b[0] = (uint8_t)(len >> 8);
+	b[1] = (uint8_t)len;
+	b[3] = 1;
+	b[4] = 0x1a; b[5] = 0x2b; b[6] = 0x3c; b[7] = 0x4d;
+	b[9] = (uint8_t)ct;
+	b[12] = (uint8_t)(a >> 8); b[13] = (uint8_t)a;
+	b[14] = (uint8_t)(c >> 8); b[15] = (uint8_t)c;
+	b[16] = result;
+	return len;
+}
+
+/* Drain what the ports looped back; keep the first frame sent out of dir's port in out. */
+static void
+drain(struct rte_mbuf **out, unsigned want_dir)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned d, n, i;
+
+	for (d = 0; d < 2; d++) {
+		uint16_t pid = dp->ports[ifx[d]].pi.port_id;
+
+		while ((n = rte_eth_rx_burst(pid, 0, pkts, RTE_DIM(pkts))) > 0)
+			for (i = 0; i < n; i++) {
+				if (out != NULL && *out == NULL && d == want_dir)
+					*out = pkts[i];
+				else
+					rte_pktmbuf_free(pkts[i]);
+			}
+	}
+}
+
+/* Set-up: one packet through the worker; the frame it sent out of the other side, if asked. */
+static void
+push(const uint8_t *b, uint16_t len, unsigned dir, struct rte_mbuf **out)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+
+	if (m == NULL || rte_pktmbuf_append(m, len) == NULL)
+		die("mbuf pool empty during set-up");
+	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
+	dp_worker_burst(dp, &dp->workers[0], ifx[dir], &m, 1);
+	if (out != NULL)
+		*out = NULL;
+	drain(out, 1 - dir);
+}
+
+static struct flow_session *
+session_of(uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt, uint8_t proto)
+{
+	struct flow_key k;
+	uint8_t dir;
+
+	flow_key_set(&k, rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), rte_cpu_to_be_16(sp),
+		     rte_cpu_to_be_16(dpt), proto);
+	return flow_lookup(dp->flows, &k, &dir);
+}
+
+static uint32_t
+client_of(unsigned i)
+{
+	return IP4(10, 0, 0, 0) + 1 + i;
+}
+
+static uint32_t
+server_of(unsigned i)
+{
+	return IP4(198, 18, 0, 1) + (i % 16);
+}
+
+/* Half TCP (80, 443), half UDP (53, 4500); 8 flows per client. */
+static void
+setup_tcpudp(unsigned flows)
+{
+	unsigned i;
+
+	for (i = 0; i < flows; i++) {
+		uint32_t c = client_of(i / 8), s = server_of(i);
+		uint16_t sp = (uint16_t)(10000 + i % 8), dpt;
+		struct flow_session *ss;
+		uint8_t b[64];
+		uint16_t pub;
+
+		if (i % 2 == 0) {
+			dpt = (i / 2) % 2 ? 443 : 80;
+			push(b, tcp_frame(b, 0, c, s, sp, dpt, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0, NULL);
+			ss = session_of(c, s, sp, dpt, IPPROTO_TCP);
+			if (ss == NULL)
+				die("TCP session not created (see get counter flow)");
+			pub = rte_be_to_cpu_16(ss->rw[0].sport);
+			push(b, tcp_frame(b, 1, s, rte_be_to_cpu_32(ss->rw[0].src), dpt, pub, 5000, 1001,
+					  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1, NULL);
+			tcp_frame(data[0][i].b, 0, c, s, sp, dpt, 1001, 5001,
+				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, "abcdef", 6);
+			tcp_frame(data[1][i].b, 1, s, rte_be_to_cpu_32(ss->rw[0].src), dpt, pub, 5001, 1007,
+				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, "ghijkl", 6);
+		} else {
+			dpt = (i / 2) % 2 ? 4500 : 53;
+			udp_frame(data[0][i].b, 0, c, s, sp, dpt);
+			push(data[0][i].b, FRAME, 0, NULL);
+			ss = session_of(c, s, sp, dpt, IPPROTO_UDP);
+			if (ss == NULL)
+				die("UDP session not created");
+			udp_frame(data[1][i].b, 1, s, rte_be_to_cpu_32(ss->rw[0].src), dpt,
+				  rte_be_to_cpu_16(ss->rw[0].sport));
+		}
+	}
+	n_data = flows;
+}
+
+/* flows/2 calls, one per control connection and client, Call IDs 0x100-0x107 (colliding). */
+static void
+setup_pptp(unsigned flows)
+{
+	unsigned calls = flows / 2, j;
+
+	for (j = 0; j < calls; j++) {
+		uint32_t c = client_of(j), s = server_of(j), pubip;
+		uint16_t ccid = (uint16_t)(0x100 + j % 8), scid = (uint16_t)(1 + j / 16), xcid, n;
+		uint32_t cs = 1000, ss = 5000;
+		struct flow_session *fs;
+		struct rte_mbuf *out;
+		uint8_t b[256], msg[200];
+		uint16_t pub;
+
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0, NULL);
+		fs = session_of(c, s, 20000, 1723, IPPROTO_TCP);
+		if (fs == NULL)
+			die("PPTP control session not created");
+		pub = rte_be_to_cpu_16(fs->rw[0].sport);
+		pubip = rte_be_to_cpu_32(fs->rw[0].src);
+		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss++, cs,
+				  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1, NULL);
+		n = pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 0, NULL);
+		cs += n;
+		n = pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 1, NULL);
+		ss += n;
+		n = pptp_msg(msg, 7, 168, ccid, 1, 0);
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 0, &out);
+		cs += n;
+		if (out == NULL)
+			die("OCRQ did not pass");
+		xcid = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(out, rte_be16_t *, 14 + 20 + 20 + 12));
+		rte_pktmbuf_free(out);
+		n = pptp_msg(msg, 8, 32, scid, xcid, 1);
+		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 1, NULL);
+		gre_frame(data[0][j].b, 0, c, s, scid);
+		gre_frame(data[1][j].b, 1, s, pubip, xcid);
+	}
+	n_data = calls;
+}
+
+/* Build a burst of frames [first, first + n) of direction dir into mbufs, as a PMD would. */
+static inline unsigned
+build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
+{
+	unsigned i;
+
+	if (rte_pktmbuf_alloc_bulk(dp->pool, pkts, n) != 0)
+		die("mbuf pool empty");
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), data[dir][first + i].b, FRAME);
+		m->data_len = FRAME;
+		m->pkt_len = FRAME;
+		m->port = dp->ports[ifx[dir]].pi.port_id;
+	}
+	return n;
+}
+
+/* One pass over every flow in both directions, bursts of 32 alternating; returns TSC cycles. */
+static uint64_t
+pass(bool through_dpnat)
+{
+	struct rte_mbuf *pkts[DP_BURST], *back[64];
+	uint64_t t0 = rte_rdtsc_precise();
+	unsigned first, d, k;
+
+	for (first = 0; first < n_data; first += DP_BURST) {
+		unsigned n = RTE_MIN((unsigned)DP_BURST, n_data - first);
+
+		for (d = 0; d < 2; d++) {
+			build(pkts, d, first, n);
+			if (through_dpnat) {
+				dp_worker_burst(dp, &dp->workers[0], ifx[d], pkts, (uint16_t)n);
+			} else {
+				uint16_t pid = dp->ports[ifx[1 - d]].pi.port_id;
+				uint16_t sent = rte_eth_tx_burst(pid, 0, pkts, (uint16_t)n);
+
+				if (sent < n)
+					rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+			}
+			for (k = 0; k < 2; k++) {
+				uint16_t pid = dp->ports[ifx[k]].pi.port_id, got;
+
+				while ((got = rte_eth_rx_burst(pid, 0, back, RTE_DIM(back))) > 0)
+					rte_pktmbuf_free_bulk(back, got);
+			}
+		}
+	}
+	return rte_rdtsc_precise() - t0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] "
+			"[--passes N] [--rounds N] [--huge]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "flows", required_argument, NULL, 'f' }, { "workload", required_argument, NULL, 'w' },
+		{ "passes", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'r' },
+		{ "huge", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char prefix[64], conf[2048], err[CONF_ERR_LEN];
+	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_ring0",
+			"--vdev=net_ring1", "--file-prefix", prefix, "-l", "0", "-m", "2048",
+			"--no-huge", "--no-shconf" };
+	int neal = (int)RTE_DIM(eal);
+	unsigned flows = 65536, passes = 0, rounds = 5, r, d, ndip, nsess;
+	const char *wl = "tcpudp";
+	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
+	double hz, pkts;
+	struct dp_stats st;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': flows = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'w': wl = optarg; break;
+		case 'p': passes = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'r': rounds = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'H': eal[neal - 2] = "--in-memory"; neal--; break;
+		default: usage();
+		}
+	}
+	if (flows < 64 || flows > 4000000 || rounds == 0 ||
+	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0))
+		usage();
+	if (passes == 0)
+		passes = RTE_MAX(1u, 4000000u / flows);
+	snprintf(prefix, sizeof(prefix), "bench_worker_%d", (int)getpid());
+	if (rte_eal_init(neal, eal) < 0)
+		die("EAL init failed");
+	/* As many DIP addresses as 40 000 ports or Call IDs each need. */
+	ndip = flows / 40000 + 1;
+	/* PPTP: a control session and two GRE gates per call, a call per two flows. */
+	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
+	snprintf(conf, sizeof(conf),
+		 "set interface \"trust\" zone \"Trust\"\n"
+		 "set interface \"untrust\" zone \"Untrust\"\n"
+		 "set interface trust ip 60.60.60.1/24\n"
+		 "set interface trust nat\n"
+		 "set interface untrust ip 172.19.51.234/23\n"
+		 "set interface untrust route\n"
+		 "set interface untrust dip 4 100.64.0.1 100.64.%u.%u\n"
+		 "set interface trust port net_ring0\n"
+		 "set interface untrust port net_ring1\n"
+		 "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" nat src dip-id 4 permit\n"
+		 "set route 10.0.0.0/8 interface trust gateway 60.60.60.2\n"
+		 "set route 0.0.0.0/0 interface untrust gateway 172.19.50.1\n"
+		 "set arp 60.60.60.2 02:00:00:00:00:02 trust\n"
+		 "set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
+		 "set session max %u\n"
+		 "set alg pptp xlate max %u\n"
+		 "set mbuf max 16384\n",
+		 ndip / 256, ndip % 256, nsess + nsess / 4 + 64,
+		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64);
+	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	g_dp = dp;
+	conf_init(&dp->conf);
+	if (conf_load_string(&dp->conf, "bench", conf, err, sizeof(err)) != 0 ||
+	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
+		die(err);
+	dp->n_workers = 1;
+	dp->workers[0].lcore = 0;
+	dp->hz = rte_get_tsc_hz();
+	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
+	dp_setup(dp);
+	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
+	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
+	dp_sessions_tick(dp);
+	for (d = 0; d < 2; d++) {
+		ifx[d] = (unsigned)route_iface_by_name(dp->rt, d ? "untrust" : "trust");
+		if_mac[d] = route_iface_get(dp->rt, ifx[d])->mac;
+		data[d] = calloc(flows, sizeof(struct frame));
+		if (data[d] == NULL)
+			die("out of memory");
+	}
+	if (strcmp(wl, "pptp") == 0)
+		setup_pptp(flows);
+	else
+		setup_tcpudp(flows);
+	dp_stats_sum(dp, &st);
+	memset(&dp->workers[0].st, 0, sizeof(dp->workers[0].st));
+	/* Warm up, then alternate the two loops so both see the same machine. */
+	pass(true);
+	pass(false);
+	for (r = 0; r < rounds; r++) {
+		unsigned p;
+		uint64_t t[2] = { 0, 0 };
+
+		for (p = 0; p < passes; p++) {
+			t[0] += pass(true);
+			t[1] += pass(false);
+		}
+		best[0] = RTE_MIN(best[0], t[0]);
+		best[1] = RTE_MIN(best[1], t[1]);
+	}
+	dp_stats_sum(dp, &st);
+	{
+		uint64_t drops = 0, fwd = st.forwarded, expect;
+		struct flow_stats fsx;
+		unsigned i;
+
+		for (i = 1; i < PKT_DROP_MAX; i++) {
+			drops += st.drops[i];
+			if (st.drops[i])
+				fprintf(stderr, "bench-worker: drop %s: %lu\n", pkt_drop_name(i),
+					(unsigned long)st.drops[i]);
+		}
+		expect = (uint64_t)(rounds * passes + 1) * 2 * n_data;
+		flow_stats_get(dp->flows, &fsx);
+		hz = (double)rte_get_tsc_hz();
+		pkts = (double)passes * 2 * n_data;
+		printf("workload %s, %u flows (%u sessions), %u packets per round, best of %u rounds\n",
+		       wl, flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds);
+		printf("  dpnat     %7.1f cycles/pkt  %6.1f ns/pkt\n", best[0] / pkts, best[0] / pkts * 1e9 / hz);
+		printf("  io only   %7.1f cycles/pkt  %6.1f ns/pkt\n", best[1] / pkts, best[1] / pkts * 1e9 / hz);
+		printf("  own cost  %7.1f cycles/pkt  %6.1f ns/pkt\n", ((double)best[0] - (double)best[1]) / pkts,
+		       (best[0] - (double)best[1]) / pkts * 1e9 / hz);
+		printf("  forwarded %lu of %lu, drops %lu\n", (unsigned long)fwd, (unsigned long)expect,
+		       (unsigned long)drops);
+		if (drops != 0 || fwd != expect)
+			die("packets were dropped or lost: the figures are not valid");
+	}
+	return 0;
+}
