@@ -76,8 +76,11 @@ fh_val(uint32_t idx, unsigned dir)
 static inline uint32_t
 fh_sig(const struct flow_key *k)
 {
-	const uint64_t *w = (const uint64_t *)k;
-	uint32_t h = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9e3779b9));
+	uint64_t w[2];
+	uint32_t h;
+
+	memcpy(w, k, sizeof(w));   /* keys are only 4-byte aligned */
+	h = rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x9e3779b9));
 
 	h ^= h >> 16;
 	h *= 0x85ebca6b;
@@ -116,8 +119,10 @@ fh_match(const struct fh_bucket *b, uint32_t sig)
 static inline bool
 fh_key_eq(const struct flow_key *a, const struct flow_key *b)
 {
-	const uint64_t *x = (const uint64_t *)a, *y = (const uint64_t *)b;
+	uint64_t x[2], y[2];
 
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 

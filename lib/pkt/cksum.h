@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 
@@ -26,8 +27,11 @@ cksum_fold(uint32_t sum)
 static inline bool
 cksum_ip4_hdr20_ok(const void *hdr)
 {
-	const uint32_t *w = hdr;
-	uint64_t acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	uint32_t w[5];
+	uint64_t acc;
+
+	memcpy(w, hdr, sizeof(w));   /* the header sits 2 bytes off alignment after Ethernet */
+	acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
 
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	acc = (acc & 0xffffffff) + (acc >> 32);
