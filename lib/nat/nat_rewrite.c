@@ -113,6 +113,19 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 			rewrite_ports(ip, l4, md, rw);
 		return;
 	}
+	if (likely(l4ok && md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY))) {
+		/* PPTP data: both addresses and the call id (the key's low half; PPTP GRE has no checksum). */
+		ip->hdr_checksum = cs_apply(ip->hdr_checksum, cs_out32(ip->src_addr) +
+					    cs_out32(ip->dst_addr) + cs_in32(rw->src) + cs_in32(rw->dst));
+		ip->src_addr = rw->src;
+		ip->dst_addr = rw->dst;
+		*(rte_be16_t *)(l4 + 6) = rw->dport;
+		md->src = rw->src;
+		md->dst = rw->dst;
+		md->sport = rw->sport;
+		md->dport = rw->dport;
+		return;
+	}
 	if (l4ok)
 		ck = l4_cksum_ptr(l4, md->l4_proto, &udp);
 	if (ip->src_addr != rw->src) {
