@@ -828,22 +828,26 @@ class Bench:
         proc.wait_telemetry(120 + plan.mbufs / 50000)
         return proc
 
-    def measure_worker(self, workload, flows):
-        """dpnat-bench-worker: the worker's own cost without a PMD's receive path."""
+    def measure_worker(self, workload, flows, lcores="0@1"):
+        """dpnat-bench-worker: the worker's own cost without a PMD's receive path; one worker
+        per entry of lcores (EAL map: '0@1' = worker 0 on CPU 1)."""
         exe = os.path.join(self.build, "tools", "dpnat-bench-worker")
-        argv = ["taskset", "-c", "1", exe, "--workload", workload, "--flows", str(flows), "--rounds", "40",
-                "--passes", str(max(1, 200000 // flows))]
+        nw = len(lcores.split(","))
+        argv = [exe, "--workload", workload, "--flows", str(flows), "--rounds", "40",
+                "--passes", str(max(1, 200000 // flows)), "--workers", str(nw), "--lcores", lcores]
         if HugePages.enabled:
             HugePages.ensure(2048 + flows // 256)
             argv.append("--huge")
         r = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
-        out = {"workload": workload, "flows": flows, "cmdline": " ".join(argv)}
+        out = {"workload": workload, "flows": flows, "workers": nw, "lcores": lcores, "cmdline": " ".join(argv)}
         vals = dict(re.findall(r"^\s+(dpnat|io only|own cost)\s+([0-9.-]+) cycles/pkt", r.stdout, re.M))
+        mpps = dict(re.findall(r"^\s+(dpnat|io only)\s+.* ([0-9.]+) Mpps", r.stdout, re.M))
         if r.returncode != 0 or len(vals) != 3:
             out["error"] = (r.stderr or r.stdout).strip()[-300:]
             return out
         out.update(dpnat_cycles=float(vals["dpnat"]), io_cycles=float(vals["io only"]),
-                   own_cycles=float(vals["own cost"]), own_ns=float(vals["own cost"]) / self.hz * 1e9)
+                   own_cycles=float(vals["own cost"]), own_ns=float(vals["own cost"]) / self.hz * 1e9,
+                   dpnat_mpps=float(mpps.get("dpnat", "nan")))
         return out
 
     # -- measurement helpers --
@@ -1719,6 +1723,14 @@ class Runner:
                     log("== in-process own cost (dpnat-bench-worker), %s, %d flows ..." % (wl, flows))
                     self.res["worker"].append(self.b.measure_worker(wl, flows))
                     self.save()
+            # Scaling: two workers on the two CPUs, and two oversubscribed on one (correctness:
+            # every packet forwarded, none dropped; the rate of the latter only shows the sharing).
+            for lcores in ("0@0,1@1", "0@1,1@1"):
+                for wl in ("tcpudp", "pptp"):
+                    flows = 64000 if 64000 in a.flows else max(a.flows)
+                    log("== dpnat-bench-worker, %s, %d flows, workers on lcores %s ..." % (wl, flows, lcores))
+                    self.res["worker"].append(self.b.measure_worker(wl, flows, lcores))
+                    self.save()
         if on("memory"):
             log("== memory per session ...")
             self.res["memory"] = self.b.measure_memory(65536, a.memory_sessions)
@@ -1801,14 +1813,17 @@ class Runner:
                       runs[-1]["dpnat"].get("sessions_live"), runs[-1]["dpnat"].get("drops_total") or "none"))
         if r.get("worker"):
             P("In-process own cost (dpnat-bench-worker: frames built from memory into mbufs, dp_worker_burst vs "
-              "transmit as is; best of its rounds; pinned to CPU 1):")
+              "transmit as is; best of its rounds):")
             for x in r["worker"]:
                 if "error" in x:
                     P("  %-7s %8d flows: failed: %s" % (x["workload"], x["flows"], x["error"]))
                 else:
-                    P("  %-7s %8d flows: dpnat %6.1f, io only %5.1f, own %6.1f cycles/pkt (%5.1f ns)" % (
-                        x["workload"], x["flows"], x["dpnat_cycles"], x["io_cycles"], x["own_cycles"],
-                        x["own_ns"]))
+                    P("  %-7s %8d flows, %d worker(s) on %-8s: dpnat %6.1f, io only %5.1f, own %6.1f cycles/pkt "
+                      "(%5.1f ns) per worker; %5.2f Mpps in all%s" % (
+                          x["workload"], x["flows"], x.get("workers", 1), x.get("lcores", "0@1"),
+                          x["dpnat_cycles"], x["io_cycles"], x["own_cycles"], x["own_ns"],
+                          x.get("dpnat_mpps", float("nan")),
+                          " (oversubscribed: both on CPU 1)" if x.get("lcores") == "0@1,1@1" else ""))
         m = r.get("memory")
         if m:
             P("Memory: %.0f bytes per session (rte_malloc'd, every table sized by `set session max`; RSS %.0f), "

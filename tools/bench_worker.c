@@ -2,26 +2,32 @@
 /*
  * dpnat-bench-worker: dpnat's own cost per packet, measured in one process
  * without a PMD's receive path in the way. The real dataplane (init.c's
- * dp_setup, the worker's dp_worker_burst) runs on two net_ring ports; the
- * flows are set up by real packets (TCP handshakes, UDP first packets, PPTP
- * control connections with SCCRQ/OCRQ and their replies), then bursts of
- * 60-byte frames are built from memory the way a PMD would (mbufs from the
- * pool, the frame copied in) and either
+ * dp_setup, the worker's dp_worker_burst) runs on two net_null ports (their
+ * transmit frees the packets); the flows are set up by real packets (TCP
+ * handshakes, UDP first packets, PPTP control connections with SCCRQ/OCRQ
+ * and their replies, the translated Call IDs read back from the ALG), then
+ * bursts of 60-byte frames are built from memory the way a PMD would (mbufs
+ * from the pool, the frame copied in) and either
  *   - handed to dp_worker_burst (parse, session lookup, translation,
  *     routing, transmit), or
  *   - transmitted as they are (the "io forwarding" ceiling of this method),
- * in alternating rounds; what was sent is drained from the ports' loopback
- * rings in both. Own cost = cycles per packet of the first minus the second.
+ * in alternating rounds. Own cost = cycles per packet of the first minus the
+ * second. With --workers N, N lcores each run their share of the flows at
+ * the same time on their own queues (the aggregate rate shows how the
+ * workers scale; --lcores maps them onto CPUs, oversubscribed or not).
  *
  * It complements tools/bench.py (pcap replay through the real process and
  * dpdk-testpmd), whose pcap PMD reads and copies every packet: here the
  * replay costs a few cycles, so the difference is stable on a busy machine
  * (the best of --rounds is reported) and the profile shows dpnat alone.
  *
- * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] [--passes N] [--rounds N] [--huge]
+ * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] [--passes N] [--rounds N]
+ *                           [--huge] [--workers N] [--lcores MAP]
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
+ *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +57,10 @@ static unsigned ifx[2];                /* interface index of trust (0) and untru
 static struct rte_ether_addr if_mac[2];
 static struct frame *data[2];          /* per direction, one frame per flow */
 static unsigned n_data;
+static unsigned n_workers = 1;
+static unsigned passes;
+static unsigned go, ready;             /* round number; workers arrived at barriers */
+static uint64_t wts[DP_MAX_WORKERS][4];   /* per worker: dpnat loop start, end; io loop start, end */
 
 static void
 die(const char *msg)
@@ -164,29 +174,9 @@ pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, uint8_t 
 	return len;
 }
 
-/* Drain what the ports looped back; keep the first frame sent out of dir's port in out. */
+/* Set-up: one packet through worker 0 (what it sends, the null port frees). */
 static void
-drain(struct rte_mbuf **out, unsigned want_dir)
-{
-	struct rte_mbuf *pkts[64];
-	unsigned d, n, i;
-
-	for (d = 0; d < 2; d++) {
-		uint16_t pid = dp->ports[ifx[d]].pi.port_id;
-
-		while ((n = rte_eth_rx_burst(pid, 0, pkts, RTE_DIM(pkts))) > 0)
-			for (i = 0; i < n; i++) {
-				if (out != NULL && *out == NULL && d == want_dir)
-					*out = pkts[i];
-				else
-					rte_pktmbuf_free(pkts[i]);
-			}
-	}
-}
-
-/* Set-up: one packet through the worker; the frame it sent out of the other side, if asked. */
-static void
-push(const uint8_t *b, uint16_t len, unsigned dir, struct rte_mbuf **out)
+push(const uint8_t *b, uint16_t len, unsigned dir)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
 
@@ -194,9 +184,6 @@ push(const uint8_t *b, uint16_t len, unsigned dir, struct rte_mbuf **out)
 		die("mbuf pool empty during set-up");
 	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
 	dp_worker_burst(dp, &dp->workers[0], ifx[dir], &m, 1);
-	if (out != NULL)
-		*out = NULL;
-	drain(out, 1 - dir);
 }
 
 static struct flow_session *
@@ -237,13 +224,13 @@ setup_tcpudp(unsigned flows)
 
 		if (i % 2 == 0) {
 			dpt = (i / 2) % 2 ? 443 : 80;
-			push(b, tcp_frame(b, 0, c, s, sp, dpt, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0, NULL);
+			push(b, tcp_frame(b, 0, c, s, sp, dpt, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0);
 			ss = session_of(c, s, sp, dpt, IPPROTO_TCP);
 			if (ss == NULL)
 				die("TCP session not created (see get counter flow)");
 			pub = rte_be_to_cpu_16(ss->rw[0].sport);
 			push(b, tcp_frame(b, 1, s, rte_be_to_cpu_32(ss->rw[0].src), dpt, pub, 5000, 1001,
-					  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1, NULL);
+					  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1);
 			tcp_frame(data[0][i].b, 0, c, s, sp, dpt, 1001, 5001,
 				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, "abcdef", 6);
 			tcp_frame(data[1][i].b, 1, s, rte_be_to_cpu_32(ss->rw[0].src), dpt, pub, 5001, 1007,
@@ -251,7 +238,7 @@ setup_tcpudp(unsigned flows)
 		} else {
 			dpt = (i / 2) % 2 ? 4500 : 53;
 			udp_frame(data[0][i].b, 0, c, s, sp, dpt);
-			push(data[0][i].b, FRAME, 0, NULL);
+			push(data[0][i].b, FRAME, 0);
 			ss = session_of(c, s, sp, dpt, IPPROTO_UDP);
 			if (ss == NULL)
 				die("UDP session not created");
@@ -262,52 +249,86 @@ setup_tcpudp(unsigned flows)
 	n_data = flows;
 }
 
-/* flows/2 calls, one per control connection and client, Call IDs 0x100-0x107 (colliding). */
+/* Per call: the client, its public address and port, the server's and the translated Call ID. */
+struct call {
+	uint32_t pubip;
+	uint16_t pub;
+	uint16_t xcid;
+	uint32_t cs, ss;
+};
+
+static struct call *calls_tab;
+
+/* The ALG's entries: each call's translated Call ID, by client (one call per client). */
+static int
+xcid_of(const struct pptp_xlate_info *xi, void *arg)
+{
+	unsigned j = xi->inside_ip - client_of(0);
+
+	(void)arg;
+	if (j < n_data)
+		calls_tab[j].xcid = xi->xlated_cid;
+	return 0;
+}
+
+/*
+ * flows/2 calls, one per control connection and client, Call IDs 0x100-0x107
+ * (colliding). First every call up to its OCRQ, then the translated Call IDs
+ * from the ALG, then the servers' OCRPs, which open the GRE gates.
+ */
 static void
 setup_pptp(unsigned flows)
 {
 	unsigned calls = flows / 2, j;
+	uint8_t b[256], msg[200];
+	uint16_t n;
 
+	calls_tab = calloc(calls, sizeof(*calls_tab));
+	if (calls_tab == NULL)
+		die("out of memory");
+	n_data = calls;
 	for (j = 0; j < calls; j++) {
-		uint32_t c = client_of(j), s = server_of(j), pubip;
-		uint16_t ccid = (uint16_t)(0x100 + j % 8), scid = (uint16_t)(1 + j / 16), xcid, n;
-		uint32_t cs = 1000, ss = 5000;
+		struct call *k = &calls_tab[j];
+		uint32_t c = client_of(j), s = server_of(j);
 		struct flow_session *fs;
-		struct rte_mbuf *out;
-		uint8_t b[256], msg[200];
-		uint16_t pub;
 
-		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0, NULL);
+		k->cs = 1000;
+		k->ss = 5000;
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, k->cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0), 0);
 		fs = session_of(c, s, 20000, 1723, IPPROTO_TCP);
 		if (fs == NULL)
 			die("PPTP control session not created");
-		pub = rte_be_to_cpu_16(fs->rw[0].sport);
-		pubip = rte_be_to_cpu_32(fs->rw[0].src);
-		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss++, cs,
-				  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1, NULL);
+		k->pub = rte_be_to_cpu_16(fs->rw[0].sport);
+		k->pubip = rte_be_to_cpu_32(fs->rw[0].src);
+		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss++, k->cs,
+				  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1);
 		n = pptp_msg(msg, 1, 156, 0x0100, 0, 0);
-		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-				  msg, n), 0, NULL);
-		cs += n;
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, k->cs, k->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 0);
+		k->cs += n;
 		n = pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
-		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-				  msg, n), 1, NULL);
-		ss += n;
-		n = pptp_msg(msg, 7, 168, ccid, 1, 0);
-		push(b, tcp_frame(b, 0, c, s, 20000, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-				  msg, n), 0, &out);
-		cs += n;
-		if (out == NULL)
-			die("OCRQ did not pass");
-		xcid = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(out, rte_be16_t *, 14 + 20 + 20 + 12));
-		rte_pktmbuf_free(out);
-		n = pptp_msg(msg, 8, 32, scid, xcid, 1);
-		push(b, tcp_frame(b, 1, s, pubip, 1723, pub, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-				  msg, n), 1, NULL);
-		gre_frame(data[0][j].b, 0, c, s, scid);
-		gre_frame(data[1][j].b, 1, s, pubip, xcid);
+		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss, k->cs,
+				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n), 1);
+		k->ss += n;
+		n = pptp_msg(msg, 7, 168, (uint16_t)(0x100 + j % 8), 1, 0);
+		push(b, tcp_frame(b, 0, c, s, 20000, 1723, k->cs, k->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				  msg, n), 0);
+		k->cs += n;
 	}
-	n_data = calls;
+	pptp_xlate_walk(dp->pptp, flow_clock(dp->flows), xcid_of, NULL);
+	for (j = 0; j < calls; j++) {
+		struct call *k = &calls_tab[j];
+		uint32_t c = client_of(j), s = server_of(j);
+		uint16_t scid = (uint16_t)(1 + j / 16);
+
+		if (k->xcid == 0)
+			die("an OCRQ did not pass (no xlate entry)");
+		n = pptp_msg(msg, 8, 32, scid, k->xcid, 1);
+		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss, k->cs,
+				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n), 1);
+		gre_frame(data[0][j].b, 0, c, s, scid);
+		gre_frame(data[1][j].b, 1, s, k->pubip, k->xcid);
+	}
 }
 
 /* Build a burst of frames [first, first + n) of direction dir into mbufs, as a PMD would. */
@@ -329,44 +350,105 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 	return n;
 }
 
-/* One pass over every flow in both directions, bursts of 32 alternating; returns TSC cycles. */
-static uint64_t
-pass(bool through_dpnat)
+/* Worker w's pass over its share of the flows in both directions, bursts of 32 alternating. */
+static void
+pass(unsigned w, bool through_dpnat)
 {
-	struct rte_mbuf *pkts[DP_BURST], *back[64];
-	uint64_t t0 = rte_rdtsc_precise();
-	unsigned first, d, k;
+	unsigned share = (n_data + n_workers - 1) / n_workers;
+	unsigned lo = w * share, hi = RTE_MIN(n_data, lo + share), first, d;
+	struct dp_worker *wk = &dp->workers[w];
+	struct rte_mbuf *pkts[DP_BURST];
 
-	for (first = 0; first < n_data; first += DP_BURST) {
-		unsigned n = RTE_MIN((unsigned)DP_BURST, n_data - first);
+	for (first = lo; first < hi; first += DP_BURST) {
+		unsigned n = RTE_MIN((unsigned)DP_BURST, hi - first);
 
 		for (d = 0; d < 2; d++) {
 			build(pkts, d, first, n);
 			if (through_dpnat) {
-				dp_worker_burst(dp, &dp->workers[0], ifx[d], pkts, (uint16_t)n);
+				dp_worker_burst(dp, wk, ifx[d], pkts, (uint16_t)n);
 			} else {
-				uint16_t pid = dp->ports[ifx[1 - d]].pi.port_id;
-				uint16_t sent = rte_eth_tx_burst(pid, 0, pkts, (uint16_t)n);
+				const struct dp_port *p = &dp->ports[ifx[1 - d]];
+				uint16_t q = (uint16_t)(w % p->pi.nb_txq), sent;
 
+				sent = rte_eth_tx_burst(p->pi.port_id, q, pkts, (uint16_t)n);
 				if (sent < n)
 					rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 			}
-			for (k = 0; k < 2; k++) {
-				uint16_t pid = dp->ports[ifx[k]].pi.port_id, got;
-
-				while ((got = rte_eth_rx_burst(pid, 0, back, RTE_DIM(back))) > 0)
-					rte_pktmbuf_free_bulk(back, got);
-			}
 		}
 	}
-	return rte_rdtsc_precise() - t0;
+}
+
+/* All workers meet here (the k-th barrier of the run); yields, so oversubscribed lcores get on. */
+static void
+barrier(unsigned k)
+{
+	unsigned spins = 0;
+
+	__atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < n_workers * k)
+		if (++spins % 256 == 0)
+			sched_yield();
+		else
+			rte_pause();
+}
+
+/* One round on worker w: passes through dpnat, then as many io-only passes, all workers in step. */
+static int
+round_main(void *arg)
+{
+	unsigned w = (unsigned)(uintptr_t)arg, p;
+
+	if (w != 0) {
+		rte_rcu_qsbr_thread_register(dp->qsbr, w);
+		rte_rcu_qsbr_thread_online(dp->qsbr, w);
+	}
+	barrier(2 * go - 1);
+	wts[w][0] = rte_rdtsc_precise();
+	for (p = 0; p < passes; p++)
+		pass(w, true);
+	wts[w][1] = rte_rdtsc_precise();
+	barrier(2 * go);
+	wts[w][2] = rte_rdtsc_precise();
+	for (p = 0; p < passes; p++)
+		pass(w, false);
+	wts[w][3] = rte_rdtsc_precise();
+	if (w != 0) {
+		rte_rcu_qsbr_thread_offline(dp->qsbr, w);
+		rte_rcu_qsbr_thread_unregister(dp->qsbr, w);
+	}
+	return 0;
+}
+
+/* Run a round on every worker at once: from the first start to the last end, for each loop. */
+static void
+run_round(uint64_t t[2])
+{
+	unsigned w, lc, k;
+
+	go++;
+	w = 1;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (w < n_workers)
+			rte_eal_remote_launch(round_main, (void *)(uintptr_t)w++, lc);
+	}
+	round_main((void *)0);
+	rte_eal_mp_wait_lcore();
+	for (k = 0; k < 2; k++) {
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		for (w = 0; w < n_workers; w++) {
+			lo = RTE_MIN(lo, wts[w][2 * k]);
+			hi = RTE_MAX(hi, wts[w][2 * k + 1]);
+		}
+		t[k] = hi - lo;
+	}
 }
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] "
-			"[--passes N] [--rounds N] [--huge]\n");
+			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP]\n");
 	exit(2);
 }
 
@@ -376,15 +458,17 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "flows", required_argument, NULL, 'f' }, { "workload", required_argument, NULL, 'w' },
 		{ "passes", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'r' },
-		{ "huge", no_argument, NULL, 'H' },
+		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
+		{ "lcores", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], err[CONF_ERR_LEN];
-	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_ring0",
-			"--vdev=net_ring1", "--file-prefix", prefix, "-l", "0", "-m", "2048",
+	char prefix[64], conf[2048], err[CONF_ERR_LEN], lcores[64] = "0";
+	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
+			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
 			"--no-huge", "--no-shconf" };
 	int neal = (int)RTE_DIM(eal);
-	unsigned flows = 65536, passes = 0, rounds = 5, r, d, ndip, nsess;
+	bool lcores_set = false;
+	unsigned flows = 65536, rounds = 5, r, d, ndip, nsess, w, lc;
 	const char *wl = "tcpudp";
 	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
 	double hz, pkts;
@@ -398,19 +482,28 @@ main(int argc, char **argv)
 		case 'p': passes = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'r': rounds = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'H': eal[neal - 2] = "--in-memory"; neal--; break;
+		case 'n': n_workers = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'L':
+			snprintf(lcores, sizeof(lcores), "%s", optarg);
+			lcores_set = true;
+			break;
 		default: usage();
 		}
 	}
-	if (flows < 64 || flows > 4000000 || rounds == 0 ||
-	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0))
+	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
+	    n_workers > DP_MAX_WORKERS || (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0))
 		usage();
+	if (!lcores_set)
+		snprintf(lcores, sizeof(lcores), "0-%u", n_workers - 1);
 	if (passes == 0)
-		passes = RTE_MAX(1u, 4000000u / flows);
+		passes = RTE_MAX(1u, 1000000u / flows);
 	snprintf(prefix, sizeof(prefix), "bench_worker_%d", (int)getpid());
 	if (rte_eal_init(neal, eal) < 0)
 		die("EAL init failed");
-	/* As many DIP addresses as 40 000 ports or Call IDs each need. */
-	ndip = flows / 40000 + 1;
+	if (rte_lcore_count() < n_workers)
+		die("fewer lcores than --workers");
+	/* Enough DIP addresses for the ports or Call IDs each worker takes from its slice. */
+	ndip = flows * n_workers / 30000 + 1;   /* each worker allocates from its own slice of the ports */
 	/* PPTP: a control session and two GRE gates per call, a call per two flows. */
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
 	snprintf(conf, sizeof(conf),
@@ -421,8 +514,8 @@ main(int argc, char **argv)
 		 "set interface untrust ip 172.19.51.234/23\n"
 		 "set interface untrust route\n"
 		 "set interface untrust dip 4 100.64.0.1 100.64.%u.%u\n"
-		 "set interface trust port net_ring0\n"
-		 "set interface untrust port net_ring1\n"
+		 "set interface trust port net_null0\n"
+		 "set interface untrust port net_null1\n"
 		 "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" nat src dip-id 4 permit\n"
 		 "set route 10.0.0.0/8 interface trust gateway 60.60.60.2\n"
 		 "set route 0.0.0.0/0 interface untrust gateway 172.19.50.1\n"
@@ -439,8 +532,12 @@ main(int argc, char **argv)
 	if (conf_load_string(&dp->conf, "bench", conf, err, sizeof(err)) != 0 ||
 	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
 		die(err);
-	dp->n_workers = 1;
-	dp->workers[0].lcore = 0;
+	dp->n_workers = n_workers;
+	w = 0;
+	RTE_LCORE_FOREACH(lc) {
+		if (w < n_workers)
+			dp->workers[w++].lcore = lc;
+	}
 	dp->hz = rte_get_tsc_hz();
 	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
 	dp_setup(dp);
@@ -458,25 +555,26 @@ main(int argc, char **argv)
 		setup_pptp(flows);
 	else
 		setup_tcpudp(flows);
-	dp_stats_sum(dp, &st);
-	memset(&dp->workers[0].st, 0, sizeof(dp->workers[0].st));
-	/* Warm up, then alternate the two loops so both see the same machine. */
-	pass(true);
-	pass(false);
-	for (r = 0; r < rounds; r++) {
-		unsigned p;
-		uint64_t t[2] = { 0, 0 };
+	for (w = 0; w < n_workers; w++)
+		memset(&dp->workers[w].st, 0, sizeof(dp->workers[w].st));
+	/* Warm up, then rounds of both loops on every worker at once; the best round of each counts. */
+	{
+		unsigned keep = passes;
+		uint64_t t[2];
 
-		for (p = 0; p < passes; p++) {
-			t[0] += pass(true);
-			t[1] += pass(false);
+		passes = 1;
+		run_round(t);
+		passes = keep;
+		for (r = 0; r < rounds; r++) {
+			run_round(t);
+			best[0] = RTE_MIN(best[0], t[0]);
+			best[1] = RTE_MIN(best[1], t[1]);
 		}
-		best[0] = RTE_MIN(best[0], t[0]);
-		best[1] = RTE_MIN(best[1], t[1]);
 	}
 	dp_stats_sum(dp, &st);
 	{
 		uint64_t drops = 0, fwd = st.forwarded, expect;
+		double per_w;
 		struct flow_stats fsx;
 		unsigned i;
 
@@ -490,12 +588,16 @@ main(int argc, char **argv)
 		flow_stats_get(dp->flows, &fsx);
 		hz = (double)rte_get_tsc_hz();
 		pkts = (double)passes * 2 * n_data;
-		printf("workload %s, %u flows (%u sessions), %u packets per round, best of %u rounds\n",
-		       wl, flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds);
-		printf("  dpnat     %7.1f cycles/pkt  %6.1f ns/pkt\n", best[0] / pkts, best[0] / pkts * 1e9 / hz);
-		printf("  io only   %7.1f cycles/pkt  %6.1f ns/pkt\n", best[1] / pkts, best[1] / pkts * 1e9 / hz);
-		printf("  own cost  %7.1f cycles/pkt  %6.1f ns/pkt\n", ((double)best[0] - (double)best[1]) / pkts,
-		       (best[0] - (double)best[1]) / pkts * 1e9 / hz);
+		per_w = pkts / n_workers;   /* a round lasts from the first start to the last end */
+		printf("workload %s, %u flows (%u sessions), %u packets per round, best of %u rounds, "
+		       "%u worker(s) on lcores %s\n", wl, flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds,
+		       n_workers, lcores);
+		printf("  dpnat     %7.1f cycles/pkt  %6.1f ns/pkt  %7.2f Mpps\n", best[0] / per_w,
+		       best[0] / per_w * 1e9 / hz, pkts / (best[0] / hz) / 1e6);
+		printf("  io only   %7.1f cycles/pkt  %6.1f ns/pkt  %7.2f Mpps\n", best[1] / per_w,
+		       best[1] / per_w * 1e9 / hz, pkts / (best[1] / hz) / 1e6);
+		printf("  own cost  %7.1f cycles/pkt  %6.1f ns/pkt\n", ((double)best[0] - (double)best[1]) / per_w,
+		       ((double)best[0] - (double)best[1]) / per_w * 1e9 / hz);
 		printf("  forwarded %lu of %lu, drops %lu\n", (unsigned long)fwd, (unsigned long)expect,
 		       (unsigned long)drops);
 		if (drops != 0 || fwd != expect)
