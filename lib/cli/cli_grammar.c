@@ -680,7 +680,9 @@ struct cand {
 	uint8_t kind;      /* P_KW or P_ARG (rest included) */
 	uint8_t type;
 	uint16_t len;
+	uint16_t klen;     /* P_ARG: of key */
 	const char *text;  /* keyword, or help text for an argument */
+	const char *key;   /* P_ARG: the slot's key */
 };
 
 #define CAND_MAX    512
@@ -772,14 +774,26 @@ cand_add(struct engine *e, const struct node *nd)
 		c.text = nd->text;
 		c.len = nd->len;
 	} else {
+		/* A slot of the same type and key has the same help: known already. */
+		for (i = 0; i < e->ncand; i++) {
+			const struct cand *o = &e->cand[i];
+
+			if (o->kind == P_ARG && o->type == c.type && o->klen == nd->klen &&
+			    memcmp(o->key, nd->key, nd->klen) == 0)
+				return;
+		}
+		c.key = nd->key;
+		c.klen = nd->klen;
 		c.text = arg_help(e->t, nd);
 		c.len = (uint16_t)strlen(c.text);
 	}
 	for (i = 0; i < e->ncand; i++) {
 		const struct cand *o = &e->cand[i];
 
-		if (o->kind == c.kind && o->len == c.len && (c.kind == P_ARG ? o->type == c.type : 1) &&
-		    strncasecmp(o->text, c.text, c.len) == 0)
+		if (o->kind == c.kind && o->len == c.len &&
+		    ((c.kind == P_KW && o->text == c.text) ||
+		     ((c.kind == P_ARG ? o->type == c.type : 1) &&
+		      strncasecmp(o->text, c.text, c.len) == 0)))
 			return;
 	}
 	if (e->ncand < CAND_MAX)
