@@ -180,11 +180,14 @@ push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
 	}
 }
 
+/*
+ * One control-lcore tick after the worker's quiescent state, as dpnat runs
+ * them: what the previous tick deleted is reclaimed now.
+ */
 static void
 advance(unsigned secs)
 {
 	dp->start_tsc -= (uint64_t)secs * dp->hz;
-	dp_sessions_tick(dp);
 	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
 	dp_sessions_tick(dp);
 }
