@@ -173,7 +173,8 @@ dp_sessions_tick(struct dp *dp)
 	uint32_t budget = RTE_MAX(dp->conf.limits.sessions / 100, 1024u);
 
 	flow_set_clock(dp->flows, (uint32_t)dp_now(dp));
-	flow_age(dp->flows, budget);
+	/* Never a slot twice in one tick (pptp_tick caps its own budget). */
+	flow_age(dp->flows, RTE_MIN(budget, dp->conf.limits.sessions));
 	flow_reclaim(dp->flows);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 }

@@ -10,11 +10,13 @@
  * prefix keeps every keyword it fits plus any argument slot that accepts it.
  * The full walk then keeps each complete reading, and when readings disagree
  * about a word, a single keyword beats arguments; two keywords are ambiguous.
- * Syntax strings are compiled afresh for each walk: tables are small, CLI
- * lines are rare, and it keeps the table a plain const array.
+ * A table's syntax strings are compiled once, into a grammar that is kept
+ * for the life of the process and found again by the table's text (see
+ * grammar_get); the table stays a plain const array.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +444,135 @@ syn_compile(const char *text, struct syntax *syn, const char **err, size_t *col)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- compiled tables */
+
+/* One command's compiled syntax: its nodes, or none (root < 0) if it does not compile. */
+struct gcmd {
+	const struct node *n;
+	int root;
+};
+
+/*
+ * Every syntax of a table, compiled. The nodes point into the grammar's own
+ * copy of the syntax strings, so it does not depend on the table's memory.
+ */
+struct grammar {
+	size_t n_cmds;
+	char *text;            /* the syntax strings, each NUL-terminated, in order */
+	struct node *nodes;
+	struct gcmd cmd[];
+};
+
+#define GRAMMAR_CACHE 8    /* distinct tables kept; dpnat has one */
+
+static struct {
+	pthread_mutex_t lock;
+	int n;
+	struct grammar *g[GRAMMAR_CACHE];
+} grammar_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+grammar_free(struct grammar *g)
+{
+	if (g == NULL)
+		return;
+	free(g->text);
+	free(g->nodes);
+	free(g);
+}
+
+/* Compile every syntax of t; NULL if out of memory. */
+static struct grammar *
+grammar_compile(const struct cli_table *t)
+{
+	struct grammar *g = calloc(1, sizeof(*g) + t->n_cmds * sizeof(g->cmd[0]));
+	struct syntax *syn = malloc(sizeof(*syn));
+	size_t i, tlen = 0, nn = 0;
+	struct node *shrunk;
+	char *tx;
+
+	if (g == NULL || syn == NULL)
+		goto fail;
+	g->n_cmds = t->n_cmds;
+	for (i = 0; i < t->n_cmds; i++)
+		tlen += strlen(t->cmds[i].syntax) + 1;
+	g->text = malloc(tlen ? tlen : 1);
+	g->nodes = malloc(t->n_cmds * sizeof(syn->n) + 1);
+	if (g->text == NULL || g->nodes == NULL)
+		goto fail;
+	for (i = 0, tx = g->text; i < t->n_cmds; i++) {
+		size_t len = strlen(t->cmds[i].syntax);
+		const char *why;
+		size_t col;
+
+		memcpy(tx, t->cmds[i].syntax, len + 1);
+		g->cmd[i].root = -1;
+		if (syn_compile(tx, syn, &why, &col) == 0) {
+			memcpy(g->nodes + nn, syn->n, (size_t)syn->count * sizeof(syn->n[0]));
+			g->cmd[i].root = syn->root;
+			g->cmd[i].n = (const struct node *)(uintptr_t)nn;   /* an offset until the end */
+			nn += (size_t)syn->count;
+		}
+		tx += len + 1;
+	}
+	shrunk = realloc(g->nodes, nn * sizeof(g->nodes[0]) + 1);
+	if (shrunk != NULL)
+		g->nodes = shrunk;
+	for (i = 0; i < t->n_cmds; i++)
+		if (g->cmd[i].root >= 0)
+			g->cmd[i].n = g->nodes + (uintptr_t)g->cmd[i].n;
+	free(syn);
+	return g;
+fail:
+	free(syn);
+	grammar_free(g);
+	return NULL;
+}
+
+/* Whether g was compiled from syntax strings equal to t's. */
+static bool
+grammar_is(const struct grammar *g, const struct cli_table *t)
+{
+	const char *tx = g->text;
+	size_t i;
+
+	if (g->n_cmds != t->n_cmds)
+		return false;
+	for (i = 0; i < t->n_cmds; i++) {
+		if (strcmp(tx, t->cmds[i].syntax) != 0)
+			return false;
+		tx += strlen(tx) + 1;
+	}
+	return true;
+}
+
+/*
+ * The compiled grammar of t. Kept grammars are never freed, so a request may
+ * hold one while other threads run theirs; once GRAMMAR_CACHE tables are
+ * kept, others are compiled per request (*own is then true: grammar_free it).
+ */
+static const struct grammar *
+grammar_get(const struct cli_table *t, bool *own)
+{
+	struct grammar *g = NULL;
+	int i;
+
+	*own = false;
+	pthread_mutex_lock(&grammar_cache.lock);
+	for (i = 0; i < grammar_cache.n && g == NULL; i++)
+		if (grammar_is(grammar_cache.g[i], t))
+			g = grammar_cache.g[i];
+	if (g == NULL) {
+		g = grammar_compile(t);
+		if (g != NULL && grammar_cache.n < GRAMMAR_CACHE)
+			grammar_cache.g[grammar_cache.n++] = g;
+		else
+			*own = g != NULL;
+	}
+	pthread_mutex_unlock(&grammar_cache.lock);
+	return g;
+}
+
 /* ---------------------------------------------------------------- words */
 
 struct word {
@@ -549,7 +680,9 @@ struct cand {
 	uint8_t kind;      /* P_KW or P_ARG (rest included) */
 	uint8_t type;
 	uint16_t len;
+	uint16_t klen;     /* P_ARG: of key */
 	const char *text;  /* keyword, or help text for an argument */
+	const char *key;   /* P_ARG: the slot's key */
 };
 
 #define CAND_MAX    512
@@ -572,23 +705,31 @@ struct cli_args {
 
 /* Everything one request needs; allocated per request to keep stacks small. */
 struct engine {
+	/* Scalars, zeroed for each request. */
 	const struct cli_table *t;
-	char line[CLI_LINE_MAX + 1];
-	struct words ws;
-	struct wres res[CLI_MAX_WORDS];
-	struct syntax syn;
+	const struct grammar *g;
+	bool own_g;            /* g is this request's own (not kept): free it */
+	const struct node *syn;   /* the nodes of the command being walked */
 	int cmd;
 	/* the walk */
 	int ntok;
 	bool collect;
 	unsigned steps;
 	bool too_complex;
-	struct pathel path[CLI_MAX_WORDS];
 	/* results */
 	int ncand;
 	bool can_end;
-	struct cand cand[CAND_MAX];
 	int nmatch;
+	/*
+	 * Arrays (about 55 KB), not cleared: each element is written before it
+	 * is read (line and ws by the request, res by settle, path along the
+	 * walk, cand and match up to ncand and nmatch).
+	 */
+	char line[CLI_LINE_MAX + 1];
+	struct words ws;
+	struct wres res[CLI_MAX_WORDS];
+	struct pathel path[CLI_MAX_WORDS];
+	struct cand cand[CAND_MAX];
 	struct match match[MATCH_MAX];
 };
 
@@ -633,14 +774,26 @@ cand_add(struct engine *e, const struct node *nd)
 		c.text = nd->text;
 		c.len = nd->len;
 	} else {
+		/* A slot of the same type and key has the same help: known already. */
+		for (i = 0; i < e->ncand; i++) {
+			const struct cand *o = &e->cand[i];
+
+			if (o->kind == P_ARG && o->type == c.type && o->klen == nd->klen &&
+			    memcmp(o->key, nd->key, nd->klen) == 0)
+				return;
+		}
+		c.key = nd->key;
+		c.klen = nd->klen;
 		c.text = arg_help(e->t, nd);
 		c.len = (uint16_t)strlen(c.text);
 	}
 	for (i = 0; i < e->ncand; i++) {
 		const struct cand *o = &e->cand[i];
 
-		if (o->kind == c.kind && o->len == c.len && (c.kind == P_ARG ? o->type == c.type : 1) &&
-		    strncasecmp(o->text, c.text, c.len) == 0)
+		if (o->kind == c.kind && o->len == c.len &&
+		    ((c.kind == P_KW && o->text == c.text) ||
+		     ((c.kind == P_ARG ? o->type == c.type : 1) &&
+		      strncasecmp(o->text, c.text, c.len) == 0)))
 			return;
 	}
 	if (e->ncand < CAND_MAX)
@@ -691,7 +844,7 @@ static void walk(struct engine *e, const struct frame *f, int k);
 static void
 walk_opts(struct engine *e, const struct frame *f, int k)
 {
-	const struct node *n = e->syn.n;
+	const struct node *n = e->syn;
 	uint32_t bit = 1;
 	int o;
 
@@ -734,7 +887,7 @@ walk(struct engine *e, const struct frame *f, int k)
 			match_add(e);
 		return;
 	}
-	nd = &e->syn.n[f->cur];
+	nd = &e->syn[f->cur];
 	nx = (struct frame){ nd->next, 0, f->up };
 	switch (nd->kind) {
 	case N_KW:
@@ -774,8 +927,8 @@ walk(struct engine *e, const struct frame *f, int k)
 		walk_opts(e, f, k);
 		return;
 	case N_ALT:
-		for (s = nd->first; s >= 0; s = e->syn.n[s].next) {
-			struct frame in = { e->syn.n[s].first, 0, &nx };
+		for (s = nd->first; s >= 0; s = e->syn[s].next) {
+			struct frame in = { e->syn[s].first, 0, &nx };
 
 			walk(e, &in, k);
 		}
@@ -800,15 +953,14 @@ walk_all(struct engine *e, int ntok, bool collect)
 	e->can_end = false;
 	e->nmatch = 0;
 	e->steps = 0;
-	for (i = 0; i < e->t->n_cmds; i++) {
-		const char *why;
-		size_t col;
-
+	for (i = 0; i < e->g->n_cmds; i++) {
+		const struct gcmd *c = &e->g->cmd[i];
 		struct frame top = { -1, 0, NULL };
 
-		if (syn_compile(e->t->cmds[i].syntax, &e->syn, &why, &col) != 0)
+		if (c->root < 0)
 			continue;   /* cli_table_check reports these */
-		top.cur = e->syn.n[e->syn.root].first;
+		e->syn = c->n;
+		top.cur = c->n[c->root].first;
 		e->cmd = (int)i;
 		walk(e, &top, 0);
 	}
@@ -1039,6 +1191,34 @@ pick_match(struct engine *e, struct cli_out *out)
 
 /* ---------------------------------------------------------------- requests */
 
+/* A request's state with t's grammar; NULL if out of memory. */
+static struct engine *
+engine_alloc(const struct cli_table *t)
+{
+	struct engine *e = malloc(sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, offsetof(struct engine, line));
+	e->line[0] = '\0';
+	e->ws.n = 0;
+	e->t = t;
+	e->g = grammar_get(t, &e->own_g);
+	if (e->g == NULL) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void
+engine_free(struct engine *e)
+{
+	if (e->own_g)
+		grammar_free((struct grammar *)(uintptr_t)e->g);
+	free(e);
+}
+
 static struct engine *
 engine_new(const struct cli_table *t, const char *line, struct cli_out *out)
 {
@@ -1049,12 +1229,11 @@ engine_new(const struct cli_table *t, const char *line, struct cli_out *out)
 		cli_printf(out, "line too long (max %d bytes)\n", CLI_LINE_MAX);
 		return NULL;
 	}
-	e = calloc(1, sizeof(*e));
+	e = engine_alloc(t);
 	if (e == NULL) {
 		cli_printf(out, "out of memory\n");
 		return NULL;
 	}
-	e->t = t;
 	while (is_blank(*line) || *line == '\r' || *line == '\n')
 		line++;
 	len = strlen(line);
@@ -1225,7 +1404,7 @@ cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, vo
 	} else {
 		rc = do_execute(e, out, ctx);
 	}
-	free(e);
+	engine_free(e);
 	return rc;
 }
 
@@ -1239,14 +1418,13 @@ cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
 
 	if (strlen(line) > CLI_LINE_MAX)
 		return -1;
-	e = calloc(1, sizeof(*e));
+	e = engine_alloc(t);
 	if (e == NULL)
 		return -1;
-	e->t = t;
 	/* Keep trailing blanks: they say the partial word is empty. */
 	snprintf(e->line, sizeof(e->line), "%s", line);
 	if (split_words(e->line, &e->ws, err, sizeof(err)) != 0 || e->ws.help) {
-		free(e);
+		engine_free(e);
 		return -1;
 	}
 	pos = e->ws.n;
@@ -1255,7 +1433,7 @@ cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
 		w = &e->ws.w[pos];
 	}
 	if (settle(e, pos, NULL) != 0) {
-		free(e);
+		engine_free(e);
 		return -1;
 	}
 	walk_all(e, pos, true);
@@ -1273,7 +1451,7 @@ cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
 	}
 	if (e->too_complex)
 		n = -1;
-	free(e);
+	engine_free(e);
 	return n;
 }
 

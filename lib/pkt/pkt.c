@@ -52,9 +52,12 @@ pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
 	fl = (uint16_t)(g[0] << 8 | g[1]);
 	proto = (uint16_t)(g[2] << 8 | g[3]);
 	if ((fl & GRE_VER_MASK) == 0) {
-		/* RFC 2784 GRE: not PPTP. Valid for the caller to classify. */
-		md->payload_off = (uint16_t)(md->l4_off + 4 + ((fl & GRE_F_CSUM) ? 4 : 0) +
-					     ((fl & GRE_F_KEY) ? 4 : 0) + ((fl & GRE_F_SEQ) ? 4 : 0));
+		/* RFC 2784/2890 GRE: not PPTP. Valid for the caller to classify. */
+		need = (uint16_t)(4 + ((fl & GRE_F_CSUM) ? 4 : 0) + ((fl & GRE_F_KEY) ? 4 : 0) +
+				  ((fl & GRE_F_SEQ) ? 4 : 0));
+		if (md->l4_len < need)
+			return PKT_DROP_L4_SHORT;
+		md->payload_off = (uint16_t)(md->l4_off + need);
 		return 0;
 	}
 	if ((fl & GRE_VER_MASK) != 1 || (fl & (GRE_F_CSUM | GRE_F_ROUTE)) ||
@@ -67,6 +70,32 @@ pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
 	md->gre = PKT_GRE_V1_KEY;
 	md->payload_off = (uint16_t)(md->l4_off + need);
 	return 0;
+}
+
+/*
+ * Cut the packet to its first len bytes (len <= pkt_len, len > 0). Unlike
+ * rte_pktmbuf_trim this works when the bytes to remove span more than the
+ * last segment: segments wholly past len are freed.
+ */
+static void
+trim_to(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *seg = m;
+	uint32_t at = 0;
+	uint16_t n = 1;
+
+	while (at + seg->data_len < len) {
+		at += seg->data_len;
+		seg = seg->next;
+		n++;
+	}
+	seg->data_len = (uint16_t)(len - at);
+	if (seg->next != NULL) {
+		rte_pktmbuf_free(seg->next);
+		seg->next = NULL;
+		m->nb_segs = n;
+	}
+	m->pkt_len = len;
 }
 
 /* Transport headers of a packet that carries them (first or only fragment). */
@@ -181,7 +210,7 @@ pkt_parse(struct rte_mbuf *m, struct pkt_meta *md)
 		return drop(md, PKT_DROP_IP_SRC_BAD);
 	/* Ethernet pads short frames: keep exactly the IP datagram. */
 	if (m->pkt_len > md->l3_off + tot)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - md->l3_off - tot));
+		trim_to(m, md->l3_off + (uint32_t)tot);
 	md->src = ip->src_addr;
 	md->dst = ip->dst_addr;
 	md->l4_off = (uint16_t)(md->l3_off + ihl);

@@ -31,9 +31,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define FUZZ_MAX_INPUT (3 * CLI_LINE_MAX)
 /*
- * Lines run through the grammar per input. The engine costs ~0.1 ms a line
- * natively and ten times that instrumented; more lines per input only slow
- * the search down (the line framing still sees every byte).
+ * Lines run through the grammar per input. Each line walks the command
+ * table once per word; more lines per input only slow the search down (the
+ * line framing still sees every byte).
  */
 #define FUZZ_MAX_EXEC  8
 

@@ -165,34 +165,22 @@ check_parse(struct rte_mbuf *m, const struct pkt_meta *md, const uint8_t *frame,
 	const uint8_t *p = flat(m, buf);
 	const uint8_t *ip = p + md->l3_off;
 	unsigned ihl = (ip[0] & 0xf) * 4u, tot = fuzz_get16(ip + 2);
+	const char *why;
 
 	if (md->l3_off != RTE_ETHER_HDR_LEN || (ip[0] >> 4) != 4 || ihl < 20 ||
 	    md->l4_off != md->l3_off + ihl || md->l4_len != tot - ihl)
 		fail("pkt_meta offsets disagree with the IPv4 header", frame, len);
-	if (m->pkt_len != (uint32_t)md->l3_off + tot) {
-		/*
-		 * Known (reported): pkt_parse ignores rte_pktmbuf_trim's failure, which
-		 * happens when the bytes after the datagram span more than the last
-		 * segment of a chain. Unreachable while ports receive single-segment
-		 * mbufs (no RX scatter); anything else is a new bug.
-		 */
-		if (m->nb_segs == 1 || m->pkt_len - (md->l3_off + tot) <= rte_pktmbuf_lastseg(m)->data_len)
-			fail("pkt_parse left bytes after the IPv4 datagram (padding not trimmed)",
-			     frame, len);
-	}
+	if (m->pkt_len != (uint32_t)md->l3_off + tot)
+		fail("pkt_parse left bytes after the IPv4 datagram (padding not trimmed)", frame, len);
+	if (rte_mbuf_check(m, 1, &why) != 0)
+		fail(why, frame, len);
 	if (memcmp(&md->src, ip + 12, 4) != 0 || memcmp(&md->dst, ip + 16, 4) != 0)
 		fail("pkt_meta addresses are not the packet's", frame, len);
 	if (md->l4_proto != ip[9])
 		fail("pkt_meta protocol is not the packet's", frame, len);
 	if ((md->flags & PKT_F_L4_VALID) && md->payload_off < md->l4_off)
 		fail("payload before the transport header", frame, len);
-	/*
-	 * Known (reported): for GRE version 0 pkt_parse_gre adds the optional
-	 * fields' sizes without checking them against l4_len. Nothing reads
-	 * payload_off of such packets today.
-	 */
-	if ((md->flags & PKT_F_L4_VALID) && md->payload_off > md->l4_off + md->l4_len &&
-	    !(md->l4_proto == IPPROTO_GRE && !(md->gre & PKT_GRE_V1_KEY)))
+	if ((md->flags & PKT_F_L4_VALID) && md->payload_off > md->l4_off + md->l4_len)
 		fail("payload offset beyond the datagram", frame, len);
 	if ((md->flags & PKT_F_L4_VALID) && rte_pktmbuf_data_len(m) <
 	    (uint32_t)md->l4_off + RTE_MIN(md->l4_len, 60u))

@@ -216,6 +216,48 @@ test_table_check_rejects(void **state)
 	}
 }
 
+/*
+ * Compiled grammars are kept and found again by the table's text: a table
+ * rewritten in place (same addresses, new syntax) must be read anew, and
+ * more tables than are kept must still work.
+ */
+static void
+test_tables_recompiled(void **state)
+{
+	static const char *const kw[] = { "get", "set", "unset", "help", "count", "id", "src-ip",
+					  "dst-ip", "src-port", "dst-port", "protocol", "ip" };
+	char syntax[64], line[64], want[64];
+	struct cli_cmd c = { syntax, "x", h_dump, NULL };
+	struct cli_table t = { &c, 1, words, sizeof(words) / sizeof(words[0]) };
+	struct cli_strbuf sb;
+	struct cli_out out;
+	size_t n = sizeof(kw) / sizeof(kw[0]), i;
+
+	(void)state;
+	for (i = 0; i < 3 * n; i++) {
+		const char *k = kw[i % n], *prev = kw[(i + n - 1) % n];
+
+		snprintf(syntax, sizeof(syntax), "%s <u32:id>", k);
+		c.data = k;
+		snprintf(line, sizeof(line), "%s %zu", k, i);
+		snprintf(want, sizeof(want), " id=%zu", i);
+		cli_out_strbuf(&out, &sb, outbuf, sizeof(outbuf));
+		assert_int_equal(cli_execute(&t, line, &out, NULL), 0);
+		/* "<keyword>:", the keyword itself if h_dump knows it, then the id. */
+		assert_true(strncmp(outbuf, k, strlen(k)) == 0 && outbuf[strlen(k)] == ':');
+		assert_non_null(strstr(outbuf, want));
+		snprintf(line, sizeof(line), "%s 1", prev);
+		cli_out_strbuf(&out, &sb, outbuf, sizeof(outbuf));
+		assert_int_equal(cli_execute(&t, line, &out, NULL), -1);
+		cli_out_strbuf(&out, &sb, outbuf, sizeof(outbuf));
+		assert_int_equal(cli_complete(&t, "", &out), 1);
+		snprintf(want, sizeof(want), "%s\n", k);
+		assert_string_equal(outbuf, want);
+	}
+	/* The main table still answers as before. */
+	assert_int_equal(run("get session id 7"), 0);
+}
+
 /* ---- words: prefixes, case, ambiguity ---- */
 
 static void
@@ -882,6 +924,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_check),
 		cmocka_unit_test(test_table_check_rejects),
+		cmocka_unit_test(test_tables_recompiled),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_keyword_beats_argument),
 		cmocka_unit_test(test_optional_groups),

@@ -218,7 +218,100 @@ test_gre(void **state)
 	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
 	assert_int_equal(md.gre, 0);
 	assert_int_equal(md.dport, 0);
+	assert_int_equal(md.payload_off, 14 + 20 + 4);
 	rte_pktmbuf_free(m);
+
+	/* Version 0 with C, K and S: 16 bytes of header, all present. */
+	g[0] = 0xb0;
+	f.l4_len = 16;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+	assert_int_equal(md.payload_off, 14 + 20 + 16);
+	assert_true(md.payload_off <= md.l4_off + md.l4_len);
+	rte_pktmbuf_free(m);
+
+	/* F2: C, R, K and S announced in a 12-byte datagram: the optional fields
+	 * would end past it, so it is a truncated header, not a payload offset
+	 * 4 bytes beyond the packet. */
+	g[0] = 0xf0;
+	f.l4_len = 12;
+	m = build(&f);
+	assert_int_equal(pkt_parse(m, &md), PKT_CLASS_DROP);
+	assert_int_equal(md.drop, PKT_DROP_L4_SHORT);
+	rte_pktmbuf_free(m);
+}
+
+/* A chain of segments of the given lengths holding frame[] in order. */
+static struct rte_mbuf *
+chain(const uint8_t *frame, const uint16_t *seg_len, unsigned n)
+{
+	struct rte_mbuf *head = NULL;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(pool);
+
+		assert_non_null(s);
+		memcpy(rte_pktmbuf_append(s, seg_len[i]), frame, seg_len[i]);
+		frame += seg_len[i];
+		if (head == NULL)
+			head = s;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, s), 0);
+	}
+	return head;
+}
+
+/*
+ * F1: padding after the datagram is trimmed on a chain too, also when it
+ * spans more than the last segment (rte_pktmbuf_trim refuses that), and the
+ * segments left empty go back to the pool.
+ */
+static void
+test_chain_padding(void **state)
+{
+	/* The first segment holds 60 bytes of UDP (pkt_parse wants that much there). */
+	uint8_t uh[80] = { 0x00, 0x35, 0x04, 0x00, 0, 80, 0, 0 };
+	struct fb f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
+	const uint16_t dgram = 14 + 20 + 80;                  /* 114 bytes */
+	static const uint16_t across[] = { 100, 20, 30 };      /* 14 + 6 pad, 30 pad */
+	static const uint16_t boundary[] = { 114, 30, 6 };     /* pad = two whole segments */
+	static const uint16_t in_last[] = { 100, 20 };         /* 14 + 6 pad */
+	static const struct {
+		const uint16_t *len;
+		unsigned n, segs_after;
+	} cases[] = { { across, 3, 2 }, { boundary, 3, 1 }, { in_last, 2, 2 } };
+	unsigned avail = rte_mempool_avail_count(pool), i;
+	struct rte_mbuf *flat, *m;
+	struct pkt_meta md;
+	uint8_t frame[150];
+	const char *why;
+
+	(void)state;
+	f.pad = (uint16_t)(sizeof(frame) - dgram);
+	flat = build(&f);
+	memcpy(frame, rte_pktmbuf_mtod(flat, uint8_t *), sizeof(frame));
+	rte_pktmbuf_free(flat);
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		uint16_t j, sum = 0;
+
+		m = chain(frame, cases[i].len, cases[i].n);
+		for (j = 0; j < cases[i].n; j++)
+			sum = (uint16_t)(sum + cases[i].len[j]);
+		assert_int_equal(m->pkt_len, sum);
+		assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+		assert_int_equal(m->pkt_len, dgram);
+		assert_int_equal(m->nb_segs, cases[i].segs_after);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), md.l4_off + md.l4_len);
+		assert_null(rte_pktmbuf_lastseg(m)->next);
+		sum = 0;
+		for (flat = m; flat != NULL; flat = flat->next)
+			sum = (uint16_t)(sum + flat->data_len);
+		assert_int_equal(sum, dgram);
+		assert_int_equal(rte_mbuf_check(m, 1, &why), 0);
+		rte_pktmbuf_free(m);
+		assert_int_equal(rte_mempool_avail_count(pool), avail);
+	}
 }
 
 static void
@@ -399,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_udp_icmp),
 		cmocka_unit_test(test_gre),
+		cmocka_unit_test(test_chain_padding),
 		cmocka_unit_test(test_ip_errors),
 		cmocka_unit_test(test_frag_opts_arp),
 		cmocka_unit_test(test_random_frames),
