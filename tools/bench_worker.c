@@ -44,6 +44,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "frames.h"
 
 #define FRAME 60
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -85,46 +86,19 @@ die(const char *msg)
 	exit(1);
 }
 
-/* Ethernet + IPv4 header (checksum filled) into f for a frame of FRAME bytes; returns l4. */
+/* Ethernet + IPv4 header for direction dir (0 trust, 1 untrust) into b; returns l4. */
 static uint8_t *
 ip_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4len)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-
-	memset(b, 0, 64);
-	eth->dst_addr = if_mac[dir];
-	memset(&eth->src_addr, 0x02, 6);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = proto;
-	ip->src_addr = rte_cpu_to_be_32(src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = cksum_full(ip, 20);
-	return (uint8_t *)(ip + 1);
+	return frame_ip4(b, 64, &if_mac[dir], src, dst, proto, l4len);
 }
 
 static uint16_t
 tcp_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt,
 	  uint32_t seq, uint32_t ack, uint8_t flags, const void *pl, uint16_t plen)
 {
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)ip_frame(b, dir, src, dst, IPPROTO_TCP,
-							       (uint16_t)(20 + plen));
-
-	th->src_port = rte_cpu_to_be_16(sp);
-	th->dst_port = rte_cpu_to_be_16(dpt);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = 0x50;
-	th->tcp_flags = flags;
-	th->rx_win = RTE_BE16(8192);
-	if (plen)
-		memcpy(th + 1, pl, plen);
-	th->cksum = cksum_l4_full(rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), IPPROTO_TCP, th,
-				  20u + plen);
-	return (uint16_t)RTE_MAX(14 + 40 + plen, FRAME);
+	return (uint16_t)RTE_MAX(frame_tcp(b, RTE_MAX(64u, 54u + plen), &if_mac[dir], src, dst, sp, dpt,
+					   seq, ack, flags, pl, plen), FRAME);
 }
 
 static void
@@ -159,20 +133,6 @@ gre_frame(uint8_t *b, unsigned dir, uint32_t src, uint32_t dst, uint16_t cid)
 	memset(g + 12, 0x21, FRAME - 34 - 12);
 }
 
-static uint16_t
-pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, uint8_t result)
-{
-	memset(b, 0, len);
-	b[0] = (uint8_t)(len >> 8);
-	b[1] = (uint8_t)len;
-	b[3] = 1;
-	b[4] = 0x1a; b[5] = 0x2b; b[6] = 0x3c; b[7] = 0x4d;
-	b[9] = (uint8_t)ct;
-	b[12] = (uint8_t)(a >> 8); b[13] = (uint8_t)a;
-	b[14] = (uint8_t)(c >> 8); b[15] = (uint8_t)c;
-	b[16] = result;
-	return len;
-}
 
 /* Set-up: one packet through worker 0 (what it sends, the null port frees). */
 static void
@@ -302,15 +262,15 @@ setup_pptp(unsigned flows)
 		k->pubip = rte_be_to_cpu_32(fs->rw[0].src);
 		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss++, k->cs,
 				  RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0), 1);
-		n = pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+		n = frame_pptp_msg(msg, 1, 156, 0x0100, 0, 0);
 		push(b, tcp_frame(b, 0, c, s, 20000, 1723, k->cs, k->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
 				  msg, n), 0);
 		k->cs += n;
-		n = pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+		n = frame_pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
 		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss, k->cs,
 				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n), 1);
 		k->ss += n;
-		n = pptp_msg(msg, 7, 168, (uint16_t)(0x100 + j % 8), 1, 0);
+		n = frame_pptp_msg(msg, 7, 168, (uint16_t)(0x100 + j % 8), 1, 0);
 		push(b, tcp_frame(b, 0, c, s, 20000, 1723, k->cs, k->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
 				  msg, n), 0);
 		k->cs += n;
@@ -323,7 +283,7 @@ setup_pptp(unsigned flows)
 
 		if (k->xcid == 0)
 			die("an OCRQ did not pass (no xlate entry)");
-		n = pptp_msg(msg, 8, 32, scid, k->xcid, 1);
+		n = frame_pptp_msg(msg, 8, 32, scid, k->xcid, 1);
 		push(b, tcp_frame(b, 1, s, k->pubip, 1723, k->pub, k->ss, k->cs,
 				  RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n), 1);
 		gre_frame(data[0][j].b, 0, c, s, scid);

@@ -28,6 +28,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "frames.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define CLIENT  IP4(60, 60, 60, 2)
@@ -70,48 +71,25 @@ static unsigned ifx[2];       /* interface index of trust (0) and untrust (1) */
 static struct tmpl tmpls[T_MAX];
 static unsigned base_avail;
 
-/* Ethernet + IPv4 header into b (checksum filled), returns the l4 pointer. */
+/* Ethernet + IPv4 header into t for interface iface (0 trust, 1 untrust); returns the l4 pointer. */
 static uint8_t *
 frame(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4len)
 {
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)t->b;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	const struct route_iface *ifc = route_iface_get(dp->rt, ifx[iface]);
 
-	memset(t->b, 0, sizeof(t->b));
-	eth->dst_addr = ifc->mac;
-	memset(&eth->src_addr, 0x02, 6);
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = 0x45;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + l4len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = proto;
-	ip->src_addr = rte_cpu_to_be_32(src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = cksum_full(ip, 20);
 	t->len = (uint16_t)(14 + 20 + l4len);
 	t->iface = (uint8_t)iface;
-	return (uint8_t *)(ip + 1);
+	return frame_ip4(t->b, sizeof(t->b), &ifc->mac, src, dst, proto, l4len);
 }
 
 static void
 tcp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt,
 	 uint32_t seq, uint32_t ack, uint8_t flags, const void *data, uint16_t dlen)
 {
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)frame(t, iface, src, dst, IPPROTO_TCP,
-							     (uint16_t)(20 + dlen));
+	const struct route_iface *ifc = route_iface_get(dp->rt, ifx[iface]);
 
-	th->src_port = rte_cpu_to_be_16(sp);
-	th->dst_port = rte_cpu_to_be_16(dpt);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = 0x50;
-	th->tcp_flags = flags;
-	th->rx_win = RTE_BE16(8192);
-	if (dlen)
-		memcpy(th + 1, data, dlen);
-	th->cksum = cksum_l4_full(rte_cpu_to_be_32(src), rte_cpu_to_be_32(dst), IPPROTO_TCP, th,
-				  20u + dlen);
+	t->len = frame_tcp(t->b, sizeof(t->b), &ifc->mac, src, dst, sp, dpt, seq, ack, flags, data, dlen);
+	t->iface = (uint8_t)iface;
 }
 
 static void
@@ -192,21 +170,6 @@ advance(unsigned secs)
 	dp_sessions_tick(dp);
 }
 
-/* A PPTP control message of type ct with a call id at 12 and 14. */
-static uint16_t
-pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, uint8_t result)
-{
-	memset(b, 0, len);
-	b[0] = (uint8_t)(len >> 8);
-	b[1] = (uint8_t)len;
-	b[3] = 1;
-	b[4] = 0x1a; b[5] = 0x2b; b[6] = 0x3c; b[7] = 0x4d;
-	b[9] = (uint8_t)ct;
-	b[12] = (uint8_t)(a >> 8); b[13] = (uint8_t)a;
-	b[14] = (uint8_t)(c >> 8); b[15] = (uint8_t)c;
-	b[16] = result;
-	return len;
-}
 
 /* Set up a control connection and one call the way real peers would, to seed state and templates. */
 static void
@@ -240,15 +203,15 @@ seed(void)
 	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss++, cs, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
 		 NULL, 0);
 	push(t.b, t.len, 1, NULL);
-	n = pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+	n = frame_pptp_msg(msg, 1, 156, 0x0100, 0, 0);
 	tcp_tmpl(&t, 0, CLIENT, SERVER, 4762, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
 	push(t.b, t.len, 0, NULL);
 	cs += n;
-	n = pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+	n = frame_pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
 	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
 	push(t.b, t.len, 1, NULL);
 	ss += n;
-	n = pptp_msg(msg, 7, 168, 32768, 1, 0);
+	n = frame_pptp_msg(msg, 7, 168, 32768, 1, 0);
 	tcp_tmpl(&t, 0, CLIENT, SERVER, 4762, 1723, cs, ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
 	push(t.b, t.len, 0, &out);
 	cs += n;
@@ -257,15 +220,15 @@ seed(void)
 	/* The OCRQ as the server got it: its Call ID is the translated one. */
 	xcid = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(out, rte_be16_t *, 14 + 20 + 20 + 12));
 	rte_pktmbuf_free(out);
-	n = pptp_msg(msg, 8, 32, 17382, xcid, 1);
+	n = frame_pptp_msg(msg, 8, 32, 17382, xcid, 1);
 	tcp_tmpl(&t, 1, SERVER, PUBLIC, 1723, pubport, ss, cs, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
 	push(t.b, t.len, 1, NULL);
 	ss += n;
 	/* Templates: the next control segments, the gates, a UDP flow, a ping. */
-	n = pptp_msg(msg, 15, 24, 17382, 0, 0);
+	n = frame_pptp_msg(msg, 15, 24, 17382, 0, 0);
 	tcp_tmpl(&tmpls[T_CTRL_C2S], 0, CLIENT, SERVER, 4762, 1723, cs, ss,
 		 RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
-	n = pptp_msg(msg, 14, 40, xcid, 0, 0);
+	n = frame_pptp_msg(msg, 14, 40, xcid, 0, 0);
 	tcp_tmpl(&tmpls[T_CTRL_S2C], 1, SERVER, PUBLIC, 1723, pubport, ss, cs,
 		 RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
 	gre_tmpl(&tmpls[T_GRE_C2S], 0, CLIENT, SERVER, 17382);
