@@ -20,7 +20,7 @@ session_freed(struct flow_session *s, void *arg)
 	struct dp *dp = arg;
 
 	if (s->nat_port != 0)
-		nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
 	if (s->alg != FLOW_INVALID && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }

@@ -236,6 +236,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	struct flow_session *s;
 	rte_be16_t sp = md->sport, dpt = md->dport, pp = md->sport;
 	rte_be32_t pub = md->src;
+	uint32_t nat_ip = 0;
 	bool icmp = md->l4_proto == IPPROTO_ICMP;
 	int rc;
 
@@ -289,11 +290,11 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
 			return NULL;
 		}
-		s->nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
+		nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
 		s->nat_port = (uint16_t)port;
 		s->flags |= FLOW_F_NAT;
 		s->dip_id = (uint16_t)(p->nat_src ? p->dip_id : 0);
-		pub = rte_cpu_to_be_32(s->nat_ip);
+		pub = rte_cpu_to_be_32(nat_ip);
 		if (ports)
 			pp = rte_cpu_to_be_16((uint16_t)port);
 	}
@@ -319,7 +320,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	    pptp_ctrl_attach(dp->pptp, s, w->idx) != 0) {
 		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
 		if (s->nat_port)
-			nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+			nat_port_free(dp->nat, nat_ip, s->nat_port);
 		flow_release(dp->flows, s, w->idx);
 		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
 		return NULL;
@@ -332,7 +333,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 			pptp_ctrl_detach(dp->pptp, s);
 
 		if (s->nat_port)
-			nat_port_free(dp->nat, s->nat_ip, s->nat_port);
+			nat_port_free(dp->nat, nat_ip, s->nat_port);
 		/* Another worker made the same flow a moment ago: use its session. */
 		if (rc == -EEXIST) {
 			s = flow_lookup(dp->flows, &s->key[0], &dir);

@@ -439,6 +439,8 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	s->created = flow_clock(ft);
 	s->last_seen = s->created;
 	s->in_use = 1;
+	flow_rw_prepare(&s->rw[0], &s->key[0]);
+	flow_rw_prepare(&s->rw[1], &s->key[1]);
 	rte_spinlock_lock(&ft->wlock);
 	/* A key already present belongs to a session another worker just made: keep that one. */
 	if (fh_find(ft, &s->key[0], fh_sig(&s->key[0])) != 0 ||

@@ -35,12 +35,19 @@ struct flow_key {
 	uint8_t pad[3];
 };
 
-/** What a direction's packets are rewritten to (the full resulting tuple). */
+/**
+ * What a direction's packets are rewritten to (the full resulting tuple),
+ * with the checksum changes that rewrite makes, summed once when the session
+ * is made (flow_rw_prepare) so the fast path adds them instead of
+ * recomputing them per packet.
+ */
 struct flow_rw {
 	rte_be32_t src;
 	rte_be32_t dst;
 	rte_be16_t sport;
 	rte_be16_t dport;
+	uint16_t ck_ip;       /**< one's complement change of the IPv4 header (addresses) */
+	uint16_t ck_l4;       /**< ... of a TCP/UDP checksum (pseudo-header addresses and ports) */
 };
 
 /** Timeout classes; the seconds for each live in flow_table and can change at run time. */
@@ -71,7 +78,7 @@ enum flow_tmo {
 
 /**
  * One session (both directions). 96 bytes; sessions sit on 32-byte
- * boundaries, so the first 40 bytes - all a packet of an established
+ * boundaries, so the first 48 bytes - all a packet of an established
  * session reads - span at most two cache lines, and one for half of them.
  */
 struct flow_session {
@@ -91,14 +98,12 @@ struct flow_session {
 	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
 	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
 	uint32_t created;            /**< seconds (flow clock) */
-	uint32_t nat_ip;             /**< public address (host order) whose port must be freed, 0 if none */
-	uint16_t nat_port;           /**< host order */
+	uint16_t nat_port;           /**< public port (host order) to free, on address rw[0].src; 0 if none */
 	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
-	uint32_t pad;
 };
 
 /** Bytes of a session the fast path reads (see struct flow_session). */
-#define FLOW_SESSION_HOT 40
+#define FLOW_SESSION_HOT 48
 
 /** Counters of the table (summed over workers where per worker). */
 struct flow_stats {
@@ -204,6 +209,23 @@ bool flow_walk(struct flow_table *ft, uint32_t *cursor, unsigned budget,
 
 /** Copy of the counters. */
 void flow_stats_get(const struct flow_table *ft, struct flow_stats *st);
+
+/** Sum the checksum changes of rewriting packets that carry tuple k into rw (before use). */
+static inline void
+flow_rw_prepare(struct flow_rw *rw, const struct flow_key *k)
+{
+	uint32_t ip = (uint16_t)~(k->src >> 16) + (uint16_t)~k->src + (uint16_t)~(k->dst >> 16) +
+		      (uint16_t)~k->dst + (rw->src >> 16) + (rw->src & 0xffff) + (rw->dst >> 16) +
+		      (rw->dst & 0xffff);
+	uint32_t l4 = ip + (uint16_t)~k->sport + (uint16_t)~k->dport + rw->sport + rw->dport;
+
+	ip = (ip >> 16) + (ip & 0xffff);
+	ip += ip >> 16;
+	l4 = (l4 >> 16) + (l4 & 0xffff);
+	l4 += l4 >> 16;
+	rw->ck_ip = (uint16_t)ip;
+	rw->ck_l4 = (uint16_t)l4;
+}
 
 /** Stamp s as used now (workers; writes at most once a second per session). */
 static inline void

@@ -112,7 +112,8 @@ const struct nat_policy *nat_policy_match(const struct nat_policy_set *set, uint
  * Rewrite the parsed IPv4 packet m to the tuple rw: addresses, TCP/UDP
  * ports, ICMP echo identifier or the GRE call id (key low 16 bits), with the
  * IP and transport checksums updated incrementally (RFC 1624; a UDP checksum
- * of 0 stays 0). md's addresses and ports are updated too.
+ * of 0 stays 0). md's addresses and ports are updated too. rw's checksum
+ * changes must have been summed (flow_rw_prepare) against the tuple m carries.
  */
 void nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
 

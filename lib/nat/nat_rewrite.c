@@ -46,19 +46,6 @@ ck32(uint16_t *ck, bool udp, uint32_t old, uint32_t new_)
 	*ck = udp ? cksum_adjust32_udp(*ck, old, new_) : cksum_adjust32(*ck, old, new_);
 }
 
-/* One's complement sum contributions of a 32-bit field leaving (~ its halves) and arriving. */
-static inline uint32_t
-cs_out32(uint32_t v)
-{
-	return (uint32_t)(uint16_t)~(v >> 16) + (uint16_t)~v;
-}
-
-static inline uint32_t
-cs_in32(uint32_t v)
-{
-	return (v >> 16) + (v & 0xffff);
-}
-
 /* Apply ~(~ck + delta) (RFC 1624 eq. 3 for several words at once). */
 static inline uint16_t
 cs_apply(uint16_t ck, uint32_t delta)
@@ -68,7 +55,7 @@ cs_apply(uint16_t ck, uint32_t delta)
 
 /*
  * The TCP/UDP fast path: all four fields written, both checksums patched
- * with one folded delta each, no per-field branch.
+ * with the changes flow_rw_prepare summed for this direction.
  */
 static inline void
 rewrite_ports(struct rte_ipv4_hdr *ip, uint8_t *l4, struct pkt_meta *md, const struct flow_rw *rw)
@@ -77,13 +64,10 @@ rewrite_ports(struct rte_ipv4_hdr *ip, uint8_t *l4, struct pkt_meta *md, const s
 	bool udp = md->l4_proto == IPPROTO_UDP;
 	uint16_t *ck = (uint16_t *)(l4 + (udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
 					       offsetof(struct rte_tcp_hdr, cksum)));
-	uint32_t da = cs_out32(ip->src_addr) + cs_out32(ip->dst_addr) + cs_in32(rw->src) +
-		      cs_in32(rw->dst);
-	uint32_t dl = da + (uint16_t)~ports[0] + (uint16_t)~ports[1] + rw->sport + rw->dport;
 
-	ip->hdr_checksum = cs_apply(ip->hdr_checksum, da);
+	ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
 	if (!udp || *ck != 0) {   /* a UDP checksum of 0 means none, and must stay so */
-		uint16_t c = cs_apply(*ck, dl);
+		uint16_t c = cs_apply(*ck, rw->ck_l4);
 
 		*ck = (udp && c == 0) ? 0xffff : c;
 	}
@@ -115,8 +99,7 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 	}
 	if (likely(l4ok && md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY))) {
 		/* PPTP data: both addresses and the call id (the key's low half; PPTP GRE has no checksum). */
-		ip->hdr_checksum = cs_apply(ip->hdr_checksum, cs_out32(ip->src_addr) +
-					    cs_out32(ip->dst_addr) + cs_in32(rw->src) + cs_in32(rw->dst));
+		ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
 		ip->src_addr = rw->src;
 		ip->dst_addr = rw->dst;
 		*(rte_be16_t *)(l4 + 6) = rw->dport;

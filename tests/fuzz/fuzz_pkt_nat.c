@@ -300,6 +300,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 
+	{
+		/* The packet's own tuple, as a session's key would hold it. */
+		struct flow_key k;
+
+		flow_key_set(&k, md->src, md->dst, md->sport, md->dport, md->l4_proto);
+		flow_rw_prepare(&rw, &k);
+	}
 	nat_rewrite(m, md, &rw);
 	after = judge(m, md, buf);
 	check_after(&before, &after, frame, len, "nat_rewrite");

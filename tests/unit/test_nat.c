@@ -320,6 +320,7 @@ test_rewrite_random(void **state)
 		uint8_t proto = protos[i % 3];
 		bool udp_zero = proto == IPPROTO_UDP && (i / 3) % 4 == 0;
 		struct pkt_meta *md;
+		struct flow_key key;
 		struct rte_mbuf *m = rand_pkt(proto, udp_zero, &md);
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
 		struct flow_rw rw = { md->src, md->dst, md->sport, md->dport };
@@ -344,6 +345,8 @@ test_rewrite_random(void **state)
 		}
 		if (proto == IPPROTO_ICMP)
 			rw.dport = rw.sport;
+		flow_key_set(&key, md->src, md->dst, md->sport, md->dport, proto);
+		flow_rw_prepare(&rw, &key);
 		nat_rewrite(m, md, &rw);
 		if (ip->src_addr != rw.src || ip->dst_addr != rw.dst)
 			fail_msg("seed %u iteration %u: addresses not rewritten", seed, i);

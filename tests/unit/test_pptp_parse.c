@@ -497,7 +497,7 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(ga->policy_id, 1);
 	assert_int_equal(ga->iface[0], c->s->iface[0]);
 	assert_int_equal(ga->out_iface[0], c->s->out_iface[0]);
-	assert_int_equal(ga->nat_ip, 0);
+	assert_int_equal(ga->nat_port, 0);
 	assert_int_equal(ga->alg, xi.index);
 	assert_int_equal(ga->rw[0].src, rte_cpu_to_be_32(PUB));
 	assert_int_equal(ga->rw[0].dst, rte_cpu_to_be_32(SERVER));
@@ -520,7 +520,7 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(gb->flags, FLOW_F_ALG_MADE | FLOW_F_GRE_CALL | FLOW_F_NAT);
 	assert_int_equal(gb->iface[0], c->s->iface[1]);
 	assert_int_equal(gb->out_iface[0], c->s->out_iface[1]);
-	assert_int_equal(gb->nat_ip, 0);
+	assert_int_equal(gb->nat_port, 0);
 	assert_int_equal(gb->alg, xi.index);
 	assert_int_equal(gb->rw[0].src, rte_cpu_to_be_32(SERVER));
 	assert_int_equal(gb->rw[0].dst, rte_cpu_to_be_32(CLIENT1));

@@ -598,7 +598,7 @@ gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned
 	g->out_iface[0] = s->out_iface[sdir];
 	g->iface[1] = s->iface[1 - sdir];
 	g->out_iface[1] = s->out_iface[1 - sdir];
-	g->nat_ip = 0;          /* the Call ID is the ALG's to free, not a NAT port */
+	g->nat_port = 0;        /* the Call ID is the ALG's to free, not a NAT port */
 	g->alg = call_idx;
 	g->owner = (uint8_t)w;
 	g->created = g->last_seen = now;
