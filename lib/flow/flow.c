@@ -162,14 +162,13 @@ fh_used(const struct fh_bucket *b)
 }
 
 /*
- * Writers (lock held): put key's value in the less loaded of its two buckets
- * (the "power of two choices" keeps the fullest bucket close to the mean, so
- * no entry ever has to move).
+ * Writers (lock held): put the value of the key with signature sig in the
+ * less loaded of its two buckets (the "power of two choices" keeps the
+ * fullest bucket close to the mean, so no entry ever has to move).
  */
 static int
-fh_add(struct flow_table *ft, const struct flow_key *key, uint32_t val)
+fh_add(struct flow_table *ft, uint32_t sig, uint32_t val)
 {
-	uint32_t sig = fh_sig(key);
 	struct fh_bucket *b = &ft->bkt[sig & ft->bmask], *b2 = &ft->bkt[fh_alt(ft, sig)];
 	unsigned j;
 
@@ -184,11 +183,10 @@ fh_add(struct flow_table *ft, const struct flow_key *key, uint32_t val)
 	return -ENOSPC;
 }
 
-/* Writers (lock held): remove the entry of key whose value is val. */
+/* Writers (lock held): remove the entry with value val of the key with signature sig. */
 static void
-fh_del(struct flow_table *ft, const struct flow_key *key, uint32_t val)
+fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 {
-	uint32_t sig = fh_sig(key);
 	struct fh_bucket *bs[2] = { &ft->bkt[sig & ft->bmask], &ft->bkt[fh_alt(ft, sig)] };
 	unsigned i, j;
 
@@ -434,6 +432,7 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	uint32_t idx = s->id - 1;
 	struct flow_wstats *ws = &ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)];
 	bool was_visible = false;
+	uint32_t sig[2];
 	int rc = 0;
 
 	s->created = flow_clock(ft);
@@ -441,15 +440,16 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	s->in_use = 1;
 	flow_rw_prepare(&s->rw[0], &s->key[0]);
 	flow_rw_prepare(&s->rw[1], &s->key[1]);
+	sig[0] = fh_sig(&s->key[0]);
+	sig[1] = fh_sig(&s->key[1]);
 	rte_spinlock_lock(&ft->wlock);
 	/* A key already present belongs to a session another worker just made: keep that one. */
-	if (fh_find(ft, &s->key[0], fh_sig(&s->key[0])) != 0 ||
-	    fh_find(ft, &s->key[1], fh_sig(&s->key[1])) != 0)
+	if (fh_find(ft, &s->key[0], sig[0]) != 0 || fh_find(ft, &s->key[1], sig[1]) != 0)
 		rc = -EEXIST;
-	else if (fh_add(ft, &s->key[0], fh_val(idx, 0)) != 0)
+	else if (fh_add(ft, sig[0], fh_val(idx, 0)) != 0)
 		rc = -ENOSPC;
-	else if (fh_add(ft, &s->key[1], fh_val(idx, 1)) != 0) {
-		fh_del(ft, &s->key[0], fh_val(idx, 0));
+	else if (fh_add(ft, sig[1], fh_val(idx, 1)) != 0) {
+		fh_del(ft, sig[0], fh_val(idx, 0));
 		was_visible = true;
 		rc = -ENOSPC;
 	}
@@ -477,8 +477,8 @@ flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 	if (!s->in_use)
 		return -ENOENT;
 	rte_spinlock_lock(&ft->wlock);
-	fh_del(ft, &s->key[1], fh_val(idx, 1));
-	fh_del(ft, &s->key[0], fh_val(idx, 0));
+	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
+	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
 	rte_spinlock_unlock(&ft->wlock);
 	s->in_use = 0;
 	if (ft->free_cb != NULL)

@@ -22,6 +22,8 @@
 #include <rte_common.h>
 #include <rte_rcu_qsbr.h>
 
+#include "cksum.h"
+
 #define FLOW_MAX_WORKERS 16
 #define FLOW_INVALID     UINT32_MAX
 
@@ -219,12 +221,8 @@ flow_rw_prepare(struct flow_rw *rw, const struct flow_key *k)
 		      (rw->dst & 0xffff);
 	uint32_t l4 = ip + (uint16_t)~k->sport + (uint16_t)~k->dport + rw->sport + rw->dport;
 
-	ip = (ip >> 16) + (ip & 0xffff);
-	ip += ip >> 16;
-	l4 = (l4 >> 16) + (l4 & 0xffff);
-	l4 += l4 >> 16;
-	rw->ck_ip = (uint16_t)ip;
-	rw->ck_l4 = (uint16_t)l4;
+	rw->ck_ip = cksum_fold(ip);
+	rw->ck_l4 = cksum_fold(l4);
 }
 
 /** Stamp s as used now (workers; writes at most once a second per session). */

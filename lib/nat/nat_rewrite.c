@@ -54,31 +54,37 @@ cs_apply(uint16_t ck, uint32_t delta)
 }
 
 /*
- * The TCP/UDP fast path: all four fields written, both checksums patched
- * with the changes flow_rw_prepare summed for this direction.
+ * The fast paths (TCP/UDP, PPTP GRE): both addresses written and the header
+ * checksum patched with the change flow_rw_prepare summed for this
+ * direction; md takes the whole new tuple. The caller writes the ports.
  */
 static inline void
-rewrite_ports(struct rte_ipv4_hdr *ip, uint8_t *l4, struct pkt_meta *md, const struct flow_rw *rw)
+rewrite_addrs(struct rte_ipv4_hdr *ip, struct pkt_meta *md, const struct flow_rw *rw)
+{
+	ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
+	ip->src_addr = rw->src;
+	ip->dst_addr = rw->dst;
+	md->src = rw->src;
+	md->dst = rw->dst;
+	md->sport = rw->sport;
+	md->dport = rw->dport;
+}
+
+/* TCP/UDP: both ports written, the transport checksum patched with its summed change. */
+static inline void
+rewrite_ports(uint8_t *l4, bool udp, const struct flow_rw *rw)
 {
 	rte_be16_t *ports = (rte_be16_t *)l4;
-	bool udp = md->l4_proto == IPPROTO_UDP;
 	uint16_t *ck = (uint16_t *)(l4 + (udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
 					       offsetof(struct rte_tcp_hdr, cksum)));
 
-	ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
 	if (!udp || *ck != 0) {   /* a UDP checksum of 0 means none, and must stay so */
 		uint16_t c = cs_apply(*ck, rw->ck_l4);
 
 		*ck = (udp && c == 0) ? 0xffff : c;
 	}
-	ip->src_addr = rw->src;
-	ip->dst_addr = rw->dst;
 	ports[0] = rw->sport;
 	ports[1] = rw->dport;
-	md->src = rw->src;
-	md->dst = rw->dst;
-	md->sport = rw->sport;
-	md->dport = rw->dport;
 }
 
 void
@@ -90,23 +96,19 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 	uint16_t *ck = NULL;
 	bool udp = false;
 
+	/*
+	 * No test for an unchanged tuple: a session without NAT sums to a change
+	 * of -0, which leaves every checksum a packet can carry as it was.
+	 */
 	if (likely(l4ok && (md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP))) {
-		/* Untranslated sessions (no NAT) leave the packet as it is. */
-		if (((md->src ^ rw->src) | (md->dst ^ rw->dst) |
-		     (uint32_t)((md->sport ^ rw->sport) | (md->dport ^ rw->dport))) != 0)
-			rewrite_ports(ip, l4, md, rw);
+		rewrite_ports(l4, md->l4_proto == IPPROTO_UDP, rw);
+		rewrite_addrs(ip, md, rw);
 		return;
 	}
 	if (likely(l4ok && md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY))) {
-		/* PPTP data: both addresses and the call id (the key's low half; PPTP GRE has no checksum). */
-		ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
-		ip->src_addr = rw->src;
-		ip->dst_addr = rw->dst;
+		/* PPTP data: the call id is the key's low half; PPTP GRE has no checksum. */
 		*(rte_be16_t *)(l4 + 6) = rw->dport;
-		md->src = rw->src;
-		md->dst = rw->dst;
-		md->sport = rw->sport;
-		md->dport = rw->dport;
+		rewrite_addrs(ip, md, rw);
 		return;
 	}
 	if (l4ok)
