@@ -117,6 +117,16 @@ class Lab:
     def out(self, command):
         return self.cli(command).stdout
 
+    def out_when(self, command, text, timeout=3.0):
+        """The command's output once it contains text (a packet just sent may still be on
+        its way to the worker), or the last output after timeout."""
+        end = time.monotonic() + timeout
+        while True:
+            out = self.out(command)
+            if text in out or time.monotonic() > end:
+                return out
+            time.sleep(0.05)
+
     def stop_dpnat(self):
         p, self.dpnat = self.dpnat, None
         if p is None or p.poll() is not None:

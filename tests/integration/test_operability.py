@@ -42,7 +42,7 @@ def test_sighup_reload_keeps_sessions(lab):
     u = lab.spawn(srv, "timeout 8 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
     time.sleep(0.3)
     lab.run(c1, "bash -c 'echo before | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
-    assert "Total 1 sessions" in lab.out("get session protocol udp")
+    assert "Total 1 sessions" in lab.out_when("get session protocol udp", "Total 1 sessions")
     conf = os.path.join(lab.tmp, "dpnat.conf")
     with open(conf, "a") as f:
         f.write("set session timeout udp 333\nset alg pptp xlate timeout 77\n")
