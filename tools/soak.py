@@ -38,27 +38,23 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
-def no_mbuf(lab):
-    out = lab.out("get counter statistics")
-    return sum(int(x) for x in re.findall(r"in no mbuf\s+(\d+)", out))
-
-
 def sample(T, lab, pid, t0):
     f = T.flow(lab)
     a = T.alg(lab)
     alloc, mx, failed, _ = T.sess(lab)
+    m = T.mbufs(lab)
     drops = {k: v for k, v in f.items()
              if k not in ("forwarded", "slow path", "sessions created", "sessions aged", "sessions cleared",
                           "session alloc failed", "session insert failed", "ethertype")}
     return {"t": int(time.time() - t0), "sessions": alloc, "alloc_failed": failed,
             "xlate": a["xlate_used"], "ctrl": a["ctrl_used"], "calls": a["calls_opened"],
             "created": f["sessions created"], "forwarded": f["forwarded"],
-            "drops": sum(drops.values()), "mbuf_alloc": f["mbuf-alloc"], "no_mbuf": no_mbuf(lab),
-            "rss_kib": rss_kib(pid)}
+            "drops": sum(drops.values()), "mbuf_alloc": f["mbuf-alloc"], "no_mbuf": m["receive"],
+            "mbufs": m["in use"], "rss_kib": rss_kib(pid)}
 
 
 COLS = ("t", "sessions", "alloc_failed", "xlate", "ctrl", "calls", "created", "forwarded", "drops",
-        "mbuf_alloc", "no_mbuf", "rss_kib")
+        "mbuf_alloc", "no_mbuf", "mbufs", "rss_kib")
 
 
 def show(row):
@@ -112,7 +108,8 @@ def main():
             time.sleep(min(args.interval, SETTLE - (time.time() - t_stop)))
             rows.append(sample(T, lab, pid, t0))
             show(rows[-1])
-            if rows[-1]["sessions"] == 0 and rows[-1]["xlate"] == 0 and rows[-1]["ctrl"] == 0:
+            if (rows[-1]["sessions"] == 0 and rows[-1]["xlate"] == 0 and rows[-1]["ctrl"] == 0
+                    and rows[-1]["mbufs"] == 0):
                 break
         end = rows[-1]
         f, a = T.flow(lab), T.alg(lab)
@@ -124,6 +121,7 @@ def main():
             ("sessions back to 0", end["sessions"] == 0),
             ("xlate entries back to 0", end["xlate"] == 0),
             ("control connections back to 0", end["ctrl"] == 0),
+            ("mbufs in use back to 0", end["mbufs"] == 0),
             ("created == aged + cleared",
              f["sessions created"] == f["sessions aged"] + f["sessions cleared"]),
             ("calls opened == closed", a["calls_opened"] == a["calls_closed"]),

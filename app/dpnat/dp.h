@@ -174,6 +174,8 @@ int dp_ctl_stream(dp_stream_fn next, void *state);
 /* init.c */
 /** Print "dpnat: <message>" on stderr and exit 1 (start-up errors only). */
 void dp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/** Per-lcore mempool cache size for a pool of mbufs shared by lcores lcores. */
+unsigned dp_mbuf_cache_size(unsigned mbufs, unsigned lcores);
 /**
  * Build the dataplane from dp->conf for dp->n_workers workers (their lcore
  * fields set): pools, tables, rings, ports, routes, sessions. Exits through

@@ -171,6 +171,39 @@ view_arp(struct dp *dp, struct cli_out *out)
 	return 0;
 }
 
+/* get mbuf */
+static int
+view_mbuf(struct dp *dp, struct cli_out *out)
+{
+	struct rte_mempool *mp = dp->pool;
+	uint64_t nombuf = 0, missed = 0;
+	unsigned i, lc, cached = 0;
+	struct dp_stats sum;
+
+	for (lc = 0; lc < RTE_MAX_LCORE; lc++) {
+		struct rte_mempool_cache *c = rte_mempool_default_cache(mp, lc);
+
+		if (c != NULL)
+			cached += c->len;
+	}
+	for (i = 0; i < route_iface_count(dp->rt); i++) {
+		struct rte_eth_stats es;
+
+		if (dp->ports[i].used && rte_eth_stats_get(dp->ports[i].pi.port_id, &es) == 0) {
+			nombuf += es.rx_nombuf;
+			missed += es.imissed;
+		}
+	}
+	dp_stats_sum(dp, &sum);
+	cli_printf(out, "mbuf pool: max %u, in use %u, free %u, in lcore caches %u (cache size %u)\n",
+		   mp->size, rte_mempool_in_use_count(mp), rte_mempool_avail_count(mp), cached,
+		   mp->cache_size);
+	cli_printf(out, "no mbuf: generated packets %lu, receive %lu; receive missed %lu\n",
+		   (unsigned long)sum.drops[PKT_DROP_MBUF_ALLOC], (unsigned long)nombuf,
+		   (unsigned long)missed);
+	return 0;
+}
+
 /* get counter statistics [interface NAME] */
 static int
 view_counters(struct dp *dp, const char *name, struct cli_out *out)
@@ -421,6 +454,13 @@ h_get_arp(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
 	RTE_SET_USED(a);
 	return view_arp(ctx, out);
+}
+
+static int
+h_get_mbuf(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(a);
+	return view_mbuf(ctx, out);
 }
 
 static int
@@ -783,6 +823,7 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get interface [<name>]", "interfaces, or one interface", h_get_interface },
 	{ "get route", "the routing table", h_get_route },
 	{ "get arp", "the neighbour (ARP) table", h_get_arp },
+	{ "get mbuf", "the packet buffer pool: use, caches, allocation failures", h_get_mbuf },
 	{ "get counter statistics [interface <name>]", "port and interface counters, drops",
 	  h_get_counter_stat },
 	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow },
@@ -814,6 +855,7 @@ static const struct cli_word_help dp_words[] = {
 	{ "interface", "network interfaces" },
 	{ "route", "routing table" },
 	{ "arp", "ARP (neighbour) table" },
+	{ "mbuf", "packet buffer pool" },
 	{ "counter", "counters" },
 	{ "statistics", "interface statistics" },
 	{ "flow", "flow counters and drop reasons" },
