@@ -6,11 +6,14 @@
 # timeout or undefined behaviour; its reproducer and log are kept in
 # build-fuzz/fuzz-out/.
 #
-# Usage: tools/fuzz.sh [--time SECONDS | --runs N | --long] [-j JOBS] [--keep] [HARNESS...]
+# Usage: tools/fuzz.sh [--time SECONDS | --runs N | --long] [-j JOBS] [--procs P] [--keep] [HARNESS...]
 #   --time S   run each harness S seconds (default 20)
 #   --runs N   run each harness N executions
 #   --long     10,000,000 executions each (--runs 10000000)
 #   -j JOBS    harnesses run side by side (default 1)
+#   --procs P  each harness as P processes on one shared corpus (each takes
+#              new inputs the others found), N/P executions each; the
+#              executions reported are their sum
 #   --keep     start from, and keep, the corpus of the last --keep run
 #              (build-fuzz/fuzz-out/<harness>-corpus), for long campaigns
 #   HARNESS    fuzz_conf fuzz_cli fuzz_pkt_nat fuzz_pptp_stream [fuzz_worker] (default: all)
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/.."
 secs=20
 runs=
 jobs=1
+procs=1
 keep=false
 sel=()
 while [ $# -gt 0 ]; do
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--long) runs=10000000 ;;
 	-j) jobs=$2; shift ;;
+	--procs) procs=$2; shift ;;
 	--keep) keep=true ;;
 	-h|--help) sed -n '3,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
 	fuzz_*) sel+=("$1") ;;
@@ -72,13 +77,35 @@ run_one() {
 	fi
 	mkdir "$work/seeds"
 	[ -d "tests/fuzz/corpus/$h" ] && cp -r "tests/fuzz/corpus/$h/." "$work/seeds/"
-	if [ -n "$runs" ]; then limit=-runs=$runs; else limit=-max_total_time=$secs; fi
-	rm -f "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-*
-	"$dir/tests/fuzz/$h" "$limit" -max_len="$(max_len "$h")" -timeout=25 -rss_limit_mb=4096 \
-		-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/$h-" \
-		-print_final_stats=1 "$work/corpus" "$work/seeds" >"$log" 2>&1 || rc=$?
-	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+	if [ -n "$runs" ]; then limit=-runs=$(((runs + procs - 1) / procs)); else limit=-max_total_time=$secs; fi
+	rm -f "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-* "$log".*
+	local p pids=()
+	for ((p = 0; p < procs; p++)); do
+		"$dir/tests/fuzz/$h" "$limit" -max_len="$(max_len "$h")" -timeout=25 -rss_limit_mb=4096 \
+			-error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/$h-" \
+			-print_final_stats=1 "$work/corpus" "$work/seeds" >"$log.$p" 2>&1 &
+		pids+=($!)
+	done
+	# The first to fail stops the others: one finding is enough.
+	local left=("${pids[@]}") done_pid st
+	while [ ${#left[@]} -gt 0 ]; do
+		st=0
+		wait -n -p done_pid "${left[@]}" || st=$?
+		left=($(printf '%s\n' "${left[@]}" | grep -vx "$done_pid" || true))
+		if [ "$st" -ne 0 ]; then
+			rc=$st
+			[ ${#left[@]} -gt 0 ] && kill "${left[@]}" 2>/dev/null
+			wait "${left[@]}" 2>/dev/null || true
+			break
+		fi
+	done
+	n=0
+	rate=0
+	for ((p = 0; p < procs; p++)); do
+		n=$((n + $(sed -n 's/^stat::number_of_executed_units: *//p' "$log.$p" | tail -1 | grep . || echo 0)))
+		rate=$((rate + $(sed -n 's/^stat::average_exec_per_sec: *//p' "$log.$p" | tail -1 | grep . || echo 0)))
+	done
+	if [ "$procs" -eq 1 ]; then mv "$log.0" "$log"; else cat "$log".* >"$log"; fi
 	if $keep; then
 		rm -rf "$out/$h-corpus"
 		mv "$work/corpus" "$out/$h-corpus"
