@@ -67,10 +67,8 @@ struct dp_txbuf {
  */
 #define DP_NH_CACHE 64
 struct dp_nh_cache {
-	uint32_t ip;
-	uint32_t gen;
-	uint8_t iface;
-	uint8_t valid;
+	uint64_t key;                 /* ip | iface << 32 | 1 << 40 (0: empty) */
+	uint32_t gen;                 /* neighbour table generation it was read at */
 	struct rte_ether_addr mac;
 };
 
@@ -79,6 +77,7 @@ struct dp_worker {
 	unsigned idx;
 	unsigned lcore;
 	uint32_t now;                                 /* flow clock at the start of this loop */
+	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a

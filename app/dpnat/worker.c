@@ -22,19 +22,18 @@ nh_resolve(struct dp *dp, struct dp_worker *w, uint8_t iface, uint32_t ip,
 	   struct rte_ether_addr *mac)
 {
 	struct dp_nh_cache *e = &w->nh_cache[(ip ^ (ip >> 8) ^ iface) % DP_NH_CACHE];
-	uint32_t gen = neigh_generation(dp->neigh);
+	uint64_t key = ip | (uint64_t)iface << 32 | 1ull << 40;
 
-	if (likely(e->valid && e->gen == gen && e->ip == ip && e->iface == iface)) {
+	/* The generation read at the start of the loop: a change seen one burst late at most. */
+	if (likely(e->key == key && e->gen == w->nh_gen)) {
 		*mac = e->mac;
 		return 0;
 	}
 	if (neigh_lookup(dp->neigh, iface, ip, mac) != 0)
 		return -ENOENT;
-	e->ip = ip;
-	e->iface = iface;
-	e->gen = gen;
+	e->key = key;
+	e->gen = w->nh_gen;
 	e->mac = *mac;
-	e->valid = 1;
 	return 0;
 }
 
@@ -102,19 +101,32 @@ punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m)
 	w->st.punted++;
 }
 
-void
-dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
-	      struct rte_mbuf *m)
+/* Ethernet addresses and TTL of a packet leaving by out to dmac. */
+static inline void
+fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac, struct rte_mbuf *m)
 {
 	struct pkt_meta *md = pkt_md(m);
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
-	uint16_t old = *(uint16_t *)&ip->time_to_live;
+	uint32_t sum;
 
 	rte_ether_addr_copy(dmac, &eth->dst_addr);
 	rte_ether_addr_copy(&out->mac, &eth->src_addr);
+	/*
+	 * TTL is the first byte of its 16-bit word, so in the word as loaded on
+	 * this little-endian CPU it is the low byte: the word drops by exactly 1,
+	 * and RFC 1624 eq. 3 becomes HC' = ~(~HC + 0xfffe).
+	 */
 	ip->time_to_live--;
-	ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old, *(uint16_t *)&ip->time_to_live);
+	sum = (uint16_t)~ip->hdr_checksum + 0xfffeu;
+	ip->hdr_checksum = (uint16_t)~cksum_fold(sum);
+}
+
+void
+dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
+	      struct rte_mbuf *m)
+{
+	fwd_finish(out, dmac, m);
 }
 
 /* Route one parsed IPv4 packet that is not for dpnat itself (TTL already checked). */
@@ -125,22 +137,19 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	struct rte_ether_addr mac;
 	struct route_nh nh;
 	uint32_t dst = rte_be_to_cpu_32(md->dst);
+	int rc;
 
-	if (unlikely(route_lookup(dp->rt, dst, &nh) != 0)) {
-		dp_drop(&w->st, m, PKT_DROP_NO_ROUTE);
+	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
+	if (unlikely(out == NULL || !out->up)) {
+		dp_drop(&w->st, m, rc != 0 ? PKT_DROP_NO_ROUTE : PKT_DROP_IFACE_DOWN);
 		return;
 	}
 	md->out_iface = nh.iface;
-	out = route_iface_get(dp->rt, nh.iface);
-	if (unlikely(out == NULL || !out->up)) {
-		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
-		return;
-	}
 	if (unlikely(nh_resolve(dp, w, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
 		punt(dp, w, m);   /* control resolves and sends it */
 		return;
 	}
-	dp_fwd_finish(out, &mac, m);
+	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
 	tx_enqueue(dp, w, nh.iface, m);
 }
@@ -481,6 +490,7 @@ dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_m
 		uint16_t n)
 {
 	w->now = flow_clock(dp->flows);
+	w->nh_gen = neigh_generation(dp->neigh);
 	process_burst(dp, w, iface, pkts, n);
 	tx_flush_all(dp, w);
 }
@@ -500,6 +510,7 @@ dp_worker_main(void *arg)
 		unsigned got = 0;
 
 		w->now = flow_clock(dp->flows);
+		w->nh_gen = neigh_generation(dp->neigh);
 		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++) {
 			struct dp_port *p = &dp->ports[iface];
 

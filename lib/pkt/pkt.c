@@ -38,10 +38,14 @@ icmp_is_error(uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-int
-pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
+/*
+ * The GRE header at md->l4_off (md->l4_len bytes of it in the segment at g):
+ * 0 or a drop reason. md is the caller's local copy, so that the compiler
+ * need not reload the mbuf after each store into it.
+ */
+static inline int
+parse_gre(const uint8_t *g, struct pkt_meta *md)
 {
-	const uint8_t *g = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off);
 	uint16_t fl, proto, need = 4;
 
 	md->gre = 0;
@@ -72,6 +76,12 @@ pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
 	return 0;
 }
 
+int
+pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
+{
+	return parse_gre(rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off), md);
+}
+
 /*
  * Cut the packet to its first len bytes (len <= pkt_len, len > 0). Unlike
  * rte_pktmbuf_trim this works when the bytes to remove span more than the
@@ -98,11 +108,10 @@ trim_to(struct rte_mbuf *m, uint32_t len)
 	m->pkt_len = len;
 }
 
-/* Transport headers of a packet that carries them (first or only fragment). */
-static enum pkt_class
-parse_l4(struct rte_mbuf *m, struct pkt_meta *md)
+/* Transport headers (first or only fragment) at l4, into the local copy md. */
+static inline enum pkt_class
+parse_l4(const uint8_t *l4, struct pkt_meta *md)
 {
-	const uint8_t *l4 = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off);
 	uint16_t len = md->l4_len;
 
 	switch (md->l4_proto) {
@@ -148,7 +157,7 @@ parse_l4(struct rte_mbuf *m, struct pkt_meta *md)
 		break;
 	}
 	case IPPROTO_GRE: {
-		int r = pkt_parse_gre(m, md);
+		int r = parse_gre(l4, md);
 
 		if (r != 0)
 			return drop(md, (enum pkt_drop)r);
@@ -163,69 +172,81 @@ parse_l4(struct rte_mbuf *m, struct pkt_meta *md)
 	return PKT_CLASS_IPV4;
 }
 
-enum pkt_class
-pkt_parse(struct rte_mbuf *m, struct pkt_meta *md)
+/* Everything but the final copy out: fills the local v, never touches the mbuf's metadata. */
+static inline enum pkt_class
+parse(struct rte_mbuf *m, struct pkt_meta *v)
 {
-	const struct rte_ether_hdr *eth;
-	const struct rte_ipv4_hdr *ip;
-	uint32_t seglen = rte_pktmbuf_data_len(m);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	const uint32_t seglen = rte_pktmbuf_data_len(m), pktlen = rte_pktmbuf_pkt_len(m);
+	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint16_t etype, ihl, tot, frag;
 	uint32_t src_h;
 
-	memset(md, 0, sizeof(*md));
 	if (seglen < sizeof(*eth))
-		return drop(md, PKT_DROP_RUNT);
-	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		return drop(v, PKT_DROP_RUNT);
 	if (rte_is_broadcast_ether_addr(&eth->dst_addr))
-		md->flags |= PKT_F_BCAST;
+		v->flags |= PKT_F_BCAST;
 	etype = rte_be_to_cpu_16(eth->ether_type);
-	md->l3_off = sizeof(*eth);
-	if (etype == RTE_ETHER_TYPE_ARP) {
-		if (seglen < sizeof(*eth) + sizeof(struct rte_arp_hdr))
-			return drop(md, PKT_DROP_ARP_BAD);
-		return PKT_CLASS_ARP;
+	v->l3_off = sizeof(*eth);
+	if (unlikely(etype != RTE_ETHER_TYPE_IPV4)) {
+		if (etype == RTE_ETHER_TYPE_ARP)
+			return seglen < sizeof(*eth) + sizeof(struct rte_arp_hdr) ?
+			       drop(v, PKT_DROP_ARP_BAD) : PKT_CLASS_ARP;
+		return drop(v, etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ ?
+			       PKT_DROP_VLAN : PKT_DROP_ETHERTYPE);
 	}
-	if (etype == RTE_ETHER_TYPE_VLAN || etype == RTE_ETHER_TYPE_QINQ)
-		return drop(md, PKT_DROP_VLAN);
-	if (etype != RTE_ETHER_TYPE_IPV4)
-		return drop(md, PKT_DROP_ETHERTYPE);
-	if (seglen < md->l3_off + sizeof(*ip))
-		return drop(md, PKT_DROP_RUNT);
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, md->l3_off);
-	if ((ip->version_ihl >> 4) != 4)
-		return drop(md, PKT_DROP_IP_VERSION);
-	ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-	if (ihl < sizeof(*ip) || seglen < md->l3_off + ihl)
-		return drop(md, PKT_DROP_IP_HDR_LEN);
+	if (seglen < sizeof(*eth) + sizeof(*ip))
+		return drop(v, PKT_DROP_RUNT);
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
+		ihl = sizeof(*ip);
+	} else {
+		if ((ip->version_ihl >> 4) != 4)
+			return drop(v, PKT_DROP_IP_VERSION);
+		ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+		if (ihl < sizeof(*ip) || seglen < sizeof(*eth) + ihl)
+			return drop(v, PKT_DROP_IP_HDR_LEN);
+		v->flags |= PKT_F_IP_OPTS;
+	}
 	tot = rte_be_to_cpu_16(ip->total_length);
-	if (tot < ihl || md->l3_off + tot > m->pkt_len)
-		return drop(md, PKT_DROP_IP_TOTAL_LEN);
-	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return drop(md, PKT_DROP_IP_CSUM);
-	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	if (tot < ihl || sizeof(*eth) + tot > pktlen)
+		return drop(v, PKT_DROP_IP_TOTAL_LEN);
+	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return drop(v, PKT_DROP_IP_CSUM);
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    (ihl == sizeof(*ip) ? !cksum_ip4_hdr20_ok(ip) : cksum_full(ip, ihl) != 0))
-		return drop(md, PKT_DROP_IP_CSUM);
+		return drop(v, PKT_DROP_IP_CSUM);
 	src_h = rte_be_to_cpu_32(ip->src_addr);
-	if (src_h == 0 || src_h == UINT32_MAX || (src_h >> 28) == 0xe)
-		return drop(md, PKT_DROP_IP_SRC_BAD);
+	if (unlikely(src_h - 1 >= UINT32_MAX - 1 || (src_h >> 28) == 0xe))   /* 0, all ones, multicast */
+		return drop(v, PKT_DROP_IP_SRC_BAD);
 	/* Ethernet pads short frames: keep exactly the IP datagram. */
-	if (m->pkt_len > md->l3_off + tot)
-		trim_to(m, md->l3_off + (uint32_t)tot);
-	md->src = ip->src_addr;
-	md->dst = ip->dst_addr;
-	md->l4_off = (uint16_t)(md->l3_off + ihl);
-	md->l4_len = (uint16_t)(tot - ihl);
-	md->l4_proto = ip->next_proto_id;
-	if (ihl > sizeof(*ip))
-		md->flags |= PKT_F_IP_OPTS;
+	if (pktlen > sizeof(*eth) + tot)
+		trim_to(m, sizeof(*eth) + (uint32_t)tot);
+	v->src = ip->src_addr;
+	v->dst = ip->dst_addr;
+	v->l4_off = (uint16_t)(sizeof(*eth) + ihl);
+	v->l4_len = (uint16_t)(tot - ihl);
+	v->l4_proto = ip->next_proto_id;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
-	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) {
-		md->flags |= PKT_F_FRAG;
+	if (unlikely(frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		v->flags |= PKT_F_FRAG;
 		if (frag & RTE_IPV4_HDR_OFFSET_MASK)
 			return PKT_CLASS_IPV4;    /* no transport header here */
 	}
 	/* Transport headers must sit in the first segment. */
-	if (seglen < (uint32_t)md->l4_off + RTE_MIN(md->l4_len, (uint16_t)60))
-		return drop(md, PKT_DROP_RUNT);
-	return parse_l4(m, md);
+	if (seglen < (uint32_t)v->l4_off + RTE_MIN(v->l4_len, (uint16_t)60))
+		return drop(v, PKT_DROP_RUNT);
+	return parse_l4((const uint8_t *)ip + ihl, v);
+}
+
+enum pkt_class
+pkt_parse(struct rte_mbuf *m, struct pkt_meta *md)
+{
+	struct pkt_meta v;
+	enum pkt_class c;
+
+	memset(&v, 0, sizeof(v));
+	c = parse(m, &v);
+	*md = v;
+	return c;
 }

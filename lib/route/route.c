@@ -468,6 +468,15 @@ route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
 	return 0;
 }
 
+const struct route_iface *
+route_lookup_iface(const struct route_table *rt, uint32_t dst, struct route_nh *nh, int *rc)
+{
+	*rc = route_lookup(rt, dst, nh);
+	if (*rc != 0 || nh->iface >= ROUTE_MAX_IFACES || !rt->iface_used[nh->iface])
+		return NULL;
+	return &rt->ifaces[nh->iface];
+}
+
 static int
 conn_cmp(const void *a, const void *b)
 {

@@ -94,6 +94,14 @@ int route_del(struct route_table *rt, uint32_t prefix, uint8_t plen);
 /** Longest prefix match for dst. Returns 0 with *nh filled, or -ENOENT. Lock-free, for workers. */
 int route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh);
 
+/**
+ * route_lookup() and route_iface_get() of its interface in one call, for the
+ * workers: *rc is route_lookup()'s result; returns the interface, or NULL
+ * when there is no route or its interface is gone.
+ */
+const struct route_iface *route_lookup_iface(const struct route_table *rt, uint32_t dst,
+					     struct route_nh *nh, int *rc);
+
 /** Call fn for each route (connected first, then static, in prefix order). Stops early if fn returns non-zero. */
 void route_walk(const struct route_table *rt,
 		int (*fn)(const struct route_entry *e, void *arg), void *arg);
