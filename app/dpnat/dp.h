@@ -108,8 +108,9 @@ struct dp {
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
-	volatile bool reload;
-	uint64_t neigh_failed_pkts;                   /* neighbour give-ups already counted as drops */                         /* SIGHUP: reload the configuration */
+	volatile bool reload;                         /* SIGHUP: reload the configuration */
+	uint64_t neigh_failed_pkts;                   /* neighbour give-ups already counted as drops */
+	uint64_t neigh_removed_pkts;                  /* packets of cleared entries already counted */
 	const char *config_path;                      /* -f, NULL for the embedded default */
 	const char *socket_path;
 };
@@ -144,6 +145,8 @@ void dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *d
 void dp_slowpath(struct dp *dp, struct rte_mbuf *m);
 /** Send m out of iface from the control lcore (through worker 0's inject ring). */
 void dp_ctl_send(struct dp *dp, struct rte_mbuf *m, uint8_t iface);
+/** Count the packets the neighbour table freed since the last call as drops (control lcore). */
+void dp_neigh_drops(struct dp *dp);
 /** ARP request for ip on iface (neighbour resolution and retries). */
 void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
 

@@ -68,13 +68,8 @@ control_loop(struct dp *dp)
 		now = dp_now(dp);
 		if (now != last_tick) {
 			last_tick = now;
-			struct neigh_stats ns;
-
 			neigh_tick(dp->neigh, now, resend_arp, dp);
-			/* Packets freed with a resolution that was given up: a named drop. */
-			neigh_stats_get(dp->neigh, &ns);
-			dp->ctl_st.drops[PKT_DROP_NEIGH_FAILED] += ns.failed_pkts - dp->neigh_failed_pkts;
-			dp->neigh_failed_pkts = ns.failed_pkts;
+			dp_neigh_drops(dp);
 		}
 		if (dp->reload) {
 			dp->reload = false;

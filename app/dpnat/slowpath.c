@@ -46,6 +46,18 @@ send_released(struct dp *dp, uint8_t iface, const struct rte_ether_addr *mac,
 }
 
 void
+dp_neigh_drops(struct dp *dp)
+{
+	struct neigh_stats ns;
+
+	neigh_stats_get(dp->neigh, &ns);
+	dp->ctl_st.drops[PKT_DROP_NEIGH_FAILED] += ns.failed_pkts - dp->neigh_failed_pkts;
+	dp->neigh_failed_pkts = ns.failed_pkts;
+	dp->ctl_st.drops[PKT_DROP_NEIGH_REMOVED] += ns.removed_pkts - dp->neigh_removed_pkts;
+	dp->neigh_removed_pkts = ns.removed_pkts;
+}
+
+void
 dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);

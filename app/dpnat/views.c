@@ -579,6 +579,7 @@ h_clear_arp(const struct cli_args *a, struct cli_out *out, void *ctx)
 
 	RTE_SET_USED(a);
 	cli_printf(out, "%u arp entries cleared\n", neigh_flush(dp->neigh));
+	dp_neigh_drops(dp);   /* what they still queued */
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 	X(NEIGH_QUEUE_FULL,"neigh-queue-full", "next hop unresolved and its queue full") \
 	X(NEIGH_TABLE_FULL,"neigh-table-full", "neighbour table full")        \
 	X(NEIGH_FAILED,    "neigh-failed",     "next hop did not answer ARP") \
+	X(NEIGH_REMOVED,   "neigh-removed",    "queued for a next hop whose entry was cleared") \
 	X(PUNT_RING_FULL,  "punt-ring-full",   "slow path ring to the control lcore full") \
 	X(TX_FULL,         "tx-full",          "port transmit queue full")    \
 	X(TO_ME_UNHANDLED, "to-me-unhandled",  "addressed to dpnat, not ICMP echo") \

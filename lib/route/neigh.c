@@ -168,12 +168,13 @@ entry_queue(const struct neigh_table *t, uint32_t pos)
 
 /* Free the packets an entry holds. */
 static void
-entry_drop_queue(struct neigh_table *t, uint32_t pos)
+entry_drop_queue(struct neigh_table *t, uint32_t pos, uint64_t *counter)
 {
 	struct neigh_entry *e = &t->e[pos];
 	struct rte_mbuf **q = entry_queue(t, pos);
 	unsigned i;
 
+	*counter += e->nq;
 	for (i = 0; i < e->nq; i++) {
 		rte_pktmbuf_free(q[i]);
 		q[i] = NULL;
@@ -215,9 +216,12 @@ entry_new(struct neigh_table *t, uint8_t iface, uint32_t ip, enum neigh_state s,
 	return pos;
 }
 
-/* Remove an entry in any state; its position is reused NEIGH_REUSE_TICKS ticks later. */
+/*
+ * Remove an entry in any state; its position is reused NEIGH_REUSE_TICKS
+ * ticks later. The packets it still queued are freed and added to *counter.
+ */
 static void
-entry_del(struct neigh_table *t, uint32_t pos)
+entry_del(struct neigh_table *t, uint32_t pos, uint64_t *counter)
 {
 	struct neigh_entry *e = &t->e[pos];
 	struct neigh_key k;
@@ -225,7 +229,7 @@ entry_del(struct neigh_table *t, uint32_t pos)
 	entry_publish(t, e, mac_word(NULL, NEIGH_FREE));
 	key_set(&k, e->iface, e->ip);
 	rte_hash_del_key(t->h, &k);
-	entry_drop_queue(t, pos);
+	entry_drop_queue(t, pos, counter);
 	e->dead = 1;
 	e->dead_tick = t->tick;
 	t->n_dead++;
@@ -300,7 +304,7 @@ neigh_free(struct neigh_table *t)
 		return;
 	for (i = 0; i < t->nslots; i++)
 		if (entry_live(&t->e[i]))
-			entry_drop_queue(t, i);
+			entry_drop_queue(t, i, &t->st.removed_pkts);
 	rte_hash_free(t->h);
 	rte_free(t->e);
 	rte_free(t->q);
@@ -444,7 +448,7 @@ neigh_tick(struct neigh_table *t, uint64_t now,
 			/* A timeout of 0 disables ageing. */
 			if (t->timeout != 0 && now >= e->confirmed &&
 			    now - e->confirmed >= t->timeout) {
-				entry_del(t, i);
+				entry_del(t, i, &t->st.removed_pkts);
 				t->st.expired++;
 			}
 			break;
@@ -452,8 +456,7 @@ neigh_tick(struct neigh_table *t, uint64_t now,
 			if (now <= e->last_req)
 				break;      /* at most one request a second */
 			if (e->tries > NEIGH_RESENDS) {
-				t->st.failed_pkts += e->nq;
-				entry_del(t, i);      /* frees what was queued */
+				entry_del(t, i, &t->st.failed_pkts);   /* frees what was queued */
 				t->st.failed++;
 				break;
 			}
@@ -479,7 +482,7 @@ neigh_del(struct neigh_table *t, uint8_t iface, uint32_t ip)
 	pos = neigh_find(t, iface, ip);
 	if (pos < 0)
 		return -ENOENT;
-	entry_del(t, (uint32_t)pos);
+	entry_del(t, (uint32_t)pos, &t->st.removed_pkts);
 	return 0;
 }
 
@@ -494,7 +497,7 @@ neigh_flush(struct neigh_table *t)
 	for (i = 0; i < t->nslots; i++) {
 		if (!entry_live(&t->e[i]) || entry_state(&t->e[i]) == NEIGH_STATIC)
 			continue;
-		entry_del(t, i);
+		entry_del(t, i, &t->st.removed_pkts);
 		n++;
 	}
 	return n;

@@ -42,6 +42,7 @@ struct neigh_stats {
 	uint64_t queue_full;     /**< a packet was dropped because its entry's queue was full */
 	uint64_t failed;         /**< resolutions given up after the retries */
 	uint64_t failed_pkts;    /**< packets freed because their resolution was given up */
+	uint64_t removed_pkts;   /**< packets freed because their entry was deleted or flushed */
 	uint64_t requests_sent;
 };
 

@@ -478,6 +478,24 @@ for k in range(17):
     wait_until(lambda: mbufs(lab)["in use"] <= 64, 5, "mbufs returned to the pool")
 
 
+def test_clear_arp_counts_queued_packets(lab):
+    # packets waiting for a neighbour that `clear arp` removes are counted drops
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set arp queue 16\n")
+    py(lab, c1, """
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5):
+    s.sendto(b"q", ("172.19.50.77", 9000))
+""")
+    wait_until(lambda: re.search(r"^ 172\.19\.50\.77 .* 5$", lab.out("get arp"), re.M), 3,
+               "5 packets queued for 172.19.50.77")
+    assert mbufs(lab)["in use"] >= 5
+    assert re.match(r"\d+ arp entries cleared", lab.out("clear arp"))
+    f = flow(lab)
+    assert f["neigh-removed"] == 5 and f["neigh-failed"] == 0, f
+    assert mbufs(lab)["in use"] == 0
+    alive(lab)
+
+
 def test_syn_flood_session_table_full(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 500\nset session timeout tcp-syn 4\n")
     # the server drops the flood silently (no SYN-ACK, no RST): sessions stay half-open

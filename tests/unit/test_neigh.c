@@ -213,6 +213,7 @@ test_queue_cap(void **state)
 {
 	struct neigh_table *t = neigh_create("n_qcap", 4, 1000, 60, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool), i;
+	struct neigh_stats st;
 	struct rte_mbuf *extra;
 
 	(void)state;
@@ -225,6 +226,11 @@ test_queue_cap(void **state)
 	rte_pktmbuf_free(extra);
 	assert_int_equal(neigh_flush(t), 1);
 	assert_int_equal(rte_mempool_avail_count(pool), base);
+	/* the 16 packets the flush freed are counted, as removed, not failed */
+	neigh_stats_get(t, &st);
+	assert_int_equal(st.removed_pkts, 16);
+	assert_int_equal(st.failed_pkts, 0);
+	assert_int_equal(st.queue_full, 1);
 	neigh_free(t);
 }
 
