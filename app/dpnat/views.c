@@ -665,11 +665,42 @@ xlate_line(const struct pptp_xlate_info *xi, void *arg)
 	return xp->out->failed ? 1 : 0;
 }
 
+/* A `get alg pptp xlate` list being streamed: the table, then the reverse table. */
+struct xlate_stream {
+	struct dp *dp;
+	struct xlate_print xp;
+	unsigned part;        /* 0: xlate table, 1: rev xlate table */
+	uint32_t cursor;
+};
+
+static int
+xlate_stream_next(void *state, struct cli_out *out)
+{
+	struct xlate_stream *xs = state;
+
+	if (out != NULL) {
+		xs->xp.out = out;
+		/* 4096 entry slots a slice: under 450 kB of text. */
+		if (pptp_xlate_walk_from(xs->dp->pptp, flow_clock(xs->dp->flows), &xs->cursor, 4096,
+					 xlate_line, &xs->xp) && !out->failed)
+			return 0;
+		if (xs->part == 0 && !out->failed) {
+			cli_printf(out, "---------- rev xlate table ----------\n");
+			xs->part = 1;
+			xs->cursor = 0;
+			return 0;
+		}
+	}
+	free(xs);
+	return 1;
+}
+
 static int
 h_get_alg_pptp_xlate(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
 	struct dp *dp = ctx;
 	struct xlate_print xp = { .out = out };
+	struct xlate_stream *xs;
 	struct pptp_stats st;
 	uint32_t now = flow_clock(dp->flows);
 
@@ -679,6 +710,14 @@ h_get_alg_pptp_xlate(const struct cli_args *a, struct cli_out *out, void *ctx)
 		   (unsigned long)st.xlate_max);
 	cli_printf(out, "Failed count %lu.\n", (unsigned long)st.failed);
 	cli_printf(out, "---------- xlate table ----------\n");
+	/* Both lists stream, a slice at a time, as the client reads them. */
+	xs = malloc(sizeof(*xs));
+	if (xs != NULL) {
+		*xs = (struct xlate_stream){ .dp = dp, .xp = xp };
+		if (dp_ctl_stream(xlate_stream_next, xs) == 0)
+			return 0;
+		free(xs);
+	}
 	pptp_xlate_walk(dp->pptp, now, xlate_line, &xp);
 	cli_printf(out, "---------- rev xlate table ----------\n");
 	pptp_xlate_walk(dp->pptp, now, xlate_line, &xp);

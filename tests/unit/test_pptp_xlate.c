@@ -330,6 +330,33 @@ test_walk_kb(void **state)
 	memset(&w, 0, sizeof(w));
 	pptp_xlate_walk(e->a, e->now, stop_fn, &w);
 	assert_int_equal(w.n, 1);
+	/* Slice by slice (the CLI streams): budgets of one slot see each call once. */
+	{
+		uint32_t cursor = 0, slices = 0;
+		bool more;
+
+		memset(&w, 0, sizeof(w));
+		do {
+			uint32_t before = cursor;
+
+			more = pptp_xlate_walk_from(e->a, e->now, &cursor, 1, kb_fn, &w);
+			assert_true(cursor == before + 1);
+			slices++;
+		} while (more);
+		assert_int_equal(slices, 2000);   /* every slot of the table, one a call */
+		assert_int_equal(w.n, 2);
+		assert_int_not_equal(strcmp(w.line[0], w.line[1]), 0);
+		assert_true(strcmp(w.line[0], want[0]) == 0 || strcmp(w.line[1], want[0]) == 0);
+		assert_true(strcmp(w.line[0], want[1]) == 0 || strcmp(w.line[1], want[1]) == 0);
+		/* at the end the walk does nothing */
+		assert_false(pptp_xlate_walk_from(e->a, e->now, &cursor, 10, kb_fn, &w));
+		assert_int_equal(w.n, 2);
+		/* a callback that stops ends the walk, whatever the budget left */
+		cursor = 0;
+		memset(&w, 0, sizeof(w));
+		assert_false(pptp_xlate_walk_from(e->a, e->now, &cursor, 2000, stop_fn, &w));
+		assert_int_equal(w.n, 1);
+	}
 	free(c1);
 	free(c2);
 	env_free(e);

@@ -177,6 +177,14 @@ void pptp_xlate_walk(struct pptp_alg *a, uint32_t now,
 		     int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg);
 
 /**
+ * Control lcore: pptp_xlate_walk() over the entry slots from *cursor (0 to
+ * begin), at most budget slots; updates *cursor and returns true while slots
+ * remain (false at the end, or when fn stopped the walk).
+ */
+bool pptp_xlate_walk_from(struct pptp_alg *a, uint32_t now, uint32_t *cursor, uint32_t budget,
+			  int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg);
+
+/**
  * Control lcore: tear down every live call for which match returns true
  * (NULL matches all): xlate entries removed, both GRE gates deleted.
  * Returns how many calls were torn down.

@@ -796,23 +796,38 @@ call_info(const struct pptp_alg *a, const struct pptp_call *c, struct pptp_xlate
 			xi->gates++;
 }
 
-void
-pptp_xlate_walk(struct pptp_alg *a, uint32_t now,
-		int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg)
+bool
+pptp_xlate_walk_from(struct pptp_alg *a, uint32_t now, uint32_t *cursor, uint32_t budget,
+		     int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg)
 {
 	struct pptp_xlate_info xi;
-	uint32_t i;
+	uint32_t i, end = a->max_xlate;
 
-	for (i = 0; i < a->max_xlate; i++) {
+	if (budget < end - RTE_MIN(*cursor, end))
+		end = *cursor + budget;
+	for (i = *cursor; i < end; i++) {
 		const struct pptp_call *c = &a->calls[i];
 
 		if (!pptp_call_alive(c))
 			continue;
 		call_info(a, c, &xi);
 		xi.time_left = call_time_left(a, c, now);
-		if (fn(&xi, arg) != 0)
-			break;
+		if (fn(&xi, arg) != 0) {
+			*cursor = a->max_xlate;
+			return false;
+		}
 	}
+	*cursor = i;
+	return i < a->max_xlate;
+}
+
+void
+pptp_xlate_walk(struct pptp_alg *a, uint32_t now,
+		int (*fn)(const struct pptp_xlate_info *xi, void *arg), void *arg)
+{
+	uint32_t cursor = 0;
+
+	pptp_xlate_walk_from(a, now, &cursor, a->max_xlate, fn, arg);
 }
 
 unsigned
