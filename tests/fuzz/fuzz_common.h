@@ -30,6 +30,8 @@
 #else
 #define FUZZ_NOCOV
 #endif
+#define WIRE_ATTR FUZZ_NOCOV
+#include "wire.h"
 
 /** Start the EAL without hugepages, PCI or shared config, under a unique file prefix. */
 static inline void
@@ -82,32 +84,11 @@ fuzz_mbuf_exact(struct rte_mempool *pool, const uint8_t *data, uint16_t len)
 	return m;
 }
 
-/** One's complement sum of n bytes (big-endian words) added to sum, not folded. */
-static inline FUZZ_NOCOV uint32_t
-fuzz_sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static inline FUZZ_NOCOV uint16_t
-fuzz_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /** True if the n bytes at p (a header with its checksum) sum to 0xffff. */
 static inline bool
 fuzz_cksum_ok(const uint8_t *p, size_t n)
 {
-	return fuzz_fold(fuzz_sum16(p, n, 0)) == 0xffff;
+	return wire_fold(wire_sum16(p, n, 0)) == 0xffff;
 }
 
 /** True if a TCP/UDP segment l4[n] of IPv4 header ip verifies with its pseudo header. */
@@ -121,33 +102,7 @@ fuzz_l4_cksum_ok(const uint8_t *ip, uint8_t proto, const uint8_t *l4, size_t n)
 	ph[9] = proto;
 	ph[10] = (uint8_t)(n >> 8);
 	ph[11] = (uint8_t)n;
-	return fuzz_fold(fuzz_sum16(l4, n, fuzz_sum16(ph, 12, 0))) == 0xffff;
-}
-
-static inline uint16_t
-fuzz_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-fuzz_get32(const uint8_t *p)
-{
-	return (uint32_t)fuzz_get16(p) << 16 | fuzz_get16(p + 2);
-}
-
-static inline void
-fuzz_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-fuzz_put32(uint8_t *p, uint32_t v)
-{
-	fuzz_put16(p, (uint16_t)(v >> 16));
-	fuzz_put16(p + 2, (uint16_t)v);
+	return wire_fold(wire_sum16(l4, n, wire_sum16(ph, 12, 0))) == 0xffff;
 }
 
 #endif /* DPNAT_FUZZ_COMMON_H */

@@ -112,7 +112,7 @@ judge(struct rte_mbuf *m, const struct pkt_meta *md, uint8_t *buf)
 		v.l4 = fuzz_l4_cksum_ok(ip, IPPROTO_TCP, l4, md->l4_len);
 		break;
 	case IPPROTO_UDP:
-		if (fuzz_get16(l4 + 6) == 0)
+		if (wire_get16(l4 + 6) == 0)
 			v.udp0 = true;
 		else
 			v.l4 = fuzz_l4_cksum_ok(ip, IPPROTO_UDP, l4, md->l4_len);
@@ -164,7 +164,7 @@ check_parse(struct rte_mbuf *m, const struct pkt_meta *md, const uint8_t *frame,
 {
 	const uint8_t *p = flat(m, buf);
 	const uint8_t *ip = p + md->l3_off;
-	unsigned ihl = (ip[0] & 0xf) * 4u, tot = fuzz_get16(ip + 2);
+	unsigned ihl = (ip[0] & 0xf) * 4u, tot = wire_get16(ip + 2);
 	const char *why;
 
 	if (md->l3_off != RTE_ETHER_HDR_LEN || (ip[0] >> 4) != 4 || ihl < 20 ||

@@ -232,17 +232,17 @@ ref_advance(struct side *sd, unsigned dir)
 			sd->r_hdr[k] = b;
 		switch (k) {
 		case 1:
-			sd->r_len = fuzz_get16(sd->r_hdr);
+			sd->r_len = wire_get16(sd->r_hdr);
 			sd->r_bad = sd->r_len < 16 || sd->r_len > 220;
 			break;
 		case 3:
-			sd->r_bad = fuzz_get16(sd->r_hdr + 2) != 1;
+			sd->r_bad = wire_get16(sd->r_hdr + 2) != 1;
 			break;
 		case 7:
-			sd->r_bad = fuzz_get32(sd->r_hdr + 4) != 0x1A2B3C4Du;
+			sd->r_bad = wire_get32(sd->r_hdr + 4) != 0x1A2B3C4Du;
 			break;
 		case 9:
-			sd->r_type = fuzz_get16(sd->r_hdr + 8);
+			sd->r_type = wire_get16(sd->r_hdr + 8);
 			sd->r_bad = sd->r_type == 0 || sd->r_type > 15 || msg_len[sd->r_type] != sd->r_len;
 			break;
 		case 12:
@@ -383,28 +383,28 @@ build_frame(uint8_t *buf, unsigned dir, uint32_t seq, uint8_t flags, const uint8
 	memset(buf, 0, RTE_ETHER_HDR_LEN + tot + 60);
 	memcpy(buf, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
 	ip[0] = (uint8_t)(0x40 | ihl / 4);
-	fuzz_put16(ip + 2, (uint16_t)tot);
-	fuzz_put16(ip + 4, 0x1234);
+	wire_put16(ip + 2, (uint16_t)tot);
+	wire_put16(ip + 4, 0x1234);
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
-	fuzz_put32(ip + 12, src);
-	fuzz_put32(ip + 16, dst);
+	wire_put32(ip + 12, src);
+	wire_put32(ip + 16, dst);
 	memcpy(ip + 20, ip_opts, ipo);
-	fuzz_put16(ip + 10, (uint16_t)~fuzz_fold(fuzz_sum16(ip, ihl, 0)));
-	fuzz_put16(th, sport);
-	fuzz_put16(th + 2, dport);
-	fuzz_put32(th + 4, seq);
-	fuzz_put32(th + 8, 0x11111111);
+	wire_put16(ip + 10, (uint16_t)~wire_fold(wire_sum16(ip, ihl, 0)));
+	wire_put16(th, sport);
+	wire_put16(th + 2, dport);
+	wire_put32(th + 4, seq);
+	wire_put32(th + 8, 0x11111111);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
-	fuzz_put16(th + 14, 65535);
+	wire_put16(th + 14, 65535);
 	memcpy(th + 20, tcp_opts, tco);
 	memcpy(th + thl, pl, plen);
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = IPPROTO_TCP;
-	fuzz_put16(ph + 10, (uint16_t)(thl + plen));
-	fuzz_put16(th + 16, (uint16_t)~fuzz_fold(fuzz_sum16(th, thl + plen, fuzz_sum16(ph, 12, 0))));
+	wire_put16(ph + 10, (uint16_t)(thl + plen));
+	wire_put16(th + 16, (uint16_t)~wire_fold(wire_sum16(th, thl + plen, wire_sum16(ph, 12, 0))));
 	*l4_off = RTE_ETHER_HDR_LEN + ihl;
 	flen = RTE_ETHER_HDR_LEN + tot;
 	return flen < 60 ? 60 : flen;   /* Ethernet pads short frames */
@@ -466,10 +466,10 @@ deliver(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n)
 		if (sd->cls[o] & CLS_FIELD0)
 			continue;   /* judged with its second byte */
 		if (sd->cls[o] & CLS_FIELD1) {
-			uint16_t orig = fuzz_get16(&sd->snd[o - 1]), fwd = fuzz_get16(&sd->rcv[o - 1]);
+			uint16_t orig = wire_get16(&sd->snd[o - 1]), fwd = wire_get16(&sd->rcv[o - 1]);
 
 			if (dir == 0 && o >= 13) {
-				uint16_t t = fuzz_get16(&sd->snd[o - 13 + 8]);
+				uint16_t t = wire_get16(&sd->snd[o - 13 + 8]);
 
 				if (t == 7 || t == 9) {
 					cn.last_xcid = fwd;
@@ -555,7 +555,7 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 		abort();
 	ip = p + RTE_ETHER_HDR_LEN;
 	ihl = (ip[0] & 0xfu) * 4;
-	tot = fuzz_get16(ip + 2);
+	tot = wire_get16(ip + 2);
 	th = ip + ihl;
 	thl = (th[12] >> 4) * 4u;
 	if (m->pkt_len != RTE_ETHER_HDR_LEN + tot)
@@ -844,26 +844,26 @@ server_reply(uint8_t param)
 
 	for (i = 0; i < len; i++)
 		msg[i] = (uint8_t)(0x30 + i * 5);
-	fuzz_put16(msg, (uint16_t)len);
-	fuzz_put16(msg + 2, 1);
-	fuzz_put32(msg + 4, 0x1A2B3C4Du);
-	fuzz_put16(msg + 8, (uint16_t)t);
-	fuzz_put16(msg + 10, 0);
+	wire_put16(msg, (uint16_t)len);
+	wire_put16(msg + 2, 1);
+	wire_put32(msg + 4, 0x1A2B3C4Du);
+	wire_put16(msg + 8, (uint16_t)t);
+	wire_put16(msg + 10, 0);
 	switch (t) {
 	case 8:
 	case 10:
-		fuzz_put16(msg + 12, sid);
-		fuzz_put16(msg + 14, peer);
+		wire_put16(msg + 12, sid);
+		wire_put16(msg + 14, peer);
 		msg[16] = (param & 0x20) ? 2 : 1;
 		break;
 	case 13:
-		fuzz_put16(msg + 12, sid);
-		fuzz_put16(msg + 14, 0);
+		wire_put16(msg + 12, sid);
+		wire_put16(msg + 14, 0);
 		msg[16] = 1;
 		break;
 	default:
-		fuzz_put16(msg + 12, peer);
-		fuzz_put16(msg + 14, 0);
+		wire_put16(msg + 12, peer);
+		wire_put16(msg + 14, 0);
 		break;
 	}
 	stream_add(1, msg, len);

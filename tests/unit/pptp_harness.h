@@ -31,6 +31,7 @@
 #include <rte_tcp.h>
 
 #include "flow.h"
+#include "wire.h"
 #include "nat.h"
 #include "pkt.h"
 #include "pptp.h"
@@ -53,6 +54,26 @@ static __rte_unused const uint16_t msg_len[16] = {
 
 static __rte_unused struct rte_mempool *pool;
 static __rte_unused struct rte_rcu_qsbr *qsbr;
+
+/* EAL (no hugepages, own file prefix, mem_mb MB), the mbuf pool and a QSBR for 4 readers. */
+static __rte_unused int
+harness_setup(const char *prog, const char *mem_mb)
+{
+	char prefix[64], pname[RTE_MEMPOOL_NAMESIZE], qname[32];
+	char *argv[] = { (char *)prog, "--no-huge", "--no-shconf", "-m", (char *)mem_mb, "--no-pci",
+			 "--no-telemetry", "--log-level=error", prefix, "-l", "0" };
+
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", prog);
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
+		return -1;
+	snprintf(pname, sizeof(pname), "%s_m", prog);
+	snprintf(qname, sizeof(qname), "%s_q", prog);
+	pool = rte_pktmbuf_pool_create(pname, 1023, 0, PKT_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	qsbr = rte_zmalloc(qname, rte_rcu_qsbr_get_memsize(4), RTE_CACHE_LINE_SIZE);
+	if (pool == NULL || qsbr == NULL || rte_rcu_qsbr_init(qsbr, 4) != 0)
+		return -1;
+	return 0;
+}
 static __rte_unused unsigned name_seq;
 
 /* ---- environment: a flow table whose free callback feeds the ALG ---- */
@@ -134,26 +155,6 @@ stats(struct env *e)
 
 /* ---- checksums, written independently of lib/pkt ---- */
 
-static __rte_unused uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static __rte_unused uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* Both checksums of the IPv4/TCP frame m hold. */
 static __rte_unused void
 assert_cksums(struct rte_mbuf *m)
@@ -163,36 +164,16 @@ assert_cksums(struct rte_mbuf *m)
 	uint8_t ph[12];
 
 	assert_int_equal(rte_pktmbuf_pkt_len(m), RTE_ETHER_HDR_LEN + tot);
-	assert_int_equal(fold(sum16(p, ihl, 0)), 0xffff);
+	assert_int_equal(wire_fold(wire_sum16(p, ihl, 0)), 0xffff);
 	memcpy(ph, p + 12, 8);
 	ph[8] = 0;
 	ph[9] = IPPROTO_TCP;
 	ph[10] = (uint8_t)((tot - ihl) >> 8);
 	ph[11] = (uint8_t)(tot - ihl);
-	assert_int_equal(fold(sum16(p + ihl, tot - ihl, sum16(ph, 12, 0))), 0xffff);
+	assert_int_equal(wire_fold(wire_sum16(p + ihl, tot - ihl, wire_sum16(ph, 12, 0))), 0xffff);
 }
 
 /* ---- frames ---- */
-
-static __rte_unused void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static __rte_unused void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static __rte_unused uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* An Ethernet/IPv4/TCP frame with correct checksums. */
 static __rte_unused struct rte_mbuf *
@@ -210,28 +191,28 @@ tcp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t s
 	memcpy(p, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
 	ip = p + RTE_ETHER_HDR_LEN;
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)tot);
-	put16(ip + 4, 0x1234);
+	wire_put16(ip + 2, (uint16_t)tot);
+	wire_put16(ip + 4, 0x1234);
 	ip[8] = 64;
 	ip[9] = IPPROTO_TCP;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	wire_put32(ip + 12, src);
+	wire_put32(ip + 16, dst);
+	wire_put16(ip + 10, (uint16_t)~wire_fold(wire_sum16(ip, 20, 0)));
 	th = ip + 20;
-	put16(th, sport);
-	put16(th + 2, dport);
-	put32(th + 4, seq);
-	put32(th + 8, 0x11111111);
+	wire_put16(th, sport);
+	wire_put16(th + 2, dport);
+	wire_put32(th + 4, seq);
+	wire_put32(th + 8, 0x11111111);
 	th[12] = 5 << 4;
 	th[13] = flags;
-	put16(th + 14, 65535);
+	wire_put16(th + 14, 65535);
 	if (len)
 		memcpy(th + 20, data, len);
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = IPPROTO_TCP;
-	put16(ph + 10, (uint16_t)(20 + len));
-	put16(th + 16, (uint16_t)~fold(sum16(th, 20 + len, sum16(ph, 12, 0))));
+	wire_put16(ph + 10, (uint16_t)(20 + len));
+	wire_put16(th + 16, (uint16_t)~wire_fold(wire_sum16(th, 20 + len, wire_sum16(ph, 12, 0))));
 	return m;
 }
 
@@ -243,13 +224,13 @@ msg(uint8_t *b, unsigned t, uint16_t f12, uint16_t f14, uint8_t result)
 
 	for (i = 0; i < len; i++)
 		b[i] = (uint8_t)(0x41 + i * 7);
-	put16(b, (uint16_t)len);
-	put16(b + 2, 1);
-	put32(b + 4, 0x1A2B3C4D);
-	put16(b + 8, (uint16_t)t);
-	put16(b + 10, 0);
-	put16(b + 12, f12);
-	put16(b + 14, f14);
+	wire_put16(b, (uint16_t)len);
+	wire_put16(b + 2, 1);
+	wire_put32(b + 4, 0x1A2B3C4D);
+	wire_put16(b + 8, (uint16_t)t);
+	wire_put16(b + 10, 0);
+	wire_put16(b + 12, f12);
+	wire_put16(b + 14, f14);
 	if (len > 16)
 		b[16] = result;
 	return len;
@@ -357,7 +338,7 @@ static __rte_unused uint16_t
 rcv16(const struct conn *c, unsigned dir, uint32_t off)
 {
 	assert_true(off + 2 <= c->rcv_len[dir]);
-	return get16(&c->rcv[dir][off]);
+	return wire_get16(&c->rcv[dir][off]);
 }
 
 /* A NAT'd control session, as a worker makes it, with the ALG attached and SYN / SYN-ACK seen. */

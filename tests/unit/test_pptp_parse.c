@@ -26,18 +26,18 @@ gre_frame(uint32_t src, uint32_t dst, uint16_t call_id)
 	memcpy(p, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
 	ip = p + RTE_ETHER_HDR_LEN;
 	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)tot);
+	wire_put16(ip + 2, (uint16_t)tot);
 	ip[8] = 64;
 	ip[9] = IPPROTO_GRE;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	put16(ip + 10, (uint16_t)~fold(sum16(ip, 20, 0)));
+	wire_put32(ip + 12, src);
+	wire_put32(ip + 16, dst);
+	wire_put16(ip + 10, (uint16_t)~wire_fold(wire_sum16(ip, 20, 0)));
 	g = ip + 20;
-	put16(g, 0x3001);           /* key + sequence present, version 1 */
-	put16(g + 2, 0x880b);
-	put16(g + 4, 4);
-	put16(g + 6, call_id);
-	put32(g + 8, 1);
+	wire_put16(g, 0x3001);           /* key + sequence present, version 1 */
+	wire_put16(g + 2, 0x880b);
+	wire_put16(g + 4, 4);
+	wire_put16(g + 6, call_id);
+	wire_put32(g + 8, 1);
 	memcpy(g + 12, "\xff\x03\xc0\x21", 4);
 	return m;
 }
@@ -64,10 +64,10 @@ assert_gre_passes(struct env *e, uint32_t src, uint32_t dst, uint16_t call_id, u
 	assert_false(s->flags & FLOW_F_DEAD);
 	nat_rewrite(m, md, &s->rw[dir]);
 	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
-	assert_int_equal(fold(sum16(ip, 20, 0)), 0xffff);
-	assert_int_equal((uint32_t)get16(ip + 12) << 16 | get16(ip + 14), out_src);
-	assert_int_equal((uint32_t)get16(ip + 16) << 16 | get16(ip + 18), out_dst);
-	assert_int_equal(get16(ip + 20 + 6), out_call_id);
+	assert_int_equal(wire_fold(wire_sum16(ip, 20, 0)), 0xffff);
+	assert_int_equal((uint32_t)wire_get16(ip + 12) << 16 | wire_get16(ip + 14), out_src);
+	assert_int_equal((uint32_t)wire_get16(ip + 16) << 16 | wire_get16(ip + 18), out_dst);
+	assert_int_equal(wire_get16(ip + 20 + 6), out_call_id);
 	rte_pktmbuf_free(m);
 }
 
@@ -128,7 +128,7 @@ test_wrong_length_each_type(void **state)
 		len = msg(b, t, 0x10, 0x20, 1);
 		size_t bad = len + 4 <= 220 ? len + 4 : len - 4;
 
-		put16(b, (uint16_t)bad);
+		wire_put16(b, (uint16_t)bad);
 		assert_int_equal(seg(c, t & 1, c->snd[t & 1], RTE_TCP_ACK_FLAG, b, bad, NULL),
 				 PKT_DROP_PPTP_BAD);
 		after = stats(e);
@@ -177,9 +177,9 @@ test_bad_header_fields(void **state)
 		size_t len = msg(b, ECHORQ, 1, 2, 0);
 
 		if (cases[i].width == 4)
-			put32(b + cases[i].off, cases[i].val);
+			wire_put32(b + cases[i].off, cases[i].val);
 		else
-			put16(b + cases[i].off, (uint16_t)cases[i].val);
+			wire_put16(b + cases[i].off, (uint16_t)cases[i].val);
 		/* A good message in front of the bad one in the same segment does not save it. */
 		memmove(b + 16, b, len);
 		msg(b, ECHORQ, 3, 4, 0);
@@ -215,7 +215,7 @@ test_several_messages_one_segment(void **state)
 	assert_int_not_equal(xcid, 32768);
 	assert_int_equal(rcv16(c, 0, 156 + 16 + 12), xcid);
 	/* Everything else arrived as sent. */
-	put16(b + 156 + 16 + 12, xcid);
+	wire_put16(b + 156 + 16 + 12, xcid);
 	assert_memory_equal(c->rcv[0], b, n);
 	assert_int_equal(c->fwd, 3);   /* SYN, SYN-ACK, one data segment */
 
@@ -267,7 +267,7 @@ test_ocrq_every_split(void **state)
 		assert_true(find_call(e, CLIENT1, (uint16_t)(1000 + k), &xi));
 		assert_int_equal(rcv16(c, 0, 12), xi.xlated_cid);
 		assert_int_not_equal(xi.xlated_cid, 1000 + k);
-		put16(b + 12, xi.xlated_cid);
+		wire_put16(b + 12, xi.xlated_cid);
 		assert_memory_equal(c->rcv[0], b, len);
 		free(c);
 	}
@@ -336,7 +336,7 @@ test_ocrp_every_split(void **state)
 		assert_int_equal(xi.server_cid, 500 + k);
 		assert_int_equal(xi.gates, 2);
 		/* The client's id went back at whatever offset the segment put it. */
-		put16(b + 14, 40000);
+		wire_put16(b + 14, 40000);
 		assert_memory_equal(c->rcv[1], b, len);
 		/* Close it so the next round's gates do not clash. */
 		assert_int_equal(seg(c, 0, c->snd[0], RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, NULL), 0);
@@ -871,20 +871,8 @@ test_no_nat(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test_pptp_parse", "--no-huge", "--no-shconf", "-m", "256", "--no-pci",
-			 "--no-telemetry", "--log-level=error", "--file-prefix=t_pptp_parse", "-l", "0" };
-	size_t sz;
-
 	(void)state;
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("t_pptp_p", 1023, 0, PKT_PRIV_SIZE,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	sz = rte_rcu_qsbr_get_memsize(4);
-	qsbr = rte_zmalloc("t_pptp_q", sz, RTE_CACHE_LINE_SIZE);
-	if (pool == NULL || qsbr == NULL || rte_rcu_qsbr_init(qsbr, 4) != 0)
-		return -1;
-	return 0;
+	return harness_setup("test_pptp_parse", "256");
 }
 
 int

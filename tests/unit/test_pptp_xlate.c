@@ -643,20 +643,8 @@ test_million_calls(void **state)
 static int
 setup(void **state)
 {
-	char *argv[] = { "test_pptp_xlate", "--no-huge", "--no-shconf", "-m", "1024", "--no-pci",
-			 "--no-telemetry", "--log-level=error", "--file-prefix=t_pptp_xlate", "-l", "0" };
-	size_t sz;
-
 	(void)state;
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("t_pptp_x", 1023, 0, PKT_PRIV_SIZE,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	sz = rte_rcu_qsbr_get_memsize(4);
-	qsbr = rte_zmalloc("t_pptp_xq", sz, RTE_CACHE_LINE_SIZE);
-	if (pool == NULL || qsbr == NULL || rte_rcu_qsbr_init(qsbr, 4) != 0)
-		return -1;
-	return 0;
+	return harness_setup("test_pptp_xlate", "1024");
 }
 
 int
