@@ -447,8 +447,9 @@ route_del(struct route_table *rt, uint32_t prefix, uint8_t plen)
 	return 0;
 }
 
-int
-route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
+/* route_lookup's body, inlined into both entry points. */
+static inline __rte_always_inline int
+lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
 {
 	uint32_t idx;
 	uint64_t w;
@@ -468,10 +469,16 @@ route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
 	return 0;
 }
 
+int
+route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
+{
+	return lookup(rt, dst, nh);
+}
+
 const struct route_iface *
 route_lookup_iface(const struct route_table *rt, uint32_t dst, struct route_nh *nh, int *rc)
 {
-	*rc = route_lookup(rt, dst, nh);
+	*rc = lookup(rt, dst, nh);
 	if (*rc != 0 || nh->iface >= ROUTE_MAX_IFACES || !rt->iface_used[nh->iface])
 		return NULL;
 	return &rt->ifaces[nh->iface];
