@@ -83,6 +83,15 @@ def flow(lab):
             for m in re.finditer(r"^  ([a-z][\w-]*(?: [\w-]+)*)\s+(\d+)(?:  |$)", out, re.M)}
 
 
+def flow_grown(lab, base, want, timeout=5):
+    """Wait until every counter in want has grown by at least its value over base
+    (packets may still be on their way); return `get counter flow` then."""
+    def ready():
+        f = flow(lab)
+        return f if all(f[k] - base[k] >= n for k, n in want.items()) else None
+    return wait_until(ready, timeout, f"counters {want} grown over {base}")
+
+
 def mbufs(lab):
     """`get mbuf` as a dict: max, in use, free, cached, generated/receive failures."""
     out = lab.out("get mbuf")
@@ -393,9 +402,9 @@ def test_ctrl_table_full(lab):
         b.call(2249, 16384, timeout=3)
     except AssertionError:
         pass                      # refused connection: fine
-    time.sleep(0.5)
-    st = alg(lab)
-    assert st["ctrl_used"] == 1 and st["ctrl_failed"] >= 1, st
+    st = wait_until(lambda: (lambda v: v if v["ctrl_failed"] >= 1 else None)(alg(lab)), 5,
+                    "control connection refused")
+    assert st["ctrl_used"] == 1, st
     leaked = [e for e in s.drain(0.2) if e["event"] == "ocrq" and e["call_id"] == 16384]
     assert not leaked, f"inside Call ID 16384 reached the server untranslated: {leaked}"
     # recovery: both connections go, a new one gets the ALG
@@ -511,7 +520,7 @@ for i in range(3000):
     if i % 100 == 99:
         time.sleep(0.01)
 """)
-    time.sleep(0.3)
+    wait_until(lambda: sess(lab)[2] > 0, 5, "session allocation refused")
     alloc, mx, failed, _ = sess(lab)
     assert (alloc, mx) == (500, 500) and failed > 0, lab.out("get session")
     f = flow(lab)
@@ -670,8 +679,7 @@ def test_gre_spoofed_and_unknown_calls(lab):
     # Call IDs that name no call, from both sides
     gre_probe(lab, c1, SERVER, 4321, b"spoof-nocall-in")
     gre_probe(lab, srv, PUB, 4321, b"spoof-nocall-out")
-    time.sleep(0.5)
-    f = flow(lab)
+    f = flow_grown(lab, base, {"gre-no-gate": 4})
     assert f["gre-no-gate"] - base["gre-no-gate"] == 4, f
     # the inside address of the call, spoofed from outside, matches the gate but
     # arrives on the wrong interface
@@ -679,8 +687,7 @@ def test_gre_spoofed_and_unknown_calls(lab):
 g = w.gre(17382, b"spoof-wrong-iface")
 frames = [ip_hdr("60.60.60.2", {SERVER!r}, 47, len(g)) + g]
 """)
-    time.sleep(0.5)
-    f2 = flow(lab)
+    f2 = flow_grown(lab, f, {"wrong-iface": 1})
     assert f2["wrong-iface"] - f["wrong-iface"] == 1, f2
     assert f2["forwarded"] == f["forwarded"]
     # none of it reached anyone, and the real call goes on
@@ -817,8 +824,7 @@ u.sendto(b"unsolicited", ("60.60.60.2", 3000))
     assert r.returncode != 0
     # dpnat's own address answers echo, without a session
     assert "1 received" in lab.run(srv, f"ping -c 1 -W 2 {PUB}").stdout
-    time.sleep(0.3)
-    f = flow(lab)
+    f = flow_grown(lab, base, {"to-me-unhandled": 4, "no-session": 3})
     assert f["to-me-unhandled"] - base["to-me-unhandled"] == 4, f
     assert f["no-session"] - base["no-session"] == 3, f
     assert f["sessions created"] == base["sessions created"]
@@ -847,15 +853,13 @@ def test_ip_fragments_dropped(lab):
     # 3008 bytes of ICMP: three fragments per echo (1480 + 1480 + 48)
     r = lab.run(c1, "ping -c 2 -s 3000 -W 1 172.19.50.129", check=False)
     assert r.returncode != 0 and "0 received" in r.stdout
-    time.sleep(0.3)
-    f = flow(lab)
+    f = flow_grown(lab, base, {"ip-frag": 6})
     assert f["ip-frag"] - base["ip-frag"] == 6, f
     assert f["forwarded"] == base["forwarded"]
     # fragments to dpnat itself are not answered either (counted as unhandled)
     r = lab.run(c1, "ping -c 1 -s 3000 -W 1 60.60.60.1", check=False)
     assert r.returncode != 0
-    time.sleep(0.3)
-    assert flow(lab)["to-me-unhandled"] - f["to-me-unhandled"] == 3
+    assert flow_grown(lab, f, {"to-me-unhandled": 3})["to-me-unhandled"] - f["to-me-unhandled"] == 3
 
 
 def test_ip_options_forwarded(lab):
@@ -893,8 +897,7 @@ def test_ttl_one(lab):
     base = flow(lab)
     r = lab.run(c1, "ping -c 1 -t 1 -W 2 172.19.50.129", check=False)
     assert re.search(r"From 60\.60\.60\.1 icmp_seq=1 Time to live exceeded", r.stdout), r.stdout
-    time.sleep(0.2)
-    f = flow(lab)
+    f = flow_grown(lab, base, {"ttl-exceeded": 1})
     assert f["ttl-exceeded"] - base["ttl-exceeded"] == 1, f
     assert f["sessions created"] == base["sessions created"]
     # TTL 2 is enough to cross dpnat (the server gets TTL 1)
@@ -915,9 +918,9 @@ for i, bad in enumerate((True, True, True, False)):
     u = udp_seg("60.60.60.2", {SERVER!r}, 3100 + i, 7000, text)
     frames.append(ip_hdr("60.60.60.2", {SERVER!r}, 17, len(u), ident=100 + i, bad_csum=bad) + u)
 """)
-    time.sleep(0.5)
-    f = flow(lab)
+    f = flow_grown(lab, base, {"ip-csum": 3})
     assert f["ip-csum"] - base["ip-csum"] == 3, f
+    wait_until(lambda: lines_of(ulog), 5, "the good datagram at the server")
     got = [e["data"] for e in lines_of(ulog)]
     assert got == ["good"], got
 
