@@ -183,8 +183,10 @@ def test_gre_without_gate_and_alg_switch(lab):
     lab.run(srv, f"/usr/bin/python3 -c 'import socket,sys; sys.path.insert(0,\"{os.path.dirname(PEER)}\"); "
                  f"import pptp_wire as w; r=socket.socket(socket.AF_INET,socket.SOCK_RAW,47); "
                  f"r.sendto(w.gre(1234,b\"x\"),(\"{PUB}\",0))'")
-    time.sleep(0.5)
-    flow = lab.out("get counter flow")
+    end = time.monotonic() + 5          # the probes may still be on their way
+    while (not re.search(r"gre-no-gate\s+2\b", flow := lab.out("get counter flow"))
+           and time.monotonic() < end):
+        time.sleep(0.05)
     assert re.search(r"gre-no-gate\s+2\b", flow), flow
     assert "PPTP         ALG : enabled" in lab.out("get alg")
     lab.cli("unset alg pptp enable")
