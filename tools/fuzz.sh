@@ -113,6 +113,12 @@ run_one() {
 	rm -rf "$work"
 	if [ "$rc" -eq 0 ]; then
 		printf 'fuzz: %-17s ok      %12s execs %8s/s\n' "$h" "${n:-?}" "${rate:-?}"
+	elif [ "$rc" -eq 72 ] && ! ls "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* \
+		"$out/$h"-oom-* >/dev/null 2>&1; then
+		# libFuzzer's exit status for SIGINT/SIGTERM: stopped by hand, nothing found
+		printf 'fuzz: %-17s stopped %12s execs %8s/s (interrupted, nothing found)\n' \
+			"$h" "${n:-?}" "${rate:-?}"
+		return 1
 	else
 		printf 'fuzz: %-17s FAILED  %12s execs (exit %d), log %s\n' "$h" "${n:-?}" "$rc" "$log"
 		ls "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-* 2>/dev/null |
