@@ -502,6 +502,7 @@ class HugePages:
     process leaves none behind."""
     enabled = False
     orig = None
+    mounted = False       # we mounted /dev/hugepages: unmount it at exit
 
     @classmethod
     def setup(cls):
@@ -509,6 +510,7 @@ class HugePages:
             if not any(l.split()[2] == "hugetlbfs" for l in open("/proc/mounts") if len(l.split()) > 2):
                 os.makedirs("/dev/hugepages", exist_ok=True)
                 subprocess.run(["mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages"], check=True)
+                cls.mounted = True
             cls.orig = int(open("/proc/sys/vm/nr_hugepages").read())
             cls.enabled = True
         except (OSError, subprocess.CalledProcessError, ValueError) as e:
@@ -534,6 +536,9 @@ class HugePages:
         if cls.enabled and cls.orig is not None:
             with open("/proc/sys/vm/nr_hugepages", "w") as f:
                 f.write(str(cls.orig))
+        if cls.mounted:
+            subprocess.run(["umount", "/dev/hugepages"], check=False)
+            cls.mounted = False
 
 
 def eal_args(prefix, vdevs, mem_mb):
