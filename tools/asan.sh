@@ -28,7 +28,12 @@ if [ ! -f "$dir/build.ninja" ]; then
 	CC=clang-14 meson setup "$dir" -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dtests=true >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+# Quiet when it builds; the compiler's messages when it does not.
+if ! blog=$(ninja -C "$dir" 2>&1); then
+	printf '%s\n' "$blog" | grep -v '^\[' >&2 || true
+	echo "asan: building $dir failed" >&2
+	exit 1
+fi
 echo "asan: $dir built (clang-14, -fsanitize=address,undefined)"
 
 reports="$dir/sanitizer-reports"

@@ -51,7 +51,12 @@ if [ ! -f "$dir/build.ninja" ]; then
 		-Db_sanitize=address,undefined \
 		-Dc_args='-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined' >/dev/null
 fi
-ninja -C "$dir" $(printf 'tests/fuzz/%s ' "${sel[@]}") >/dev/null
+# Quiet when it builds; the compiler's messages when it does not.
+if ! blog=$(ninja -C "$dir" $(printf 'tests/fuzz/%s ' "${sel[@]}") 2>&1); then
+	printf '%s\n' "$blog" | grep -v '^\[' >&2 || true
+	echo "fuzz: building $dir failed" >&2
+	exit 1
+fi
 out="$dir/fuzz-out"
 mkdir -p "$out"
 

@@ -448,7 +448,7 @@ route_del(struct route_table *rt, uint32_t prefix, uint8_t plen)
 }
 
 /* route_lookup's body, inlined into both entry points. */
-static inline __rte_always_inline int
+static __rte_always_inline int
 lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
 {
 	uint32_t idx;
