@@ -485,12 +485,19 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	}
 }
 
+/* What a worker reads once per loop, not per packet: the flow clock and the neighbour generation. */
+static inline void
+loop_start(struct dp *dp, struct dp_worker *w)
+{
+	w->now = flow_clock(dp->flows);
+	w->nh_gen = neigh_generation(dp->neigh);
+}
+
 void
 dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts,
 		uint16_t n)
 {
-	w->now = flow_clock(dp->flows);
-	w->nh_gen = neigh_generation(dp->neigh);
+	loop_start(dp, w);
 	process_burst(dp, w, iface, pkts, n);
 	tx_flush_all(dp, w);
 }
@@ -509,8 +516,7 @@ dp_worker_main(void *arg)
 	while (!dp->quit) {
 		unsigned got = 0;
 
-		w->now = flow_clock(dp->flows);
-		w->nh_gen = neigh_generation(dp->neigh);
+		loop_start(dp, w);
 		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++) {
 			struct dp_port *p = &dp->ports[iface];
 

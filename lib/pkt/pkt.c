@@ -76,12 +76,6 @@ parse_gre(const uint8_t *g, struct pkt_meta *md)
 	return 0;
 }
 
-int
-pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md)
-{
-	return parse_gre(rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l4_off), md);
-}
-
 /*
  * Cut the packet to its first len bytes (len <= pkt_len, len > 0). Unlike
  * rte_pktmbuf_trim this works when the bytes to remove span more than the

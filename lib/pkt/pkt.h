@@ -73,7 +73,5 @@ pkt_md(struct rte_mbuf *m)
  */
 enum pkt_class pkt_parse(struct rte_mbuf *m, struct pkt_meta *md);
 
-/** Parse the GRE header at md->l4_off again (used after rewrites); returns 0 or a drop reason. */
-int pkt_parse_gre(struct rte_mbuf *m, struct pkt_meta *md);
 
 #endif /* DPNAT_PKT_H */
