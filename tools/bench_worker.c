@@ -44,6 +44,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "eal_rundir.h"
 #include "frames.h"
 
 #define FRAME 60
@@ -460,6 +461,7 @@ main(int argc, char **argv)
 	snprintf(prefix, sizeof(prefix), "bench_worker_%d", (int)getpid());
 	if (rte_eal_init(neal, eal) < 0)
 		die("EAL init failed");
+	eal_rundir_remove_at_exit();
 	if (rte_lcore_count() < n_workers)
 		die("fewer lcores than --workers");
 	/* Enough DIP addresses for the ports or Call IDs each worker takes from its slice. */

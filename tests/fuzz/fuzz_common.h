@@ -31,6 +31,7 @@
 #define FUZZ_NOCOV
 #endif
 #define WIRE_ATTR FUZZ_NOCOV
+#include "eal_rundir.h"
 #include "wire.h"
 
 /** Start the EAL without hugepages, PCI or shared config, under a unique file prefix. */
@@ -46,6 +47,7 @@ fuzz_eal_init(const char *name)
 		fprintf(stderr, "%s: rte_eal_init failed\n", name);
 		abort();
 	}
+	eal_rundir_remove_at_exit();
 }
 
 static void

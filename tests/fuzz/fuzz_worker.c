@@ -28,6 +28,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "eal_rundir.h"
 #include "frames.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -264,6 +265,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(prefix, sizeof(prefix), "fuzz_worker_%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
 		abort();
+	eal_rundir_remove_at_exit();
 	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
 	g_dp = dp;
 	conf_init(&dp->conf);

@@ -4,6 +4,7 @@
 Every namespace, veth and file a Lab makes carries a per-run tag and is
 removed on close; namespaces get no route out of the lab.
 """
+import glob
 import os
 import shutil
 import signal
@@ -157,6 +158,9 @@ class Lab:
         for n in reversed(self.netns):
             sh(f"ip netns del {n}", check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        # The EAL leaves each file prefix's runtime directory behind.
+        for d in glob.glob(f"/var/run/dpdk/{self.tag}*"):
+            shutil.rmtree(d, ignore_errors=True)
 
 
 KB_LAB = '''set interface "ethernet4/1" zone "Untrust"

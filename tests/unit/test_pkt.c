@@ -19,6 +19,7 @@
 #include <rte_udp.h>
 
 #include "cksum.h"
+#include "eal_rundir.h"
 #include "pkt.h"
 
 static struct rte_mempool *pool;
@@ -504,6 +505,7 @@ main(void)
 		fprintf(stderr, "EAL init failed\n");
 		return 1;
 	}
+	eal_rundir_remove_at_exit();
 	pool = rte_pktmbuf_pool_create("pkt_test", 1023, 0, PKT_PRIV_SIZE, 2048, SOCKET_ID_ANY);
 	if (pool == NULL) {
 		fprintf(stderr, "mempool failed\n");
