@@ -7,9 +7,11 @@ forwarding on the same virtual devices (the ceiling, run right after dpnat,
 never at the same time), and prints Mpps, ns and cycles per packet, dpnat's
 own cost per packet (dpnat - testpmd, by wall clock and by the forwarding
 thread's CPU time), drops by reason, sessions and xlate entries, new
-sessions and PPTP calls per second, memory per session, a perf profile, and
-the Linux kernel NAT + PPTP helper reference. docs/performance.md has the
-method and the figures.
+sessions and PPTP calls per second, memory per session, a perf profile, Open
+vSwitch's DPDK datapath doing the same NAT with its conntrack (one-way
+TCP/UDP, the same pcap and vdevs as a dpnat and a testpmd run), and the
+Linux kernel NAT + PPTP helper reference. docs/performance.md has the method
+and the figures.
 
 Usage: tools/bench.sh [--quick] [--only NAME,...] [--flows 1k,64k,1M] [--no-kernel] ...
 """
@@ -251,6 +253,11 @@ class Plan:
 
     def path(self, what):
         return os.path.join(self.dir, what)
+
+    def setup_counts(self):
+        """Packets of the set-up section on each port (the one-way plans have none on port 1)."""
+        n = self.meta["setup_packets"]
+        return [n, 0] if self.kind == "tcpudp-oneway" else [n, n]
 
 
 def port_mac(i):
@@ -957,7 +964,7 @@ class Bench:
 
     # -- preparing a plan: pcaps, discovery, limits --
     def size_plan(self, plan, calls=0):
-        need = max(plan.flows if plan.kind in ("tcpudp", "newflow-tcpudp") else calls, 1)
+        need = max(plan.flows if plan.kind in ("tcpudp", "tcpudp-oneway", "newflow-tcpudp") else calls, 1)
         plan.n_dip = max(1, -(-need // 40000))
         plan.session_max = int(plan.expect_sessions * 1.25) + 4096
         plan.xlate_max = max(64, int(calls * 1.1) + 64)
@@ -1064,6 +1071,20 @@ class Bench:
             write_pcap(untrust, [(wu, 1), (du, r)])
             plan.meta.update(setup_packets=wt.n, data_packets=nt - wt.n, data_section=dt.n, data_repeats=r)
             plan.pcaps = [trust, untrust]
+        elif plan.kind == "tcpudp-oneway":
+            # Trust -> Untrust only, the same pcap for dpnat, testpmd and Open vSwitch:
+            # the first packets (SYN, first datagram), then the data section repeated.
+            gen = TcpUdpGen(plan.flows)
+            plan.expect_sessions = plan.flows
+            plan.meta.update(tcp_flows=(plan.flows + 1) // 2, udp_flows=plan.flows // 2, clients=gen.hosts)
+            self.size_plan(plan)
+            wt, dt, du = Records(), Records(), Records()
+            gen.first_packets(wt, port_mac(0))
+            gen.data(dt, du, [(0, 0)] * plan.flows)
+            r = self.repeats(dt, plan.sizes, 2)
+            nt = write_pcap(trust, [(wt, 1), (dt, r)])
+            plan.meta.update(setup_packets=wt.n, data_packets=nt - wt.n, data_section=dt.n, data_repeats=r)
+            plan.pcaps = [trust, e]
         elif plan.kind == "newflow-tcpudp":
             gen = TcpUdpGen(plan.flows)
             plan.expect_sessions = plan.flows
@@ -1084,16 +1105,16 @@ class Bench:
         plan.meta["pcap_packets"] = [pcap_count(p) for p in plan.pcaps]
 
     # -- measured runs --
-    def measure_dpnat_established(self, plan, profile=False):
-        setup = [plan.meta["setup_packets"]] * 2
+    def measure_dpnat_established(self, plan, profile=False, ports=(0, 1)):
+        setup = plan.setup_counts()
         proc = self.start_dpnat(plan, plan.pcaps, plan.infinite, tag="measure")
         r = {"dpnat_cmdline": proc.cmdline}
         try:
             t_start = time.monotonic()
             self.wait_warm(proc, plan, setup)
             r["warmup_s"] = round(time.monotonic() - t_start, 2)
-            s0, s1 = self.timed_window(proc, plan, [0, 1], True)
-            rx, tx, dt, nombuf = self.rate(s0, s1, [0, 1])
+            s0, s1 = self.timed_window(proc, plan, list(ports), True)
+            rx, tx, dt, nombuf = self.rate(s0, s1, list(ports))
             r.update(rx_pps=rx, tx_pps=tx, window_s=round(dt, 3), rx_nombuf=nombuf)
             r.update(self.disturbance(s0, s1))
             r["cpu_ns_per_pkt"] = r["worker_cpu_ns"] / (rx * dt) if r["worker_cpu_ns"] and rx else None
@@ -1151,7 +1172,7 @@ class Bench:
         r = {"testpmd_cmdline": proc.cmdline}
         try:
             # Past the set-up section, as dpnat's window is.
-            self.wait_warm(proc, plan, [0 if ceiling else plan.meta["setup_packets"]] * 2, dpnat=False)
+            self.wait_warm(proc, plan, [0, 0] if ceiling else plan.setup_counts(), dpnat=False)
             s0, s1 = self.timed_window(proc, plan, ports, False,
                                        plan.meta["ceiling_packets"] if ceiling else None)
             rx, tx, dt, nombuf = self.rate(s0, s1, ports)
@@ -1547,6 +1568,222 @@ class KernelRef:
 
 
 # ---------------------------------------------------------------------------
+# Open vSwitch with DPDK: the userspace datapath's conntrack doing source NAT
+# ---------------------------------------------------------------------------
+OVS_VSWITCHD = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk"
+OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+
+
+class OvsRef:
+    """ovs-vswitchd (DPDK datapath, package openvswitch-switch-dpdk, the same
+    DPDK 22.11) on the same net_pcap vdevs as dpnat and testpmd, with the NAT
+    pipeline an OVS user writes: untracked IP from p0 goes through ct(nat);
+    new connections are committed with nat(src=the DIP range:1024-65535),
+    established ones forwarded; everything else dropped. Its own ovsdb-server
+    and run directory, one PMD thread on CPU 1, the main thread on CPU 0;
+    both daemons are stopped by PID."""
+
+    def __init__(self, bench, plan):
+        self.b, self.plan = bench, plan
+        self.dir = plan.path("ovs")
+        self.prefix = bench.prefix()
+        self.db_pid = self.vs_pid = None
+        self.mgmt = None
+
+    def sh(self, argv, check=True, timeout=120):
+        env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_LOGDIR=self.dir, OVS_DBDIR=self.dir,
+                   OVS_SYSCONFDIR=self.dir)
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s: %s%s" % (" ".join(argv), r.stdout, r.stderr))
+        return r.stdout
+
+    def vsctl(self, *a):
+        return self.sh(["ovs-vsctl", "--db=unix:%s/db.sock" % self.dir, "--timeout=120"] + list(a))
+
+    def appctl(self, *a, check=True):
+        return self.sh(["ovs-appctl", "-t", "%s/ovs-vswitchd.ctl" % self.dir] + list(a), check=check)
+
+    def ofctl(self, *a, stdin=None):
+        argv = ["ovs-ofctl"] + list(a[:1]) + [self.mgmt] + list(a[1:])
+        r = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(argv), r.stderr))
+        return r.stdout
+
+    def start(self):
+        p = self.plan
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.sh(["ovsdb-tool", "create", self.dir + "/conf.db", OVS_SCHEMA])
+        self.sh(["ovsdb-server", self.dir + "/conf.db", "--remote=punix:%s/db.sock" % self.dir,
+                 "--pidfile=%s/ovsdb-server.pid" % self.dir, "--unixctl=%s/ovsdb-server.ctl" % self.dir,
+                 "--log-file=%s/ovsdb-server.log" % self.dir, "--detach", "--no-chdir"])
+        self.db_pid = int(open(self.dir + "/ovsdb-server.pid").read())
+        self.vsctl("--no-wait", "init")
+        HugePages.ensure(p.mem_mb)
+        # OVS adds --in-memory unless --legacy-mem is given; --no-huge needs legacy memory.
+        extra = "--no-pci --file-prefix=%s" % self.prefix
+        mem = []
+        if HugePages.enabled:
+            mem = ["other_config:dpdk-socket-mem=%d" % p.mem_mb]
+        else:
+            extra += " --no-huge --legacy-mem -m %d" % p.mem_mb
+        self.vsctl("--no-wait", "set", "Open_vSwitch", ".", "other_config:dpdk-init=true",
+                   "other_config:dpdk-extra=" + extra, "other_config:pmd-cpu-mask=0x2", *mem)
+        # The main thread (and the DPDK main lcore OVS derives from it) on CPU 0.
+        self.sh(["taskset", "-c", "0", OVS_VSWITCHD, "unix:%s/db.sock" % self.dir,
+                 "--pidfile=%s/ovs-vswitchd.pid" % self.dir, "--unixctl=%s/ovs-vswitchd.ctl" % self.dir,
+                 "--log-file=%s/ovs-vswitchd.log" % self.dir, "--detach", "--no-chdir"], timeout=300)
+        self.vs_pid = int(open(self.dir + "/ovs-vswitchd.pid").read())
+        if self.vsctl("get", "Open_vSwitch", ".", "dpdk_initialized").strip() != "true":
+            raise RuntimeError("ovs-vswitchd: DPDK not initialised; see %s/ovs-vswitchd.log" % self.dir)
+        self.vsctl("add-br", "bnat", "--", "set", "bridge", "bnat", "datapath_type=netdev", "fail_mode=secure")
+        self.mgmt = "unix:%s/bnat.mgmt" % self.dir
+
+    def flows_nat(self):
+        """The NAT pipeline, in place before the ports exist (port 1 = p0 Trust, 2 = p1 Untrust)."""
+        n = self.plan.n_dip
+        last = i2ip(ip2i(DIP_FIRST) + n - 1)
+        self.ofctl("add-flows", "-", stdin=(
+            "table=0,priority=100,ip,in_port=1,ct_state=-trk actions=ct(table=1,zone=1,nat)\n"
+            "table=0,priority=0 actions=drop\n"
+            "table=1,priority=100,ip,in_port=1,ct_state=+trk+new "
+            "actions=ct(commit,zone=1,nat(src=%s-%s:1024-65535)),output:2\n"
+            "table=1,priority=100,ip,in_port=1,ct_state=+trk+est actions=output:2\n"
+            "table=1,priority=0 actions=drop\n" % (DIP_FIRST, last)))
+
+    def add_ports(self, pcaps):
+        # The same vdev strings as dpnat's and testpmd's ports; Untrust first, so that
+        # the Trust pcap starts replaying into a complete pipeline.
+        v = vdev_strings(pcaps, self.plan.infinite)
+        self.vsctl("add-port", "bnat", "p1", "--", "set", "Interface", "p1", "type=dpdk", "ofport_request=2",
+                   "options:dpdk-devargs=" + v[1])
+        self.vsctl("add-port", "bnat", "p0", "--", "set", "Interface", "p0", "type=dpdk", "ofport_request=1",
+                   "options:dpdk-devargs=" + v[0])
+        for i in ("p0", "p1"):
+            if self.vsctl("get", "Interface", i, "ofport").strip() in ("-1", "[]"):
+                raise RuntimeError("ovs: port %s: %s" % (i, self.vsctl("get", "Interface", i, "error")))
+
+    def port_counts(self):
+        """(packets received on p0, packets sent on p1) as OVS counts them."""
+        out = self.ofctl("dump-ports")
+        rx = re.search(r"port\s+1: rx pkts=(\d+)", out)
+        tx = re.search(r"port\s+2: rx pkts=\d+.*?\n\s+tx pkts=(\d+)", out, re.S)
+        return int(rx.group(1)) if rx else 0, int(tx.group(1)) if tx else 0
+
+    def ct_entries(self):
+        m = re.search(r"Total:\s*(\d+)", self.appctl("dpctl/ct-stats-show", check=False))
+        return int(m.group(1)) if m else 0
+
+    def pmd_oncpu_ns(self):
+        try:
+            for t in os.listdir("/proc/%d/task" % self.vs_pid):
+                with open("/proc/%d/task/%s/comm" % (self.vs_pid, t)) as f:
+                    if f.read().startswith("pmd"):
+                        with open("/proc/%d/task/%s/schedstat" % (self.vs_pid, t)) as g:
+                            return int(g.read().split()[0])
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def measure(self):
+        """Set up the flows (the pcap's first section), then a timed window on
+        the established flows: rates, the PMD thread's CPU time per packet,
+        conntrack entries and how many carry a translated source."""
+        p = self.plan
+        r = {}
+        try:
+            self.start()
+            self.flows_nat()
+            t0 = time.monotonic()
+            self.add_ports(p.pcaps)
+            setup = p.meta["setup_packets"]
+            end = time.monotonic() + 120 + p.flows / 5000
+            while True:
+                rx, _ = self.port_counts()
+                ct = self.ct_entries()
+                if rx >= setup and ct >= p.expect_sessions:
+                    break
+                if time.monotonic() > end:
+                    raise RuntimeError("ovs set-up incomplete: %d of %d packets in, %d of %d conntrack entries"
+                                       % (rx, setup, ct, p.expect_sessions))
+                time.sleep(0.1)
+            r["warmup_s"] = round(time.monotonic() - t0, 2)
+            r["ct_maxconns"] = int(self.appctl("dpctl/ct-get-maxconns").strip() or 0)
+            time.sleep(self.b.a.settle)
+
+            def snap():
+                a = time.monotonic()
+                rx, tx = self.port_counts()
+                b = time.monotonic()
+                return (a + b) / 2, rx, tx, self.pmd_oncpu_ns()
+            s0 = snap()
+            time.sleep(0.2)
+            sp = snap()
+            left = p.meta["pcap_packets"][0] - sp[1]
+            w = min(self.b.a.window, 0.5 * left / max(1.0, (sp[1] - s0[1]) / (sp[0] - s0[0])))
+            if w < 0.2:
+                raise RuntimeError("ovs: the pcap is too short for a window (%d packets left)" % left)
+            time.sleep(w)
+            s1 = snap()
+            if s1[1] >= p.meta["pcap_packets"][0]:
+                raise RuntimeError("ovs: the pcap ran out inside the window")
+            dt = s1[0] - sp[0]
+            rxn, txn = s1[1] - sp[1], s1[2] - sp[2]
+            r.update(rx_pps=rxn / dt, tx_pps=txn / dt, window_s=round(dt, 3))
+            if s1[3] is not None and sp[3] is not None and rxn:
+                r["worker_on_cpu"] = round((s1[3] - sp[3]) / 1e9 / dt, 3)
+                r["cpu_ns_per_pkt"] = (s1[3] - sp[3]) / rxn
+            ct = self.appctl("dpctl/dump-conntrack", check=False)
+            r["ct_entries"] = ct.count("\n")
+            first = ip2i(DIP_FIRST)
+            pub = {i2ip(first + k) for k in range(p.n_dip)}
+            r["ct_translated"] = sum(1 for l in ct.splitlines()
+                                     if any("dst=%s," % a in l.split("reply=")[-1] for a in pub))
+            with open(os.path.join(p.dir, "ovs-pmd-stats.txt"), "w") as f:
+                f.write(self.appctl("dpif-netdev/pmd-stats-show", check=False))
+            r["cmdline"] = "%s (dpdk-extra: %s)" % (OVS_VSWITCHD, self.vsctl(
+                "get", "Open_vSwitch", ".", "other_config:dpdk-extra").strip())
+            r["version"] = self.sh(["ovs-vsctl", "--version"]).splitlines()[0]
+        finally:
+            self.stop()
+        return r
+
+    def stop(self):
+        if self.vs_pid is not None:
+            # exit --cleanup removes the datapath and its tap devices; a signal
+            # before it has finished would leave them behind.
+            self.appctl("exit", "--cleanup", check=False)
+            end = time.monotonic() + 20
+            while time.monotonic() < end and os.path.exists("/proc/%d" % self.vs_pid):
+                time.sleep(0.1)
+            self.kill(self.vs_pid)
+            self.vs_pid = None
+        if self.db_pid is not None:
+            self.kill(self.db_pid)
+            self.db_pid = None
+        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
+
+    def kill(self, pid):
+        """End one of our daemons (its command line names our run directory)."""
+        try:
+            if self.dir not in open("/proc/%d/cmdline" % pid).read():
+                return
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            return
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                return
+            time.sleep(0.1)
+        log("   %s did not end on SIGTERM: SIGKILL" % pid)
+        os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------
 # The whole benchmark
 # ---------------------------------------------------------------------------
 def parse_count(s):
@@ -1670,6 +1907,42 @@ class Runner:
                                     "runs": runs})
         self.save()
 
+    def versus_ovs(self, flows):
+        """dpnat, testpmd and Open vSwitch's conntrack NAT on the same one-way
+        TCP/UDP pcap (Trust -> Untrust), one after the other."""
+        d = os.path.join(self.a.workdir, "oneway-%s" % fmt_count(flows))
+        plan = Plan("oneway@%s" % fmt_count(flows), "tcpudp-oneway", flows, (64,), d)
+        log("== %s (dpnat, testpmd and Open vSwitch, Trust -> Untrust only): generating the pcap ..." % plan.name)
+        self.b.prepare(plan)
+        runs = []
+        for rep in range(self.a.repeat):
+            log("   dpnat run %d/%d ..." % (rep + 1, self.a.repeat))
+            dr = self.b.measure_dpnat_established(plan, ports=(0,))
+            log("   testpmd run %d/%d ..." % (rep + 1, self.a.repeat))
+            tr = self.b.measure_testpmd(plan, [0])
+            log("   Open vSwitch run %d/%d ..." % (rep + 1, self.a.repeat))
+            try:
+                orr = OvsRef(self.b, plan).measure()
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                orr = {"error": str(e)}
+                log("   Open vSwitch failed: %s" % e)
+            x = {"dpnat": dr, "testpmd": tr, "ovs": orr}
+            for who in ("dpnat", "ovs"):
+                v = x[who]
+                if v.get("cpu_ns_per_pkt") and tr.get("cpu_ns_per_pkt"):
+                    x[who + "_own_cpu_cycles"] = self.cyc(v["cpu_ns_per_pkt"] - tr["cpu_ns_per_pkt"])
+            runs.append(x)
+            log("   dpnat %.2f Mpps, %s own cycles/pkt; Open vSwitch %s Mpps (%s forwarded), %s own cycles/pkt; "
+                "testpmd %.2f Mpps" % (
+                    dr["rx_pps"] / 1e6, "%.0f" % x["dpnat_own_cpu_cycles"] if "dpnat_own_cpu_cycles" in x else "?",
+                    "%.2f" % (orr["rx_pps"] / 1e6) if "rx_pps" in orr else "?",
+                    "%.0f %%" % (100 * orr["tx_pps"] / orr["rx_pps"]) if orr.get("rx_pps") else "?",
+                    "%.0f" % x["ovs_own_cpu_cycles"] if "ovs_own_cpu_cycles" in x else "?", tr["rx_pps"] / 1e6))
+        self.drop_pcaps(plan)
+        self.res.setdefault("ovs", []).append({"name": plan.name, "flows": flows, "meta": plan.meta,
+                                               "dip_addresses": plan.n_dip, "runs": runs})
+        self.save()
+
     def drop_pcaps(self, plan):
         """A workload's pcaps are large: gone once it is measured (unless --keep)."""
         if self.a.keep:
@@ -1717,6 +1990,13 @@ class Runner:
                 self.established("pptp", flows, MIX_SIZES, "pptp-mix", False)
             if on("tcpudp-64"):
                 self.established("tcpudp", flows, (64,), "tcpudp-64", prof)
+        if on("ovs"):
+            if os.path.exists(OVS_VSWITCHD):
+                for flows in a.flows:
+                    self.versus_ovs(flows)
+            else:
+                log("== Open vSwitch: %s is missing (apt-get install openvswitch-switch-dpdk); skipped" % OVS_VSWITCHD)
+                self.res["notes"].append("Open vSwitch with DPDK not installed: not measured")
         if on("newflow-tcpudp"):
             self.newflow("newflow-tcpudp", a.newflow_sessions, "newflow-tcpudp")
         if on("newflow-pptp"):
@@ -1829,6 +2109,26 @@ class Runner:
                           x["dpnat_cycles"], x["io_cycles"], x["own_cycles"], x["own_ns"],
                           x.get("dpnat_mpps", float("nan")),
                           " (oversubscribed: both on CPU 1)" if x.get("lcores") == "0@1,1@1" else ""))
+        if r.get("ovs"):
+            P("Against Open vSwitch with DPDK (userspace conntrack, ct(commit,nat(src=DIP range))), the same one-way")
+            P("TCP/UDP pcap (Trust -> Untrust, 64-byte frames) and vdevs; own = x - testpmd, by the thread's CPU time:")
+            fo = "  %-12s %15s %14s %13s %13s %11s %14s"
+            P(fo % ("flows", "testpmd Mpps", "dpnat Mpps", "dpnat own cyc", "OVS Mpps", "OVS fwd %", "OVS own cyc"))
+            for e in r["ovs"]:
+                runs = e["runs"]
+                P(fo % (fmt_count(e["flows"]), col(runs, lambda x: x["testpmd"]["rx_pps"], "%.2f", 1e-6),
+                        col(runs, lambda x: x["dpnat"]["rx_pps"], "%.2f", 1e-6),
+                        col(runs, lambda x: x.get("dpnat_own_cpu_cycles")),
+                        col(runs, lambda x: x["ovs"].get("rx_pps"), "%.2f", 1e-6),
+                        col(runs, lambda x: x["ovs"].get("rx_pps") and 100 * x["ovs"]["tx_pps"] / x["ovs"]["rx_pps"]),
+                        col(runs, lambda x: x.get("ovs_own_cpu_cycles"))))
+                for x in runs:
+                    if "error" in x["ovs"]:
+                        P("    Open vSwitch failed: " + x["ovs"]["error"][-300:])
+                o = runs[-1]["ovs"]
+                if "ct_entries" in o:
+                    P("    OVS conntrack: %d entries, %d with a translated source; dpnat sessions %s" % (
+                        o["ct_entries"], o["ct_translated"], runs[-1]["dpnat"].get("sessions_live")))
         m = r.get("memory")
         if m:
             P("Memory: %.0f bytes per session (rte_malloc'd, every table sized by `set session max`; RSS %.0f), "
@@ -1883,7 +2183,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-bench"), help="meson build directory")
     ap.add_argument("--workdir", default="/tmp/dpnat-bench", help="pcaps, logs, configs")
     ap.add_argument("--json", help="results file (default WORKDIR/results.json)")
-    ap.add_argument("--only", help="comma list of: pptp-64,pptp-mix,tcpudp-64,newflow-tcpudp,newflow-pptp,worker,memory,kernel")
+    ap.add_argument("--only", help="comma list of: pptp-64,pptp-mix,tcpudp-64,ovs,newflow-tcpudp,newflow-pptp,worker,"
+                    "memory,kernel")
     ap.add_argument("--flows", help="concurrent flows per established workload, e.g. 1k,64k,1M")
     ap.add_argument("--window", type=float, help="measurement window in seconds")
     ap.add_argument("--settle", type=float, default=0.5, help="seconds between warm-up and window")
