@@ -648,15 +648,16 @@ def rss_kb(pid):
     return 0
 
 
-def worker_tid(pid):
-    """The thread of the forwarding lcore (EAL names it lcore-worker-1)."""
+def worker_tid(pid, name="worker"):
+    """The forwarding thread: the one whose name holds `name` (EAL names the
+    lcore lcore-worker-1; Open vSwitch its PMD thread pmd-c01/id:N)."""
     if pid is None:
         return None
     try:
         for t in os.listdir("/proc/%d/task" % pid):
             try:
                 with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-                    if "worker" in f.read():
+                    if name in f.read():
                         return int(t)
             except OSError:
                 pass
@@ -665,9 +666,9 @@ def worker_tid(pid):
     return None
 
 
-def worker_oncpu_ns(pid):
+def worker_oncpu_ns(pid, name="worker"):
     """Nanoseconds the forwarding thread has spent on a CPU (schedstat)."""
-    tid = worker_tid(pid)
+    tid = worker_tid(pid, name)
     if tid is None:
         return None
     try:
@@ -911,14 +912,15 @@ class Bench:
             time.sleep(0.05)
         return time.monotonic()
 
-    def timed_window(self, proc, plan, ports, dpnat, total=None):
-        """Settle, then the measurement window, shortened if the pcaps would
-        run out before its end; fails if they did run out."""
+    def timed_window(self, snap, plan, ports, total=None):
+        """Settle, then the measurement window between two snap() (a dict as
+        snapshot() makes it), shortened if the pcaps would run out before its
+        end; fails if they did run out."""
         total = total or plan.meta["pcap_packets"]
         time.sleep(self.a.settle)
-        s0 = self.snapshot(proc.tm, ports, dpnat=dpnat, pid=proc.p.pid)
+        s0 = snap()
         time.sleep(0.2)
-        sp = self.snapshot(proc.tm, ports, dpnat=dpnat, pid=proc.p.pid)
+        sp = snap()
         left = min(total[p] - sp["ports"][p].get("ipackets", 0) for p in ports)
         per_port = max(1.0, min(sp["ports"][p].get("ipackets", 0) - s0["ports"][p].get("ipackets", 0)
                                 for p in ports) / (sp["t"] - s0["t"]))
@@ -928,7 +930,7 @@ class Bench:
             raise RuntimeError("the pcaps are too short for a window (%d packets left at %.2f Mpps per port): "
                                "raise --data-packets / --data-bytes" % (left, per_port / 1e6))
         time.sleep(w)
-        s1 = self.snapshot(proc.tm, ports, dpnat=dpnat, pid=proc.p.pid)
+        s1 = snap()
         if any(s1["ports"][p].get("ipackets", 0) >= total[p] for p in ports):
             raise RuntimeError("a pcap ran out inside the window")
         return sp, s1
@@ -1113,7 +1115,7 @@ class Bench:
             t_start = time.monotonic()
             self.wait_warm(proc, plan, setup)
             r["warmup_s"] = round(time.monotonic() - t_start, 2)
-            s0, s1 = self.timed_window(proc, plan, list(ports), True)
+            s0, s1 = self.timed_window(lambda: self.snapshot(proc.tm, ports, pid=proc.p.pid), plan, list(ports))
             rx, tx, dt, nombuf = self.rate(s0, s1, list(ports))
             r.update(rx_pps=rx, tx_pps=tx, window_s=round(dt, 3), rx_nombuf=nombuf)
             r.update(self.disturbance(s0, s1))
@@ -1173,8 +1175,8 @@ class Bench:
         try:
             # Past the set-up section, as dpnat's window is.
             self.wait_warm(proc, plan, [0, 0] if ceiling else plan.setup_counts(), dpnat=False)
-            s0, s1 = self.timed_window(proc, plan, ports, False,
-                                       plan.meta["ceiling_packets"] if ceiling else None)
+            s0, s1 = self.timed_window(lambda: self.snapshot(proc.tm, ports, dpnat=False, pid=proc.p.pid),
+                                       plan, ports, plan.meta["ceiling_packets"] if ceiling else None)
             rx, tx, dt, nombuf = self.rate(s0, s1, ports)
             r.update(rx_pps=rx, tx_pps=tx, window_s=round(dt, 3), rx_nombuf=nombuf)
             r.update(self.disturbance(s0, s1))
@@ -1676,16 +1678,14 @@ class OvsRef:
         m = re.search(r"Total:\s*(\d+)", self.appctl("dpctl/ct-stats-show", check=False))
         return int(m.group(1)) if m else 0
 
-    def pmd_oncpu_ns(self):
-        try:
-            for t in os.listdir("/proc/%d/task" % self.vs_pid):
-                with open("/proc/%d/task/%s/comm" % (self.vs_pid, t)) as f:
-                    if f.read().startswith("pmd"):
-                        with open("/proc/%d/task/%s/schedstat" % (self.vs_pid, t)) as g:
-                            return int(g.read().split()[0])
-        except (OSError, ValueError):
-            pass
-        return None
+    def snapshot(self):
+        """Bench.snapshot's shape: OVS's own port counters (live, unlike
+        ovs-vsctl's statistics), its PMD thread's CPU time."""
+        t = time.monotonic()
+        rx, tx = self.port_counts()
+        t2 = time.monotonic()
+        return {"t": (t + t2) / 2, "ports": {0: {"ipackets": rx}, 1: {"opackets": tx}},
+                "oncpu": worker_oncpu_ns(self.vs_pid, "pmd"), "steal": cpu_steal(1)}
 
     def measure(self):
         """Set up the flows (the pcap's first section), then a timed window on
@@ -1711,30 +1711,12 @@ class OvsRef:
                 time.sleep(0.1)
             r["warmup_s"] = round(time.monotonic() - t0, 2)
             r["ct_maxconns"] = int(self.appctl("dpctl/ct-get-maxconns").strip() or 0)
-            time.sleep(self.b.a.settle)
-
-            def snap():
-                a = time.monotonic()
-                rx, tx = self.port_counts()
-                b = time.monotonic()
-                return (a + b) / 2, rx, tx, self.pmd_oncpu_ns()
-            s0 = snap()
-            time.sleep(0.2)
-            sp = snap()
-            left = p.meta["pcap_packets"][0] - sp[1]
-            w = min(self.b.a.window, 0.5 * left / max(1.0, (sp[1] - s0[1]) / (sp[0] - s0[0])))
-            if w < 0.2:
-                raise RuntimeError("ovs: the pcap is too short for a window (%d packets left)" % left)
-            time.sleep(w)
-            s1 = snap()
-            if s1[1] >= p.meta["pcap_packets"][0]:
-                raise RuntimeError("ovs: the pcap ran out inside the window")
-            dt = s1[0] - sp[0]
-            rxn, txn = s1[1] - sp[1], s1[2] - sp[2]
-            r.update(rx_pps=rxn / dt, tx_pps=txn / dt, window_s=round(dt, 3))
-            if s1[3] is not None and sp[3] is not None and rxn:
-                r["worker_on_cpu"] = round((s1[3] - sp[3]) / 1e9 / dt, 3)
-                r["cpu_ns_per_pkt"] = (s1[3] - sp[3]) / rxn
+            s0, s1 = self.b.timed_window(self.snapshot, p, [0])
+            rx, _, dt, _ = self.b.rate(s0, s1, [0])
+            tx = (s1["ports"][1]["opackets"] - s0["ports"][1]["opackets"]) / dt
+            r.update(rx_pps=rx, tx_pps=tx, window_s=round(dt, 3))
+            r.update(self.b.disturbance(s0, s1))
+            r["cpu_ns_per_pkt"] = r["worker_cpu_ns"] / (rx * dt) if r["worker_cpu_ns"] and rx else None
             ct = self.appctl("dpctl/dump-conntrack", check=False)
             r["ct_entries"] = ct.count("\n")
             first = ip2i(DIP_FIRST)

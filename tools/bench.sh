@@ -7,24 +7,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/deps.sh
+# apt_need PATH PACKAGE: install PACKAGE when PATH is missing (update first if needed).
+apt_need() {
+	[ -x "$1" ] && return 0
+	echo "bench: installing $2"
+	local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null ||
+		{ $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2" >/dev/null; }
+}
 # dpdk-testpmd (the ceiling) ships in dpdk-dev, which deps.sh does not install.
-if ! command -v dpdk-testpmd >/dev/null 2>&1; then
-	echo "bench: installing dpdk-dev for dpdk-testpmd"
-	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get install -y -qq dpdk-dev >/dev/null || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq dpdk-dev >/dev/null; }
-fi
+apt_need "$(command -v dpdk-testpmd || echo /usr/bin/dpdk-testpmd)" dpdk-dev
 # Open vSwitch with DPDK (the DPDK NAT users run today) for the `ovs` comparison.
 # bench.py runs its own private ovsdb-server and ovs-vswitchd; the package's
 # service, if the init system starts one, is neither used nor touched.
-if [ ! -x /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk ]; then
-	echo "bench: installing openvswitch-switch-dpdk for the Open vSwitch comparison"
-	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	$SUDO apt-get install -y -qq openvswitch-switch-dpdk >/dev/null ||
-		{ $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openvswitch-switch-dpdk >/dev/null; } ||
-		echo "bench: openvswitch-switch-dpdk could not be installed; the ovs comparison is skipped"
-fi
+apt_need /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk openvswitch-switch-dpdk ||
+	echo "bench: openvswitch-switch-dpdk could not be installed; the ovs comparison is skipped"
 command -v perf >/dev/null 2>&1 || echo "bench: perf not installed (apt-get install linux-perf); no profile"
 if [ ! -f build-bench/build.ninja ]; then
 	meson setup build-bench --buildtype=release >/dev/null

@@ -72,6 +72,11 @@ max_len() {
 	esac
 }
 
+# What libFuzzer left for harness $1: reproducers of a crash, leak, timeout or OOM.
+artifacts() {
+	ls "$out/$1"-crash-* "$out/$1"-leak-* "$out/$1"-timeout-* "$out/$1"-oom-* 2>/dev/null || true
+}
+
 # One harness: corpus copied to a scratch directory, result line on stdout.
 run_one() {
 	local h=$1 work rc=0 limit log="$out/$h.log" n rate
@@ -83,7 +88,8 @@ run_one() {
 	mkdir "$work/seeds"
 	[ -d "tests/fuzz/corpus/$h" ] && cp -r "tests/fuzz/corpus/$h/." "$work/seeds/"
 	if [ -n "$runs" ]; then limit=-runs=$(((runs + procs - 1) / procs)); else limit=-max_total_time=$secs; fi
-	rm -f "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-* "$log".*
+	artifacts "$h" | xargs -r rm -f
+	rm -f "$log".*
 	local p pids=()
 	for ((p = 0; p < procs; p++)); do
 		"$dir/tests/fuzz/$h" "$limit" -max_len="$(max_len "$h")" -timeout=25 -rss_limit_mb=4096 \
@@ -118,16 +124,14 @@ run_one() {
 	rm -rf "$work"
 	if [ "$rc" -eq 0 ]; then
 		printf 'fuzz: %-17s ok      %12s execs %8s/s\n' "$h" "${n:-?}" "${rate:-?}"
-	elif [ "$rc" -eq 72 ] && ! ls "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* \
-		"$out/$h"-oom-* >/dev/null 2>&1; then
+	elif [ "$rc" -eq 72 ] && [ -z "$(artifacts "$h")" ]; then
 		# libFuzzer's exit status for SIGINT/SIGTERM: stopped by hand, nothing found
 		printf 'fuzz: %-17s stopped %12s execs %8s/s (interrupted, nothing found)\n' \
 			"$h" "${n:-?}" "${rate:-?}"
 		return 1
 	else
 		printf 'fuzz: %-17s FAILED  %12s execs (exit %d), log %s\n' "$h" "${n:-?}" "$rc" "$log"
-		ls "$out/$h"-crash-* "$out/$h"-leak-* "$out/$h"-timeout-* "$out/$h"-oom-* 2>/dev/null |
-			sed 's/^/fuzz:     reproducer /'
+		artifacts "$h" | sed 's/^/fuzz:     reproducer /'
 		grep -m1 -E '^(fuzz_[a-z_]+: |SUMMARY: )' "$log" | sed 's/^/fuzz:     /' || true
 		return 1
 	fi

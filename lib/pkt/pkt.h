@@ -73,5 +73,4 @@ pkt_md(struct rte_mbuf *m)
  */
 enum pkt_class pkt_parse(struct rte_mbuf *m, struct pkt_meta *md);
 
-
 #endif /* DPNAT_PKT_H */
