@@ -73,6 +73,7 @@ struct route_table {
 	char zones[ROUTE_MAX_ZONES][ROUTE_NAME_LEN];
 	uint32_t nh_ref[ROUTE_MAX_NH];
 	uint64_t nh[ROUTE_MAX_NH];     /* NH_VALID | iface << 32 | gateway (atomic) */
+	uint32_t gen;                  /* bumped after every change readers may have cached (atomic) */
 };
 
 static inline uint32_t
@@ -120,6 +121,13 @@ nh_get(struct route_table *rt, uint8_t iface, uint32_t gateway)
 		}
 	}
 	return -ENOSPC;
+}
+
+/* Tell readers that cached a lookup or an interface that they must look again. */
+static inline void
+changed(struct route_table *rt)
+{
+	__atomic_fetch_add(&rt->gen, 1, __ATOMIC_RELEASE);
 }
 
 /* Drop one reference; the slot keeps its contents for late readers. */
@@ -231,6 +239,7 @@ route_create(const char *name, uint32_t max_routes, int socket)
 	snprintf(rt->zones[0], ROUTE_NAME_LEN, "Trust");
 	snprintf(rt->zones[1], ROUTE_NAME_LEN, "Untrust");
 	rt->n_zones = 2;
+	rt->gen = 1;   /* never 0, the value a reader starts from */
 	rte_log(RTE_LOG_INFO, route_logtype, "route: %s: up to %u routes\n", name, max_routes);
 	return rt;
 }
@@ -305,6 +314,7 @@ route_iface_set(struct route_table *rt, unsigned ifindex, const struct route_ifa
 		rt->ifaces[ifindex].plen = 0;
 	}
 	rt->iface_used[ifindex] = true;
+	changed(rt);
 	return 0;
 }
 
@@ -425,6 +435,7 @@ route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifinde
 	s->gateway = gateway;
 	s->nh = (uint32_t)nh;
 	rt->n_static++;
+	changed(rt);
 	return 0;
 }
 
@@ -444,6 +455,7 @@ route_del(struct route_table *rt, uint32_t prefix, uint8_t plen)
 	nh_put(rt, rt->st[pos].nh);
 	memmove(&rt->st[pos], &rt->st[pos + 1], (rt->n_static - pos - 1) * sizeof(rt->st[0]));
 	rt->n_static--;
+	changed(rt);
 	return 0;
 }
 
@@ -467,6 +479,12 @@ lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh)
 	nh->iface = (uint8_t)(w >> 32);
 	nh->gateway = (uint32_t)w;
 	return 0;
+}
+
+uint32_t
+route_generation(const struct route_table *rt)
+{
+	return __atomic_load_n(&rt->gen, __ATOMIC_ACQUIRE);
 }
 
 int

@@ -102,6 +102,12 @@ int route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh
 const struct route_iface *route_lookup_iface(const struct route_table *rt, uint32_t dst,
 					     struct route_nh *nh, int *rc);
 
+/**
+ * A number that changes after every change to routes or interfaces: a reader
+ * that cached what a lookup found keeps it while the number stays the same.
+ */
+uint32_t route_generation(const struct route_table *rt);
+
 /** Call fn for each route (connected first, then static, in prefix order). Stops early if fn returns non-zero. */
 void route_walk(const struct route_table *rt,
 		int (*fn)(const struct route_entry *e, void *arg), void *arg);

@@ -324,6 +324,38 @@ test_add_del_errors(void **state)
 	route_free(rt);
 }
 
+/* Every change a reader may have cached moves the generation on; lookups and refusals do not. */
+static void
+test_generation(void **state)
+{
+	struct route_table *rt = route_create("t_gen", 16, SOCKET_ID_ANY);
+	struct route_nh nh;
+	uint32_t g;
+
+	(void)state;
+	assert_non_null(rt);
+	g = route_generation(rt);
+	assert_int_not_equal(g, 0);   /* a reader starting from 0 always looks once */
+	assert_int_equal(set_if(rt, 0, IP(10, 0, 0, 1), 24), 0);
+	assert_int_not_equal(route_generation(rt), g);
+	g = route_generation(rt);
+	assert_int_equal(route_add(rt, IP(20, 1, 0, 0), 16, 0, IP(10, 0, 0, 2)), 0);
+	assert_int_not_equal(route_generation(rt), g);
+	g = route_generation(rt);
+	assert_int_equal(route_lookup(rt, IP(20, 1, 2, 3), &nh), 0);
+	assert_int_equal(route_add(rt, IP(20, 1, 0, 0), 16, 0, IP(10, 0, 0, 3)), -EEXIST);
+	assert_int_equal(route_del(rt, IP(30, 0, 0, 0), 8), -ENOENT);
+	assert_int_equal(set_if(rt, 5, IP(1, 1, 1, 1), 33), -EINVAL);
+	assert_int_equal(route_generation(rt), g);
+	assert_int_equal(route_del(rt, IP(20, 1, 0, 0), 16), 0);
+	assert_int_not_equal(route_generation(rt), g);
+	g = route_generation(rt);
+	/* The same interface again (a new MAC, say): readers caching its MAC must see it. */
+	assert_int_equal(set_if(rt, 0, IP(10, 0, 0, 1), 24), 0);
+	assert_int_not_equal(route_generation(rt), g);
+	route_free(rt);
+}
+
 /* The table holds max_routes routes, connected ones included. */
 static void
 test_full(void **state)
@@ -672,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_replace_iface_address),
 		cmocka_unit_test(test_add_del_errors),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_walk_order),
 		cmocka_unit_test(test_iface_find),
 		cmocka_unit_test(test_zones),
