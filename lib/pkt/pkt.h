@@ -11,10 +11,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+#include <string.h>
+
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "cksum.h"
 #include "pkt_drop.h"
 
 /** What a parsed frame is. */
@@ -72,5 +78,100 @@ pkt_md(struct rte_mbuf *m)
  * Returns the class; on PKT_CLASS_DROP md->drop names the reason.
  */
 enum pkt_class pkt_parse(struct rte_mbuf *m, struct pkt_meta *md);
+
+/** The length of the fixed part of a PPTP (enhanced GRE) header, without sequence and ack. */
+#define PKT_GRE_PPTP_HDR 8
+
+/** What the fast parse reads of a packet: its tuple (as in struct pkt_meta) and TCP flags. */
+struct pkt_tuple {
+	rte_be32_t src;
+	rte_be32_t dst;
+	rte_be16_t sport;      /**< TCP/UDP source port; PPTP GRE: 0 */
+	rte_be16_t dport;      /**< TCP/UDP destination port; PPTP GRE: the call id */
+	uint8_t proto;         /**< IPPROTO_TCP, IPPROTO_UDP or IPPROTO_GRE */
+	uint8_t tcp_flags;     /**< TCP: the flags byte; otherwise 0 */
+};
+
+/**
+ * The fast path's parse, inline, for the common case only: an IPv4 packet
+ * to mac (an interface's unicast address), without options or
+ * fragmentation, TTL above 1, a header checksum that verifies (or that the
+ * port verified), a unicast source, a destination that is not the limited
+ * broadcast, whole in the first segment (the IP header at
+ * RTE_ETHER_HDR_LEN, the transport header right after it), carrying TCP,
+ * UDP or PPTP GRE with valid headers. For such a packet it fills t, trims
+ * Ethernet padding and returns true; pkt_parse() would find the same tuple
+ * and flags, PKT_F_L4_VALID alone in md->flags and PKT_GRE_V1_KEY for GRE.
+ * Anything else returns false with the mbuf untouched, for pkt_parse().
+ */
+static inline bool
+pkt_parse_fast(struct rte_mbuf *m, const struct rte_ether_addr *mac, struct pkt_tuple *t)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	const uint8_t *l4 = (const uint8_t *)(ip + 1);
+	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	uint32_t seglen = m->data_len, d32, m32, w, src_h;
+	uint16_t d16, m16, tot, l4len, need, fl;
+
+	if (unlikely(seglen < RTE_ETHER_HDR_LEN + sizeof(*ip) + 8))
+		return false;
+	/* Destination MAC ours, EtherType IPv4, version 4 with a 20-byte header: three compares. */
+	memcpy(&d32, p, 4);
+	memcpy(&d16, p + 4, 2);
+	memcpy(&m32, mac, 4);
+	memcpy(&m16, (const uint8_t *)mac + 4, 2);
+	memcpy(&w, p + 12, 4);
+	if (((d32 ^ m32) | (uint32_t)(d16 ^ m16)) != 0 ||
+	    (w & RTE_BE32(0xffffff00)) != RTE_BE32(0x08004500))
+		return false;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < sizeof(*ip) + 8 || RTE_ETHER_HDR_LEN + (uint32_t)tot > seglen ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
+	    ip->time_to_live <= 1 || ip->dst_addr == RTE_BE32(0xffffffff) ||
+	    ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	src_h = rte_be_to_cpu_32(ip->src_addr);
+	if (src_h - 1 >= UINT32_MAX - 1 || (src_h >> 28) == 0xe)
+		return false;
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !cksum_ip4_hdr20_ok(ip))
+		return false;
+	l4len = (uint16_t)(tot - sizeof(*ip));
+	t->proto = ip->next_proto_id;
+	t->tcp_flags = 0;
+	if (t->proto == IPPROTO_TCP) {
+		if (l4len < 20)
+			return false;
+		need = (uint16_t)((l4[12] >> 4) * 4);
+		if (need < 20 || need > l4len)
+			return false;
+		memcpy(&t->sport, l4, 4);
+		t->tcp_flags = l4[13];
+	} else if (t->proto == IPPROTO_UDP) {
+		memcpy(&t->sport, l4, 4);
+	} else if (t->proto == IPPROTO_GRE) {
+		/* Version 1, key present, no checksum or routing, PPP inside: PPTP (RFC 2637). */
+		fl = (uint16_t)(l4[0] << 8 | l4[1]);
+		if ((fl & 0xe007) != 0x2001 || l4[2] != 0x88 || l4[3] != 0x0b)
+			return false;
+		need = (uint16_t)(PKT_GRE_PPTP_HDR + ((fl & 0x1000) ? 4 : 0) + ((fl & 0x0080) ? 4 : 0));
+		if (need > l4len)
+			return false;
+		t->sport = 0;
+		memcpy(&t->dport, l4 + 6, 2);
+	} else {
+		return false;
+	}
+	/* Ethernet pads short frames: keep exactly the IP datagram. */
+	if (m->pkt_len != RTE_ETHER_HDR_LEN + (uint32_t)tot) {
+		if (m->next != NULL)
+			return false;
+		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tot);
+		m->pkt_len = RTE_ETHER_HDR_LEN + (uint32_t)tot;
+	}
+	t->src = ip->src_addr;
+	t->dst = ip->dst_addr;
+	return true;
+}
 
 #endif /* DPNAT_PKT_H */

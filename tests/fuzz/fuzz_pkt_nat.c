@@ -187,6 +187,51 @@ check_parse(struct rte_mbuf *m, const struct pkt_meta *md, const uint8_t *frame,
 		fail("transport header not in the first segment", frame, len);
 }
 
+static struct rte_mbuf *make_mbuf(const uint8_t *frame, size_t len, uint8_t ctl);
+
+/*
+ * The worker's fast parse, on a second copy of the frame and with the
+ * frame's own destination MAC as the interface's (when unicast, as an
+ * interface's is): when it takes the frame, pkt_parse on a third copy must
+ * find the same tuple, offsets and trimmed length, and nothing that makes
+ * the worker look at the packet before the session lookup.
+ */
+static void
+fast_agrees(struct rte_mbuf *m, const uint8_t *frame, size_t len, uint8_t ctl)
+{
+	struct rte_ether_addr mac;
+	struct rte_mbuf *c, *f;
+	struct pkt_tuple t;
+	struct pkt_meta md;
+
+	if (len < RTE_ETHER_ADDR_LEN || (frame[0] & 1))
+		return;
+	memcpy(&mac, frame, sizeof(mac));
+	c = make_mbuf(frame, len, ctl);
+	c->ol_flags = m->ol_flags;
+	if (!pkt_parse_fast(c, &mac, &t)) {
+		rte_pktmbuf_free(c);
+		return;
+	}
+	f = make_mbuf(frame, len, ctl);
+	f->ol_flags = m->ol_flags;
+	if (pkt_parse(f, &md) != PKT_CLASS_IPV4)
+		fail("the fast parse took a frame pkt_parse does not", frame, len);
+	if (t.src != md.src || t.dst != md.dst || t.sport != md.sport || t.dport != md.dport ||
+	    t.proto != md.l4_proto || t.tcp_flags != md.tcp_flags)
+		fail("the fast parse and pkt_parse found different tuples", frame, len);
+	if (md.flags != PKT_F_L4_VALID || md.l3_off != RTE_ETHER_HDR_LEN ||
+	    md.l4_off != RTE_ETHER_HDR_LEN + 20 ||
+	    md.gre != (md.l4_proto == IPPROTO_GRE ? PKT_GRE_V1_KEY : 0))
+		fail("the fast parse took a frame the worker must look at first", frame, len);
+	if (c->pkt_len != f->pkt_len || c->data_len != f->data_len || c->nb_segs != f->nb_segs)
+		fail("the fast parse trimmed the frame differently", frame, len);
+	if (md.dst == RTE_BE32(0xffffffff) || frame[RTE_ETHER_HDR_LEN + 8] <= 1)
+		fail("the fast parse took a frame for the control lcore", frame, len);
+	rte_pktmbuf_free(c);
+	rte_pktmbuf_free(f);
+}
+
 /* Build the (possibly chained) mbuf holding frame[len]. */
 static struct rte_mbuf *
 make_mbuf(const uint8_t *frame, size_t len, uint8_t ctl)
@@ -236,6 +281,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else if ((ctl & 6) == 6)
 		m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_NONE;
 	md = pkt_md(m);
+	fast_agrees(m, frame, len, ctl);
 	cls = pkt_parse(m, md);
 	if (cls == PKT_CLASS_DROP) {
 		if (md->drop == PKT_DROP_NONE || md->drop >= PKT_DROP_MAX)

@@ -122,7 +122,7 @@ test_tcp(void **state)
 static void
 test_udp_icmp(void **state)
 {
-	uint8_t uh[12] = { 0x00, 0x35, 0x04, 0x00, 0, 12, 0, 0 };
+	uint8_t uh[16] = { 0x00, 0x35, 0x04, 0x00, 0, 16, 0, 0 };
 	uint8_t echo[16] = { 8, 0, 0, 0, 0xbe, 0xef, 0, 1 };
 	uint8_t err[36] = { 3, 3, 0, 0, 0, 0, 0, 0, 0x45 };
 	struct fb f = ipv4(IPPROTO_UDP, uh, sizeof(uh));
@@ -469,6 +469,167 @@ test_random_frames(void **state)
 	}
 }
 
+/* A copy of m's single segment, for parsing the same frame twice. */
+static struct rte_mbuf *
+copy1(const struct rte_mbuf *m)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(pool);
+
+	assert_non_null(c);
+	memcpy(rte_pktmbuf_append(c, m->data_len), rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
+	c->ol_flags = m->ol_flags;
+	return c;
+}
+
+/*
+ * pkt_parse_fast on a copy of m against pkt_parse on m: when the fast parse
+ * takes the frame, the full one must find the same tuple and lengths, and
+ * the frame be one the worker sends straight to the session lookup. Returns
+ * what the fast parse said.
+ */
+static bool
+fast_agrees(struct rte_mbuf *m, const struct rte_ether_addr *mac)
+{
+	struct rte_mbuf *c = copy1(m);
+	struct pkt_tuple t;
+	struct pkt_meta md;
+	const struct rte_ipv4_hdr *ip;
+	bool took;
+
+	memset(&t, 0xa5, sizeof(t));
+	took = pkt_parse_fast(c, mac, &t);
+	if (took) {
+		assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
+		assert_int_equal(t.src, md.src);
+		assert_int_equal(t.dst, md.dst);
+		assert_int_equal(t.sport, md.sport);
+		assert_int_equal(t.dport, md.dport);
+		assert_int_equal(t.proto, md.l4_proto);
+		assert_int_equal(t.tcp_flags, md.tcp_flags);
+		assert_int_equal(md.flags, PKT_F_L4_VALID);
+		assert_int_equal(md.l3_off, RTE_ETHER_HDR_LEN);
+		assert_int_equal(md.l4_off, RTE_ETHER_HDR_LEN + 20);
+		assert_int_equal(md.gre, md.l4_proto == IPPROTO_GRE ? PKT_GRE_V1_KEY : 0);
+		assert_int_equal(c->pkt_len, m->pkt_len);
+		assert_int_equal(c->data_len, m->data_len);
+		assert_memory_equal(rte_pktmbuf_mtod(c, uint8_t *), mac, RTE_ETHER_ADDR_LEN);
+		ip = rte_pktmbuf_mtod_offset(c, const struct rte_ipv4_hdr *, md.l3_off);
+		assert_true(ip->time_to_live > 1);
+		assert_true(md.dst != RTE_BE32(0xffffffff));
+		assert_true(md.l4_proto == IPPROTO_TCP || md.l4_proto == IPPROTO_UDP ||
+			    md.l4_proto == IPPROTO_GRE);
+	} else {
+		assert_memory_equal(rte_pktmbuf_mtod(c, uint8_t *), rte_pktmbuf_mtod(m, uint8_t *),
+				    m->data_len);
+		assert_int_equal(c->data_len, m->data_len);
+	}
+	rte_pktmbuf_free(c);
+	return took;
+}
+
+/* Frames the fast parse must take, then each made slightly wrong in a way it must leave alone. */
+static void
+test_fast_parse(void **state)
+{
+	static const struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 0, 0x01 } };
+	uint8_t th[20] = { 0x12, 0x34, 0x06, 0xbb, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10 };
+	uint8_t uh[16] = { 0x00, 0x35, 0x04, 0x00, 0, 16, 0, 0 };
+	uint8_t g[20] = { 0x30, 0x81, 0x88, 0x0b, 0x00, 0x04, 0x1c, 0x66, 0, 0, 0, 1, 0, 0, 0, 0 };
+	struct fb good[] = {
+		ipv4(IPPROTO_TCP, th, sizeof(th)),
+		ipv4(IPPROTO_UDP, uh, sizeof(uh)),
+		ipv4(IPPROTO_GRE, g, sizeof(g)),
+	};
+	unsigned i, k, took = 0;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(good); i++) {
+		for (k = 0; k < 2; k++) {
+			struct rte_mbuf *m;
+
+			good[i].pad = (uint16_t)(k * 6);   /* padded to the Ethernet minimum, or not */
+			m = build(&good[i]);
+			memcpy(rte_pktmbuf_mtod(m, uint8_t *), &mac, sizeof(mac));
+			assert_true(fast_agrees(m, &mac));
+			rte_pktmbuf_free(m);
+		}
+	}
+	/* Each case: a field changed so that the frame needs the full parse (or is dropped there). */
+	for (i = 0; i < RTE_DIM(good); i++) {
+		/* fast: which of the three frames (bit 0 TCP, 1 UDP, 2 GRE) the change leaves fast. */
+		static const struct { unsigned off; uint8_t val, fast; } bad[] = {
+			{ 0, 0xff, 0 },           /* another destination MAC */
+			{ 5, 0x02, 0 },
+			{ 12, 0x86, 0 },          /* not IPv4 */
+			{ 14, 0x46, 0 },          /* options */
+			{ 14, 0x55, 0 },          /* IP version 5 */
+			{ 16, 0xff, 0 },          /* total length beyond the frame */
+			{ 20, 0x20, 0 },          /* more fragments */
+			{ 21, 0x01, 0 },          /* fragment offset */
+			{ 22, 1, 0 },             /* TTL 1 */
+			{ 22, 0, 0 },
+			{ 23, IPPROTO_ICMP, 0 },  /* a protocol the fast path leaves alone */
+			{ 24, 0x55, 0 },          /* header checksum */
+			{ 26, 0, 0 },             /* source 0.0.0.0 (with 27-29 below) */
+			{ 26, 0xe0, 0 },          /* multicast source */
+			{ 30, 0xff, 0 },          /* limited broadcast destination (with 31-33) */
+			{ 34 + 12, 0x40, 6 },     /* TCP: a 16-byte header; UDP, GRE: payload, ack */
+			{ 34 + 2, 0x89, 3 },      /* GRE: not PPP; TCP/UDP: a port */
+			{ 34 + 0, 0xb0, 3 },      /* GRE: checksum bit */
+			{ 34 + 1, 0x80, 3 },      /* GRE: version 0 */
+		};
+		for (k = 0; k < RTE_DIM(bad); k++) {
+			struct rte_mbuf *m = build(&good[i]);
+			uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+			bool fix_ck = bad[k].off != 24 && bad[k].off >= 14 && bad[k].off < 34;
+
+			memcpy(p, &mac, sizeof(mac));
+			p[bad[k].off] = bad[k].val;
+			if (bad[k].off == 26)
+				p[27] = p[28] = p[29] = (uint8_t)(bad[k].val ? 1 : 0);
+			if (bad[k].off == 30)
+				p[31] = p[32] = p[33] = 0xff;
+			if (fix_ck) {
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = cksum_full(ip, 20);
+			}
+			assert_int_equal(fast_agrees(m, &mac), (bad[k].fast >> i) & 1);
+			rte_pktmbuf_free(m);
+		}
+	}
+	/* A checksum the port verified is trusted either way; one it found bad never passes. */
+	{
+		struct rte_mbuf *m = build(&good[1]);
+
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), &mac, sizeof(mac));
+		m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_BAD;
+		assert_false(fast_agrees(m, &mac));
+		rte_pktmbuf_free(m);
+	}
+	/* Random frames with a plausible start: the fast parse never disagrees. */
+	srand(11);
+	for (i = 0; i < 200000; i++) {
+		struct rte_mbuf *m = build(&good[i % 3]);
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		unsigned n = 1 + (unsigned)rand() % 3;
+
+		memcpy(p, &mac, sizeof(mac));
+		while (n--)
+			p[14 + (unsigned)rand() % (m->data_len - 14)] = (uint8_t)rand();
+		if (rand() & 1) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + 14);
+
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = cksum_full(ip, (ip->version_ihl & 0xf) * 4u < 20 ? 20 :
+						      RTE_MIN((ip->version_ihl & 0xf) * 4u, m->data_len - 14u));
+		}
+		took += fast_agrees(m, &mac);
+		rte_pktmbuf_free(m);
+	}
+	assert_true(took > 20000);
+}
+
 static void
 test_drop_names(void **state)
 {
@@ -497,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_ip_errors),
 		cmocka_unit_test(test_frag_opts_arp),
 		cmocka_unit_test(test_random_frames),
+		cmocka_unit_test(test_fast_parse),
 		cmocka_unit_test(test_drop_names),
 	};
 
