@@ -14,7 +14,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+#include <netinet/in.h>
+
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "flow.h"
 #include "pkt.h"
@@ -115,7 +121,77 @@ const struct nat_policy *nat_policy_match(const struct nat_policy_set *set, uint
  * of 0 stays 0). md's addresses and ports are updated too. rw's checksum
  * changes must have been summed (flow_rw_prepare) against the tuple m carries.
  */
-void nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
+static inline void nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
+
+/** nat_rewrite() for what its inline fast cases leave: ICMP, other protocols, fragments, non-PPTP GRE. */
+void nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
+
+/* Apply ~(~ck + delta) (RFC 1624 eq. 3 for several words at once). */
+static inline uint16_t
+nat_cs_apply(uint16_t ck, uint32_t delta)
+{
+	return (uint16_t)~cksum_fold((uint32_t)(uint16_t)~ck + delta);
+}
+
+/*
+ * The fast paths (TCP/UDP, PPTP GRE): both addresses written and the header
+ * checksum patched with the change flow_rw_prepare summed for this
+ * direction; md takes the whole new tuple. The caller writes the ports.
+ */
+static inline void
+nat_rewrite_addrs(struct rte_ipv4_hdr *ip, struct pkt_meta *md, const struct flow_rw *rw)
+{
+	ip->hdr_checksum = nat_cs_apply(ip->hdr_checksum, rw->ck_ip);
+	ip->src_addr = rw->src;
+	ip->dst_addr = rw->dst;
+	md->src = rw->src;
+	md->dst = rw->dst;
+	md->sport = rw->sport;
+	md->dport = rw->dport;
+}
+
+/* TCP/UDP: both ports written, the transport checksum patched with its summed change. */
+static inline void
+nat_rewrite_ports(uint8_t *l4, bool udp, const struct flow_rw *rw)
+{
+	rte_be16_t *ports = (rte_be16_t *)l4;
+	uint16_t *ck = (uint16_t *)(l4 + (udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
+					       offsetof(struct rte_tcp_hdr, cksum)));
+
+	if (!udp || *ck != 0) {   /* a UDP checksum of 0 means none, and must stay so */
+		uint16_t c = nat_cs_apply(*ck, rw->ck_l4);
+
+		*ck = (udp && c == 0) ? 0xffff : c;
+	}
+	ports[0] = rw->sport;
+	ports[1] = rw->dport;
+}
+
+static inline void
+nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
+	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l4_off);
+
+	/*
+	 * No test for an unchanged tuple: a session without NAT sums to a change
+	 * of -0, which leaves every checksum a packet can carry as it was.
+	 */
+	if (likely(md->flags & PKT_F_L4_VALID)) {
+		if (likely(md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP)) {
+			nat_rewrite_ports(l4, md->l4_proto == IPPROTO_UDP, rw);
+			nat_rewrite_addrs(ip, md, rw);
+			return;
+		}
+		if (md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY)) {
+			/* PPTP data: the call id is the key's low half; PPTP GRE has no checksum. */
+			*(rte_be16_t *)(l4 + 6) = rw->dport;
+			nat_rewrite_addrs(ip, md, rw);
+			return;
+		}
+	}
+	nat_rewrite_slow(m, md, rw);
+}
 
 /**
  * For an ICMP error m (md parsed), build the lookup key of the packet it

@@ -46,49 +46,8 @@ ck32(uint16_t *ck, bool udp, uint32_t old, uint32_t new_)
 	*ck = udp ? cksum_adjust32_udp(*ck, old, new_) : cksum_adjust32(*ck, old, new_);
 }
 
-/* Apply ~(~ck + delta) (RFC 1624 eq. 3 for several words at once). */
-static inline uint16_t
-cs_apply(uint16_t ck, uint32_t delta)
-{
-	return (uint16_t)~cksum_fold((uint32_t)(uint16_t)~ck + delta);
-}
-
-/*
- * The fast paths (TCP/UDP, PPTP GRE): both addresses written and the header
- * checksum patched with the change flow_rw_prepare summed for this
- * direction; md takes the whole new tuple. The caller writes the ports.
- */
-static inline void
-rewrite_addrs(struct rte_ipv4_hdr *ip, struct pkt_meta *md, const struct flow_rw *rw)
-{
-	ip->hdr_checksum = cs_apply(ip->hdr_checksum, rw->ck_ip);
-	ip->src_addr = rw->src;
-	ip->dst_addr = rw->dst;
-	md->src = rw->src;
-	md->dst = rw->dst;
-	md->sport = rw->sport;
-	md->dport = rw->dport;
-}
-
-/* TCP/UDP: both ports written, the transport checksum patched with its summed change. */
-static inline void
-rewrite_ports(uint8_t *l4, bool udp, const struct flow_rw *rw)
-{
-	rte_be16_t *ports = (rte_be16_t *)l4;
-	uint16_t *ck = (uint16_t *)(l4 + (udp ? offsetof(struct rte_udp_hdr, dgram_cksum) :
-					       offsetof(struct rte_tcp_hdr, cksum)));
-
-	if (!udp || *ck != 0) {   /* a UDP checksum of 0 means none, and must stay so */
-		uint16_t c = cs_apply(*ck, rw->ck_l4);
-
-		*ck = (udp && c == 0) ? 0xffff : c;
-	}
-	ports[0] = rw->sport;
-	ports[1] = rw->dport;
-}
-
 void
-nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
+nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, md->l4_off);
@@ -96,21 +55,6 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 	uint16_t *ck = NULL;
 	bool udp = false;
 
-	/*
-	 * No test for an unchanged tuple: a session without NAT sums to a change
-	 * of -0, which leaves every checksum a packet can carry as it was.
-	 */
-	if (likely(l4ok && (md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP))) {
-		rewrite_ports(l4, md->l4_proto == IPPROTO_UDP, rw);
-		rewrite_addrs(ip, md, rw);
-		return;
-	}
-	if (likely(l4ok && md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY))) {
-		/* PPTP data: the call id is the key's low half; PPTP GRE has no checksum. */
-		*(rte_be16_t *)(l4 + 6) = rw->dport;
-		rewrite_addrs(ip, md, rw);
-		return;
-	}
 	if (l4ok)
 		ck = l4_cksum_ptr(l4, md->l4_proto, &udp);
 	if (ip->src_addr != rw->src) {
