@@ -78,6 +78,7 @@ struct dp_worker {
 	unsigned lcore;
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
+	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a
@@ -85,6 +86,7 @@ struct dp_worker {
 	uint32_t tx_pending;                          /* bit i: txbuf[i] holds packets */
 	struct dp_txbuf txbuf[ROUTE_MAX_IFACES];
 	struct dp_nh_cache nh_cache[DP_NH_CACHE];
+	struct rte_ether_addr if_mac[ROUTE_MAX_IFACES];  /* interfaces' MACs as of fwd_gen */
 } __rte_cache_aligned;
 
 /** The whole dataplane. */

@@ -101,6 +101,14 @@ punt(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m)
 	w->st.punted++;
 }
 
+/*
+ * What lowering the TTL adds to the one's complement sum of the IPv4 header.
+ * TTL is the first byte of its 16-bit word, so in the word as loaded on
+ * this little-endian CPU it is the low byte: the word drops by exactly 1,
+ * and RFC 1624 eq. 3 becomes HC' = ~(~HC + 0xfffe).
+ */
+#define TTL_DEC 0xfffeu
+
 /* Ethernet addresses and TTL of a packet leaving by out to dmac. */
 static inline void
 fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac, struct rte_mbuf *m)
@@ -112,13 +120,8 @@ fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac, str
 
 	rte_ether_addr_copy(dmac, &eth->dst_addr);
 	rte_ether_addr_copy(&out->mac, &eth->src_addr);
-	/*
-	 * TTL is the first byte of its 16-bit word, so in the word as loaded on
-	 * this little-endian CPU it is the low byte: the word drops by exactly 1,
-	 * and RFC 1624 eq. 3 becomes HC' = ~(~HC + 0xfffe).
-	 */
 	ip->time_to_live--;
-	sum = (uint16_t)~ip->hdr_checksum + 0xfffeu;
+	sum = (uint16_t)~ip->hdr_checksum + TTL_DEC;
 	ip->hdr_checksum = (uint16_t)~cksum_fold(sum);
 }
 
@@ -129,9 +132,46 @@ dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
 	fwd_finish(out, dmac, m);
 }
 
+/*
+ * The forwarding cache entry of s's direction dir, to fill after this
+ * packet's lookup; both of s's entries are invalidated first when they were
+ * filled for another generation.
+ */
+static inline struct flow_fwd *
+fwd_slot(struct dp_worker *w, struct flow_session *s, unsigned dir)
+{
+	if (__atomic_load_n(&s->fwd_gen, __ATOMIC_ACQUIRE) != w->fwd_gen) {
+		__atomic_store_n(&s->fwd_gen, w->fwd_gen, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&s->fwd[0].ok, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&s->fwd[1].ok, 0, __ATOMIC_SEQ_CST);
+	}
+	return &s->fwd[dir];
+}
+
+/*
+ * Fill f, s's entry, with what a lookup of this worker's generation found.
+ * The other direction may be filled at the same moment by a worker that read
+ * another generation: whoever stores fwd_gen clears both entries after it,
+ * and an entry set while that happened is cleared again when fwd_gen no
+ * longer says this worker's generation - so no entry stays valid for a
+ * generation it was not looked up for. Once per session direction and
+ * generation, so the full barriers cost nothing on the fast path.
+ */
+static inline void
+fwd_fill(struct dp_worker *w, struct flow_session *s, struct flow_fwd *f, uint8_t iface,
+	 const struct rte_ether_addr *mac)
+{
+	f->dmac = *mac;
+	f->iface = iface;
+	__atomic_store_n(&f->ok, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->fwd_gen, __ATOMIC_SEQ_CST) != w->fwd_gen)
+		__atomic_store_n(&f->ok, 0, __ATOMIC_RELAXED);
+}
+
 /* Route one parsed IPv4 packet that is not for dpnat itself (TTL already checked). */
 static inline void
-forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+	struct flow_session *s, unsigned dir)
 {
 	const struct route_iface *out;
 	struct rte_ether_addr mac;
@@ -149,6 +189,8 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		punt(dp, w, m);   /* control resolves and sends it */
 		return;
 	}
+	if (s != NULL)
+		fwd_fill(w, s, fwd_slot(w, s, dir), nh.iface, &mac);
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
 	tx_enqueue(dp, w, nh.iface, m);
@@ -176,7 +218,7 @@ tcp_bits(uint8_t flags, unsigned dir)
 }
 
 /* A packet matched session s in direction dir: translate and send. */
-static inline void
+static void
 session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
 	    struct flow_session *s, unsigned dir)
 {
@@ -219,7 +261,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 			__atomic_fetch_and(&s->tcp, (uint8_t)~FLOW_TCP_RST, __ATOMIC_RELAXED);
 	}
 	nat_rewrite(m, md, &s->rw[dir]);
-	forward(dp, w, m, md);
+	forward(dp, w, m, md, s, dir);
 }
 
 /* The public address for a new translated flow: the pool's (sticky per inside host) or the egress interface's. */
@@ -385,7 +427,7 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	}
 	/* Within one zone dpnat routes without state, as ScreenOS does by default. */
 	if (in->zone_id == out->zone_id) {
-		forward(dp, w, m, md);
+		forward(dp, w, m, md, NULL, 0);
 		return;
 	}
 	if (unlikely(md->flags & PKT_F_FRAG)) {
@@ -414,7 +456,49 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 		return;
 	}
 	nat_icmp_err_rewrite(m, md, s, dir);
-	forward(dp, w, m, md);
+	forward(dp, w, m, md, NULL, 0);
+}
+
+/*
+ * The fast path for a packet pkt_parse_fast took (tuple t) that matched
+ * session s in direction dir: when nothing about it needs a closer look
+ * (right interface, session alive and not PPTP control, no new TCP state,
+ * next hop cached for this generation), translate it, lower the TTL, set
+ * both MACs - the IPv4 checksum patched for all of it with one fold - and
+ * queue it. False, with the packet untouched, sends it the long way.
+ */
+static __rte_always_inline bool
+fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
+	 struct flow_session *s, unsigned dir, const struct pkt_tuple *t)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	uint8_t *l4 = (uint8_t *)(ip + 1);
+	const struct flow_rw *rw = &s->rw[dir];
+	const struct flow_fwd *f = &s->fwd[dir];
+
+	if (unlikely(s->iface[dir] != iface || (s->flags & (FLOW_F_DEAD | FLOW_F_PPTP_CTRL)) ||
+		     __atomic_load_n(&s->fwd_gen, __ATOMIC_ACQUIRE) != w->fwd_gen ||
+		     !__atomic_load_n(&f->ok, __ATOMIC_ACQUIRE)))
+		return false;
+	if (t->proto == IPPROTO_GRE) {
+		*(rte_be16_t *)(l4 + 6) = rw->dport;   /* PPTP: the call id, no GRE checksum */
+	} else {
+		if (t->proto == IPPROTO_TCP &&
+		    unlikely(((tcp_bits(t->tcp_flags, dir) & ~s->tcp) | (s->tcp & FLOW_TCP_RST)) != 0))
+			return false;
+		nat_rewrite_ports(l4, t->proto == IPPROTO_UDP, rw);
+	}
+	flow_touch(s, w->now);
+	ip->time_to_live--;
+	ip->hdr_checksum = nat_cs_apply(ip->hdr_checksum, (uint32_t)rw->ck_ip + TTL_DEC);
+	ip->src_addr = rw->src;
+	ip->dst_addr = rw->dst;
+	rte_ether_addr_copy(&f->dmac, &eth->dst_addr);
+	rte_ether_addr_copy(&w->if_mac[f->iface], &eth->src_addr);
+	w->st.hits_foreign += s->owner != w->idx;
+	tx_enqueue(dp, w, f->iface, m);
+	return true;
 }
 
 /* Everything that arrives on one interface in one burst: parse all, look up all, then act. */
@@ -427,8 +511,10 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	const struct flow_key *kp[DP_BURST];
 	struct rte_mbuf *cand[DP_BURST];
 	struct flow_session *sess[DP_BURST];
+	struct pkt_tuple tup[DP_BURST];
 	uint8_t dir[DP_BURST];
-	unsigned nc = 0, i;
+	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
+	unsigned nc = 0, i, fast = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -439,8 +525,15 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		w->st.rx_pkts[iface]++;
-		w->st.rx_bytes[iface] += m->pkt_len;
+		bytes += m->pkt_len;
+		if (likely(pkt_parse_fast(m, &ifc->mac, &tup[nc]))) {
+			/* The metadata is left unwritten: only packets that leave the fast path need it. */
+			flow_key_set(&keys[nc], tup[nc].src, tup[nc].dst, tup[nc].sport, tup[nc].dport,
+				     tup[nc].proto);
+			kp[nc] = &keys[nc];
+			cand[nc++] = m;
+			continue;
+		}
 		cls = pkt_parse(m, md);
 		md->in_iface = (uint8_t)iface;
 		if (unlikely(cls == PKT_CLASS_DROP)) {
@@ -472,25 +565,57 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		}
 		flow_key_set(&keys[nc], md->src, md->dst, md->sport, md->dport, md->l4_proto);
 		kp[nc] = &keys[nc];
+		parsed |= 1ull << nc;
 		cand[nc++] = m;
 	}
+	w->st.rx_pkts[iface] += n;
+	w->st.rx_bytes[iface] += bytes;
 	flow_lookup_bulk(dp->flows, kp, nc, sess, dir);
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
 
+		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
+			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], &tup[i]))) {
+			fast++;
+			continue;
+		}
+		if (!((parsed >> i) & 1)) {
+			/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
+			pkt_parse(cand[i], md);
+			md->in_iface = (uint8_t)iface;
+		}
 		if (sess[i] != NULL)
 			session_hit(dp, w, cand[i], md, sess[i], dir[i]);
 		else
 			session_miss(dp, w, cand[i], md);
 	}
+	w->st.hits += fast;
+	w->st.forwarded += fast;
 }
 
-/* What a worker reads once per loop, not per packet: the flow clock and the neighbour generation. */
+/*
+ * What a worker reads once per loop, not per packet: the flow clock, the
+ * neighbour generation and that of routes and neighbours together (with the
+ * interfaces' MACs again when it changed).
+ */
 static inline void
 loop_start(struct dp *dp, struct dp_worker *w)
 {
+	uint32_t gen;
+	unsigned i;
+
 	w->now = flow_clock(dp->flows);
 	w->nh_gen = neigh_generation(dp->neigh);
+	gen = w->nh_gen + route_generation(dp->rt);   /* both only grow: any change changes it */
+	if (unlikely(gen != w->fwd_gen)) {
+		for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+			const struct route_iface *ifc = route_iface_get(dp->rt, i);
+
+			if (ifc != NULL)
+				w->if_mac[i] = ifc->mac;
+		}
+		w->fwd_gen = gen;
+	}
 }
 
 void

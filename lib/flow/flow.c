@@ -240,8 +240,8 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->tmo[FLOW_TMO_ICMP] = 60;
 	ft->tmo[FLOW_TMO_GRE] = 1800;
 	ft->tmo[FLOW_TMO_OTHER] = 60;
-	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 96);
-	RTE_BUILD_BUG_ON(offsetof(struct flow_session, key) != FLOW_SESSION_HOT);
+	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 128);
+	RTE_BUILD_BUG_ON(offsetof(struct flow_session, out_iface) != FLOW_SESSION_HOT);
 	ft->sess = rte_zmalloc_socket(name, (size_t)max * sizeof(struct flow_session),
 				      RTE_CACHE_LINE_SIZE, socket);
 	if (ft->sess == NULL)
@@ -354,8 +354,8 @@ flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n
 		if (cand[i] != 0) {
 			const struct flow_session *s = &ft->sess[(cand[i] - 1) >> 1];
 
-			rte_prefetch0(s);
-			rte_prefetch0((const char *)s + FLOW_SESSION_HOT - 1);
+			rte_prefetch0(s);           /* the fast path's line */
+			rte_prefetch0(&s->key[0]);  /* the keys, for the compare in 3 */
 		}
 	}
 	/* 3: confirm the key; anything else (a miss, a signature collision) looks everywhere. */

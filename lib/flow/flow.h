@@ -20,6 +20,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_common.h>
+#include <rte_ether.h>
 #include <rte_rcu_qsbr.h>
 
 #include "cksum.h"
@@ -79,12 +80,26 @@ enum flow_tmo {
 #define FLOW_TCP_RST      0x10
 
 /**
- * One session (both directions). 96 bytes; sessions sit on 32-byte
- * boundaries, so the first 48 bytes - all a packet of an established
- * session reads - span at most two cache lines, and one for half of them.
+ * Where a direction's packets were last forwarded: the egress interface and
+ * the next hop's MAC address, found by a route lookup and the neighbour
+ * cache and kept for as long as the session's fwd_gen is the generation of
+ * routes and neighbours the worker read (workers fill it; ok says it is).
+ */
+struct flow_fwd {
+	struct rte_ether_addr dmac;  /**< next hop's MAC */
+	uint8_t iface;               /**< egress interface */
+	uint8_t ok;                  /**< filled for fwd_gen */
+};
+
+/**
+ * One session (both directions). 128 bytes on a 64-byte boundary: the first
+ * 64 bytes - all a packet of an established session reads and writes - are
+ * one cache line.
  */
 struct flow_session {
 	struct flow_rw rw[2];        /**< what packets of each direction become */
+	struct flow_fwd fwd[2];      /**< where each direction was forwarded, valid for fwd_gen */
+	uint32_t fwd_gen;            /**< routes + neighbours generation fwd[] was filled for */
 	uint32_t last_seen;          /**< seconds (flow clock); written by workers, at most once a second */
 	uint8_t flags;               /**< FLOW_F_* */
 	uint8_t tcp;                 /**< FLOW_TCP_* */
@@ -93,19 +108,19 @@ struct flow_session {
 	uint8_t proto;
 	uint8_t tmo;                 /**< enum flow_tmo when established */
 	uint8_t in_use;
-	uint8_t out_iface[2];        /**< interface each direction leaves by */
-	uint16_t policy_id;
 	/* the rest: creation, deletion, views */
+	uint8_t out_iface[2];        /**< interface each direction leaves by (as routed when made) */
+	uint16_t policy_id;
 	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
 	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
 	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
 	uint32_t created;            /**< seconds (flow clock) */
 	uint16_t nat_port;           /**< public port (host order) to free, on address rw[0].src; 0 if none */
 	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
-};
+} __rte_aligned(64);
 
 /** Bytes of a session the fast path reads (see struct flow_session). */
-#define FLOW_SESSION_HOT 48
+#define FLOW_SESSION_HOT 64
 
 /** Counters of the table (summed over workers where per worker). */
 struct flow_stats {

@@ -2,6 +2,7 @@
 """Issue 3: NAPT on the KB's lab: two inside hosts share 172.19.51.234."""
 import os
 import re
+import signal
 import time
 
 from lab import kb_lab
@@ -178,3 +179,31 @@ def test_icmp_errors_translated_back(lab):
     assert "rc=1" in r
     flow = lab.out("get counter flow")
     assert re.search(r"icmp-err-no-session\s+0\b", flow), flow
+
+
+def test_session_follows_next_hop_mac_change(lab):
+    # Established sessions keep each direction's egress interface and next-hop
+    # MAC; a neighbour that changes (here the server's new MAC, installed as a
+    # static ARP entry by a reload) must reach the packets of a session that
+    # already exists, or they go to the old MAC and the server never sees them.
+    fw, (c1, c2), srv = kb_lab(lab)
+    out = os.path.join(lab.tmp, "u.out")
+    u = lab.spawn(srv, "timeout 10 nc -u -l -k -p 7000", stdout=open(out, "w"))
+    time.sleep(0.3)
+    send = "bash -c 'echo {} | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'"
+    lab.run(c1, send.format("one"), check=False)
+    assert "Total 1 sessions" in lab.out_when("get session protocol udp", "Total 1 sessions")
+    lab.run(c1, send.format("two"), check=False)
+    time.sleep(0.3)
+    assert "two" in open(out).read()
+    lab.run(srv, "ip link set dev eth0 address 02:00:00:aa:bb:cc")
+    with open(os.path.join(lab.tmp, "dpnat.conf"), "a") as f:
+        f.write("set arp 172.19.50.129 02:00:00:aa:bb:cc ethernet4/1\n")
+    lab.dpnat.send_signal(signal.SIGHUP)
+    lab.out_when("get arp", "02:00:00:aa:bb:cc")
+    lab.run(c1, send.format("three"), check=False)
+    u.wait(timeout=14)
+    got = open(out).read()
+    assert "one" in got and "two" in got and "three" in got, got
+    # the same session carried all three
+    assert "Total 1 sessions" in lab.out("get session protocol udp")
