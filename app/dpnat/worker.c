@@ -17,6 +17,9 @@
 #include "cksum.h"
 #include "dp.h"
 
+/* How many packets ahead the parse loop fetches packet data. */
+#define DP_PREFETCH 4
+
 static inline int
 nh_resolve(struct dp *dp, struct dp_worker *w, uint8_t iface, uint32_t ip,
 	   struct rte_ether_addr *mac)
@@ -74,20 +77,27 @@ tx_flush_all(struct dp *dp, struct dp_worker *w)
 		tx_flush(dp, w, (unsigned)__builtin_ctz(w->tx_pending));
 }
 
-/* Queue m for transmission out of iface; flushes when the buffer fills. */
+/* Queue m for transmission out of iface, a port in use; flushes when the buffer fills. */
 static inline void
-tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
+tx_push(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
 	struct dp_txbuf *b = &w->txbuf[iface];
 
-	if (unlikely(!dp->ports[iface].used)) {
-		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
-		return;
-	}
 	w->tx_pending |= 1u << iface;
 	b->pkts[b->n++] = m;
 	if (b->n == DP_BURST)
 		tx_flush(dp, w, iface);
+}
+
+/* Queue m for transmission out of iface (dropped if no port is bound to it). */
+static inline void
+tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
+{
+	if (unlikely(!dp->ports[iface].used)) {
+		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+		return;
+	}
+	tx_push(dp, w, iface, m);
 }
 
 /* Hand a packet to the control lcore. */
@@ -189,7 +199,8 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		punt(dp, w, m);   /* control resolves and sends it */
 		return;
 	}
-	if (s != NULL)
+	/* Only a bound port is cached: the fast path transmits without asking again. */
+	if (s != NULL && dp->ports[nh.iface].used)
 		fwd_fill(w, s, fwd_slot(w, s, dir), nh.iface, &mac);
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
@@ -462,8 +473,8 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 /*
  * The fast path for a packet pkt_parse_fast took (tuple t) that matched
  * session s in direction dir: when nothing about it needs a closer look
- * (right interface, session alive and not PPTP control, no new TCP state,
- * next hop cached for this generation), translate it, lower the TTL, set
+ * (right interface, session alive and not PPTP control, no SYN, FIN or RST
+ * and no RST before, next hop cached for this generation), translate it, lower the TTL, set
  * both MACs - the IPv4 checksum patched for all of it with one fold - and
  * queue it. False, with the packet untouched, sends it the long way.
  */
@@ -484,8 +495,10 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	if (t->proto == IPPROTO_GRE) {
 		*(rte_be16_t *)(l4 + 6) = rw->dport;   /* PPTP: the call id, no GRE checksum */
 	} else {
+		/* SYN, FIN and RST change the session's state: the long way, as does all after a RST. */
 		if (t->proto == IPPROTO_TCP &&
-		    unlikely(((tcp_bits(t->tcp_flags, dir) & ~s->tcp) | (s->tcp & FLOW_TCP_RST)) != 0))
+		    unlikely(((t->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) |
+			      (s->tcp & FLOW_TCP_RST)) != 0))
 			return false;
 		nat_rewrite_ports(l4, t->proto == IPPROTO_UDP, rw);
 	}
@@ -497,7 +510,7 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	rte_ether_addr_copy(&f->dmac, &eth->dst_addr);
 	rte_ether_addr_copy(&w->if_mac[f->iface], &eth->src_addr);
 	w->st.hits_foreign += s->owner != w->idx;
-	tx_enqueue(dp, w, f->iface, m);
+	tx_push(dp, w, f->iface, m);
 	return true;
 }
 
@@ -507,8 +520,8 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	      struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+	const uint64_t mac = pkt_mac64(&ifc->mac);
 	struct flow_key keys[DP_BURST];
-	const struct flow_key *kp[DP_BURST];
 	struct rte_mbuf *cand[DP_BURST];
 	struct flow_session *sess[DP_BURST];
 	struct pkt_tuple tup[DP_BURST];
@@ -516,6 +529,8 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	unsigned nc = 0, i, fast = 0;
 
+	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *md = pkt_md(m);
@@ -523,14 +538,13 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		struct rte_ipv4_hdr *ip;
 		enum pkt_class cls;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (i + DP_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		bytes += m->pkt_len;
-		if (likely(pkt_parse_fast(m, &ifc->mac, &tup[nc]))) {
+		if (likely(pkt_parse_fast(m, mac, &tup[nc]))) {
 			/* The metadata is left unwritten: only packets that leave the fast path need it. */
 			flow_key_set(&keys[nc], tup[nc].src, tup[nc].dst, tup[nc].sport, tup[nc].dport,
 				     tup[nc].proto);
-			kp[nc] = &keys[nc];
 			cand[nc++] = m;
 			continue;
 		}
@@ -564,13 +578,12 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			continue;
 		}
 		flow_key_set(&keys[nc], md->src, md->dst, md->sport, md->dport, md->l4_proto);
-		kp[nc] = &keys[nc];
 		parsed |= 1ull << nc;
 		cand[nc++] = m;
 	}
 	w->st.rx_pkts[iface] += n;
 	w->st.rx_bytes[iface] += bytes;
-	flow_lookup_bulk(dp->flows, kp, nc, sess, dir);
+	flow_lookup_bulk(dp->flows, keys, nc, sess, dir);
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
 

@@ -327,7 +327,7 @@ flow_clock(const struct flow_table *ft)
 }
 
 uint64_t
-flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n,
+flow_lookup_bulk(struct flow_table *ft, const struct flow_key *keys, unsigned n,
 		 struct flow_session **sess, uint8_t *dir)
 {
 	uint32_t sig[64], cand[64];
@@ -336,7 +336,7 @@ flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n
 
 	/* 1: hash every key and fetch both its buckets. */
 	for (i = 0; i < n; i++) {
-		sig[i] = fh_sig(keys[i]);
+		sig[i] = fh_sig(&keys[i]);
 		rte_prefetch0(&ft->bkt[sig[i] & ft->bmask]);
 		rte_prefetch0(&ft->bkt[fh_alt(ft, sig[i])]);
 	}
@@ -362,8 +362,8 @@ flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n
 	for (i = 0; i < n; i++) {
 		uint32_t v = cand[i];
 
-		if (v == 0 || !fh_key_eq(&ft->sess[(v - 1) >> 1].key[(v - 1) & 1], keys[i]))
-			v = fh_find(ft, keys[i], sig[i]);
+		if (v == 0 || !fh_key_eq(&ft->sess[(v - 1) >> 1].key[(v - 1) & 1], &keys[i]))
+			v = fh_find(ft, &keys[i], sig[i]);
 		if (v == 0) {
 			sess[i] = NULL;
 			continue;

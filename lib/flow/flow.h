@@ -169,7 +169,7 @@ uint32_t flow_clock(const struct flow_table *ft);
  * Look up n keys (n <= 64). For each hit, sess[i] is set and dir[i] is 0 or 1;
  * misses get sess[i] = NULL. Returns the hit mask. Lock-free; workers only.
  */
-uint64_t flow_lookup_bulk(struct flow_table *ft, const struct flow_key **keys, unsigned n,
+uint64_t flow_lookup_bulk(struct flow_table *ft, const struct flow_key *keys, unsigned n,
 			  struct flow_session **sess, uint8_t *dir);
 
 /** Single-key lookup. Returns the session or NULL; *dir set on a hit. */

@@ -82,6 +82,16 @@ enum pkt_class pkt_parse(struct rte_mbuf *m, struct pkt_meta *md);
 /** The length of the fixed part of a PPTP (enhanced GRE) header, without sequence and ack. */
 #define PKT_GRE_PPTP_HDR 8
 
+/** A MAC address as pkt_parse_fast() compares it: its 6 bytes, then 2 zero bytes, as memory. */
+static inline uint64_t
+pkt_mac64(const struct rte_ether_addr *mac)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, mac, RTE_ETHER_ADDR_LEN);
+	return v;
+}
+
 /** What the fast parse reads of a packet: its tuple (as in struct pkt_meta) and TCP flags. */
 struct pkt_tuple {
 	rte_be32_t src;
@@ -94,7 +104,7 @@ struct pkt_tuple {
 
 /**
  * The fast path's parse, inline, for the common case only: an IPv4 packet
- * to mac (an interface's unicast address), without options or
+ * to mac (an interface's unicast address, as pkt_mac64() gives it), without options or
  * fragmentation, TTL above 1, a header checksum that verifies (or that the
  * port verified), a unicast source, a destination that is not the limited
  * broadcast, whole in the first segment (the IP header at
@@ -105,24 +115,22 @@ struct pkt_tuple {
  * Anything else returns false with the mbuf untouched, for pkt_parse().
  */
 static inline bool
-pkt_parse_fast(struct rte_mbuf *m, const struct rte_ether_addr *mac, struct pkt_tuple *t)
+pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	uint32_t seglen = m->data_len, d32, m32, w, src_h;
-	uint16_t d16, m16, tot, l4len, need, fl;
+	uint32_t seglen = m->data_len, w, src_h;
+	uint16_t tot, l4len, need, fl;
+	uint64_t d;
 
 	if (unlikely(seglen < RTE_ETHER_HDR_LEN + sizeof(*ip) + 8))
 		return false;
-	/* Destination MAC ours, EtherType IPv4, version 4 with a 20-byte header: three compares. */
-	memcpy(&d32, p, 4);
-	memcpy(&d16, p + 4, 2);
-	memcpy(&m32, mac, 4);
-	memcpy(&m16, (const uint8_t *)mac + 4, 2);
+	/* Destination MAC ours, EtherType IPv4, version 4 with a 20-byte header: two compares. */
+	memcpy(&d, p, 8);
 	memcpy(&w, p + 12, 4);
-	if (((d32 ^ m32) | (uint32_t)(d16 ^ m16)) != 0 ||
+	if ((rte_cpu_to_le_64(d ^ mac) & 0xffffffffffffull) != 0 ||
 	    (w & RTE_BE32(0xffffff00)) != RTE_BE32(0x08004500))
 		return false;
 	tot = rte_be_to_cpu_16(ip->total_length);

@@ -209,7 +209,7 @@ fast_agrees(struct rte_mbuf *m, const uint8_t *frame, size_t len, uint8_t ctl)
 	memcpy(&mac, frame, sizeof(mac));
 	c = make_mbuf(frame, len, ctl);
 	c->ol_flags = m->ol_flags;
-	if (!pkt_parse_fast(c, &mac, &t)) {
+	if (!pkt_parse_fast(c, pkt_mac64(&mac), &t)) {
 		rte_pktmbuf_free(c);
 		return;
 	}

@@ -71,7 +71,7 @@ test_insert_lookup(void **state)
 {
 	struct flow_table *ft = flow_create("t_il", 64, 2, qsbr, on_free, NULL, 0);
 	struct flow_session *s, *got[2];
-	const struct flow_key *keys[2];
+	struct flow_key keys[2];
 	uint8_t dir[2];
 	uint64_t hits;
 
@@ -79,8 +79,8 @@ test_insert_lookup(void **state)
 	assert_non_null(ft);
 	s = make(ft, 0, 1, 1000, 2000);
 	assert_int_equal(flow_insert(ft, s, 0), 0);
-	keys[0] = &s->key[1];
-	keys[1] = &s->key[0];
+	keys[0] = s->key[1];
+	keys[1] = s->key[0];
 	hits = flow_lookup_bulk(ft, keys, 2, got, dir);
 	assert_int_equal(hits, 3);
 	assert_ptr_equal(got[0], s);

@@ -497,7 +497,7 @@ fast_agrees(struct rte_mbuf *m, const struct rte_ether_addr *mac)
 	bool took;
 
 	memset(&t, 0xa5, sizeof(t));
-	took = pkt_parse_fast(c, mac, &t);
+	took = pkt_parse_fast(c, pkt_mac64(mac), &t);
 	if (took) {
 		assert_int_equal(pkt_parse(m, &md), PKT_CLASS_IPV4);
 		assert_int_equal(t.src, md.src);
