@@ -21,15 +21,18 @@ RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
  * The key index: a lock-free two-choice hash of 8-way buckets, one cache
  * line each: 8 signatures, then 8 values (session index << 1 | direction,
  * plus one; 0 = empty). A key may sit in one of two buckets, chosen by its
- * hash and by a mix of the same hash; inserts take the less loaded one and
+ * hash and by a mix of the same hash; inserts take the first one while it
+ * has fewer than FH_FIRST_MAX keys, else the less loaded of the two, and
  * the table has twice as many slots as keys, so a bucket never overflows in
- * practice. A lookup fetches both buckets and then the session, whose own
- * key[dir] is the stored key (no separate key store). Entries never move: readers load a
+ * practice. A lookup fetches the first bucket (the second only for keys not
+ * found there, a few percent) and then the session, whose own key[dir] is
+ * the stored key (no separate key store). Entries never move: readers load a
  * value (acquire) and compare the session's key, which stays valid until an
  * RCU grace period after deletion. Writers (workers creating sessions, the
  * control lcore deleting them) serialise on a spinlock; readers never wait.
  */
 #define FH_WAYS 8
+#define FH_FIRST_MAX 6   /* keys a first bucket takes before the two choices */
 
 struct fh_bucket {
 	uint32_t sig[FH_WAYS];
@@ -162,17 +165,19 @@ fh_used(const struct fh_bucket *b)
 }
 
 /*
- * Writers (lock held): put the value of the key with signature sig in the
- * less loaded of its two buckets (the "power of two choices" keeps the
- * fullest bucket close to the mean, so no entry ever has to move).
+ * Writers (lock held): put the value of the key with signature sig in its
+ * first bucket, or once that holds FH_FIRST_MAX keys in the less loaded of
+ * its two (the "power of two choices" keeps the fullest bucket close to the
+ * mean, so no entry ever has to move). Most keys stay in their first
+ * bucket, the only one a lookup fetches up front.
  */
 static int
 fh_add(struct flow_table *ft, uint32_t sig, uint32_t val)
 {
 	struct fh_bucket *b = &ft->bkt[sig & ft->bmask], *b2 = &ft->bkt[fh_alt(ft, sig)];
-	unsigned j;
+	unsigned j, used = fh_used(b);
 
-	if (fh_used(b2) < fh_used(b))
+	if (used >= FH_FIRST_MAX && fh_used(b2) < used)
 		b = b2;
 	for (j = 0; j < FH_WAYS; j++)
 		if (b->val[j] == 0) {
@@ -326,36 +331,56 @@ flow_clock(const struct flow_table *ft)
 	return __atomic_load_n(&ft->clock, __ATOMIC_RELAXED);
 }
 
+/* Fetch the lines of the session value v refers to (0: none) that a lookup and its packet read. */
+static inline void
+fh_prefetch_sess(const struct flow_table *ft, uint32_t v)
+{
+	if (v != 0) {
+		const struct flow_session *s = &ft->sess[(v - 1) >> 1];
+
+		rte_prefetch0(s);           /* the fast path's line */
+		rte_prefetch0(&s->key[0]);  /* the keys, for the compare in 3 */
+	}
+}
+
 uint64_t
 flow_lookup_bulk(struct flow_table *ft, const struct flow_key *keys, unsigned n,
 		 struct flow_session **sess, uint8_t *dir)
 {
 	uint32_t sig[64], cand[64];
-	uint64_t hits = 0;
+	uint64_t hits = 0, second = 0;
 	unsigned i;
 
-	/* 1: hash every key and fetch both its buckets. */
+	/* 1: hash every key and fetch its first bucket. */
 	for (i = 0; i < n; i++) {
 		sig[i] = fh_sig(&keys[i]);
 		rte_prefetch0(&ft->bkt[sig[i] & ft->bmask]);
-		rte_prefetch0(&ft->bkt[fh_alt(ft, sig[i])]);
 	}
-	/* 2: the first slot whose signature matches; fetch that session. */
+	/* 2: the first slot whose signature matches; fetch that session, or the second bucket. */
 	for (i = 0; i < n; i++) {
 		const struct fh_bucket *b = &ft->bkt[sig[i] & ft->bmask];
 		unsigned m = fh_match(b, sig[i]);
 
 		if (m == 0) {
-			b = &ft->bkt[fh_alt(ft, sig[i])];
-			m = fh_match(b, sig[i]);
+			cand[i] = 0;
+			second |= 1ull << i;
+			rte_prefetch0(&ft->bkt[fh_alt(ft, sig[i])]);
+			continue;
 		}
+		cand[i] = __atomic_load_n(&b->val[__builtin_ctz(m)], __ATOMIC_ACQUIRE);
+		fh_prefetch_sess(ft, cand[i]);
+	}
+	/* 2b: the keys not in their first bucket, in their second. */
+	for (; second != 0; second &= second - 1) {
+		const struct fh_bucket *b;
+		unsigned m;
 
-		cand[i] = m != 0 ? __atomic_load_n(&b->val[__builtin_ctz(m)], __ATOMIC_ACQUIRE) : 0;
-		if (cand[i] != 0) {
-			const struct flow_session *s = &ft->sess[(cand[i] - 1) >> 1];
-
-			rte_prefetch0(s);           /* the fast path's line */
-			rte_prefetch0(&s->key[0]);  /* the keys, for the compare in 3 */
+		i = (unsigned)__builtin_ctzll(second);
+		b = &ft->bkt[fh_alt(ft, sig[i])];
+		m = fh_match(b, sig[i]);
+		if (m != 0) {
+			cand[i] = __atomic_load_n(&b->val[__builtin_ctz(m)], __ATOMIC_ACQUIRE);
+			fh_prefetch_sess(ft, cand[i]);
 		}
 	}
 	/* 3: confirm the key; anything else (a miss, a signature collision) looks everywhere. */

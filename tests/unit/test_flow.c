@@ -305,12 +305,14 @@ reader(void *p)
 /*
  * The key index holds a full table of keys that differ only by counters
  * (the shape real traffic has: one client's ports, a range of public
- * ports), finds each in both directions, and is empty again after deletes.
+ * ports), finds each in both directions, one by one and a burst at a time,
+ * and is empty again after deletes. 32768 sessions fill exactly half of
+ * the slots: the most a full table ever asks of the index.
  */
 static void
 test_fill_structured(void **state)
 {
-	const uint32_t max = 20000;
+	const uint32_t max = 32768;
 	struct flow_table *ft = flow_create("t_fill", max, 1, qsbr, NULL, NULL, 0);
 	struct flow_session **all = calloc(max, sizeof(*all));
 	struct flow_stats st;
@@ -339,6 +341,22 @@ test_fill_structured(void **state)
 		assert_int_equal(d, 0);
 		assert_ptr_equal(flow_lookup(ft, &all[i]->key[1], &d), all[i]);
 		assert_int_equal(d, 1);
+	}
+	for (i = 0; i < max; i += 32) {
+		struct flow_key keys[64];
+		struct flow_session *got[64];
+		uint8_t dir[64];
+		unsigned j;
+
+		for (j = 0; j < 32; j++) {
+			keys[2 * j] = all[i + j]->key[0];
+			keys[2 * j + 1] = all[i + j]->key[1];
+		}
+		assert_int_equal(flow_lookup_bulk(ft, keys, 64, got, dir), UINT64_MAX);
+		for (j = 0; j < 64; j++) {
+			assert_ptr_equal(got[j], all[i + j / 2]);
+			assert_int_equal(dir[j], j & 1);
+		}
 	}
 	for (i = 0; i < max; i++) {
 		struct flow_key k = all[i]->key[0];
