@@ -471,7 +471,7 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 }
 
 /*
- * The fast path for a packet pkt_parse_fast took (tuple t) that matched
+ * The fast path for a packet pkt_parse_fast took (protocol and TCP flags given) that matched
  * session s in direction dir: when nothing about it needs a closer look
  * (right interface, session alive and not PPTP control, no SYN, FIN or RST
  * and no RST before, next hop cached for this generation), translate it, lower the TTL, set
@@ -480,7 +480,7 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
  */
 static __rte_always_inline bool
 fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	 struct flow_session *s, unsigned dir, const struct pkt_tuple *t)
+	 struct flow_session *s, unsigned dir, uint8_t proto, uint8_t tcp_flags)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -492,15 +492,15 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 		     __atomic_load_n(&s->fwd_gen, __ATOMIC_ACQUIRE) != w->fwd_gen ||
 		     !__atomic_load_n(&f->ok, __ATOMIC_ACQUIRE)))
 		return false;
-	if (t->proto == IPPROTO_GRE) {
+	if (proto == IPPROTO_GRE) {
 		*(rte_be16_t *)(l4 + 6) = rw->dport;   /* PPTP: the call id, no GRE checksum */
 	} else {
 		/* SYN, FIN and RST change the session's state: the long way, as does all after a RST. */
-		if (t->proto == IPPROTO_TCP &&
-		    unlikely(((t->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) |
+		if (proto == IPPROTO_TCP &&
+		    unlikely(((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) |
 			      (s->tcp & FLOW_TCP_RST)) != 0))
 			return false;
-		nat_rewrite_ports(l4, t->proto == IPPROTO_UDP, rw);
+		nat_rewrite_ports(l4, proto == IPPROTO_UDP, rw);
 	}
 	flow_touch(s, w->now);
 	ip->time_to_live--;
@@ -524,7 +524,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	struct flow_key keys[DP_BURST];
 	struct rte_mbuf *cand[DP_BURST];
 	struct flow_session *sess[DP_BURST];
-	struct pkt_tuple tup[DP_BURST];
+	uint8_t tcpf[DP_BURST];
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	unsigned nc = 0, i, fast = 0;
@@ -536,15 +536,20 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		struct pkt_meta *md = pkt_md(m);
 		struct rte_ether_hdr *eth;
 		struct rte_ipv4_hdr *ip;
+		struct pkt_tuple t;
 		enum pkt_class cls;
 
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		bytes += m->pkt_len;
-		if (likely(pkt_parse_fast(m, mac, &tup[nc]))) {
-			/* The metadata is left unwritten: only packets that leave the fast path need it. */
-			flow_key_set(&keys[nc], tup[nc].src, tup[nc].dst, tup[nc].sport, tup[nc].dport,
-				     tup[nc].proto);
+		if (likely(pkt_parse_fast(m, mac, &t))) {
+			/*
+			 * The metadata is left unwritten: only packets that leave the fast
+			 * path need it. The tuple stays in registers (a key read back from
+			 * the fields just stored would wait for the stores to retire).
+			 */
+			flow_key_set(&keys[nc], t.src, t.dst, t.sport, t.dport, t.proto);
+			tcpf[nc] = t.tcp_flags;
 			cand[nc++] = m;
 			continue;
 		}
@@ -588,7 +593,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		struct pkt_meta *md = pkt_md(cand[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
-			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], &tup[i]))) {
+			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {
 			fast++;
 			continue;
 		}
