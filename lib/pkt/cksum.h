@@ -27,15 +27,21 @@ cksum_fold(uint32_t sum)
 static inline bool
 cksum_ip4_hdr20_ok(const void *hdr)
 {
-	uint32_t w[5];
-	uint64_t acc;
+	uint64_t a, b, s;
+	uint32_t c;
 
-	memcpy(w, hdr, sizeof(w));   /* the header sits 2 bytes off alignment after Ethernet */
-	acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-
-	acc = (acc & 0xffffffff) + (acc >> 32);
-	acc = (acc & 0xffffffff) + (acc >> 32);
-	return cksum_fold((uint32_t)acc) == 0xffff;
+	/* The header sits 2 bytes off alignment after Ethernet: unaligned loads. */
+	memcpy(&a, hdr, 8);
+	memcpy(&b, (const uint8_t *)hdr + 8, 8);
+	memcpy(&c, (const uint8_t *)hdr + 16, 4);
+	/* One's complement sum in 64 bits: each carry out comes back in at the bottom. */
+	s = a + b;
+	s += s < a;
+	s += c;
+	s += s < c;
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	return cksum_fold((uint32_t)s) == 0xffff;
 }
 
 /** RFC 1624 eq. 3: checksum after one 16-bit word changed from old to new. */

@@ -121,8 +121,8 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	uint32_t seglen = m->data_len, w, src_h;
-	uint16_t tot, l4len, need, fl;
+	uint32_t seglen = m->data_len, w, g, src_h;
+	uint16_t tot, l4len, need;
 	uint64_t d;
 
 	if (unlikely(seglen < RTE_ETHER_HDR_LEN + sizeof(*ip) + 8))
@@ -159,10 +159,11 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 		memcpy(&t->sport, l4, 4);
 	} else if (t->proto == IPPROTO_GRE) {
 		/* Version 1, key present, no checksum or routing, PPP inside: PPTP (RFC 2637). */
-		fl = (uint16_t)(l4[0] << 8 | l4[1]);
-		if ((fl & 0xe007) != 0x2001 || l4[2] != 0x88 || l4[3] != 0x0b)
+		memcpy(&g, l4, 4);
+		if ((g & RTE_BE32(0xe007ffff)) != RTE_BE32(0x2001880b))
 			return false;
-		need = (uint16_t)(PKT_GRE_PPTP_HDR + ((fl & 0x1000) ? 4 : 0) + ((fl & 0x0080) ? 4 : 0));
+		need = (uint16_t)(PKT_GRE_PPTP_HDR + ((g & RTE_BE32(0x10000000)) ? 4 : 0) +
+				  ((g & RTE_BE32(0x00800000)) ? 4 : 0));
 		if (need > l4len)
 			return false;
 		t->sport = 0;
