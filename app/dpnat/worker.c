@@ -471,12 +471,13 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 }
 
 /*
- * The fast path for a packet pkt_parse_fast took (protocol and TCP flags given) that matched
- * session s in direction dir: when nothing about it needs a closer look
- * (right interface, session alive and not PPTP control, no SYN, FIN or RST
- * and no RST before, next hop cached for this generation), translate it, lower the TTL, set
- * both MACs - the IPv4 checksum patched for all of it with one fold - and
- * queue it. False, with the packet untouched, sends it the long way.
+ * The fast path for a packet pkt_parse_fast took (its protocol and TCP
+ * flags given) that matched session s in direction dir: when nothing about
+ * it needs a closer look (right interface, session alive and not PPTP
+ * control, no SYN, FIN or RST and no RST before, next hop cached for this
+ * generation), translate it, lower the TTL, set both MACs - the IPv4
+ * checksum patched for all of it with one fold - and queue it. False, with
+ * the packet untouched, sends it the long way.
  */
 static __rte_always_inline bool
 fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,

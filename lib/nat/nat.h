@@ -123,17 +123,17 @@ const struct nat_policy *nat_policy_match(const struct nat_policy_set *set, uint
  */
 static inline void nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
 
-/** nat_rewrite() for what its inline fast cases leave: ICMP, other protocols, fragments, non-PPTP GRE. */
+/** nat_rewrite() for what its inline cases leave: ICMP, other protocols, fragments, other GRE. */
 void nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
 
-/* Apply ~(~ck + delta) (RFC 1624 eq. 3 for several words at once). */
+/** ck with a summed change delta applied: ~(~ck + delta), RFC 1624 eq. 3 for several words. */
 static inline uint16_t
 nat_cs_apply(uint16_t ck, uint32_t delta)
 {
 	return (uint16_t)~cksum_fold((uint32_t)(uint16_t)~ck + delta);
 }
 
-/*
+/**
  * The fast paths (TCP/UDP, PPTP GRE): both addresses written and the header
  * checksum patched with the change flow_rw_prepare summed for this
  * direction; md takes the whole new tuple. The caller writes the ports.
@@ -150,7 +150,7 @@ nat_rewrite_addrs(struct rte_ipv4_hdr *ip, struct pkt_meta *md, const struct flo
 	md->dport = rw->dport;
 }
 
-/* TCP/UDP: both ports written, the transport checksum patched with its summed change. */
+/** TCP/UDP at l4: both ports written, the transport checksum patched with its summed change. */
 static inline void
 nat_rewrite_ports(uint8_t *l4, bool udp, const struct flow_rw *rw)
 {
