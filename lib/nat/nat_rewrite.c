@@ -46,6 +46,17 @@ ck32(uint16_t *ck, bool udp, uint32_t old, uint32_t new_)
 	*ck = udp ? cksum_adjust32_udp(*ck, old, new_) : cksum_adjust32(*ck, old, new_);
 }
 
+/* The ICMP checksum of the whole (unfragmented) message at md->l4_off, computed afresh. */
+static void
+icmp_cksum_full(const struct rte_mbuf *m, const struct pkt_meta *md, struct rte_icmp_hdr *icmp)
+{
+	uint16_t sum = 0;
+
+	icmp->icmp_cksum = 0;
+	if (rte_raw_cksum_mbuf(m, md->l4_off, md->l4_len, &sum) == 0)
+		icmp->icmp_cksum = (uint16_t)~sum;
+}
+
 void
 nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 {
@@ -97,6 +108,15 @@ nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *
 		if (icmp->icmp_ident != id) {
 			icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, icmp->icmp_ident, id);
 			icmp->icmp_ident = id;
+			/*
+			 * An incremental update can give 0x0000 where the answer is
+			 * 0xffff: when the message is all zeros (an echo reply whose
+			 * identifier, sequence and data are 0), which only a full sum
+			 * tells. ICMP is the only checksum here without a pseudo-header
+			 * or a version field to keep its data from being all zeros.
+			 */
+			if (icmp->icmp_cksum == 0 && !(md->flags & PKT_F_FRAG))
+				icmp_cksum_full(m, md, icmp);
 		}
 		break;
 	}

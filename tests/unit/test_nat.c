@@ -367,6 +367,42 @@ test_rewrite_random(void **state)
 	}
 }
 
+/*
+ * An echo reply whose identifier becomes 0 with sequence and data 0: the
+ * message is all zeros, so its checksum must be 0xffff - where the
+ * incremental update alone gives 0x0000 (found by fuzz_pkt_nat).
+ */
+static void
+test_icmp_all_zero_reply(void **state)
+{
+	struct pkt_meta *md;
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct flow_key key;
+	struct flow_rw rw;
+	uint8_t *l4;
+
+	(void)state;
+	m = rand_pkt(IPPROTO_ICMP, false, &md);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	l4 = (uint8_t *)(ip + 1);
+	memset(l4, 0, rte_be_to_cpu_16(ip->total_length) - 20u);
+	l4[0] = RTE_IP_ICMP_ECHO_REPLY;
+	put16(l4 + 4, 0x00ff);   /* identifier, to become 0 */
+	put16(l4 + 2, (uint16_t)~ref_sum(l4, rte_be_to_cpu_16(ip->total_length) - 20u, 0));
+	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
+	rw = (struct flow_rw){ md->src, md->dst, 0, 0 };
+	flow_key_set(&key, md->src, md->dst, md->sport, md->dport, IPPROTO_ICMP);
+	flow_rw_prepare(&rw, &key);
+	nat_rewrite(m, md, &rw);
+	ic = (struct rte_icmp_hdr *)l4;
+	assert_int_equal(ic->icmp_ident, 0);
+	assert_int_equal(ic->icmp_cksum, 0xffff);
+	check_sums(m, IPPROTO_ICMP, false);
+	rte_pktmbuf_free(m);
+}
+
 /* An ICMP port unreachable quoting a translated UDP packet comes back fully restored. */
 static void
 test_icmp_error_rewrite(void **state)
@@ -447,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_alloc_concurrent_free),
 		cmocka_unit_test(test_policy_match),
 		cmocka_unit_test(test_rewrite_random),
+		cmocka_unit_test(test_icmp_all_zero_reply),
 		cmocka_unit_test(test_icmp_error_rewrite),
 	};
 
