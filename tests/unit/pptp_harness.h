@@ -30,6 +30,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_tcp.h>
 
+#include "eal_rundir.h"
 #include "flow.h"
 #include "wire.h"
 #include "nat.h"
@@ -66,6 +67,7 @@ harness_setup(const char *prog, const char *mem_mb)
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", prog);
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
 		return -1;
+	eal_rundir_remove_at_exit();
 	snprintf(pname, sizeof(pname), "%s_m", prog);
 	snprintf(qname, sizeof(qname), "%s_q", prog);
 	pool = rte_pktmbuf_pool_create(pname, 1023, 0, PKT_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, 0);

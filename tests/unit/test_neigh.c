@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "eal_rundir.h"
 #include "neigh.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
@@ -33,6 +34,7 @@ setup_eal(void **state)
 	(void)state;
 	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
 		return -1;
+	eal_rundir_remove_at_exit();
 	/* No per-lcore cache, so the available count is exact. */
 	pool = rte_pktmbuf_pool_create("t_neigh_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);

@@ -16,6 +16,7 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 
+#include "eal_rundir.h"
 #include "route.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
@@ -28,7 +29,10 @@ setup_eal(void **state)
 			 "-l", "0" };
 
 	(void)state;
-	return rte_eal_init((int)RTE_DIM(argv), argv) < 0 ? -1 : 0;
+	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
+		return -1;
+	eal_rundir_remove_at_exit();
+	return 0;
 }
 
 static int
