@@ -143,34 +143,28 @@ dp_fwd_finish(const struct route_iface *out, const struct rte_ether_addr *dmac,
 }
 
 /*
- * The forwarding cache entry of s's direction dir, to fill after this
- * packet's lookup; both of s's entries are invalidated first when they were
- * filled for another generation.
+ * Cache in s, for its direction dir, what a lookup of this worker's
+ * generation found: egress interface iface, next-hop MAC mac. Both of s's
+ * entries are invalidated first when they were filled for another
+ * generation. The other direction may be filled at the same moment by a
+ * worker that read another generation: whoever stores fwd_gen clears both
+ * entries after it, and an entry set while that happened is cleared again
+ * when fwd_gen no longer says this worker's generation - so no entry stays
+ * valid for a generation it was not looked up for. Once per session
+ * direction and generation, so the full barriers cost nothing on the fast
+ * path.
  */
-static inline struct flow_fwd *
-fwd_slot(struct dp_worker *w, struct flow_session *s, unsigned dir)
+static inline void
+fwd_fill(struct dp_worker *w, struct flow_session *s, unsigned dir, uint8_t iface,
+	 const struct rte_ether_addr *mac)
 {
+	struct flow_fwd *f = &s->fwd[dir];
+
 	if (__atomic_load_n(&s->fwd_gen, __ATOMIC_ACQUIRE) != w->fwd_gen) {
 		__atomic_store_n(&s->fwd_gen, w->fwd_gen, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&s->fwd[0].ok, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&s->fwd[1].ok, 0, __ATOMIC_SEQ_CST);
 	}
-	return &s->fwd[dir];
-}
-
-/*
- * Fill f, s's entry, with what a lookup of this worker's generation found.
- * The other direction may be filled at the same moment by a worker that read
- * another generation: whoever stores fwd_gen clears both entries after it,
- * and an entry set while that happened is cleared again when fwd_gen no
- * longer says this worker's generation - so no entry stays valid for a
- * generation it was not looked up for. Once per session direction and
- * generation, so the full barriers cost nothing on the fast path.
- */
-static inline void
-fwd_fill(struct dp_worker *w, struct flow_session *s, struct flow_fwd *f, uint8_t iface,
-	 const struct rte_ether_addr *mac)
-{
 	f->dmac = *mac;
 	f->iface = iface;
 	__atomic_store_n(&f->ok, 1, __ATOMIC_SEQ_CST);
@@ -201,7 +195,7 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	}
 	/* Only a bound port is cached: the fast path transmits without asking again. */
 	if (s != NULL && dp->ports[nh.iface].used)
-		fwd_fill(w, s, fwd_slot(w, s, dir), nh.iface, &mac);
+		fwd_fill(w, s, dir, nh.iface, &mac);
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
 	tx_enqueue(dp, w, nh.iface, m);

@@ -11,11 +11,10 @@
 #ifndef DPNAT_NAT_H
 #define DPNAT_NAT_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
-#include <stddef.h>
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -114,15 +113,6 @@ const struct nat_policy *nat_policy_match(const struct nat_policy_set *set, uint
 
 /* ---- packet rewrite ---- */
 
-/**
- * Rewrite the parsed IPv4 packet m to the tuple rw: addresses, TCP/UDP
- * ports, ICMP echo identifier or the GRE call id (key low 16 bits), with the
- * IP and transport checksums updated incrementally (RFC 1624; a UDP checksum
- * of 0 stays 0). md's addresses and ports are updated too. rw's checksum
- * changes must have been summed (flow_rw_prepare) against the tuple m carries.
- */
-static inline void nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
-
 /** nat_rewrite() for what its inline cases leave: ICMP, other protocols, fragments, other GRE. */
 void nat_rewrite_slow(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw);
 
@@ -167,6 +157,13 @@ nat_rewrite_ports(uint8_t *l4, bool udp, const struct flow_rw *rw)
 	ports[1] = rw->dport;
 }
 
+/**
+ * Rewrite the parsed IPv4 packet m to the tuple rw: addresses, TCP/UDP
+ * ports, ICMP echo identifier or the GRE call id (key low 16 bits), with the
+ * IP and transport checksums updated incrementally (RFC 1624; a UDP checksum
+ * of 0 stays 0). md's addresses and ports are updated too. rw's checksum
+ * changes must have been summed (flow_rw_prepare) against the tuple m carries.
+ */
 static inline void
 nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 {

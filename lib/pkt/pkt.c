@@ -16,13 +16,6 @@
 #include "cksum.h"
 #include "pkt.h"
 
-#define GRE_F_CSUM   0x8000
-#define GRE_F_ROUTE  0x4000
-#define GRE_F_KEY    0x2000
-#define GRE_F_SEQ    0x1000
-#define GRE_F_ACK    0x0080
-#define GRE_VER_MASK 0x0007
-#define GRE_PROTO_PPP 0x880b
 
 static inline enum pkt_class
 drop(struct pkt_meta *md, enum pkt_drop why)
@@ -55,19 +48,19 @@ parse_gre(const uint8_t *g, struct pkt_meta *md)
 		return PKT_DROP_L4_SHORT;
 	fl = (uint16_t)(g[0] << 8 | g[1]);
 	proto = (uint16_t)(g[2] << 8 | g[3]);
-	if ((fl & GRE_VER_MASK) == 0) {
+	if ((fl & PKT_GRE_VER_MASK) == 0) {
 		/* RFC 2784/2890 GRE: not PPTP. Valid for the caller to classify. */
-		need = (uint16_t)(4 + ((fl & GRE_F_CSUM) ? 4 : 0) + ((fl & GRE_F_KEY) ? 4 : 0) +
-				  ((fl & GRE_F_SEQ) ? 4 : 0));
+		need = (uint16_t)(4 + ((fl & PKT_GRE_F_CSUM) ? 4 : 0) + ((fl & PKT_GRE_F_KEY) ? 4 : 0) +
+				  ((fl & PKT_GRE_F_SEQ) ? 4 : 0));
 		if (md->l4_len < need)
 			return PKT_DROP_L4_SHORT;
 		md->payload_off = (uint16_t)(md->l4_off + need);
 		return 0;
 	}
-	if ((fl & GRE_VER_MASK) != 1 || (fl & (GRE_F_CSUM | GRE_F_ROUTE)) ||
-	    !(fl & GRE_F_KEY) || proto != GRE_PROTO_PPP)
+	if ((fl & PKT_GRE_VER_MASK) != 1 || (fl & (PKT_GRE_F_CSUM | PKT_GRE_F_ROUTE)) ||
+	    !(fl & PKT_GRE_F_KEY) || proto != PKT_GRE_PROTO_PPP)
 		return PKT_DROP_GRE_BAD;
-	need = 8 + ((fl & GRE_F_SEQ) ? 4 : 0) + ((fl & GRE_F_ACK) ? 4 : 0);
+	need = pkt_gre_pptp_len(fl);
 	if (md->l4_len < need)
 		return PKT_DROP_L4_SHORT;
 	memcpy(&md->dport, g + 6, 2);   /* call id: low half of the key */
@@ -175,7 +168,6 @@ parse(struct rte_mbuf *m, struct pkt_meta *v)
 	const uint32_t seglen = rte_pktmbuf_data_len(m), pktlen = rte_pktmbuf_pkt_len(m);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint16_t etype, ihl, tot, frag;
-	uint32_t src_h;
 
 	if (seglen < sizeof(*eth))
 		return drop(v, PKT_DROP_RUNT);
@@ -210,8 +202,7 @@ parse(struct rte_mbuf *m, struct pkt_meta *v)
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    (ihl == sizeof(*ip) ? !cksum_ip4_hdr20_ok(ip) : cksum_full(ip, ihl) != 0))
 		return drop(v, PKT_DROP_IP_CSUM);
-	src_h = rte_be_to_cpu_32(ip->src_addr);
-	if (unlikely(src_h - 1 >= UINT32_MAX - 1 || (src_h >> 28) == 0xe))   /* 0, all ones, multicast */
+	if (unlikely(!pkt_ip4_src_ok(ip->src_addr)))
 		return drop(v, PKT_DROP_IP_SRC_BAD);
 	/* Ethernet pads short frames: keep exactly the IP datagram. */
 	if (pktlen > sizeof(*eth) + tot)

@@ -79,8 +79,31 @@ pkt_md(struct rte_mbuf *m)
  */
 enum pkt_class pkt_parse(struct rte_mbuf *m, struct pkt_meta *md);
 
-/** The length of the fixed part of a PPTP (enhanced GRE) header, without sequence and ack. */
-#define PKT_GRE_PPTP_HDR 8
+/** GRE header flags and version (RFC 2784, RFC 2890; RFC 2637 adds ACK and version 1). */
+#define PKT_GRE_F_CSUM    0x8000
+#define PKT_GRE_F_ROUTE   0x4000
+#define PKT_GRE_F_KEY     0x2000
+#define PKT_GRE_F_SEQ     0x1000
+#define PKT_GRE_F_ACK     0x0080
+#define PKT_GRE_VER_MASK  0x0007
+/** GRE protocol type of PPP, what PPTP carries. */
+#define PKT_GRE_PROTO_PPP 0x880b
+
+/** Bytes of a PPTP (enhanced GRE) header with flags fl: 8, plus sequence and ack when present. */
+static inline uint16_t
+pkt_gre_pptp_len(uint16_t fl)
+{
+	return (uint16_t)(8 + ((fl & PKT_GRE_F_SEQ) ? 4 : 0) + ((fl & PKT_GRE_F_ACK) ? 4 : 0));
+}
+
+/** False for an IPv4 source no packet may carry: 0.0.0.0, 255.255.255.255, multicast. */
+static inline bool
+pkt_ip4_src_ok(rte_be32_t src)
+{
+	uint32_t h = rte_be_to_cpu_32(src);
+
+	return h - 1 < UINT32_MAX - 1 && (h >> 28) != 0xe;
+}
 
 /** A MAC address as pkt_parse_fast() compares it: its 6 bytes, then 2 zero bytes, as memory. */
 static inline uint64_t
@@ -104,8 +127,8 @@ struct pkt_tuple {
 
 /**
  * The fast path's parse, inline, for the common case only: an IPv4 packet
- * to mac (an interface's unicast address, as pkt_mac64() gives it), without options or
- * fragmentation, TTL above 1, a header checksum that verifies (or that the
+ * to mac (an interface's unicast address, as pkt_mac64() gives it),
+ * without options or fragmentation, TTL above 1, a header checksum that verifies (or that the
  * port verified), a unicast source, a destination that is not the limited
  * broadcast, whole in the first segment (the IP header at
  * RTE_ETHER_HDR_LEN, the transport header right after it), carrying TCP,
@@ -121,7 +144,7 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	uint32_t seglen = m->data_len, w, g, src_h;
+	uint32_t seglen = m->data_len, w, g;
 	uint16_t tot, l4len, need;
 	uint64_t d;
 
@@ -139,8 +162,7 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 	    ip->time_to_live <= 1 || ip->dst_addr == RTE_BE32(0xffffffff) ||
 	    ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	src_h = rte_be_to_cpu_32(ip->src_addr);
-	if (src_h - 1 >= UINT32_MAX - 1 || (src_h >> 28) == 0xe)
+	if (!pkt_ip4_src_ok(ip->src_addr))
 		return false;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !cksum_ip4_hdr20_ok(ip))
 		return false;
@@ -159,11 +181,12 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 		memcpy(&t->sport, l4, 4);
 	} else if (t->proto == IPPROTO_GRE) {
 		/* Version 1, key present, no checksum or routing, PPP inside: PPTP (RFC 2637). */
-		memcpy(&g, l4, 4);
-		if ((g & RTE_BE32(0xe007ffff)) != RTE_BE32(0x2001880b))
+		memcpy(&g, l4, 4);   /* flags and version, then the protocol: one compare */
+		if ((g & RTE_BE32((uint32_t)(PKT_GRE_F_CSUM | PKT_GRE_F_ROUTE | PKT_GRE_F_KEY |
+					     PKT_GRE_VER_MASK) << 16 | 0xffff)) !=
+		    RTE_BE32((uint32_t)(PKT_GRE_F_KEY | 1) << 16 | PKT_GRE_PROTO_PPP))
 			return false;
-		need = (uint16_t)(PKT_GRE_PPTP_HDR + ((g & RTE_BE32(0x10000000)) ? 4 : 0) +
-				  ((g & RTE_BE32(0x00800000)) ? 4 : 0));
+		need = pkt_gre_pptp_len((uint16_t)(rte_be_to_cpu_32(g) >> 16));
 		if (need > l4len)
 			return false;
 		t->sport = 0;
