@@ -25,6 +25,10 @@
 #define DEF_NEIGHBORS       1024
 #define DEF_NEIGH_QUEUE     4
 #define DEF_MBUFS           16384
+#define DEF_FRAGS           4096
+#define DEF_TMO_FRAG        5
+#define DEF_PPTP_PER_CLIENT 128     /* calls one inside host may hold */
+#define DEF_LIMIT_SRC       65536   /* sessions one source host may hold */
 #define DEF_TMO_TCP         1800
 #define DEF_TMO_TCP_CLOSING 10
 #define DEF_TMO_TCP_SYN     20
@@ -52,9 +56,11 @@
 #define MAX_TMO_ARP      86400u
 #define MAX_IDLE_US      1000000u
 #define MAX_DIP_ID       65535u
+#define MAX_FRAGS        1048576u
+#define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -247,6 +253,8 @@ defaults_limits(struct conf_limits *l)
 	l->neighbors = DEF_NEIGHBORS;
 	l->neigh_queue = DEF_NEIGH_QUEUE;
 	l->mbufs = DEF_MBUFS;
+	l->frags = DEF_FRAGS;
+	l->pptp_per_client = DEF_PPTP_PER_CLIENT;
 }
 
 static void
@@ -262,6 +270,7 @@ defaults_timeouts(struct conf_timeouts *t)
 	t->other = DEF_TMO_OTHER;
 	t->pptp_xlate = DEF_TMO_PPTP_XLATE;
 	t->arp = DEF_TMO_ARP;
+	t->frag = DEF_TMO_FRAG;
 }
 
 /* ---- words ---- */
@@ -1038,7 +1047,7 @@ alg_line(struct parser *p, bool set)
 	if (!set || !kw(v, "xlate"))
 		return perr(p, "unknown pptp setting \"%s\": expected %s", v,
 			    set ? "enable or xlate" : "enable");
-	v = need(p, "max or timeout");
+	v = need(p, "max, timeout or per-client");
 	if (v == NULL)
 		return -1;
 	if (kw(v, "max")) {
@@ -1047,13 +1056,95 @@ alg_line(struct parser *p, bool set)
 		p->c->limits.pptp_xlate = n;
 		return 0;
 	}
+	if (kw(v, "per-client")) {
+		if (need_u32(p, "pptp xlate per-client", 1, MAX_PPTP_XLATE, &n) != 0 ||
+		    need_end(p) != 0)
+			return -1;
+		p->c->limits.pptp_per_client = n;
+		return 0;
+	}
 	if (kw(v, "timeout")) {
 		if (need_u32(p, "pptp xlate timeout", 1, MAX_TMO, &n) != 0 || need_end(p) != 0)
 			return -1;
 		p->c->timeouts.pptp_xlate = n;
 		return 0;
 	}
-	return perr(p, "unknown pptp xlate setting \"%s\": expected max or timeout", v);
+	return perr(p, "unknown pptp xlate setting \"%s\": expected max, timeout or per-client", v);
+}
+
+/* set flow frag max|timeout N */
+static int
+set_flow(struct parser *p)
+{
+	const char *v;
+	uint32_t n;
+
+	if (need_kw(p, "frag") != 0)
+		return -1;
+	v = need(p, "max or timeout");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "max")) {
+		if (need_u32(p, "flow frag max", 1, MAX_FRAGS, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->limits.frags = n;
+		return 0;
+	}
+	if (kw(v, "timeout")) {
+		if (need_u32(p, "flow frag timeout", 1, MAX_TMO_FRAG, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->timeouts.frag = n;
+		return 0;
+	}
+	return perr(p, "unknown flow frag setting \"%s\": expected max or timeout", v);
+}
+
+/* Index of zone's screen in c->screens, or -1. */
+static int
+screen_index(const struct conf *c, const char *zone)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_screens && i < CONF_MAX_ZONES; i++)
+		if (strcasecmp(c->screens[i].zone, zone) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* [un]set zone NAME screen limit-session source-ip-based [N] */
+static int
+zone_line(struct parser *p, bool set)
+{
+	const char *zone;
+	uint32_t n = 0;
+	int ix;
+
+	zone = need_name(p, "zone name", CONF_NAME_LEN);
+	if (zone == NULL || need_kw(p, "screen") != 0 || need_kw(p, "limit-session") != 0 ||
+	    need_kw(p, "source-ip-based") != 0)
+		return -1;
+	if (set && need_u32(p, "limit-session source-ip-based", 1, MAX_SESSIONS, &n) != 0)
+		return -1;
+	if (need_end(p) != 0)
+		return -1;
+	zone = zone_canon(zone);
+	ix = screen_index(p->c, zone);
+	if (!set) {
+		if (ix >= 0) {
+			p->c->screens[ix] = p->c->screens[--p->c->n_screens];
+			memset(&p->c->screens[p->c->n_screens], 0, sizeof(p->c->screens[0]));
+		}
+		return 0;
+	}
+	if (ix < 0) {
+		if (p->c->n_screens >= CONF_MAX_ZONES)
+			return perr(p, "too many zone screens: expected at most %d zones",
+				    CONF_MAX_ZONES);
+		ix = (int)p->c->n_screens++;
+		scopy(p->c->screens[ix].zone, sizeof(p->c->screens[ix].zone), zone);
+	}
+	p->c->screens[ix].limit_src = n;
+	return 0;
 }
 
 /* set mbuf max N */
@@ -1179,6 +1270,10 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 			return set_cli(&p);
 		if (kw(v, "worker"))
 			return set_worker(&p);
+		if (kw(v, "flow"))
+			return set_flow(&p);
+		if (kw(v, "zone"))
+			return zone_line(&p, true);
 		return perr(&p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1195,6 +1290,8 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 			return unset_arp(&p);
 		if (kw(v, "alg"))
 			return alg_line(&p, false);
+		if (kw(v, "zone"))
+			return zone_line(&p, false);
 		return perr(&p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(&p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1330,7 +1427,7 @@ conf_validate(const struct conf *c, char *err, size_t errlen)
 
 	if (c->n_ifaces > CONF_MAX_IFACES || c->n_dips > CONF_MAX_DIPS ||
 	    c->n_policies > CONF_MAX_POLICIES || c->n_routes > CONF_MAX_ROUTES ||
-	    c->n_arps > CONF_MAX_ARPS)
+	    c->n_arps > CONF_MAX_ARPS || c->n_screens > CONF_MAX_ZONES)
 		return verr(err, errlen, "table counts out of range: expected a configuration built by conf_init and conf_load");
 	if (zone_count(c, -1) > CONF_MAX_ZONES)
 		return verr(err, errlen, "%u zones: expected at most %d zones", zone_count(c, -1),
@@ -1532,6 +1629,15 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set arp timeout %u\n", c->timeouts.arp);
 	if (c->limits.mbufs != dl.mbufs)
 		out_line(out, &rc, "set mbuf max %u\n", c->limits.mbufs);
+	if (c->limits.pptp_per_client != dl.pptp_per_client)
+		out_line(out, &rc, "set alg pptp xlate per-client %u\n", c->limits.pptp_per_client);
+	if (c->limits.frags != dl.frags)
+		out_line(out, &rc, "set flow frag max %u\n", c->limits.frags);
+	if (c->timeouts.frag != dt.frag)
+		out_line(out, &rc, "set flow frag timeout %u\n", c->timeouts.frag);
+	for (i = 0; i < c->n_screens && i < CONF_MAX_ZONES; i++)
+		out_line(out, &rc, "set zone \"%s\" screen limit-session source-ip-based %u\n",
+			 c->screens[i].zone, c->screens[i].limit_src);
 	if (strcmp(c->socket_path, DEF_SOCKET_PATH) != 0)
 		out_line(out, &rc, "set cli socket \"%s\"\n", c->socket_path);
 	if (c->socket_mode != DEF_SOCKET_MODE)
@@ -1560,6 +1666,14 @@ conf_iface_index(const struct conf *c, const char *name)
 		if (strcmp(c->ifaces[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+uint32_t
+conf_zone_limit_src(const struct conf *c, const char *zone)
+{
+	int ix = screen_index(c, zone);
+
+	return ix >= 0 ? c->screens[ix].limit_src : DEF_LIMIT_SRC;
 }
 
 const struct conf_dip *

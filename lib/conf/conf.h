@@ -82,6 +82,8 @@ struct conf_limits {
 	uint32_t neighbors;      /**< `set arp max N`, default 1024 */
 	uint32_t neigh_queue;    /**< `set arp queue N`: packets held per unresolved neighbour, default 4 */
 	uint32_t mbufs;          /**< `set mbuf max N`, default 16384 */
+	uint32_t frags;          /**< `set flow frag max N`: fragmented datagrams tracked, default 4096 */
+	uint32_t pptp_per_client;  /**< `set alg pptp xlate per-client N`: calls per inside host, default 128 */
 };
 
 /** Timeouts in seconds; `set session timeout PROTO N`, `set alg pptp ... timeout N`, `set arp timeout N`. */
@@ -95,6 +97,13 @@ struct conf_timeouts {
 	uint32_t other;          /**< any other protocol, default 60 */
 	uint32_t pptp_xlate;     /**< xlate entry without traffic, default 1800 */
 	uint32_t arp;            /**< dynamic neighbour entries, default 1200 */
+	uint32_t frag;           /**< `set flow frag timeout N`: a datagram's fragments trail its first by at most, default 5 */
+};
+
+/** A zone's screen (`set zone NAME screen limit-session source-ip-based N`). */
+struct conf_screen {
+	char zone[CONF_NAME_LEN];
+	uint32_t limit_src;      /**< sessions one source host may hold from this zone */
 };
 
 /** The whole configuration. */
@@ -111,6 +120,8 @@ struct conf {
 	unsigned n_arps;
 	struct conf_limits limits;
 	struct conf_timeouts timeouts;
+	struct conf_screen screens[CONF_MAX_ZONES];  /**< zones whose limit is not the default */
+	unsigned n_screens;
 	bool alg_pptp;                 /**< `set alg pptp enable`, default on */
 	char socket_path[CONF_PATH_LEN];  /**< `set cli socket PATH`, default /run/dpnat/dpnat.sock */
 	uint32_t socket_mode;          /**< `set cli socket-mode 0660`, default 0660 */
@@ -156,6 +167,9 @@ const struct conf_iface *conf_iface_find(const struct conf *c, const char *name)
 
 /** Index of interface name in c->ifaces, or -1. */
 int conf_iface_index(const struct conf *c, const char *name);
+
+/** Sessions one source may hold when it enters from zone (its screen, or the default). */
+uint32_t conf_zone_limit_src(const struct conf *c, const char *zone);
 
 /** Find a DIP pool by id; NULL if absent. */
 const struct conf_dip *conf_dip_find(const struct conf *c, uint32_t id);

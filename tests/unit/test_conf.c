@@ -93,6 +93,13 @@ static const char every_text[] =
 	"set cli socket \"/tmp/dpnat test.sock\"\n"
 	"set cli socket-mode 0600\n"
 	"set worker idle-sleep 50\n"
+	"set alg pptp xlate per-client 16\n"
+	"set flow frag max 512\n"
+	"set flow frag timeout 9\n"
+	"set zone trust screen limit-session source-ip-based 300\n"
+	"set zone Lab screen limit-session source-ip-based 40\n"
+	"set zone Untrust screen limit-session source-ip-based 7\n"
+	"unset zone untrust screen limit-session source-ip-based\n"
 	"exit\n";
 
 /* ---- helpers ---- */
@@ -239,6 +246,14 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 	assert_string_equal(a->socket_path, b->socket_path);
 	assert_int_equal(a->socket_mode, b->socket_mode);
 	assert_int_equal(a->worker_idle_us, b->worker_idle_us);
+	assert_int_equal(a->limits.frags, b->limits.frags);
+	assert_int_equal(a->limits.pptp_per_client, b->limits.pptp_per_client);
+	assert_int_equal(a->timeouts.frag, b->timeouts.frag);
+	assert_int_equal(a->n_screens, b->n_screens);
+	for (i = 0; i < a->n_screens; i++) {
+		assert_string_equal(a->screens[i].zone, b->screens[i].zone);
+		assert_int_equal(a->screens[i].limit_src, b->screens[i].limit_src);
+	}
 	assert_memory_equal(a, b, sizeof(*a));
 }
 
@@ -364,6 +379,11 @@ test_defaults(void **state)
 	assert_string_equal(c->socket_path, "/run/dpnat/dpnat.sock");
 	assert_int_equal(c->socket_mode, 0660);
 	assert_int_equal(c->worker_idle_us, 0);
+	assert_int_equal(c->limits.frags, 4096);
+	assert_int_equal(c->timeouts.frag, 5);
+	assert_int_equal(c->limits.pptp_per_client, 128);
+	assert_int_equal(c->n_screens, 0);
+	assert_int_equal(conf_zone_limit_src(c, "Trust"), 65536);
 	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
 	/* Nothing differs from the defaults, so get config prints nothing. */
 	text = dump_str(c);
@@ -605,6 +625,15 @@ test_every_statement(void **state)
 	assert_string_equal(c->socket_path, "/tmp/dpnat test.sock");
 	assert_int_equal(c->socket_mode, 0600);
 	assert_int_equal(c->worker_idle_us, 50);
+	assert_int_equal(c->limits.pptp_per_client, 16);
+	assert_int_equal(c->limits.frags, 512);
+	assert_int_equal(c->timeouts.frag, 9);
+	/* Zone names as ScreenOS spells them; unset goes back to the default. */
+	assert_int_equal(c->n_screens, 2);
+	assert_string_equal(c->screens[0].zone, "Trust");
+	assert_int_equal(conf_zone_limit_src(c, "Trust"), 300);
+	assert_int_equal(conf_zone_limit_src(c, "Lab"), 40);
+	assert_int_equal(conf_zone_limit_src(c, "Untrust"), 65536);
 
 	expect_ok(c, "set alg pptp enable");
 	assert_true(c->alg_pptp);
@@ -633,6 +662,9 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(text, "set arp 203.0.113.1 0a:1b:2c:3d:4e:5f eth1\n"));
 	assert_non_null(strstr(text, "set cli socket-mode 0600\n"));
 	assert_non_null(strstr(text, "unset alg pptp enable\n"));
+	assert_non_null(strstr(text, "set zone \"Trust\" screen limit-session source-ip-based 300\n"));
+	assert_non_null(strstr(text, "set alg pptp xlate per-client 16\n"));
+	assert_non_null(strstr(text, "set flow frag max 512\nset flow frag timeout 9\n"));
 	free(text);
 
 	/* Interfaces without a zone keep their order; vlan1 comes back with its default address. */
@@ -862,6 +894,11 @@ test_limits_bounds(void **state)
 		{ "set alg pptp xlate timeout", 1, 604800, offsetof(struct conf, timeouts.pptp_xlate) },
 		{ "set arp timeout", 1, 86400, offsetof(struct conf, timeouts.arp) },
 		{ "set worker idle-sleep", 0, 1000000, offsetof(struct conf, worker_idle_us) },
+		{ "set alg pptp xlate per-client", 1, 4194304, offsetof(struct conf, limits.pptp_per_client) },
+		{ "set flow frag max", 1, 1048576, offsetof(struct conf, limits.frags) },
+		{ "set flow frag timeout", 1, 300, offsetof(struct conf, timeouts.frag) },
+		{ "set zone Trust screen limit-session source-ip-based", 1, 16777216,
+		  offsetof(struct conf, screens[0].limit_src) },
 	};
 	struct conf *c = new_conf();
 	char line[128], word[32];
@@ -1000,8 +1037,15 @@ test_errors(void **state)
 		{ "set alg ftp enable", "\"ftp\"", "pptp" },
 		{ "set alg pptp disable", "\"disable\"", "enable or xlate" },
 		{ "set alg pptp enable now", "\"now\"", "end of line" },
-		{ "set alg pptp xlate", "missing word after \"xlate\"", "max or timeout" },
-		{ "set alg pptp xlate size 5", "\"size\"", "max or timeout" },
+		{ "set alg pptp xlate", "missing word after \"xlate\"", "max, timeout or per-client" },
+		{ "set alg pptp xlate size 5", "\"size\"", "max, timeout or per-client" },
+		{ "set flow", "missing word after \"flow\"", "frag" },
+		{ "set flow frag size 5", "\"size\"", "max or timeout" },
+		{ "set zone Trust screen limit-session", "missing word", "source-ip-based" },
+		{ "set zone Trust screen syn-flood 5", "\"syn-flood\"", "limit-session" },
+		{ "set zone Trust screen limit-session destination-ip-based 5", "\"destination-ip-based\"",
+		  "source-ip-based" },
+		{ "unset zone Trust screen limit-session source-ip-based 5", "\"5\"", "end of line" },
 		{ "unset alg pptp xlate max", "\"xlate\"", "enable" },
 		{ "set mbuf", "missing word after \"mbuf\"", "max" },
 		{ "set mbuf count 4096", "\"count\"", "max" },
@@ -1028,7 +1072,7 @@ test_errors(void **state)
 		conf_ctx_init(&ctx, "kb.conf");
 		assert_int_equal(apply(c, &ctx, 3, "set fo", err), -1);
 		assert_string_equal(err, "kb.conf:3: unknown keyword \"fo\": expected one of interface, "
-				    "policy, route, arp, session, alg, mbuf, cli, worker");
+				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone");
 	}
 	/* Blank and comment lines are fine, even with a NULL ctx. */
 	assert_int_equal(conf_apply_line(c, NULL, "", err, sizeof(err)), 0);
@@ -1118,6 +1162,13 @@ test_capacity(void **state)
 		expect_ok(c, line);
 	}
 	expect_error(c, "set arp 41.0.0.1 02:00:00:00:00:01 e1", "too many arp entries", "\"41.0.0.1\"");
+	for (i = 0; i < CONF_MAX_ZONES; i++) {
+		snprintf(line, sizeof(line), "set zone z%u screen limit-session source-ip-based %u", i, i + 1);
+		expect_ok(c, line);
+	}
+	expect_error(c, "set zone z9 screen limit-session source-ip-based 1", "too many zone screens",
+		     "at most 8");
+	expect_ok(c, "set zone z0 screen limit-session source-ip-based 99");
 	roundtrip(c);
 	free(c);
 }
