@@ -132,7 +132,8 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->limits.pptp_xlate != dp->conf.limits.pptp_xlate ||
 	    nc->limits.neighbors != dp->conf.limits.neighbors ||
 	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
-	    nc->limits.mbufs != dp->conf.limits.mbufs) {
+	    nc->limits.mbufs != dp->conf.limits.mbufs ||
+	    nc->limits.frags != dp->conf.limits.frags) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}
@@ -156,6 +157,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
 	rte_free(old_ps);
 	dp_timeouts_apply(dp);
+	dp_limits_apply(dp);
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
 	return 0;
 }

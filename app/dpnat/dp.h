@@ -19,6 +19,8 @@
 #include "conf.h"
 #include "flow.h"
 #include "nat.h"
+#include "nat_frag.h"
+#include "nat_src.h"
 #include "pptp.h"
 
 #include <rte_log.h>
@@ -107,6 +109,10 @@ struct dp {
 	struct nat_policy_set *policies;              /* swapped whole; read with an atomic load */
 	int iface_nat_idx[ROUTE_MAX_IFACES];          /* nat table index of each interface address, -1 */
 	bool zone_untrust[ROUTE_MAX_ZONES];           /* zones named Untrust (NAT-mode egress) */
+	struct nat_src *src_sessions;                 /* sessions per source host (limit-session) */
+	struct nat_src *src_calls;                    /* PPTP calls per inside host */
+	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
+	struct nat_frag *frags;                       /* first fragments' translations */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
@@ -208,6 +214,35 @@ int dp_sessions_init(struct dp *dp, char *err, size_t errlen);
 void dp_timeouts_apply(struct dp *dp);
 /** Control-lcore housekeeping: clock, ageing slice, RCU reclaim. */
 void dp_sessions_tick(struct dp *dp);
+
+/* limits.c */
+/** Create the per-source tables and the fragment tracker from dp->conf. 0 or -1 with err. */
+int dp_limits_init(struct dp *dp, char *err, size_t errlen);
+/** Push the per-source limits and the fragment timeout of dp->conf to the dataplane. */
+void dp_limits_apply(struct dp *dp);
+/**
+ * Worker: count a new session of source host src (network order) that
+ * entered from zone against that zone's limit. 0, or a drop reason.
+ */
+unsigned dp_src_session_take(struct dp *dp, uint8_t zone, rte_be32_t src);
+/**
+ * Worker: a first fragment of session s's direction dir (not yet
+ * rewritten): remember its datagram's translation. 0, or a drop reason.
+ */
+unsigned dp_frag_first(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m,
+		       const struct pkt_meta *md, const struct flow_session *s, unsigned dir);
+/**
+ * Worker: a later fragment (no transport header): rewritten as its first
+ * fragment was and 0 returned (the caller forwards it), a drop reason, or
+ * -1 when its datagram is not tracked (the caller treats it as a miss).
+ */
+int dp_frag_later(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md);
+/** True for a fragment that is not the first (it has no transport header). */
+static inline bool
+dp_frag_is_later(const struct pkt_meta *md)
+{
+	return (md->flags & (PKT_F_FRAG | PKT_F_L4_VALID)) == PKT_F_FRAG;
+}
 
 /* config_rt.c */
 /** Apply one `set`/`unset` line at run time; 0, or -1 with the reason written to out. */

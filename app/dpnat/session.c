@@ -21,6 +21,9 @@ session_freed(struct flow_session *s, void *arg)
 
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
+	/* Every session but the ALG's gates was counted for its initiator (dp_src_session_take). */
+	if (!(s->flags & FLOW_F_ALG_MADE))
+		nat_src_put(dp->src_sessions, s->key[0].src);
 	if (s->alg != FLOW_INVALID && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }
@@ -164,7 +167,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 	if (dp->policies == NULL)
 		return -1;
 	dp_timeouts_apply(dp);
-	return 0;
+	return dp_limits_init(dp, err, errlen);
 }
 
 void
@@ -177,4 +180,5 @@ dp_sessions_tick(struct dp *dp)
 	flow_age(dp->flows, RTE_MIN(budget, dp->conf.limits.sessions));
 	flow_reclaim(dp->flows);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
+	nat_frag_age(dp->frags, flow_clock(dp->flows), 256);
 }

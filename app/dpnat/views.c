@@ -629,6 +629,80 @@ h_get_alg_pptp(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return 0;
 }
 
+/* ---- per-source limits and fragments ---- */
+
+/* A per-source table: usage, refusals and the hosts holding most (what = "sessions", "calls"). */
+static void
+src_table_print(struct nat_src *t, const char *what, struct cli_out *out)
+{
+	struct nat_src_entry top[10];
+	struct nat_src_stats st;
+	unsigned i, n;
+	char a[16];
+
+	nat_src_stats_get(t, &st);
+	cli_printf(out, "source hosts: %lu counted, max %lu; %s counted %lu\n",
+		   (unsigned long)st.sources, (unsigned long)st.max, what, (unsigned long)st.units);
+	cli_printf(out, "refused: at limit %lu, table full %lu\n", (unsigned long)st.refused_limit,
+		   (unsigned long)st.refused_full);
+	n = nat_src_top(t, top, RTE_DIM(top));
+	cli_printf(out, "top source hosts:\n");
+	for (i = 0; i < n; i++)
+		cli_printf(out, "  %-15s %10u\n", conf_ip_str(top[i].ip, a), top[i].count);
+}
+
+/* get session limit: ScreenOS limit-session source-ip-based, per zone. */
+static int
+h_get_session_limit(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	unsigned z;
+
+	RTE_SET_USED(a);
+	cli_printf(out, "screen limit-session source-ip-based:\n");
+	for (z = 0; z < ROUTE_MAX_ZONES; z++) {
+		const char *name = route_zone_name(dp->rt, z);
+
+		if (name[0] != '\0')
+			cli_printf(out, "  zone %-12s %u sessions per source host\n", name,
+				   __atomic_load_n(&dp->zone_limit_src[z], __ATOMIC_RELAXED));
+	}
+	src_table_print(dp->src_sessions, "sessions", out);
+	return 0;
+}
+
+/* get alg pptp xlate per-client */
+static int
+h_get_alg_pptp_per_client(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+
+	RTE_SET_USED(a);
+	cli_printf(out, "pptp xlate per-client: %u calls per inside host\n",
+		   dp->conf.limits.pptp_per_client);
+	src_table_print(dp->src_calls, "calls", out);
+	return 0;
+}
+
+/* get flow frag */
+static int
+h_get_flow_frag(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct nat_frag_stats st;
+
+	RTE_SET_USED(a);
+	nat_frag_stats_get(dp->frags, &st);
+	cli_printf(out, "fragmented datagrams tracked: %lu in use, max %lu, timeout %u s\n",
+		   (unsigned long)st.used, (unsigned long)st.max, st.timeout);
+	cli_printf(out, "first fragments %lu, failed %lu; completed %lu, timed out %lu\n",
+		   (unsigned long)st.created, (unsigned long)st.failed, (unsigned long)st.completed,
+		   (unsigned long)st.timed_out);
+	cli_printf(out, "later fragments translated %lu, untracked %lu\n",
+		   (unsigned long)st.followed, (unsigned long)st.untracked);
+	return 0;
+}
+
 /* Filters of `get/clear alg pptp xlate`: src-ip = inside client, dst-ip = server,
  * src-port = the control connection's client port, id = control session id. */
 static bool
@@ -868,6 +942,10 @@ static const struct cli_cmd dp_cmds[] = {
 	  h_get_counter_stat },
 	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow },
 	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
+	{ "get session limit", "sessions per source host: limits per zone, refusals, top hosts",
+	  h_get_session_limit },
+	{ "get flow frag", "fragments of translated flows: tracked datagrams and counters",
+	  h_get_flow_frag },
 	{ "get config", "the running configuration as set lines", h_get_config },
 	{ "get policy", "security policies in evaluation order", h_get_policy },
 	{ "get log", "log level of each dpnat module", h_get_log },
@@ -876,6 +954,8 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get alg", "application layer gateways and their state", h_get_alg },
 	{ "get alg pptp", "PPTP ALG settings, limits and counters", h_get_alg_pptp },
 	{ "get alg pptp xlate " SESS_FILTERS, "PPTP Call-ID translations", h_get_alg_pptp_xlate },
+	{ "get alg pptp xlate per-client", "PPTP calls per inside host: limit, refusals, top hosts",
+	  h_get_alg_pptp_per_client },
 	{ "clear alg pptp xlate " SESS_FILTERS, "tear down matching PPTP calls and their GRE sessions",
 	  h_clear_alg_pptp_xlate },
 	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session },
@@ -908,6 +988,9 @@ static const struct cli_word_help dp_words[] = {
 	{ "alg", "application layer gateways" },
 	{ "pptp", "the PPTP ALG" },
 	{ "xlate", "PPTP Call-ID translation table" },
+	{ "per-client", "calls per inside host" },
+	{ "limit", "sessions per source host (limit-session)" },
+	{ "frag", "fragments of translated flows" },
 	{ "id", "session id" },
 	{ "src-ip", "source address [/len]" },
 	{ "dst-ip", "destination address [/len]" },

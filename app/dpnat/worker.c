@@ -227,20 +227,25 @@ static void
 session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
 	    struct flow_session *s, unsigned dir)
 {
-	/* One test on the fast path for the three rare refusals. */
+	/* One test on the fast path for the three rare cases. */
 	if (unlikely((md->flags & PKT_F_FRAG) | (md->in_iface != s->iface[dir]) |
 		     (s->flags & FLOW_F_DEAD))) {
-		if (md->flags & PKT_F_FRAG)
-			dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
-		else if (md->in_iface != s->iface[dir])
+		unsigned why;
+
+		if (md->in_iface != s->iface[dir])
 			/* A session's direction is bound to the interface it arrives on:
 			 * nothing from Untrust can pass itself off as an inside host's packet. */
-			dp_drop(&w->st, m, PKT_DROP_WRONG_IFACE);
-		else
+			why = PKT_DROP_WRONG_IFACE;
+		else if (s->flags & FLOW_F_DEAD)
 			/* Torn down (PPTP call cleared): waiting for the ager, already closed. */
-			dp_drop(&w->st, m, s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE :
-								      PKT_DROP_NO_SESSION);
-		return;
+			why = s->proto == IPPROTO_GRE ? PKT_DROP_GRE_NO_GATE : PKT_DROP_NO_SESSION;
+		else
+			/* A first fragment: its datagram's later fragments will follow it. */
+			why = dp_frag_first(dp, w, m, md, s, dir);
+		if (why != 0) {
+			dp_drop(&w->st, m, why);
+			return;
+		}
 	}
 	flow_touch(s, w->now);
 	w->st.hits++;
@@ -315,8 +320,15 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		dp_drop(&w->st, m, PKT_DROP_NO_SESSION);
 		return NULL;
 	}
+	/* Counted for its source host from here on; every failure below gives it back. */
+	rc = (int)dp_src_session_take(dp, in->zone_id, md->src);
+	if (rc != 0) {
+		dp_drop(&w->st, m, (unsigned)rc);
+		return NULL;
+	}
 	s = flow_alloc(dp->flows, w->idx);
 	if (s == NULL) {
+		nat_src_put(dp->src_sessions, md->src);
 		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
 		return NULL;
 	}
@@ -342,6 +354,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 				break;
 		}
 		if (tried == 0 || port < 0) {
+			nat_src_put(dp->src_sessions, md->src);
 			flow_release(dp->flows, s, w->idx);
 			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
 			return NULL;
@@ -377,6 +390,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
 		if (s->nat_port)
 			nat_port_free(dp->nat, nat_ip, s->nat_port);
+		nat_src_put(dp->src_sessions, md->src);
 		flow_release(dp->flows, s, w->idx);
 		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
 		return NULL;
@@ -385,6 +399,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	if (rc != 0) {
 		uint8_t dir;
 
+		nat_src_put(dp->src_sessions, md->src);
 		if (s->flags & FLOW_F_PPTP_CTRL)
 			pptp_ctrl_detach(dp->pptp, s);
 
@@ -435,7 +450,8 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 		forward(dp, w, m, md, NULL, 0);
 		return;
 	}
-	if (unlikely(md->flags & PKT_F_FRAG)) {
+	/* A first fragment makes its session like any packet; a later one has no ports to. */
+	if (unlikely(dp_frag_is_later(md))) {
 		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
 		return;
 	}
@@ -446,6 +462,20 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	s = session_create(dp, w, m, md, in, nh.iface, out);
 	if (s != NULL)
 		session_hit(dp, w, m, md, s, 0);
+}
+
+/* A fragment after the first: its datagram's translation, or a miss. */
+static void
+frag_later(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	int r = dp_frag_later(dp, w, m, md);
+
+	if (r == 0)
+		forward(dp, w, m, md, NULL, 0);
+	else if (r > 0)
+		dp_drop(&w->st, m, (unsigned)r);
+	else
+		session_miss(dp, w, m, md);
 }
 
 /* An ICMP error: find the flow it quotes and translate both layers. */
@@ -522,6 +552,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t tcpf[DP_BURST];
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
+	uint64_t later = 0;               /* bit i: cand[i] is a fragment after the first */
 	unsigned nc = 0, i, fast = 0;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
@@ -578,6 +609,8 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			continue;
 		}
 		flow_key_set(&keys[nc], md->src, md->dst, md->sport, md->dport, md->l4_proto);
+		/* In burst order with the rest: its first fragment may be ahead of it here. */
+		later |= (uint64_t)dp_frag_is_later(md) << nc;
 		parsed |= 1ull << nc;
 		cand[nc++] = m;
 	}
@@ -596,6 +629,9 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
 			pkt_parse(cand[i], md);
 			md->in_iface = (uint8_t)iface;
+		} else if (unlikely((later >> i) & 1)) {
+			frag_later(dp, w, cand[i], md);
+			continue;
 		}
 		if (sess[i] != NULL)
 			session_hit(dp, w, cand[i], md, sess[i], dir[i]);

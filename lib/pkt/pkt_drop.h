@@ -23,7 +23,8 @@
 	X(IP_TOTAL_LEN,    "ip-total-len",     "IPv4 total length disagrees with the frame") \
 	X(IP_CSUM,         "ip-csum",          "IPv4 header checksum wrong")  \
 	X(IP_SRC_BAD,      "ip-src-bad",       "source is multicast, broadcast or zero") \
-	X(IP_FRAG,         "ip-frag",          "IPv4 fragment (not reassembled)") \
+	X(IP_FRAG,         "ip-frag",          "IPv4 fragment whose first fragment was not seen (or has no session)") \
+	X(FRAG_TABLE_FULL, "frag-table-full",  "first fragment refused: fragment table full (set flow frag max)") \
 	X(L4_SHORT,        "l4-short",         "transport header truncated")  \
 	X(TTL_EXCEEDED,    "ttl-exceeded",     "TTL ran out (ICMP time exceeded sent)") \
 	X(NO_ROUTE,        "no-route",         "no route to destination")     \
@@ -43,6 +44,8 @@
 	X(TCP_RST_BAD,     "tcp-rst-bad",      "RST not at the next expected byte (blind reset)") \
 	X(TCP_NOT_SYN,     "tcp-not-syn",      "first packet of a TCP flow is not a SYN") \
 	X(SESSION_FULL,    "session-full",     "session table full")          \
+	X(SRC_SESSION_LIMIT, "src-session-limit", "source host at its session limit (screen limit-session)") \
+	X(SRC_TABLE_FULL,  "src-table-full",   "no room to count another source host") \
 	X(NAT_NO_PORT,     "nat-no-port",      "no free public port")         \
 	X(NAT_NO_ADDR,     "nat-no-addr",      "no public address for NAT")   \
 	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
@@ -54,6 +57,7 @@
 	X(PPTP_NO_CALL,    "pptp-no-call",     "PPTP message from inside names an unknown call") \
 	X(PPTP_XLATE_FAIL, "pptp-xlate-fail",  "no PPTP xlate entry or Call ID left") \
 	X(PPTP_SPLIT,      "pptp-split",       "PPTP segment starts inside a Call ID field") \
+	X(PPTP_FRAG,       "pptp-frag",        "fragmented PPTP control segment (the ALG parses whole segments)") \
 	X(MBUF_ALLOC,      "mbuf-alloc",       "no mbuf for a generated packet") \
 	X(SHUTDOWN,        "shutdown",         "dropped while stopping")
 

@@ -845,23 +845,6 @@ def kb_lab_pcap(lab, extra_conf=""):
     return fw, clients, srv
 
 
-def test_ip_fragments_dropped(lab):
-    fw, (c1, c2), srv = kb_lab_pcap(lab)
-    plain_switch(lab)
-    assert "1 received" in lab.run(c1, "ping -c 1 -s 1400 -W 2 172.19.50.129").stdout
-    base = flow(lab)
-    # 3008 bytes of ICMP: three fragments per echo (1480 + 1480 + 48)
-    r = lab.run(c1, "ping -c 2 -s 3000 -W 1 172.19.50.129", check=False)
-    assert r.returncode != 0 and "0 received" in r.stdout
-    f = flow_grown(lab, base, {"ip-frag": 6})
-    assert f["ip-frag"] - base["ip-frag"] == 6, f
-    assert f["forwarded"] == base["forwarded"]
-    # fragments to dpnat itself are not answered either (counted as unhandled)
-    r = lab.run(c1, "ping -c 1 -s 3000 -W 1 60.60.60.1", check=False)
-    assert r.returncode != 0
-    assert flow_grown(lab, f, {"to-me-unhandled": 3})["to-me-unhandled"] - f["to-me-unhandled"] == 3
-
-
 def test_ip_options_forwarded(lab):
     fw, (c1, c2), srv = kb_lab(lab)
     u, ulog = udp_echo_server(lab, srv, 7000)

@@ -28,6 +28,7 @@
 
 #include "flow.h"
 #include "nat.h"
+#include "nat_src.h"
 #include "pkt.h"
 
 #define PPTP_PORT            1723
@@ -153,6 +154,13 @@ void pptp_session_freed(struct pptp_alg *a, struct flow_session *s);
  * slots whose RCU grace period is over.
  */
 void pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget);
+
+/**
+ * Count every call against its inside host in t (NULL: no counting), and
+ * refuse a host's new call while it holds limit calls. Control lcore; t must
+ * stay while the ALG lives and be given before the first call.
+ */
+void pptp_set_client_limit(struct pptp_alg *a, struct nat_src *t, uint32_t limit);
 
 /** Set the xlate timeout in seconds (0 is taken as 1). */
 void pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s);

@@ -137,6 +137,8 @@ struct pptp_alg {
 	unsigned n_workers;
 	uint32_t tmo;
 	uint32_t age_cursor;
+	struct nat_src *per_client;      /* calls per inside host, NULL: not counted */
+	uint32_t per_client_max;         /* atomic: a host's calls at most */
 	struct pptp_cnt cnt;
 };
 

@@ -285,6 +285,13 @@ pptp_addr_info(const struct pptp_alg *a, uint32_t pub_ip, struct nat_addr_info *
 }
 
 void
+pptp_set_client_limit(struct pptp_alg *a, struct nat_src *t, uint32_t limit)
+{
+	a->per_client = t;
+	__atomic_store_n(&a->per_client_max, limit, __ATOMIC_RELAXED);
+}
+
+void
 pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s)
 {
 	__atomic_store_n(&a->tmo, xlate_s ? xlate_s : 1, __ATOMIC_RELAXED);
@@ -402,12 +409,21 @@ pptp_call_find_scid(struct pptp_alg *a, uint32_t ci, rte_be16_t scid)
 	return NULL;
 }
 
+/* A call leaves its inside host's count. */
+static inline void
+call_client_put(struct pptp_alg *a, const struct pptp_call *c)
+{
+	if (a->per_client != NULL)
+		nat_src_put(a->per_client, c->client);
+}
+
 /* Last reference gone: the Call ID returns to its slice, the slots after a grace period. */
 static void
 call_finalize(struct pptp_alg *a, struct pptp_call *c)
 {
 	struct call_dq_elem el = { pptp_call_idx(a, c), { c->pos[0], c->pos[1] } };
 
+	call_client_put(a, c);
 	if (c->cid_alloc) {
 		c->cid_alloc = 0;
 		nat_port_free(a->cids, rte_be_to_cpu_32(c->pub), rte_be_to_cpu_16(c->xcid));
@@ -449,6 +465,7 @@ call_unget(struct pptp_alg *a, struct pptp_call *c)
 {
 	uint32_t idx = pptp_call_idx(a, c);
 
+	call_client_put(a, c);
 	if (c->cid_alloc) {
 		c->cid_alloc = 0;
 		nat_port_free(a->cids, rte_be_to_cpu_32(c->pub), rte_be_to_cpu_16(c->xcid));
@@ -470,10 +487,19 @@ pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint
 
 	if (ctrl->closing || w >= a->n_workers)
 		goto fail;
-	if (rte_ring_dequeue_elem(a->call_free, &idx, sizeof(idx)) != 0)
+	/* One host may not hold every call: counted until the entry is finalized or given back. */
+	if (a->per_client != NULL &&
+	    nat_src_take(a->per_client, ctrl->client,
+			 __atomic_load_n(&a->per_client_max, __ATOMIC_RELAXED)) != 0)
 		goto fail;
+	if (rte_ring_dequeue_elem(a->call_free, &idx, sizeof(idx)) != 0) {
+		if (a->per_client != NULL)
+			nat_src_put(a->per_client, ctrl->client);
+		goto fail;
+	}
 	pptp_cnt_add(&a->cnt.xlate_used, 1);
 	c = &a->calls[idx];
+	c->client = ctrl->client;   /* first: a give-back below uncounts it */
 	c->cid_alloc = 0;
 	c->pub = ctrl->pub;
 	if (ctrl->nat) {

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-source limits and fragments of translated flows.
+ *
+ * Per-source: every session a packet makes (not the GRE gates the PPTP ALG
+ * opens: those are bounded by the calls) counts against its initiator's
+ * source address, up to the limit of the zone it entered from (`set zone Z
+ * screen limit-session source-ip-based N`); every PPTP call counts against
+ * its inside host, up to `set alg pptp xlate per-client N`. Counted when a
+ * session or call is made and freed, never per established packet.
+ *
+ * Fragments: the first fragment of a datagram matches its session by its
+ * transport header and is translated like any packet; the translation of its
+ * addresses is kept under the datagram's identity (source, destination,
+ * protocol, IP ID as it arrived), where the later fragments find it. A later
+ * fragment that arrives before its first, or whose first was refused, is
+ * dropped and counted: holding it would cost mbufs that an off-path sender
+ * could pin, and the sender's IP retransmits the whole datagram anyway.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_ip.h>
+
+#include "dp.h"
+
+int
+dp_limits_init(struct dp *dp, char *err, size_t errlen)
+{
+	const struct conf *c = &dp->conf;
+
+	/* A source holds a session at least: as many sources as sessions, the table is never full. */
+	dp->src_sessions = nat_src_create("dpnat_src_sess", c->limits.sessions, rte_socket_id());
+	dp->src_calls = nat_src_create("dpnat_src_calls", c->limits.pptp_xlate, rte_socket_id());
+	dp->frags = nat_frag_create("dpnat_frags", c->limits.frags, rte_socket_id());
+	if (dp->src_sessions == NULL || dp->src_calls == NULL || dp->frags == NULL) {
+		snprintf(err, errlen, "cannot create the per-source or fragment tables: %s",
+			 rte_strerror(rte_errno));
+		return -1;
+	}
+	dp_limits_apply(dp);
+	return 0;
+}
+
+void
+dp_limits_apply(struct dp *dp)
+{
+	unsigned z;
+
+	/* The last slot is for an interface without a zone: the default. */
+	for (z = 0; z <= ROUTE_MAX_ZONES; z++)
+		__atomic_store_n(&dp->zone_limit_src[z],
+				 conf_zone_limit_src(&dp->conf, z < ROUTE_MAX_ZONES ?
+							       route_zone_name(dp->rt, z) : ""),
+				 __ATOMIC_RELAXED);
+	pptp_set_client_limit(dp->pptp, dp->src_calls, dp->conf.limits.pptp_per_client);
+	nat_frag_set_timeout(dp->frags, dp->conf.timeouts.frag);
+}
+
+unsigned
+dp_src_session_take(struct dp *dp, uint8_t zone, rte_be32_t src)
+{
+	uint32_t lim = __atomic_load_n(&dp->zone_limit_src[RTE_MIN(zone, ROUTE_MAX_ZONES)],
+				       __ATOMIC_RELAXED);
+	int rc = nat_src_take(dp->src_sessions, src, lim);
+
+	return rc == 0 ? 0 : rc == -EDQUOT ? PKT_DROP_SRC_SESSION_LIMIT : PKT_DROP_SRC_TABLE_FULL;
+}
+
+/* ---- fragments ---- */
+
+/* The identity of the datagram m (parsed) belongs to, as it arrived. */
+static inline void
+frag_key(const struct rte_ipv4_hdr *ip, struct nat_frag_key *k)
+{
+	k->src = ip->src_addr;
+	k->dst = ip->dst_addr;
+	k->id = ip->packet_id;
+	k->proto = ip->next_proto_id;
+	k->pad = 0;
+}
+
+unsigned
+dp_frag_first(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *md,
+	      const struct flow_session *s, unsigned dir)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 md->l3_off);
+	struct nat_frag_xlate x = { s->rw[dir].src, s->rw[dir].dst, s->iface[dir] };
+	struct nat_frag_key k;
+
+	/* The ALG must see whole control messages: a fragmented segment is not parsed. */
+	if (s->flags & FLOW_F_PPTP_CTRL)
+		return PKT_DROP_PPTP_FRAG;
+	frag_key(ip, &k);
+	if (nat_frag_learn(dp->frags, &k, &x, md->l4_len, w->now) != 0)
+		return PKT_DROP_FRAG_TABLE_FULL;
+	return 0;
+}
+
+int
+dp_frag_later(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 md->l3_off);
+	uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
+	struct nat_frag_xlate x;
+	struct nat_frag_key k;
+	struct flow_rw rw;
+	int rc;
+
+	frag_key(ip, &k);
+	rc = nat_frag_follow(dp->frags, &k, md->in_iface,
+			     (uint32_t)(frag & RTE_IPV4_HDR_OFFSET_MASK) * 8, md->l4_len,
+			     (frag & RTE_IPV4_HDR_MF_FLAG) != 0, w->now, &x);
+	/* As for its session: only from the interface its first fragment came in by. */
+	if (rc == -EXDEV)
+		return PKT_DROP_WRONG_IFACE;
+	if (rc != 0)
+		return -1;
+	/* No transport header here: the addresses and the IPv4 checksum only. */
+	rw = (struct flow_rw){ .src = x.src, .dst = x.dst };
+	nat_rewrite_slow(m, md, &rw);
+	return 0;
+}
