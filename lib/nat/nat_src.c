@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-source counts in two-choice buckets of one cache line: a lock and
- * seven {source, count} slots; a slot whose count is 0 is free. A source is
- * looked for in both of its buckets and added to the emptier one, all under
- * both buckets' locks, so it is never in two slots and its count is exact.
+ * seven {source, count} slots; a slot whose count is 0 is free. A new
+ * source is looked for in both of its buckets and added to the emptier one
+ * under both buckets' locks, so it is never in two slots; a source already
+ * there is counted under its own bucket's lock alone. Counts are exact.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,7 +29,6 @@ struct nat_src {
 	uint32_t max;
 	uint64_t seed;
 	uint64_t sources;         /* atomic */
-	uint64_t units;           /* atomic */
 	uint64_t refused_limit;   /* atomic */
 	uint64_t refused_full;    /* atomic */
 	struct src_bucket *b;
@@ -60,16 +60,15 @@ nat_src_free(struct nat_src *t)
 	rte_free(t);
 }
 
-/* ip's buckets, locked. */
+/* ip's two buckets. */
 static inline void
-src_lock(struct nat_src *t, rte_be32_t ip, struct src_bucket **b0, struct src_bucket **b1)
+src_buckets(struct nat_src *t, rte_be32_t ip, struct src_bucket **b0, struct src_bucket **b1)
 {
 	uint32_t i0, i1;
 
 	nat_b2_pick((uint64_t)ip ^ t->seed, t->mask, &i0, &i1);
 	*b0 = &t->b[i0];
 	*b1 = &t->b[i1];
-	nat_b2_lock(&(*b0)->lock, &(*b1)->lock);
 }
 
 /* ip's slot in bucket b, or NULL. */
@@ -82,6 +81,33 @@ src_find(struct src_bucket *b, rte_be32_t ip)
 		if (b->e[i].count != 0 && b->e[i].ip == ip)
 			return &b->e[i];
 	return NULL;
+}
+
+/*
+ * Add delta (+1 within limit, or -1) to ip's count where it already is,
+ * with b's lock alone: a source's slot never moves, and it is only added
+ * under both its buckets' locks. 1 when found (*rc: 0 or -EDQUOT), 0 when
+ * ip is not in b.
+ */
+static inline int
+src_bump(struct nat_src *t, struct src_bucket *b, rte_be32_t ip, int delta, uint32_t limit,
+	 int *rc)
+{
+	struct nat_src_entry *e;
+
+	rte_spinlock_lock(&b->lock);
+	e = src_find(b, ip);
+	if (e != NULL) {
+		*rc = 0;
+		if (delta > 0 && e->count >= limit)
+			*rc = -EDQUOT;
+		else if (delta > 0)
+			e->count++;
+		else if (--e->count == 0)
+			__atomic_fetch_sub(&t->sources, 1, __ATOMIC_RELAXED);
+	}
+	rte_spinlock_unlock(&b->lock);
+	return e != NULL;
 }
 
 /* A free slot of b, or NULL; *used is how many slots b has in use. */
@@ -101,14 +127,15 @@ src_free_slot(struct src_bucket *b, unsigned *used)
 	return f;
 }
 
-int
-nat_src_take(struct nat_src *t, rte_be32_t ip, uint32_t limit)
+/* A source not seen in either bucket: add it under both locks (or find that another thread did). */
+static int
+src_add(struct nat_src *t, struct src_bucket *b0, struct src_bucket *b1, rte_be32_t ip,
+	uint32_t limit)
 {
-	struct src_bucket *b0, *b1;
 	struct nat_src_entry *e;
 	int rc = 0;
 
-	src_lock(t, ip, &b0, &b1);
+	nat_b2_lock(&b0->lock, &b1->lock);
 	e = src_find(b0, ip);
 	if (e == NULL && b1 != b0)
 		e = src_find(b1, ip);
@@ -134,9 +161,19 @@ nat_src_take(struct nat_src *t, rte_be32_t ip, uint32_t limit)
 		}
 	}
 	nat_b2_unlock(&b0->lock, &b1->lock);
-	if (rc == 0)
-		__atomic_fetch_add(&t->units, 1, __ATOMIC_RELAXED);
-	else
+	return rc;
+}
+
+int
+nat_src_take(struct nat_src *t, rte_be32_t ip, uint32_t limit)
+{
+	struct src_bucket *b0, *b1;
+	int rc;
+
+	src_buckets(t, ip, &b0, &b1);
+	if (!src_bump(t, b0, ip, 1, limit, &rc) && (b1 == b0 || !src_bump(t, b1, ip, 1, limit, &rc)))
+		rc = src_add(t, b0, b1, ip, limit);
+	if (rc != 0)
 		__atomic_fetch_add(rc == -EDQUOT ? &t->refused_limit : &t->refused_full, 1,
 				   __ATOMIC_RELAXED);
 	return rc;
@@ -146,17 +183,11 @@ void
 nat_src_put(struct nat_src *t, rte_be32_t ip)
 {
 	struct src_bucket *b0, *b1;
-	struct nat_src_entry *e;
+	int rc;
 
-	src_lock(t, ip, &b0, &b1);
-	e = src_find(b0, ip);
-	if (e == NULL && b1 != b0)
-		e = src_find(b1, ip);
-	if (e != NULL && --e->count == 0)
-		__atomic_fetch_sub(&t->sources, 1, __ATOMIC_RELAXED);
-	nat_b2_unlock(&b0->lock, &b1->lock);
-	if (e != NULL)
-		__atomic_fetch_sub(&t->units, 1, __ATOMIC_RELAXED);
+	src_buckets(t, ip, &b0, &b1);
+	if (!src_bump(t, b0, ip, -1, 0, &rc) && b1 != b0)
+		src_bump(t, b1, ip, -1, 0, &rc);
 }
 
 uint32_t
@@ -166,7 +197,8 @@ nat_src_count(struct nat_src *t, rte_be32_t ip)
 	struct nat_src_entry *e;
 	uint32_t n;
 
-	src_lock(t, ip, &b0, &b1);
+	src_buckets(t, ip, &b0, &b1);
+	nat_b2_lock(&b0->lock, &b1->lock);
 	e = src_find(b0, ip);
 	if (e == NULL && b1 != b0)
 		e = src_find(b1, ip);
@@ -178,9 +210,15 @@ nat_src_count(struct nat_src *t, rte_be32_t ip)
 void
 nat_src_stats_get(const struct nat_src *t, struct nat_src_stats *st)
 {
+	uint32_t i, j;
+
 	st->sources = __atomic_load_n(&t->sources, __ATOMIC_RELAXED);
 	st->max = t->max;
-	st->units = __atomic_load_n(&t->units, __ATOMIC_RELAXED);
+	/* Summed by a walk (control lcore): no counter shared by the workers per session. */
+	st->units = 0;
+	for (i = 0; i <= t->mask; i++)
+		for (j = 0; j < SRC_SLOTS; j++)
+			st->units += __atomic_load_n(&t->b[i].e[j].count, __ATOMIC_RELAXED);
 	st->refused_limit = __atomic_load_n(&t->refused_limit, __ATOMIC_RELAXED);
 	st->refused_full = __atomic_load_n(&t->refused_full, __ATOMIC_RELAXED);
 }

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_memory.h>
 #include <rte_random.h>
@@ -103,6 +104,26 @@ test_src_full(void **state)
 	nat_src_stats_get(t, &st);
 	print_message("%u distinct sources in a table for %u: %u refused\n", n, n, refused);
 	assert_int_equal(refused, 0);
+	/* What a session create + free adds (a figure for docs/reliability.md, not a check):
+	 * a host's first session, then a host that holds others. */
+	nat_src_free(t);
+	t = nat_src_create("t_src_time", 65536, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (n = 0; n < 2; n++) {
+		uint64_t t0;
+
+		for (i = 0; n == 1 && i < 4096; i++)
+			assert_int_equal(nat_src_take(t, rte_cpu_to_be_32(0x0b000000 + i), 100), 0);
+		t0 = rte_get_tsc_cycles();
+		for (i = 0; i < 1000000; i++) {
+			rte_be32_t ip = rte_cpu_to_be_32(0x0b000000 + (i & 0xfff));
+
+			if (nat_src_take(t, ip, 100) == 0)
+				nat_src_put(t, ip);
+		}
+		print_message("take + put, %s: %.1f ns\n", n == 0 ? "first of its host" : "host holds others",
+			      (double)(rte_get_tsc_cycles() - t0) * 1e9 / (double)rte_get_tsc_hz() / 1e6);
+	}
 	nat_src_free(t);
 }
 
