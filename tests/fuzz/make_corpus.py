@@ -71,6 +71,9 @@ CONF_LINES = [
     'set session timeout tcp-closing 10', 'set session timeout tcp-syn 20',
     'set session timeout udp 60', 'set worker idle-sleep 0',
     '# a comment', '',
+    'set flow frag max 4096', 'set flow frag timeout 5', 'set alg pptp xlate per-client 128',
+    'set zone "Trust" screen limit-session source-ip-based 65536',
+    'unset zone Trust screen limit-session source-ip-based',
 ]
 
 
@@ -117,6 +120,7 @@ CLI_LINES = [
     'show 255', '\x01complete get se', '\x01complete ', '\x01complete get session ',
     '\x01bogus', 'get session id 4294967296', 'get session src-port 65536',
     'get session "unterminated', 'exit', 'quit',
+    'get session limit', 'get flow frag', 'get alg pptp xlate per-client',
 ]
 
 
