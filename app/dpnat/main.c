@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpnat: EAL start-up, configuration, ports, lcore launch, the control loop
- * and an orderly shutdown. Usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]
+ * and an orderly shutdown. Usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET];
+ * dpnat --help | --version | --eal-help answer before the EAL starts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,15 +19,70 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pdump.h>
+#include <rte_version.h>
 
 #include "dp.h"
+#include "dpnat_version.h"
 
 
+/* dpnat -h: its own options and the EAL options it needs (EAL's whole list: --eal-help). */
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
-		"  without -f the embedded KB lab configuration (config/kb-lab.conf) is used\n", prog);
+	RTE_SET_USED(prog);
+	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
+	       "       dpnat -h | --help | --version | --eal-help\n"
+	       "\n"
+	       "dpnat options (after --):\n"
+	       "  -f CONFIG    configuration file of set/unset lines (dpnat.conf(5));\n"
+	       "               without -f the embedded KB12423 lab configuration is used\n"
+	       "  -s SOCKET    CLI socket path (overrides `set cli socket`,\n"
+	       "               default /run/dpnat/dpnat.sock)\n"
+	       "  -h, --help   this text (also before --); --version: the version\n"
+	       "\n"
+	       "EAL options dpnat needs (before --):\n"
+	       "  -l CORES, --lcores CORES  2 or more: the first is the control lcore, each\n"
+	       "                     other one a worker polling every port (e.g. -l 0-2)\n"
+	       "  -a PCI_ADDR        use this PCI device (repeatable; default: every bound one)\n"
+	       "  --vdev DEVICE      a virtual port: net_af_packet0,iface=eth1, net_tap0, ...\n"
+	       "  --no-pci           probe no PCI device (virtual ports only)\n"
+	       "  --huge-dir DIR, -m MB, --socket-mem MB   hugepage memory;\n"
+	       "                     --no-huge -m 512 runs without hugepages (tests)\n"
+	       "  --file-prefix NAME to run several instances side by side\n"
+	       "  --log-level TYPE:LEVEL   e.g. --log-level=dpnat.*:debug\n"
+	       "\n"
+	       "Ports are given to interfaces with `set interface NAME port DEVICE` in the\n"
+	       "configuration. Every EAL option: dpnat --eal-help. See dpnat(8).\n");
+}
+
+enum early { EARLY_NONE, EARLY_HELP, EARLY_VERSION, EARLY_EAL_HELP };
+
+/*
+ * -h, --help, --version and --eal-help, before or after "--": found before
+ * the EAL starts, so they touch no device, hugepage or runtime directory.
+ */
+static enum early
+early_option(int argc, char **argv)
+{
+	bool ours = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!ours && strcmp(a, "--") == 0) {
+			ours = true;
+		} else if (ours && (strcmp(a, "-f") == 0 || strcmp(a, "-s") == 0)) {
+			i++;   /* a value, whatever it looks like */
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			return EARLY_HELP;
+		} else if (strcmp(a, "--version") == 0) {
+			return EARLY_VERSION;
+		} else if (strcmp(a, "--eal-help") == 0) {
+			return EARLY_EAL_HELP;
+		}
+	}
+	return EARLY_NONE;
 }
 
 static void
@@ -89,6 +145,24 @@ main(int argc, char **argv)
 	unsigned lcore, i;
 	int rc, opt;
 
+	switch (early_option(argc, argv)) {
+	case EARLY_HELP:
+		usage(argv[0]);
+		return 0;
+	case EARLY_VERSION:
+		printf("dpnat %s (%s)\n", DPNAT_VERSION, rte_version());
+		return 0;
+	case EARLY_EAL_HELP: {
+		/* EAL's own usage: its argument parser prints it and exits before any set-up. */
+		char *eal_argv[] = { argv[0], (char *)"-h", NULL };
+
+		rte_set_application_usage_hook(usage);
+		rte_eal_init(2, eal_argv);
+		return 0;
+	}
+	case EARLY_NONE:
+		break;
+	}
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "dpnat: EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -101,7 +175,7 @@ main(int argc, char **argv)
 		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "f:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "f:s:")) != -1) {
 		switch (opt) {
 		case 'f':
 			cfg = optarg;
@@ -109,10 +183,6 @@ main(int argc, char **argv)
 		case 's':
 			sock = optarg;
 			break;
-		case 'h':
-			usage("dpnat");
-			rte_eal_cleanup();
-			return 0;
 		default:
 			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET])",
 			    optopt);
