@@ -117,6 +117,7 @@ control_loop(struct dp *dp)
 		for (i = 0; i < n; i++)
 			dp_slowpath(dp, pkts[i]);
 		dp_ctl_poll(dp);
+		dp_metrics_poll(dp);
 		if (rte_get_tsc_cycles() - last_age >= age_cycles) {
 			last_age = rte_get_tsc_cycles();
 			dp_sessions_tick(dp);
@@ -143,7 +144,7 @@ main(int argc, char **argv)
 	char err[CONF_ERR_LEN];
 	struct dp *dp;
 	unsigned lcore, i;
-	int rc, opt;
+	int rc, opt, mfd;
 
 	switch (early_option(argc, argv)) {
 	case EARLY_HELP:
@@ -219,6 +220,9 @@ main(int argc, char **argv)
 	dp_telemetry_init();
 	if (dp_ctl_open(dp, err, sizeof(err)) != 0)
 		dp_die("%s", err);
+	if (dp_metrics_prepare(NULL, &dp->conf, &mfd, err, sizeof(err)) != 0)
+		dp_die("%s", err);
+	dp_metrics_commit(NULL, &dp->conf, mfd);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -234,6 +238,7 @@ main(int argc, char **argv)
 
 	rte_eal_mp_wait_lcore();
 	dp_ctl_close(dp);
+	dp_metrics_close();
 	for (i = 0; i < ROUTE_MAX_IFACES; i++)
 		if (dp->ports[i].used)
 			port_teardown(&dp->ports[i].pi);

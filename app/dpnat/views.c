@@ -765,6 +765,50 @@ h_get_policy(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return 0;
 }
 
+/* ---- public addresses: interface addresses and DIP pools ---- */
+
+void
+dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len)
+{
+	const struct conf *c = &dp->conf;
+	unsigned i;
+
+	for (i = 0; i < c->n_dips; i++)
+		if (ip >= c->dips[i].low && ip <= c->dips[i].high) {
+			snprintf(buf, len, "dip-%u", c->dips[i].id);
+			return;
+		}
+	for (i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].has_ip && c->ifaces[i].ip == ip) {
+			snprintf(buf, len, "%s", c->ifaces[i].name);
+			return;
+		}
+	snprintf(buf, len, "-");   /* a pool removed since start keeps its addresses */
+}
+
+/* get dip: every public address, the pool it belongs to and its port use. */
+static int
+h_get_dip(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	unsigned i, n = nat_addr_count(dp->nat);
+
+	RTE_SET_USED(a);
+	cli_printf(out, "%u public addresses, max %u\n", n, NAT_MAX_ADDRS);
+	cli_printf(out, "%-15s %-16s %10s %10s %12s\n", "Address", "Pool", "Used", "Ports",
+		   "Failed");
+	for (i = 0; i < n; i++) {
+		struct nat_addr_info ni;
+		char ip[16], pool[CONF_NAME_LEN + 8];
+
+		nat_addr_info(dp->nat, i, &ni);
+		dp_nat_pool_name(dp, ni.ip, pool, sizeof(pool));
+		cli_printf(out, "%-15s %-16s %10u %10u %12lu\n", conf_ip_str(ni.ip, ip), pool, ni.used,
+			   ni.size, (unsigned long)ni.failed);
+	}
+	return 0;
+}
+
 /* ---- logging: one dynamic log type per module, "dpnat.<module>" ---- */
 
 static const char *const log_modules[] = { "main", "ctl", "flow", "nat", "route", "neigh", "pptp" };
@@ -870,6 +914,7 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
 	{ "get config", "the running configuration as set lines", h_get_config },
 	{ "get policy", "security policies in evaluation order", h_get_policy },
+	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip },
 	{ "get log", "log level of each dpnat module", h_get_log },
 	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",
 	  h_set_log_level },
@@ -902,6 +947,7 @@ static const struct cli_word_help dp_words[] = {
 	{ "session", "session table" },
 	{ "config", "running configuration" },
 	{ "policy", "security policies" },
+	{ "dip", "public addresses and DIP pools" },
 	{ "log", "logging" },
 	{ "level", "log level of a module" },
 	{ "<level>", "module: all, main, ctl, flow, nat, route, neigh, pptp" },

@@ -2,9 +2,12 @@
 """Issue 19: what an operator meets on day one: help and version without the
 EAL, the Prometheus endpoint, get tech-support, the Debian package."""
 import glob
+import json
 import os
 import re
 import stat
+import subprocess
+import time
 
 from lab import BUILD, CLI, DPNAT, ROOT, kb_lab, sh
 
@@ -70,3 +73,124 @@ def test_bench_help_installs_and_builds_nothing(tmp_path):
     assert r.stdout.startswith("usage: tools/bench.sh"), r.stdout
     assert "--quick" in r.stdout and "--flows" in r.stdout, r.stdout
     assert not marks.exists(), marks.read_text()
+
+
+# ---- Prometheus ----
+
+FETCH = ("/usr/bin/python3 -c 'import sys, urllib.request, urllib.error\n"
+         "try:\n r = urllib.request.urlopen(sys.argv[1], timeout=10); sys.stdout.write(r.read().decode())\n"
+         "except urllib.error.HTTPError as e:\n print(e.code); sys.exit(3)\n"
+         "except OSError as e:\n print(e); sys.exit(2)' ")
+
+
+def fetch(lab, ns, url):
+    """GET url from inside namespace ns: (exit status, body)."""
+    r = lab.run(ns, FETCH + f"'{url}'", check=False, timeout=30)
+    return r.returncode, r.stdout
+
+
+def metric(text, name, labels=""):
+    m = re.search(rf"^{re.escape(name + labels)} (\d+)$", text, re.M)
+    assert m, f"{name}{labels} missing"
+    return int(m.group(1))
+
+
+def wait_for(fn, timeout=60.0, what="condition"):
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def cli_counter(lab, label):
+    return int(re.search(rf"^\s+{label}\s+(\d+)$", lab.out("get counter flow"), re.M).group(1))
+
+
+def test_metrics_endpoint_and_prometheus(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set metrics listen 127.0.0.1:19469\n")
+    url = "http://127.0.0.1:19469/metrics"
+    lab.run(c1, "ping -c 3 -i 0.2 -W 2 172.19.50.129")
+    lab.run(c2, "ping -c 2 -i 0.2 -W 2 172.19.50.129")
+    fwd = wait_for(lambda: cli_counter(lab, "forwarded") >= 10 and cli_counter(lab, "forwarded"),
+                   what="10 forwarded packets")
+    rc, text = fetch(lab, fw, url)
+    assert rc == 0, text
+    # the figures the CLI shows, under Prometheus names
+    assert metric(text, "dpnat_forwarded_packets_total") == fwd
+    assert metric(text, "dpnat_sessions_created_total") == cli_counter(lab, "sessions created")
+    assert metric(text, "dpnat_sessions") == int(re.search(r"^alloc (\d+)/", lab.out("get session"), re.M).group(1))
+    assert metric(text, "dpnat_interface_receive_packets_total", '{interface="ethernet4/2"}') >= 5
+    assert metric(text, "dpnat_drops_total", '{reason="no-route"}') >= 0
+    assert metric(text, "dpnat_worker_session_hits_total", '{worker="0"}') >= 1
+    assert metric(text, "dpnat_pptp_xlate_entries_max") == 2000
+    assert metric(text, "dpnat_nat_ports_used", '{address="172.19.51.234",pool="ethernet4/1"}') >= 0
+    assert re.search(r'^dpnat_build_info\{version="[^"]+",dpdk="DPDK [^"]+"\} 1$', text, re.M), text[:300]
+    # the exposition format, as Prometheus' own linter reads it
+    r = sh("promtool check metrics", input=text, check=False, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # docs/monitoring.md lists every family; the Grafana dashboard asks only for families that exist
+    families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    doc = open(os.path.join(ROOT, "docs", "monitoring.md")).read()
+    assert not [f for f in families if f"| `{f}` |" not in doc], "missing from docs/monitoring.md"
+    dash = json.load(open(os.path.join(ROOT, "contrib", "grafana", "dpnat.json")))
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    used = {m for e in exprs for m in re.findall(r"\b(dpnat_\w+)", e)}
+    assert used and not used - families, used - families
+    # anything but /metrics is 404
+    assert fetch(lab, fw, "http://127.0.0.1:19469/")[0] == 3
+
+    # A real Prometheus server in the same namespace scrapes it.
+    prom = os.path.join(lab.tmp, "prom")
+    os.makedirs(os.path.join(prom, "data"))
+    with open(os.path.join(prom, "prometheus.yml"), "w") as f:
+        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                "scrape_configs:\n  - job_name: dpnat\n    static_configs:\n"
+                "      - targets: ['127.0.0.1:19469']\n")
+    lab.spawn(fw, f"prometheus --config.file={prom}/prometheus.yml --storage.tsdb.path={prom}/data "
+                  f"--web.listen-address=127.0.0.1:19090",
+              stdout=subprocess.DEVNULL, stderr=open(os.path.join(prom, "log"), "w"))
+    api = "http://127.0.0.1:19090/api/v1"
+
+    def target_up():
+        rc, body = fetch(lab, fw, f"{api}/targets")
+        if rc != 0:
+            return None
+        t = json.loads(body)["data"]["activeTargets"]
+        return t and t[0]["health"] == "up" and t[0]
+
+    t = wait_for(target_up, what="prometheus target up: " + open(os.path.join(prom, "log")).read()[-2000:])
+    assert t["scrapeUrl"] == url
+    fwd = cli_counter(lab, "forwarded")
+
+    def scraped_forwarded():
+        rc, body = fetch(lab, fw, f"{api}/query?query=dpnat_forwarded_packets_total")
+        res = json.loads(body)["data"]["result"] if rc == 0 else []
+        return res and int(res[0]["value"][1]) == fwd and res
+
+    res = wait_for(scraped_forwarded, what=f"prometheus to see forwarded == {fwd}")
+    assert res[0]["metric"]["job"] == "dpnat"
+    rc, body = fetch(lab, fw, f"{api}/query?query=up{{job=%22dpnat%22}}")
+    assert json.loads(body)["data"]["result"][0]["value"][1] == "1"
+
+
+def test_metrics_off_by_default_and_set_at_run_time(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    assert "metrics" not in lab.out("get config")
+    assert fetch(lab, fw, "http://127.0.0.1:19469/metrics")[0] == 2
+    lab.cli("set metrics listen 127.0.0.1:19469")
+    rc, text = fetch(lab, fw, "http://127.0.0.1:19469/metrics")
+    assert rc == 0 and "dpnat_sessions_max 1048576" in text, text[:300]
+    assert "set metrics listen 127.0.0.1:19469" in lab.out("get config")
+    lab.cli("set metrics listen 127.0.0.1:19470")
+    assert fetch(lab, fw, "http://127.0.0.1:19469/metrics")[0] == 2
+    assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 0
+    # an address dpnat cannot bind is refused and changes nothing
+    r = lab.cli("set metrics listen 192.0.2.1:19471", check=False)
+    assert r.returncode == 1 and "192.0.2.1:19471" in r.stderr, r.stderr
+    assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 0
+    lab.cli("unset metrics listen")
+    assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 2
+    assert "metrics" not in lab.out("get config")
