@@ -243,6 +243,12 @@ void dp_metrics_poll(struct dp *dp);
 /** Close the endpoint and its clients. */
 void dp_metrics_close(void);
 
+/* logbuf.c */
+/** Keep a copy of the last 64 KiB logged, after rte_eal_init (logging goes where it went). */
+void dp_logbuf_init(void);
+/** Write the recent log, oldest line first. */
+void dp_logbuf_dump(struct cli_out *out);
+
 /* views.c */
 struct cli_out;
 /** The pool label of public address ip: "dip-ID" for a DIP pool address, else the interface's name. */

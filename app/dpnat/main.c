@@ -171,6 +171,7 @@ main(int argc, char **argv)
 	}
 	argc -= rc;
 	argv += rc;
+	dp_logbuf_init();   /* the recent log for get tech-support */
 	/* Packet capture for dpdk-dumpcap/dpdk-pdump (secondary processes): needs shared config. */
 	if (rte_pdump_init() != 0)
 		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
@@ -230,9 +231,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < dp->n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore);
-	printf("dpnat: %u worker(s), %u interface(s), control socket %s\n", dp->n_workers,
-	       dp->conf.n_ifaces, dp->socket_path);
-	fflush(stdout);
+	/* Logged, not printed, so that get tech-support's recent log starts with it. */
+	DP_LOG(NOTICE, "%s started: %u worker(s), %u interface(s), control socket %s", DPNAT_VERSION,
+	       dp->n_workers, dp->conf.n_ifaces, dp->socket_path);
 
 	control_loop(dp);
 

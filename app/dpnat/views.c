@@ -12,7 +12,10 @@
 #include "cli.h"
 #include <rte_log.h>
 
+#include <rte_version.h>
+
 #include "dp.h"
+#include "dpnat_version.h"
 
 void
 dp_stats_sum(const struct dp *dp, struct dp_stats *sum)
@@ -887,6 +890,40 @@ h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return rc;
 }
 
+/* The views get tech-support gathers: none of them streams, so all fit one answer. */
+static const char *const tech_support_views[] = {
+	"get config", "get interface", "get counter statistics", "get counter flow", "get route",
+	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
+};
+
+/* get tech-support: one text for a bug report. */
+static int
+h_get_tech_support(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct flow_stats fs;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	flow_stats_get(dp->flows, &fs);
+	cli_printf(out, "==== dpnat tech-support ====\n");
+	cli_printf(out, "version: dpnat %s, %s\n", DPNAT_VERSION, rte_version());
+	cli_printf(out, "uptime: %lu s, workers: %u, configuration: %s, socket: %s\n",
+		   (unsigned long)dp_now(dp), dp->n_workers,
+		   dp->config_path != NULL ? dp->config_path : "(embedded default)", dp->socket_path);
+	cli_printf(out, "sessions: %lu in use, max %lu, alloc failed %lu, pending free %lu\n",
+		   (unsigned long)fs.alloc, (unsigned long)fs.max, (unsigned long)fs.alloc_failed,
+		   (unsigned long)fs.pending_free);
+	for (i = 0; i < RTE_DIM(tech_support_views) && !out->failed; i++) {
+		cli_printf(out, "\n==== %s ====\n", tech_support_views[i]);
+		if (dp_cli_exec(dp, tech_support_views[i], out) != 0)
+			cli_printf(out, "\n(failed)\n");
+	}
+	cli_printf(out, "\n==== recent log ====\n");
+	dp_logbuf_dump(out);
+	return 0;
+}
+
 static int
 h_set(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
@@ -916,6 +953,8 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get policy", "security policies in evaluation order", h_get_policy },
 	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip },
 	{ "get log", "log level of each dpnat module", h_get_log },
+	{ "get tech-support", "version, configuration, counters, tables and the recent log in one text",
+	  h_get_tech_support },
 	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",
 	  h_set_log_level },
 	{ "get alg", "application layer gateways and their state", h_get_alg },
@@ -949,6 +988,7 @@ static const struct cli_word_help dp_words[] = {
 	{ "policy", "security policies" },
 	{ "dip", "public addresses and DIP pools" },
 	{ "log", "logging" },
+	{ "tech-support", "everything for a bug report" },
 	{ "level", "log level of a module" },
 	{ "<level>", "module: all, main, ctl, flow, nat, route, neigh, pptp" },
 	{ "alg", "application layer gateways" },

@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import time
@@ -194,3 +195,29 @@ def test_metrics_off_by_default_and_set_at_run_time(lab):
     lab.cli("unset metrics listen")
     assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 2
     assert "metrics" not in lab.out("get config")
+
+
+# ---- get tech-support ----
+
+def test_tech_support(lab):
+    fw, (c1, c2), srv = kb_lab(lab)
+    lab.run(c1, "ping -c 2 -i 0.2 -W 2 172.19.50.129")
+    # something in the log: a reload, and a refused one
+    lab.dpnat.send_signal(signal.SIGHUP)
+    wait_for(lambda: "configuration reloaded" in open(lab.log).read(), what="the reload's log line")
+    version = re.search(r"version: '([^']+)'", open(os.path.join(ROOT, "meson.build")).read()).group(1)
+    ts = lab.out("get tech-support")
+    assert re.search(rf"^version: dpnat {re.escape(version)}, DPDK ", ts, re.M), ts[:300]
+    assert "workers: 1" in ts and f"socket: {lab.sock}" in ts, ts[:300]
+    sections = re.findall(r"^==== (.*) ====$", ts, re.M)
+    for want in ("get config", "get interface", "get counter statistics", "get counter flow",
+                 "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
+                 "get alg pptp", "get log", "recent log"):
+        assert want in sections, (want, sections)
+    # each section is the view itself
+    for view in ("get config", "get dip", "get alg pptp", "get policy"):
+        body = ts.split(f"==== {view} ====\n", 1)[1].split("\n==== ", 1)[0]
+        assert body.rstrip("\n") == lab.out(view).rstrip("\n"), view
+    log = ts.split("==== recent log ====\n", 1)[1]
+    assert "configuration reloaded" in log, log[-2000:]
+    assert re.search(rf"dpnat: {re.escape(version)} started: 1 worker", log), log[-2000:]
