@@ -2,9 +2,11 @@
 """Issue 19: what an operator meets on day one: help and version without the
 EAL, the Prometheus endpoint, get tech-support, the Debian package."""
 import glob
+import grp
 import json
 import os
 import re
+import shlex
 import signal
 import stat
 import subprocess
@@ -221,3 +223,53 @@ def test_tech_support(lab):
     log = ts.split("==== recent log ====\n", 1)[1]
     assert "configuration reloaded" in log, log[-2000:]
     assert re.search(rf"dpnat: {re.escape(version)} started: 1 worker", log), log[-2000:]
+
+
+# ---- bash completion ----
+
+def complete(lab, words, cword_text):
+    """What contrib/bash-completion/dpnat-cli offers after `dpnat-cli WORDS` with the
+    cursor at the end of cword_text, asking the lab's daemon."""
+    script = os.path.join(ROOT, "contrib", "bash-completion", "dpnat-cli")
+    line = "dpnat-cli " + " ".join(words + [cword_text])
+    prog = f"""
+source /usr/share/bash-completion/bash_completion
+source {script}
+COMP_LINE={shlex.quote(line)}
+COMP_POINT=${{#COMP_LINE}}
+COMP_WORDS=(dpnat-cli {" ".join(shlex.quote(w) for w in words)} {shlex.quote(cword_text)})
+COMP_CWORD={len(words) + 1}
+_dpnat_cli
+printf '%s\\n' "${{COMPREPLY[@]}}"
+"""
+    r = sh(f"PATH={os.path.dirname(CLI)}:$PATH DPNAT_SOCKET={lab.sock} bash -c {shlex.quote(prog)}",
+           check=False, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return sorted(filter(None, r.stdout.split("\n")))
+
+
+def test_bash_completion_asks_the_daemon(lab):
+    kb_lab(lab)
+    assert complete(lab, [], "") == ["clear", "get", "help", "set", "unset"]
+    assert complete(lab, ["get"], "se") == ["session"]
+    assert complete(lab, ["get"], "tech") == ["tech-support"]
+    assert complete(lab, ["get", "alg", "pptp"], "") == ["xlate"]
+    assert complete(lab, ["get", "session"], "src") == ["src-ip", "src-port"]
+    assert complete(lab, ["-s", lab.sock, "get"], "ro") == ["route"]
+    assert "--complete" in complete(lab, [], "--")
+    # the words are the daemon's: a daemon without the command offers nothing
+    assert complete(lab, ["get"], "nosuch") == []
+
+
+def test_socket_group(lab):
+    kb_lab(lab)
+    nogroup = grp.getgrnam("nogroup").gr_gid
+    assert os.stat(lab.sock).st_gid == os.getegid()
+    lab.cli("set cli socket-group nogroup")
+    assert os.stat(lab.sock).st_gid == nogroup
+    assert "set cli socket-group nogroup" in lab.out("get config")
+    r = lab.cli("set cli socket-group no-such-group", check=False)
+    assert r.returncode == 1 and "no such group" in r.stderr, r.stderr
+    assert os.stat(lab.sock).st_gid == nogroup
+    lab.cli("unset cli socket-group")
+    assert os.stat(lab.sock).st_gid == os.getegid()
