@@ -247,7 +247,7 @@ render_nat(struct dp *dp, struct mx_buf *b)
 		"Ports of the public address that can be allocated",
 		"Allocations refused on the public address: the worker's slice was full" };
 	unsigned i, k, n = nat_addr_count(dp->nat);
-	char ip[16], pool[64];
+	char ip[16], pool[64], e[2 * sizeof(pool) + 1];
 
 	for (k = 0; k < RTE_DIM(names); k++) {
 		family(b, names[k], k == 2 ? "counter" : "gauge", helps[k]);
@@ -257,7 +257,7 @@ render_nat(struct dp *dp, struct mx_buf *b)
 			nat_addr_info(dp->nat, i, &ni);
 			dp_nat_pool_name(dp, ni.ip, pool, sizeof(pool));
 			mx_printf(b, "%s{address=\"%s\",pool=\"%s\"} %lu\n", names[k],
-				  conf_ip_str(ni.ip, ip), pool,
+				  conf_ip_str(ni.ip, ip), esc(pool, e, sizeof(e)),
 				  (unsigned long)(k == 0 ? ni.used : k == 1 ? ni.size : ni.failed));
 		}
 	}
