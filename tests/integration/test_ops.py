@@ -273,3 +273,66 @@ def test_socket_group(lab):
     assert os.stat(lab.sock).st_gid == nogroup
     lab.cli("unset cli socket-group")
     assert os.stat(lab.sock).st_gid == os.getegid()
+
+
+HOSTILE = r'''
+import re, socket, sys, time
+addr = ("127.0.0.1", 19469)
+
+
+def get():
+    s = socket.create_connection(addr, timeout=10)
+    s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return data.decode()
+        data += d
+
+
+def refused_total():
+    end = time.monotonic() + 30
+    while True:            # until the slots the idle clients held are free again
+        t = get()
+        if t.startswith("HTTP/1.1 200"):
+            return int(re.search(r"^dpnat_metrics_refused_total (\d+)$", t, re.M).group(1))
+        assert time.monotonic() < end, t
+
+
+idle = [socket.create_connection(addr) for _ in range(12)]   # more than the 8 slots, saying nothing
+refused = 0
+for s in idle:
+    s.settimeout(0.3)
+    try:
+        refused += s.recv(1) == b""
+    except socket.timeout:
+        pass
+for s in idle:
+    s.close()
+before = refused_total()
+big = socket.create_connection(addr)
+big.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 8000)                 # headers past the bound
+big.settimeout(5)
+try:
+    cut = big.recv(100) == b""
+except ConnectionResetError:
+    cut = True
+print(refused, before, cut, refused_total() == before)
+'''
+
+
+def test_metrics_endpoint_bounds_hostile_clients(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set metrics listen 127.0.0.1:19469\n")
+    script = os.path.join(lab.tmp, "hostile.py")
+    open(script, "w").write(HOSTILE)
+    r = lab.run(fw, f"/usr/bin/python3 {script}", check=False, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    refused, before, cut, not_refused = r.stdout.split()
+    # 4 of 12 idle clients refused at once; the oversized request was read and cut, not refused
+    assert int(refused) >= 4 and int(before) == 4 and cut == "True" and not_refused == "True", r.stdout
+    assert "worker 0" in lab.out("get session")       # the control lcore kept serving the CLI
+    # once the idle clients are gone (closed by the script, or past their deadline), scrapes work again
+    text = wait_for(lambda: (lambda rc, t: rc == 0 and t)(*fetch(lab, fw, "http://127.0.0.1:19469/metrics")),
+                    what="a scrape after the hostile clients")
+    assert metric(text, "dpnat_metrics_refused_total") >= 4
