@@ -110,7 +110,12 @@ def package():
     """Build the package from the working tree (tracked and new files) in a temporary directory."""
     tmp = tempfile.mkdtemp(prefix="dpnat-pkg-")
     src = os.path.join(tmp, "dpnat")
-    files = sh(f"git -C {ROOT} ls-files -co --exclude-standard -z").stdout.split("\0")
+    r = sh(f"git -C {ROOT} ls-files -co --exclude-standard -z", check=False)
+    if r.returncode == 0:
+        files = r.stdout.split("\0")
+    else:                   # not a git checkout: everything but build directories
+        files = [os.path.relpath(os.path.join(d, f), ROOT) for d, dirs, fs in os.walk(ROOT)
+                 for f in fs if not os.path.relpath(d, ROOT).split(os.sep)[0].startswith(("build", ".git"))]
     for f in filter(None, files):
         if os.path.isfile(os.path.join(ROOT, f)):
             os.makedirs(os.path.join(src, os.path.dirname(f)), exist_ok=True)
