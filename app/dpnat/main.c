@@ -186,12 +186,12 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		default:
-			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET])",
+			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]; dpnat --help)",
 			    optopt);
 		}
 	}
 	if (optind < argc)
-		dp_die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET])",
+		dp_die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]; dpnat --help)",
 		    argv[optind]);
 
 	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
