@@ -435,7 +435,9 @@ mx_listen(uint32_t ip, uint16_t port, char *err, size_t errlen)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 	char a[16];
 
+	/* SO_REUSEPORT: a new address on the same port binds while the old one still listens. */
 	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 16) == 0)
 		return fd;
 	snprintf(err, errlen, "metrics listen %s:%u: %s", conf_ip_str(ip, a), port, strerror(errno));

@@ -194,6 +194,10 @@ def test_metrics_off_by_default_and_set_at_run_time(lab):
     r = lab.cli("set metrics listen 192.0.2.1:19471", check=False)
     assert r.returncode == 1 and "192.0.2.1:19471" in r.stderr, r.stderr
     assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 0
+    # the same port on another address (every address here)
+    lab.cli("set metrics listen 0.0.0.0:19470")
+    assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 0
+    assert "set metrics listen 0.0.0.0:19470" in lab.out("get config")
     lab.cli("unset metrics listen")
     assert fetch(lab, fw, "http://127.0.0.1:19470/metrics")[0] == 2
     assert "metrics" not in lab.out("get config")
