@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_malloc.h>
 
@@ -172,8 +171,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
 	return 0;
 fail:
-	if (mfd >= 0)
-		close(mfd);
+	dp_metrics_abort(&saved, mfd);
 	return -1;
 }
 

@@ -236,6 +236,8 @@ void dp_ctl_close(struct dp *dp);
  * socket or -1 (nothing to change). 0, or -1 with err set.
  */
 int dp_metrics_prepare(const struct conf *oc, const struct conf *nc, int *fd, char *err, size_t errlen);
+/** The change was given up: close fd from dp_metrics_prepare() and listen on oc's address again. */
+void dp_metrics_abort(const struct conf *oc, int fd);
 /** Make fd from dp_metrics_prepare() the endpoint when nc's address differs from oc's. */
 void dp_metrics_commit(const struct conf *oc, const struct conf *nc, int fd);
 /** Serve Prometheus scrapes without blocking (control lcore). */

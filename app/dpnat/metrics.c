@@ -435,9 +435,7 @@ mx_listen(uint32_t ip, uint16_t port, char *err, size_t errlen)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 	char a[16];
 
-	/* SO_REUSEPORT: a new address on the same port binds while the old one still listens. */
 	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0 &&
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 16) == 0)
 		return fd;
 	snprintf(err, errlen, "metrics listen %s:%u: %s", conf_ip_str(ip, a), port, strerror(errno));
@@ -446,40 +444,67 @@ mx_listen(uint32_t ip, uint16_t port, char *err, size_t errlen)
 	return -1;
 }
 
+/* Close the listening socket and its clients. */
+static void
+mx_stop(void)
+{
+	unsigned i;
+
+	for (i = 0; i < MX_MAX_CLIENTS; i++)
+		if (mx_clients[i].used)
+			mx_close(&mx_clients[i]);
+	if (mx_fd >= 0)
+		close(mx_fd);
+	mx_fd = -1;
+}
+
+/* Whether nc asks for the endpoint the running configuration oc has. */
+static bool
+mx_same(const struct conf *oc, const struct conf *nc)
+{
+	return oc != NULL && oc->metrics_ip == nc->metrics_ip && oc->metrics_port == nc->metrics_port;
+}
+
 int
 dp_metrics_prepare(const struct conf *oc, const struct conf *nc, int *fd, char *err, size_t errlen)
 {
+	char ignored[CONF_ERR_LEN];
+
 	*fd = -1;
-	if (oc != NULL && mx_fd >= 0 && oc->metrics_ip == nc->metrics_ip &&
-	    oc->metrics_port == nc->metrics_port)
-		return 0;   /* unchanged */
-	if (nc->metrics_port == 0)
-		return 0;
+	if (mx_same(oc, nc) || nc->metrics_port == 0)
+		return 0;   /* unchanged, or only to be closed */
+	/* The same port on another address cannot be bound while the old one listens. */
+	if (oc != NULL && mx_fd >= 0 && oc->metrics_port == nc->metrics_port)
+		mx_stop();
 	*fd = mx_listen(nc->metrics_ip, nc->metrics_port, err, errlen);
+	if (*fd < 0 && oc != NULL && oc->metrics_port != 0 && mx_fd < 0)
+		mx_fd = mx_listen(oc->metrics_ip, oc->metrics_port, ignored, sizeof(ignored));
 	return *fd < 0 ? -1 : 0;
+}
+
+void
+dp_metrics_abort(const struct conf *oc, int fd)
+{
+	char ignored[CONF_ERR_LEN];
+
+	if (fd >= 0)
+		close(fd);
+	if (oc->metrics_port != 0 && mx_fd < 0)   /* given up for fd: back to the old address */
+		mx_fd = mx_listen(oc->metrics_ip, oc->metrics_port, ignored, sizeof(ignored));
 }
 
 void
 dp_metrics_commit(const struct conf *oc, const struct conf *nc, int fd)
 {
-	unsigned i;
+	char a[16];
 
-	if (oc != NULL && mx_fd >= 0 && oc->metrics_ip == nc->metrics_ip &&
-	    oc->metrics_port == nc->metrics_port)
+	if (mx_same(oc, nc) && mx_fd >= 0)
 		return;
-	if (mx_fd >= 0) {
-		for (i = 0; i < MX_MAX_CLIENTS; i++)
-			if (mx_clients[i].used)
-				mx_close(&mx_clients[i]);
-		close(mx_fd);
-	}
+	mx_stop();
 	mx_fd = fd;
-	if (fd >= 0) {
-		char a[16];
-
+	if (fd >= 0)
 		DP_LOG(NOTICE, "metrics on http://%s:%u/metrics", conf_ip_str(nc->metrics_ip, a),
 		       nc->metrics_port);
-	}
 }
 
 void
@@ -543,7 +568,5 @@ dp_metrics_poll(struct dp *dp)
 void
 dp_metrics_close(void)
 {
-	struct conf none = { .metrics_port = 0 };
-
-	dp_metrics_commit(NULL, &none, -1);
+	mx_stop();
 }
