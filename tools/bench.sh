@@ -6,6 +6,17 @@
 # See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Help first: it installs and builds nothing.
+for a in "$@"; do
+	case "$a" in
+	-h|--help)
+		echo "usage: tools/bench.sh [--quick] [bench.py options]"
+		echo "Installs what the benchmark needs (apt), builds build-bench/ (release), then runs tools/bench.py."
+		echo
+		exec /usr/bin/python3 tools/bench.py --help
+		;;
+	esac
+done
 ./tools/deps.sh
 # apt_need PATH PACKAGE: install PACKAGE when PATH is missing (update first if needed).
 apt_need() {

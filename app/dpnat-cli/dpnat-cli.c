@@ -12,9 +12,11 @@
  *
  * Protocol (unix stream socket): one command per '\n'-terminated line; each
  * answer is text, '\0', status '0'/'1', '\n'. "\x01complete LINE" asks for
- * the words that complete LINE, one per line.
+ * the words that complete LINE, one per line (`dpnat-cli --complete LINE`
+ * prints them, for the bash completion).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <histedit.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -26,6 +28,8 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "dpnat_version.h"
 
 #define DEFAULT_SOCKET  "/run/dpnat/dpnat.sock"
 #define LINE_MAX_BYTES  4096            /* the daemon's limit, without '\n' */
@@ -660,22 +664,59 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: dpnat-cli [-s SOCKET] [COMMAND WORDS...]\n"
-		   "  -s SOCKET  daemon socket (default $DPNAT_SOCKET, else " DEFAULT_SOCKET ")\n"
+		   "       dpnat-cli [-s SOCKET] --complete LINE\n"
+		   "  -s, --socket SOCKET  daemon socket (default $DPNAT_SOCKET, else " DEFAULT_SOCKET ")\n"
+		   "  --complete LINE      print the words the daemon accepts after LINE's last word\n"
+		   "                       (what Tab shows; used by the bash completion)\n"
+		   "  -h, --help           this text;  --version  the version\n"
 		   "Without words: an interactive prompt on a terminal, else commands from stdin.\n"
-		   "Exit status: 0 ok, 1 the command failed, 2 the daemon cannot be reached.\n");
+		   "`help` lists every command. Exit status: 0 ok, 1 the command failed,\n"
+		   "2 the daemon cannot be reached. See dpnat-cli(8).\n");
+}
+
+/* --complete LINE: the daemon's candidates for LINE's last (partial) word, one per line. */
+static int
+complete_once(const char *text)
+{
+	static const char tag[] = "\x01" "complete ";
+	struct answer a;
+	char *req;
+	int rc;
+
+	if (strlen(text) > LINE_MAX_BYTES - sizeof(tag) || strchr(text, '\n') != NULL)
+		return EXIT_CMD_FAILED;
+	if (asprintf(&req, "%s%s", tag, text) < 0)
+		return EXIT_CMD_FAILED;
+	rc = ask(req, strlen(req), &a);
+	free(req);
+	if (rc < 0) {
+		free(a.buf);
+		return EXIT_NO_DAEMON;
+	}
+	if (rc == 0 && a.buf != NULL)
+		fwrite(a.buf, 1, a.len, stdout);
+	free(a.buf);
+	return rc == 0 ? EXIT_OK : EXIT_CMD_FAILED;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = getenv("DPNAT_SOCKET");
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "complete", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = getenv("DPNAT_SOCKET"), *complete = NULL;
 	char *line = NULL;
 	int opt, rc;
 
 	if (path == NULL || path[0] == '\0')
 		path = DEFAULT_SOCKET;
 	/* '+': stop at the first command word, so words may start with '-'. */
-	while ((opt = getopt(argc, argv, "+s:h")) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			path = optarg;
@@ -683,6 +724,12 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
+		case 'V':
+			printf("dpnat-cli %s\n", DPNAT_VERSION);
+			return EXIT_OK;
+		case 'C':
+			complete = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_CMD_FAILED;
@@ -699,7 +746,9 @@ main(int argc, char **argv)
 		free(line);
 		return EXIT_NO_DAEMON;
 	}
-	if (line != NULL)
+	if (complete != NULL)
+		rc = complete_once(complete);
+	else if (line != NULL)
 		rc = one_shot(&g_conn, line);
 	else if (isatty(STDIN_FILENO))
 		rc = interactive(&g_conn, argv[0]);

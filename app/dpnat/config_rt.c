@@ -121,6 +121,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	struct nat_policy_set *ps, *old_ps;
 	struct conf saved;
 	char err[CONF_ERR_LEN];
+	int mfd;
 
 	/* DIP pools are kept apart from interfaces in struct conf, so they may still change. */
 	if (!ifaces_equal(&dp->conf, nc)) {
@@ -137,21 +138,32 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}
+	if (strcmp(nc->socket_group, dp->conf.socket_group) != 0 &&
+	    dp_ctl_group(dp->socket_path, nc->socket_group, err, sizeof(err)) != 0) {
+		cli_printf(out, "%s", err);
+		return -1;
+	}
+	/* A new metrics address is bound first: if it is taken, nothing else changes. */
+	if (dp_metrics_prepare(&dp->conf, nc, &mfd, err, sizeof(err)) != 0) {
+		cli_printf(out, "%s", err);
+		return -1;
+	}
 	saved = dp->conf;
 	if (dips_apply(dp, nc, out) != 0)
-		return -1;
+		goto fail;
 	dp->conf = *nc;
 	ps = dp_policies_build(dp, err, sizeof(err));
 	if (ps == NULL) {
 		dp->conf = saved;
 		cli_printf(out, "%s", err);
-		return -1;
+		goto fail;
 	}
 	if (routes_apply(dp, &saved, nc, out) != 0 || arps_apply(dp, &saved, nc, out) != 0) {
 		/* Partly applied: the tables hold what could be done; the config says what was asked. */
 		rte_free(ps);
-		return -1;
+		goto fail;
 	}
+	dp_metrics_commit(&saved, nc, mfd);
 	old_ps = __atomic_exchange_n(&dp->policies, ps, __ATOMIC_ACQ_REL);
 	/* Workers may still read the old list: free it after every one passed a quiescent state. */
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
@@ -160,6 +172,9 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	dp_limits_apply(dp);
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
 	return 0;
+fail:
+	dp_metrics_abort(&saved, mfd);
+	return -1;
 }
 
 int

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,28 @@ client_close(struct ctl_client *c)
 }
 
 int
+dp_ctl_group(const char *path, const char *group, char *err, size_t errlen)
+{
+	gid_t gid = getegid();
+
+	if (group[0] != '\0') {
+		struct group gr, *res = NULL;
+		char buf[4096];
+
+		if (getgrnam_r(group, &gr, buf, sizeof(buf), &res) != 0 || res == NULL) {
+			snprintf(err, errlen, "cli socket-group \"%s\": no such group", group);
+			return -1;
+		}
+		gid = gr.gr_gid;
+	}
+	if (chown(path, (uid_t)-1, gid) != 0) {
+		snprintf(err, errlen, "cli socket-group \"%s\": %s", group, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 dp_ctl_open(struct dp *dp, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
@@ -158,6 +181,12 @@ dp_ctl_open(struct dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
 		close(listen_fd);
 		listen_fd = -1;
+		return -1;
+	}
+	if (dp->conf.socket_group[0] != '\0' && dp_ctl_group(path, dp->conf.socket_group, err, errlen) != 0) {
+		close(listen_fd);
+		listen_fd = -1;
+		unlink(path);
 		return -1;
 	}
 	return 0;
@@ -217,18 +246,27 @@ client_read(struct dp *dp, struct ctl_client *c)
 	return client_run(dp, c);
 }
 
+int
+dp_send_some(int fd, const char *buf, size_t len, size_t *off)
+{
+	while (*off < len) {
+		ssize_t n = send(fd, buf + *off, len - *off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		*off += (size_t)n;
+	}
+	return 1;
+}
+
 /* Send what we can without blocking. Returns false to drop the client. */
 static bool
 client_write(struct ctl_client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+	int rc = dp_send_some(c->fd, c->out, c->out_len, &c->out_off);
 
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		c->out_off += (size_t)n;
-	}
+	if (rc <= 0)
+		return rc == 0;
 	c->out_off = c->out_len = 0;
 	return true;
 }

@@ -253,6 +253,10 @@ int dp_config_line(struct dp *dp, const char *line, struct cli_out *out);
 void dp_telemetry_init(void);
 
 /* ctl.c */
+/** Give the socket at path to group (`set cli socket-group`; "" = the daemon's own). 0 or -1 with err. */
+int dp_ctl_group(const char *path, const char *group, char *err, size_t errlen);
+/** Send buf[*off..len) without blocking, advancing *off: 1 all sent, 0 the socket is full, -1 error. */
+int dp_send_some(int fd, const char *buf, size_t len, size_t *off);
 /** Open the control socket. 0 or -1 with err set. */
 int dp_ctl_open(struct dp *dp, char *err, size_t errlen);
 /** Serve socket clients without blocking. */
@@ -260,8 +264,32 @@ void dp_ctl_poll(struct dp *dp);
 /** Close clients and remove the socket file. */
 void dp_ctl_close(struct dp *dp);
 
+/* metrics.c */
+/**
+ * Open the listening socket nc's `set metrics listen` asks for, unless oc
+ * (the running configuration, NULL at start) already has it: *fd is the new
+ * socket or -1 (nothing to change). 0, or -1 with err set.
+ */
+int dp_metrics_prepare(const struct conf *oc, const struct conf *nc, int *fd, char *err, size_t errlen);
+/** The change was given up: close fd from dp_metrics_prepare() and listen on oc's address again. */
+void dp_metrics_abort(const struct conf *oc, int fd);
+/** Make fd from dp_metrics_prepare() the endpoint when nc's address differs from oc's. */
+void dp_metrics_commit(const struct conf *oc, const struct conf *nc, int fd);
+/** Serve Prometheus scrapes without blocking (control lcore). */
+void dp_metrics_poll(struct dp *dp);
+/** Close the endpoint and its clients. */
+void dp_metrics_close(void);
+
+/* logbuf.c */
+/** Keep a copy of the last 64 KiB logged, after rte_eal_init (logging goes where it went). */
+void dp_logbuf_init(void);
+/** Write the recent log, oldest line first. */
+void dp_logbuf_dump(struct cli_out *out);
+
 /* views.c */
 struct cli_out;
+/** The pool label of public address ip: "dip-ID" for a DIP pool address, else the interface's name. */
+void dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len);
 /** Execute one CLI line against the dataplane; 0 on success, -1 on error (message written). */
 int dp_cli_exec(struct dp *dp, const char *line, struct cli_out *out);
 /** Check the CLI command table (at start-up). 0, or -1 with err set. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dpnat: EAL start-up, configuration, ports, lcore launch, the control loop
- * and an orderly shutdown. Usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]
+ * and an orderly shutdown. Usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET];
+ * dpnat --help | --version | --eal-help answer before the EAL starts.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,15 +19,70 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pdump.h>
+#include <rte_version.h>
 
 #include "dp.h"
+#include "dpnat_version.h"
 
 
+/* dpnat -h: its own options and the EAL options it needs (EAL's whole list: --eal-help). */
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
-		"  without -f the embedded KB lab configuration (config/kb-lab.conf) is used\n", prog);
+	RTE_SET_USED(prog);
+	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
+	       "       dpnat -h | --help | --version | --eal-help\n"
+	       "\n"
+	       "dpnat options (after --):\n"
+	       "  -f CONFIG    configuration file of set/unset lines (dpnat.conf(5));\n"
+	       "               without -f the embedded KB12423 lab configuration is used\n"
+	       "  -s SOCKET    CLI socket path (overrides `set cli socket`,\n"
+	       "               default /run/dpnat/dpnat.sock)\n"
+	       "  -h, --help   this text (also before --); --version: the version\n"
+	       "\n"
+	       "EAL options dpnat needs (before --):\n"
+	       "  -l CORES, --lcores CORES  2 or more: the first is the control lcore, each\n"
+	       "                     other one a worker polling every port (e.g. -l 0-2)\n"
+	       "  -a PCI_ADDR        use this PCI device (repeatable; default: every bound one)\n"
+	       "  --vdev DEVICE      a virtual port: net_af_packet0,iface=eth1, net_tap0, ...\n"
+	       "  --no-pci           probe no PCI device (virtual ports only)\n"
+	       "  --huge-dir DIR, -m MB, --socket-mem MB   hugepage memory;\n"
+	       "                     --no-huge -m 512 runs without hugepages (tests)\n"
+	       "  --file-prefix NAME to run several instances side by side\n"
+	       "  --log-level TYPE:LEVEL   e.g. --log-level=dpnat.*:debug\n"
+	       "\n"
+	       "Ports are given to interfaces with `set interface NAME port DEVICE` in the\n"
+	       "configuration. Every EAL option: dpnat --eal-help. See dpnat(8).\n");
+}
+
+enum early { EARLY_NONE, EARLY_HELP, EARLY_VERSION, EARLY_EAL_HELP };
+
+/*
+ * -h, --help, --version and --eal-help, before or after "--": found before
+ * the EAL starts, so they touch no device, hugepage or runtime directory.
+ */
+static enum early
+early_option(int argc, char **argv)
+{
+	bool ours = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!ours && strcmp(a, "--") == 0) {
+			ours = true;
+		} else if (ours && (strcmp(a, "-f") == 0 || strcmp(a, "-s") == 0)) {
+			i++;   /* a value, whatever it looks like */
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			return EARLY_HELP;
+		} else if (strcmp(a, "--version") == 0) {
+			return EARLY_VERSION;
+		} else if (strcmp(a, "--eal-help") == 0) {
+			return EARLY_EAL_HELP;
+		}
+	}
+	return EARLY_NONE;
 }
 
 static void
@@ -61,6 +117,7 @@ control_loop(struct dp *dp)
 		for (i = 0; i < n; i++)
 			dp_slowpath(dp, pkts[i]);
 		dp_ctl_poll(dp);
+		dp_metrics_poll(dp);
 		if (rte_get_tsc_cycles() - last_age >= age_cycles) {
 			last_age = rte_get_tsc_cycles();
 			dp_sessions_tick(dp);
@@ -87,8 +144,26 @@ main(int argc, char **argv)
 	char err[CONF_ERR_LEN];
 	struct dp *dp;
 	unsigned lcore, i;
-	int rc, opt;
+	int rc, opt, mfd;
 
+	switch (early_option(argc, argv)) {
+	case EARLY_HELP:
+		usage(argv[0]);
+		return 0;
+	case EARLY_VERSION:
+		printf("dpnat %s (%s)\n", DPNAT_VERSION, rte_version());
+		return 0;
+	case EARLY_EAL_HELP: {
+		/* EAL's own usage: its argument parser prints it and exits before any set-up. */
+		char *eal_argv[] = { argv[0], (char *)"-h", NULL };
+
+		rte_set_application_usage_hook(usage);
+		rte_eal_init(2, eal_argv);
+		return 0;
+	}
+	case EARLY_NONE:
+		break;
+	}
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "dpnat: EAL init failed: %s\n", rte_strerror(rte_errno));
@@ -96,12 +171,13 @@ main(int argc, char **argv)
 	}
 	argc -= rc;
 	argv += rc;
+	dp_logbuf_init();   /* the recent log for get tech-support */
 	/* Packet capture for dpdk-dumpcap/dpdk-pdump (secondary processes): needs shared config. */
 	if (rte_pdump_init() != 0)
 		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "f:s:h")) != -1) {
+	while ((opt = getopt(argc, argv, "f:s:")) != -1) {
 		switch (opt) {
 		case 'f':
 			cfg = optarg;
@@ -109,17 +185,13 @@ main(int argc, char **argv)
 		case 's':
 			sock = optarg;
 			break;
-		case 'h':
-			usage("dpnat");
-			rte_eal_cleanup();
-			return 0;
 		default:
-			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET])",
+			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]; dpnat --help)",
 			    optopt);
 		}
 	}
 	if (optind < argc)
-		dp_die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET])",
+		dp_die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]; dpnat --help)",
 		    argv[optind]);
 
 	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
@@ -149,6 +221,9 @@ main(int argc, char **argv)
 	dp_telemetry_init();
 	if (dp_ctl_open(dp, err, sizeof(err)) != 0)
 		dp_die("%s", err);
+	if (dp_metrics_prepare(NULL, &dp->conf, &mfd, err, sizeof(err)) != 0)
+		dp_die("%s", err);
+	dp_metrics_commit(NULL, &dp->conf, mfd);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -156,14 +231,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < dp->n_workers; i++)
 		rte_eal_remote_launch(dp_worker_main, &dp->workers[i], dp->workers[i].lcore);
-	printf("dpnat: %u worker(s), %u interface(s), control socket %s\n", dp->n_workers,
-	       dp->conf.n_ifaces, dp->socket_path);
-	fflush(stdout);
+	/* Logged, not printed, so that get tech-support's recent log starts with it. */
+	DP_LOG(NOTICE, "%s started: %u worker(s), %u interface(s), control socket %s", DPNAT_VERSION,
+	       dp->n_workers, dp->conf.n_ifaces, dp->socket_path);
 
 	control_loop(dp);
 
 	rte_eal_mp_wait_lcore();
 	dp_ctl_close(dp);
+	dp_metrics_close();
 	for (i = 0; i < ROUTE_MAX_IFACES; i++)
 		if (dp->ports[i].used)
 			port_teardown(&dp->ports[i].pi);

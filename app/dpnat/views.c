@@ -12,7 +12,10 @@
 #include "cli.h"
 #include <rte_log.h>
 
+#include <rte_version.h>
+
 #include "dp.h"
+#include "dpnat_version.h"
 
 void
 dp_stats_sum(const struct dp *dp, struct dp_stats *sum)
@@ -839,6 +842,50 @@ h_get_policy(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return 0;
 }
 
+/* ---- public addresses: interface addresses and DIP pools ---- */
+
+void
+dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len)
+{
+	const struct conf *c = &dp->conf;
+	unsigned i;
+
+	for (i = 0; i < c->n_dips; i++)
+		if (ip >= c->dips[i].low && ip <= c->dips[i].high) {
+			snprintf(buf, len, "dip-%u", c->dips[i].id);
+			return;
+		}
+	for (i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].has_ip && c->ifaces[i].ip == ip) {
+			snprintf(buf, len, "%s", c->ifaces[i].name);
+			return;
+		}
+	snprintf(buf, len, "-");   /* a pool removed since start keeps its addresses */
+}
+
+/* get dip: every public address, the pool it belongs to and its port use. */
+static int
+h_get_dip(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	unsigned i, n = nat_addr_count(dp->nat);
+
+	RTE_SET_USED(a);
+	cli_printf(out, "%u public addresses, max %u\n", n, NAT_MAX_ADDRS);
+	cli_printf(out, "%-15s %-16s %10s %10s %12s\n", "Address", "Pool", "Used", "Ports",
+		   "Failed");
+	for (i = 0; i < n; i++) {
+		struct nat_addr_info ni;
+		char ip[16], pool[CONF_NAME_LEN + 8];
+
+		nat_addr_info(dp->nat, i, &ni);
+		dp_nat_pool_name(dp, ni.ip, pool, sizeof(pool));
+		cli_printf(out, "%-15s %-16s %10u %10u %12lu\n", conf_ip_str(ni.ip, ip), pool, ni.used,
+			   ni.size, (unsigned long)ni.failed);
+	}
+	return 0;
+}
+
 /* ---- logging: one dynamic log type per module, "dpnat.<module>" ---- */
 
 static const char *const log_modules[] = { "main", "ctl", "flow", "nat", "route", "neigh", "pptp" };
@@ -917,6 +964,40 @@ h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return rc;
 }
 
+/* The views get tech-support gathers: none of them streams, so all fit one answer. */
+static const char *const tech_support_views[] = {
+	"get config", "get interface", "get counter statistics", "get counter flow", "get route",
+	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
+};
+
+/* get tech-support: one text for a bug report. */
+static int
+h_get_tech_support(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct flow_stats fs;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	flow_stats_get(dp->flows, &fs);
+	cli_printf(out, "==== dpnat tech-support ====\n");
+	cli_printf(out, "version: dpnat %s, %s\n", DPNAT_VERSION, rte_version());
+	cli_printf(out, "uptime: %lu s, workers: %u, configuration: %s, socket: %s\n",
+		   (unsigned long)dp_now(dp), dp->n_workers,
+		   dp->config_path != NULL ? dp->config_path : "(embedded default)", dp->socket_path);
+	cli_printf(out, "sessions: %lu in use, max %lu, alloc failed %lu, pending free %lu\n",
+		   (unsigned long)fs.alloc, (unsigned long)fs.max, (unsigned long)fs.alloc_failed,
+		   (unsigned long)fs.pending_free);
+	for (i = 0; i < RTE_DIM(tech_support_views) && !out->failed; i++) {
+		cli_printf(out, "\n==== %s ====\n", tech_support_views[i]);
+		if (dp_cli_exec(dp, tech_support_views[i], out) != 0)
+			cli_printf(out, "\n(failed)\n");
+	}
+	cli_printf(out, "\n==== recent log ====\n");
+	dp_logbuf_dump(out);
+	return 0;
+}
+
 static int
 h_set(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
@@ -948,7 +1029,10 @@ static const struct cli_cmd dp_cmds[] = {
 	  h_get_flow_frag },
 	{ "get config", "the running configuration as set lines", h_get_config },
 	{ "get policy", "security policies in evaluation order", h_get_policy },
+	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip },
 	{ "get log", "log level of each dpnat module", h_get_log },
+	{ "get tech-support", "version, configuration, counters, tables and the recent log in one text",
+	  h_get_tech_support },
 	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",
 	  h_set_log_level },
 	{ "get alg", "application layer gateways and their state", h_get_alg },
@@ -982,7 +1066,9 @@ static const struct cli_word_help dp_words[] = {
 	{ "session", "session table" },
 	{ "config", "running configuration" },
 	{ "policy", "security policies" },
+	{ "dip", "public addresses and DIP pools" },
 	{ "log", "logging" },
+	{ "tech-support", "everything for a bug report" },
 	{ "level", "log level of a module" },
 	{ "<level>", "module: all, main, ctl, flow, nat, route, neigh, pptp" },
 	{ "alg", "application layer gateways" },

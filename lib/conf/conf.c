@@ -59,8 +59,8 @@
 #define MAX_FRAGS        1048576u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -1160,13 +1160,13 @@ set_mbuf(struct parser *p)
 	return 0;
 }
 
-/* set cli socket PATH | set cli socket-mode OCTAL */
+/* set cli socket PATH | set cli socket-mode OCTAL | set cli socket-group NAME */
 static int
 set_cli(struct parser *p)
 {
 	const char *v;
 
-	v = need(p, "socket or socket-mode");
+	v = need(p, "socket, socket-mode or socket-group");
 	if (v == NULL)
 		return -1;
 	if (kw(v, "socket")) {
@@ -1198,7 +1198,62 @@ set_cli(struct parser *p)
 		p->c->socket_mode = mode;
 		return 0;
 	}
-	return perr(p, "unknown cli setting \"%s\": expected socket or socket-mode", v);
+	if (kw(v, "socket-group")) {
+		v = need_name(p, "group name", CONF_NAME_LEN);
+		if (v == NULL || need_end(p) != 0)
+			return -1;
+		scopy(p->c->socket_group, sizeof(p->c->socket_group), v);
+		return 0;
+	}
+	return perr(p, "unknown cli setting \"%s\": expected socket, socket-mode or socket-group", v);
+}
+
+/* unset cli socket-group */
+static int
+unset_cli(struct parser *p)
+{
+	if (need_kw(p, "socket-group") != 0 || need_end(p) != 0)
+		return -1;
+	p->c->socket_group[0] = '\0';
+	return 0;
+}
+
+/* set metrics listen A.B.C.D:PORT | unset metrics listen */
+static int
+metrics_line(struct parser *p, bool set)
+{
+	uint32_t ip = 0, port = 0;
+	const char *v, *colon;
+	char addr[16];
+	bool ok = false;
+
+	if (need_kw(p, "listen") != 0)
+		return -1;
+	if (!set) {
+		if (need_end(p) != 0)
+			return -1;
+		p->c->metrics_ip = 0;
+		p->c->metrics_port = 0;
+		return 0;
+	}
+	v = need(p, "an address and port A.B.C.D:PORT");
+	if (v == NULL)
+		return -1;
+	colon = strchr(v, ':');
+	if (colon != NULL && (size_t)(colon - v) < sizeof(addr)) {
+		memcpy(addr, v, (size_t)(colon - v));
+		addr[colon - v] = '\0';
+		ok = conf_parse_ip(addr, &ip) == 0 && parse_u32(colon + 1, &port) == 0 &&
+		     port >= 1 && port <= 65535;
+	}
+	if (!ok)
+		return perr(p, "bad metrics address \"%s\": expected A.B.C.D:PORT with a port from 1 to 65535",
+			    v);
+	if (need_end(p) != 0)
+		return -1;
+	p->c->metrics_ip = ip;
+	p->c->metrics_port = (uint16_t)port;
+	return 0;
 }
 
 /* set worker idle-sleep USEC */
@@ -1274,6 +1329,8 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 			return set_flow(&p);
 		if (kw(v, "zone"))
 			return zone_line(&p, true);
+		if (kw(v, "metrics"))
+			return metrics_line(&p, true);
 		return perr(&p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1292,6 +1349,10 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 			return alg_line(&p, false);
 		if (kw(v, "zone"))
 			return zone_line(&p, false);
+		if (kw(v, "cli"))
+			return unset_cli(&p);
+		if (kw(v, "metrics"))
+			return metrics_line(&p, false);
 		return perr(&p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(&p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1642,8 +1703,13 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set cli socket \"%s\"\n", c->socket_path);
 	if (c->socket_mode != DEF_SOCKET_MODE)
 		out_line(out, &rc, "set cli socket-mode 0%03o\n", c->socket_mode);
+	if (c->socket_group[0] != '\0')
+		out_line(out, &rc, "set cli socket-group %s\n", c->socket_group);
 	if (c->worker_idle_us != 0)
 		out_line(out, &rc, "set worker idle-sleep %u\n", c->worker_idle_us);
+	if (c->metrics_port != 0)
+		out_line(out, &rc, "set metrics listen %s:%u\n", conf_ip_str(c->metrics_ip, a),
+			 c->metrics_port);
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

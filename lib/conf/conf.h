@@ -125,6 +125,9 @@ struct conf {
 	bool alg_pptp;                 /**< `set alg pptp enable`, default on */
 	char socket_path[CONF_PATH_LEN];  /**< `set cli socket PATH`, default /run/dpnat/dpnat.sock */
 	uint32_t socket_mode;          /**< `set cli socket-mode 0660`, default 0660 */
+	char socket_group[CONF_NAME_LEN];  /**< `set cli socket-group NAME`, "" = the daemon's group */
+	uint32_t metrics_ip;           /**< `set metrics listen A.B.C.D:PORT` (Prometheus) */
+	uint16_t metrics_port;         /**< 0: no metrics endpoint (the default) */
 	uint32_t worker_idle_us;       /**< `set worker idle-sleep USEC`, default 0 (pure poll) */
 };
 

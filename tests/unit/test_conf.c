@@ -92,6 +92,7 @@ static const char every_text[] =
 	"unset alg pptp enable\n"
 	"set cli socket \"/tmp/dpnat test.sock\"\n"
 	"set cli socket-mode 0600\n"
+	"set cli socket-group dpnat\n"
 	"set worker idle-sleep 50\n"
 	"set alg pptp xlate per-client 16\n"
 	"set flow frag max 512\n"
@@ -100,6 +101,7 @@ static const char every_text[] =
 	"set zone Lab screen limit-session source-ip-based 40\n"
 	"set zone Untrust screen limit-session source-ip-based 7\n"
 	"unset zone untrust screen limit-session source-ip-based\n"
+	"set metrics listen 127.0.0.1:9469\n"
 	"exit\n";
 
 /* ---- helpers ---- */
@@ -661,6 +663,8 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(text, "set policy id 7 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"PPTP\" permit nat src dip-id 4\n"));
 	assert_non_null(strstr(text, "set arp 203.0.113.1 0a:1b:2c:3d:4e:5f eth1\n"));
 	assert_non_null(strstr(text, "set cli socket-mode 0600\n"));
+	assert_non_null(strstr(text, "set cli socket-group dpnat\n"));
+	assert_non_null(strstr(text, "set metrics listen 127.0.0.1:9469\n"));
 	assert_non_null(strstr(text, "unset alg pptp enable\n"));
 	assert_non_null(strstr(text, "set zone \"Trust\" screen limit-session source-ip-based 300\n"));
 	assert_non_null(strstr(text, "set alg pptp xlate per-client 16\n"));
@@ -944,6 +948,24 @@ test_limits_bounds(void **state)
 	expect_error(c, "set cli socket-mode 0778", "\"0778\"", "octal");
 	expect_error(c, "set cli socket-mode 01000", "\"01000\"", "octal");
 	expect_error(c, "set cli socket-mode rw", "\"rw\"", "octal");
+	/* The Prometheus endpoint: off by default, A.B.C.D:PORT, unset turns it off. */
+	assert_int_equal(c->metrics_port, 0);
+	expect_ok(c, "set metrics listen 10.0.0.1:9469");
+	assert_int_equal(c->metrics_ip, 0x0a000001);
+	assert_int_equal(c->metrics_port, 9469);
+	expect_error(c, "set metrics listen 10.0.0.1", "\"10.0.0.1\"", "A.B.C.D:PORT");
+	expect_error(c, "set metrics listen 10.0.0.1:0", "\"10.0.0.1:0\"", "A.B.C.D:PORT");
+	expect_error(c, "set metrics listen 10.0.0.1:65536", "65536", "A.B.C.D:PORT");
+	expect_error(c, "set metrics listen 10.0.0:80", "\"10.0.0:80\"", "A.B.C.D:PORT");
+	expect_error(c, "set metrics listen 1.2.3.4:80 x", "\"x\"", "end of line");
+	expect_error(c, "set metrics port 80", "\"port\"", "listen");
+	assert_int_equal(c->metrics_port, 9469);
+	expect_ok(c, "unset metrics listen");
+	assert_int_equal(c->metrics_port, 0);
+	expect_ok(c, "set cli socket-group adm");
+	assert_string_equal(c->socket_group, "adm");
+	expect_ok(c, "unset cli socket-group");
+	assert_string_equal(c->socket_group, "");
 	expect_ok(c, "set cli socket /run/x.sock");
 	assert_string_equal(c->socket_path, "/run/x.sock");
 	{
@@ -1050,7 +1072,7 @@ test_errors(void **state)
 		{ "set mbuf", "missing word after \"mbuf\"", "max" },
 		{ "set mbuf count 4096", "\"count\"", "max" },
 		{ "set cli", "missing word after \"cli\"", "socket" },
-		{ "set cli port 5", "\"port\"", "socket or socket-mode" },
+		{ "set cli port 5", "\"port\"", "socket, socket-mode or socket-group" },
 		{ "set cli socket", "missing word after \"socket\"", "path" },
 		{ "set cli socket \"\"", "bad socket path", NULL },
 		{ "set worker", "missing word after \"worker\"", "idle-sleep" },
@@ -1072,7 +1094,7 @@ test_errors(void **state)
 		conf_ctx_init(&ctx, "kb.conf");
 		assert_int_equal(apply(c, &ctx, 3, "set fo", err), -1);
 		assert_string_equal(err, "kb.conf:3: unknown keyword \"fo\": expected one of interface, "
-				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone");
+				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics");
 	}
 	/* Blank and comment lines are fine, even with a NULL ctx. */
 	assert_int_equal(conf_apply_line(c, NULL, "", err, sizeof(err)), 0);
