@@ -21,7 +21,8 @@ session_freed(struct flow_session *s, void *arg)
 
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
-	if (s->alg != FLOW_INVALID && dp->pptp != NULL)
+	/* A control session may be taking its state on a worker right now: always tell the ALG. */
+	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_PPTP_CTRL)) && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }
 
