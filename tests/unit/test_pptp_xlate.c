@@ -192,6 +192,19 @@ test_ctrl_taken_at_handshake(void **state)
 	assert_int_equal(seg(flood[0], 1, flood[0]->snd[1], RTE_TCP_ACK_FLAG,
 			     (const uint8_t *)"\x00\x10", 2, NULL), PKT_DROP_PPTP_GAP);
 	assert_int_equal(stats(e).ctrl_used, 0);
+	/* Data after a hole (its first bytes lost) cannot start the stream: no state from it. */
+	assert_int_equal(seg(flood[1], 1, flood[1]->isn[1], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+			     NULL, 0, NULL), 0);
+	assert_int_equal(seg(flood[1], 0, flood[1]->snd[0] + 100, RTE_TCP_ACK_FLAG,
+			     (const uint8_t *)"\x00\x10\x00\x01\x1a\x2b\x3c\x4e", 8, NULL),
+			 PKT_DROP_PPTP_GAP);
+	assert_int_equal(stats(e).ctrl_used, 0);
+	/* The stream's first message does. */
+	xmit_msg(flood[1], 0, SCCRQ, 0, 0, 0);
+	assert_int_equal(stats(e).ctrl_used, 1);
+	assert_int_equal(flow_delete(e->ft, flood[1]->s, false), 0);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).ctrl_used, 0);
 	/* A real client still gets its state. */
 	a = conn_open(e, CLIENT1, 4762, 7263);
 	assert_int_equal(stats(e).ctrl_used, 1);

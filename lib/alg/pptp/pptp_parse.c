@@ -582,6 +582,11 @@ stream_input(struct pctx *x)
 		 * rewrites leave the log); they go, and what it may still need stays. */
 		uint32_t cut = RTE_MIN(plen, d->log_floor - x->seq);
 
+		if (x->md->tcp_flags & RTE_TCP_SYN_FLAG) {
+			/* Data on a SYN from before the stream: nothing to cut it to. */
+			pptp_err(x->a, PPTP_ERR_GAP);
+			return PKT_DROP_PPTP_GAP;
+		}
 		pptp_err(x->a, PPTP_ERR_ACKED_CUT);
 		seg_cut_front(x, cut);
 		plen -= cut;
@@ -616,20 +621,35 @@ tcp_cksum_ok(const struct rte_mbuf *m, const uint8_t *pkt, const struct pkt_meta
 	}
 }
 
+/* Could plen bytes at pl be the start of a control message (the stream's first bytes)? */
+static bool
+msg_start(const uint8_t *pl, uint32_t plen)
+{
+	static const uint8_t head[8] = { 0, 0, 0, PPTP_MSG_CTRL, 0x1a, 0x2b, 0x3c, 0x4d };
+	uint32_t i;
+
+	for (i = 2; i < RTE_MIN(plen, (uint32_t)sizeof(head)); i++)
+		if (pl[i] != head[i])
+			return false;
+	return true;
+}
+
 /*
  * No control state yet: the client's first segment after the server's
  * SYN-ACK completes the handshake and takes one (its sequence number and
- * acknowledgement give both streams' starts). Before that nothing is parsed:
- * an unanswered SYN costs no state. 0 to go on, or a drop reason.
+ * acknowledgement give both streams' starts; with data, only if the data
+ * can be the stream's first message). Before that nothing is parsed: an
+ * unanswered SYN costs no state. 0 to go on, or a drop reason.
  */
 static int
 ctrl_handshake(struct pptp_alg *a, struct flow_session *s, unsigned dir, uint8_t flags,
-	       const struct rte_tcp_hdr *th, bool payload)
+	       const struct rte_tcp_hdr *th, const uint8_t *pl, uint32_t plen)
 {
 	if (__atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) == PPTP_CTRL_GONE)
 		return PKT_DROP_NO_SESSION;
 	if (dir == 0 && (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG)) ==
-	    RTE_TCP_ACK_FLAG && (__atomic_load_n(&s->tcp, __ATOMIC_RELAXED) & FLOW_TCP_SYN1)) {
+	    RTE_TCP_ACK_FLAG && (__atomic_load_n(&s->tcp, __ATOMIC_RELAXED) & FLOW_TCP_SYN1) &&
+	    msg_start(pl, plen)) {
 		switch (pptp_ctrl_take(a, s, rte_be_to_cpu_32(th->sent_seq) - 1,
 				       rte_be_to_cpu_32(th->recv_ack) - 1)) {
 		case 0:
@@ -642,7 +662,7 @@ ctrl_handshake(struct pptp_alg *a, struct flow_session *s, unsigned dir, uint8_t
 			return PKT_DROP_NO_SESSION;
 		}
 	}
-	if (payload) {
+	if (plen > 0) {
 		pptp_err(a, PPTP_ERR_NO_ISN);
 		return PKT_DROP_PPTP_GAP;
 	}
@@ -702,7 +722,7 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		return PKT_DROP_PPTP_CKSUM;
 	}
 	if (__atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) >= a->max_ctrl) {
-		rc = ctrl_handshake(a, s, dir, flags, th, x.end > x.pstart);
+		rc = ctrl_handshake(a, s, dir, flags, th, x.pkt + x.pstart, x.end - x.pstart);
 		if (rc != 0 || __atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) >= a->max_ctrl)
 			return rc;
 	}
