@@ -207,19 +207,10 @@ def test_syn_flood_to_1723_blocks_no_call(lab):
     The table holds 20 here (xlate max 20); 2000 SYNs that the server never
     answers arrive within the tcp-syn timeout (the old code's limit: 20 / 20 s,
     1 SYN/s; 100 SYN/s with the default 2000), then a real client calls."""
-    from test_reliability import alg, flow, py, sess, wait_until
+    from test_reliability import alg, flow, sess, syn_flood, wait_until
     fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 20\n")
-    lab.run(srv, "nft add table ip flood")
-    lab.run(srv, "nft add chain ip flood in '{ type filter hook input priority 0 ; }'")
-    lab.run(srv, "nft add rule ip flood in tcp dport 1723 tcp sport 20000-21999 drop")
     s = start_server(lab, srv)
-    py(lab, c1, f"""
-r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-for i in range(2000):
-    r.sendto(tcp_syn("60.60.60.2", {SERVER!r}, 20000 + i, 1723, seq=i), ({SERVER!r}, 0))
-    if i % 100 == 99:
-        time.sleep(0.01)
-""")
+    syn_flood(lab, c1, srv, 1723, 20000, 2000)
     # af_packet may lose part of the burst: most of it reached dpnat (a session, or refused)
     wait_until(lambda: sess(lab, "dst-port 1723")[3] + flow(lab)["pptp-xlate-fail"] >= 1000, 10,
                "flood seen")

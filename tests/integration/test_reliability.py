@@ -505,21 +505,27 @@ for i in range(5):
     alive(lab)
 
 
-def test_syn_flood_session_table_full(lab):
-    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 500\nset session timeout tcp-syn 4\n")
-    # the server drops the flood silently (no SYN-ACK, no RST): sessions stay half-open
+def syn_flood(lab, ns, srv, dport, sport0, n):
+    """n SYNs from 60.60.60.2:sport0.. (in ns) to the server's dport, which
+    drops them silently (no SYN-ACK, no RST), 100 per 10 ms."""
     lab.run(srv, "nft add table ip flood")
     lab.run(srv, "nft add chain ip flood in '{ type filter hook input priority 0 ; }'")
-    lab.run(srv, "nft add rule ip flood in tcp dport 9 drop")
-    u, ulog = udp_echo_server(lab, srv, 7000)
-    assert udp_ask(lab, c2, SERVER, 7000, 3000, "before") == "echo:before"
-    py(lab, c1, f"""
+    lab.run(srv, f"nft add rule ip flood in tcp dport {dport} tcp sport {sport0}-{sport0 + n - 1} drop")
+    py(lab, ns, f"""
 r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-for i in range(3000):
-    r.sendto(tcp_syn("60.60.60.2", {SERVER!r}, 10000 + i, 9, seq=i), ({SERVER!r}, 0))
+for i in range({n}):
+    r.sendto(tcp_syn("60.60.60.2", {SERVER!r}, {sport0} + i, {dport}, seq=i), ({SERVER!r}, 0))
     if i % 100 == 99:
         time.sleep(0.01)
 """)
+
+
+def test_syn_flood_session_table_full(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session max 500\nset session timeout tcp-syn 4\n")
+    # the server drops the flood silently (no SYN-ACK, no RST): sessions stay half-open
+    u, ulog = udp_echo_server(lab, srv, 7000)
+    assert udp_ask(lab, c2, SERVER, 7000, 3000, "before") == "echo:before"
+    syn_flood(lab, c1, srv, 9, 10000, 3000)
     wait_until(lambda: sess(lab)[2] > 0, 5, "session allocation refused")
     alloc, mx, failed, _ = sess(lab)
     assert (alloc, mx) == (500, 500) and failed > 0, lab.out("get session")
