@@ -101,8 +101,11 @@ dp_timeouts_apply(struct dp *dp)
 	flow_set_timeout(dp->flows, FLOW_TMO_ICMP, t->icmp);
 	flow_set_timeout(dp->flows, FLOW_TMO_GRE, t->gre);
 	flow_set_timeout(dp->flows, FLOW_TMO_OTHER, t->other);
-	if (dp->pptp != NULL)
+	if (dp->pptp != NULL) {
 		pptp_set_timeout(dp->pptp, t->pptp_xlate);
+		/* A bound, not a table size: it may change at run time like the timeouts. */
+		pptp_set_ctrl_per_source(dp->pptp, dp->conf.limits.pptp_per_src);
+	}
 }
 
 int
