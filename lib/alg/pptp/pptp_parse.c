@@ -754,8 +754,6 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		}
 		x.seq++;
 	}
-	if (flags & RTE_TCP_ACK_FLAG)
-		ack_input(&ctrl->d[1 - dir], d, x.seq, rte_be_to_cpu_32(th->recv_ack));
 	if (flags & RTE_TCP_RST_FLAG) {
 		/* RFC 5961: only a RST at exactly the next expected byte resets the
 		 * connection; anything else is a blind reset and goes no further. */
@@ -769,6 +767,9 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		rte_spinlock_unlock(&ctrl->lock);
 		return 0;
 	}
+	/* Not from a RST: only what the receiver's own segments say frees its rewrites. */
+	if (flags & RTE_TCP_ACK_FLAG)
+		ack_input(&ctrl->d[1 - dir], d, x.seq, rte_be_to_cpu_32(th->recv_ack));
 	if (x.end > x.pstart) {
 		x.a = a;
 		x.ctrl = ctrl;
