@@ -517,7 +517,7 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 	struct rte_mbuf *m;
 	struct pkt_meta *md;
 	unsigned ihl, tot, thl, fwd_n;
-	uint32_t cut;
+	uint32_t cut, alg_before;
 	int rc;
 
 	flen = build_frame(f, dir, seq, flags, pl, n, &l4_off);
@@ -539,7 +539,12 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 		cn.s->tcp |= b;
 		flow_touch(cn.s, now);
 	}
+	alg_before = cn.s->alg;
 	rc = cn.attached ? pptp_ctrl_input(alg, 0, cn.s, dir, m, md, now) : 0;
+	/* The ALG took its state from a segment not at the stream's start (bytes before it were
+	 * dropped, no handshake ACK came first): its sequence space is not the model's. */
+	if (alg_before == FLOW_INVALID && cn.s->alg < MAX_CTRL && (dir != 0 || start != 0))
+		cn.sure = false;
 	if (cn.attached)
 		pairs_collect();
 	if (rc != 0) {

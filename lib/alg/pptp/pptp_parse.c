@@ -621,14 +621,14 @@ tcp_cksum_ok(const struct rte_mbuf *m, const uint8_t *pkt, const struct pkt_meta
 	}
 }
 
-/* Could plen bytes at pl be the start of a control message (the stream's first bytes)? */
+/* Could plen bytes at pl be a client's first bytes (a Start-Control-Connection-Request)? */
 static bool
 msg_start(const uint8_t *pl, uint32_t plen)
 {
-	static const uint8_t head[8] = { 0, 0, 0, PPTP_MSG_CTRL, 0x1a, 0x2b, 0x3c, 0x4d };
+	static const uint8_t head[10] = { 0, 156, 0, PPTP_MSG_CTRL, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1 };
 	uint32_t i;
 
-	for (i = 2; i < RTE_MIN(plen, (uint32_t)sizeof(head)); i++)
+	for (i = 0; i < RTE_MIN(plen, (uint32_t)sizeof(head)); i++)
 		if (pl[i] != head[i])
 			return false;
 	return true;
@@ -637,8 +637,8 @@ msg_start(const uint8_t *pl, uint32_t plen)
 /*
  * No control state yet: the client's first segment after the server's
  * SYN-ACK completes the handshake and takes one (its sequence number and
- * acknowledgement give both streams' starts; with data, only if the data
- * can be the stream's first message). Before that nothing is parsed: an
+ * acknowledgement give both streams' starts; with data, only if it can be
+ * the stream's first message, an SCCRQ). Before that nothing is parsed: an
  * unanswered SYN costs no state. 0 to go on, or a drop reason.
  */
 static int
