@@ -24,7 +24,8 @@ session_freed(struct flow_session *s, void *arg)
 	/* Every session but the ALG's gates was counted for its initiator (dp_src_session_take). */
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
-	if (s->alg != FLOW_INVALID && dp->pptp != NULL)
+	/* A control session may be taking its state on a worker right now: always tell the ALG. */
+	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_PPTP_CTRL)) && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }
 
@@ -103,8 +104,11 @@ dp_timeouts_apply(struct dp *dp)
 	flow_set_timeout(dp->flows, FLOW_TMO_ICMP, t->icmp);
 	flow_set_timeout(dp->flows, FLOW_TMO_GRE, t->gre);
 	flow_set_timeout(dp->flows, FLOW_TMO_OTHER, t->other);
-	if (dp->pptp != NULL)
+	if (dp->pptp != NULL) {
 		pptp_set_timeout(dp->pptp, t->pptp_xlate);
+		/* A bound, not a table size: it may change at run time like the timeouts. */
+		pptp_set_ctrl_per_source(dp->pptp, dp->conf.limits.pptp_per_src);
+	}
 }
 
 int

@@ -83,6 +83,8 @@ tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "calls_closed", st.calls_closed);
 	rte_tel_data_add_dict_u64(d, "gates_opened", st.gates_opened);
 	rte_tel_data_add_dict_u64(d, "ctrl_used", st.ctrl_used);
+	rte_tel_data_add_dict_u64(d, "ctrl_failed", st.ctrl_failed);
+	rte_tel_data_add_dict_u64(d, "ctrl_refused", st.ctrl_refused);
 	for (i = 0; i < PPTP_ERR_MAX; i++)
 		add_u64(d, pptp_err_name(i), st.err[i]);
 	return 0;

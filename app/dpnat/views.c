@@ -617,9 +617,11 @@ h_get_alg_pptp(const struct cli_args *a, struct cli_out *out, void *ctx)
 	cli_printf(out, "PPTP ALG : %s\n", dp->conf.alg_pptp ? "enabled" : "disabled");
 	cli_printf(out, "xlate entries: %lu used, max %lu, failed %lu\n", (unsigned long)st.xlate_used,
 		   (unsigned long)st.xlate_max, (unsigned long)st.failed);
-	cli_printf(out, "control connections: %lu used, max %lu, failed %lu, desynced %lu\n",
+	cli_printf(out, "control connections: %lu used, max %lu, failed %lu, desynced %lu, "
+		   "per source max %lu, refused %lu\n",
 		   (unsigned long)st.ctrl_used, (unsigned long)st.ctrl_max,
-		   (unsigned long)st.ctrl_failed, (unsigned long)st.desynced);
+		   (unsigned long)st.ctrl_failed, (unsigned long)st.desynced,
+		   (unsigned long)st.ctrl_per_src, (unsigned long)st.ctrl_refused);
 	cli_printf(out, "timeouts: xlate %u s, gre session %u s\n", pptp_get_timeout(dp->pptp),
 		   flow_get_timeout(dp->flows, FLOW_TMO_GRE));
 	cli_printf(out, "calls opened %lu, closed %lu; gates opened %lu, failed %lu\n",

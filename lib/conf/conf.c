@@ -22,6 +22,7 @@
 /* Defaults (see conf.h and docs/configuration.md). */
 #define DEF_SESSIONS        1048576
 #define DEF_PPTP_XLATE      2000
+#define DEF_PPTP_PER_SRC    64
 #define DEF_NEIGHBORS       1024
 #define DEF_NEIGH_QUEUE     4
 #define DEF_MBUFS           16384
@@ -250,6 +251,7 @@ defaults_limits(struct conf_limits *l)
 	memset(l, 0, sizeof(*l));
 	l->sessions = DEF_SESSIONS;
 	l->pptp_xlate = DEF_PPTP_XLATE;
+	l->pptp_per_src = DEF_PPTP_PER_SRC;
 	l->neighbors = DEF_NEIGHBORS;
 	l->neigh_queue = DEF_NEIGH_QUEUE;
 	l->mbufs = DEF_MBUFS;
@@ -1023,7 +1025,7 @@ set_session(struct parser *p)
 	return 0;
 }
 
-/* [un]set alg pptp enable | set alg pptp xlate max|timeout N */
+/* [un]set alg pptp enable | set alg pptp xlate max|timeout N | set alg pptp control per-source N */
 static int
 alg_line(struct parser *p, bool set)
 {
@@ -1035,7 +1037,7 @@ alg_line(struct parser *p, bool set)
 		return -1;
 	if (!kw(v, "pptp"))
 		return perr(p, "unknown ALG \"%s\": expected pptp", v);
-	v = need(p, set ? "enable or xlate" : "enable");
+	v = need(p, set ? "enable, xlate or control" : "enable");
 	if (v == NULL)
 		return -1;
 	if (kw(v, "enable")) {
@@ -1044,9 +1046,21 @@ alg_line(struct parser *p, bool set)
 		p->c->alg_pptp = set;
 		return 0;
 	}
+	if (set && kw(v, "control")) {
+		v = need(p, "per-source");
+		if (v == NULL)
+			return -1;
+		if (!kw(v, "per-source"))
+			return perr(p, "unknown pptp control setting \"%s\": expected per-source", v);
+		if (need_u32(p, "pptp control per-source", 1, MAX_PPTP_XLATE, &n) != 0 ||
+		    need_end(p) != 0)
+			return -1;
+		p->c->limits.pptp_per_src = n;
+		return 0;
+	}
 	if (!set || !kw(v, "xlate"))
 		return perr(p, "unknown pptp setting \"%s\": expected %s", v,
-			    set ? "enable or xlate" : "enable");
+			    set ? "enable, xlate or control" : "enable");
 	v = need(p, "max, timeout or per-client");
 	if (v == NULL)
 		return -1;
@@ -1682,6 +1696,8 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set alg pptp xlate max %u\n", c->limits.pptp_xlate);
 	if (c->timeouts.pptp_xlate != dt.pptp_xlate)
 		out_line(out, &rc, "set alg pptp xlate timeout %u\n", c->timeouts.pptp_xlate);
+	if (c->limits.pptp_per_src != dl.pptp_per_src)
+		out_line(out, &rc, "set alg pptp control per-source %u\n", c->limits.pptp_per_src);
 	if (c->limits.neighbors != dl.neighbors)
 		out_line(out, &rc, "set arp max %u\n", c->limits.neighbors);
 	if (c->limits.neigh_queue != dl.neigh_queue)

@@ -79,6 +79,7 @@ struct conf_arp {
 struct conf_limits {
 	uint32_t sessions;       /**< `set session max N`, default 1048576 */
 	uint32_t pptp_xlate;     /**< `set alg pptp xlate max N`, default 2000 */
+	uint32_t pptp_per_src;   /**< `set alg pptp control per-source N`: control connections per client, default 64 */
 	uint32_t neighbors;      /**< `set arp max N`, default 1024 */
 	uint32_t neigh_queue;    /**< `set arp queue N`: packets held per unresolved neighbour, default 4 */
 	uint32_t mbufs;          /**< `set mbuf max N`, default 16384 */

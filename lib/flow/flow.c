@@ -519,6 +519,21 @@ flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 }
 
 void
+flow_unlink(struct flow_table *ft, struct flow_session *s)
+{
+	uint32_t idx = s->id - 1;
+
+	flow_kill(s);
+	if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE))
+		return;
+	/* The object is reused only after flow_delete, whose own removal then finds nothing. */
+	rte_spinlock_lock(&ft->wlock);
+	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
+	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
+	rte_spinlock_unlock(&ft->wlock);
+}
+
+void
 flow_reclaim(struct flow_table *ft)
 {
 	unsigned freed, pending, avail;

@@ -198,6 +198,13 @@ void flow_release(struct flow_table *ft, struct flow_session *s, unsigned w);
  */
 int flow_delete(struct flow_table *ft, struct flow_session *s, bool aged);
 
+/**
+ * Any thread: s stops matching at once (ALG teardown): both keys leave the
+ * hash, so a new session may take them, and s is marked FLOW_F_DEAD for the
+ * ager, which deletes it (free_cb, reclaim after a grace period) as usual.
+ */
+void flow_unlink(struct flow_table *ft, struct flow_session *s);
+
 /** Reclaim objects whose grace period is over; the control lcore calls it each loop. */
 void flow_reclaim(struct flow_table *ft);
 

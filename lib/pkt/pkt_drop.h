@@ -58,6 +58,9 @@
 	X(PPTP_XLATE_FAIL, "pptp-xlate-fail",  "no PPTP xlate entry or Call ID left") \
 	X(PPTP_SPLIT,      "pptp-split",       "PPTP segment starts inside a Call ID field") \
 	X(PPTP_FRAG,       "pptp-frag",        "fragmented PPTP control segment (the ALG parses whole segments)") \
+	X(PPTP_CKSUM,      "pptp-cksum",       "PPTP control segment with a wrong TCP checksum") \
+	X(PPTP_HELD,       "pptp-held",        "PPTP rewrite held back until the receiver acknowledges older ones") \
+	X(PPTP_CTRL_LIMIT, "pptp-ctrl-limit",  "client holds its most PPTP control connections") \
 	X(MBUF_ALLOC,      "mbuf-alloc",       "no mbuf for a generated packet") \
 	X(SHUTDOWN,        "shutdown",         "dropped while stopping")
 

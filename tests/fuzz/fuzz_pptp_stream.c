@@ -5,7 +5,8 @@
  *
  * One control connection at a time, as app/dpnat/worker.c's session_create
  * makes it: client 60.60.60.2:4762 -> server 172.19.50.129:1723, source
- * translated to 172.19.51.234:7257 (FLOW_F_NAT), the ALG attached. Every
+ * translated to 172.19.51.234:7257 (FLOW_F_NAT), marked for the ALG, which
+ * takes its state at the client's ACK that completes the handshake. Every
  * segment is a real Ethernet/IPv4/TCP frame in an mbuf, parsed by pkt_parse,
  * given to pptp_ctrl_input and, when forwarded, translated by nat_rewrite.
  * The flow table, the ALG and the RCU state live across inputs; each input
@@ -49,7 +50,9 @@
  * Checked on every forwarded segment: IPv4 header and TCP checksums verify
  * by full recomputation, before and after the NAT rewrite; IP total length,
  * mbuf length and md->l4_len agree; only the payload's tail may go (and FIN
- * with it), at a message boundary or at a Call ID field. Against the
+ * with it), at a message boundary or at a Call ID field, and from the front
+ * only bytes the receiver acknowledged (every frame acknowledges what its
+ * side received). Against the
  * receiver's stream (unless a fuzzer SYN made the sequence space ambiguous):
  * retransmitted bytes are identical to the ones delivered first; no hole is
  * delivered; no byte from a malformed header on; every byte is the sender's
@@ -394,7 +397,8 @@ build_frame(uint8_t *buf, unsigned dir, uint32_t seq, uint8_t flags, const uint8
 	wire_put16(th, sport);
 	wire_put16(th + 2, dport);
 	wire_put32(th + 4, seq);
-	wire_put32(th + 8, 0x11111111);
+	/* Each side acknowledges what its receiver has, as TCP does. */
+	wire_put32(th + 8, cn.d[1 - dir].isn + 1 + cn.d[1 - dir].rcv_len);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
 	wire_put16(th + 14, 65535);
@@ -513,6 +517,7 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 	struct rte_mbuf *m;
 	struct pkt_meta *md;
 	unsigned ihl, tot, thl, fwd_n;
+	uint32_t cut, alg_before;
 	int rc;
 
 	flen = build_frame(f, dir, seq, flags, pl, n, &l4_off);
@@ -534,7 +539,12 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 		cn.s->tcp |= b;
 		flow_touch(cn.s, now);
 	}
+	alg_before = cn.s->alg;
 	rc = cn.attached ? pptp_ctrl_input(alg, 0, cn.s, dir, m, md, now) : 0;
+	/* The ALG took its state from a segment not at the stream's start (bytes before it were
+	 * dropped, no handshake ACK came first): its sequence space is not the model's. */
+	if (alg_before == FLOW_INVALID && cn.s->alg < MAX_CTRL && (dir != 0 || start != 0))
+		cn.sure = false;
 	if (cn.attached)
 		pairs_collect();
 	if (rc != 0) {
@@ -562,8 +572,20 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 		fail("forwarded frame length is not the IP total length");
 	if (md->l4_off != l4_off || md->l4_len != tot - ihl || tot < ihl + thl)
 		fail("pkt_meta lengths disagree with the forwarded frame");
-	if (memcmp(ip + 12, f + RTE_ETHER_HDR_LEN + 12, 8) != 0 || memcmp(th, f + l4_off, 12) != 0)
-		fail("the ALG changed addresses, ports or sequence numbers");
+	if (memcmp(ip + 12, f + RTE_ETHER_HDR_LEN + 12, 8) != 0 || memcmp(th, f + l4_off, 4) != 0 ||
+	    memcmp(th + 8, f + l4_off + 8, 4) != 0)
+		fail("the ALG changed addresses, ports or the acknowledgement");
+	/* Only bytes the receiver acknowledged may be cut from the front (acked-cut). */
+	cut = wire_get32(th + 4) - seq;
+	if (cut != 0) {
+		if (cut > n || (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ||
+		    (cn.sure && start + cut > sd->rcv_len))
+			fail("the ALG cut bytes the receiver had not acknowledged");
+		start += cut;
+		n -= cut;
+		if (th[13] != flags)
+			fail("the ALG changed the TCP flags of a segment cut at the front");
+	}
 	if (!fuzz_cksum_ok(ip, ihl))
 		fail("forwarded IPv4 header checksum is wrong");
 	if (!fuzz_l4_cksum_ok(ip, IPPROTO_TCP, th, tot - ihl))
@@ -576,12 +598,12 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 
 		if (th[13] != (flags & ~RTE_TCP_FIN_FLAG))
 			fail("a trimmed segment kept its FIN or changed other flags");
-		if (fwd_n == 0)
+		if (fwd_n == 0 && cut == 0)
 			fail("a segment trimmed to nothing was forwarded");
 		if (cn.sure && !(flags & RTE_TCP_RST_FLAG) && end >= 0 &&
 		    (end >= sd->snd_len || !(sd->cls[end] & (CLS_MSG | CLS_FIELD0))))
 			fail("a segment trimmed neither at a message nor at a Call ID field");
-	} else if (th[13] != flags) {
+	} else if (th[13] != flags && cut == 0) {
 		fail("the ALG changed the TCP flags of a whole segment");
 	}
 	if (cn.sure && !(flags & RTE_TCP_RST_FLAG))
@@ -646,6 +668,8 @@ handshake(void)
 		return;
 	cn.d[0].syn_seen = send_seg(0, 0, nothing, 0, RTE_TCP_SYN_FLAG) == 0;
 	cn.d[1].syn_seen = send_seg(1, 0, nothing, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) == 0;
+	/* The client's ACK completes the handshake: the ALG takes its state. */
+	send_seg(0, 0, nothing, 0, RTE_TCP_ACK_FLAG);
 }
 
 /* A new control session, as session_create makes it; the tuple changes unless same_tuple. */
@@ -689,7 +713,7 @@ conn_open(bool same_tuple)
 	cn.attached = pptp_ctrl_attach(alg, s, 0) == 0;
 	if (!cn.attached)
 		fail("no control state left although every connection before this one was freed");
-	if (!(s->flags & FLOW_F_PPTP_CTRL) || s->alg == FLOW_INVALID)
+	if (!(s->flags & FLOW_F_PPTP_CTRL))
 		fail("pptp_ctrl_attach succeeded without marking the session");
 	if (flow_insert(ft, s, 0) != 0)
 		fail("flow_insert of the control session failed in an empty table");

@@ -200,3 +200,26 @@ def test_gre_without_gate_and_alg_switch(lab):
     assert lab.out("get alg pptp xlate").startswith("0 out of 2000")
     lab.cli("set alg pptp enable")
     assert "PPTP         ALG : enabled" in lab.out("get alg")
+
+
+def test_syn_flood_to_1723_blocks_no_call(lab):
+    """Issue 14 #14: unanswered SYNs to TCP/1723 take no PPTP control state.
+    The table holds 20 here (xlate max 20); 2000 SYNs that the server never
+    answers arrive within the tcp-syn timeout (the old code's limit: 20 / 20 s,
+    1 SYN/s; 100 SYN/s with the default 2000), then a real client calls."""
+    from test_reliability import alg, flow, sess, syn_flood, wait_until
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set alg pptp xlate max 20\n")
+    s = start_server(lab, srv)
+    syn_flood(lab, c1, srv, 1723, 20000, 2000)
+    # af_packet may lose part of the burst: most of it reached dpnat (a session, or refused)
+    wait_until(lambda: sess(lab, "dst-port 1723")[3] + flow(lab)["pptp-xlate-fail"] >= 1000, 10,
+               "flood seen")
+    st = alg(lab)
+    assert st["ctrl_used"] == 0 and st["ctrl_failed"] == 0, st
+    b = client(lab, c2, 16384, 2249, "c2")
+    g = b.wait_for("gre_echo")
+    assert g["ok"] and g["rx_call_id"] == 16384, b.events
+    s.wait_for("ocrq", server_cid=17382)
+    st = alg(lab)
+    assert st["ctrl_used"] == 1 and st["ctrl_failed"] == 0 and st["xlate_used"] == 1, st
+    assert "per source max 64, refused 0" in lab.out("get alg pptp")

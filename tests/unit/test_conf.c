@@ -88,6 +88,7 @@ static const char every_text[] =
 	"set session timeout gre 900\n"
 	"set session timeout other 120\n"
 	"set alg pptp xlate timeout 600\n"
+	"set alg pptp control per-source 8\n"
 	"set arp timeout 300\n"
 	"unset alg pptp enable\n"
 	"set cli socket \"/tmp/dpnat test.sock\"\n"
@@ -232,6 +233,7 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 	}
 	assert_int_equal(a->limits.sessions, b->limits.sessions);
 	assert_int_equal(a->limits.pptp_xlate, b->limits.pptp_xlate);
+	assert_int_equal(a->limits.pptp_per_src, b->limits.pptp_per_src);
 	assert_int_equal(a->limits.neighbors, b->limits.neighbors);
 	assert_int_equal(a->limits.neigh_queue, b->limits.neigh_queue);
 	assert_int_equal(a->limits.mbufs, b->limits.mbufs);
@@ -365,6 +367,7 @@ test_defaults(void **state)
 	assert_int_equal(c->n_dips + c->n_policies + c->n_routes + c->n_arps, 0);
 	assert_int_equal(c->limits.sessions, 1048576);
 	assert_int_equal(c->limits.pptp_xlate, 2000);
+	assert_int_equal(c->limits.pptp_per_src, 64);
 	assert_int_equal(c->limits.neighbors, 1024);
 	assert_int_equal(c->limits.neigh_queue, 4);
 	assert_int_equal(c->limits.mbufs, 16384);
@@ -611,6 +614,7 @@ test_every_statement(void **state)
 
 	assert_int_equal(c->limits.sessions, 65536);
 	assert_int_equal(c->limits.pptp_xlate, 4000);
+	assert_int_equal(c->limits.pptp_per_src, 8);
 	assert_int_equal(c->limits.neighbors, 2048);
 	assert_int_equal(c->limits.neigh_queue, 8);
 	assert_int_equal(c->limits.mbufs, 32768);
@@ -885,6 +889,7 @@ test_limits_bounds(void **state)
 	static const struct bound b[] = {
 		{ "set session max", 1, 16777216, offsetof(struct conf, limits.sessions) },
 		{ "set alg pptp xlate max", 1, 4194304, offsetof(struct conf, limits.pptp_xlate) },
+		{ "set alg pptp control per-source", 1, 4194304, offsetof(struct conf, limits.pptp_per_src) },
 		{ "set arp max", 16, 1048576, offsetof(struct conf, limits.neighbors) },
 		{ "set arp queue", 0, 256, offsetof(struct conf, limits.neigh_queue) },
 		{ "set mbuf max", 1024, 16777216, offsetof(struct conf, limits.mbufs) },
@@ -1057,7 +1062,8 @@ test_errors(void **state)
 		{ "set session timeout sctp 5", "\"sctp\"", "tcp, tcp-syn, tcp-closing, udp, icmp, gre, other" },
 		{ "set alg", "missing word after \"alg\"", "pptp" },
 		{ "set alg ftp enable", "\"ftp\"", "pptp" },
-		{ "set alg pptp disable", "\"disable\"", "enable or xlate" },
+		{ "set alg pptp disable", "\"disable\"", "enable, xlate or control" },
+		{ "set alg pptp control max 5", "\"max\"", "per-source" },
 		{ "set alg pptp enable now", "\"now\"", "end of line" },
 		{ "set alg pptp xlate", "missing word after \"xlate\"", "max, timeout or per-client" },
 		{ "set alg pptp xlate size 5", "\"size\"", "max, timeout or per-client" },

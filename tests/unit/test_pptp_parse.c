@@ -217,7 +217,7 @@ test_several_messages_one_segment(void **state)
 	/* Everything else arrived as sent. */
 	wire_put16(b + 156 + 16 + 12, xcid);
 	assert_memory_equal(c->rcv[0], b, n);
-	assert_int_equal(c->fwd, 3);   /* SYN, SYN-ACK, one data segment */
+	assert_int_equal(c->fwd, 4);   /* SYN, SYN-ACK, ACK, one data segment */
 
 	/* The server's reply shares a segment with an SCCRP and an echo. */
 	n = 0;
@@ -243,6 +243,7 @@ test_ocrq_every_split(void **state)
 	unsigned k;
 
 	(void)state;
+	pptp_set_ctrl_per_source(e->a, 400);
 	for (k = 1; k < 168; k++) {
 		struct conn *c = conn_open(e, CLIENT1, (uint16_t)(10000 + k), (uint16_t)(20000 + k));
 		struct pptp_xlate_info xi;
@@ -405,6 +406,7 @@ test_retransmission(void **state)
 	unsigned i;
 
 	(void)state;
+	c->noack = true;   /* the sender never learns it arrived */
 	assert_int_equal(seg(c, 0, base, RTE_TCP_ACK_FLAG, b, len, &f), 0);
 	xcid = rcv16(c, 0, 12);
 	for (i = 0; i < 3; i++) {
@@ -855,7 +857,7 @@ test_no_nat(void **state)
 	pptp_tick(e->a, e->now, 0);
 	assert_int_equal(pptp_ctrl_attach(e->a, c->s, 0), 0);
 	assert_int_equal(seg(c, 0, c->isn[0], RTE_TCP_SYN_FLAG, NULL, 0, NULL), 0);
-	assert_int_equal(seg(c, 1, c->isn[1], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, NULL), 0);
+	assert_int_equal(conn_handshake(c), 0);
 	xmit_msg(c, 0, OCRQ, 32768, 0, 0);
 	assert_int_equal(rcv16(c, 0, 12), 32768);
 	off = c->rcv_len[1];
@@ -864,6 +866,251 @@ test_no_nat(void **state)
 	assert_int_equal(stats(e).gates_opened, 2);
 	assert_gre_passes(e, SERVER, CLIENT1, 32768, SERVER, CLIENT1, 32768);
 	assert_gre_passes(e, CLIENT1, SERVER, 17382, CLIENT1, SERVER, 17382);
+	free(c);
+	env_free(e);
+}
+
+/*
+ * Issue 14 #3: a call torn down (server CDN, client CDN, timeout) leaves the
+ * session index at once, so a client that redials at once with the same
+ * Call IDs gets both gates; the old gates, aged later, harm nothing.
+ */
+static void
+test_quick_redial(void **state)
+{
+	struct env *e = env_new(64, 16, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	struct pptp_xlate_info xi;
+	unsigned how;
+
+	(void)state;
+	for (how = 0; how < 3; how++) {
+		uint16_t xcid = call_up(c, 32768, 17382);
+
+		if (how == 0) {
+			xmit_msg(c, 1, CDN, 17382, 0, 3);
+		} else if (how == 1) {
+			xmit_msg(c, 0, CDN, 32768, 0, 3);
+		} else {
+			env_clock(e, e->now + pptp_get_timeout(e->a) + 1);
+			pptp_tick(e->a, e->now, 16);
+		}
+		assert_int_equal(stats(e).calls_closed, 2 * how + 1);
+		assert_gates_dead(e, xcid, 17382, CLIENT1);
+		/* Redial at once: the ager has not run. */
+		xcid = call_up(c, 32768, 17382);
+		assert_int_equal(stats(e).gates_failed, 0);
+		assert_int_equal(stats(e).gates_opened, 4 * (how + 1));
+		assert_true(find_call(e, CLIENT1, 32768, &xi));
+		assert_int_equal(xi.gates, 2);
+		assert_gre_passes(e, CLIENT1, SERVER, 17382, PUB, SERVER, 17382);
+		assert_gre_passes(e, SERVER, PUB, xcid, SERVER, CLIENT1, 32768);
+		/* The old gates go; the new call keeps its own. */
+		env_settle(e);
+		assert_true(find_call(e, CLIENT1, 32768, &xi));
+		assert_int_equal(xi.gates, 2);
+		assert_gre_passes(e, SERVER, PUB, xcid, SERVER, CLIENT1, 32768);
+		xmit_msg(c, 1, CDN, 17382, 0, 3);
+		env_settle(e);
+		assert_int_equal(stats(e).xlate_used, 0);
+	}
+	free(c);
+	env_free(e);
+}
+
+/*
+ * Issue 14 #7: a server CDN that names the client's translated Call ID ends
+ * the call and reaches the client with its own id; a client CDN that names
+ * the server's id ends the call too (it passes as is).
+ */
+static void
+test_cdn_peer_id(void **state)
+{
+	struct env *e = env_new(64, 16, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	uint16_t xcid;
+	uint32_t off;
+
+	(void)state;
+	xcid = call_up(c, 32768, 17382);
+	off = c->rcv_len[1];
+	xmit_msg(c, 1, CDN, xcid, 0, 3);
+	assert_int_equal(rcv16(c, 1, off + 12), 32768);   /* no foreign id reaches the client */
+	assert_int_equal(stats(e).calls_closed, 1);
+	assert_int_equal(stats(e).err[PPTP_ERR_CDN_PEER_ID], 1);
+	assert_int_equal(stats(e).err[PPTP_ERR_UNKNOWN_CID], 0);
+	assert_false(find_call(e, CLIENT1, 32768, NULL));
+	assert_gates_dead(e, xcid, 17382, CLIENT1);
+	/* Split at the id: held back until it comes whole, then the same. */
+	xcid = call_up(c, 32769, 17383);
+	{
+		uint8_t b[256];
+		size_t len = msg(b, CDN, xcid, 0, 3), f;
+
+		off = c->rcv_len[1];
+		assert_int_equal(seg(c, 1, c->snd[1], RTE_TCP_ACK_FLAG, b, 13, &f), 0);
+		assert_int_equal(f, 12);
+		assert_int_equal(stats(e).calls_closed, 1);
+		c->snd[1] += 12;
+		xmit(c, 1, b + 12, len - 12);
+		assert_int_equal(rcv16(c, 1, off + 12), 32769);
+		assert_int_equal(stats(e).calls_closed, 2);
+	}
+	/* The client names the server's id. */
+	xcid = call_up(c, 32770, 17384);
+	off = c->rcv_len[0];
+	xmit_msg(c, 0, CDN, 17384, 0, 3);
+	assert_int_equal(rcv16(c, 0, off + 12), 17384);
+	assert_int_equal(stats(e).calls_closed, 3);
+	assert_gates_dead(e, xcid, 17384, CLIENT1);
+	env_settle(e);
+	assert_int_equal(stats(e).xlate_used, 0);
+	free(c);
+	env_free(e);
+}
+
+/* One frame of c's direction dir with its TCP checksum made wrong by flipping byte at (from the TCP header), and rx offload flags. */
+static int
+seg_corrupt(struct conn *c, unsigned dir, uint32_t seq, uint8_t flags, const uint8_t *data,
+	    size_t len, unsigned at, uint64_t ol)
+{
+	struct rte_mbuf *m = conn_frame(c, dir, seq, flags, data, len);
+	struct pkt_meta *md = pkt_md(m);
+	int rc;
+
+	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
+	if (at != 0)
+		*rte_pktmbuf_mtod_offset(m, uint8_t *, md->l4_off + at) ^= 0x10;
+	m->ol_flags |= ol;
+	rc = pptp_ctrl_input(c->e->a, c->w, c->s, dir, m, md, c->e->now);
+	rte_pktmbuf_free(m);
+	return rc;
+}
+
+/*
+ * Issue 14 #11: a control segment with a wrong TCP checksum is dropped and
+ * counted before it is parsed: it names no call, desyncs nothing, tears
+ * nothing down, and never leaves with a fresh checksum (the trim case).
+ * The port's checksum verdict is taken when it gives one.
+ */
+static void
+test_bad_cksum(void **state)
+{
+	struct env *e = env_new(64, 16, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	uint8_t b[256];
+	size_t len = msg(b, OCRQ, 32768, 9, 0);
+	struct pptp_stats st;
+	uint16_t xcid;
+
+	(void)state;
+	/* Corrupted inside the Call ID, in the length field, or ending inside the id (a trim). */
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, b, len, 20 + 12, 0),
+			 PKT_DROP_PPTP_CKSUM);
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, b, len, 20 + 1, 0),
+			 PKT_DROP_PPTP_CKSUM);
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, b, 13, 20 + 5, 0),
+			 PKT_DROP_PPTP_CKSUM);
+	/* The port says bad: dropped though the sum holds; says good: taken as is. */
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, b, len, 0,
+				     RTE_MBUF_F_RX_L4_CKSUM_BAD), PKT_DROP_PPTP_CKSUM);
+	st = stats(e);
+	assert_int_equal(st.err[PPTP_ERR_BAD_CKSUM], 4);
+	assert_int_equal(st.xlate_used, 0);
+	assert_int_equal(st.desynced, 0);
+	assert_int_equal(st.err[PPTP_ERR_BAD_LEN], 0);
+	assert_int_equal(st.err[PPTP_ERR_SPLIT_TRIM], 0);
+	xcid = call_up(c, 32768, 17382);
+	/* A corrupted FIN or RST tears nothing down. */
+	assert_int_equal(seg_corrupt(c, 1, c->snd[1], RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0,
+				     4, 0), PKT_DROP_PPTP_CKSUM);
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_RST_FLAG, NULL, 0, 5, 0),
+			 PKT_DROP_PPTP_CKSUM);
+	assert_true(find_call(e, CLIENT1, 32768, NULL));
+	assert_int_equal(stats(e).calls_closed, 0);
+	/* The stream goes on. */
+	xmit_msg(c, 0, CCRQ, 32768, 0, 0);
+	assert_int_equal(rcv16(c, 0, len + 12), xcid);
+	assert_int_equal(seg_corrupt(c, 0, c->snd[0], RTE_TCP_ACK_FLAG, NULL, 0, 0,
+				     RTE_MBUF_F_RX_L4_CKSUM_GOOD), 0);
+	free(c);
+	env_free(e);
+}
+
+/* The segment is forwarded by dpnat and lost beyond it: the receiver never gets it. */
+static void
+seg_lost(struct conn *c, unsigned dir, uint32_t seq, const uint8_t *data, size_t len)
+{
+	struct rte_mbuf *m = conn_frame(c, dir, seq, RTE_TCP_ACK_FLAG, data, len);
+	struct pkt_meta *md = pkt_md(m);
+
+	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
+	assert_int_equal(pptp_ctrl_input(c->e->a, c->w, c->s, dir, m, md, c->e->now), 0);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Issue 14 #12: an OCRQ lost beyond dpnat, then 100 more calls the receiver
+ * cannot acknowledge (the hole): the retransmission still gets its rewrite,
+ * rewrites beyond the log's room are held back (counted) until the receiver
+ * acknowledges, and a retransmission of acknowledged bytes whose rewrites
+ * left the log (the ACK lost on its way to the sender) is cut, not dropped.
+ */
+static void
+test_rewrite_log_window(void **state)
+{
+	enum { N = 100 };
+	struct env *e = env_new(512, 256, 4);
+	struct conn *c = conn_open(e, CLIENT1, 4762, 7263);
+	struct pptp_xlate_info xi;
+	uint8_t b[N + 1][168];
+	const size_t len = 168;
+	size_t f;
+	uint32_t base = c->snd[0], sent;
+	unsigned i, held = 0;
+
+	(void)state;
+	for (i = 0; i <= N; i++)
+		msg(b[i], OCRQ, (uint16_t)(100 + i), 9, 0);
+	seg_lost(c, 0, base, b[0], len);
+	/* The next ones pass dpnat; the receiver holds them out of order and acknowledges none. */
+	for (i = 1, sent = 0; i <= N; i++) {
+		uint32_t seq = base + (uint32_t)(i * len);
+
+		if (seq != (uint32_t)(base + len + sent))
+			break;   /* held back: the sender waits for the hole's ACK */
+		assert_int_equal(seg(c, 0, seq, RTE_TCP_ACK_FLAG, b[i], len, &f), 0);
+		sent += (uint32_t)f;
+		if (f < len)
+			held++;
+	}
+	assert_int_equal(held, 1);
+	assert_int_equal(stats(e).err[PPTP_ERR_LOG_FULL], 1);
+	assert_int_equal(c->rcv_len[0], 0);
+	/* The lost OCRQ again, long after: its rewrite, the same as the first time. */
+	assert_int_equal(seg(c, 0, base, RTE_TCP_ACK_FLAG, b[0], len, &f), 0);
+	assert_int_equal(f, len);
+	assert_true(find_call(e, CLIENT1, 100, &xi));
+	assert_int_equal(rcv16(c, 0, 12), xi.xlated_cid);
+	/* The sender resends the rest, a message a segment: replayed, then the held ones parsed. */
+	for (i = 0; c->rcv_len[0] < (N + 1) * len; i++) {
+		uint32_t off = c->rcv_len[0];
+
+		assert_true(i < 4 * N);
+		assert_int_equal(seg(c, 0, base + off, RTE_TCP_ACK_FLAG, b[off / len] + off % len,
+				     len - off % len, NULL), 0);
+	}
+	c->snd[0] = base + (uint32_t)((N + 1) * len);
+	for (i = 0; i <= N; i++) {
+		assert_true(find_call(e, CLIENT1, (uint16_t)(100 + i), &xi));
+		assert_int_equal(rcv16(c, 0, (uint32_t)(i * len) + 12), xi.xlated_cid);
+	}
+	assert_int_equal(stats(e).xlate_used, N + 1);
+	assert_int_equal(stats(e).err[PPTP_ERR_GAP], 0);
+	/* Acknowledged, then resent from the start (the ACK lost beyond dpnat): cut to what is new. */
+	assert_int_equal(seg(c, 0, base, RTE_TCP_ACK_FLAG, b[0], len, &f), 0);
+	assert_true(f < len);
+	assert_true(stats(e).err[PPTP_ERR_ACKED_CUT] >= 1);
 	free(c);
 	env_free(e);
 }
@@ -899,6 +1146,10 @@ main(void)
 		cmocka_unit_test(test_three_calls_one_connection),
 		cmocka_unit_test(test_incoming_call),
 		cmocka_unit_test(test_no_nat),
+		cmocka_unit_test(test_quick_redial),
+		cmocka_unit_test(test_cdn_peer_id),
+		cmocka_unit_test(test_bad_cksum),
+		cmocka_unit_test(test_rewrite_log_window),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

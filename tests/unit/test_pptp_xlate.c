@@ -164,36 +164,140 @@ test_unregistered_address(void **state)
 	env_free(e);
 }
 
-/* No control state left: the attach is refused and counted; the session runs as plain NAPT. */
-static void
-test_ctrl_pool_full(void **state)
+static struct conn *
+conn_syn(struct env *e, uint32_t client, uint16_t csport, uint16_t pubport)
 {
-	struct env *e = env_new(64, 8, 2);
-	struct conn *a = conn_open(e, CLIENT1, 4762, 7263);
-	struct conn *b = conn_open(e, CLIENT2, 2249, 7257);
-	struct flow_session *s = flow_alloc(e->ft, 0);
+	return conn_syn_pw(e, client, csport, PUB, pubport, 0);
+}
+
+/*
+ * Issue 14 #14: unanswered SYNs to TCP/1723 take no control state, so a SYN
+ * flood never blocks a real connection; a state is taken when the client's
+ * handshake completes, at most per-source maximum per client (refusals
+ * counted), and none left is a counted refusal that a retry overcomes.
+ */
+static void
+test_ctrl_taken_at_handshake(void **state)
+{
+	struct env *e = env_new(256, 8, 4);
+	struct conn *flood[64], *a, *b, *d;
+	unsigned i;
 
 	(void)state;
-	assert_non_null(s);
-	assert_int_equal(pptp_ctrl_attach(e->a, s, 0), -ENOSPC);
-	assert_int_equal(s->alg, FLOW_INVALID);
-	assert_false(s->flags & FLOW_F_PPTP_CTRL);
-	assert_int_equal(stats(e).ctrl_failed, 1);
-	assert_int_equal(stats(e).ctrl_used, 2);
-	assert_int_equal(stats(e).ctrl_max, 2);
-	flow_release(e->ft, s, 0);
-	/* A detached (never inserted) session gives its state straight back. */
+	/* 64 SYNs that nobody answers: no state, not even when the pool is 4. */
+	for (i = 0; i < RTE_DIM(flood); i++)
+		flood[i] = conn_syn(e, CLIENT2 + i, (uint16_t)(1024 + i), (uint16_t)(3000 + i));
+	assert_int_equal(stats(e).ctrl_used, 0);
+	/* Nor does data before the handshake completed (counted, dropped). */
+	assert_int_equal(seg(flood[0], 1, flood[0]->snd[1], RTE_TCP_ACK_FLAG,
+			     (const uint8_t *)"\x00\x10", 2, NULL), PKT_DROP_PPTP_GAP);
+	assert_int_equal(stats(e).ctrl_used, 0);
+	/* Data after a hole (its first bytes lost) cannot start the stream: no state from it. */
+	assert_int_equal(seg(flood[1], 1, flood[1]->isn[1], RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+			     NULL, 0, NULL), 0);
+	assert_int_equal(seg(flood[1], 0, flood[1]->snd[0] + 100, RTE_TCP_ACK_FLAG,
+			     (const uint8_t *)"\x00\x10\x00\x01\x1a\x2b\x3c\x4e", 8, NULL),
+			 PKT_DROP_PPTP_GAP);
+	assert_int_equal(stats(e).ctrl_used, 0);
+	/* The stream's first message does. */
+	xmit_msg(flood[1], 0, SCCRQ, 0, 0, 0);
+	assert_int_equal(stats(e).ctrl_used, 1);
+	assert_int_equal(flow_delete(e->ft, flood[1]->s, false), 0);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).ctrl_used, 0);
+	/* A real client still gets its state. */
+	a = conn_open(e, CLIENT1, 4762, 7263);
+	assert_int_equal(stats(e).ctrl_used, 1);
+	call_up(a, 32768, 17382);
+	/* Per source: CLIENT1 may hold two; the third is refused and counted. */
+	pptp_set_ctrl_per_source(e->a, 2);
+	b = conn_open(e, CLIENT1, 4763, 7264);
+	d = conn_syn(e, CLIENT1, 4764, 7265);
+	assert_int_equal(conn_handshake(d), PKT_DROP_PPTP_CTRL_LIMIT);
+	assert_int_equal(stats(e).ctrl_refused, 1);
+	assert_int_equal(stats(e).ctrl_per_src, 2);
+	assert_int_equal(d->s->alg, FLOW_INVALID);
+	/* One of CLIENT1's connections ends: the retransmitted SCCRQ now takes a state. */
 	assert_int_equal(flow_delete(e->ft, b->s, false), 0);
 	pptp_tick(e->a, e->now, 0);
 	assert_int_equal(stats(e).ctrl_used, 1);
-	s = flow_alloc(e->ft, 0);
-	assert_int_equal(pptp_ctrl_attach(e->a, s, 0), 0);
-	pptp_ctrl_detach(e->a, s);
-	assert_int_equal(s->alg, FLOW_INVALID);
-	assert_int_equal(stats(e).ctrl_used, 1);
-	flow_release(e->ft, s, 0);
-	free(a);
+	xmit_msg(d, 0, SCCRQ, 0, 0, 0);
+	assert_int_not_equal(d->s->alg, FLOW_INVALID);
+	assert_int_equal(stats(e).ctrl_used, 2);
+	call_up(d, 32769, 17383);
+	/* The pool (4) runs out: counted as failed, not as a per-source refusal. */
+	pptp_set_ctrl_per_source(e->a, 64);
 	free(b);
+	b = conn_open(e, CLIENT2, 2249, 7257);
+	free(b);
+	b = conn_open(e, CLIENT2, 2250, 7258);
+	free(b);
+	b = conn_syn(e, CLIENT2, 2251, 7259);
+	assert_int_equal(conn_handshake(b), PKT_DROP_PPTP_XLATE_FAIL);
+	assert_int_equal(stats(e).ctrl_failed, 1);
+	assert_int_equal(stats(e).ctrl_used, 4);
+	/* A session freed before its handshake completed gives nothing back twice. */
+	assert_int_equal(flow_delete(e->ft, b->s, false), 0);
+	pptp_tick(e->a, e->now, 0);
+	assert_int_equal(stats(e).ctrl_used, 4);
+	/* A late segment of the freed session takes nothing. */
+	assert_int_equal(seg(b, 0, b->snd[0], RTE_TCP_ACK_FLAG, NULL, 0, NULL), PKT_DROP_NO_SESSION);
+	assert_int_equal(stats(e).ctrl_used, 4);
+	free(b);
+	for (i = 0; i < RTE_DIM(flood); i++)
+		free(flood[i]);
+	free(a);
+	free(d);
+	env_free(e);
+}
+
+/* What the clear's match callback does: end the matched call on its "worker" and let another connection's new call take the slot. */
+struct recycle_arg {
+	struct conn *owner, *other;
+	unsigned calls;
+};
+
+static bool
+match_then_recycle(const struct pptp_xlate_info *xi, void *arg)
+{
+	struct recycle_arg *r = arg;
+
+	if (xi->inside_ip != CLIENT1 || r->calls++ > 0)
+		return false;
+	/* Between the control lcore's look and its teardown, a worker ends the call ... */
+	send_msg(r->owner, 1, CDN, 17382, 0, 3);
+	env_settle(r->owner->e);
+	/* ... and another client's call takes the very slot (the table has one). */
+	send_msg(r->other, 0, OCRQ, 7, 0, 0);
+	assert_int_equal(stats(r->owner->e).xlate_used, 1);
+	return true;   /* the call it looked at matched */
+}
+
+/*
+ * Issue 14 #17: `clear alg pptp xlate` acts on the call it matched, not on
+ * one that a worker put in the same slot since: the slot's generation is
+ * checked under the control state's lock.
+ */
+static void
+test_clear_recycled_slot(void **state)
+{
+	struct env *e = env_new(64, 1, 4);
+	struct recycle_arg r = { NULL, NULL, 0 };
+	struct pptp_xlate_info xi;
+
+	(void)state;
+	r.owner = conn_open(e, CLIENT1, 4762, 7263);
+	r.other = conn_open(e, CLIENT2, 2249, 7257);
+	r.owner->norecord = r.other->norecord = true;
+	send_msg(r.owner, 0, OCRQ, 1, 0, 0);
+	assert_true(find_call(e, CLIENT1, 1, &xi));
+	send_msg(r.owner, 1, OCRP, 17382, xi.xlated_cid, 1);
+	assert_int_equal(pptp_clear(e->a, match_then_recycle, &r), 0);
+	/* The other client's call is untouched. */
+	assert_true(find_call(e, CLIENT2, 7, &xi));
+	assert_int_equal(stats(e).calls_closed, 1);
+	free(r.owner);
+	free(r.other);
 	env_free(e);
 }
 
@@ -654,13 +758,14 @@ main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_callid_exhaustion),
 		cmocka_unit_test(test_unregistered_address),
-		cmocka_unit_test(test_ctrl_pool_full),
+		cmocka_unit_test(test_ctrl_taken_at_handshake),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_walk_kb),
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_err_names),
 		cmocka_unit_test(test_concurrent_readers),
 		cmocka_unit_test(test_million_calls),
+		cmocka_unit_test(test_clear_recycled_slot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -34,6 +34,7 @@
 #define PPTP_PORT            1723
 #define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
 #define PPTP_DEFAULT_TIMEOUT 300    /**< seconds an xlate entry lives without activity */
+#define PPTP_DEFAULT_PER_SRC 64     /**< control connections one client address may hold */
 
 
 /* X(enum suffix, name, help): control-stream errors and events, counted per reason. */
@@ -44,13 +45,16 @@
 	X(BAD_CTRL,    "bad-ctrl-type",   "unknown control message type")                   \
 	X(WRONG_LEN,   "wrong-length",    "length is not the one of the control type")      \
 	X(GAP,         "gap",             "segment beyond the next expected byte (dropped)") \
-	X(STALE,       "stale",           "retransmission older than the rewrite log (dropped)") \
 	X(DESYNC,      "desync-drop",     "payload of a desynced control connection dropped") \
 	X(UNKNOWN_CID, "unknown-call-id", "call id that names no call of the connection")   \
 	X(SPLIT_TRIM,  "split-trimmed",   "segment trimmed before a split Call ID field")   \
 	X(RETRANS,     "retrans-rewritten", "retransmission given the logged rewrites again") \
-	X(NO_ISN,      "no-isn",          "payload before the SYN of its direction was seen") \
-	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte (blind reset, dropped)")
+	X(NO_ISN,      "no-isn",          "payload before the handshake gave its stream start") \
+	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte (blind reset, dropped)") \
+	X(BAD_CKSUM,   "bad-cksum",       "TCP checksum wrong (dropped before parsing)")    \
+	X(LOG_FULL,    "log-full",        "rewrite log full of unacknowledged rewrites (held back)") \
+	X(ACKED_CUT,   "acked-cut",       "retransmitted bytes older than the log (acknowledged) cut off") \
+	X(CDN_PEER_ID, "cdn-peer-id",     "CDN naming the receiver's Call ID (accepted)")
 
 /** Counted control-stream errors and events. */
 enum pptp_err {
@@ -71,7 +75,9 @@ struct pptp_stats {
 	uint64_t gates_failed;   /**< GRE gate that could not be created (table full, clash) */
 	uint64_t ctrl_used;      /**< control states in use */
 	uint64_t ctrl_max;
-	uint64_t ctrl_failed;    /**< pptp_ctrl_attach refused: no control state left */
+	uint64_t ctrl_failed;    /**< no control state left when a handshake completed */
+	uint64_t ctrl_refused;   /**< refused: the client holds its per-source maximum */
+	uint64_t ctrl_per_src;   /**< that maximum */
 	uint64_t desynced;       /**< control connections marked desynced */
 	uint64_t err[PPTP_ERR_MAX];
 };
@@ -118,14 +124,15 @@ int pptp_addr_add(struct pptp_alg *a, uint32_t pub_ip);
 int pptp_addr_info(const struct pptp_alg *a, uint32_t pub_ip, struct nat_addr_info *info);
 
 /**
- * Worker: attach a control state to TCP/1723 session s (keys, rewrites and
- * FLOW_F_NAT already set), before its first packet is forwarded. Sets
- * s->alg and FLOW_F_PPTP_CTRL. 0, or -ENOSPC when no state is left (counted;
- * s then runs as plain NAPT).
+ * Worker: mark TCP/1723 session s (keys, rewrites and FLOW_F_NAT already
+ * set) as a PPTP control connection, before its first packet is forwarded.
+ * Sets FLOW_F_PPTP_CTRL and takes no state: pptp_ctrl_input() takes it when
+ * the client completes the TCP handshake (an unanswered SYN costs nothing),
+ * at most per-source maximum per client. Returns 0.
  */
 int pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w);
 
-/** Worker: undo pptp_ctrl_attach for a session that is released without being inserted. */
+/** Worker: undo pptp_ctrl_attach() for a session that is released without being inserted. */
 void pptp_ctrl_detach(struct pptp_alg *a, struct flow_session *s);
 
 /**
@@ -142,7 +149,7 @@ int pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsi
 
 /**
  * Control lcore, from the flow table's free callback, for any session with
- * s->alg != FLOW_INVALID: a control session's calls are torn down and its
+ * s->alg != FLOW_INVALID or FLOW_F_PPTP_CTRL set: a control session's calls are torn down and its
  * state released; a GRE gate's call is torn down (its other gate killed) and
  * its entry and Call ID released once both gates are gone.
  */
@@ -161,6 +168,8 @@ void pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget);
  * stay while the ALG lives and be given before the first call.
  */
 void pptp_set_client_limit(struct pptp_alg *a, struct nat_src *t, uint32_t limit);
+/** Set the most control connections one client address may hold (0 is taken as 1). */
+void pptp_set_ctrl_per_source(struct pptp_alg *a, uint32_t n);
 
 /** Set the xlate timeout in seconds (0 is taken as 1). */
 void pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s);

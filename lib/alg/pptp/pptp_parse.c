@@ -11,6 +11,7 @@
  * One descriptor per control message type says its exact length and what
  * its Call ID fields are; the parser is one routine for all fifteen.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ enum fld_role {
 	F_NONE = 0,
 	F_OWN_NEW,     /* sender's own Call ID of a new call (request, or reply to the peer's request) */
 	F_OWN_LOOKUP,  /* sender's own Call ID of an existing call (CCRQ) */
-	F_OWN_CLEAR,   /* sender's own Call ID of a call that ends (CDN) */
+	F_OWN_CLEAR,   /* sender's own Call ID of a call that ends (CDN; some senders name the peer's) */
 	F_PEER,        /* the receiver's Call ID */
 };
 
@@ -134,13 +135,38 @@ patch_byte(struct pctx *x, uint32_t p, uint8_t nb)
 	x->pkt[p] = nb;
 }
 
+/* The oldest rewrite in the log (nlog > 0). */
+static inline const struct pptp_rwlog *
+log_oldest(const struct pptp_dir *d)
+{
+	return &d->log[(d->log_head + PPTP_LOG_N - d->nlog) % PPTP_LOG_N];
+}
+
+/*
+ * Forget the rewrites the receiver acknowledged: it never needs those bytes
+ * again. Only they go, so every retransmission it may still need finds its
+ * rewrites (the parser holds new rewrites back while the log is full).
+ */
+static void
+log_evict(struct pptp_dir *d)
+{
+	while (d->nlog > 0) {
+		uint32_t end = log_oldest(d)->seq + 2;
+
+		if ((int32_t)(d->acked - end) < 0)
+			break;
+		d->log_floor = end;
+		d->nlog--;
+	}
+}
+
 static void
 log_add(struct pptp_dir *d, uint32_t seq, const uint8_t *old, const uint8_t *new_)
 {
 	struct pptp_rwlog *e = &d->log[d->log_head];
 
 	if (d->nlog == PPTP_LOG_N)
-		d->log_floor = e->seq + 2;   /* the oldest goes: older data can no longer be replayed */
+		d->log_floor = e->seq + 2;   /* not reached: parse() holds a rewrite back when full */
 	else
 		d->nlog++;
 	e->seq = seq;
@@ -181,7 +207,7 @@ replay(struct pctx *x, uint32_t n)
 	unsigned i, b;
 
 	for (i = 0; i < d->nlog; i++) {
-		const struct pptp_rwlog *e = &d->log[i];
+		const struct pptp_rwlog *e = &d->log[(d->log_head + PPTP_LOG_N - 1 - i) % PPTP_LOG_N];
 
 		for (b = 0; b < 2; b++) {
 			uint32_t rel = e->seq + b - x->seq;
@@ -226,6 +252,34 @@ seg_trim(struct pctx *x, uint32_t at, int why)
 	return 0;
 }
 
+/*
+ * Cut the first n payload bytes: the receiver acknowledged them, and their
+ * rewrites left the log. The segment then starts at the first byte it may
+ * still need (or carries none: an ACK the receiver answers, which unwedges
+ * a sender whose ACK was lost). Lengths fixed, TCP checksum recomputed.
+ */
+static void
+seg_cut_front(struct pctx *x, uint32_t n)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(x->pkt + x->md->l3_off);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)x->l4;
+	rte_be16_t old_tot = ip->total_length, new_tot;
+	uint16_t l4_len;
+
+	memmove(x->pkt + x->pstart, x->pkt + x->pstart + n, x->end - x->pstart - n);
+	x->end -= n;
+	x->seq += n;
+	new_tot = rte_cpu_to_be_16((uint16_t)(x->end - x->md->l3_off));
+	ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old_tot, new_tot);
+	ip->total_length = new_tot;
+	rte_pktmbuf_trim(x->m, (uint16_t)(x->m->pkt_len - x->end));
+	th->sent_seq = rte_cpu_to_be_32(x->seq);
+	l4_len = (uint16_t)(x->end - x->md->l4_off);
+	th->cksum = 0;
+	th->cksum = cksum_l4_full(ip->src_addr, ip->dst_addr, IPPROTO_TCP, x->l4, l4_len);
+	x->md->l4_len = l4_len;
+}
+
 /* The call the message in progress names, if still alive and ours. */
 static struct pptp_call *
 cur_call(struct pctx *x)
@@ -254,7 +308,8 @@ field_atomic(unsigned role, unsigned dir)
 {
 	if (dir == 0)
 		return role == F_OWN_NEW || role == F_OWN_LOOKUP || role == F_OWN_CLEAR;
-	return role == F_PEER;
+	/* A server's CDN may name the translated id, which the client must get back as its own. */
+	return role == F_PEER || role == F_OWN_CLEAR;
 }
 
 /* A field that must be whole, at frame offset p. 0 or a drop reason (nothing consumed then). */
@@ -279,6 +334,13 @@ field_whole(struct pctx *x, const struct msg_desc *dsc, unsigned role, uint32_t 
 				c = pptp_call_new(a, x->ci, v, x->w, x->now);
 			if (c == NULL)
 				return PKT_DROP_PPTP_XLATE_FAIL;
+		} else if (c == NULL && role == F_OWN_CLEAR &&
+			   (c = pptp_call_find_scid(a, x->ci, v)) != NULL) {
+			/* A CDN naming the server's id (RFC 2637 leaves it open): it passes as is. */
+			pptp_err(a, PPTP_ERR_CDN_PEER_ID);
+			cur_set(x, c);
+			pptp_call_teardown(a, x->ctrl, c);
+			return 0;
 		} else if (c == NULL) {
 			pptp_err(a, PPTP_ERR_UNKNOWN_CID);
 			/*
@@ -296,6 +358,22 @@ field_whole(struct pctx *x, const struct msg_desc *dsc, unsigned role, uint32_t 
 		cur_set(x, c);
 		if (role == F_OWN_CLEAR)
 			pptp_call_teardown(a, x->ctrl, c);
+		return 0;
+	}
+	if (role == F_OWN_CLEAR) {
+		/* A server's CDN names its own id, or (some servers) the translated one,
+		 * which goes back to the client's own. Either way the call ends. */
+		c = pptp_call_find_scid(a, x->ci, v);
+		if (c == NULL && (c = pptp_call_find_rev(a, x->ci, v)) != NULL) {
+			pptp_err(a, PPTP_ERR_CDN_PEER_ID);
+			rewrite16(x, p, c->ccid);
+		}
+		if (c == NULL) {
+			pptp_err(a, PPTP_ERR_UNKNOWN_CID);
+			return 0;
+		}
+		cur_set(x, c);
+		pptp_call_teardown(a, x->ctrl, c);
 		return 0;
 	}
 	/* Outside: the peer's (our translated) id goes back to the client's own. */
@@ -320,14 +398,7 @@ field_done(struct pctx *x, const struct msg_desc *dsc, unsigned role, unsigned o
 {
 	struct pptp_call *c;
 
-	if (x->dir == 1 && role == F_OWN_CLEAR) {
-		/* CDN from the server names its own id. */
-		c = pptp_call_find_scid(x->a, x->ci, hdr_be16(x->d, off));
-		if (c != NULL)
-			pptp_call_teardown(x->a, x->ctrl, c);
-		else
-			pptp_err(x->a, PPTP_ERR_UNKNOWN_CID);
-	} else if (x->dir == 0 && role == F_PEER && dsc->result) {
+	if (x->dir == 0 && role == F_PEER && dsc->result) {
 		/* The inside's reply names the server's id as the peer's. */
 		c = cur_call(x);
 		if (c != NULL && c->gate[0] == NULL && c->gate[1] == NULL) {
@@ -444,6 +515,13 @@ parse(struct pctx *x, uint32_t p)
 					rc = seg_trim(x, p, PKT_DROP_PPTP_SPLIT);
 					break;
 				}
+				if (d->nlog == PPTP_LOG_N) {
+					/* No room to remember its rewrite: the sender resends it
+					 * once the receiver acknowledged older ones. */
+					pptp_err(x->a, PPTP_ERR_LOG_FULL);
+					rc = seg_trim(x, p, PKT_DROP_PPTP_HELD);
+					break;
+				}
 				memcpy(&d->hdr[off], x->pkt + p, 2);
 				rc = field_whole(x, dsc, role, p);
 				if (rc != 0) {
@@ -499,18 +577,108 @@ stream_input(struct pctx *x)
 		pptp_err(x->a, PPTP_ERR_GAP);
 		return PKT_DROP_PPTP_GAP;
 	}
-	old = RTE_MIN(plen, (uint32_t)-ahead);
-	if (old > 0) {
-		if ((int32_t)(x->seq - d->log_floor) < 0) {
-			pptp_err(x->a, PPTP_ERR_STALE);
+	if ((int32_t)(x->seq - d->log_floor) < 0) {
+		/* Older than the log: the receiver acknowledged those bytes (only acknowledged
+		 * rewrites leave the log); they go, and what it may still need stays. */
+		uint32_t cut = RTE_MIN(plen, d->log_floor - x->seq);
+
+		if (x->md->tcp_flags & RTE_TCP_SYN_FLAG) {
+			/* Data on a SYN from before the stream: nothing to cut it to. */
+			pptp_err(x->a, PPTP_ERR_GAP);
 			return PKT_DROP_PPTP_GAP;
 		}
+		pptp_err(x->a, PPTP_ERR_ACKED_CUT);
+		seg_cut_front(x, cut);
+		plen -= cut;
+		ahead += (int32_t)cut;
+		if (plen == 0)
+			return 0;
+	}
+	old = RTE_MIN(plen, (uint32_t)-ahead);
+	if (old > 0) {
 		if (replay(x, old))
 			pptp_err(x->a, PPTP_ERR_RETRANS);
 		if (old == plen)
 			return 0;
 	}
 	return parse(x, x->pstart + old);
+}
+
+/* The TCP checksum of the segment holds (the port's verdict when it gave one). */
+static bool
+tcp_cksum_ok(const struct rte_mbuf *m, const uint8_t *pkt, const struct pkt_meta *md, uint32_t end)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(pkt + md->l3_off);
+
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+		return true;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return false;
+	default:
+		return cksum_l4_full(ip->src_addr, ip->dst_addr, IPPROTO_TCP, pkt + md->l4_off,
+				     end - md->l4_off) == 0;
+	}
+}
+
+/* Could plen bytes at pl be a client's first bytes (a Start-Control-Connection-Request)? */
+static bool
+msg_start(const uint8_t *pl, uint32_t plen)
+{
+	static const uint8_t head[10] = { 0, 156, 0, PPTP_MSG_CTRL, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1 };
+	uint32_t i;
+
+	for (i = 0; i < RTE_MIN(plen, (uint32_t)sizeof(head)); i++)
+		if (pl[i] != head[i])
+			return false;
+	return true;
+}
+
+/*
+ * No control state yet: the client's first segment after the server's
+ * SYN-ACK completes the handshake and takes one (its sequence number and
+ * acknowledgement give both streams' starts; with data, only if it can be
+ * the stream's first message, an SCCRQ). Before that nothing is parsed: an
+ * unanswered SYN costs no state. 0 to go on, or a drop reason.
+ */
+static int
+ctrl_handshake(struct pptp_alg *a, struct flow_session *s, unsigned dir, uint8_t flags,
+	       const struct rte_tcp_hdr *th, const uint8_t *pl, uint32_t plen)
+{
+	if (__atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) == PPTP_CTRL_GONE)
+		return PKT_DROP_NO_SESSION;
+	if (dir == 0 && (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG)) ==
+	    RTE_TCP_ACK_FLAG && (__atomic_load_n(&s->tcp, __ATOMIC_RELAXED) & FLOW_TCP_SYN1) &&
+	    msg_start(pl, plen)) {
+		switch (pptp_ctrl_take(a, s, rte_be_to_cpu_32(th->sent_seq) - 1,
+				       rte_be_to_cpu_32(th->recv_ack) - 1)) {
+		case 0:
+			return 0;
+		case -EBUSY:
+			return PKT_DROP_PPTP_CTRL_LIMIT;
+		case -ENOSPC:
+			return PKT_DROP_PPTP_XLATE_FAIL;
+		default:
+			return PKT_DROP_NO_SESSION;
+		}
+	}
+	if (plen > 0) {
+		pptp_err(a, PPTP_ERR_NO_ISN);
+		return PKT_DROP_PPTP_GAP;
+	}
+	return 0;
+}
+
+/* An acknowledgement from the receiver of stream o: rewrites it covers leave o's log. */
+static void
+ack_input(struct pptp_dir *o, const struct pptp_dir *d, uint32_t seq, uint32_t ack)
+{
+	/* Only for bytes that left (<= o->next), from a segment near its own stream. */
+	if (!o->known || (int32_t)(ack - o->acked) <= 0 || (int32_t)(ack - o->next) > 0 ||
+	    (d->known && (uint32_t)(d->next - seq) > UINT16_MAX))
+		return;
+	o->acked = ack;
+	log_evict(o);
 }
 
 int
@@ -526,7 +694,7 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 	uint8_t flags;
 	int rc = 0;
 
-	if (!(s->flags & FLOW_F_PPTP_CTRL) || s->alg >= a->max_ctrl || dir > 1 ||
+	if (!(s->flags & FLOW_F_PPTP_CTRL) || dir > 1 ||
 	    md->l4_proto != IPPROTO_TCP || !(md->flags & PKT_F_L4_VALID))
 		return 0;
 	memset(&x, 0, sizeof(x));
@@ -548,6 +716,16 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		x.end = x.pstart;   /* no payload we can trust: pkt_parse checked lengths */
 	flags = th->tcp_flags;
 	x.seq = rte_be_to_cpu_32(th->sent_seq);
+	/* Nothing a corrupted segment says may change state or leave re-checksummed. */
+	if (!tcp_cksum_ok(m, x.pkt, md, x.end)) {
+		pptp_err(a, PPTP_ERR_BAD_CKSUM);
+		return PKT_DROP_PPTP_CKSUM;
+	}
+	if (__atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) >= a->max_ctrl) {
+		rc = ctrl_handshake(a, s, dir, flags, th, x.pkt + x.pstart, x.end - x.pstart);
+		if (rc != 0 || __atomic_load_n(&s->alg, __ATOMIC_ACQUIRE) >= a->max_ctrl)
+			return rc;
+	}
 
 	ctrl = &a->ctrl[s->alg];
 	rte_spinlock_lock(&ctrl->lock);
@@ -571,7 +749,7 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		if (!d->known || (d->next == d->isn + 1 && d->consumed == 0 && d->nlog == 0)) {
 			d->isn = x.seq;
 			d->next = x.seq + 1;
-			d->log_floor = d->next;
+			d->log_floor = d->acked = d->next;
 			d->known = 1;
 		}
 		x.seq++;
@@ -589,6 +767,9 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		rte_spinlock_unlock(&ctrl->lock);
 		return 0;
 	}
+	/* Not from a RST: only what the receiver's own segments say frees its rewrites. */
+	if (flags & RTE_TCP_ACK_FLAG)
+		ack_input(&ctrl->d[1 - dir], d, x.seq, rte_be_to_cpu_32(th->recv_ack));
 	if (x.end > x.pstart) {
 		x.a = a;
 		x.ctrl = ctrl;

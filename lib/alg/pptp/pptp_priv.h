@@ -27,7 +27,8 @@
 
 #define PPTP_NONE      UINT32_MAX
 #define PPTP_HDR_KEEP  20          /* message bytes kept: every field of interest is below */
-#define PPTP_LOG_N     16          /* rewrites remembered per direction */
+#define PPTP_LOG_N     64          /* unacknowledged rewrites remembered per direction */
+#define PPTP_CTRL_GONE (UINT32_MAX - 1)   /* s->alg of a control session that was freed */
 #define PPTP_MAGIC     0x1A2B3C4Du
 #define PPTP_MIN_LEN   16          /* the shortest control message */
 #define PPTP_MAX_LEN   220         /* the longest one (ICRQ) */
@@ -83,6 +84,7 @@ struct pptp_dir {
 	uint32_t isn;
 	uint32_t next;               /* next expected sequence number */
 	uint32_t log_floor;          /* the log holds every rewrite at or after this */
+	uint32_t acked;              /* highest byte the receiver acknowledged (<= next) */
 	uint32_t cur_call;           /* call named by the message being parsed */
 	uint32_t cur_gen;
 	uint16_t msg_len;            /* length field of the current message, 0 until read */
@@ -115,7 +117,7 @@ struct pptp_ctrl {
 /** Counters written by any thread (atomics; control traffic is rare). */
 struct pptp_cnt {
 	uint64_t failed, calls_opened, calls_closed, gates_opened, gates_failed;
-	uint64_t ctrl_failed, desynced;
+	uint64_t ctrl_failed, ctrl_refused, desynced;
 	uint64_t xlate_used, ctrl_used;
 	uint64_t err[PPTP_ERR_MAX];
 };
@@ -134,6 +136,10 @@ struct pptp_alg {
 	rte_spinlock_t wlock;            /* serialises check-then-add/delete of xlate keys */
 	uint32_t max_xlate;
 	uint32_t max_ctrl;
+	uint32_t *src_cnt;               /* control states per client, by keyed hash of its address */
+	uint32_t src_mask;
+	uint32_t src_seed;
+	uint32_t per_src;                /* most control states per client (atomic) */
 	unsigned n_workers;
 	uint32_t tmo;
 	uint32_t age_cursor;
@@ -163,6 +169,15 @@ pptp_call_alive(const struct pptp_call *c)
 }
 
 /* ---- pptp_xlate.c, used by the parser (callers hold the control state's lock) ---- */
+
+/**
+ * Take a control state for control session s whose handshake completed
+ * (isn_c, isn_s: both initial sequence numbers) within the client's
+ * per-source maximum. 0 when s->alg names a state (this one or one another
+ * worker took first), -EBUSY (per-source maximum), -ENOSPC (none left) or
+ * -ENOENT (s was freed meanwhile); refusals counted. No lock needed.
+ */
+int pptp_ctrl_take(struct pptp_alg *a, struct flow_session *s, uint32_t isn_c, uint32_t isn_s);
 
 /** The live call of control state ci whose inside Call ID is ccid, or NULL. */
 struct pptp_call *pptp_call_find_fwd(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid);

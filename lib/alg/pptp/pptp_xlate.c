@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 #include <rte_ring_elem.h>
 #include <rte_log.h>
 
@@ -111,6 +112,22 @@ call_dq_free(void *p, void *e, unsigned int n)
 	}
 }
 
+/* The per-source count of client address ip (network order). */
+static inline uint32_t *
+src_slot(const struct pptp_alg *a, rte_be32_t ip)
+{
+	return &a->src_cnt[rte_hash_crc_4byte(ip, a->src_seed) & a->src_mask];
+}
+
+/* A control state slot goes back to the pool; its client's count drops. */
+static void
+ctrl_put_slot(struct pptp_alg *a, uint32_t idx)
+{
+	__atomic_fetch_sub(src_slot(a, a->ctrl[idx].client), 1, __ATOMIC_RELAXED);
+	rte_ring_enqueue_elem(a->ctrl_free, &idx, sizeof(uint32_t));
+	__atomic_fetch_sub(&a->cnt.ctrl_used, 1, __ATOMIC_RELAXED);
+}
+
 static void
 ctrl_dq_free(void *p, void *e, unsigned int n)
 {
@@ -118,10 +135,8 @@ ctrl_dq_free(void *p, void *e, unsigned int n)
 	uint32_t *idx = e;
 	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		rte_ring_enqueue_elem(a->ctrl_free, &idx[i], sizeof(uint32_t));
-		__atomic_fetch_sub(&a->cnt.ctrl_used, 1, __ATOMIC_RELAXED);
-	}
+	for (i = 0; i < n; i++)
+		ctrl_put_slot(a, idx[i]);
 }
 
 static void
@@ -154,7 +169,7 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 	struct pptp_alg *a;
 	uint32_t i;
 
-	RTE_BUILD_BUG_ON(sizeof(struct pptp_ctrl) > 512);
+	RTE_BUILD_BUG_ON(sizeof(struct pptp_ctrl) > 1280);
 	RTE_BUILD_BUG_ON(sizeof(struct pptp_key) != 16);
 	if (max_xlate == 0 || max_ctrl == 0 || n_workers == 0 ||
 	    n_workers > FLOW_MAX_WORKERS || qsbr == NULL || ft == NULL ||
@@ -171,13 +186,19 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 	a->qsbr = qsbr;
 	a->ft = ft;
 	a->tmo = PPTP_DEFAULT_TIMEOUT;
+	a->per_src = PPTP_DEFAULT_PER_SRC;
+	a->src_seed = (uint32_t)rte_rand();
+	/* Twice as many counters as states: clients rarely share one. */
+	a->src_mask = rte_align32pow2(RTE_MAX(2 * max_ctrl, 64u)) - 1;
 	rte_spinlock_init(&a->wlock);
 
 	a->calls = rte_zmalloc_socket(name, (size_t)max_xlate * sizeof(*a->calls),
 				      RTE_CACHE_LINE_SIZE, socket);
 	a->ctrl = rte_zmalloc_socket(name, (size_t)max_ctrl * sizeof(*a->ctrl),
 				     RTE_CACHE_LINE_SIZE, socket);
-	if (a->calls == NULL || a->ctrl == NULL)
+	a->src_cnt = rte_zmalloc_socket(name, ((size_t)a->src_mask + 1) * sizeof(*a->src_cnt),
+					RTE_CACHE_LINE_SIZE, socket);
+	if (a->calls == NULL || a->ctrl == NULL || a->src_cnt == NULL)
 		goto nomem;
 
 	snprintf(nm, sizeof(nm), "%s_cf", name);
@@ -262,6 +283,7 @@ pptp_free(struct pptp_alg *a)
 	rte_ring_free(a->ctrl_free);
 	rte_free(a->calls);
 	rte_free(a->ctrl);
+	rte_free(a->src_cnt);
 	rte_free(a);
 }
 
@@ -292,6 +314,12 @@ pptp_set_client_limit(struct pptp_alg *a, struct nat_src *t, uint32_t limit)
 }
 
 void
+pptp_set_ctrl_per_source(struct pptp_alg *a, uint32_t n)
+{
+	__atomic_store_n(&a->per_src, n ? n : 1, __ATOMIC_RELAXED);
+}
+
+void
 pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s)
 {
 	__atomic_store_n(&a->tmo, xlate_s ? xlate_s : 1, __ATOMIC_RELAXED);
@@ -308,14 +336,32 @@ pptp_get_timeout(const struct pptp_alg *a)
 int
 pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w)
 {
+	RTE_SET_USED(a);
+	RTE_SET_USED(w);
+	s->alg = FLOW_INVALID;   /* no state until the handshake completes */
+	s->flags |= FLOW_F_PPTP_CTRL;
+	return 0;
+}
+
+int
+pptp_ctrl_take(struct pptp_alg *a, struct flow_session *s, uint32_t isn_c, uint32_t isn_s)
+{
+	uint32_t *cnt = src_slot(a, s->key[0].src), expect = FLOW_INVALID;
 	struct pptp_ctrl *c;
 	uint32_t idx;
+	unsigned i;
 
-	RTE_SET_USED(w);
+	if (__atomic_fetch_add(cnt, 1, __ATOMIC_RELAXED) >= __atomic_load_n(&a->per_src, __ATOMIC_RELAXED)) {
+		__atomic_fetch_sub(cnt, 1, __ATOMIC_RELAXED);
+		pptp_cnt_add(&a->cnt.ctrl_refused, 1);
+		return -EBUSY;
+	}
 	if (rte_ring_dequeue_elem(a->ctrl_free, &idx, sizeof(idx)) != 0) {
+		__atomic_fetch_sub(cnt, 1, __ATOMIC_RELAXED);
 		pptp_cnt_add(&a->cnt.ctrl_failed, 1);
 		return -ENOSPC;
 	}
+	pptp_cnt_add(&a->cnt.ctrl_used, 1);
 	c = &a->ctrl[idx];
 	/* The slot passed a grace period: nobody holds or waits on its lock. */
 	memset(c, 0, sizeof(*c));
@@ -329,10 +375,21 @@ pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w)
 	c->pub = c->nat ? s->rw[0].src : s->key[0].src;
 	c->call_head = PPTP_NONE;
 	c->d[0].cur_call = c->d[1].cur_call = PPTP_NONE;
+	c->d[0].isn = isn_c;
+	c->d[1].isn = isn_s;
+	for (i = 0; i < 2; i++) {
+		c->d[i].next = c->d[i].log_floor = c->d[i].acked = c->d[i].isn + 1;
+		c->d[i].known = 1;
+	}
 	__atomic_store_n(&c->in_use, 1, __ATOMIC_RELEASE);
-	s->alg = idx;
-	s->flags |= FLOW_F_PPTP_CTRL;
-	pptp_cnt_add(&a->cnt.ctrl_used, 1);
+	/* The other direction's worker may attach at once, or the session be freed meanwhile. */
+	if (!__atomic_compare_exchange_n(&s->alg, &expect, idx, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		c->in_use = 0;
+		c->sess = NULL;
+		ctrl_put_slot(a, idx);   /* never published: no grace period needed */
+		return expect < a->max_ctrl ? 0 : -ENOENT;
+	}
 	return 0;
 }
 
@@ -341,15 +398,16 @@ pptp_ctrl_detach(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (!(s->flags & FLOW_F_PPTP_CTRL) || idx >= a->max_ctrl || a->ctrl[idx].sess != s)
+	if (!(s->flags & FLOW_F_PPTP_CTRL))
+		return;
+	s->alg = FLOW_INVALID;
+	s->flags &= (uint8_t)~FLOW_F_PPTP_CTRL;
+	if (idx >= a->max_ctrl || a->ctrl[idx].sess != s)
 		return;
 	/* Never published: no reader can hold it, no grace period needed. */
 	a->ctrl[idx].in_use = 0;
 	a->ctrl[idx].sess = NULL;
-	s->alg = FLOW_INVALID;
-	s->flags &= (uint8_t)~FLOW_F_PPTP_CTRL;
-	rte_ring_enqueue_elem(a->ctrl_free, &idx, sizeof(idx));
-	__atomic_fetch_sub(&a->cnt.ctrl_used, 1, __ATOMIC_RELAXED);
+	ctrl_put_slot(a, idx);
 }
 
 /* ---- calls ---- */
@@ -588,8 +646,9 @@ pptp_call_teardown(struct pptp_alg *a, struct pptp_ctrl *ctrl, struct pptp_call 
 	for (i = 0; i < 2; i++) {
 		struct flow_session *g = __atomic_load_n(&c->gate[i], __ATOMIC_ACQUIRE);
 
+		/* Its keys leave the index now: a redial with the same Call IDs gets new gates. */
 		if (g != NULL)
-			flow_kill(g);
+			flow_unlink(a->ft, g);
 	}
 	pptp_cnt_add(&a->cnt.calls_closed, 1);
 	call_put(a, c);
@@ -683,27 +742,42 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 /* ---- control lcore ---- */
 
 /*
- * Tear c down from the control lcore: under its control state's lock, which
- * the owner can drop meanwhile (then c is already dying). Returns the gates
- * it had, for a caller that deletes them at once.
+ * Tear c down from the control lcore, if it is still the call of generation
+ * gen (a worker may have ended it and reused the slot for another call since
+ * the caller looked): under its control state's lock, which the owner can
+ * drop meanwhile (then c is already dying). Returns whether it was still
+ * that call, and the gates it had, for a caller that deletes them at once.
  */
-static void
-call_teardown_ctl(struct pptp_alg *a, struct pptp_call *c, struct flow_session **gates)
+static bool
+call_teardown_ctl(struct pptp_alg *a, struct pptp_call *c, uint32_t gen,
+		  struct flow_session **gates)
 {
 	uint32_t ci = __atomic_load_n(&c->ctrl, __ATOMIC_ACQUIRE);
+	bool same;
 	unsigned i;
 
 	for (i = 0; i < 2 && gates != NULL; i++)
 		gates[i] = __atomic_load_n(&c->gate[i], __ATOMIC_ACQUIRE);
-	if (ci == PPTP_NONE || ci >= a->max_ctrl)
-		return;
+	if (ci == PPTP_NONE || ci >= a->max_ctrl) {
+		/* Already dying: its gates are still its own only while the slot is. */
+		same = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE) == gen;
+		for (i = 0; i < 2 && gates != NULL && !same; i++)
+			gates[i] = NULL;
+		return same;
+	}
 	rte_spinlock_lock(&a->ctrl[ci].lock);
-	if (c->ctrl == ci) {
+	/* The slot returns to the pool (gen bumped) only after it left every control state. */
+	same = c->ctrl == ci && __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE) == gen;
+	if (same) {
 		for (i = 0; i < 2 && gates != NULL; i++)
 			gates[i] = c->gate[i];
 		pptp_call_teardown(a, &a->ctrl[ci], c);
+	} else {
+		for (i = 0; i < 2 && gates != NULL; i++)
+			gates[i] = NULL;
 	}
 	rte_spinlock_unlock(&a->ctrl[ci].lock);
+	return same;
 }
 
 void
@@ -711,7 +785,7 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (a == NULL || idx == FLOW_INVALID)
+	if (a == NULL || (idx == FLOW_INVALID && !(s->flags & FLOW_F_PPTP_CTRL)))
 		return;
 	if (s->flags & FLOW_F_GRE_CALL) {
 		struct pptp_call *c;
@@ -726,13 +800,15 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 		if (i == 2)
 			return;   /* not (or no longer) this call's gate */
 		/* One gate gone ends the call: its keys go, the other gate is killed. */
-		call_teardown_ctl(a, c, NULL);
+		call_teardown_ctl(a, c, __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE), NULL);
 		__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 		s->alg = FLOW_INVALID;
 		call_put(a, c);
 	} else if (s->flags & FLOW_F_PPTP_CTRL) {
 		struct pptp_ctrl *ctrl;
 
+		/* A worker that takes a state for s now finds it gone and gives it back. */
+		idx = __atomic_exchange_n(&s->alg, PPTP_CTRL_GONE, __ATOMIC_ACQ_REL);
 		if (idx >= a->max_ctrl)
 			return;
 		ctrl = &a->ctrl[idx];
@@ -790,11 +866,13 @@ pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget)
 	budget = RTE_MIN(budget, a->max_xlate);
 	while (budget-- > 0) {
 		struct pptp_call *c = &a->calls[a->age_cursor];
+		uint32_t gen = __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE);
 
 		if (++a->age_cursor >= a->max_xlate)
 			a->age_cursor = 0;
+		/* gen read first: a call a worker put in the slot after it is not the one aged. */
 		if (pptp_call_alive(c) && call_time_left(a, c, now) == 0)
-			call_teardown_ctl(a, c, NULL);   /* gates killed: the flow ager ends them */
+			call_teardown_ctl(a, c, gen, NULL);   /* gates unlinked: the flow ager ends them */
 	}
 	dq_reclaim(a->call_dq);
 }
@@ -875,7 +953,9 @@ pptp_clear(struct pptp_alg *a, bool (*match)(const struct pptp_xlate_info *xi, v
 		xi.time_left = call_time_left(a, c, now);
 		if (match != NULL && !match(&xi, arg))
 			continue;
-		call_teardown_ctl(a, c, g);
+		/* The call that matched, not one that took its slot since (xi.gen). */
+		if (!call_teardown_ctl(a, c, xi.gen, g))
+			continue;
 		/* Gates deleted now: their free callbacks release the entry and the Call ID. */
 		for (k = 0; k < 2; k++)
 			if (g[k] != NULL && g[k]->alg == i && (g[k]->flags & FLOW_F_GRE_CALL))
@@ -926,6 +1006,8 @@ pptp_stats_get(const struct pptp_alg *a, struct pptp_stats *st)
 	st->ctrl_used = __atomic_load_n(&a->cnt.ctrl_used, __ATOMIC_RELAXED);
 	st->ctrl_max = a->max_ctrl;
 	st->ctrl_failed = __atomic_load_n(&a->cnt.ctrl_failed, __ATOMIC_RELAXED);
+	st->ctrl_refused = __atomic_load_n(&a->cnt.ctrl_refused, __ATOMIC_RELAXED);
+	st->ctrl_per_src = __atomic_load_n(&a->per_src, __ATOMIC_RELAXED);
 	st->desynced = __atomic_load_n(&a->cnt.desynced, __ATOMIC_RELAXED);
 	for (i = 0; i < PPTP_ERR_MAX; i++)
 		st->err[i] = __atomic_load_n(&a->cnt.err[i], __ATOMIC_RELAXED);
