@@ -220,8 +220,8 @@ void dp_telemetry_init(void);
 /* ctl.c */
 /** Open the control socket. 0 or -1 with err set. */
 int dp_ctl_open(struct dp *dp, char *err, size_t errlen);
-/** Serve socket clients without blocking. */
-void dp_ctl_poll(struct dp *dp);
+/** Serve socket clients without blocking; true if a client had work (input, output, a connection). */
+bool dp_ctl_poll(struct dp *dp);
 /** Close clients and remove the socket file. */
 void dp_ctl_close(struct dp *dp);
 

@@ -199,3 +199,33 @@ def test_large_session_list_streams(lab):
     assert n >= 5900, head                      # a few may be lost on the veth, not in dpnat
     assert out.count("\nid ") == n              # every session listed, across many slices
     assert out.rstrip().endswith(",wsf 0")
+
+
+def test_control_lcore_naps_when_idle(lab):
+    # The control lcore (dpnat's main thread) sleeps between loops; idle, it
+    # must not wake thousands of times a second, neither with a client that
+    # is connected and silent nor with one that does not read its answer.
+    fw, (c1, c2), srv = kb_lab(lab)
+    status = f"/proc/{lab.dpnat.pid}/task/{lab.dpnat.pid}/status"
+
+    def wakeups_per_s(seconds=2.0):
+        def count():
+            return int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", open(status).read(), re.M).group(1))
+        time.sleep(0.5)                  # past the short naps that follow work
+        n0, t0 = count(), time.monotonic()
+        time.sleep(seconds)              # the measurement itself: a rate over time
+        return (count() - n0) / (time.monotonic() - t0)
+
+    for _ in range(5):
+        lab.out("get session")
+    idle = raw_client(lab.sock)
+    rate = wakeups_per_s()
+    assert rate < 2000, f"control lcore woke {rate:.0f} times/s idle"
+    stall = raw_client(lab.sock)
+    stall.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stall.sendall(b"get config\n" * 2000)
+    rate = wakeups_per_s()
+    assert rate < 2000, f"control lcore woke {rate:.0f} times/s with a stalled reader"
+    assert lab.cli("get interface").returncode == 0
+    stall.close()
+    idle.close()
