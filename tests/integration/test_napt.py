@@ -76,12 +76,13 @@ def test_ping_and_udp_both_hosts(lab):
 
 
 def test_session_timeout_and_clear(lab):
-    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session timeout icmp 3\n")
+    # 5 s: long enough for a slow machine to look at the sessions before they age
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set session timeout icmp 5\n")
     t0 = time.monotonic()
     lab.run(c1, "ping -c 1 -W 10 172.19.50.129")
     assert "Total 1 sessions" in lab.out("get session protocol icmp")
-    lab.wait_out("get session protocol icmp", "^Total 0 sessions", timeout=3 + WAIT)
-    assert time.monotonic() - t0 >= 2, "aged before its timeout"
+    lab.wait_out("get session protocol icmp", "^Total 0 sessions", timeout=5 + WAIT)
+    assert time.monotonic() - t0 >= 4, "aged before its timeout (5 s, 1 s ticks)"
     lab.run(c1, "ping -c 1 -W 10 172.19.50.129")
     lab.run(c2, "ping -c 1 -W 10 172.19.50.129")
     lab.cli("clear session src-ip 60.60.60.2")

@@ -3,11 +3,12 @@
 SIGHUP, install into a DESTDIR."""
 import os
 import re
+import select
 import signal
 import subprocess
 import time
 
-from lab import BUILD, ROOT, WAIT, kb_lab, sh, wait_file
+from lab import BUILD, ROOT, WAIT, kb_lab, sh, wait_file, wait_until
 
 
 def test_telemetry(lab):
@@ -79,10 +80,17 @@ def test_dumpcap_live_capture(lab):
         cap = subprocess.Popen(f"dpdk-dumpcap --file-prefix={prefix} -i net_af_packet0 -f icmp -c 4 "
                                f"-a duration:{2 * WAIT} -w {pcap} -q", shell=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
-        # ping until dumpcap, once attached, has its 4 packets
-        ping = lab.spawn(c1, "ping -i 0.3 172.19.50.129", stdout=subprocess.DEVNULL)
+        # dumpcap names its file once it runs: then more pings than it needs
+        said = []
+
+        def started():
+            if select.select([cap.stderr], [], [], 0.1)[0]:
+                said.append(os.read(cap.stderr.fileno(), 4096))
+            return b"File:" in b"".join(said) or cap.poll() is not None
+        wait_until(started, WAIT, "dpdk-dumpcap running", seen=lambda: b"".join(said))
+        lab.run(c1, "ping -c 10 -i 0.3 -W 10 172.19.50.129")
         out, err = cap.communicate(timeout=3 * WAIT)
-        ping.terminate()
+        err = b"".join(said) + err
         assert cap.returncode == 0, (out, err)
         r = sh(f"tshark -r {pcap} -T fields -e ip.src -e ip.dst -e icmp.type", check=False)
         assert "60.60.60.2\t172.19.50.129\t8" in r.stdout, r.stdout + r.stderr
