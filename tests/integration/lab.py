@@ -61,9 +61,43 @@ def wait_file(path, *texts, timeout=WAIT):
     return wait_until(has, timeout, f"{texts} in {path}", seen=lambda: last[0])
 
 
-def sh(cmd, check=True, **kw):
-    """Run a shell command; return CompletedProcess with text output."""
-    r = subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+def proc_tree(pid):
+    """pid and its descendants: ([pids], 'pid comm state wchan; ...'), what the
+    processes of a command that overran its bound were doing."""
+    kids, out, pids = {}, [], []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = text_of(f"/proc/{d}/stat")
+            if st:
+                kids.setdefault(int(st[st.rindex(")") + 2:].split()[1]), []).append(int(d))
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        st = text_of(f"/proc/{p}/stat")
+        if st:
+            pids.append(p)
+            out.append(f"{p} {st[st.index('(') + 1:st.rindex(')')]} {st[st.rindex(')') + 2]} "
+                       f"{text_of(f'/proc/{p}/wchan') or '-'}")
+        todo += kids.get(p, [])
+    return pids, "; ".join(out)
+
+
+def sh(cmd, check=True, timeout=None, **kw):
+    """Run a shell command; return CompletedProcess with text output. Past timeout
+    it fails with what the command's processes were doing."""
+    p = subprocess.Popen(cmd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pids, tree = proc_tree(p.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out, err = p.communicate()
+        raise RuntimeError(f"{cmd!r} still running after {timeout} s ({tree}): {out}{err}")
+    r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     if check and r.returncode != 0:
         raise RuntimeError(f"{cmd!r} failed ({r.returncode}): {r.stdout}{r.stderr}")
     return r
@@ -114,7 +148,7 @@ class Lab:
         if gw:
             sh(f"ip -n {n} route add default via {gw}")
 
-    def run(self, n, cmd, check=True, timeout=4 * WAIT):
+    def run(self, n, cmd, check=True, timeout=10 * WAIT):
         return sh(f"ip netns exec {n} {cmd}", check=check, timeout=timeout)
 
     def spawn(self, n, cmd, **kw):

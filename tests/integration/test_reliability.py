@@ -62,7 +62,7 @@ def pyfile(lab, code):
     return path
 
 
-def py(lab, ns, code, check=True, timeout=4 * WAIT):
+def py(lab, ns, code, check=True, timeout=10 * WAIT):
     """Run a python snippet (with PRELUDE) in namespace ns; returns stdout."""
     r = lab.run(ns, f"/usr/bin/python3 {pyfile(lab, code)}", check=False, timeout=timeout)
     if check and r.returncode != 0:
