@@ -8,7 +8,7 @@ import select
 import subprocess
 import time
 
-from lab import WAIT, kb_lab
+from lab import WAIT, kb_lab, proc_tree
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pptp_script_peer.py")
 SERVER = "172.19.50.129"
@@ -46,7 +46,7 @@ class Peer:
                     found = e
             if found is not None:
                 return found
-        raise AssertionError(f"no {event} {match}; events: {self.events}")
+        raise AssertionError(f"no {event} {match}; events: {self.events}; processes: {proc_tree(self.p.pid)[1]}")
 
     def drain(self, seconds=0.5):
         """Collect whatever events arrive within seconds."""
