@@ -6,7 +6,9 @@
 # (root), against the sanitized dpnat and dpnat-cli.
 # Exit status is non-zero on any test failure or sanitizer report.
 #
-# Usage: tools/asan.sh [--integration] [PYTEST ARGS...]
+# Usage: tools/asan.sh [--integration] [--no-unit] [PYTEST ARGS...]
+# (--no-unit: integration tests only, as tools/stress.sh --asan runs them;
+# PYTEST ARGS naming tests/... replace the default tests/integration)
 #
 # DPDK notes (see docs/reliability.md, "Sanitizers"): the EAL runs with
 # --no-huge --no-shconf (what the tests pass already); nothing else is needed
@@ -18,10 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 integration=false
-if [ "${1:-}" = "--integration" ]; then
-	integration=true
+unit=true
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--integration) integration=true ;;
+	--no-unit) unit=false ;;
+	*) break ;;
+	esac
 	shift
-fi
+done
 
 dir=build-asan
 if [ ! -f "$dir/build.ninja" ]; then
@@ -49,15 +56,21 @@ export LSAN_OPTIONS="suppressions=$PWD/$dir/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$PWD/$reports/ubsan"
 
 status=0
-meson test -C "$dir" --no-rebuild --suite unit --print-errorlogs --timeout-multiplier 3 || status=1
+if $unit; then
+	meson test -C "$dir" --no-rebuild --suite unit --print-errorlogs --timeout-multiplier 3 || status=1
+fi
 
 if $integration; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "asan: integration tests need root (network namespaces)" >&2
 		status=1
 	else
+		tests=(tests/integration)
+		for a in "$@"; do
+			case "$a" in tests/*) tests=() ;; esac
+		done
 		DPNAT_BUILD="$PWD/$dir" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-			tests/integration "$@" || status=1
+			"${tests[@]}" "$@" || status=1
 	fi
 fi
 

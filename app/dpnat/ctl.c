@@ -271,15 +271,16 @@ client_write(struct ctl_client *c)
 	return true;
 }
 
-void
+bool
 dp_ctl_poll(struct dp *dp)
 {
 	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
 	unsigned idx[CTL_MAX_CLIENTS + 1];
 	unsigned i, n = 0;
+	bool busy = false;
 
 	if (listen_fd < 0)
-		return;
+		return false;
 	pfd[n].fd = listen_fd;
 	pfd[n].events = POLLIN;
 	n++;
@@ -287,9 +288,12 @@ dp_ctl_poll(struct dp *dp)
 		if (clients[i].fd < 0)
 			continue;
 		/* Streamed answers and held lines move on whenever the backlog allows. */
-		if ((clients[i].st.active || clients[i].in_len > 0) && !client_run(dp, &clients[i])) {
-			client_close(&clients[i]);
-			continue;
+		if (clients[i].st.active || clients[i].in_len > 0) {
+			busy |= clients[i].out_len - clients[i].out_off < CTL_OUT_LOW;
+			if (!client_run(dp, &clients[i])) {
+				client_close(&clients[i]);
+				continue;
+			}
 		}
 		pfd[n].fd = clients[i].fd;
 		/* Read no more from a client that does not read its answers. */
@@ -298,7 +302,7 @@ dp_ctl_poll(struct dp *dp)
 		idx[n++] = i;
 	}
 	if (poll(pfd, n, 0) <= 0)
-		return;
+		return busy;
 	for (i = 1; i < n; i++) {
 		struct ctl_client *c = &clients[idx[i]];
 		bool keep = true;
@@ -337,6 +341,7 @@ dp_ctl_poll(struct dp *dp)
 			cli_conn_init(&clients[i].conn);
 		}
 	}
+	return true;
 }
 
 void

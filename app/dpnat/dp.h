@@ -259,8 +259,8 @@ int dp_ctl_group(const char *path, const char *group, char *err, size_t errlen);
 int dp_send_some(int fd, const char *buf, size_t len, size_t *off);
 /** Open the control socket. 0 or -1 with err set. */
 int dp_ctl_open(struct dp *dp, char *err, size_t errlen);
-/** Serve socket clients without blocking. */
-void dp_ctl_poll(struct dp *dp);
+/** Serve socket clients without blocking; true if a client had work (input, output, a connection). */
+bool dp_ctl_poll(struct dp *dp);
 /** Close clients and remove the socket file. */
 void dp_ctl_close(struct dp *dp);
 

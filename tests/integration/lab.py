@@ -6,6 +6,7 @@ removed on close; namespaces get no route out of the lab.
 """
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,9 +19,85 @@ DPNAT = os.path.join(BUILD, "app", "dpnat", "dpnat")
 CLI = os.path.join(BUILD, "app", "dpnat-cli", "dpnat-cli")
 
 
-def sh(cmd, check=True, **kw):
-    """Run a shell command; return CompletedProcess with text output."""
-    r = subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+# Bounds of the waits below. A wait returns as soon as its event happens, so
+# they cost nothing when things go well; they are sized for an ASan build on a
+# 2-core machine that is busy with other work (tools/stress.sh): WAIT for what
+# takes well under a second on an idle machine, more where a step itself is
+# slow (a timeout that must fire first, TCP retransmissions).
+WAIT = 30
+
+
+def wait_until(fn, timeout, what, step=0.1, seen=None):
+    """Poll fn() until it returns something true and return that; after timeout
+    seconds fail with what was waited for and fn's last value (or seen(), what
+    was last looked at)."""
+    end = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise AssertionError(f"{what}: still {seen() if seen else v!r} after {timeout} s")
+        time.sleep(step)
+
+
+def text_of(path):
+    """A file's text, or "" while it does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_file(path, *texts, timeout=WAIT):
+    """The file's text once it contains every one of texts (what a listener
+    received, a daemon's log line)."""
+    last = [""]
+
+    def has():
+        last[0] = text_of(path)
+        return last[0] if all(x in last[0] for x in texts) else None
+    return wait_until(has, timeout, f"{texts} in {path}", seen=lambda: last[0])
+
+
+def proc_tree(pid):
+    """pid and its descendants: ([pids], 'pid comm state wchan; ...'), what the
+    processes of a command that overran its bound were doing."""
+    kids, out, pids = {}, [], []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = text_of(f"/proc/{d}/stat")
+            if st:
+                kids.setdefault(int(st[st.rindex(")") + 2:].split()[1]), []).append(int(d))
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        st = text_of(f"/proc/{p}/stat")
+        if st:
+            pids.append(p)
+            out.append(f"{p} {st[st.index('(') + 1:st.rindex(')')]} {st[st.rindex(')') + 2]} "
+                       f"{text_of(f'/proc/{p}/wchan') or '-'}")
+        todo += kids.get(p, [])
+    return pids, "; ".join(out)
+
+
+def sh(cmd, check=True, timeout=None, **kw):
+    """Run a shell command; return CompletedProcess with text output. Past timeout
+    it fails with what the command's processes were doing."""
+    p = subprocess.Popen(cmd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pids, tree = proc_tree(p.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        out, err = p.communicate()
+        raise RuntimeError(f"{cmd!r} still running after {timeout} s ({tree}): {out}{err}")
+    r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     if check and r.returncode != 0:
         raise RuntimeError(f"{cmd!r} failed ({r.returncode}): {r.stdout}{r.stderr}")
     return r
@@ -71,7 +148,7 @@ class Lab:
         if gw:
             sh(f"ip -n {n} route add default via {gw}")
 
-    def run(self, n, cmd, check=True, timeout=60):
+    def run(self, n, cmd, check=True, timeout=10 * WAIT):
         return sh(f"ip netns exec {n} {cmd}", check=check, timeout=timeout)
 
     def spawn(self, n, cmd, **kw):
@@ -97,20 +174,18 @@ class Lab:
         p = subprocess.Popen(f"exec {cmd}", shell=True, stdout=logf, stderr=subprocess.STDOUT)
         self.dpnat = p
         if expect_fail:
-            p.wait(timeout=30)
+            p.wait(timeout=2 * WAIT)
             return p
-        for _ in range(300):
-            if os.path.exists(self.sock):
-                if self.cli("get interface", check=False).returncode == 0:
-                    return p
+        def up():
             if p.poll() is not None:
                 raise RuntimeError(f"dpnat exited {p.returncode}: {open(self.log).read()}")
-            time.sleep(0.1)
-        raise RuntimeError("dpnat did not open its socket: " + open(self.log).read())
+            return os.path.exists(self.sock) and self.cli("get interface", check=False).returncode == 0
+        wait_until(up, 2 * WAIT, f"dpnat answering on {self.sock} (log: {self.log})")
+        return p
 
     def cli(self, command, check=True):
         """Run one dpnat-cli command; returns CompletedProcess."""
-        r = sh(f"{CLI} -s {self.sock} {command}", check=False, timeout=30)
+        r = sh(f"{CLI} -s {self.sock} {command}", check=False, timeout=2 * WAIT)
         if check and r.returncode != 0:
             raise RuntimeError(f"cli {command!r} failed: {r.stdout}{r.stderr}")
         return r
@@ -118,7 +193,7 @@ class Lab:
     def out(self, command):
         return self.cli(command).stdout
 
-    def out_when(self, command, text, timeout=3.0):
+    def out_when(self, command, text, timeout=WAIT):
         """The command's output once it contains text (a packet just sent may still be on
         its way to the worker), or the last output after timeout."""
         end = time.monotonic() + timeout
@@ -128,13 +203,32 @@ class Lab:
                 return out
             time.sleep(0.05)
 
+    def wait_out(self, command, pattern, timeout=WAIT):
+        """The command's output once regex pattern (multi-line) matches it; fails
+        naming both after timeout."""
+        last = [""]
+
+        def match():
+            last[0] = self.out(command)
+            return last[0] if re.search(pattern, last[0], re.M) else None
+        return wait_until(match, timeout, f"{pattern!r} in `{command}`", seen=lambda: last[0])
+
+    def wait_port(self, n, port, proto="tcp", pid=None, timeout=WAIT):
+        """Wait until a socket in namespace n listens on (tcp) or is bound to (udp)
+        port, or a raw socket for IP protocol port is open (raw); with pid, one
+        of that process."""
+        cmd = f"ss -Hlnp{dict(tcp='t', udp='u', raw='w')[proto]} 'sport = :{port}'"
+        wait_until(lambda: (lambda o: o if o and (pid is None or f"pid={pid}," in o) else None)(
+                       self.run(n, cmd).stdout.strip()),
+                   timeout, f"a {proto} socket on port {port} in {n}" + (f" of pid {pid}" if pid else ""))
+
     def stop_dpnat(self):
         p, self.dpnat = self.dpnat, None
         if p is None or p.poll() is not None:
             return p.returncode if p else None
         p.send_signal(signal.SIGTERM)
         try:
-            return p.wait(timeout=20)
+            return p.wait(timeout=2 * WAIT)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()

@@ -305,7 +305,7 @@ def _members(mnt, sid=None):
     return out
 
 
-def _wait_exec(popen, comm, timeout=10.0):
+def _wait_exec(popen, comm, timeout=30.0):
     """Wait until popen's process runs one of the names in comm, in a mount
     namespace of its own; return that namespace (None if it exited)."""
     own = _mntns("self")
@@ -588,7 +588,7 @@ class PptpServer(_Handle):
 
 
 def start_server(ns, tmpdir, local_ip, remote_ip_range, listen=None, connections=100,
-                 stimeout=10, debug=False, ready_timeout=10.0):
+                 stimeout=10, debug=False, ready_timeout=30.0):
     """Start pptpd in the foreground in network namespace ns.
 
     All files are generated in tmpdir (pptpd.conf, pptpd-options, pid
@@ -687,7 +687,7 @@ class PptpClient(_Handle):
         """Write raw bytes into the pty (e.g. a deliberately bad frame)."""
         self._write(bytes(data))
 
-    def _write(self, data, timeout=10.0):
+    def _write(self, data, timeout=30.0):
         # keep reading while writing so neither side can block the other
         end = time.monotonic() + timeout
         while data:
@@ -883,7 +883,7 @@ class GreSniffer(_Handle):
         return [r for r in rows if "ready" not in r]
 
 
-def start_gre_sniffer(ns, path, ifname=None, timeout=10.0):
+def start_gre_sniffer(ns, path, ifname=None, timeout=30.0):
     """Record IPv4 GRE packets (both directions) seen in namespace ns."""
     cmd = ["ip", "netns", "exec", ns, PYTHON, "-I", "-S", HERE, "gresniff", "--out", path]
     if ifname:

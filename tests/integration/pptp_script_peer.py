@@ -98,7 +98,7 @@ def client(args):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", args.sport))
-    s.settimeout(5)
+    s.settimeout(30)
     s.connect((args.server, 1723))
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_GRE)
     s.sendall(w.sccrq())
@@ -113,7 +113,7 @@ def client(args):
     for cid, scid in calls.items():
         body = f"{args.name}:{cid}".encode()
         got = None
-        for attempt in range(10):
+        for attempt in range(60):           # 30 s: the first answer ends it
             raw.sendto(w.gre(scid, body, seq=attempt), (args.server, 0))
             end = time.time() + 0.5
             while time.time() < end and got is None:

@@ -70,7 +70,7 @@ def parse_stream(buf):
     return out, buf
 
 
-def recv_msgs(sock, count, timeout=5.0):
+def recv_msgs(sock, count, timeout=30.0):
     """Read until count complete messages arrived."""
     sock.settimeout(timeout)
     buf, got = b"", []

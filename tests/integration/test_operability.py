@@ -3,19 +3,20 @@
 SIGHUP, install into a DESTDIR."""
 import os
 import re
+import select
 import signal
 import subprocess
 import time
 
-from lab import BUILD, ROOT, kb_lab, sh
+from lab import BUILD, ROOT, WAIT, kb_lab, sh, wait_file, wait_until
 
 
 def test_telemetry(lab):
     fw, (c1, c2), srv = kb_lab(lab)
-    lab.run(c1, "ping -c 1 -W 2 172.19.50.129")
+    lab.run(c1, "ping -c 1 -W 10 172.19.50.129")
     prefix = f"{lab.tag}0"
     r = sh(f"printf '/dpnat/sessions\\n/dpnat/counters\\n/dpnat/pptp/xlate\\n/ethdev/stats,0\\n' | "
-           f"/usr/bin/python3 /usr/bin/dpdk-telemetry.py -f {prefix}", check=False, timeout=30)
+           f"/usr/bin/python3 /usr/bin/dpdk-telemetry.py -f {prefix}", check=False, timeout=2 * WAIT)
     assert '"/dpnat/sessions"' in r.stdout, r.stdout + r.stderr
     assert re.search(r'"alloc": 1\b', r.stdout), r.stdout
     assert '"xlate_max": 2000' in r.stdout, r.stdout
@@ -39,31 +40,27 @@ def test_log_levels(lab):
 
 def test_sighup_reload_keeps_sessions(lab):
     fw, (c1, c2), srv = kb_lab(lab)
-    u = lab.spawn(srv, "timeout 8 nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
-    time.sleep(0.3)
+    lab.spawn(srv, "nc -u -l -k -p 7000", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    lab.wait_port(srv, 7000, "udp")
     lab.run(c1, "bash -c 'echo before | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
     assert "Total 1 sessions" in lab.out_when("get session protocol udp", "Total 1 sessions")
     conf = os.path.join(lab.tmp, "dpnat.conf")
     with open(conf, "a") as f:
         f.write("set session timeout udp 333\nset alg pptp xlate timeout 77\n")
     lab.dpnat.send_signal(signal.SIGHUP)
-    time.sleep(1)
+    lab.wait_out("get alg pptp", "xlate 77 s")
     assert "set session timeout udp 333" in lab.out("get config")
-    assert "xlate 77 s" in lab.out("get alg pptp")
     # the live session stayed and still carries traffic
     assert "Total 1 sessions" in lab.out("get session protocol udp")
     lab.run(c1, "bash -c 'echo after | nc -u -q 0 -w 1 -p 3000 172.19.50.129 7000'", check=False)
-    u.wait(timeout=12)
-    got = open(os.path.join(lab.tmp, "u.out")).read()
-    assert "before" in got and "after" in got
+    wait_file(os.path.join(lab.tmp, "u.out"), "before", "after")
     # a broken file is refused and the running configuration stays
     with open(conf, "a") as f:
         f.write("set nonsense here\n")
     lab.dpnat.send_signal(signal.SIGHUP)
-    time.sleep(1)
+    wait_file(lab.log, "reload refused")
     assert lab.dpnat.poll() is None
     assert "set session timeout udp 333" in lab.out("get config")
-    assert "reload refused" in open(lab.log).read()
 
 
 def test_dumpcap_live_capture(lab):
@@ -80,11 +77,20 @@ def test_dumpcap_live_capture(lab):
         fw, (c1, c2), srv = kb_lab(lab)
         prefix = f"{lab.tag}0"
         pcap = os.path.join(lab.tmp, "cap.pcapng")
-        cap = subprocess.Popen(f"dpdk-dumpcap --file-prefix={prefix} -i net_af_packet0 -f icmp -c 4 -a duration:20 "
-                               f"-w {pcap} -q", shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(3)
-        lab.run(c1, "ping -c 4 -i 0.3 -W 2 172.19.50.129")
-        out, err = cap.communicate(timeout=30)
+        cap = subprocess.Popen(f"dpdk-dumpcap --file-prefix={prefix} -i net_af_packet0 -f icmp -c 4 "
+                               f"-a duration:{2 * WAIT} -w {pcap} -q", shell=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        # dumpcap names its file once it runs: then more pings than it needs
+        said = []
+
+        def started():
+            if select.select([cap.stderr], [], [], 0.1)[0]:
+                said.append(os.read(cap.stderr.fileno(), 4096))
+            return b"File:" in b"".join(said) or cap.poll() is not None
+        wait_until(started, WAIT, "dpdk-dumpcap running", seen=lambda: b"".join(said))
+        lab.run(c1, "ping -c 10 -i 0.3 -W 10 172.19.50.129")
+        out, err = cap.communicate(timeout=3 * WAIT)
+        err = b"".join(said) + err
         assert cap.returncode == 0, (out, err)
         r = sh(f"tshark -r {pcap} -T fields -e ip.src -e ip.dst -e icmp.type", check=False)
         assert "60.60.60.2\t172.19.50.129\t8" in r.stdout, r.stdout + r.stderr

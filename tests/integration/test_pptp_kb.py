@@ -8,7 +8,7 @@ import select
 import subprocess
 import time
 
-from lab import kb_lab
+from lab import WAIT, kb_lab, proc_tree
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pptp_script_peer.py")
 SERVER = "172.19.50.129"
@@ -24,12 +24,12 @@ class Peer:
         self.events = []
         self.buf = b""
 
-    def wait_for(self, event, timeout=15, **match):
-        end = time.time() + timeout
+    def wait_for(self, event, timeout=WAIT, **match):
+        end = time.monotonic() + timeout
         for e in self.events:
             if e["event"] == event and all(e.get(k) == v for k, v in match.items()):
                 return e
-        while time.time() < end:
+        while time.monotonic() < end:
             r, _, _ = select.select([self.p.stdout], [], [], 0.2)
             if not r:
                 continue
@@ -46,7 +46,7 @@ class Peer:
                     found = e
             if found is not None:
                 return found
-        raise AssertionError(f"no {event} {match}; events: {self.events}")
+        raise AssertionError(f"no {event} {match}; events: {self.events}; processes: {proc_tree(self.p.pid)[1]}")
 
     def drain(self, seconds=0.5):
         """Collect whatever events arrive within seconds."""
@@ -69,7 +69,7 @@ def start_server(lab, srv, cids="17382,999"):
 
 def client(lab, ns, cid, sport, name, calls=1):
     c = Peer(lab, ns, f"client --server {SERVER} --cid {cid} --sport {sport} --name {name} --calls {calls}")
-    c.wait_for("ready", timeout=30)
+    c.wait_for("ready", timeout=3 * WAIT)
     return c
 
 
@@ -131,16 +131,15 @@ def test_kb_lab_two_clients(lab):
     # teardown: CCRQ/CDN removes that call's entries and gates only
     a.send("clear")
     a.wait_for("cdn")
-    time.sleep(1.5)
+    lab.wait_out("get alg pptp xlate", "^1 out of 2000")
+    lab.wait_out("get session protocol 47", "^Total 2 sessions")
     out, lines = xlate_lines(lab)
     assert out.startswith("1 out of 2000"), out
     assert "60.60.60.3/16384" in out and "60.60.60.2/32768" not in out
-    assert "Total 2 sessions" in lab.out("get session protocol 47")
     b.send("clear")
     b.wait_for("cdn")
-    time.sleep(1.5)
-    assert lab.out("get alg pptp xlate").startswith("0 out of 2000")
-    assert "Total 0 sessions" in lab.out("get session protocol 47")
+    lab.wait_out("get alg pptp xlate", "^0 out of 2000")
+    lab.wait_out("get session protocol 47", "^Total 0 sessions")
 
 
 def test_same_call_id_and_many_calls(lab):
@@ -162,16 +161,13 @@ def test_same_call_id_and_many_calls(lab):
     assert "Total 8 sessions" in lab.out("get session protocol 47")
     # the control connection closing (FIN) removes all its calls at once
     a.p.terminate()
-    a.p.wait(timeout=5)
-    time.sleep(2)
-    out, lines = xlate_lines(lab)
-    assert out.startswith("1 out of 2000"), out
-    assert "Total 2 sessions" in lab.out("get session protocol 47")
+    a.p.wait(timeout=WAIT)
+    lab.wait_out("get alg pptp xlate", "^1 out of 2000")
+    lab.wait_out("get session protocol 47", "^Total 2 sessions")
     # clear by hand, with get session filters
     lab.cli("clear alg pptp xlate src-ip 60.60.60.3")
-    time.sleep(1)
-    assert lab.out("get alg pptp xlate").startswith("0 out of 2000")
-    assert "Total 0 sessions" in lab.out("get session protocol 47")
+    lab.wait_out("get alg pptp xlate", "^0 out of 2000")
+    lab.wait_out("get session protocol 47", "^Total 0 sessions")
 
 
 def test_gre_without_gate_and_alg_switch(lab):
@@ -183,17 +179,13 @@ def test_gre_without_gate_and_alg_switch(lab):
     lab.run(srv, f"/usr/bin/python3 -c 'import socket,sys; sys.path.insert(0,\"{os.path.dirname(PEER)}\"); "
                  f"import pptp_wire as w; r=socket.socket(socket.AF_INET,socket.SOCK_RAW,47); "
                  f"r.sendto(w.gre(1234,b\"x\"),(\"{PUB}\",0))'")
-    end = time.monotonic() + 5          # the probes may still be on their way
-    while (not re.search(r"gre-no-gate\s+2\b", flow := lab.out("get counter flow"))
-           and time.monotonic() < end):
-        time.sleep(0.05)
-    assert re.search(r"gre-no-gate\s+2\b", flow), flow
+    lab.wait_out("get counter flow", r"gre-no-gate\s+2\b")     # the probes may still be on their way
     assert "PPTP         ALG : enabled" in lab.out("get alg")
     lab.cli("unset alg pptp enable")
     assert "PPTP         ALG : disabled" in lab.out("get alg")
     assert "unset alg pptp enable" in lab.out("get config")
     s = start_server(lab, srv)
-    client(lab, c1, 32768, 4000, "c1")
+    Peer(lab, c1, f"client --server {SERVER} --cid 32768 --sport 4000 --name c1")   # its GRE has no gate
     # without the ALG the Call ID goes out untranslated (plain NAPT)
     e = s.wait_for("ocrq")
     assert e["call_id"] == 32768 and e["src"] == PUB

@@ -7,7 +7,7 @@ import re
 import time
 
 import pptp_peers as pp
-from lab import kb_lab, kb_topology, kernel_nat
+from lab import WAIT, kb_lab, kb_topology, kernel_nat
 
 SERVER = "172.19.50.129"
 
@@ -21,11 +21,11 @@ def two_calls(lab, clients, srv):
         lab.handles.append(h)
         cl.append(h)
     for h in cl:
-        assert h.wait_up(timeout=15), h.log
+        assert h.wait_up(timeout=2 * WAIT), h.log
     for i, h in enumerate(cl):
         h.send(f"hello-from-c{i + 1}")
     for i, h in enumerate(cl):
-        pongs = h.recv_pongs(timeout=5)
+        pongs = h.recv_pongs(timeout=WAIT)
         assert f"hello-from-c{i + 1}" in pongs, (i, pongs)
     return server, cl
 
@@ -50,10 +50,9 @@ def test_real_peers_through_dpnat(lab):
         assert len(server.calls()) == 2
     finally:
         stop(cl)
-    time.sleep(2)
     # clients gone (Call-Clear / FIN): calls torn down at once
-    assert lab.out("get alg pptp xlate").startswith("0 out of 2000")
-    assert "Total 0 sessions" in lab.out("get session protocol 47")
+    lab.wait_out("get alg pptp xlate", "^0 out of 2000")
+    lab.wait_out("get session protocol 47", "^Total 0 sessions")
     stop([server])
 
 
