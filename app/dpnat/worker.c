@@ -282,6 +282,21 @@ nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte
 	return attempt == 0 ? dp->iface_nat_idx[out_iface] : -1;
 }
 
+/*
+ * Undo what session_create attached to s, which is still its own (never
+ * inserted): the PPTP control state, the public port on nat_ip. Then give s
+ * back; it is not touched again.
+ */
+static void
+session_discard(struct dp *dp, struct dp_worker *w, struct flow_session *s, uint32_t nat_ip)
+{
+	if (s->flags & FLOW_F_PPTP_CTRL)
+		pptp_ctrl_detach(dp->pptp, s);
+	if (s->nat_port)
+		nat_port_free(dp->nat, nat_ip, s->nat_port);
+	flow_release(dp->flows, s, w->idx);
+}
+
 /* First packet of a flow: policy, NAT decision, session. Returns the session or NULL (m dropped). */
 static struct flow_session *
 session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
@@ -375,24 +390,20 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED) &&
 	    pptp_ctrl_attach(dp->pptp, s, w->idx) != 0) {
 		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
-		if (s->nat_port)
-			nat_port_free(dp->nat, nat_ip, s->nat_port);
-		flow_release(dp->flows, s, w->idx);
+		session_discard(dp, w, s, nat_ip);
 		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
 		return NULL;
 	}
 	rc = flow_insert(dp->flows, s, w->idx);
 	if (rc != 0) {
+		/* Not inserted, so still ours: keep the key, undo, give it back, and touch it no more. */
+		struct flow_key key = s->key[0];
 		uint8_t dir;
 
-		if (s->flags & FLOW_F_PPTP_CTRL)
-			pptp_ctrl_detach(dp->pptp, s);
-
-		if (s->nat_port)
-			nat_port_free(dp->nat, nat_ip, s->nat_port);
+		session_discard(dp, w, s, nat_ip);
 		/* Another worker made the same flow a moment ago: use its session. */
 		if (rc == -EEXIST) {
-			s = flow_lookup(dp->flows, &s->key[0], &dir);
+			s = flow_lookup(dp->flows, &key, &dir);
 			if (s != NULL && dir == 0)
 				return s;
 		}

@@ -28,6 +28,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"
 
@@ -96,17 +97,7 @@ tcp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp
 static void
 gre_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t cid)
 {
-	uint8_t *g = frame(t, iface, src, dst, IPPROTO_GRE, 16 + 4);
-
-	g[0] = 0x30;  /* K, S */
-	g[1] = 0x81;  /* A, version 1 */
-	g[2] = 0x88;
-	g[3] = 0x0b;
-	g[5] = 4;
-	g[6] = (uint8_t)(cid >> 8);
-	g[7] = (uint8_t)cid;
-	g[11] = 1;
-	memcpy(g + 16, "\xff\x03\xc0\x21", 4);
+	frame_gre_pptp(frame(t, iface, src, dst, IPPROTO_GRE, PPTP_GRE_FRAME), cid);
 }
 
 static void
@@ -258,7 +249,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *eal[] = { "fuzz_worker", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
 			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1",
 			"--file-prefix", prefix, "-l", "0" };
-	char err[CONF_ERR_LEN];
 
 	(void)argc;
 	(void)argv;
@@ -266,22 +256,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
 		abort();
 	eal_rundir_remove_at_exit();
-	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	g_dp = dp;
-	conf_init(&dp->conf);
-	if (conf_load_string(&dp->conf, "harness", harness_conf, err, sizeof(err)) != 0 ||
-	    conf_validate(&dp->conf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
+	dp = dp_harness_up("harness", harness_conf, 1);
+	if (dp == NULL)
 		abort();
-	}
-	dp->n_workers = 1;
-	dp->workers[0].lcore = 0;
-	dp->hz = rte_get_tsc_hz();
-	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
-	dp_setup(dp);
-	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
-	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
-	dp_sessions_tick(dp);
 	ifx[0] = (unsigned)route_iface_by_name(dp->rt, "trust");
 	ifx[1] = (unsigned)route_iface_by_name(dp->rt, "untrust");
 	seed();

@@ -644,8 +644,10 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 		__atomic_fetch_add(&c->refs, 1, __ATOMIC_ACQ_REL);
 		__atomic_store_n(&c->gate[i], g, __ATOMIC_RELEASE);
 		if (flow_insert(a->ft, g, w) != 0) {
+			/* Still ours: unhook it from the call first, then give it back. */
 			__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 			__atomic_fetch_sub(&c->refs, 1, __ATOMIC_ACQ_REL);   /* alive ref remains */
+			flow_release(a->ft, g, w);
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
 			continue;
 		}
