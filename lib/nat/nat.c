@@ -17,11 +17,12 @@ RTE_LOG_REGISTER(nat_logtype, dpnat.nat, NOTICE);
 #define NAT_WORDS   ((NAT_NPORTS + 63) / 64)
 #define NAT_HSIZE   8192                                    /* ip -> index, open addressing */
 
-/* What one worker owns of one address: written by that worker alone. */
+/* What one worker owns of one address: written by that worker alone, but for free (any thread, atomic). */
 struct nat_slice {
 	uint32_t first;       /* first bit of the slice */
 	uint32_t count;       /* bits in the slice */
 	uint32_t cursor;      /* next bit to try, relative to first */
+	uint32_t free;        /* atomic: clear bits, counted after the clear (never more than there are) */
 	uint64_t failed;
 } __rte_cache_aligned;
 
@@ -119,6 +120,7 @@ nat_addr_add(struct nat_table *nt, uint32_t ip)
 	for (w = 0; w < nt->n_workers; w++) {
 		a->slice[w].first = w * span;
 		a->slice[w].count = w + 1 == nt->n_workers ? NAT_NPORTS - w * span : span;
+		a->slice[w].free = a->slice[w].count;
 	}
 	/* Bits past the last port never get handed out. */
 	if (NAT_NPORTS % 64)
@@ -154,6 +156,11 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 		return -EINVAL;
 	a = nt->addrs[idx];
 	sl = &a->slice[w];
+	/* An exhausted slice refuses at once: a refused flow costs no scan. */
+	if (__atomic_load_n(&sl->free, __ATOMIC_ACQUIRE) == 0) {
+		sl->failed++;
+		return -ENOSPC;
+	}
 	/* Round robin from the cursor, a word at a time where the word is full. */
 	for (i = 0; i < sl->count;) {
 		uint32_t rel = (sl->cursor + i) % sl->count;
@@ -168,6 +175,7 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 		}
 		if (!(__atomic_fetch_or(word, mask, __ATOMIC_ACQ_REL) & mask)) {
 			sl->cursor = (sl->cursor + i + 1) % sl->count;
+			__atomic_fetch_sub(&sl->free, 1, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
 			return (int)(NAT_PORT_MIN + bit);
 		}
@@ -192,6 +200,9 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	mask = 1ULL << (bit % 64);
 	if (!(__atomic_fetch_and(&a->bits[bit / 64], ~mask, __ATOMIC_ACQ_REL) & mask))
 		return -ENOENT;   /* was not in use: a double free, refused */
+	/* Counted after the clear, so an owner that sees it free finds the bit. */
+	__atomic_fetch_add(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
+					     nt->n_workers - 1)].free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -59,7 +59,9 @@ unsigned nat_addr_count(const struct nat_table *nt);
 /**
  * Allocate a port on address idx from worker w's slice (round robin from
  * where the last allocation stopped). Returns the port (host order) or
- * -ENOSPC when the slice is exhausted (counted).
+ * -ENOSPC when the slice is exhausted (counted): that is known from the
+ * slice's free count before any scan, so a refusal costs the same whatever
+ * the slice's size.
  */
 int nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w);
 
