@@ -277,6 +277,9 @@ nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte
 	if (p->nat_src && p->dip_count != 0) {
 		uint32_t h = rte_be_to_cpu_32(src) * 2654435761u;
 
+		if (attempt >= p->dip_count)
+			return -1;   /* each address of a small pool once */
+
 		return nat_addr_find(dp->nat, p->dip_first + (h + attempt) % p->dip_count);
 	}
 	return attempt == 0 ? dp->iface_nat_idx[out_iface] : -1;
@@ -309,7 +312,9 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	rte_be32_t pub = md->src;
 	uint32_t nat_ip = 0;
 	bool icmp = md->l4_proto == IPPROTO_ICMP;
-	int rc;
+	bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
+	bool nat = false;
+	int rc, idx = -1, port = -1;
 
 	p = nat_policy_match(ps, in->zone_id, out->zone_id, md->l4_proto, md->dport);
 	if (p == NULL) {
@@ -330,15 +335,10 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		dp_drop(&w->st, m, PKT_DROP_NO_SESSION);
 		return NULL;
 	}
-	s = flow_alloc(dp->flows, w->idx);
-	if (s == NULL) {
-		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
-		return NULL;
-	}
+	/* The public address and port before the session object: a refusal costs neither. */
 	if (p->nat_src || (in->nat && zone_is_untrust(dp, out->zone_id))) {
-		bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
 		unsigned attempt;
-		int idx = -1, port = -1, tried = 0;
+		int tried = 0;
 
 		/* Up to 4 addresses of a DIP pool; the interface address alone otherwise. */
 		for (attempt = 0; attempt < 4; attempt++) {
@@ -357,11 +357,20 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 				break;
 		}
 		if (tried == 0 || port < 0) {
-			flow_release(dp->flows, s, w->idx);
 			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
 			return NULL;
 		}
+		nat = true;
 		nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
+	}
+	s = flow_alloc(dp->flows, w->idx);
+	if (s == NULL) {
+		if (port > 0)
+			nat_port_free(dp->nat, nat_ip, (uint16_t)port);
+		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
+		return NULL;
+	}
+	if (nat) {
 		s->nat_port = (uint16_t)port;
 		s->flags |= FLOW_F_NAT;
 		s->dip_id = (uint16_t)(p->nat_src ? p->dip_id : 0);
