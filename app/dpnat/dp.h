@@ -79,6 +79,7 @@ struct dp_worker {
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
+	uint32_t made;                                /* grows when this worker makes state a later packet may match */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a

@@ -256,6 +256,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 				dp_drop(&w->st, m, (unsigned)r);
 				return;
 			}
+			w->made++;   /* it may have opened gates for the packets behind it */
 		}
 		if (unlikely(b & ~s->tcp))
 			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
@@ -413,12 +414,15 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		/* Another worker made the same flow a moment ago: use its session. */
 		if (rc == -EEXIST) {
 			s = flow_lookup(dp->flows, &key, &dir);
-			if (s != NULL && dir == 0)
+			if (s != NULL && dir == 0) {
+				w->made++;
 				return s;
+			}
 		}
 		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
 		return NULL;
 	}
+	w->made++;
 	return s;
 }
 
@@ -543,6 +547,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	unsigned nc = 0, i, fast = 0;
+	uint32_t made;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -604,8 +609,16 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	w->st.rx_pkts[iface] += n;
 	w->st.rx_bytes[iface] += bytes;
 	flow_lookup_bulk(dp->flows, keys, nc, sess, dir);
+	made = w->made;
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
+
+		/*
+		 * Each packet sees what the packets before it made (a session, a
+		 * PPTP call's gates): a miss behind such a change is looked up again.
+		 */
+		if (sess[i] == NULL && unlikely(w->made != made))
+			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
 			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {

@@ -99,7 +99,7 @@ tcp_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, uint16_t sp, uint
 }
 
 /* GRE: PPTP (version 1, Call ID cid) or version 0 without a key, carrying IPv4. */
-static void __rte_unused
+static void
 gre_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, bool pptp, uint16_t cid)
 {
 	uint8_t *g = frame_ip4(f->b, sizeof(f->b), mac_of(i), src, dst, IPPROTO_GRE, PPTP_GRE_FRAME);
@@ -287,6 +287,86 @@ test_two_pptp_syn_in_one_burst(void **state)
 	sent_free(&out);
 }
 
+/* A PPTP control connection and an outgoing call up to (not including) the reply; returns the translated Call ID. */
+struct call {
+	uint16_t pubport, xcid;
+	uint32_t cs, ss;
+};
+
+static void
+call_until_reply(struct call *c)
+{
+	struct frm f;
+	struct sent out = { 0 };
+	uint8_t msg[200];
+	uint16_t n;
+
+	c->cs = 1000;
+	c->ss = 5000;
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	c->pubport = be16_at(out.m[UNTRUST][0], 34);
+	sent_free(&out);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss++, c->cs,
+		RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	burst(UNTRUST, &f, 1, NULL);
+	n = frame_pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs, c->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, NULL);
+	c->cs += n;
+	n = frame_pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss, c->cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	c->ss += n;
+	n = frame_pptp_msg(msg, 7, 168, 32768, 1, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs, c->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, &out);
+	c->cs += n;
+	assert_int_equal(out.n[UNTRUST], 1);
+	c->xcid = be16_at(out.m[UNTRUST][0], 14 + 20 + 20 + 12);
+	sent_free(&out);
+}
+
+/* The server's Outgoing-Call-Reply for c (server Call ID 17382) into f. */
+static void
+ocrp_frm(struct frm *f, struct call *c)
+{
+	uint8_t msg[32];
+	uint16_t n = frame_pptp_msg(msg, 8, 32, 17382, c->xcid, 1);
+
+	tcp_frm(f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss, c->cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	c->ss += n;
+}
+
+/*
+ * Finding 5: the server's first GRE packet in the same RX burst as the
+ * Outgoing-Call-Reply that opens its gate reaches the client, with the
+ * client's Call ID.
+ */
+static void
+test_gre_behind_its_ocrp(void **state)
+{
+	struct call c;
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint64_t nogate = drops(PKT_DROP_GRE_NO_GATE);
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f[0], &c);
+	gre_frm(&f[1], UNTRUST, SERVER, PUBLIC, true, c.xcid);
+	gre_frm(&f[2], UNTRUST, SERVER, PUBLIC, true, c.xcid);
+	burst(UNTRUST, f, 3, &out);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate);
+	assert_int_equal(out.n[TRUST], 3);
+	assert_int_equal(be16_at(out.m[TRUST][1], 14 + 20 + 6), 32768);
+	assert_int_equal(be16_at(out.m[TRUST][2], 14 + 20 + 6), 32768);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -297,6 +377,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_two_new_udp_in_one_burst, reset),
 		cmocka_unit_test_setup(test_two_pptp_syn_in_one_burst, reset),
+		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
