@@ -426,6 +426,15 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	return s;
 }
 
+/* True if ip (host order) is the broadcast address of iface's own subnet (prefixes up to /30). */
+static inline bool
+is_subnet_bcast(const struct route_iface *iface, uint32_t ip)
+{
+	uint32_t host = iface->plen >= 31 ? 0 : UINT32_MAX >> iface->plen;
+
+	return iface->has_ip && host != 0 && ip == (iface->ip | host);
+}
+
 /* No session matched: dpnat's own traffic, intra-zone routing, or a new session. */
 static void
 session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
@@ -433,15 +442,29 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	const struct route_iface *in, *out;
 	struct flow_session *s;
 	struct route_nh nh;
+	bool alg_gre = md->l4_proto == IPPROTO_GRE &&
+		       __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED);
 
-	/* With the ALG on, PPTP data only passes through the gates its calls opened. */
-	if (md->l4_proto == IPPROTO_GRE && __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED)) {
-		dp_drop(&w->st, m, (md->gre & PKT_GRE_V1_KEY) ? PKT_DROP_GRE_NO_GATE :
-								PKT_DROP_GRE_NOT_PPTP);
+	/*
+	 * For dpnat itself (an interface address or any public address it
+	 * translates to, which may be routed to it): never forwarded - that
+	 * would send it back where it came from. A ping is answered; the rest,
+	 * unsolicited, is dropped here.
+	 */
+	if (unlikely(dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)))) {
+		if (alg_gre && (md->gre & PKT_GRE_V1_KEY))
+			dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
+		else if (md->l4_proto == IPPROTO_ICMP && md->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
+			 !(md->flags & PKT_F_FRAG))
+			punt(dp, w, m);
+		else
+			dp_drop(&w->st, m, PKT_DROP_TO_ME_UNHANDLED);
 		return;
 	}
-	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0) {
-		punt(dp, w, m);   /* for dpnat itself: ping, or unsolicited to a public address */
+	/* With the ALG on, GRE only passes through the gates its calls opened. */
+	if (alg_gre) {
+		dp_drop(&w->st, m, (md->gre & PKT_GRE_V1_KEY) ? PKT_DROP_GRE_NO_GATE :
+								PKT_DROP_GRE_NOT_PPTP);
 		return;
 	}
 	if (unlikely(route_lookup(dp->rt, rte_be_to_cpu_32(md->dst), &nh) != 0)) {
@@ -452,6 +475,11 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	out = route_iface_get(dp->rt, nh.iface);
 	if (unlikely(out == NULL || !out->up)) {
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+		return;
+	}
+	/* A connected subnet's broadcast address is dpnat's too: not forwarded (RFC 2644). */
+	if (unlikely(nh.gateway == 0 && is_subnet_bcast(out, rte_be_to_cpu_32(md->dst)))) {
+		dp_drop(&w->st, m, PKT_DROP_TO_ME_UNHANDLED);
 		return;
 	}
 	/* Within one zone dpnat routes without state, as ScreenOS does by default. */

@@ -367,6 +367,43 @@ test_gre_behind_its_ocrp(void **state)
 	sent_free(&out);
 }
 
+/*
+ * Finding 6: unsolicited packets to a DIP pool address (routed to dpnat)
+ * are never forwarded: UDP and TCP are dropped and counted, a ping is
+ * answered as one to an interface address is. The same for a connected
+ * subnet's broadcast address.
+ */
+static void
+test_dip_address_not_forwarded(void **state)
+{
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint8_t *ic;
+	uint64_t tome = drops(PKT_DROP_TO_ME_UNHANDLED);
+
+	(void)state;
+	udp_frm(&f[0], UNTRUST, SERVER, DIP_LOW, 53, 5000);
+	tcp_frm(&f[1], UNTRUST, SERVER, DIP_LOW + 1, 80, 5000, 1, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	ic = frame_ip4(f[2].b, sizeof(f[2].b), mac_of(UNTRUST), SERVER, DIP_LOW, IPPROTO_ICMP, 16);
+	ic[0] = 8;
+	ic[5] = 9;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 16);
+	f[2].len = 14 + 20 + 16;
+	burst(UNTRUST, f, 3, &out);
+	assert_int_equal(out.n[TRUST] + out.n[DMZ], 0);
+	assert_int_equal(out.n[UNTRUST], 1);    /* the echo reply alone */
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), DIP_LOW);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 16), SERVER);
+	assert_int_equal(*rte_pktmbuf_mtod_offset(out.m[UNTRUST][0], uint8_t *, 34), 0);
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), tome + 2);
+	sent_free(&out);
+	/* Untrust's subnet broadcast (172.19.50.0/23) is not sent back out either. */
+	udp_frm(&f[0], UNTRUST, SERVER, IP4(172, 19, 51, 255), 53, 5000);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[TRUST] + out.n[UNTRUST] + out.n[DMZ], 0);
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), tome + 3);
+}
+
 int
 main(void)
 {
@@ -378,6 +415,7 @@ main(void)
 		cmocka_unit_test_setup(test_two_new_udp_in_one_burst, reset),
 		cmocka_unit_test_setup(test_two_pptp_syn_in_one_burst, reset),
 		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
+		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
