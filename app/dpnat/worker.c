@@ -442,7 +442,8 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	const struct route_iface *in, *out;
 	struct flow_session *s;
 	struct route_nh nh;
-	bool alg_gre = md->l4_proto == IPPROTO_GRE &&
+	/* PPTP data with the ALG on: what it must translate passes only through its calls' gates. */
+	bool alg_gre = md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY) &&
 		       __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED);
 
 	/*
@@ -452,19 +453,13 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	 * unsolicited, is dropped here.
 	 */
 	if (unlikely(dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)))) {
-		if (alg_gre && (md->gre & PKT_GRE_V1_KEY))
+		if (alg_gre)
 			dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
 		else if (md->l4_proto == IPPROTO_ICMP && md->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
 			 !(md->flags & PKT_F_FRAG))
 			punt(dp, w, m);
 		else
 			dp_drop(&w->st, m, PKT_DROP_TO_ME_UNHANDLED);
-		return;
-	}
-	/* With the ALG on, GRE only passes through the gates its calls opened. */
-	if (alg_gre) {
-		dp_drop(&w->st, m, (md->gre & PKT_GRE_V1_KEY) ? PKT_DROP_GRE_NO_GATE :
-								PKT_DROP_GRE_NOT_PPTP);
 		return;
 	}
 	if (unlikely(route_lookup(dp->rt, rte_be_to_cpu_32(md->dst), &nh) != 0)) {
@@ -485,6 +480,11 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	/* Within one zone dpnat routes without state, as ScreenOS does by default. */
 	if (in->zone_id == out->zone_id) {
 		forward(dp, w, m, md, NULL, 0);
+		return;
+	}
+	/* Other GRE (version 0) takes the policies like any protocol; PPTP data needs a gate. */
+	if (alg_gre) {
+		dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
 		return;
 	}
 	if (unlikely(md->flags & PKT_F_FRAG)) {

@@ -404,6 +404,40 @@ test_dip_address_not_forwarded(void **state)
 	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), tome + 3);
 }
 
+/*
+ * Finding 10: with the ALG on, GRE that is not PPTP is routed and passes
+ * policies like any protocol, and PPTP GRE that needs no translation (within
+ * one zone) is routed; only PPTP GRE across zones without a gate is refused.
+ */
+static void
+test_gre_not_for_the_alg(void **state)
+{
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint64_t nogate = drops(PKT_DROP_GRE_NO_GATE);
+
+	(void)state;
+	gre_frm(&f[0], DMZ, DMZHOST, SERVER, false, 0);
+	gre_frm(&f[1], DMZ, DMZHOST, SERVER, false, 0);
+	gre_frm(&f[2], DMZ, DMZHOST, SERVER, true, 77);
+	burst(DMZ, f, 3, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), DMZHOST);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate + 1);
+	sent_free(&out);
+	/* The reply comes back through the session. */
+	gre_frm(&f[0], UNTRUST, SERVER, DMZHOST, false, 0);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[DMZ], 1);
+	sent_free(&out);
+	/* PPTP GRE from one Untrust host to another: routed without state. */
+	gre_frm(&f[0], UNTRUST, SERVER, IP4(8, 8, 8, 8), true, 99);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate + 1);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -416,6 +450,7 @@ main(void)
 		cmocka_unit_test_setup(test_two_pptp_syn_in_one_burst, reset),
 		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
 		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
+		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
