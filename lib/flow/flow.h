@@ -65,6 +65,14 @@ enum flow_tmo {
 	FLOW_TMO_MAX
 };
 
+/**
+ * key.pad[0] of a PPTP gate's second key (flow_key_set leaves it 0 in every
+ * parsed key, so no packet matches it): what an ICMP error quoting the
+ * gate's translated packets looks up - (their destination, their source,
+ * their Call ID, 0) - since the quote names only one Call ID.
+ */
+#define FLOW_KEY_GRE_QUOTE 1
+
 /* session->flags */
 #define FLOW_F_ALG_MADE   0x01  /**< opened by an ALG (a PPTP GRE gate): the KB's "module 1" */
 #define FLOW_F_PPTP_CTRL  0x02  /**< TCP/1723 with the PPTP ALG attached */

@@ -114,7 +114,7 @@ gre_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, bool pptp, uint16
 }
 
 /* An ICMP error of type/code from src about the packet in q (its IP header on), as a router sends it. */
-static void __rte_unused
+static void
 icmp_err_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
 	     const struct frm *q)
 {
@@ -438,6 +438,67 @@ test_gre_not_for_the_alg(void **state)
 	sent_free(&out);
 }
 
+/* The ICMP error m carries valid IPv4, ICMP and quoted IPv4 checksums. */
+static void
+assert_icmp_err_sums(const struct rte_mbuf *m)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+
+	assert_int_equal(cksum_full(ip, 20), 0);
+	assert_int_equal(cksum_full(ip + 20, m->pkt_len - 14 - 20), 0);
+	assert_int_equal(cksum_full(ip + 28, 20), 0);
+}
+
+/*
+ * Finding 8: ICMP errors quoting PPTP GRE (fragmentation needed from a
+ * router outside, port unreachable from the client inside) are translated
+ * like TCP/UDP ones, the quoted Call ID included.
+ */
+static void
+test_icmp_err_quoting_gre(void **state)
+{
+	struct call c;
+	struct frm f, q;
+	struct sent out = { 0 };
+	const struct rte_mbuf *m;
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f, &c);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Outside: a router's frag-needed about the client's GRE as dpnat sent it. */
+	gre_frm(&q, UNTRUST, PUBLIC, SERVER, true, 17382);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	m = out.m[TRUST][0];
+	assert_int_equal(be32_at(m, 14 + 12), ROUTER);
+	assert_int_equal(be32_at(m, 14 + 16), CLIENT);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), CLIENT);        /* quoted source */
+	assert_int_equal(be32_at(m, 14 + 28 + 16), SERVER);
+	assert_int_equal(be16_at(m, 14 + 28 + 20 + 6), 17382);     /* quoted Call ID: the server's */
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* Inside: the client's own unreachable about the server's GRE as dpnat sent it. */
+	gre_frm(&q, TRUST, SERVER, CLIENT, true, 32768);
+	icmp_err_frm(&f, TRUST, CLIENT, SERVER, 3, 3, &q);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	m = out.m[UNTRUST][0];
+	assert_int_equal(be32_at(m, 14 + 12), PUBLIC);
+	assert_int_equal(be32_at(m, 14 + 16), SERVER);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), SERVER);
+	assert_int_equal(be32_at(m, 14 + 28 + 16), PUBLIC);        /* quoted destination */
+	assert_int_equal(be16_at(m, 14 + 28 + 20 + 6), c.xcid);    /* quoted Call ID: the translated one */
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* A quote naming no call is still refused. */
+	gre_frm(&q, UNTRUST, PUBLIC, SERVER, true, 4321);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST] + out.n[UNTRUST] + out.n[DMZ], 0);
+}
+
 int
 main(void)
 {
@@ -451,6 +512,7 @@ main(void)
 		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
 		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
 		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),
+		cmocka_unit_test_setup(test_icmp_err_quoting_gre, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());

@@ -625,16 +625,17 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 			/* A: client -> server, matched on the server's Call ID; source becomes public. */
 			flow_key_set(&k0, c->client, c->server, 0, c->scid, IPPROTO_GRE);
 			rw0 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
-			flow_key_set(&k1, c->server, c->pub, c->scid, c->xcid, IPPROTO_GRE);
+			flow_key_set(&k1, c->server, c->pub, c->scid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
 		} else {
 			/* B: server -> public, matched on the translated id; restored to the client's. */
 			flow_key_set(&k0, c->server, c->pub, 0, c->xcid, IPPROTO_GRE);
 			rw0 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
-			flow_key_set(&k1, c->client, c->server, c->ccid, c->scid, IPPROTO_GRE);
+			flow_key_set(&k1, c->client, c->server, c->ccid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
 		}
-		k1.pad[0] = 1;   /* display-only: parsed keys always have zero padding */
+		/* The other wing: found by ICMP errors about this gate's packets, never by a packet. */
+		k1.pad[0] = FLOW_KEY_GRE_QUOTE;
 		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat, now);
 		if (g == NULL) {
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
