@@ -452,7 +452,8 @@ assert_icmp_err_sums(const struct rte_mbuf *m)
 /*
  * Finding 8: ICMP errors quoting PPTP GRE (fragmentation needed from a
  * router outside, port unreachable from the client inside) are translated
- * like TCP/UDP ones, the quoted Call ID included.
+ * like TCP/UDP ones, the quoted Call ID included; so are those quoting
+ * another protocol's flow.
  */
 static void
 test_icmp_err_quoting_gre(void **state)
@@ -490,6 +491,21 @@ test_icmp_err_quoting_gre(void **state)
 	assert_int_equal(be32_at(m, 14 + 28 + 12), SERVER);
 	assert_int_equal(be32_at(m, 14 + 28 + 16), PUBLIC);        /* quoted destination */
 	assert_int_equal(be16_at(m, 14 + 28 + 20 + 6), c.xcid);    /* quoted Call ID: the translated one */
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* Another protocol's flow (ESP, translated on its addresses alone): its error too. */
+	frame_ip4(q.b, sizeof(q.b), mac_of(TRUST), CLIENT, SERVER, 50, 8 + 8);
+	q.len = 14 + 20 + 16;
+	burst(TRUST, &q, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+	frame_ip4(q.b, sizeof(q.b), mac_of(UNTRUST), PUBLIC, SERVER, 50, 8 + 8);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	m = out.m[TRUST][0];
+	assert_int_equal(be32_at(m, 14 + 16), CLIENT);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), CLIENT);
 	assert_icmp_err_sums(m);
 	sent_free(&out);
 	/* A quote naming no call is still refused. */
