@@ -10,7 +10,9 @@
  * Input: records of [op][off][len_hi][len_lo][len bytes]. op bit 0 = the
  * interface (0 trust, 1 untrust); bits 1-3 = 0 for a raw frame, else one of
  * the seeded templates with the bytes laid over it at off; bit 7 = cut the
- * frame at off; bits 4-6 = seconds to advance the clock afterwards.
+ * frame at off; bits 4-6 = seconds to advance the clock afterwards. len_hi
+ * bit 7 = hold the frame and send it in one RX burst with the next ones (up
+ * to 32 on one interface), so packets meet what those before them made.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -113,21 +115,30 @@ udp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp
 	memset(u + 8, 'u', 16);
 }
 
-/* Push one frame through worker 0 and everything it caused (slow path, injections, tx). */
-static void
-push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
+/* An mbuf holding frame b (len bytes), or NULL for an empty or oversized frame. */
+static struct rte_mbuf *
+frame_mbuf(const uint8_t *b, uint16_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool), *pkts[32];
-	unsigned i, n, p;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
 
 	if (m == NULL)
 		abort();
 	if (len == 0 || rte_pktmbuf_append(m, len) == NULL) {
 		rte_pktmbuf_free(m);
-		return;
+		return NULL;
 	}
 	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
-	dp_worker_burst(dp, &dp->workers[0], ifx[iface], &m, 1);
+	return m;
+}
+
+/* One RX burst of n frames on iface through worker 0, and everything it caused (slow path, injections, tx). */
+static void
+burst(struct rte_mbuf **rx, unsigned n_rx, unsigned iface, struct rte_mbuf **txout)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned i, n, p;
+
+	dp_worker_burst(dp, &dp->workers[0], ifx[iface], rx, (uint16_t)n_rx);
 	do {
 		n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, RTE_DIM(pkts), NULL);
 		for (i = 0; i < n; i++)
@@ -148,6 +159,16 @@ push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
 					rte_pktmbuf_free(pkts[i]);
 			}
 	}
+}
+
+/* Push one frame through worker 0 as a burst of its own. */
+static void
+push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
+{
+	struct rte_mbuf *m = frame_mbuf(b, len);
+
+	if (m != NULL)
+		burst(&m, 1, iface, txout);
 }
 
 /*
@@ -293,12 +314,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[1600];
-	unsigned held = 0;
+	struct rte_mbuf *rx[32];
+	unsigned held = 0, n_rx = 0, rx_if = 0;
 
 	while (size >= 4) {
 		uint8_t op = data[0], off = data[1];
-		uint16_t len = (uint16_t)(data[2] << 8 | data[3]);
+		uint16_t len = (uint16_t)((data[2] & 0x7f) << 8 | data[3]);
 		unsigned ti = (op >> 1) & 7, iface = op & 1, flen;
+		bool hold = (data[2] & 0x80) != 0;
+		struct rte_mbuf *m;
 
 		data += 4;
 		size -= 4;
@@ -320,12 +344,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				flen = o;
 			iface = t->iface;
 		}
-		push(buf, (uint16_t)flen, iface, NULL);
+		/* A burst is one interface's: a frame for the other sends what is held first. */
+		if (n_rx != 0 && rx_if != iface) {
+			burst(rx, n_rx, rx_if, NULL);
+			n_rx = 0;
+		}
+		m = frame_mbuf(buf, (uint16_t)flen);
+		if (m != NULL) {
+			rx[n_rx++] = m;
+			rx_if = iface;
+		}
+		if (n_rx != 0 && (!hold || n_rx == RTE_DIM(rx) || ((op >> 4) & 7))) {
+			burst(rx, n_rx, rx_if, NULL);
+			n_rx = 0;
+		}
 		if ((op >> 4) & 7)
 			advance((op >> 4) & 7);
 		data += len;
 		size -= len;
 	}
+	if (n_rx != 0)
+		burst(rx, n_rx, rx_if, NULL);
 	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
 	neigh_walk(dp->neigh, (uint64_t)dp_now(dp), count_queued, &held);
 	if (rte_mempool_avail_count(dp->pool) + held != base_avail) {
