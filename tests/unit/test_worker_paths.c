@@ -515,6 +515,59 @@ test_icmp_err_quoting_gre(void **state)
 	assert_int_equal(out.n[TRUST] + out.n[UNTRUST] + out.n[DMZ], 0);
 }
 
+/*
+ * Finding 8's quote wing and a redial: the client clears its call and
+ * dials again at once with the same Call ID, the server answers with a new
+ * one. The torn-down call's gates may still be indexed; the new call's
+ * gates must open all the same (its quote wing gives way if it clashes).
+ */
+static void
+test_redial_same_client_call_id(void **state)
+{
+	struct call c;
+	struct frm f;
+	struct sent out = { 0 };
+	uint8_t msg[200];
+	uint16_t n, xcid2;
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f, &c);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Call-Clear-Request from the client, Call-Disconnect-Notify from the server. */
+	n = frame_pptp_msg(msg, 12, 16, 32768, 0, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c.cs, c.ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, NULL);
+	c.cs += n;
+	n = frame_pptp_msg(msg, 13, 148, 17382, 0x0100, 0);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c.pubport, c.ss, c.cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	c.ss += n;
+	/* The same client Call ID again; the server picks 17383. */
+	n = frame_pptp_msg(msg, 7, 168, 32768, 2, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c.cs, c.ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, &out);
+	c.cs += n;
+	assert_int_equal(out.n[UNTRUST], 1);
+	xcid2 = be16_at(out.m[UNTRUST][0], 14 + 20 + 20 + 12);
+	sent_free(&out);
+	n = frame_pptp_msg(msg, 8, 32, 17383, xcid2, 1);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c.pubport, c.ss, c.cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Both gates of the new call pass GRE. */
+	gre_frm(&f, UNTRUST, SERVER, PUBLIC, true, xcid2);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be16_at(out.m[TRUST][0], 14 + 20 + 6), 32768);
+	sent_free(&out);
+	gre_frm(&f, TRUST, CLIENT, SERVER, true, 17383);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -529,6 +582,7 @@ main(void)
 		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
 		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),
 		cmocka_unit_test_setup(test_icmp_err_quoting_gre, reset),
+		cmocka_unit_test_setup(test_redial_same_client_call_id, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());

@@ -613,6 +613,7 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 	struct flow_key k0, k1;
 	struct flow_rw rw0, rw1;
 	unsigned i;
+	int rc;
 
 	if (!pptp_call_alive(c) || !c->has_scid)
 		return;
@@ -644,7 +645,17 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 		/* Referenced before it can be found, so its free callback always finds it. */
 		__atomic_fetch_add(&c->refs, 1, __ATOMIC_ACQ_REL);
 		__atomic_store_n(&c->gate[i], g, __ATOMIC_RELEASE);
-		if (flow_insert(a->ft, g, w) != 0) {
+		rc = flow_insert(a->ft, g, w);
+		if (rc == -EEXIST) {
+			/*
+			 * The quote wing alone may clash: a torn-down call's from the same
+			 * Call ID, still indexed. The gate goes in without it (display
+			 * only, as before); only ICMP errors about its packets miss it.
+			 */
+			g->key[1].dport = i == 0 ? c->xcid : c->scid;
+			rc = flow_insert(a->ft, g, w);
+		}
+		if (rc != 0) {
 			/* Still ours: unhook it from the call first, then give it back. */
 			__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 			__atomic_fetch_sub(&c->refs, 1, __ATOMIC_ACQ_REL);   /* alive ref remains */
