@@ -22,7 +22,10 @@
  * (the best of --rounds is reported) and the profile shows dpnat alone.
  *
  * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] [--passes N] [--rounds N]
- *                           [--huge] [--workers N] [--lcores MAP]
+ *                           [--huge] [--workers N] [--lcores MAP] [--refused N]
+ *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
+ *     the inside whose every packet is refused for want of a port (--flows 64512
+ *     takes them all): what a refused new flow costs, and what it costs the rest
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -44,6 +47,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"
 
@@ -59,6 +63,7 @@ static unsigned ifx[2];                /* interface index of trust (0) and untru
 static struct rte_ether_addr if_mac[2];
 static struct frame *data[2];          /* per direction, one frame per flow */
 static unsigned n_data;
+static unsigned n_refused;             /* the last n_refused trust frames: new flows refused */
 static unsigned n_workers = 1;
 static unsigned passes;
 static unsigned go, ready;             /* round number; workers arrived at barriers */
@@ -207,7 +212,12 @@ setup_tcpudp(unsigned flows)
 				  rte_be_to_cpu_16(ss->rw[0].sport));
 		}
 	}
-	n_data = flows;
+	/* New flows from other clients that find no port; their Untrust slot replays an established reply. */
+	for (i = flows; i < flows + n_refused; i++) {
+		udp_frame(data[0][i].b, 0, client_of(i / 8 + 1000000), server_of(i), 20000, 53);
+		data[1][i] = data[1][i % flows];
+	}
+	n_data = flows + n_refused;
 }
 
 /* Per call: the client, its public address and port, the server's and the translated Call ID. */
@@ -420,16 +430,16 @@ main(int argc, char **argv)
 		{ "flows", required_argument, NULL, 'f' }, { "workload", required_argument, NULL, 'w' },
 		{ "passes", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'r' },
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
-		{ "lcores", required_argument, NULL, 'L' },
+		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], err[CONF_ERR_LEN], lcores[64] = "0";
+	char prefix[64], conf[2048], lcores[64] = "0";
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
 			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
 			"--no-huge", "--no-shconf" };
 	int neal = (int)RTE_DIM(eal);
 	bool lcores_set = false;
-	unsigned flows = 65536, rounds = 5, r, d, ndip, nsess, w, lc;
+	unsigned flows = 65536, rounds = 5, r, d, ndip, nsess, w;
 	const char *wl = "tcpudp";
 	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
 	double hz, pkts;
@@ -444,6 +454,7 @@ main(int argc, char **argv)
 		case 'r': rounds = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'H': eal[neal - 2] = "--in-memory"; neal--; break;
 		case 'n': n_workers = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'R': n_refused = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -452,7 +463,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
-	    n_workers > DP_MAX_WORKERS || (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0))
+	    n_workers > DP_MAX_WORKERS || (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0) ||
+	    (n_refused != 0 && (strcmp(wl, "tcpudp") != 0 || n_workers != 1 ||
+				flows > NAT_PORT_MAX - NAT_PORT_MIN + 1)))
 		usage();
 	if (!lcores_set)
 		snprintf(lcores, sizeof(lcores), "0-%u", n_workers - 1);
@@ -466,6 +479,8 @@ main(int argc, char **argv)
 		die("fewer lcores than --workers");
 	/* Enough DIP addresses for the ports or Call IDs each worker takes from its slice. */
 	ndip = flows * n_workers / 30000 + 1;   /* each worker allocates from its own slice of the ports */
+	if (n_refused != 0)
+		ndip = 1;   /* one address, whose ports the flows take */
 	/* PPTP: a control session and two GRE gates per call, a call per two flows. */
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
 	snprintf(conf, sizeof(conf),
@@ -488,28 +503,13 @@ main(int argc, char **argv)
 		 "set mbuf max 16384\n",
 		 ndip / 256, ndip % 256, nsess + nsess / 4 + 64,
 		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64);
-	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	g_dp = dp;
-	conf_init(&dp->conf);
-	if (conf_load_string(&dp->conf, "bench", conf, err, sizeof(err)) != 0 ||
-	    conf_validate(&dp->conf, err, sizeof(err)) != 0)
-		die(err);
-	dp->n_workers = n_workers;
-	w = 0;
-	RTE_LCORE_FOREACH(lc) {
-		if (w < n_workers)
-			dp->workers[w++].lcore = lc;
-	}
-	dp->hz = rte_get_tsc_hz();
-	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
-	dp_setup(dp);
-	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
-	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
-	dp_sessions_tick(dp);
+	dp = dp_harness_up("bench", conf, n_workers);
+	if (dp == NULL)
+		die("configuration");
 	for (d = 0; d < 2; d++) {
 		ifx[d] = (unsigned)route_iface_by_name(dp->rt, d ? "untrust" : "trust");
 		if_mac[d] = route_iface_get(dp->rt, ifx[d])->mac;
-		data[d] = calloc(flows, sizeof(struct frame));
+		data[d] = calloc(flows + n_refused, sizeof(struct frame));
 		if (data[d] == NULL)
 			die("out of memory");
 	}
@@ -546,7 +546,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "bench-worker: drop %s: %lu\n", pkt_drop_name(i),
 					(unsigned long)st.drops[i]);
 		}
-		expect = (uint64_t)(rounds * passes + 1) * 2 * n_data;
+		expect = (uint64_t)(rounds * passes + 1) * (2 * n_data - n_refused);
 		flow_stats_get(dp->flows, &fsx);
 		hz = (double)rte_get_tsc_hz();
 		pkts = (double)passes * 2 * n_data;
@@ -562,6 +562,17 @@ main(int argc, char **argv)
 		       ((double)best[0] - (double)best[1]) / per_w * 1e9 / hz);
 		printf("  forwarded %lu of %lu, drops %lu\n", (unsigned long)fwd, (unsigned long)expect,
 		       (unsigned long)drops);
+		if (n_refused != 0) {
+			double fwd_round = (double)passes * (2 * n_data - n_refused);
+
+			printf("  refused   %u of %u packets a round (%.2f %%): the rest at %.2f Mpps\n",
+			       passes * n_refused, (unsigned)pkts, 100.0 * n_refused / (2 * n_data),
+			       fwd_round / (best[0] / hz) / 1e6);
+			/* The refusals are the drops: exactly one nat-no-port per refused packet. */
+			if (st.drops[PKT_DROP_NAT_NO_PORT] != (uint64_t)(rounds * passes + 1) * n_refused)
+				die("not every refused packet was refused for want of a port");
+			drops -= st.drops[PKT_DROP_NAT_NO_PORT];
+		}
 		if (drops != 0 || fwd != expect)
 			die("packets were dropped or lost: the figures are not valid");
 	}

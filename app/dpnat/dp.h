@@ -81,6 +81,7 @@ struct dp_worker {
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
+	uint32_t made;                                /* grows when this worker makes state a later packet may match */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a
@@ -296,6 +297,18 @@ int dp_cli_exec(struct dp *dp, const char *line, struct cli_out *out);
 int dp_cli_check(char *err, size_t errlen);
 /** Sum every worker's and the control lcore's counters into *sum. */
 void dp_stats_sum(const struct dp *dp, struct dp_stats *sum);
+
+/**
+ * True if ip (host order) is an address dpnat owns: an interface address or
+ * a public address it translates to (every DIP pool address, also of pools
+ * removed at run time, whose sessions may live on). Never forwarded. The
+ * NAT table holds them all (dp_sessions_init, dips_apply): one hash probe.
+ */
+static inline bool
+dp_addr_is_own(const struct dp *dp, uint32_t ip)
+{
+	return nat_addr_find(dp->nat, ip) >= 0;
+}
 
 extern struct dp *g_dp;
 

@@ -155,6 +155,11 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		dp->iface_nat_idx[i] = -1;
 		if (ifc != NULL && ifc->has_ip)
 			dp->iface_nat_idx[i] = dp_public_addr_add(dp, ifc->ip);
+		/* Every interface address is in the NAT table: dp_addr_is_own asks it alone. */
+		if (ifc != NULL && ifc->has_ip && nat_addr_find(dp->nat, ifc->ip) < 0) {
+			snprintf(err, errlen, "interface %s: cannot register its address", ifc->name);
+			return -1;
+		}
 	}
 	for (i = 0; i < c->n_dips; i++) {
 		uint32_t ip;

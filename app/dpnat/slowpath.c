@@ -286,7 +286,7 @@ dp_slowpath(struct dp *dp, struct rte_mbuf *m)
 		handle_arp(dp, m, md);
 		return;
 	}
-	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0 ||
+	if (dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)) ||
 	    md->dst == RTE_BE32(0xffffffff) || (md->flags & PKT_F_BCAST)) {
 		handle_local(dp, m, md);
 		return;

@@ -282,6 +282,17 @@ tuple_match(const struct sess_filter *f, rte_be32_t src, rte_be32_t dst, rte_be1
 	return true;
 }
 
+/*
+ * The port (or Call ID) a session's replies arrive on: the one its first
+ * direction is translated to. key[1].dport says the same, except in a PPTP
+ * gate's second key, which holds 0 there (FLOW_KEY_GRE_QUOTE).
+ */
+static inline rte_be16_t
+wing1_dport(const struct flow_session *s)
+{
+	return s->rw[0].sport;
+}
+
 static bool
 sess_match(const struct sess_filter *f, const struct flow_session *s)
 {
@@ -292,7 +303,7 @@ sess_match(const struct sess_filter *f, const struct flow_session *s)
 	if (f->proto_set && s->proto != f->proto)
 		return false;
 	return tuple_match(f, k0->src, k0->dst, k0->sport, k0->dport) ||
-	       tuple_match(f, k1->dst, k1->src, k1->dport, k1->sport);
+	       tuple_match(f, k1->dst, k1->src, wing1_dport(s), k1->sport);
 }
 
 /* MAC of the neighbour that sends a wing's packets (its source, or the gateway towards it). */
@@ -332,7 +343,7 @@ sess_print(struct dp *dp, const struct flow_session *s, struct cli_out *out)
 		   conf_ip_str(rte_be_to_cpu_32(k0->dst), b), rte_be_to_cpu_16(k0->dport), s->proto, m0,
 		   s->out_iface[0], alg ? "" : ",wsf 0");
 	cli_printf(out, " if %u(nspflag %s):%s/%u<-%s/%u,%u,%s,sess token 4,vlan 0,tun 0,vsd 0,route %u%s\n",
-		   s->iface[1], alg ? "800900" : "10801800", conf_ip_str(rte_be_to_cpu_32(k1->dst), a), rte_be_to_cpu_16(k1->dport),
+		   s->iface[1], alg ? "800900" : "10801800", conf_ip_str(rte_be_to_cpu_32(k1->dst), a), rte_be_to_cpu_16(wing1_dport(s)),
 		   conf_ip_str(rte_be_to_cpu_32(k1->src), b), rte_be_to_cpu_16(k1->sport), s->proto, m1,
 		   s->out_iface[1], alg ? "" : ",wsf 0");
 }

@@ -261,6 +261,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 				dp_drop(&w->st, m, (unsigned)r);
 				return;
 			}
+			w->made++;   /* it may have opened gates for the packets behind it */
 		}
 		if (unlikely(b & ~s->tcp))
 			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
@@ -282,9 +283,29 @@ nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte
 	if (p->nat_src && p->dip_count != 0) {
 		uint32_t h = rte_be_to_cpu_32(src) * 2654435761u;
 
+		if (attempt >= p->dip_count)
+			return -1;   /* each address of a small pool once */
+
 		return nat_addr_find(dp->nat, p->dip_first + (h + attempt) % p->dip_count);
 	}
 	return attempt == 0 ? dp->iface_nat_idx[out_iface] : -1;
+}
+
+/*
+ * Undo what session_create attached to s, which is still its own (never
+ * inserted): the PPTP control state, the public port on nat_ip, its source
+ * host's session count. Then give s
+ * back; it is not touched again.
+ */
+static void
+session_discard(struct dp *dp, struct dp_worker *w, struct flow_session *s, uint32_t nat_ip)
+{
+	if (s->flags & FLOW_F_PPTP_CTRL)
+		pptp_ctrl_detach(dp->pptp, s);
+	if (s->nat_port)
+		nat_port_free(dp->nat, nat_ip, s->nat_port);
+	nat_src_put(dp->src_sessions, s->key[0].src);
+	flow_release(dp->flows, s, w->idx);
 }
 
 /* First packet of a flow: policy, NAT decision, session. Returns the session or NULL (m dropped). */
@@ -299,7 +320,9 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	rte_be32_t pub = md->src;
 	uint32_t nat_ip = 0;
 	bool icmp = md->l4_proto == IPPROTO_ICMP;
-	int rc;
+	bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
+	bool nat = false;
+	int rc, idx = -1, port = -1;
 
 	p = nat_policy_match(ps, in->zone_id, out->zone_id, md->l4_proto, md->dport);
 	if (p == NULL) {
@@ -326,16 +349,10 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		dp_drop(&w->st, m, (unsigned)rc);
 		return NULL;
 	}
-	s = flow_alloc(dp->flows, w->idx);
-	if (s == NULL) {
-		nat_src_put(dp->src_sessions, md->src);
-		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
-		return NULL;
-	}
+	/* The public address and port before the session object: a refusal costs neither. */
 	if (p->nat_src || (in->nat && zone_is_untrust(dp, out->zone_id))) {
-		bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
 		unsigned attempt;
-		int idx = -1, port = -1, tried = 0;
+		int tried = 0;
 
 		/* Up to 4 addresses of a DIP pool; the interface address alone otherwise. */
 		for (attempt = 0; attempt < 4; attempt++) {
@@ -355,11 +372,21 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 		}
 		if (tried == 0 || port < 0) {
 			nat_src_put(dp->src_sessions, md->src);
-			flow_release(dp->flows, s, w->idx);
 			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
 			return NULL;
 		}
+		nat = true;
 		nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
+	}
+	s = flow_alloc(dp->flows, w->idx);
+	if (s == NULL) {
+		if (port > 0)
+			nat_port_free(dp->nat, nat_ip, (uint16_t)port);
+		nat_src_put(dp->src_sessions, md->src);
+		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
+		return NULL;
+	}
+	if (nat) {
 		s->nat_port = (uint16_t)port;
 		s->flags |= FLOW_F_NAT;
 		s->dip_id = (uint16_t)(p->nat_src ? p->dip_id : 0);
@@ -388,33 +415,39 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pk
 	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED) &&
 	    pptp_ctrl_attach(dp->pptp, s, w->idx) != 0) {
 		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
-		if (s->nat_port)
-			nat_port_free(dp->nat, nat_ip, s->nat_port);
-		nat_src_put(dp->src_sessions, md->src);
-		flow_release(dp->flows, s, w->idx);
+		session_discard(dp, w, s, nat_ip);
 		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
 		return NULL;
 	}
 	rc = flow_insert(dp->flows, s, w->idx);
 	if (rc != 0) {
+		/* Not inserted, so still ours: keep the key, undo, give it back, and touch it no more. */
+		struct flow_key key = s->key[0];
 		uint8_t dir;
 
-		nat_src_put(dp->src_sessions, md->src);
-		if (s->flags & FLOW_F_PPTP_CTRL)
-			pptp_ctrl_detach(dp->pptp, s);
-
-		if (s->nat_port)
-			nat_port_free(dp->nat, nat_ip, s->nat_port);
+		session_discard(dp, w, s, nat_ip);
 		/* Another worker made the same flow a moment ago: use its session. */
 		if (rc == -EEXIST) {
-			s = flow_lookup(dp->flows, &s->key[0], &dir);
-			if (s != NULL && dir == 0)
+			s = flow_lookup(dp->flows, &key, &dir);
+			if (s != NULL && dir == 0) {
+				w->made++;
 				return s;
+			}
 		}
 		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
 		return NULL;
 	}
+	w->made++;
 	return s;
+}
+
+/* True if ip (host order) is the broadcast address of iface's own subnet (prefixes up to /30). */
+static inline bool
+is_subnet_bcast(const struct route_iface *iface, uint32_t ip)
+{
+	uint32_t host = iface->plen >= 31 ? 0 : UINT32_MAX >> iface->plen;
+
+	return iface->has_ip && host != 0 && ip == (iface->ip | host);
 }
 
 /* No session matched: dpnat's own traffic, intra-zone routing, or a new session. */
@@ -424,15 +457,24 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	const struct route_iface *in, *out;
 	struct flow_session *s;
 	struct route_nh nh;
+	/* PPTP data with the ALG on: what it must translate passes only through its calls' gates. */
+	bool alg_gre = md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY) &&
+		       __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED);
 
-	/* With the ALG on, PPTP data only passes through the gates its calls opened. */
-	if (md->l4_proto == IPPROTO_GRE && __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED)) {
-		dp_drop(&w->st, m, (md->gre & PKT_GRE_V1_KEY) ? PKT_DROP_GRE_NO_GATE :
-								PKT_DROP_GRE_NOT_PPTP);
-		return;
-	}
-	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0) {
-		punt(dp, w, m);   /* for dpnat itself: ping, or unsolicited to a public address */
+	/*
+	 * For dpnat itself (an interface address or any public address it
+	 * translates to, which may be routed to it): never forwarded - that
+	 * would send it back where it came from. A ping is answered; the rest,
+	 * unsolicited, is dropped here.
+	 */
+	if (unlikely(dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)))) {
+		if (alg_gre)
+			dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
+		else if (md->l4_proto == IPPROTO_ICMP && md->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&
+			 !(md->flags & PKT_F_FRAG))
+			punt(dp, w, m);
+		else
+			dp_drop(&w->st, m, PKT_DROP_TO_ME_UNHANDLED);
 		return;
 	}
 	if (unlikely(route_lookup(dp->rt, rte_be_to_cpu_32(md->dst), &nh) != 0)) {
@@ -445,12 +487,21 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
 		return;
 	}
+	/* A connected subnet's broadcast address is dpnat's too: not forwarded (RFC 2644). */
+	if (unlikely(nh.gateway == 0 && is_subnet_bcast(out, rte_be_to_cpu_32(md->dst)))) {
+		dp_drop(&w->st, m, PKT_DROP_TO_ME_UNHANDLED);
+		return;
+	}
 	/* Within one zone dpnat routes without state, as ScreenOS does by default. */
 	if (in->zone_id == out->zone_id) {
 		forward(dp, w, m, md, NULL, 0);
 		return;
 	}
-	/* A first fragment makes its session like any packet; a later one has no ports to. */
+	/* Other GRE (version 0) takes the policies like any protocol; PPTP data needs a gate. */
+	if (alg_gre) {
+		dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
+		return;
+	}
 	if (unlikely(dp_frag_is_later(md))) {
 		dp_drop(&w->st, m, PKT_DROP_IP_FRAG);
 		return;
@@ -554,6 +605,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	uint64_t later = 0;               /* bit i: cand[i] is a fragment after the first */
 	unsigned nc = 0, i, fast = 0;
+	uint32_t made;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -617,8 +669,16 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	w->st.rx_pkts[iface] += n;
 	w->st.rx_bytes[iface] += bytes;
 	flow_lookup_bulk(dp->flows, keys, nc, sess, dir);
+	made = w->made;
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
+
+		/*
+		 * Each packet sees what the packets before it made (a session, a
+		 * PPTP call's gates): a miss behind such a change is looked up again.
+		 */
+		if (sess[i] == NULL && unlikely(w->made != made))
+			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
 			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {

@@ -441,13 +441,26 @@ flow_alloc(struct flow_table *ft, unsigned w)
 	return s;
 }
 
+/* What a released object holds until flow_alloc takes it again: any use after release shows. */
+#define FLOW_POISON 0xa5
+
 void
 flow_release(struct flow_table *ft, struct flow_session *s, unsigned w)
 {
 	uint32_t idx = s->id - 1;
+	size_t iu = offsetof(struct flow_session, in_use);
 
 	RTE_SET_USED(w);
-	s->in_use = 0;
+	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
+	if (s->was_indexed) {
+		/* A reader may have found it through the key that was visible: no poison, a grace period. */
+		flow_defer(ft, idx);
+		return;
+	}
+	/* in_use stays 0 (views walk every object); the id is the object's own. */
+	memset(s, FLOW_POISON, iu);
+	memset((uint8_t *)s + iu + 1, FLOW_POISON, sizeof(*s) - iu - 1);
+	s->id = idx + 1;
 	rte_ring_enqueue_elem(ft->free_ring, &idx, sizeof(idx));
 }
 
@@ -484,13 +497,9 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 		return 0;
 	}
 	ws->insert_failed++;
-	if (was_visible) {
-		/* key[0] may have been visible for a moment: readers may hold s, so defer its reuse. */
-		s->in_use = 0;
-		flow_defer(ft, idx);
-		return rc;
-	}
-	flow_release(ft, s, w);
+	/* Still the caller's; key[0] may have been visible for a moment: flow_release then defers its reuse. */
+	s->in_use = 0;
+	s->was_indexed = was_visible;
 	return rc;
 }
 

@@ -65,6 +65,14 @@ enum flow_tmo {
 	FLOW_TMO_MAX
 };
 
+/**
+ * key.pad[0] of a PPTP gate's second key (flow_key_set leaves it 0 in every
+ * parsed key, so no packet matches it): what an ICMP error quoting the
+ * gate's translated packets looks up - (their destination, their source,
+ * their Call ID, 0) - since the quote names only one Call ID.
+ */
+#define FLOW_KEY_GRE_QUOTE 1
+
 /* session->flags */
 #define FLOW_F_ALG_MADE   0x01  /**< opened by an ALG (a PPTP GRE gate): the KB's "module 1" */
 #define FLOW_F_PPTP_CTRL  0x02  /**< TCP/1723 with the PPTP ALG attached */
@@ -117,6 +125,7 @@ struct flow_session {
 	uint32_t created;            /**< seconds (flow clock) */
 	uint16_t nat_port;           /**< public port (host order) to free, on address rw[0].src; 0 if none */
 	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
+	uint8_t was_indexed;         /**< a failed flow_insert left a key visible a moment: reuse after a grace period */
 } __rte_aligned(64);
 
 /** Bytes of a session the fast path reads (see struct flow_session). */
@@ -182,13 +191,21 @@ struct flow_session *flow_lookup(struct flow_table *ft, const struct flow_key *k
 struct flow_session *flow_alloc(struct flow_table *ft, unsigned w);
 
 /**
- * Publish s (keys and rewrites filled) in the hash. Returns 0, or
- * -EEXIST if a key is already present (s is released, nothing inserted),
- * -ENOSPC if the hash could not take it (s released, counted).
+ * Publish s (keys and rewrites filled) in the hash. Returns 0: s now
+ * belongs to the table and ends only by flow_delete. Or -EEXIST if a key is
+ * already present, -ENOSPC if the hash could not take it (counted): nothing
+ * is inserted and s is still the caller's, who undoes what it attached to s
+ * (NAT port, ALG state) and then gives it back with flow_release. flow_insert
+ * never releases s.
  */
 int flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w);
 
-/** Give back an object from flow_alloc that was never inserted. */
+/**
+ * Give back an object from flow_alloc that is not in the table (never
+ * inserted, or flow_insert failed). Ownership ends here: s is poisoned and
+ * may be handed to another worker at once, so the caller reads nothing of
+ * it afterwards (copy what it still needs first).
+ */
 void flow_release(struct flow_table *ft, struct flow_session *s, unsigned w);
 
 /**

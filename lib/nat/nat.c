@@ -15,13 +15,15 @@ RTE_LOG_REGISTER(nat_logtype, dpnat.nat, NOTICE);
 
 #define NAT_NPORTS  (NAT_PORT_MAX - NAT_PORT_MIN + 1)       /* 64512 */
 #define NAT_WORDS   ((NAT_NPORTS + 63) / 64)
+#define NAT_SWORDS  ((NAT_WORDS + 63) / 64)                 /* summary: a bit per word */
 #define NAT_HSIZE   8192                                    /* ip -> index, open addressing */
 
-/* What one worker owns of one address: written by that worker alone. */
+/* What one worker owns of one address: written by that worker alone, but for free (any thread, atomic). */
 struct nat_slice {
 	uint32_t first;       /* first bit of the slice */
 	uint32_t count;       /* bits in the slice */
 	uint32_t cursor;      /* next bit to try, relative to first */
+	uint32_t free;        /* atomic: clear bits, counted after the clear (never more than there are) */
 	uint64_t failed;
 } __rte_cache_aligned;
 
@@ -29,6 +31,13 @@ struct nat_addr {
 	uint32_t ip;
 	uint32_t used;        /* atomic: ports in use */
 	uint64_t bits[NAT_WORDS];   /* bit set = port in use; set by owners, cleared by anyone */
+	/*
+	 * Bit set = that word of bits is full: set by the owner that filled it
+	 * (which looks again and takes it back if a port was freed meanwhile),
+	 * cleared by whoever frees a port in it after clearing the port's bit.
+	 * A set bit is never stale for long, a clear one only costs a look.
+	 */
+	uint64_t full[NAT_SWORDS];
 	struct nat_slice slice[FLOW_MAX_WORKERS];
 };
 
@@ -119,10 +128,13 @@ nat_addr_add(struct nat_table *nt, uint32_t ip)
 	for (w = 0; w < nt->n_workers; w++) {
 		a->slice[w].first = w * span;
 		a->slice[w].count = w + 1 == nt->n_workers ? NAT_NPORTS - w * span : span;
+		a->slice[w].free = a->slice[w].count;
 	}
-	/* Bits past the last port never get handed out. */
+	/* Bits past the last port never get handed out; words past the last are full. */
 	if (NAT_NPORTS % 64)
 		a->bits[NAT_WORDS - 1] = ~0ULL << (NAT_NPORTS % 64);
+	if (NAT_WORDS % 64)
+		a->full[NAT_SWORDS - 1] = ~0ULL << (NAT_WORDS % 64);
 	nt->addrs[nt->n] = a;
 	for (h = nat_hslot(ip); nt->hash[h] >= 0; h = (h + 1) & (NAT_HSIZE - 1))
 		;
@@ -154,24 +166,50 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 		return -EINVAL;
 	a = nt->addrs[idx];
 	sl = &a->slice[w];
-	/* Round robin from the cursor, a word at a time where the word is full. */
+	/* An exhausted slice refuses at once: a refused flow costs no scan. */
+	if (__atomic_load_n(&sl->free, __ATOMIC_ACQUIRE) == 0) {
+		sl->failed++;
+		return -ENOSPC;
+	}
+	/*
+	 * Round robin from the cursor. Full words are skipped through the
+	 * summary (64 at a time where it is all full), free bits found with
+	 * one count of trailing zeros: a few dozen steps at most, however full.
+	 */
 	for (i = 0; i < sl->count;) {
-		uint32_t rel = (sl->cursor + i) % sl->count;
-		uint32_t bit = sl->first + rel;
-		uint64_t *word = &a->bits[bit / 64];
-		uint64_t mask = 1ULL << (bit % 64);
+		/* cursor and i are below count: no division on the way */
+		uint32_t rel = sl->cursor + i >= sl->count ? sl->cursor + i - sl->count : sl->cursor + i;
+		uint32_t bit = sl->first + rel, wi = bit / 64, left = sl->count - rel, next;
+		uint64_t sw = __atomic_load_n(&a->full[wi / 64], __ATOMIC_SEQ_CST) >> (wi % 64);
+		uint64_t *word = &a->bits[wi], w0, clear;
 
-		if (__atomic_load_n(word, __ATOMIC_RELAXED) == ~0ULL) {
-			/* Skip the rest of a full word, but not past the slice's end. */
-			i += RTE_MIN(64 - bit % 64, sl->count - rel);
+		if (sw & 1) {
+			/* This word is full: on to the next word the summary says is not. */
+			next = sw == ~0ULL >> (wi % 64) ? 64 - wi % 64 : (uint32_t)__builtin_ctzll(~sw);
+			i += RTE_MIN(next * 64 - bit % 64, left);
 			continue;
 		}
-		if (!(__atomic_fetch_or(word, mask, __ATOMIC_ACQ_REL) & mask)) {
-			sl->cursor = (sl->cursor + i + 1) % sl->count;
-			__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
-			return (int)(NAT_PORT_MIN + bit);
+		w0 = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+		clear = ~w0 & (~0ULL << (bit % 64));
+		if (clear == 0 || (uint32_t)__builtin_ctzll(clear) - bit % 64 >= left) {
+			i += RTE_MIN(64 - bit % 64, left);   /* none here before the slice's end */
+			continue;
 		}
-		i++;
+		i += (uint32_t)__builtin_ctzll(clear) - bit % 64;
+		bit = sl->first + rel + (uint32_t)__builtin_ctzll(clear) - bit % 64;
+		if (__atomic_fetch_or(word, 1ULL << (bit % 64), __ATOMIC_SEQ_CST) & (1ULL << (bit % 64)))
+			continue;   /* another owner of a shared word took it: look again */
+		if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == ~0ULL) {
+			__atomic_fetch_or(&a->full[wi / 64], 1ULL << (wi % 64), __ATOMIC_SEQ_CST);
+			/* A port freed between the two: the word is not full after all. */
+			if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != ~0ULL)
+				__atomic_fetch_and(&a->full[wi / 64], ~(1ULL << (wi % 64)),
+						   __ATOMIC_SEQ_CST);
+		}
+		sl->cursor = bit - sl->first + 1 == sl->count ? 0 : bit - sl->first + 1;
+		__atomic_fetch_sub(&sl->free, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+		return (int)(NAT_PORT_MIN + bit);
 	}
 	sl->failed++;
 	return -ENOSPC;
@@ -190,8 +228,14 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	a = nt->addrs[idx];
 	bit = (uint32_t)port - NAT_PORT_MIN;
 	mask = 1ULL << (bit % 64);
-	if (!(__atomic_fetch_and(&a->bits[bit / 64], ~mask, __ATOMIC_ACQ_REL) & mask))
+	if (!(__atomic_fetch_and(&a->bits[bit / 64], ~mask, __ATOMIC_SEQ_CST) & mask))
 		return -ENOENT;   /* was not in use: a double free, refused */
+	/* After the port's bit: an owner that marks the word full meanwhile sees the port. */
+	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
+		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
+	/* Counted after the clear, so an owner that sees it free finds the bit. */
+	__atomic_fetch_add(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
+					     nt->n_workers - 1)].free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }

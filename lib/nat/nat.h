@@ -59,7 +59,9 @@ unsigned nat_addr_count(const struct nat_table *nt);
 /**
  * Allocate a port on address idx from worker w's slice (round robin from
  * where the last allocation stopped). Returns the port (host order) or
- * -ENOSPC when the slice is exhausted (counted).
+ * -ENOSPC when the slice is exhausted (counted): that is known from the
+ * slice's free count before any scan, so a refusal costs the same whatever
+ * the slice's size.
  */
 int nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w);
 
@@ -193,8 +195,9 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
 /**
  * For an ICMP error m (md parsed), build the lookup key of the packet it
  * quotes, turned around as a packet of the same flow arriving from the
- * other side would look. Returns 0, or -1 if the quote is too short or not
- * TCP/UDP/ICMP echo.
+ * other side would look; for PPTP GRE, the key of the gate's quote wing
+ * (FLOW_KEY_GRE_QUOTE); for other protocols, their address pair's. Returns
+ * 0, or -1 if the quote is too short or an ICMP message other than an echo.
  */
 int nat_icmp_err_key(struct rte_mbuf *m, const struct pkt_meta *md, struct flow_key *key);
 

@@ -186,8 +186,23 @@ nat_icmp_err_key(struct rte_mbuf *m, const struct pkt_meta *md, struct flow_key 
 		sp = dp = qi->icmp_ident;
 		break;
 	}
+	case IPPROTO_GRE: {
+		uint16_t fl = (uint16_t)(q.ql4[0] << 8 | q.ql4[1]);
+
+		if ((fl & PKT_GRE_VER_MASK) == 1 && (fl & PKT_GRE_F_KEY)) {
+			/* PPTP data: its Call ID alone, as the gate's quote key holds it. */
+			flow_key_set(key, q.qip->dst_addr, q.qip->src_addr, *(rte_be16_t *)(q.ql4 + 6),
+				     0, IPPROTO_GRE);
+			key->pad[0] = FLOW_KEY_GRE_QUOTE;
+			return 0;
+		}
+		sp = dp = 0;
+		break;
+	}
 	default:
-		return -1;
+		/* Other protocols (other GRE too) are sessions of an address pair. */
+		sp = dp = 0;
+		break;
 	}
 	/* The quoted packet went the other way: turn it around. */
 	flow_key_set(key, q.qip->dst_addr, q.qip->src_addr, dp, sp, q.qip->next_proto_id);
@@ -253,7 +268,15 @@ nat_icmp_err_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_
 			*icmp_ck = cksum_adjust16(*icmp_ck, qi->icmp_ident, want->sport);
 			qi->icmp_ident = want->sport;
 		}
-	} else {
+	} else if (q.qip->next_proto_id == IPPROTO_GRE) {
+		/* PPTP data: its Call ID (no GRE checksum); other GRE, like other protocols, has no ports. */
+		rte_be16_t *cid = (rte_be16_t *)(q.ql4 + 6);
+
+		if ((s->flags & FLOW_F_GRE_CALL) && *cid != want->dport) {
+			*icmp_ck = cksum_adjust16(*icmp_ck, *cid, want->dport);
+			*cid = want->dport;
+		}
+	} else if (q.qip->next_proto_id == IPPROTO_TCP || q.qip->next_proto_id == IPPROTO_UDP) {
 		rte_be16_t *ports = (rte_be16_t *)q.ql4;
 		rte_be16_t val[2] = { want->sport, want->dport };
 		unsigned i;

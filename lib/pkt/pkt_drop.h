@@ -50,7 +50,6 @@
 	X(NAT_NO_ADDR,     "nat-no-addr",      "no public address for NAT")   \
 	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
 	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
-	X(GRE_NOT_PPTP,    "gre-not-pptp",     "GRE version 0 or without key (not PPTP)") \
 	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \
 	X(PPTP_BAD,        "pptp-bad",         "malformed PPTP control message or desynced stream") \
 	X(PPTP_GAP,        "pptp-gap",         "PPTP control segment out of order or too old to replay") \

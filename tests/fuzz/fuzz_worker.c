@@ -10,7 +10,9 @@
  * Input: records of [op][off][len_hi][len_lo][len bytes]. op bit 0 = the
  * interface (0 trust, 1 untrust); bits 1-3 = 0 for a raw frame, else one of
  * the seeded templates with the bytes laid over it at off; bit 7 = cut the
- * frame at off; bits 4-6 = seconds to advance the clock afterwards.
+ * frame at off; bits 4-6 = seconds to advance the clock afterwards. len_hi
+ * bit 7 = hold the frame and send it in one RX burst with the next ones (up
+ * to 32 on one interface), so packets meet what those before them made.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"
 
@@ -96,17 +99,7 @@ tcp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp
 static void
 gre_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t cid)
 {
-	uint8_t *g = frame(t, iface, src, dst, IPPROTO_GRE, 16 + 4);
-
-	g[0] = 0x30;  /* K, S */
-	g[1] = 0x81;  /* A, version 1 */
-	g[2] = 0x88;
-	g[3] = 0x0b;
-	g[5] = 4;
-	g[6] = (uint8_t)(cid >> 8);
-	g[7] = (uint8_t)cid;
-	g[11] = 1;
-	memcpy(g + 16, "\xff\x03\xc0\x21", 4);
+	frame_gre_pptp(frame(t, iface, src, dst, IPPROTO_GRE, PPTP_GRE_FRAME), cid);
 }
 
 static void
@@ -122,21 +115,30 @@ udp_tmpl(struct tmpl *t, unsigned iface, uint32_t src, uint32_t dst, uint16_t sp
 	memset(u + 8, 'u', 16);
 }
 
-/* Push one frame through worker 0 and everything it caused (slow path, injections, tx). */
-static void
-push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
+/* An mbuf holding frame b (len bytes), or NULL for an empty or oversized frame. */
+static struct rte_mbuf *
+frame_mbuf(const uint8_t *b, uint16_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool), *pkts[32];
-	unsigned i, n, p;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
 
 	if (m == NULL)
 		abort();
 	if (len == 0 || rte_pktmbuf_append(m, len) == NULL) {
 		rte_pktmbuf_free(m);
-		return;
+		return NULL;
 	}
 	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
-	dp_worker_burst(dp, &dp->workers[0], ifx[iface], &m, 1);
+	return m;
+}
+
+/* One RX burst of n frames on iface through worker 0, and everything it caused (slow path, injections, tx). */
+static void
+burst(struct rte_mbuf **rx, unsigned n_rx, unsigned iface, struct rte_mbuf **txout)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned i, n, p;
+
+	dp_worker_burst(dp, &dp->workers[0], ifx[iface], rx, (uint16_t)n_rx);
 	do {
 		n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, RTE_DIM(pkts), NULL);
 		for (i = 0; i < n; i++)
@@ -157,6 +159,16 @@ push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
 					rte_pktmbuf_free(pkts[i]);
 			}
 	}
+}
+
+/* Push one frame through worker 0 as a burst of its own. */
+static void
+push(const uint8_t *b, uint16_t len, unsigned iface, struct rte_mbuf **txout)
+{
+	struct rte_mbuf *m = frame_mbuf(b, len);
+
+	if (m != NULL)
+		burst(&m, 1, iface, txout);
 }
 
 /*
@@ -258,7 +270,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *eal[] = { "fuzz_worker", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
 			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1",
 			"--file-prefix", prefix, "-l", "0" };
-	char err[CONF_ERR_LEN];
 
 	(void)argc;
 	(void)argv;
@@ -266,22 +277,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
 		abort();
 	eal_rundir_remove_at_exit();
-	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	g_dp = dp;
-	conf_init(&dp->conf);
-	if (conf_load_string(&dp->conf, "harness", harness_conf, err, sizeof(err)) != 0 ||
-	    conf_validate(&dp->conf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
+	dp = dp_harness_up("harness", harness_conf, 1);
+	if (dp == NULL)
 		abort();
-	}
-	dp->n_workers = 1;
-	dp->workers[0].lcore = 0;
-	dp->hz = rte_get_tsc_hz();
-	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
-	dp_setup(dp);
-	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
-	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
-	dp_sessions_tick(dp);
 	ifx[0] = (unsigned)route_iface_by_name(dp->rt, "trust");
 	ifx[1] = (unsigned)route_iface_by_name(dp->rt, "untrust");
 	seed();
@@ -316,12 +314,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t buf[1600];
-	unsigned held = 0;
+	struct rte_mbuf *rx[32];
+	unsigned held = 0, n_rx = 0, rx_if = 0;
 
 	while (size >= 4) {
 		uint8_t op = data[0], off = data[1];
-		uint16_t len = (uint16_t)(data[2] << 8 | data[3]);
+		uint16_t len = (uint16_t)((data[2] & 0x7f) << 8 | data[3]);
 		unsigned ti = (op >> 1) & 7, iface = op & 1, flen;
+		bool hold = (data[2] & 0x80) != 0;
+		struct rte_mbuf *m;
 
 		data += 4;
 		size -= 4;
@@ -343,12 +344,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				flen = o;
 			iface = t->iface;
 		}
-		push(buf, (uint16_t)flen, iface, NULL);
+		/* A burst is one interface's: a frame for the other sends what is held first. */
+		if (n_rx != 0 && rx_if != iface) {
+			burst(rx, n_rx, rx_if, NULL);
+			n_rx = 0;
+		}
+		m = frame_mbuf(buf, (uint16_t)flen);
+		if (m != NULL) {
+			rx[n_rx++] = m;
+			rx_if = iface;
+		}
+		if (n_rx != 0 && (!hold || n_rx == RTE_DIM(rx) || ((op >> 4) & 7))) {
+			burst(rx, n_rx, rx_if, NULL);
+			n_rx = 0;
+		}
 		if ((op >> 4) & 7)
 			advance((op >> 4) & 7);
 		data += len;
 		size -= len;
 	}
+	if (n_rx != 0)
+		burst(rx, n_rx, rx_if, NULL);
 	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
 	neigh_walk(dp->neigh, (uint64_t)dp_now(dp), count_queued, &held);
 	if (rte_mempool_avail_count(dp->pool) + held != base_avail) {

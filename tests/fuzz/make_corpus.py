@@ -421,6 +421,32 @@ def pptp_seeds():
     return seeds
 
 
+# ---------------------------------------------------------------- fuzz_worker
+
+T_GRE_C2S, T_UDP_C2S, T_UDP_S2C = 3, 5, 6
+
+
+def wrec(tmpl, off, data, hold=False):
+    """One fuzz_worker record: template tmpl with data laid over it at off; hold = same burst as the next."""
+    return bytes([tmpl << 1, off, (0x80 if hold else 0) | len(data) >> 8, len(data) & 0xff]) + data
+
+
+def worker_seeds():
+    l4 = 14 + 20
+    new_udp = struct.pack('>H', 40001)
+    gre_v0 = bytes([0, 0, 0x08, 0])
+    return [
+        # two datagrams of a new flow and one of another in one RX burst
+        ('burst-new-udp', wrec(T_UDP_C2S, l4, new_udp, True) + wrec(T_UDP_C2S, l4, new_udp, True) +
+         wrec(T_UDP_C2S, l4, struct.pack('>H', 40002))),
+        # GRE version 0 (not PPTP) through NAT, twice in one burst
+        ('burst-gre-v0', wrec(T_GRE_C2S, l4, gre_v0, True) + wrec(T_GRE_C2S, l4, gre_v0)),
+        # unsolicited datagrams to the public address, in one burst
+        ('burst-to-public', wrec(T_UDP_S2C, l4 + 2, struct.pack('>H', 5000), True) +
+         wrec(T_UDP_S2C, l4 + 2, struct.pack('>H', 5001))),
+    ]
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, 'corpus')
     n = 0
@@ -428,6 +454,7 @@ def main():
     n += write_corpus(outdir, 'fuzz_cli', cli_seeds())
     n += write_corpus(outdir, 'fuzz_pkt_nat', pkt_seeds())
     n += write_corpus(outdir, 'fuzz_pptp_stream', pptp_seeds())
+    n += write_corpus(outdir, 'fuzz_worker', worker_seeds())
     print('make_corpus: %d seeds in %s' % (n, outdir))
 
 

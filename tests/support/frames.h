@@ -78,4 +78,25 @@ frame_pptp_msg(uint8_t *b, uint16_t ct, uint16_t len, uint16_t a, uint16_t c, ui
 	return len;
 }
 
+/**
+ * At g, a PPTP data header (enhanced GRE, version 1: key with Call ID cid,
+ * sequence number 1, acknowledgement 0) and 4 bytes of PPP LCP; the IPv4
+ * payload length is PPTP_GRE_FRAME.
+ */
+#define PPTP_GRE_FRAME (16 + 4)
+static inline void
+frame_gre_pptp(uint8_t *g, uint16_t cid)
+{
+	memset(g, 0, PPTP_GRE_FRAME);
+	g[0] = 0x30;  /* K, S */
+	g[1] = 0x81;  /* A, version 1 */
+	g[2] = 0x88;
+	g[3] = 0x0b;
+	g[5] = 4;
+	g[6] = (uint8_t)(cid >> 8);
+	g[7] = (uint8_t)cid;
+	g[11] = 1;
+	memcpy(g + 16, "\xff\x03\xc0\x21", 4);
+}
+
 #endif /* DPNAT_TEST_FRAMES_H */

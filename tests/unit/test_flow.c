@@ -99,6 +99,7 @@ test_duplicate(void **state)
 	struct flow_stats st;
 	struct flow_session *a, *b;
 	uint8_t dir;
+	unsigned i;
 
 	(void)state;
 	a = make(ft, 0, 1, 1000, 2000);
@@ -109,6 +110,14 @@ test_duplicate(void **state)
 	assert_int_equal(st.alloc, 1);
 	assert_int_equal(st.insert_failed, 1);
 	assert_ptr_equal(flow_lookup(ft, &a->key[0], &dir), a);
+	/* A failed insert leaves b the caller's, whole (issue 14.2); flow_release ends it. */
+	assert_int_equal(rte_be_to_cpu_16(b->key[1].dport), 2001);
+	assert_int_equal(b->in_use, 0);
+	flow_release(ft, b, 0);
+	assert_int_not_equal(b->key[0].proto, IPPROTO_TCP);   /* poisoned: any later use shows */
+	for (i = 0; i < 7; i++)
+		assert_non_null(flow_alloc(ft, 0));           /* and it is free again: 8 in all */
+	assert_null(flow_alloc(ft, 0));
 	flow_free(ft);
 }
 

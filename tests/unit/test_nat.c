@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>
@@ -78,6 +79,36 @@ test_alloc_exhaust_reuse(void **state)
 	assert_int_equal(p, 5000);
 	assert_int_equal(nat_port_alloc(nt, 0, 2 - seen[5000]), -ENOSPC);
 	nat_free(nt);
+}
+
+/* Slices that share a word of the bitmap (5 or 7 workers): every port once, each from its own slice. */
+static void
+test_alloc_shared_words(void **state)
+{
+	static uint8_t seen[65536];
+	unsigned nw, w, total;
+	int p;
+
+	(void)state;
+	for (nw = 5; nw <= 7; nw += 2) {
+		struct nat_table *nt = nat_create("t_a9", nw, 1, 0);
+
+		memset(seen, 0, sizeof(seen));
+		nat_addr_add(nt, 0x0a000001);
+		total = 0;
+		for (w = 0; w < nw; w++)
+			while ((p = nat_port_alloc(nt, 0, w)) >= 0) {
+				assert_int_equal(seen[p], 0);
+				seen[p] = 1;
+				total++;
+			}
+		assert_int_equal(total, NAT_PORT_MAX - NAT_PORT_MIN + 1);
+		/* A port freed in a word two slices share goes back to its own. */
+		assert_int_equal(nat_port_free(nt, 0x0a000001, NAT_PORT_MIN + 12902), 0);
+		assert_int_equal(nat_port_alloc(nt, 0, 0), -ENOSPC);
+		assert_int_equal(nat_port_alloc(nt, 0, 1), NAT_PORT_MIN + 12902);
+		nat_free(nt);
+	}
 }
 
 /* Round robin: consecutive allocations hand out consecutive ports, as ScreenOS does. */
@@ -158,7 +189,72 @@ test_alloc_concurrent_free(void **state)
 	assert_null(ret);
 	nat_addr_info(nt, 0, &info);
 	assert_int_equal(info.used, 60000 - 30000 + got);
+	/* Every port left is found: no word is marked full that is not. */
+	for (i = 0; nat_port_alloc(nt, 0, 0) >= 0; i++)
+		;
+	assert_int_equal(i, NAT_PORT_MAX - NAT_PORT_MIN + 1 - info.used);
 	nat_free(nt);
+}
+
+/* Cycles for n calls of nat_port_alloc on worker 0 of address 0, each followed by a free when it got one: the best of 9 (the machine may be busy). */
+static uint64_t
+alloc_cycles(struct nat_table *nt, unsigned n)
+{
+	uint64_t best = UINT64_MAX;
+	unsigned r, i;
+
+	for (r = 0; r < 9; r++) {
+		uint64_t t = rte_rdtsc_precise();
+
+		for (i = 0; i < n; i++) {
+			int p = nat_port_alloc(nt, 0, 0);
+
+			if (p >= 0)
+				nat_port_free(nt, 0x0a000001, (uint16_t)p);
+		}
+		t = rte_rdtsc_precise() - t;
+		best = RTE_MIN(best, t);
+	}
+	return best;
+}
+
+/*
+ * Issue 14.16: with every port of the slice taken, a refusal costs no more
+ * than an allocation and a free of a port do on an empty address - not a
+ * scan of the whole bitmap - and a port freed later is found again; with
+ * one port left, finding it costs a few times that at most.
+ */
+static void
+test_alloc_refusal_cost(void **state)
+{
+	struct nat_table *empty = nat_create("t_a7", 1, 1, 0), *full = nat_create("t_a8", 1, 1, 0);
+	struct nat_addr_info info;
+	uint64_t ok, refused, nearly;
+	unsigned i;
+
+	(void)state;
+	nat_addr_add(empty, 0x0a000001);
+	nat_addr_add(full, 0x0a000001);
+	for (i = 0; i < NAT_PORT_MAX - NAT_PORT_MIN + 1; i++)
+		assert_true(nat_port_alloc(full, 0, 0) >= 0);
+	ok = alloc_cycles(empty, 20000);
+	refused = alloc_cycles(full, 20000);
+	print_message("alloc+free %.1f cycles, refusal %.1f cycles\n", ok / 20000.0, refused / 20000.0);
+	assert_true(refused <= 2 * ok);
+	nat_addr_info(full, 0, &info);
+	assert_int_equal(info.failed, 9 * 20000);
+	assert_int_equal(nat_port_free(full, 0x0a000001, 40000), 0);
+	assert_int_equal(nat_port_alloc(full, 0, 0), 40000);
+	assert_int_equal(nat_port_alloc(full, 0, 0), -ENOSPC);
+	/* One port free, found again and again from a cursor just past it: no scan of the bitmap either. */
+	assert_int_equal(nat_port_free(full, 0x0a000001, 40000), 0);
+	nearly = alloc_cycles(full, 20000);
+	print_message("one port free: alloc+free %.1f cycles\n", nearly / 20000.0);
+	assert_true(nearly <= 40 * ok);   /* a scan of the bitmap: 800 times */
+	nat_addr_info(full, 0, &info);
+	assert_int_equal(info.used, NAT_PORT_MAX - NAT_PORT_MIN);
+	nat_free(empty);
+	nat_free(full);
 }
 
 /* ---- policies ---- */
@@ -479,8 +575,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_exhaust_reuse),
 		cmocka_unit_test(test_alloc_round_robin),
+		cmocka_unit_test(test_alloc_shared_words),
 		cmocka_unit_test(test_addr_limit),
 		cmocka_unit_test(test_alloc_concurrent_free),
+		cmocka_unit_test(test_alloc_refusal_cost),
 		cmocka_unit_test(test_policy_match),
 		cmocka_unit_test(test_rewrite_random),
 		cmocka_unit_test(test_icmp_all_zero_reply),

@@ -506,8 +506,8 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(ga->rw[0].sport, rte_cpu_to_be_16(xcid));
 	assert_int_equal(ga->rw[0].dport, rte_cpu_to_be_16(17382));
 	flow_key_set(&k, rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(PUB), rte_cpu_to_be_16(17382),
-		     rte_cpu_to_be_16(xcid), IPPROTO_GRE);
-	k.pad[0] = 1;
+		     0, IPPROTO_GRE);
+	k.pad[0] = FLOW_KEY_GRE_QUOTE;
 	assert_memory_equal(&ga->key[1], &k, sizeof(k));
 	k.pad[0] = 0;
 	assert_null(flow_lookup(e->ft, &k, &dir));   /* the display wing never matches */
@@ -529,8 +529,8 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(gb->rw[0].sport, rte_cpu_to_be_16(17382));
 	assert_int_equal(gb->rw[0].dport, rte_cpu_to_be_16(32768));
 	flow_key_set(&k, rte_cpu_to_be_32(CLIENT1), rte_cpu_to_be_32(SERVER), rte_cpu_to_be_16(32768),
-		     rte_cpu_to_be_16(17382), IPPROTO_GRE);
-	k.pad[0] = 1;
+		     0, IPPROTO_GRE);
+	k.pad[0] = FLOW_KEY_GRE_QUOTE;
 	assert_memory_equal(&gb->key[1], &k, sizeof(k));
 
 	assert_gre_passes(e, CLIENT1, SERVER, 17382, PUB, SERVER, 17382);

@@ -698,6 +698,7 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 	struct flow_key k0, k1;
 	struct flow_rw rw0, rw1;
 	unsigned i;
+	int rc;
 
 	if (!pptp_call_alive(c) || !c->has_scid)
 		return;
@@ -710,16 +711,17 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 			/* A: client -> server, matched on the server's Call ID; source becomes public. */
 			flow_key_set(&k0, c->client, c->server, 0, c->scid, IPPROTO_GRE);
 			rw0 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
-			flow_key_set(&k1, c->server, c->pub, c->scid, c->xcid, IPPROTO_GRE);
+			flow_key_set(&k1, c->server, c->pub, c->scid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
 		} else {
 			/* B: server -> public, matched on the translated id; restored to the client's. */
 			flow_key_set(&k0, c->server, c->pub, 0, c->xcid, IPPROTO_GRE);
 			rw0 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
-			flow_key_set(&k1, c->client, c->server, c->ccid, c->scid, IPPROTO_GRE);
+			flow_key_set(&k1, c->client, c->server, c->ccid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
 		}
-		k1.pad[0] = 1;   /* display-only: parsed keys always have zero padding */
+		/* The other wing: found by ICMP errors about this gate's packets, never by a packet. */
+		k1.pad[0] = FLOW_KEY_GRE_QUOTE;
 		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat, now);
 		if (g == NULL) {
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
@@ -728,9 +730,21 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 		/* Referenced before it can be found, so its free callback always finds it. */
 		__atomic_fetch_add(&c->refs, 1, __ATOMIC_ACQ_REL);
 		__atomic_store_n(&c->gate[i], g, __ATOMIC_RELEASE);
-		if (flow_insert(a->ft, g, w) != 0) {
+		rc = flow_insert(a->ft, g, w);
+		if (rc == -EEXIST) {
+			/*
+			 * The quote wing alone may clash: a torn-down call's from the same
+			 * Call ID, still indexed. The gate goes in without it (display
+			 * only, as before); only ICMP errors about its packets miss it.
+			 */
+			g->key[1].dport = i == 0 ? c->xcid : c->scid;
+			rc = flow_insert(a->ft, g, w);
+		}
+		if (rc != 0) {
+			/* Still ours: unhook it from the call first, then give it back. */
 			__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 			__atomic_fetch_sub(&c->refs, 1, __ATOMIC_ACQ_REL);   /* alive ref remains */
+			flow_release(a->ft, g, w);
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
 			continue;
 		}

@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker path against accidents and off-path senders (issue 14): the
+ * real dataplane (dp_setup on three net_ring ports, as tests/fuzz/fuzz_worker.c
+ * drives it) fed whole RX bursts through dp_worker_burst, what it sends
+ * read back from the rings, its drop counters and tables checked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "cksum.h"
+#include "dp.h"
+#include "dp_harness.h"
+#include "eal_rundir.h"
+#include "frames.h"
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define CLIENT   IP4(60, 60, 60, 2)
+#define SERVER   IP4(172, 19, 50, 129)
+#define PUBLIC   IP4(172, 19, 51, 234)
+#define DIP_LOW  IP4(172, 19, 51, 100)
+#define DMZHOST  IP4(10, 9, 9, 2)
+#define ROUTER   IP4(172, 19, 50, 1)
+
+static const char conf_text[] =
+	"set interface \"trust\" zone \"Trust\"\n"
+	"set interface \"untrust\" zone \"Untrust\"\n"
+	"set interface \"dmz\" zone \"DMZ\"\n"
+	"set interface trust ip 60.60.60.1/24\n"
+	"set interface trust nat\n"
+	"set interface untrust ip 172.19.51.234/23\n"
+	"set interface untrust route\n"
+	"set interface dmz ip 10.9.9.1/24\n"
+	"set interface dmz route\n"
+	"set interface trust port net_ring0\n"
+	"set interface untrust port net_ring1\n"
+	"set interface dmz port net_ring2\n"
+	"set interface untrust dip 4 172.19.51.100 172.19.51.101\n"
+	/* The DIP pool is routed to dpnat by the upstream router: what dpnat forwards to it loops. */
+	"set route 0.0.0.0/0 interface untrust gateway 172.19.50.1\n"
+	"set policy id 3 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"DNS\" permit nat src dip-id 4\n"
+	"set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n"
+	"set policy id 2 from \"DMZ\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n"
+	"set arp 60.60.60.2 02:00:00:00:00:02 trust\n"
+	"set arp 172.19.50.129 02:00:00:00:01:29 untrust\n"
+	"set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
+	"set arp 10.9.9.2 02:00:00:00:09:02 dmz\n"
+	"set session max 256\n"
+	"set alg pptp xlate max 64\n"
+	"set mbuf max 2048\n";
+
+enum { TRUST, UNTRUST, DMZ, NIF };
+
+static struct dp *dp;
+static unsigned ifx[NIF];
+
+struct frm {
+	uint8_t b[256];
+	uint16_t len;
+};
+
+static const struct rte_ether_addr *
+mac_of(unsigned i)
+{
+	return &route_iface_get(dp->rt, ifx[i])->mac;
+}
+
+static void
+udp_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt)
+{
+	uint8_t *u = frame_ip4(f->b, sizeof(f->b), mac_of(i), src, dst, IPPROTO_UDP, 8 + 8);
+
+	u[0] = (uint8_t)(sp >> 8);
+	u[1] = (uint8_t)sp;
+	u[2] = (uint8_t)(dpt >> 8);
+	u[3] = (uint8_t)dpt;
+	u[5] = 16;
+	f->len = 14 + 20 + 16;
+}
+
+static void
+tcp_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt,
+	uint32_t seq, uint32_t ack, uint8_t flags, const void *data, uint16_t dlen)
+{
+	f->len = frame_tcp(f->b, sizeof(f->b), mac_of(i), src, dst, sp, dpt, seq, ack, flags, data,
+			   dlen);
+}
+
+/* GRE: PPTP (version 1, Call ID cid) or version 0 without a key, carrying IPv4. */
+static void
+gre_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, bool pptp, uint16_t cid)
+{
+	uint8_t *g = frame_ip4(f->b, sizeof(f->b), mac_of(i), src, dst, IPPROTO_GRE, PPTP_GRE_FRAME);
+
+	if (pptp) {
+		frame_gre_pptp(g, cid);
+	} else {
+		g[2] = 0x08;
+		g[3] = 0x00;
+	}
+	f->len = 14 + 20 + PPTP_GRE_FRAME;
+}
+
+/* An ICMP error of type/code from src about the packet in q (its IP header on), as a router sends it. */
+static void
+icmp_err_frm(struct frm *f, unsigned i, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+	     const struct frm *q)
+{
+	uint16_t qlen = 20 + 8;
+	uint8_t *ic = frame_ip4(f->b, sizeof(f->b), mac_of(i), src, dst, IPPROTO_ICMP,
+				(uint16_t)(8 + qlen));
+
+	ic[0] = type;
+	ic[1] = code;
+	if (type == 3 && code == 4)
+		ic[7] = 0x40;   /* next-hop MTU 1088... any */
+	memcpy(ic + 8, q->b + 14, qlen);
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 8u + qlen);
+	f->len = (uint16_t)(14 + 20 + 8 + qlen);
+}
+
+/* Everything dpnat sent out of each interface since the last call. */
+struct sent {
+	struct rte_mbuf *m[NIF][64];
+	unsigned n[NIF];
+};
+
+static void
+sent_free(struct sent *s)
+{
+	unsigned i, j;
+
+	for (i = 0; i < NIF; i++)
+		for (j = 0; j < s->n[i]; j++)
+			rte_pktmbuf_free(s->m[i][j]);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Push n frames through worker 0 as one RX burst on interface i; run the slow path; collect what left. */
+static void
+burst(unsigned i, const struct frm *f, unsigned n, struct sent *out)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned k, j, c;
+
+	assert_true(n <= RTE_DIM(pkts));
+	for (k = 0; k < n; k++) {
+		pkts[k] = rte_pktmbuf_alloc(dp->pool);
+		assert_non_null(pkts[k]);
+		memcpy(rte_pktmbuf_append(pkts[k], f[k].len), f[k].b, f[k].len);
+	}
+	dp_worker_burst(dp, &dp->workers[0], ifx[i], pkts, (uint16_t)n);
+	do {
+		c = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, RTE_DIM(pkts), NULL);
+		for (k = 0; k < c; k++)
+			dp_slowpath(dp, pkts[k]);
+		/* What the control lcore built leaves through worker 0's inject ring. */
+		j = rte_ring_sc_dequeue_burst(dp->workers[0].inject, (void **)pkts, RTE_DIM(pkts), NULL);
+		for (k = 0; k < j; k++) {
+			unsigned to;
+
+			for (to = 0; to < NIF && ifx[to] != pkts[k]->port; to++)
+				;
+			if (out != NULL && to < NIF && out->n[to] < RTE_DIM(out->m[to]))
+				out->m[to][out->n[to]++] = pkts[k];
+			else
+				rte_pktmbuf_free(pkts[k]);
+		}
+	} while (c + j > 0);
+	for (k = 0; k < NIF; k++) {
+		uint16_t pid = dp->ports[ifx[k]].pi.port_id;
+
+		while ((c = rte_eth_rx_burst(pid, 0, pkts, RTE_DIM(pkts))) > 0)
+			for (j = 0; j < c; j++) {
+				if (out != NULL && out->n[k] < RTE_DIM(out->m[k]))
+					out->m[k][out->n[k]++] = pkts[j];
+				else
+					rte_pktmbuf_free(pkts[j]);
+			}
+	}
+	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+}
+
+static uint64_t
+drops(unsigned reason)
+{
+	struct dp_stats st;
+
+	dp_stats_sum(dp, &st);
+	return st.drops[reason];
+}
+
+static uint64_t
+sessions(void)
+{
+	struct flow_stats fs;
+
+	flow_stats_get(dp->flows, &fs);
+	return fs.alloc;
+}
+
+/* Delete every session and call, as `clear session` does, so each test starts empty. */
+static int
+reset(void **state)
+{
+	uint32_t id;
+
+	(void)state;
+	for (id = 1; id <= 256; id++) {
+		struct flow_session *s = flow_by_id(dp->flows, id);
+
+		if (s != NULL)
+			flow_delete(dp->flows, s, false);
+	}
+	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+	flow_reclaim(dp->flows);
+	return 0;
+}
+
+static uint16_t
+be16_at(const struct rte_mbuf *m, unsigned off)
+{
+	return rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, const rte_be16_t *, off));
+}
+
+static uint32_t
+be32_at(const struct rte_mbuf *m, unsigned off)
+{
+	return rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, const rte_be32_t *, off));
+}
+
+/*
+ * Finding 2: two datagrams of one new UDP flow in one burst. Both must leave
+ * with the one session's translation, and exactly one port stays taken.
+ */
+static void
+test_two_new_udp_in_one_burst(void **state)
+{
+	struct frm f[2];
+	struct sent out = { 0 };
+	struct nat_addr_info ni;
+	int idx = nat_addr_find(dp->nat, PUBLIC);
+
+	(void)state;
+	udp_frm(&f[0], TRUST, CLIENT, SERVER, 40000, 4500);
+	f[1] = f[0];
+	burst(TRUST, f, 2, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), PUBLIC);
+	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), be16_at(out.m[UNTRUST][1], 34));
+	assert_int_equal(sessions(), 1);
+	nat_addr_info(dp->nat, (unsigned)idx, &ni);
+	assert_int_equal(ni.used, 1);
+	assert_int_equal(drops(PKT_DROP_SESSION_FULL), 0);
+	sent_free(&out);
+}
+
+/*
+ * Finding 2, PPTP: two SYNs to TCP/1723 in one burst leave one session, and
+ * no control state: that is taken at the handshake's ACK (finding 14).
+ */
+static void
+test_two_pptp_syn_in_one_burst(void **state)
+{
+	struct frm f[2];
+	struct sent out = { 0 };
+	struct pptp_stats ps0, ps1;
+
+	(void)state;
+	pptp_stats_get(dp->pptp, &ps0);
+	tcp_frm(&f[0], TRUST, CLIENT, SERVER, 4762, 1723, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	f[1] = f[0];
+	burst(TRUST, f, 2, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
+	assert_int_equal(sessions(), 1);
+	pptp_stats_get(dp->pptp, &ps1);
+	assert_int_equal(ps1.ctrl_used, ps0.ctrl_used);
+	sent_free(&out);
+}
+
+/* A PPTP control connection and an outgoing call up to (not including) the reply; returns the translated Call ID. */
+struct call {
+	uint16_t pubport, xcid;
+	uint32_t cs, ss;
+};
+
+static void
+call_until_reply(struct call *c)
+{
+	struct frm f;
+	struct sent out = { 0 };
+	uint8_t msg[200];
+	uint16_t n;
+
+	c->cs = 1000;
+	c->ss = 5000;
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs++, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	c->pubport = be16_at(out.m[UNTRUST][0], 34);
+	sent_free(&out);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss++, c->cs,
+		RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	burst(UNTRUST, &f, 1, NULL);
+	n = frame_pptp_msg(msg, 1, 156, 0x0100, 0, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs, c->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, NULL);
+	c->cs += n;
+	n = frame_pptp_msg(msg, 2, 156, 0x0100, 0x0100, 1);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss, c->cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	c->ss += n;
+	n = frame_pptp_msg(msg, 7, 168, 32768, 1, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c->cs, c->ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, &out);
+	c->cs += n;
+	assert_int_equal(out.n[UNTRUST], 1);
+	c->xcid = be16_at(out.m[UNTRUST][0], 14 + 20 + 20 + 12);
+	sent_free(&out);
+}
+
+/* The server's Outgoing-Call-Reply for c (server Call ID 17382) into f. */
+static void
+ocrp_frm(struct frm *f, struct call *c)
+{
+	uint8_t msg[32];
+	uint16_t n = frame_pptp_msg(msg, 8, 32, 17382, c->xcid, 1);
+
+	tcp_frm(f, UNTRUST, SERVER, PUBLIC, 1723, c->pubport, c->ss, c->cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	c->ss += n;
+}
+
+/*
+ * Finding 5: the server's first GRE packet in the same RX burst as the
+ * Outgoing-Call-Reply that opens its gate reaches the client, with the
+ * client's Call ID.
+ */
+static void
+test_gre_behind_its_ocrp(void **state)
+{
+	struct call c;
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint64_t nogate = drops(PKT_DROP_GRE_NO_GATE);
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f[0], &c);
+	gre_frm(&f[1], UNTRUST, SERVER, PUBLIC, true, c.xcid);
+	gre_frm(&f[2], UNTRUST, SERVER, PUBLIC, true, c.xcid);
+	burst(UNTRUST, f, 3, &out);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate);
+	assert_int_equal(out.n[TRUST], 3);
+	assert_int_equal(be16_at(out.m[TRUST][1], 14 + 20 + 6), 32768);
+	assert_int_equal(be16_at(out.m[TRUST][2], 14 + 20 + 6), 32768);
+	sent_free(&out);
+}
+
+/*
+ * Finding 6: unsolicited packets to a DIP pool address (routed to dpnat)
+ * are never forwarded: UDP and TCP are dropped and counted, a ping is
+ * answered as one to an interface address is. The same for a connected
+ * subnet's broadcast address.
+ */
+static void
+test_dip_address_not_forwarded(void **state)
+{
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint8_t *ic;
+	uint64_t tome = drops(PKT_DROP_TO_ME_UNHANDLED);
+
+	(void)state;
+	udp_frm(&f[0], UNTRUST, SERVER, DIP_LOW, 53, 5000);
+	tcp_frm(&f[1], UNTRUST, SERVER, DIP_LOW + 1, 80, 5000, 1, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	ic = frame_ip4(f[2].b, sizeof(f[2].b), mac_of(UNTRUST), SERVER, DIP_LOW, IPPROTO_ICMP, 16);
+	ic[0] = 8;
+	ic[5] = 9;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 16);
+	f[2].len = 14 + 20 + 16;
+	burst(UNTRUST, f, 3, &out);
+	assert_int_equal(out.n[TRUST] + out.n[DMZ], 0);
+	assert_int_equal(out.n[UNTRUST], 1);    /* the echo reply alone */
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), DIP_LOW);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 16), SERVER);
+	assert_int_equal(*rte_pktmbuf_mtod_offset(out.m[UNTRUST][0], uint8_t *, 34), 0);
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), tome + 2);
+	sent_free(&out);
+	/* Untrust's subnet broadcast (172.19.50.0/23) is not sent back out either. */
+	udp_frm(&f[0], UNTRUST, SERVER, IP4(172, 19, 51, 255), 53, 5000);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[TRUST] + out.n[UNTRUST] + out.n[DMZ], 0);
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), tome + 3);
+}
+
+/*
+ * Finding 10: with the ALG on, GRE that is not PPTP is routed and passes
+ * policies like any protocol, and PPTP GRE that needs no translation (within
+ * one zone) is routed; only PPTP GRE across zones without a gate is refused.
+ */
+static void
+test_gre_not_for_the_alg(void **state)
+{
+	struct frm f[3];
+	struct sent out = { 0 };
+	uint64_t nogate = drops(PKT_DROP_GRE_NO_GATE);
+
+	(void)state;
+	gre_frm(&f[0], DMZ, DMZHOST, SERVER, false, 0);
+	gre_frm(&f[1], DMZ, DMZHOST, SERVER, false, 0);
+	gre_frm(&f[2], DMZ, DMZHOST, SERVER, true, 77);
+	burst(DMZ, f, 3, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), DMZHOST);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate + 1);
+	sent_free(&out);
+	/* The reply comes back through the session. */
+	gre_frm(&f[0], UNTRUST, SERVER, DMZHOST, false, 0);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[DMZ], 1);
+	sent_free(&out);
+	/* PPTP GRE from one Untrust host to another: routed without state. */
+	gre_frm(&f[0], UNTRUST, SERVER, IP4(8, 8, 8, 8), true, 99);
+	burst(UNTRUST, f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(drops(PKT_DROP_GRE_NO_GATE), nogate + 1);
+	sent_free(&out);
+}
+
+/* The ICMP error m carries valid IPv4, ICMP and quoted IPv4 checksums. */
+static void
+assert_icmp_err_sums(const struct rte_mbuf *m)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, 14);
+
+	assert_int_equal(cksum_full(ip, 20), 0);
+	assert_int_equal(cksum_full(ip + 20, m->pkt_len - 14 - 20), 0);
+	assert_int_equal(cksum_full(ip + 28, 20), 0);
+}
+
+/*
+ * Finding 8: ICMP errors quoting PPTP GRE (fragmentation needed from a
+ * router outside, port unreachable from the client inside) are translated
+ * like TCP/UDP ones, the quoted Call ID included; so are those quoting
+ * another protocol's flow.
+ */
+static void
+test_icmp_err_quoting_gre(void **state)
+{
+	struct call c;
+	struct frm f, q;
+	struct sent out = { 0 };
+	const struct rte_mbuf *m;
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f, &c);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Outside: a router's frag-needed about the client's GRE as dpnat sent it. */
+	gre_frm(&q, UNTRUST, PUBLIC, SERVER, true, 17382);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	m = out.m[TRUST][0];
+	assert_int_equal(be32_at(m, 14 + 12), ROUTER);
+	assert_int_equal(be32_at(m, 14 + 16), CLIENT);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), CLIENT);        /* quoted source */
+	assert_int_equal(be32_at(m, 14 + 28 + 16), SERVER);
+	assert_int_equal(be16_at(m, 14 + 28 + 20 + 6), 17382);     /* quoted Call ID: the server's */
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* Inside: the client's own unreachable about the server's GRE as dpnat sent it. */
+	gre_frm(&q, TRUST, SERVER, CLIENT, true, 32768);
+	icmp_err_frm(&f, TRUST, CLIENT, SERVER, 3, 3, &q);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	m = out.m[UNTRUST][0];
+	assert_int_equal(be32_at(m, 14 + 12), PUBLIC);
+	assert_int_equal(be32_at(m, 14 + 16), SERVER);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), SERVER);
+	assert_int_equal(be32_at(m, 14 + 28 + 16), PUBLIC);        /* quoted destination */
+	assert_int_equal(be16_at(m, 14 + 28 + 20 + 6), c.xcid);    /* quoted Call ID: the translated one */
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* Another protocol's flow (ESP, translated on its addresses alone): its error too. */
+	frame_ip4(q.b, sizeof(q.b), mac_of(TRUST), CLIENT, SERVER, 50, 8 + 8);
+	q.len = 14 + 20 + 16;
+	burst(TRUST, &q, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+	frame_ip4(q.b, sizeof(q.b), mac_of(UNTRUST), PUBLIC, SERVER, 50, 8 + 8);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	m = out.m[TRUST][0];
+	assert_int_equal(be32_at(m, 14 + 16), CLIENT);
+	assert_int_equal(be32_at(m, 14 + 28 + 12), CLIENT);
+	assert_icmp_err_sums(m);
+	sent_free(&out);
+	/* A quote naming no call is still refused. */
+	gre_frm(&q, UNTRUST, PUBLIC, SERVER, true, 4321);
+	icmp_err_frm(&f, UNTRUST, ROUTER, PUBLIC, 3, 4, &q);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST] + out.n[UNTRUST] + out.n[DMZ], 0);
+}
+
+/*
+ * Finding 8's quote wing and a redial: the client clears its call and
+ * dials again at once with the same Call ID, the server answers with a new
+ * one. The torn-down call's gates may still be indexed; the new call's
+ * gates must open all the same (its quote wing gives way if it clashes).
+ */
+static void
+test_redial_same_client_call_id(void **state)
+{
+	struct call c;
+	struct frm f;
+	struct sent out = { 0 };
+	uint8_t msg[200];
+	uint16_t n, xcid2;
+
+	(void)state;
+	call_until_reply(&c);
+	ocrp_frm(&f, &c);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Call-Clear-Request from the client, Call-Disconnect-Notify from the server. */
+	n = frame_pptp_msg(msg, 12, 16, 32768, 0, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c.cs, c.ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, NULL);
+	c.cs += n;
+	n = frame_pptp_msg(msg, 13, 148, 17382, 0x0100, 0);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c.pubport, c.ss, c.cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	c.ss += n;
+	/* The same client Call ID again; the server picks 17383. */
+	n = frame_pptp_msg(msg, 7, 168, 32768, 2, 0);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 4762, 1723, c.cs, c.ss, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(TRUST, &f, 1, &out);
+	c.cs += n;
+	assert_int_equal(out.n[UNTRUST], 1);
+	xcid2 = be16_at(out.m[UNTRUST][0], 14 + 20 + 20 + 12);
+	sent_free(&out);
+	n = frame_pptp_msg(msg, 8, 32, 17383, xcid2, 1);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 1723, c.pubport, c.ss, c.cs,
+		RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, msg, n);
+	burst(UNTRUST, &f, 1, NULL);
+	/* Both gates of the new call pass GRE. */
+	gre_frm(&f, UNTRUST, SERVER, PUBLIC, true, xcid2);
+	burst(UNTRUST, &f, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be16_at(out.m[TRUST][0], 14 + 20 + 6), 32768);
+	sent_free(&out);
+	gre_frm(&f, TRUST, CLIENT, SERVER, true, 17383);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+}
+
+int
+main(void)
+{
+	char prefix[64];
+	char *eal[] = { "test_worker_paths", "--no-huge", "--no-shconf", "-m", "512", "--no-pci",
+			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1", "--vdev=net_ring2",
+			"--file-prefix", prefix, "-l", "0" };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_two_new_udp_in_one_burst, reset),
+		cmocka_unit_test_setup(test_two_pptp_syn_in_one_burst, reset),
+		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
+		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
+		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),
+		cmocka_unit_test_setup(test_icmp_err_quoting_gre, reset),
+		cmocka_unit_test_setup(test_redial_same_client_call_id, reset),
+	};
+
+	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
+		return 1;
+	eal_rundir_remove_at_exit();
+	dp = dp_harness_up("test", conf_text, 1);
+	if (dp == NULL)
+		return 1;
+	ifx[TRUST] = (unsigned)route_iface_by_name(dp->rt, "trust");
+	ifx[UNTRUST] = (unsigned)route_iface_by_name(dp->rt, "untrust");
+	ifx[DMZ] = (unsigned)route_iface_by_name(dp->rt, "dmz");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
