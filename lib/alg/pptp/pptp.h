@@ -49,7 +49,8 @@
 	X(SPLIT_TRIM,  "split-trimmed",   "segment trimmed before a split Call ID field")   \
 	X(RETRANS,     "retrans-rewritten", "retransmission given the logged rewrites again") \
 	X(NO_ISN,      "no-isn",          "payload before the SYN of its direction was seen") \
-	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte (blind reset, dropped)")
+	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte: no teardown") \
+	X(FIN_BAD,     "fin-bad-seq",     "FIN not at the next expected byte: no teardown")
 
 /** Counted control-stream errors and events. */
 enum pptp_err {
