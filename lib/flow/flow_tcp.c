@@ -57,6 +57,15 @@ peer_start(struct flow_tcp_peer *p, const struct rte_tcp_hdr *th, uint32_t hlen,
 			 __ATOMIC_RELEASE);
 }
 
+/* p's window from its SYN (never scaled) in the units of its scaled windows, rounded up. */
+static void
+syn_win_scale(struct flow_tcp_peer *p)
+{
+	uint32_t w = ((uint32_t)p->max_win + (1u << p->wscale) - 1) >> p->wscale;
+
+	__atomic_store_n(&p->max_win, (uint16_t)w, __ATOMIC_RELAXED);
+}
+
 /* Whether sequence number seq lies in [lo, hi] (modulo 2^32). */
 static inline bool
 seq_between(uint32_t seq, uint32_t lo, uint32_t hi)
@@ -105,6 +114,11 @@ syn_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, ui
 		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
 		if ((src->state & dst->state & FLOW_TCPP_WS) == 0)
 			src->wscale = dst->wscale = 0;   /* scaling only when both offered it */
+		else {
+			/* The SYNs' windows are not scaled: kept in the units of what follows. */
+			syn_win_scale(src);
+			syn_win_scale(dst);
+		}
 		/* The initiator's RCV.NXT once it has the SYN-ACK. */
 		__atomic_store_n(&dst->ack, seq + 1, __ATOMIC_RELAXED);
 		__atomic_fetch_or(&s->tcp, FLOW_TCP_SYN1, __ATOMIC_RELAXED);
