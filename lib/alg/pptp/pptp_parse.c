@@ -584,7 +584,7 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		 * seen, one that acknowledges exactly the peer's SYN. Anything else that
 		 * got here lies in the receiver's window (the session's tracking drops
 		 * the rest): it passes for the endpoint's challenge ACK, ending nothing. */
-		if (d->known ? x.seq != d->next :
+		if (d->known ? x.seq != d->next && !(d->fin && x.seq == d->next + 1) :
 			       !(flags & RTE_TCP_ACK_FLAG) || !o->known ||
 				       rte_be_to_cpu_32(th->recv_ack) != o->isn + 1) {
 			pptp_err(a, PPTP_ERR_RST_BAD);
@@ -616,12 +616,13 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		 * yet). It takes a sequence number, which a RST after it counts. */
 		uint32_t fin = x.seq + (x.end - x.pstart);
 
-		if (d->known && !d->fin && fin == d->next) {
-			d->next++;
-			d->fin = 1;
-			pptp_ctrl_teardown_all(a, ctrl);
-			ctrl->closing = 1;
-		} else if (!d->known || !d->fin || fin + 1 != d->next) {
+		if (d->known && fin == d->next) {
+			if (!d->fin) {
+				d->fin = 1;
+				pptp_ctrl_teardown_all(a, ctrl);
+				ctrl->closing = 1;
+			}
+		} else {
 			pptp_err(a, PPTP_ERR_FIN_BAD);
 		}
 	}
