@@ -308,12 +308,17 @@ static inline bool
 flow_tcp_fast(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, uint32_t l4len)
 {
 	struct flow_tcp_peer *src = &s->tcpp[dir];
-	uint32_t end = rte_be_to_cpu_32(th->sent_seq) + l4len - (uint32_t)(th->data_off >> 4) * 4;
+	uint32_t end = rte_be_to_cpu_32(th->sent_seq) + l4len - ((uint32_t)th->data_off >> 2 & 0x3c);
 	uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
+	uint16_t win = rte_be_to_cpu_16(th->rx_win);
 
-	if (unlikely(!flow_tcp_in_window(src, &s->tcpp[dir ^ 1], end, ack)))
+	/* A window wider than any before goes the long way, which records it. */
+	if (unlikely(win > src->max_win || !flow_tcp_in_window(src, &s->tcpp[dir ^ 1], end, ack)))
 		return false;
-	flow_tcp_advance(src, end, ack, rte_be_to_cpu_16(th->rx_win));
+	if ((int32_t)(end - src->end) > 0)
+		__atomic_store_n(&src->end, end, __ATOMIC_RELAXED);
+	if ((int32_t)(ack - src->ack) > 0)
+		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
 	return true;
 }
 
