@@ -43,14 +43,19 @@ syn_wscale(const struct rte_tcp_hdr *th, uint32_t hlen)
 	return -1;
 }
 
-/* p starts over from its SYN th: sent up to seq + 1, nothing acknowledged yet. */
+/*
+ * p starts over from its SYN th at seq with plen bytes (TCP Fast Open):
+ * nothing acknowledged yet, so until the answer ack holds ISN + 1, the
+ * least an answer may acknowledge.
+ */
 static void
-peer_start(struct flow_tcp_peer *p, const struct rte_tcp_hdr *th, uint32_t hlen, uint32_t seq)
+peer_start(struct flow_tcp_peer *p, const struct rte_tcp_hdr *th, uint32_t hlen, uint32_t seq,
+	   uint32_t plen)
 {
 	int ws = syn_wscale(th, hlen);
 
-	__atomic_store_n(&p->end, seq + 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&p->ack, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->end, seq + 1 + plen, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->ack, seq + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->max_win, rte_be_to_cpu_16(th->rx_win), __ATOMIC_RELAXED);
 	p->wscale = ws < 0 ? 0 : (uint8_t)ws;
 	__atomic_store_n(&p->state, (uint8_t)(FLOW_TCPP_SYN | (ws < 0 ? 0 : FLOW_TCPP_WS)),
@@ -83,7 +88,7 @@ rcv_win(const struct flow_tcp_peer *dst)
 /* A SYN from the initiator (dir 0) or the responder (dir 1). */
 static int
 syn_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, uint32_t hlen,
-	  uint32_t seq, uint32_t ack)
+	  uint32_t seq, uint32_t ack, uint32_t plen)
 {
 	struct flow_tcp_peer *src = &s->tcpp[dir], *dst = &s->tcpp[dir ^ 1];
 	uint8_t t = __atomic_load_n(&s->tcp, __ATOMIC_RELAXED);
@@ -91,26 +96,26 @@ syn_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, ui
 	bool closed = (t & FLOW_TCP_RST) ||
 		      (t & (FLOW_TCP_FIN0 | FLOW_TCP_FIN1)) == (FLOW_TCP_FIN0 | FLOW_TCP_FIN1);
 
-	if ((src->state & FLOW_TCPP_SYN) && seq + 1 == src->end && !closed)
+	if ((src->state & FLOW_TCPP_SYN) && seq + 1 + plen == src->end && !closed)
 		return 0;   /* a retransmission */
 	if (dir == 0 && !has_ack) {
 		/* The initiator's first SYN, one before any answer, or a new connection on
 		 * the tuple of a closed one: everything starts afresh, the timeout too. */
 		if (!(src->state & FLOW_TCPP_SYN) || !(t & FLOW_TCP_SYN1) || closed) {
 			__atomic_store_n(&dst->state, 0, __ATOMIC_RELAXED);
-			peer_start(src, th, hlen, seq);
+			peer_start(src, th, hlen, seq, plen);
 			__atomic_store_n(&s->tcp, FLOW_TCP_SYN0, __ATOMIC_RELAXED);
 			return 0;
 		}
 	} else if (dir == 1 && !(t & FLOW_TCP_SYN1) && !closed) {
-		/* The answer: a SYN-ACK must acknowledge exactly the initiator's SYN (else
-		 * the initiator resets it). A bare SYN (a simultaneous open) passes but
-		 * is not taken: anyone could send one. */
+		/* The answer: a SYN-ACK must acknowledge the initiator's SYN (with Fast
+		 * Open, its data or not), else the initiator resets it. A bare SYN (a
+		 * simultaneous open) passes but is not taken: anyone could send one. */
 		if (!has_ack)
 			return 0;
-		if (ack != dst->end)
+		if (!seq_between(ack, dst->ack, dst->end))
 			return PKT_DROP_TCP_OUT_OF_WINDOW;
-		peer_start(src, th, hlen, seq);
+		peer_start(src, th, hlen, seq, plen);
 		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
 		if ((src->state & dst->state & FLOW_TCPP_WS) == 0)
 			src->wscale = dst->wscale = 0;   /* scaling only when both offered it */
@@ -142,8 +147,8 @@ rst_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, ui
 
 	if (!(src->state & FLOW_TCPP_SYN))
 		/* The responder before its SYN-ACK: the initiator (SYN-SENT) takes a RST
-		 * only when it acknowledges exactly its SYN (RFC 793, RFC 5961 3.2). */
-		exact = (th->tcp_flags & RTE_TCP_ACK_FLAG) && ack == dst->end;
+		 * only when it acknowledges its SYN (RFC 793, RFC 5961 3.2). */
+		exact = (th->tcp_flags & RTE_TCP_ACK_FLAG) && seq_between(ack, dst->ack, dst->end);
 	else if (!(dst->state & FLOW_TCPP_SYN))
 		/* The initiator before the SYN-ACK: the responder expects ISN + 1. */
 		exact = seq == src->end;
@@ -173,7 +178,7 @@ flow_tcp_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *t
 
 	dir &= 1;
 	if (f & RTE_TCP_SYN_FLAG)
-		return syn_input(s, dir, th, hlen, seq, ack);
+		return syn_input(s, dir, th, hlen, seq, ack, plen);
 	if (f & RTE_TCP_RST_FLAG)
 		return rst_input(s, dir, th, seq, ack);
 	if (!(src->state & FLOW_TCPP_SYN))

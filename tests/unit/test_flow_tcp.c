@@ -396,6 +396,32 @@ test_fast_refuses_outside(void **state)
 	free(c);
 }
 
+/* TCP Fast Open: data in the SYN; the SYN-ACK acknowledges it, or only the SYN. */
+static void
+test_fast_open(void **state)
+{
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		struct flow_session *s = aligned_alloc(64, sizeof(*s));
+
+		memset(s, 0, sizeof(*s));
+		s->proto = IPPROTO_TCP;
+		s->tcp = FLOW_TCP_SYN0;
+		assert_int_equal(tcp_in(s, 0, 7000, 0, SYN, 1000, -1, 100), 0);
+		assert_int_equal(tcp_in(s, 0, 7000, 0, SYN, 1000, -1, 100), 0);   /* resent */
+		assert_int_equal(tcp_in(s, 1, 90, 7201, SYN | ACK, 1000, -1, 0),
+				 PKT_DROP_TCP_OUT_OF_WINDOW);
+		assert_int_equal(tcp_in(s, 1, 90, 7000, SYN | ACK, 1000, -1, 0),
+				 PKT_DROP_TCP_OUT_OF_WINDOW);
+		assert_int_equal(tcp_in(s, 1, 90, k ? 7101 : 7001, SYN | ACK, 1000, -1, 0), 0);
+		assert_int_equal(flow_session_tmo(s), FLOW_TMO_TCP);
+		assert_true(tcp_fast(s, 0, 7101, 91, 1000, 10));
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -410,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_syn_on_open_connection),
 		cmocka_unit_test(test_window_scaling),
 		cmocka_unit_test(test_fast_refuses_outside),
+		cmocka_unit_test(test_fast_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
