@@ -207,21 +207,6 @@ zone_is_untrust(const struct dp *dp, uint8_t zone)
 	return zone < ROUTE_MAX_ZONES && dp->zone_untrust[zone];
 }
 
-/* TCP state bits a packet of direction dir sets on its session. */
-static inline uint8_t
-tcp_bits(uint8_t flags, unsigned dir)
-{
-	uint8_t b = 0;
-
-	if (flags & RTE_TCP_SYN_FLAG)
-		b |= dir ? FLOW_TCP_SYN1 : FLOW_TCP_SYN0;
-	if (flags & RTE_TCP_FIN_FLAG)
-		b |= dir ? FLOW_TCP_FIN1 : FLOW_TCP_FIN0;
-	if (flags & RTE_TCP_RST_FLAG)
-		b |= FLOW_TCP_RST;
-	return b;
-}
-
 /* A packet matched session s in direction dir: translate and send. */
 static void
 session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
@@ -251,25 +236,21 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	w->st.hits++;
 	w->st.hits_foreign += s->owner != w->idx;
 	if (md->l4_proto == IPPROTO_TCP) {
-		uint8_t b = tcp_bits(md->tcp_flags, dir);
+		const struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *,
+								       md->l4_off);
+		uint32_t hlen = (uint32_t)(md->payload_off - md->l4_off);
+		/* Outside the receiver's window it changes nothing, and goes no further. */
+		int r = flow_tcp_input(s, dir, th, hlen, md->l4_len - hlen);
 
 		/* PPTP control: Call IDs are rewritten before the addresses are. */
-		if (unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
-			int r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
-
-			if (r != 0) {
-				dp_drop(&w->st, m, (unsigned)r);
-				return;
-			}
+		if (r == 0 && unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
+			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
 			w->made++;   /* it may have opened gates for the packets behind it */
 		}
-		if (unlikely(b & ~s->tcp))
-			__atomic_fetch_or(&s->tcp, b, __ATOMIC_RELAXED);
-		/* Traffic that goes on after a RST shows the RST was forged (a blind reset
-		 * from outside): the session keeps its established timeout. */
-		else if (unlikely((s->tcp & FLOW_TCP_RST) && !(md->tcp_flags & RTE_TCP_RST_FLAG) &&
-				  (md->tcp_flags & RTE_TCP_ACK_FLAG) && dir == 0))
-			__atomic_fetch_and(&s->tcp, (uint8_t)~FLOW_TCP_RST, __ATOMIC_RELAXED);
+		if (r != 0) {
+			dp_drop(&w->st, m, (unsigned)r);
+			return;
+		}
 	}
 	nat_rewrite(m, md, &s->rw[dir]);
 	forward(dp, w, m, md, s, dir);
@@ -549,8 +530,8 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
  * The fast path for a packet pkt_parse_fast took (its protocol and TCP
  * flags given) that matched session s in direction dir: when nothing about
  * it needs a closer look (right interface, session alive and not PPTP
- * control, no SYN, FIN or RST and no RST before, next hop cached for this
- * generation), translate it, lower the TTL, set both MACs - the IPv4
+ * control, TCP: an ACK without SYN, FIN or RST, in the windows, no RST
+ * before; next hop cached for this generation), translate it, lower the TTL, set both MACs - the IPv4
  * checksum patched for all of it with one fold - and queue it. False, with
  * the packet untouched, sends it the long way.
  */
@@ -571,10 +552,15 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	if (proto == IPPROTO_GRE) {
 		*(rte_be16_t *)(l4 + 6) = rw->dport;   /* PPTP: the call id, no GRE checksum */
 	} else {
-		/* SYN, FIN and RST change the session's state: the long way, as does all after a RST. */
+		/* SYN, FIN and RST change the session's state, a segment without ACK is
+		 * refused: the long way, as is all before the SYN-ACK or after a RST and
+		 * whatever lies outside the windows; the rest keeps them current. */
 		if (proto == IPPROTO_TCP &&
-		    unlikely(((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) |
-			      (s->tcp & FLOW_TCP_RST)) != 0))
+		    unlikely((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG |
+					   RTE_TCP_ACK_FLAG)) != RTE_TCP_ACK_FLAG ||
+			     (s->tcp & (FLOW_TCP_SYN1 | FLOW_TCP_RST)) != FLOW_TCP_SYN1 ||
+			     !flow_tcp_fast(s, dir, (const struct rte_tcp_hdr *)l4,
+					    rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip))))
 			return false;
 		nat_rewrite_ports(l4, proto == IPPROTO_UDP, rw);
 	}

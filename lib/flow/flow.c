@@ -245,7 +245,10 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->tmo[FLOW_TMO_ICMP] = 60;
 	ft->tmo[FLOW_TMO_GRE] = 1800;
 	ft->tmo[FLOW_TMO_OTHER] = 60;
-	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 128);
+	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 192);
+	/* The TCP tracking shares the keys' line, which every lookup reads anyway. */
+	RTE_BUILD_BUG_ON(offsetof(struct flow_session, tcpp) + sizeof(((struct flow_session *)0)->tcpp) >
+			 2 * FLOW_SESSION_HOT);
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, out_iface) != FLOW_SESSION_HOT);
 	ft->sess = rte_zmalloc_socket(name, (size_t)max * sizeof(struct flow_session),
 				      RTE_CACHE_LINE_SIZE, socket);

@@ -22,6 +22,7 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_tcp.h>
 
 #include "cksum.h"
 
@@ -88,6 +89,30 @@ enum flow_tmo {
 #define FLOW_TCP_RST      0x10
 
 /**
+ * What one side of a TCP session has sent and acknowledged (pf's
+ * pf_state_peer, reduced): enough to tell whether a segment lies in the
+ * window of the side that receives it (flow_tcp_input, flow_tcp_fast).
+ * Written only by packets of its own direction.
+ */
+struct flow_tcp_peer {
+	uint32_t end;        /**< sequence number after the last one it sent (SYN, FIN count): its SND.NXT */
+	uint32_t ack;        /**< highest acknowledgement it sent: the other's RCV.NXT is at least this */
+	uint16_t max_win;    /**< largest window it advertised, unscaled */
+	uint8_t wscale;      /**< its window scale; 0 unless both SYNs offered scaling */
+	uint8_t state;       /**< FLOW_TCPP_* */
+};
+
+/* flow_tcp_peer.state */
+#define FLOW_TCPP_SYN     0x01  /**< its SYN seen: end and ack are valid */
+#define FLOW_TCPP_WS      0x02  /**< its SYN offered window scaling */
+
+/**
+ * How far back of the acknowledging side's window an acknowledgement may
+ * lag what the other side sent (pf's MAXACKWINDOW: a window and a segment).
+ */
+#define FLOW_TCP_ACK_SLACK (65535u + 1500u)
+
+/**
  * Where a direction's packets were last forwarded: the egress interface and
  * the next hop's MAC address, found by a route lookup and the neighbour
  * cache and kept for as long as the session's fwd_gen is the generation of
@@ -100,9 +125,10 @@ struct flow_fwd {
 };
 
 /**
- * One session (both directions). 128 bytes on a 64-byte boundary: the first
- * 64 bytes - all a packet of an established session reads and writes - are
- * one cache line.
+ * One session (both directions). 192 bytes on a 64-byte boundary: the first
+ * 64 bytes - all a packet of an established session reads and writes, but
+ * for a TCP segment's window tracking - are one cache line; the second holds
+ * the keys the lookup compares and the TCP tracking, the third is cold.
  */
 struct flow_session {
 	struct flow_rw rw[2];        /**< what packets of each direction become */
@@ -120,6 +146,7 @@ struct flow_session {
 	uint8_t out_iface[2];        /**< interface each direction leaves by (as routed when made) */
 	uint16_t policy_id;
 	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
+	struct flow_tcp_peer tcpp[2]; /**< TCP: what each direction's sender sent (in the keys' line) */
 	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
 	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
 	uint32_t created;            /**< seconds (flow clock) */
@@ -250,6 +277,74 @@ bool flow_walk(struct flow_table *ft, uint32_t *cursor, unsigned budget,
 
 /** Copy of the counters. */
 void flow_stats_get(const struct flow_table *ft, struct flow_stats *st);
+
+/**
+ * Check TCP segment th (header hlen bytes, plen bytes of payload) of
+ * session s in direction dir against the window of the side that receives
+ * it, update the tracking and the session's TCP state: a SYN, FIN or RST
+ * changes state only when its sequence number is acceptable (RST: RFC 5961,
+ * in [what the receiver acknowledged, what the sender sent]; in the
+ * receiver's window it passes without changing state, for the endpoint's
+ * challenge ACK); a SYN on a closed session starts it afresh. Returns 0 to
+ * forward, or the drop reason (enum pkt_drop). Any worker, either direction.
+ */
+int flow_tcp_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th,
+		   uint32_t hlen, uint32_t plen);
+
+/*
+ * Whether a segment from src to dst, ending at sequence number end (SYN and
+ * FIN counted) and acknowledging ack, lies in the windows: end not beyond
+ * what dst allows, nor more than a window behind what dst acknowledged;
+ * ack not beyond what dst sent, nor more than src's window behind it.
+ */
+static inline bool
+flow_tcp_in_window(const struct flow_tcp_peer *src, const struct flow_tcp_peer *dst,
+		   uint32_t end, uint32_t ack)
+{
+	uint32_t rwin = (uint32_t)__atomic_load_n(&dst->max_win, __ATOMIC_RELAXED) << dst->wscale;
+	uint32_t lo = __atomic_load_n(&dst->ack, __ATOMIC_RELAXED) - rwin;
+	uint32_t swin = ((uint32_t)src->max_win << src->wscale) + FLOW_TCP_ACK_SLACK;
+
+	return end - lo <= 2 * rwin + 1 &&
+	       __atomic_load_n(&dst->end, __ATOMIC_RELAXED) - ack <= swin;
+}
+
+/* Advance src's tracking by a segment in the windows (end, ack, window win as sent). */
+static inline void
+flow_tcp_advance(struct flow_tcp_peer *src, uint32_t end, uint32_t ack, uint16_t win)
+{
+	if ((int32_t)(end - src->end) > 0)
+		__atomic_store_n(&src->end, end, __ATOMIC_RELAXED);
+	if ((int32_t)(ack - src->ack) > 0)
+		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
+	if (win > src->max_win)
+		__atomic_store_n(&src->max_win, win, __ATOMIC_RELAXED);
+}
+
+/**
+ * The fast path's TCP tracking, for a segment with ACK and without SYN,
+ * FIN or RST, l4len bytes from its TCP header th on, of an established
+ * session (FLOW_TCP_SYN1 set, FLOW_TCP_RST not): when it lies in the
+ * windows, advance direction dir's tracking and return true; false leaves
+ * everything as it was, for flow_tcp_input to decide and count.
+ */
+static inline bool
+flow_tcp_fast(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, uint32_t l4len)
+{
+	struct flow_tcp_peer *src = &s->tcpp[dir];
+	uint32_t end = rte_be_to_cpu_32(th->sent_seq) + l4len - ((uint32_t)th->data_off >> 2 & 0x3c);
+	uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
+	uint16_t win = rte_be_to_cpu_16(th->rx_win);
+
+	/* A window wider than any before goes the long way, which records it. */
+	if (unlikely(win > src->max_win || !flow_tcp_in_window(src, &s->tcpp[dir ^ 1], end, ack)))
+		return false;
+	if ((int32_t)(end - src->end) > 0)
+		__atomic_store_n(&src->end, end, __ATOMIC_RELAXED);
+	if ((int32_t)(ack - src->ack) > 0)
+		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
+	return true;
+}
 
 /** Sum the checksum changes of rewriting packets that carry tuple k into rw (before use). */
 static inline void

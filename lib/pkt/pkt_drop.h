@@ -41,7 +41,9 @@
 	X(NO_POLICY,       "no-policy",        "no policy matches the zone pair") \
 	X(NO_SESSION,      "no-session",       "untrust to trust without a session") \
 	X(WRONG_IFACE,     "wrong-iface",      "matches a session but arrived on another interface (spoofed)") \
-	X(TCP_RST_BAD,     "tcp-rst-bad",      "RST not at the next expected byte (blind reset)") \
+	X(TCP_RST_BAD,     "tcp-rst-bad",      "RST outside the receiver's window (blind reset)") \
+	X(TCP_OUT_OF_WINDOW, "tcp-out-of-window", "TCP segment outside the receiver's window (blind or stale)") \
+	X(TCP_NO_ACK,      "tcp-no-ack",       "TCP segment without ACK on an open connection") \
 	X(TCP_NOT_SYN,     "tcp-not-syn",      "first packet of a TCP flow is not a SYN") \
 	X(SESSION_FULL,    "session-full",     "session table full")          \
 	X(SRC_SESSION_LIMIT, "src-session-limit", "source host at its session limit (screen limit-session)") \

@@ -58,7 +58,10 @@
  * delivered; no byte from a malformed header on; every byte is the sender's
  * except the Call ID fields the ALG translates, and a translated field holds
  * the translation the xlate table made for the sender's value (with NAT, an
- * inside Call ID never leaves untranslated). The xlate table's walk and
+ * inside Call ID never leaves untranslated). Segments pass the session's TCP
+ * tracking first (flow_tcp_input), as on a worker, and carry the ACK a TCP
+ * would send; a bare FIN or RST that the receiver would not take (not at its
+ * next byte; a RST after the sender's FIN: the byte after it) ends no call. The xlate table's walk and
  * lookup agree. At the end of every input: no session, xlate entry, control
  * state or Call ID left, nothing waiting for a grace period.
  *
@@ -129,6 +132,7 @@ struct side {
 	uint32_t snd_len;
 	uint32_t rcv_len;
 	bool syn_seen;
+	uint8_t fin_rcvd;      /* the receiver took the sender's FIN (in order): 1 */
 	/* reference parser over snd */
 	uint32_t r_pos, r_start;
 	uint16_t r_len, r_type;
@@ -397,8 +401,8 @@ build_frame(uint8_t *buf, unsigned dir, uint32_t seq, uint8_t flags, const uint8
 	wire_put16(th, sport);
 	wire_put16(th + 2, dport);
 	wire_put32(th + 4, seq);
-	/* Each side acknowledges what its receiver has, as TCP does. */
-	wire_put32(th + 8, cn.d[1 - dir].isn + 1 + cn.d[1 - dir].rcv_len);
+	/* A TCP acknowledges what it has received of the other direction (its FIN too). */
+	wire_put32(th + 8, cn.d[dir ^ 1].isn + 1 + cn.d[dir ^ 1].rcv_len + cn.d[dir ^ 1].fin_rcvd);
 	th[12] = (uint8_t)((thl / 4) << 4);
 	th[13] = flags;
 	wire_put16(th + 14, 65535);
@@ -516,6 +520,7 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 	const uint8_t *p, *ip, *th;
 	struct rte_mbuf *m;
 	struct pkt_meta *md;
+	struct pptp_stats st0;
 	unsigned ihl, tot, thl, fwd_n;
 	uint32_t cut, alg_before;
 	int rc;
@@ -526,25 +531,32 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 	md = pkt_md(m);
 	if (pkt_parse(m, md) != PKT_CLASS_IPV4 || !(md->flags & PKT_F_L4_VALID))
 		fail("pkt_parse refused the harness's own frame");
-	/* What session_hit does before the ALG. */
-	{
-		uint8_t b = 0;
-
-		if (flags & RTE_TCP_SYN_FLAG)
-			b |= dir ? FLOW_TCP_SYN1 : FLOW_TCP_SYN0;
-		if (flags & RTE_TCP_FIN_FLAG)
-			b |= dir ? FLOW_TCP_FIN1 : FLOW_TCP_FIN0;
-		if (flags & RTE_TCP_RST_FLAG)
-			b |= FLOW_TCP_RST;
-		cn.s->tcp |= b;
-		flow_touch(cn.s, now);
-	}
+	/* What session_hit does before the ALG: the session's TCP tracking refuses
+	 * what lies outside the receiver's window. */
+	flow_touch(cn.s, now);
+	pptp_stats_get(alg, &st0);
+	rc = flow_tcp_input(cn.s, dir, rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, md->l4_off),
+			    (uint32_t)(md->payload_off - md->l4_off),
+			    (uint32_t)(md->l4_len - (md->payload_off - md->l4_off)));
 	alg_before = cn.s->alg;
-	rc = cn.attached ? pptp_ctrl_input(alg, 0, cn.s, dir, m, md, now) : 0;
+	if (rc == 0 && cn.attached)
+		rc = pptp_ctrl_input(alg, 0, cn.s, dir, m, md, now);
 	/* The ALG took its state from a segment not at the stream's start (bytes before it were
 	 * dropped, no handshake ACK came first): its sequence space is not the model's. */
 	if (alg_before == FLOW_INVALID && cn.s->alg < MAX_CTRL && (dir != 0 || start != 0))
 		cn.sure = false;
+	/* A bare FIN or RST the receiver would not take (a RST not at its next
+	 * byte - after a FIN, the byte after it; a FIN not at its next byte)
+	 * ends no call: whoever could forge one must not end them. */
+	if (cn.sure && sd->syn_seen && cn.d[dir ^ 1].syn_seen && n == 0 &&
+	    (flags & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) && !(flags & RTE_TCP_SYN_FLAG) &&
+	    seq != sd->isn + 1 + sd->rcv_len + ((flags & RTE_TCP_RST_FLAG) ? sd->fin_rcvd : 0)) {
+		struct pptp_stats st1;
+
+		pptp_stats_get(alg, &st1);
+		if (st1.calls_closed != st0.calls_closed)
+			fail("a FIN or RST the receiver would not take ended calls");
+	}
 	if (cn.attached)
 		pairs_collect();
 	if (rc != 0) {
@@ -608,6 +620,10 @@ send_seg(unsigned dir, int64_t start, const uint8_t *pl, uint32_t n, uint8_t fla
 	}
 	if (cn.sure && !(flags & RTE_TCP_RST_FLAG))
 		deliver(dir, start, th + thl, fwd_n);
+	/* The receiver takes a FIN that follows what it has. */
+	if (cn.sure && (th[13] & RTE_TCP_FIN_FLAG) && !(flags & (RTE_TCP_RST_FLAG | RTE_TCP_SYN_FLAG)) &&
+	    start + fwd_n == sd->rcv_len)
+		sd->fin_rcvd = 1;
 
 	/* The NAT rewrite the worker applies next keeps both checksums right. */
 	nat_rewrite(m, md, &cn.s->rw[dir]);

@@ -82,12 +82,14 @@ def proc_tree(pid):
     return pids, "; ".join(out)
 
 
-def sh(cmd, check=True, timeout=None, **kw):
-    """Run a shell command; return CompletedProcess with text output. Past timeout
-    it fails with what the command's processes were doing."""
+def sh(cmd, check=True, timeout=None, input=None, **kw):
+    """Run a shell command (input: text for its stdin); return CompletedProcess with
+    text output. Past timeout it fails with what the command's processes were doing."""
+    if input is not None:
+        kw["stdin"] = subprocess.PIPE
     p = subprocess.Popen(cmd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
     try:
-        out, err = p.communicate(timeout=timeout)
+        out, err = p.communicate(input=input, timeout=timeout)
     except subprocess.TimeoutExpired:
         pids, tree = proc_tree(p.pid)
         for pid in pids:

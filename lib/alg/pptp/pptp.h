@@ -50,11 +50,12 @@
 	X(SPLIT_TRIM,  "split-trimmed",   "segment trimmed before a split Call ID field")   \
 	X(RETRANS,     "retrans-rewritten", "retransmission given the logged rewrites again") \
 	X(NO_ISN,      "no-isn",          "payload before the handshake gave its stream start") \
-	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte (blind reset, dropped)") \
+	X(RST_BAD,     "rst-bad-seq",     "RST not at the next expected byte: no teardown") \
 	X(BAD_CKSUM,   "bad-cksum",       "TCP checksum wrong (dropped before parsing)")    \
 	X(LOG_FULL,    "log-full",        "rewrite log full of unacknowledged rewrites (held back)") \
 	X(ACKED_CUT,   "acked-cut",       "retransmitted bytes older than the log (acknowledged) cut off") \
-	X(CDN_PEER_ID, "cdn-peer-id",     "CDN naming the receiver's Call ID (accepted)")
+	X(CDN_PEER_ID, "cdn-peer-id",     "CDN naming the receiver's Call ID (accepted)") \
+	X(FIN_BAD,     "fin-bad-seq",     "FIN not at the next expected byte: no teardown")
 
 /** Counted control-stream errors and events. */
 enum pptp_err {

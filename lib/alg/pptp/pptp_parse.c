@@ -755,12 +755,19 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		x.seq++;
 	}
 	if (flags & RTE_TCP_RST_FLAG) {
-		/* RFC 5961: only a RST at exactly the next expected byte resets the
-		 * connection; anything else is a blind reset and goes no further. */
-		if (d->known && x.seq != d->next) {
+		const struct pptp_dir *o = &ctrl->d[dir ^ 1];
+
+		/* RFC 5961: only a RST at exactly the next expected byte (after a FIN:
+		 * the byte after it) resets the connection; before the sender's SYN was
+		 * seen, one that acknowledges exactly the peer's SYN. Anything else that
+		 * got here lies in the receiver's window (the session's tracking drops
+		 * the rest): it passes for the endpoint's challenge ACK, ending nothing. */
+		if (d->known ? x.seq != d->next && !(d->fin && x.seq == d->next + 1) :
+			       !(flags & RTE_TCP_ACK_FLAG) || !o->known ||
+				       rte_be_to_cpu_32(th->recv_ack) != o->isn + 1) {
 			pptp_err(a, PPTP_ERR_RST_BAD);
 			rte_spinlock_unlock(&ctrl->lock);
-			return PKT_DROP_TCP_RST_BAD;
+			return d->known ? 0 : PKT_DROP_TCP_RST_BAD;
 		}
 		pptp_ctrl_teardown_all(a, ctrl);
 		ctrl->closing = 1;
@@ -785,8 +792,20 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 		rc = stream_input(&x);
 	}
 	if (rc == 0 && (flags & RTE_TCP_FIN_FLAG) && !x.trimmed) {
-		pptp_ctrl_teardown_all(a, ctrl);
-		ctrl->closing = 1;
+		/* The FIN follows the payload: it ends the stream only at the next
+		 * expected byte (forged ones are not; one beyond a hole ends nothing
+		 * yet). It takes a sequence number, which a RST after it counts. */
+		uint32_t fin = x.seq + (x.end - x.pstart);
+
+		if (d->known && fin == d->next) {
+			if (!d->fin) {
+				d->fin = 1;
+				pptp_ctrl_teardown_all(a, ctrl);
+				ctrl->closing = 1;
+			}
+		} else {
+			pptp_err(a, PPTP_ERR_FIN_BAD);
+		}
 	}
 	rte_spinlock_unlock(&ctrl->lock);
 	return rc;

@@ -92,7 +92,7 @@ struct pptp_dir {
 	uint8_t known;               /* isn known (SYN seen) */
 	uint8_t nlog;
 	uint8_t log_head;            /* next slot to write */
-	uint8_t pad;
+	uint8_t fin;                 /* its FIN taken, at next: a RST may follow at next + 1 */
 	uint8_t hdr[PPTP_HDR_KEEP];  /* first bytes of the current message, as sent */
 	struct pptp_rwlog log[PPTP_LOG_N];
 };
