@@ -10,7 +10,7 @@ from test_pptp_kb import start_server, client
 from test_reliability import (PUB, SERVER, Ctl, flow, flow_grown, gre_echo, kb_lab_pcap,
                               lines_of, plain_switch, raw_frame_send, iface_mac, udp_ask,
                               udp_echo_server, wait_until, xlate_used)
-from lab import kb_lab
+from lab import WAIT, kb_lab
 
 
 def frag(lab):
@@ -117,7 +117,7 @@ def test_session_limit_per_source(lab):
     assert "set zone \"Trust\" screen limit-session source-ip-based 4" in lab.out("get config")
     # sessions that leave give their count back
     lab.cli("clear session src-ip 60.60.60.2")
-    wait_until(lambda: src_view(lab, "get session limit")["top"].get("60.60.60.2") is None, 5,
+    wait_until(lambda: src_view(lab, "get session limit")["top"].get("60.60.60.2") is None, WAIT,
                "60.60.60.2 uncounted")
 
 

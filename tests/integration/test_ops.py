@@ -12,7 +12,7 @@ import stat
 import subprocess
 import time
 
-from lab import BUILD, CLI, DPNAT, ROOT, kb_lab, sh
+from lab import BUILD, CLI, DPNAT, ROOT, WAIT, kb_lab, sh, wait_until
 
 # Run as nobody: the EAL of an unprivileged user can neither map hugepages nor
 # write /var/run/dpdk, so anything that starts it fails or leaves traces.
@@ -98,14 +98,9 @@ def metric(text, name, labels=""):
     return int(m.group(1))
 
 
-def wait_for(fn, timeout=60.0, what="condition"):
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.2)
+def wait_for(fn, timeout=2 * WAIT, what="condition"):
+    """lab.wait_until with this file's default bound."""
+    return wait_until(fn, timeout, what, step=0.2)
 
 
 def cli_counter(lab, label):
