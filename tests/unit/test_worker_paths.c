@@ -232,13 +232,19 @@ reset(void **state)
 static uint16_t
 be16_at(const struct rte_mbuf *m, unsigned off)
 {
-	return rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, const rte_be16_t *, off));
+	rte_be16_t v;
+
+	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));   /* unaligned */
+	return rte_be_to_cpu_16(v);
 }
 
 static uint32_t
 be32_at(const struct rte_mbuf *m, unsigned off)
 {
-	return rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, const rte_be32_t *, off));
+	rte_be32_t v;
+
+	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));   /* unaligned */
+	return rte_be_to_cpu_32(v);
 }
 
 /*
