@@ -52,6 +52,7 @@ struct dp_stats {
 /** One interface bound to a started DPDK port. */
 struct dp_port {
 	bool used;
+	bool mtu_hw;                 /* the device took the interface's MTU */
 	uint8_t iface;
 	struct port_info pi;
 };
@@ -113,6 +114,7 @@ struct dp {
 	struct nat_src *src_calls;                    /* PPTP calls per inside host */
 	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
 	struct nat_frag *frags;                       /* first fragments' translations */
+	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
@@ -247,6 +249,22 @@ dp_frag_is_later(const struct pkt_meta *md)
 /* config_rt.c */
 /** Apply one `set`/`unset` line at run time; 0, or -1 with the reason written to out. */
 int dp_config_line(struct dp *dp, const char *line, struct cli_out *out);
+
+/* mtu.c */
+/** Recompute the frame length up to which workers skip the MTU check (after any MTU change). */
+void dp_mtu_refresh(struct dp *dp);
+/**
+ * A fully parsed packet longer than the smallest MTU, before any rewrite:
+ * true when it is larger than its egress interface's MTU and was punted
+ * (DF: ICMP fragmentation needed) or dropped (no DF); false to go on.
+ * s/dir: the session it matched, or NULL on a miss.
+ */
+bool dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+		 const struct flow_session *s, unsigned dir);
+/** Push the interface MTUs of nc to the dataplane and the ports. 0, or -1 told on out. */
+int dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
+/** Give port of interface iface the MTU mtu where the device allows it (logged if not). */
+void dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu);
 
 /* telemetry.c */
 /** Register dpnat's telemetry commands. */

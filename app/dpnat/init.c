@@ -66,6 +66,7 @@ setup_ifaces(struct dp *dp)
 		ri.has_ip = ci->has_ip;
 		ri.ip = ci->ip;
 		ri.plen = ci->plen;
+		ri.mtu = ci->mtu;
 		if (ci->port[0]) {
 			uint16_t pid;
 
@@ -79,6 +80,7 @@ setup_ifaces(struct dp *dp)
 				dp_die("interface %s: %s", ci->name, err);
 			dp->ports[i].used = true;
 			dp->ports[i].iface = (uint8_t)i;
+			dp_port_mtu(dp, i, ci->mtu);
 			ri.port_id = pid;
 			ri.mac = dp->ports[i].pi.mac;
 			ri.up = true;
@@ -87,6 +89,7 @@ setup_ifaces(struct dp *dp)
 		if (rc != 0)
 			dp_die("interface %s: %s", ci->name, strerror(-rc));
 	}
+	dp_mtu_refresh(dp);
 }
 
 /* Static routes and ARP entries from the configuration. */

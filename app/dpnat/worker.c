@@ -546,6 +546,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
 	const uint64_t mac = pkt_mac64(&ifc->mac);
+	const uint32_t fast_len = __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED);
 	struct flow_key keys[DP_BURST];
 	struct rte_mbuf *cand[DP_BURST];
 	struct flow_session *sess[DP_BURST];
@@ -568,7 +569,8 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		bytes += m->pkt_len;
-		if (likely(pkt_parse_fast(m, mac, &t))) {
+		/* Longer than the smallest MTU: the full parse, then the MTU check below. */
+		if (likely(m->pkt_len <= fast_len && pkt_parse_fast(m, mac, &t))) {
 			/*
 			 * The metadata is left unwritten: only packets that leave the fast
 			 * path need it. The tuple stays in registers (a key read back from
@@ -625,6 +627,10 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			fast++;
 			continue;
 		}
+		/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
+		if (unlikely(cand[i]->pkt_len > fast_len) &&
+		    dp_mtu_over(dp, w, cand[i], md, sess[i], dir[i]))
+			continue;
 		if (!((parsed >> i) & 1)) {
 			/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
 			pkt_parse(cand[i], md);

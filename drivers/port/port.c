@@ -124,6 +124,20 @@ port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 	return 0;
 }
 
+int
+port_set_mtu(struct port_info *pi, uint16_t mtu)
+{
+	struct rte_eth_dev_info info;
+	int rc;
+
+	rc = rte_eth_dev_info_get(pi->port_id, &info);
+	if (rc != 0)
+		return rc;
+	if (mtu < info.min_mtu || mtu > info.max_mtu)
+		return -EINVAL;
+	return rte_eth_dev_set_mtu(pi->port_id, mtu);
+}
+
 void
 port_teardown(struct port_info *pi)
 {

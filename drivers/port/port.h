@@ -45,6 +45,14 @@ int port_resolve(const char *spec, uint16_t *port_id);
 int port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 	       struct port_info *pi, char *err, size_t errlen);
 
+/**
+ * Give the device the IP MTU mtu (rte_eth_dev_set_mtu) where it allows it.
+ * Returns 0, or negative errno (-ENOTSUP, -EINVAL: out of the device's
+ * range) with the device left as it was: the dataplane checks the MTU in
+ * software either way.
+ */
+int port_set_mtu(struct port_info *pi, uint16_t mtu);
+
 /** Stop and close the port. */
 void port_teardown(struct port_info *pi);
 

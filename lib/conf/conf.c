@@ -487,6 +487,7 @@ iface_commit(struct conf *c, const char *name, int ix)
 	f = &c->ifaces[c->n_ifaces++];
 	memset(f, 0, sizeof(*f));
 	scopy(f->name, sizeof(f->name), name);
+	f->mtu = CONF_MTU_DEFAULT;
 	return f;
 }
 
@@ -531,7 +532,7 @@ dip_index(const struct conf *c, uint32_t id)
 	return -1;
 }
 
-/* set interface NAME zone|ip|nat|route|port|dip ... */
+/* set interface NAME zone|ip|nat|route|port|dip|mtu ... */
 static int
 set_interface(struct parser *p)
 {
@@ -543,7 +544,7 @@ set_interface(struct parser *p)
 	name = need_name(p, "interface name", CONF_NAME_LEN);
 	if (name == NULL || iface_slot(p, name, &ix) != 0)
 		return -1;
-	what = need(p, "one of zone, ip, nat, route, port, dip");
+	what = need(p, "one of zone, ip, nat, route, port, dip, mtu");
 	if (what == NULL)
 		return -1;
 	if (kw(what, "zone")) {
@@ -620,14 +621,21 @@ set_interface(struct parser *p)
 		scopy(d->iface, sizeof(d->iface), name);
 		d->low = low;
 		d->high = high;
+	} else if (kw(what, "mtu")) {
+		uint32_t mtu;
+
+		if (need_u32(p, "mtu", CONF_MTU_MIN, CONF_MTU_MAX, &mtu) != 0 || need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		f->mtu = (uint16_t)mtu;
 	} else {
-		return perr(p, "unknown interface setting \"%s\": expected one of zone, ip, nat, route, port, dip",
+		return perr(p, "unknown interface setting \"%s\": expected one of zone, ip, nat, route, port, dip, mtu",
 			    what);
 	}
 	return 0;
 }
 
-/* unset interface NAME ip|port|dip ID */
+/* unset interface NAME ip|port|mtu|dip ID */
 static int
 unset_interface(struct parser *p)
 {
@@ -639,7 +647,7 @@ unset_interface(struct parser *p)
 	name = need_name(p, "interface name", CONF_NAME_LEN);
 	if (name == NULL || iface_slot(p, name, &ix) != 0)
 		return -1;
-	what = need(p, "one of ip, port, dip");
+	what = need(p, "one of ip, port, dip, mtu");
 	if (what == NULL)
 		return -1;
 	if (kw(what, "ip") || kw(what, "port")) {
@@ -655,6 +663,10 @@ unset_interface(struct parser *p)
 		} else {
 			memset(f->port, 0, sizeof(f->port));
 		}
+	} else if (kw(what, "mtu")) {
+		if (need_end(p) != 0)
+			return -1;
+		iface_commit(c, name, ix)->mtu = CONF_MTU_DEFAULT;
 	} else if (kw(what, "dip")) {
 		uint32_t id;
 		int di;
@@ -670,7 +682,7 @@ unset_interface(struct parser *p)
 		c->n_dips--;
 		memset(&c->dips[c->n_dips], 0, sizeof(c->dips[0]));
 	} else {
-		return perr(p, "unknown interface setting \"%s\": expected one of ip, port, dip", what);
+		return perr(p, "unknown interface setting \"%s\": expected one of ip, port, dip, mtu", what);
 	}
 	return 0;
 }
@@ -1386,6 +1398,7 @@ conf_init(struct conf *c)
 	v->plen = DEF_VLAN1_PLEN;
 	v->has_ip = true;
 	v->builtin = true;
+	v->mtu = CONF_MTU_DEFAULT;
 	defaults_limits(&c->limits);
 	defaults_timeouts(&c->timeouts);
 	c->alg_pptp = true;
@@ -1513,6 +1526,9 @@ conf_validate(const struct conf *c, char *err, size_t errlen)
 		if (f->nat && f->route_mode)
 			return verr(err, errlen, "interface %s: both nat and route: expected one of them",
 				    f->name);
+		if (f->mtu < CONF_MTU_MIN || f->mtu > CONF_MTU_MAX)
+			return verr(err, errlen, "interface %s: mtu %u: expected %d to %d",
+				    f->name, f->mtu, CONF_MTU_MIN, CONF_MTU_MAX);
 		for (j = 0; j < i; j++) {
 			const struct conf_iface *g = &c->ifaces[j];
 
@@ -1636,6 +1652,8 @@ conf_dump(const struct conf *c, FILE *out)
 			out_line(out, &rc, "set interface %s route\n", f->name);
 		if (f->port[0] != '\0')
 			out_line(out, &rc, "set interface %s port %s\n", f->name, f->port);
+		if (f->mtu != CONF_MTU_DEFAULT)
+			out_line(out, &rc, "set interface %s mtu %u\n", f->name, f->mtu);
 	}
 	for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
 		const struct conf_dip *d = &c->dips[i];

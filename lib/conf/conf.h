@@ -25,6 +25,9 @@
 #define CONF_MAX_ARPS      256
 #define CONF_MAX_DIPS      32
 #define CONF_ERR_LEN       256  /**< size of the error buffers below */
+#define CONF_MTU_DEFAULT   1500 /**< `set interface X mtu`: ScreenOS's default */
+#define CONF_MTU_MIN       576  /**< smallest MTU accepted (RFC 791 datagram every host takes) */
+#define CONF_MTU_MAX       9000 /**< largest MTU accepted (jumbo frames) */
 
 /** One interface (`set interface NAME ...`). */
 struct conf_iface {
@@ -36,6 +39,7 @@ struct conf_iface {
 	bool has_ip;
 	bool nat;                  /**< `set interface X nat`: NAT mode */
 	bool route_mode;           /**< `set interface X route`: route mode */
+	uint16_t mtu;              /**< `set interface X mtu N`: IP MTU, CONF_MTU_DEFAULT unless set */
 	bool builtin;              /**< predefined (vlan1), not written by get config unless changed */
 };
 

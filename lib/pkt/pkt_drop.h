@@ -27,6 +27,8 @@
 	X(FRAG_TABLE_FULL, "frag-table-full",  "first fragment refused: fragment table full (set flow frag max)") \
 	X(L4_SHORT,        "l4-short",         "transport header truncated")  \
 	X(TTL_EXCEEDED,    "ttl-exceeded",     "TTL ran out (ICMP time exceeded sent)") \
+	X(FRAG_NEEDED,     "frag-needed",      "larger than the egress MTU with DF set (ICMP fragmentation needed sent)") \
+	X(MTU_EXCEEDED,    "mtu-exceeded",     "larger than the egress MTU without DF (dpnat does not fragment)") \
 	X(NO_ROUTE,        "no-route",         "no route to destination")     \
 	X(IFACE_DOWN,      "iface-down",       "egress interface has no port") \
 	X(NEIGH_QUEUE_FULL,"neigh-queue-full", "next hop unresolved and its queue full") \
