@@ -115,6 +115,8 @@ struct dp {
 	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
 	struct nat_frag *frags;                       /* first fragments' translations */
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
+	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
+	uint16_t vlan_tag[ROUTE_MAX_IFACES];          /* 802.1Q id a subinterface's frames carry, 0: untagged */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
@@ -265,6 +267,25 @@ bool dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct 
 int dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
 /** Give port of interface iface the MTU mtu where the device allows it (logged if not). */
 void dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu);
+
+/* vlan.c */
+/** Whether m came in with an 802.1Q tag (in the frame, or stripped by the device). */
+static inline bool
+dp_vlan_tagged(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	return (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
+	       (m->data_len >= sizeof(*eth) && eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN));
+}
+/**
+ * A tagged frame received on physical interface iface: the index of the
+ * subinterface its tag names, with the tag removed from the frame, or -1
+ * with m dropped and counted (vlan-unknown).
+ */
+int dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m);
+/** Write tag into the n frames of pkts (in place); those that cannot take it are dropped. Returns how many are left. */
+uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag);
 
 /* telemetry.c */
 /** Register dpnat's telemetry commands. */

@@ -82,14 +82,15 @@ view_interface(struct dp *dp, const char *name, struct cli_out *out)
 			ip_plen_str(ifc->ip, ifc->plen, ipb, sizeof(ipb));
 		if (ifc->port_id != ROUTE_NO_PORT) {
 			mac_str(&ifc->mac, macb);
-			port = dp->ports[i].used ? dp->ports[i].pi.name : "-";
+			port = dp->ports[dp->tx_iface[i]].used ? dp->ports[dp->tx_iface[i]].pi.name : "-";
 		}
 		/* "(sw)": the device kept its own MTU; dpnat enforces the interface's in software. */
 		cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %-5s %u%s\n", ifc->name, ipb,
 			   ifc->zone[0] ? ifc->zone : "Null", macb,
 			   ifc->up && port_link_up(ifc->port_id) ? "U" : "D", port,
 			   ifc->nat ? "nat" : "route", ifc->mtu,
-			   dp->ports[i].used && !dp->ports[i].mtu_hw ? " (sw)" : "");
+			   dp->ports[dp->tx_iface[i]].used && !dp->ports[dp->tx_iface[i]].mtu_hw ?
+			   " (sw)" : "");
 		shown++;
 	}
 	if (name != NULL && shown == 0) {

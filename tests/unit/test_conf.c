@@ -200,6 +200,7 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 		assert_int_equal(x->route_mode, y->route_mode);
 		assert_int_equal(x->builtin, y->builtin);
 		assert_int_equal(x->mtu, y->mtu);
+		assert_int_equal(x->tag, y->tag);
 	}
 	assert_int_equal(a->n_dips, b->n_dips);
 	for (i = 0; i < a->n_dips; i++) {
@@ -703,6 +704,15 @@ test_dump_roundtrip(void **state)
 	expect_ok(c, "set interface vlan1 nat");
 	expect_ok(c, "set interface vlan1 port net_null0");
 	roundtrip(c);
+	/* Subinterfaces come back with their tag, with or without a zone. */
+	expect_ok(c, "set interface d0.5 tag 5 zone Untrust");
+	expect_ok(c, "set interface d0.5 ip 10.5.0.1/24");
+	expect_ok(c, "set interface d0.6 tag 6");
+	roundtrip(c);
+	text = dump_str(c);
+	assert_non_null(strstr(text, "set interface \"d0.5\" tag 5 zone \"Untrust\"\n"));
+	assert_non_null(strstr(text, "set interface \"d0.6\" tag 6\n"));
+	free(text);
 
 	/* Write errors are reported. */
 	f = fmemopen(buf, sizeof(buf), "w");
@@ -1015,6 +1025,12 @@ test_errors(void **state)
 		{ "set interface", "missing word after \"interface\"", "interface name" },
 		{ "set interface e0", "missing word after \"e0\"", "zone, ip" },
 		{ "set interface e0 speed 100", "\"speed\"", "zone, ip, nat, route, port, dip, mtu" },
+		{ "set interface e0 tag 100", "\"e0\" cannot take a tag", "PARENT.N" },
+		{ "set interface e0.1 tag 0", "\"0\"", "1 to 4094" },
+		{ "set interface e0.1 tag 4095", "\"4095\"", "1 to 4094" },
+		{ "set interface e0.1 tag 10 zona Trust", "\"zona\"", "zone or end of line" },
+		{ "set interface e0.1 tag 10 zone", "missing word after \"zone\"", "zone name" },
+		{ "set interface e0.1 tag 10 zone Trust x", "\"x\"", "end of line" },
 		{ "set interface e0 mtu", "missing word after \"mtu\"", "576 to 9000" },
 		{ "set interface e0 mtu 575", "\"575\"", "576 to 9000" },
 		{ "set interface e0 mtu 9001", "\"9001\"", "576 to 9000" },
@@ -1329,6 +1345,31 @@ test_validate(void **state)
 	memcpy(c, base, sizeof(*c));
 	expect_ok(c, "set interface b ip 2.0.0.1/24");
 	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
+	/* Subinterfaces: a parent that exists and is untagged, no port of their own, one per tag. */
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 100 zone Untrust");
+	expect_ok(c, "set interface a.1 ip 10.1.0.1/24");
+	expect_ok(c, "set interface b.7 tag 100");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
+	assert_int_equal(c->ifaces[3].tag, 100);
+	assert_string_equal(c->ifaces[3].zone, "Untrust");
+	expect_ok(c, "set interface a.2 tag 100");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tag 100 is on subinterfaces a.1 and a.2"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface x.1 tag 5");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no physical interface x"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 5");
+	expect_ok(c, "set interface a.1.2 tag 6");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no physical interface a.1"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 5");
+	expect_ok(c, "set interface a.1 port net_tap9");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "subinterface a.1 has a port"));
 	/* An MTU outside the bounds (a struct not made by the parser) is refused. */
 	memcpy(c, base, sizeof(*c));
 	c->ifaces[1].mtu = 100;
