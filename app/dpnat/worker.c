@@ -596,7 +596,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		bytes += m->pkt_len;
-		/* Longer than the smallest MTU: the full parse, then the MTU check below. */
+		/* Longer than the smallest MTU (checked below) or tag stripped by the device: the long way. */
 		if (likely(m->pkt_len <= fast_len && !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) &&
 			   pkt_parse_fast(m, mac, &t))) {
 			/*
