@@ -284,8 +284,11 @@ dp_vlan_tagged(const struct rte_mbuf *m)
  * with m dropped and counted (vlan-unknown).
  */
 int dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m);
-/** Write tag into the n frames of pkts (in place); those that cannot take it are dropped. Returns how many are left. */
-uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag);
+/**
+ * Give the n frames of pkts the tag: by the device (hw, its insert offload)
+ * or written in place; those that cannot take it are dropped. Returns how many are left.
+ */
+uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag, bool hw);
 
 /* telemetry.c */
 /** Register dpnat's telemetry commands. */

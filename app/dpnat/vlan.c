@@ -3,13 +3,14 @@
  * 802.1Q subinterfaces (`set interface ethernet4/1.1 tag 100 zone Untrust`).
  * A subinterface is an interface of its own (zone, address, NAT mode,
  * neighbours, sessions) whose frames go over its parent's port with its tag.
- * Tags are taken off and put on in software: a tagged frame leaves the fast
- * parse (its EtherType is not IPv4), loses its tag here and is processed as
- * a burst of its subinterface; frames a subinterface sends get the tag when
- * its transmit buffer is flushed. A device that strips tags itself
- * (RTE_MBUF_F_RX_VLAN_STRIPPED, as af_packet reports what the kernel took
- * off) is understood too; dpnat does not ask for the strip or insert
- * offloads.
+ * A tagged frame leaves the fast parse (its EtherType is not IPv4, or the
+ * device stripped the tag: RTE_MBUF_F_RX_VLAN_STRIPPED, as with the port's
+ * strip offload or af_packet, which reports what the kernel took off),
+ * loses its tag here and is processed as a burst of its subinterface.
+ * Frames a subinterface sends get the tag when its transmit buffer is
+ * flushed: by the device where the port has the insert offload, written in
+ * place otherwise (drivers/port takes both offloads where the device
+ * reports them).
  */
 #include <rte_ether.h>
 
@@ -47,7 +48,7 @@ dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *
 }
 
 uint16_t
-dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag)
+dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag, bool hw)
 {
 	uint16_t i, k = 0;
 
@@ -55,8 +56,10 @@ dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t t
 		struct rte_mbuf *m = pkts[i];
 
 		m->vlan_tci = tag;
+		if (hw)
+			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
 		/* Our mbufs are direct with headroom: this fails only for what dpnat never makes. */
-		if (rte_vlan_insert(&m) != 0) {
+		else if (rte_vlan_insert(&m) != 0) {
 			dp_drop(&w->st, m, PKT_DROP_VLAN);
 			continue;
 		}

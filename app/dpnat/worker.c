@@ -51,7 +51,7 @@ tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
 
 	w->tx_pending &= ~(1u << iface);
 	if (unlikely(dp->vlan_tag[iface] != 0))
-		b->n = dp_vlan_push(w, b->pkts, b->n, dp->vlan_tag[iface]);
+		b->n = dp_vlan_push(w, b->pkts, b->n, dp->vlan_tag[iface], p->pi.tx_vlan_insert);
 	if (b->n == 0)
 		return;
 	q = (uint16_t)(w->idx % p->pi.nb_txq);

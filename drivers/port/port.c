@@ -81,6 +81,15 @@ port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		pi->tx_ip_cksum = true;
 	}
+	/* 802.1Q subinterfaces: the device's strip and insert where it has them, software otherwise. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+		pi->rx_vlan_strip = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+		pi->tx_vlan_insert = true;
+	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 

@@ -27,6 +27,8 @@ struct port_info {
 	bool rx_ip_cksum;            /**< device verifies IPv4 header checksums */
 	bool tx_ip_cksum;            /**< device can fill IPv4 header checksums */
 	bool rss;                    /**< RSS spreads flows over the RX queues */
+	bool rx_vlan_strip;          /**< device takes 802.1Q tags off (RTE_MBUF_F_RX_VLAN_STRIPPED) */
+	bool tx_vlan_insert;         /**< device writes the tag of RTE_MBUF_F_TX_VLAN mbufs */
 	struct rte_ether_addr mac;
 	char name[PORT_NAME_LEN];    /**< ethdev name, e.g. "net_af_packet0" */
 	char driver[PORT_NAME_LEN];  /**< driver name, e.g. "net_af_packet" */
