@@ -94,6 +94,13 @@ def test_nat_through_tagged_uplink(lab):
     lab.run(hosts[200], "ping -c 1 -W 1 10.200.0.1", check=False)
     assert wait_counter(lab, "vlan-unknown", 1) >= 1
 
+    # The subinterface's own MTU: a DF datagram above it gets fragmentation needed back.
+    lab.cli("set interface ethernet4/1.1 mtu 1280")
+    r = lab.run(c2, f"ping -c 1 -W 3 -M do -s 1372 {SRV}", check=False)
+    assert "Frag needed and DF set (mtu = 1280)" in r.stdout, r.stdout + r.stderr
+    r = lab.run(c2, "ping -c 1 -W 3 -M do -s 1372 10.99.0.2", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr   # the parent keeps 1500
+
 
 def test_pptp_kb_through_tagged_untrust(lab):
     """The KB's two PPTP calls with the scripted peers, the server on VLAN 100."""
