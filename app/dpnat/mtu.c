@@ -7,8 +7,9 @@
  * parsed fully and, before any rewrite, checked against the MTU of the
  * interface it would leave by: with DF it is punted, so that the control
  * lcore answers ICMP fragmentation needed quoting what the sender sent;
- * without DF it is dropped and counted (`mtu-exceeded`: see
- * docs/configuration.md for why dpnat does not fragment).
+ * without DF, or without a session from an Untrust zone, it is dropped and
+ * counted (`mtu-exceeded`: see docs/configuration.md for why dpnat does not
+ * fragment).
  */
 #include <errno.h>
 #include <string.h>
@@ -53,6 +54,18 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
 	if (out == NULL || out->mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= out->mtu)
 		return false;
+	/*
+	 * Without a session from an Untrust zone the sender may be forged: no
+	 * ICMP for it, and refusing it costs what any refused packet does.
+	 */
+	if (s == NULL) {
+		const struct route_iface *in = route_iface_get(dp->rt, md->in_iface);
+
+		if (in != NULL && in->zone_id < ROUTE_MAX_ZONES && dp->zone_untrust[in->zone_id]) {
+			dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+			return true;
+		}
+	}
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
 		md->out_iface = nh.iface;
 		md->flags |= PKT_F_MTU;

@@ -293,17 +293,20 @@ dp_slowpath(struct dp *dp, struct rte_mbuf *m)
 		handle_arp(dp, m, md);
 		return;
 	}
-	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0 ||
-	    md->dst == RTE_BE32(0xffffffff) || (md->flags & PKT_F_BCAST)) {
-		handle_local(dp, m, md);
-		return;
-	}
 	if (md->flags & PKT_F_MTU) {
 		const struct route_iface *out = route_iface_get(dp->rt, md->out_iface);
 
-		/* Type 3 code 4: fragmentation needed and DF set, with the egress MTU. */
+		/*
+		 * Type 3 code 4: fragmentation needed and DF set, with the egress MTU.
+		 * Before the local test: a reply to a public address is not for dpnat itself.
+		 */
 		send_icmp_error(dp, m, md, 3, 4, out != NULL ? out->mtu : 0,
 				PKT_DROP_FRAG_NEEDED);
+		return;
+	}
+	if (route_iface_by_addr(dp->rt, rte_be_to_cpu_32(md->dst)) >= 0 ||
+	    md->dst == RTE_BE32(0xffffffff) || (md->flags & PKT_F_BCAST)) {
+		handle_local(dp, m, md);
 		return;
 	}
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);

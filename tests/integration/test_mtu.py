@@ -27,6 +27,30 @@ def wait_counter(lab, name, at_least, timeout=30.0):
         time.sleep(0.1)
 
 
+def transfer(lab, client_ns, server_ns, port, upload, size=300000):
+    """A TCP connection from client_ns to the server: size bytes up (the
+    server counts them to the end) or down (the client does); returns the
+    count. Not nc: nc -l gives up a second after its stdin ends."""
+    script = os.path.join(lab.tmp, f"srv{port}.py")
+    open(script, "w").write(
+        "import socket\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('0.0.0.0', {port})); s.listen(1); c, _ = s.accept(); n = 0\n"
+        f"if {not upload}: c.sendall(b'y' * {size}); c.close(); raise SystemExit\n"
+        "while True:\n"
+        "    d = c.recv(65536)\n"
+        "    if not d: break\n"
+        "    n += len(d)\n"
+        "c.sendall(b'%d' % n); c.close()\n")
+    lab.spawn(server_ns, f"/usr/bin/python3 {script}")
+    time.sleep(0.5)
+    code = (f"import socket; s = socket.create_connection(('{SRV}', {port}), timeout=60); n = 0\n"
+            f"if {upload}: s.sendall(b'x' * {size}); s.shutdown(socket.SHUT_WR); print(s.recv(100).decode()); raise SystemExit\n"
+            "while True:\n d = s.recv(65536)\n if not d: break\n n += len(d)\nprint(n)")
+    r = lab.run(client_ns, f'/usr/bin/python3 -c "{code}"', timeout=120)
+    return int(r.stdout.strip() or -1)
+
+
 def ping(lab, ns, size, df=True):
     """One ping of size bytes of IP datagram (ICMP payload size - 28)."""
     return lab.run(ns, f"ping -c 1 -W 3 -M {'do' if df else 'dont'} -s {size - 28} {SRV}",
@@ -69,25 +93,25 @@ def test_frag_needed_set_live(lab):
 def test_pmtu_tcp_through_nat(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf="set interface ethernet4/1 mtu 1280\n")
     assert re.search(r"^ethernet4/1\s.*\s1280\b", lab.out("get interface"), re.M)
-    # A receiver that reads to the end (nc -l gives up a second after its stdin ends).
-    script = os.path.join(lab.tmp, "recv.py")
-    open(script, "w").write(
-        "import socket, sys\n"
-        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-        "s.bind(('0.0.0.0', 5001)); s.listen(1); c, _ = s.accept(); n = 0\n"
-        "while True:\n"
-        "    d = c.recv(65536)\n"
-        "    if not d: break\n"
-        "    n += len(d)\n"
-        "c.sendall(b'%d' % n); c.close()\n")
-    lab.spawn(srv, f"/usr/bin/python3 {script}")
-    time.sleep(0.5)
     # The client's MSS comes from its own 1500 MTU: its first full segments need PMTUD.
-    code = ("import socket; s = socket.create_connection(('" + SRV + "', 5001), timeout=60); "
-            "s.sendall(b'x' * 300000); s.shutdown(socket.SHUT_WR); print(s.recv(100).decode())")
-    r = lab.run(c1, f'/usr/bin/python3 -c "{code}"', timeout=120)
-    assert r.stdout.strip() == "300000", r.stdout + r.stderr
+    assert transfer(lab, c1, srv, 5001, upload=True) == 300000
     assert counter(lab, "frag-needed") >= 1
     # The client learnt the MTU dpnat told it.
     route = lab.run(c1, f"ip route get {SRV}").stdout
     assert "mtu 1280" in route, route
+
+
+def test_untrust_side_big_packets(lab):
+    """Inside MTU 1280: a download through NAT completes by PMTUD (the ICMP
+    goes to the server, quoting its packet to the public address), while a
+    big DF packet from Untrust without a session is dropped with no ICMP."""
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set interface ethernet4/2 mtu 1280\n")
+    assert transfer(lab, c1, srv, 5002, upload=False) == 300000
+    assert counter(lab, "frag-needed") >= 1
+    assert "mtu 1280" in lab.run(srv, "ip route get 172.19.51.234").stdout
+
+    lab.run(srv, "ip route add 60.60.60.0/24 via 172.19.51.234")
+    before = counter(lab, "mtu-exceeded")
+    r = lab.run(srv, "ping -c 1 -W 2 -M do -s 1372 60.60.60.3", check=False)
+    assert r.returncode != 0 and "Frag needed" not in r.stdout, r.stdout
+    assert wait_counter(lab, "mtu-exceeded", before + 1) == before + 1
