@@ -3,7 +3,7 @@
  * `set` and `unset` at run time: the line is applied to a copy of the
  * configuration, validated, and then only the parts that can change under
  * traffic are pushed to the dataplane (policies, timeouts, the ALG switch,
- * routes, static ARP, DIP pools). Interface bindings need a restart and are
+ * routes, static ARP, DIP pools, interface MTUs). Interface bindings need a restart and are
  * refused with a message that says so. The running copy then becomes the
  * configuration `get config` prints.
  */
@@ -16,12 +16,22 @@
 #include "cli.h"
 #include "dp.h"
 
-/* Whether the interface part of two configurations is the same. */
+/* Whether the interface part of two configurations is the same, but for the MTUs (live). */
 static bool
 ifaces_equal(const struct conf *a, const struct conf *b)
 {
-	return a->n_ifaces == b->n_ifaces &&
-	       memcmp(a->ifaces, b->ifaces, sizeof(a->ifaces[0]) * a->n_ifaces) == 0;
+	unsigned i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return false;
+	for (i = 0; i < a->n_ifaces; i++) {
+		struct conf_iface x = a->ifaces[i];
+
+		x.mtu = b->ifaces[i].mtu;
+		if (memcmp(&x, &b->ifaces[i], sizeof(x)) != 0)
+			return false;
+	}
+	return true;
 }
 
 /* Make the route table hold exactly the static routes of nc (old ones from oc). */
@@ -164,6 +174,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 		goto fail;
 	}
 	dp_metrics_commit(&saved, nc, mfd);
+	(void)dp_mtu_apply(dp, nc, out);   /* fails only for a name clash validation ruled out */
 	old_ps = __atomic_exchange_n(&dp->policies, ps, __ATOMIC_ACQ_REL);
 	/* Workers may still read the old list: free it after every one passed a quiescent state. */
 	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);

@@ -52,6 +52,7 @@ struct dp_stats {
 /** One interface bound to a started DPDK port. */
 struct dp_port {
 	bool used;
+	bool mtu_hw;                 /* the device took the interface's MTU */
 	uint8_t iface;
 	struct port_info pi;
 };
@@ -114,6 +115,9 @@ struct dp {
 	struct nat_src *src_calls;                    /* PPTP calls per inside host */
 	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
 	struct nat_frag *frags;                       /* first fragments' translations */
+	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
+	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
+	uint16_t vlan_tag[ROUTE_MAX_IFACES];          /* 802.1Q id a subinterface's frames carry, 0: untagged */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;
@@ -248,6 +252,44 @@ dp_frag_is_later(const struct pkt_meta *md)
 /* config_rt.c */
 /** Apply one `set`/`unset` line at run time; 0, or -1 with the reason written to out. */
 int dp_config_line(struct dp *dp, const char *line, struct cli_out *out);
+
+/* mtu.c */
+/** Recompute the frame length up to which workers skip the MTU check (after any MTU change). */
+void dp_mtu_refresh(struct dp *dp);
+/**
+ * A fully parsed packet longer than the smallest MTU, before any rewrite:
+ * true when it is larger than its egress interface's MTU and was punted
+ * (DF: ICMP fragmentation needed) or dropped (no DF); false to go on.
+ * s/dir: the session it matched, or NULL on a miss.
+ */
+bool dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+		 const struct flow_session *s, unsigned dir);
+/** Push the interface MTUs of nc to the dataplane and the ports. 0, or -1 told on out. */
+int dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
+/** Give port of interface iface the MTU mtu where the device allows it (logged if not). */
+void dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu);
+
+/* vlan.c */
+/** Whether m came in with an 802.1Q tag (in the frame, or stripped by the device). */
+static inline bool
+dp_vlan_tagged(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	return (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
+	       (m->data_len >= sizeof(*eth) && eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN));
+}
+/**
+ * A tagged frame received on physical interface iface: the index of the
+ * subinterface its tag names, with the tag removed from the frame, or -1
+ * with m dropped and counted (vlan-unknown).
+ */
+int dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m);
+/**
+ * Give the n frames of pkts the tag: by the device (hw, its insert offload)
+ * or written in place; those that cannot take it are dropped. Returns how many are left.
+ */
+uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag, bool hw);
 
 /* telemetry.c */
 /** Register dpnat's telemetry commands. */

@@ -36,57 +36,96 @@ dp_die(const char *fmt, ...)
 	exit(1);
 }
 
-/* Interfaces, zones and ports from the configuration. */
+/* A subinterface (tag) takes its parent's port, MAC and state; its frames leave by the parent's port. */
+static void
+setup_subif(struct dp *dp, unsigned i, struct route_iface *ri)
+{
+	const struct conf_iface *ci = &dp->conf.ifaces[i];
+	const char *dot = strrchr(ci->name, '.');
+	char parent[CONF_NAME_LEN];
+	const struct route_iface *par;
+	int pi;
+
+	snprintf(parent, sizeof(parent), "%.*s", dot != NULL ? (int)(dot - ci->name) : 0, ci->name);
+	pi = conf_iface_index(&dp->conf, parent);
+	par = pi >= 0 ? route_iface_get(dp->rt, (unsigned)pi) : NULL;
+	if (par == NULL)
+		dp_die("subinterface %s: no interface %s", ci->name, parent);
+	ri->port_id = par->port_id;
+	ri->mac = par->mac;
+	ri->up = par->up;
+	dp->tx_iface[i] = (uint8_t)pi;
+	dp->vlan_tag[i] = ci->tag;
+}
+
+/* Interface i of the configuration: zone, address, port (a subinterface: its parent's). */
+static void
+setup_iface(struct dp *dp, unsigned i)
+{
+	const struct conf_iface *ci = &dp->conf.ifaces[i];
+	char err[CONF_ERR_LEN];
+	struct route_iface ri;
+	int rc;
+
+	memset(&ri, 0, sizeof(ri));
+	snprintf(ri.name, sizeof(ri.name), "%s", ci->name);
+	snprintf(ri.zone, sizeof(ri.zone), "%s", ci->zone);
+	ri.zone_id = ROUTE_ZONE_NONE;
+	if (ci->zone[0]) {
+		rc = route_zone_id(dp->rt, ci->zone);
+		if (rc < 0)
+			dp_die("interface %s: too many zones", ci->name);
+		ri.zone_id = (uint8_t)rc;
+	}
+	ri.port_id = ROUTE_NO_PORT;
+	ri.nat = ci->nat;
+	ri.has_ip = ci->has_ip;
+	ri.ip = ci->ip;
+	ri.plen = ci->plen;
+	ri.mtu = ci->mtu;
+	if (ci->tag != 0) {
+		setup_subif(dp, i, &ri);
+	} else if (ci->port[0]) {
+		uint16_t pid;
+
+		if (port_resolve(ci->port, &pid) != 0)
+			dp_die("interface %s: port %s does not exist (known ports: %u; "
+			    "add --vdev or check the PCI address)",
+			    ci->name, ci->port, rte_eth_dev_count_avail());
+		rc = port_setup(pid, (uint16_t)dp->n_workers, dp->pool, &dp->ports[i].pi,
+				err, sizeof(err));
+		if (rc != 0)
+			dp_die("interface %s: %s", ci->name, err);
+		dp->ports[i].used = true;
+		dp->ports[i].iface = (uint8_t)i;
+		dp_port_mtu(dp, i, ci->mtu);
+		ri.port_id = pid;
+		ri.mac = dp->ports[i].pi.mac;
+		ri.up = true;
+	}
+	rc = route_iface_set(dp->rt, i, &ri);
+	if (rc != 0)
+		dp_die("interface %s: %s", ci->name, strerror(-rc));
+}
+
+/* Interfaces, zones and ports from the configuration: physical ones first, then subinterfaces. */
 static void
 setup_ifaces(struct dp *dp)
 {
 	const struct conf *c = &dp->conf;
-	char err[CONF_ERR_LEN];
 	unsigned i;
 
 	if (c->n_ifaces > ROUTE_MAX_IFACES)
 		dp_die("too many interfaces (%u, max %u)", c->n_ifaces, ROUTE_MAX_IFACES);
-	for (i = 0; i < c->n_ifaces; i++) {
-		const struct conf_iface *ci = &c->ifaces[i];
-		struct route_iface ri;
-		int rc;
-
-		memset(&ri, 0, sizeof(ri));
-		snprintf(ri.name, sizeof(ri.name), "%s", ci->name);
-		snprintf(ri.zone, sizeof(ri.zone), "%s", ci->zone);
-		ri.zone_id = ROUTE_ZONE_NONE;
-		if (ci->zone[0]) {
-			rc = route_zone_id(dp->rt, ci->zone);
-			if (rc < 0)
-				dp_die("interface %s: too many zones", ci->name);
-			ri.zone_id = (uint8_t)rc;
-		}
-		ri.port_id = ROUTE_NO_PORT;
-		ri.nat = ci->nat;
-		ri.has_ip = ci->has_ip;
-		ri.ip = ci->ip;
-		ri.plen = ci->plen;
-		if (ci->port[0]) {
-			uint16_t pid;
-
-			if (port_resolve(ci->port, &pid) != 0)
-				dp_die("interface %s: port %s does not exist (known ports: %u; "
-				    "add --vdev or check the PCI address)",
-				    ci->name, ci->port, rte_eth_dev_count_avail());
-			rc = port_setup(pid, (uint16_t)dp->n_workers, dp->pool, &dp->ports[i].pi,
-					err, sizeof(err));
-			if (rc != 0)
-				dp_die("interface %s: %s", ci->name, err);
-			dp->ports[i].used = true;
-			dp->ports[i].iface = (uint8_t)i;
-			ri.port_id = pid;
-			ri.mac = dp->ports[i].pi.mac;
-			ri.up = true;
-		}
-		rc = route_iface_set(dp->rt, i, &ri);
-		if (rc != 0)
-			dp_die("interface %s: %s", ci->name, strerror(-rc));
-	}
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		dp->tx_iface[i] = (uint8_t)i;
+	for (i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].tag == 0)
+			setup_iface(dp, i);
+	for (i = 0; i < c->n_ifaces; i++)
+		if (c->ifaces[i].tag != 0)
+			setup_iface(dp, i);
+	dp_mtu_refresh(dp);
 }
 
 /* Static routes and ARP entries from the configuration. */

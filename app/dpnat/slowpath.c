@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The control lcore's packet work: ARP (answer, learn, resolve), ICMP echo
- * to dpnat's own addresses, ICMP time exceeded, and packets waiting for a
+ * to dpnat's own addresses, ICMP time exceeded and fragmentation needed, and packets waiting for a
  * next hop. Packets leave through worker 0's inject ring, so only workers
  * ever touch a TX queue.
  */
@@ -184,9 +184,14 @@ handle_local(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 	dp_ctl_send(dp, m, md->in_iface);
 }
 
-/* ICMP time exceeded back to the sender of m (which is then dropped and counted). */
+/*
+ * ICMP error type/code back to the sender of m, quoting m as it arrived;
+ * mtu goes in the next-hop MTU field (RFC 1191, 0 for other errors). m is
+ * then dropped and counted as why.
+ */
 static void
-send_time_exceeded(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
+send_icmp_error(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md, uint8_t type,
+		uint8_t code, uint16_t mtu, unsigned why)
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, md->in_iface);
 	struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -228,12 +233,14 @@ send_time_exceeded(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 	ip->dst_addr = oip->src_addr;
 	ip->hdr_checksum = cksum_full(ip, sizeof(*ip));
 	memset(icmp, 0, sizeof(*icmp));
-	icmp->icmp_type = 11;   /* time exceeded, code 0: TTL exceeded in transit */
+	icmp->icmp_type = type;
+	icmp->icmp_code = code;
+	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);   /* the second 16 bits after the checksum */
 	memcpy(q, oip, quote);
 	icmp->icmp_cksum = cksum_full(icmp, sizeof(*icmp) + quote);
 	dp_ctl_send(dp, r, md->in_iface);
 out:
-	dp_drop(&dp->ctl_st, m, PKT_DROP_TTL_EXCEEDED);
+	dp_drop(&dp->ctl_st, m, why);
 }
 
 /* A packet whose next hop had no MAC when the worker looked. */
@@ -286,6 +293,17 @@ dp_slowpath(struct dp *dp, struct rte_mbuf *m)
 		handle_arp(dp, m, md);
 		return;
 	}
+	if (md->flags & PKT_F_MTU) {
+		const struct route_iface *out = route_iface_get(dp->rt, md->out_iface);
+
+		/*
+		 * Type 3 code 4: fragmentation needed and DF set, with the egress MTU.
+		 * Before the local test: a reply to a public address is not for dpnat itself.
+		 */
+		send_icmp_error(dp, m, md, 3, 4, out != NULL ? out->mtu : 0,
+				PKT_DROP_FRAG_NEEDED);
+		return;
+	}
 	if (dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)) ||
 	    md->dst == RTE_BE32(0xffffffff) || (md->flags & PKT_F_BCAST)) {
 		handle_local(dp, m, md);
@@ -293,7 +311,8 @@ dp_slowpath(struct dp *dp, struct rte_mbuf *m)
 	}
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
 	if (ip->time_to_live <= 1) {
-		send_time_exceeded(dp, m, md);
+		/* Type 11 code 0: TTL exceeded in transit. */
+		send_icmp_error(dp, m, md, 11, 0, 0, PKT_DROP_TTL_EXCEEDED);
 		return;
 	}
 	resolve_and_send(dp, m, md);

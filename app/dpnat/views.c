@@ -69,8 +69,8 @@ view_interface(struct dp *dp, const char *name, struct cli_out *out)
 
 	cli_printf(out, "A - Active, I - Inactive, U - Up, D - Down, R - Ready\n\n");
 	cli_printf(out, "Interfaces in vsys Root:\n");
-	cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %s\n", "Name", "IP Address", "Zone",
-		   "MAC", "State", "Port", "Mode");
+	cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %-5s %s\n", "Name", "IP Address", "Zone",
+		   "MAC", "State", "Port", "Mode", "MTU");
 	for (i = 0; i < n; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 		char ipb[32] = "0.0.0.0/0", macb[16] = "-";
@@ -82,12 +82,15 @@ view_interface(struct dp *dp, const char *name, struct cli_out *out)
 			ip_plen_str(ifc->ip, ifc->plen, ipb, sizeof(ipb));
 		if (ifc->port_id != ROUTE_NO_PORT) {
 			mac_str(&ifc->mac, macb);
-			port = dp->ports[i].used ? dp->ports[i].pi.name : "-";
+			port = dp->ports[dp->tx_iface[i]].used ? dp->ports[dp->tx_iface[i]].pi.name : "-";
 		}
-		cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %s\n", ifc->name, ipb,
+		/* "(sw)": the device kept its own MTU; dpnat enforces the interface's in software. */
+		cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %-5s %u%s\n", ifc->name, ipb,
 			   ifc->zone[0] ? ifc->zone : "Null", macb,
 			   ifc->up && port_link_up(ifc->port_id) ? "U" : "D", port,
-			   ifc->nat ? "nat" : "route");
+			   ifc->nat ? "nat" : "route", ifc->mtu,
+			   dp->ports[dp->tx_iface[i]].used && !dp->ports[dp->tx_iface[i]].mtu_hw ?
+			   " (sw)" : "");
 		shown++;
 	}
 	if (name != NULL && shown == 0) {

@@ -45,11 +45,13 @@ static void
 tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
 {
 	struct dp_txbuf *b = &w->txbuf[iface];
-	struct dp_port *p = &dp->ports[iface];
+	struct dp_port *p = &dp->ports[dp->tx_iface[iface]];   /* a subinterface's: its parent's */
 	uint16_t q, sent, i;
 	uint64_t bytes = 0;
 
 	w->tx_pending &= ~(1u << iface);
+	if (unlikely(dp->vlan_tag[iface] != 0))
+		b->n = dp_vlan_push(w, b->pkts, b->n, dp->vlan_tag[iface], p->pi.tx_vlan_insert);
 	if (b->n == 0)
 		return;
 	q = (uint16_t)(w->idx % p->pi.nb_txq);
@@ -93,7 +95,7 @@ tx_push(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 static inline void
 tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
-	if (unlikely(!dp->ports[iface].used)) {
+	if (unlikely(!dp->ports[dp->tx_iface[iface]].used)) {
 		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
 		return;
 	}
@@ -194,7 +196,7 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		return;
 	}
 	/* Only a bound port is cached: the fast path transmits without asking again. */
-	if (s != NULL && dp->ports[nh.iface].used)
+	if (s != NULL && dp->ports[dp->tx_iface[nh.iface]].used)
 		fwd_fill(w, s, dir, nh.iface, &mac);
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
@@ -576,6 +578,29 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	return true;
 }
 
+static void process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
+			  struct rte_mbuf **pkts, uint16_t n);
+
+/* Frames of subinterfaces (tags already off; sub[i] is vl[i]'s), one burst per subinterface, in order. */
+static void
+vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *sub, unsigned nv)
+{
+	struct rte_mbuf *grp[DP_BURST];
+	unsigned i, j, k;
+
+	for (i = 0; i < nv; i++) {
+		if (vl[i] == NULL)
+			continue;
+		for (j = i, k = 0; j < nv; j++)
+			if (vl[j] != NULL && sub[j] == sub[i]) {
+				grp[k++] = vl[j];
+				if (j != i)
+					vl[j] = NULL;
+			}
+		process_burst(dp, w, sub[i], grp, (uint16_t)k);
+	}
+}
+
 /* Everything that arrives on one interface in one burst: parse all, look up all, then act. */
 static void
 process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
@@ -583,6 +608,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
 	const uint64_t mac = pkt_mac64(&ifc->mac);
+	const uint32_t fast_len = __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED);
 	struct flow_key keys[DP_BURST];
 	struct rte_mbuf *cand[DP_BURST];
 	struct flow_session *sess[DP_BURST];
@@ -590,7 +616,9 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	uint64_t later = 0;               /* bit i: cand[i] is a fragment after the first */
-	unsigned nc = 0, i, fast = 0;
+	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces */
+	uint8_t vl_sub[DP_BURST];
+	unsigned nc = 0, i, fast = 0, nv = 0;
 	uint32_t made;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
@@ -606,7 +634,9 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
 		bytes += m->pkt_len;
-		if (likely(pkt_parse_fast(m, mac, &t))) {
+		/* Longer than the smallest MTU (checked below) or tag stripped by the device: the long way. */
+		if (likely(m->pkt_len <= fast_len && !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) &&
+			   pkt_parse_fast(m, mac, &t))) {
 			/*
 			 * The metadata is left unwritten: only packets that leave the fast
 			 * path need it. The tuple stays in registers (a key read back from
@@ -615,6 +645,15 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			flow_key_set(&keys[nc], t.src, t.dst, t.sport, t.dport, t.proto);
 			tcpf[nc] = t.tcp_flags;
 			cand[nc++] = m;
+			continue;
+		}
+		if (unlikely(dp_vlan_tagged(m))) {
+			int sub = dp_vlan_rx(dp, w, iface, m);
+
+			if (sub >= 0) {
+				vl_sub[nv] = (uint8_t)sub;
+				vl[nv++] = m;
+			}
 			continue;
 		}
 		cls = pkt_parse(m, md);
@@ -671,6 +710,10 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			fast++;
 			continue;
 		}
+		/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
+		if (unlikely(cand[i]->pkt_len > fast_len) &&
+		    dp_mtu_over(dp, w, cand[i], md, sess[i], dir[i]))
+			continue;
 		if (!((parsed >> i) & 1)) {
 			/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
 			pkt_parse(cand[i], md);
@@ -686,6 +729,8 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	}
 	w->st.hits += fast;
 	w->st.forwarded += fast;
+	if (unlikely(nv != 0))
+		vlan_bursts(dp, w, vl, vl_sub, nv);
 }
 
 /*

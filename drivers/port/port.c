@@ -81,6 +81,15 @@ port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		pi->tx_ip_cksum = true;
 	}
+	/* 802.1Q subinterfaces: the device's strip and insert where it has them, software otherwise. */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+		pi->rx_vlan_strip = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_VLAN_INSERT) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+		pi->tx_vlan_insert = true;
+	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
@@ -122,6 +131,20 @@ port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 	/* Not every virtual device supports promiscuous mode (net_null, net_ring): not fatal. */
 	(void)rte_eth_promiscuous_enable(port_id);
 	return 0;
+}
+
+int
+port_set_mtu(struct port_info *pi, uint16_t mtu)
+{
+	struct rte_eth_dev_info info;
+	int rc;
+
+	rc = rte_eth_dev_info_get(pi->port_id, &info);
+	if (rc != 0)
+		return rc;
+	if (mtu < info.min_mtu || mtu > info.max_mtu)
+		return -EINVAL;
+	return rte_eth_dev_set_mtu(pi->port_id, mtu);
 }
 
 void

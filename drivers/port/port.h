@@ -27,6 +27,8 @@ struct port_info {
 	bool rx_ip_cksum;            /**< device verifies IPv4 header checksums */
 	bool tx_ip_cksum;            /**< device can fill IPv4 header checksums */
 	bool rss;                    /**< RSS spreads flows over the RX queues */
+	bool rx_vlan_strip;          /**< device takes 802.1Q tags off (RTE_MBUF_F_RX_VLAN_STRIPPED) */
+	bool tx_vlan_insert;         /**< device writes the tag of RTE_MBUF_F_TX_VLAN mbufs */
 	struct rte_ether_addr mac;
 	char name[PORT_NAME_LEN];    /**< ethdev name, e.g. "net_af_packet0" */
 	char driver[PORT_NAME_LEN];  /**< driver name, e.g. "net_af_packet" */
@@ -44,6 +46,14 @@ int port_resolve(const char *spec, uint16_t *port_id);
  */
 int port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 	       struct port_info *pi, char *err, size_t errlen);
+
+/**
+ * Give the device the IP MTU mtu (rte_eth_dev_set_mtu) where it allows it.
+ * Returns 0, or negative errno (-ENOTSUP, -EINVAL: out of the device's
+ * range) with the device left as it was: the dataplane checks the MTU in
+ * software either way.
+ */
+int port_set_mtu(struct port_info *pi, uint16_t mtu);
 
 /** Stop and close the port. */
 void port_teardown(struct port_info *pi);

@@ -487,6 +487,7 @@ iface_commit(struct conf *c, const char *name, int ix)
 	f = &c->ifaces[c->n_ifaces++];
 	memset(f, 0, sizeof(*f));
 	scopy(f->name, sizeof(f->name), name);
+	f->mtu = CONF_MTU_DEFAULT;
 	return f;
 }
 
@@ -531,7 +532,23 @@ dip_index(const struct conf *c, uint32_t id)
 	return -1;
 }
 
-/* set interface NAME zone|ip|nat|route|port|dip ... */
+/* The zone name ending the line, canonical, for interface ix; NULL (err set) if it is not one or no zone is left. */
+static const char *
+zone_arg(struct parser *p, int ix)
+{
+	const char *v = need_name(p, "zone name", CONF_NAME_LEN), *zone;
+
+	if (v == NULL || need_end(p) != 0)
+		return NULL;
+	zone = zone_canon(v);
+	if (!zone_used(p->c, zone, ix) && zone_count(p->c, ix) >= CONF_MAX_ZONES) {
+		perr(p, "too many zones at \"%s\": expected at most %d zones", v, CONF_MAX_ZONES);
+		return NULL;
+	}
+	return zone;
+}
+
+/* set interface NAME zone|ip|nat|route|port|dip|mtu|tag ... */
 static int
 set_interface(struct parser *p)
 {
@@ -543,21 +560,38 @@ set_interface(struct parser *p)
 	name = need_name(p, "interface name", CONF_NAME_LEN);
 	if (name == NULL || iface_slot(p, name, &ix) != 0)
 		return -1;
-	what = need(p, "one of zone, ip, nat, route, port, dip");
+	what = need(p, "one of zone, ip, nat, route, port, dip, mtu, tag");
 	if (what == NULL)
 		return -1;
-	if (kw(what, "zone")) {
-		const char *zone;
+	if (kw(what, "tag")) {
+		/* ScreenOS: `set interface ethernet4/1.1 tag 100 zone Untrust`, the zone optional here. */
+		uint32_t tag;
 
-		v = need_name(p, "zone name", CONF_NAME_LEN);
-		if (v == NULL || need_end(p) != 0)
+		if (strchr(name, '.') == NULL || name[0] == '.')
+			return perr(p, "interface \"%s\" cannot take a tag: expected a subinterface name PARENT.N",
+				    name);
+		if (need_u32(p, "vlan tag", 1, CONF_VLAN_MAX, &tag) != 0)
 			return -1;
-		zone = zone_canon(v);
-		if (!zone_used(c, zone, ix) && zone_count(c, ix) >= CONF_MAX_ZONES)
-			return perr(p, "too many zones at \"%s\": expected at most %d zones",
-				    v, CONF_MAX_ZONES);
+		v = NULL;
+		if (p->pos < p->n) {
+			what = need(p, "zone");
+			if (!kw(what, "zone"))
+				return perr(p, "unknown word \"%s\" after the tag: expected zone or end of line",
+					    what);
+			v = zone_arg(p, ix);
+			if (v == NULL)
+				return -1;
+		}
 		f = iface_commit(c, name, ix);
-		scopy(f->zone, sizeof(f->zone), zone);
+		f->tag = (uint16_t)tag;
+		if (v != NULL)
+			scopy(f->zone, sizeof(f->zone), v);
+	} else if (kw(what, "zone")) {
+		v = zone_arg(p, ix);
+		if (v == NULL)
+			return -1;
+		f = iface_commit(c, name, ix);
+		scopy(f->zone, sizeof(f->zone), v);
 	} else if (kw(what, "ip")) {
 		uint32_t ip;
 		uint8_t plen;
@@ -620,14 +654,21 @@ set_interface(struct parser *p)
 		scopy(d->iface, sizeof(d->iface), name);
 		d->low = low;
 		d->high = high;
+	} else if (kw(what, "mtu")) {
+		uint32_t mtu;
+
+		if (need_u32(p, "mtu", CONF_MTU_MIN, CONF_MTU_MAX, &mtu) != 0 || need_end(p) != 0)
+			return -1;
+		f = iface_commit(c, name, ix);
+		f->mtu = (uint16_t)mtu;
 	} else {
-		return perr(p, "unknown interface setting \"%s\": expected one of zone, ip, nat, route, port, dip",
+		return perr(p, "unknown interface setting \"%s\": expected one of zone, ip, nat, route, port, dip, mtu, tag",
 			    what);
 	}
 	return 0;
 }
 
-/* unset interface NAME ip|port|dip ID */
+/* unset interface NAME ip|port|mtu|dip ID */
 static int
 unset_interface(struct parser *p)
 {
@@ -639,7 +680,7 @@ unset_interface(struct parser *p)
 	name = need_name(p, "interface name", CONF_NAME_LEN);
 	if (name == NULL || iface_slot(p, name, &ix) != 0)
 		return -1;
-	what = need(p, "one of ip, port, dip");
+	what = need(p, "one of ip, port, dip, mtu");
 	if (what == NULL)
 		return -1;
 	if (kw(what, "ip") || kw(what, "port")) {
@@ -655,6 +696,10 @@ unset_interface(struct parser *p)
 		} else {
 			memset(f->port, 0, sizeof(f->port));
 		}
+	} else if (kw(what, "mtu")) {
+		if (need_end(p) != 0)
+			return -1;
+		iface_commit(c, name, ix)->mtu = CONF_MTU_DEFAULT;
 	} else if (kw(what, "dip")) {
 		uint32_t id;
 		int di;
@@ -670,7 +715,7 @@ unset_interface(struct parser *p)
 		c->n_dips--;
 		memset(&c->dips[c->n_dips], 0, sizeof(c->dips[0]));
 	} else {
-		return perr(p, "unknown interface setting \"%s\": expected one of ip, port, dip", what);
+		return perr(p, "unknown interface setting \"%s\": expected one of ip, port, dip, mtu", what);
 	}
 	return 0;
 }
@@ -1386,6 +1431,7 @@ conf_init(struct conf *c)
 	v->plen = DEF_VLAN1_PLEN;
 	v->has_ip = true;
 	v->builtin = true;
+	v->mtu = CONF_MTU_DEFAULT;
 	defaults_limits(&c->limits);
 	defaults_timeouts(&c->timeouts);
 	c->alg_pptp = true;
@@ -1494,6 +1540,38 @@ conf_load_file(struct conf *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* Parent interface of subinterface f (NAME.N): present, untagged; f has no port of its own, a tag of its own. */
+static int
+subif_check(const struct conf *c, const struct conf_iface *f, char *err, size_t errlen)
+{
+	const char *dot = strrchr(f->name, '.');
+	const struct conf_iface *par = NULL;
+	unsigned i;
+
+	if (f->tag > CONF_VLAN_MAX)
+		return verr(err, errlen, "interface %s: tag %u: expected 1 to %d", f->name, f->tag,
+			    CONF_VLAN_MAX);
+	for (i = 0; dot != NULL && i < c->n_ifaces && par == NULL; i++)
+		if (strlen(c->ifaces[i].name) == (size_t)(dot - f->name) &&
+		    strncmp(c->ifaces[i].name, f->name, (size_t)(dot - f->name)) == 0)
+			par = &c->ifaces[i];
+	if (par == NULL || par->tag != 0)
+		return verr(err, errlen, "subinterface %s has no physical interface %.*s: expected an untagged interface of that name",
+			    f->name, dot != NULL ? (int)(dot - f->name) : 0, f->name);
+	if (f->port[0] != '\0')
+		return verr(err, errlen, "subinterface %s has a port: expected its traffic on %s's port",
+			    f->name, par->name);
+	for (i = 0; i < c->n_ifaces && &c->ifaces[i] != f; i++) {
+		const struct conf_iface *g = &c->ifaces[i];
+
+		if (g->tag == f->tag && strncmp(g->name, f->name, (size_t)(dot - f->name + 1)) == 0 &&
+		    strrchr(g->name, '.') == g->name + (dot - f->name))
+			return verr(err, errlen, "tag %u is on subinterfaces %s and %s: expected one subinterface per tag and port",
+				    f->tag, g->name, f->name);
+	}
+	return 0;
+}
+
 int
 conf_validate(const struct conf *c, char *err, size_t errlen)
 {
@@ -1513,6 +1591,11 @@ conf_validate(const struct conf *c, char *err, size_t errlen)
 		if (f->nat && f->route_mode)
 			return verr(err, errlen, "interface %s: both nat and route: expected one of them",
 				    f->name);
+		if (f->mtu < CONF_MTU_MIN || f->mtu > CONF_MTU_MAX)
+			return verr(err, errlen, "interface %s: mtu %u: expected %d to %d",
+				    f->name, f->mtu, CONF_MTU_MIN, CONF_MTU_MAX);
+		if (f->tag != 0 && subif_check(c, f, err, errlen) != 0)
+			return -1;
 		for (j = 0; j < i; j++) {
 			const struct conf_iface *g = &c->ifaces[j];
 
@@ -1610,7 +1693,12 @@ conf_dump(const struct conf *c, FILE *out)
 		const struct conf_iface *f = &c->ifaces[i];
 
 		ip_done[i] = false;
-		if (f->zone[0] != '\0') {
+		if (f->tag != 0 && f->zone[0] != '\0') {
+			out_line(out, &rc, "set interface \"%s\" tag %u zone \"%s\"\n", f->name, f->tag,
+				 f->zone);
+		} else if (f->tag != 0) {
+			out_line(out, &rc, "set interface \"%s\" tag %u\n", f->name, f->tag);
+		} else if (f->zone[0] != '\0') {
 			out_line(out, &rc, "set interface \"%s\" zone \"%s\"\n", f->name, f->zone);
 		} else if (!f->builtin) {
 			if (f->has_ip)
@@ -1636,6 +1724,8 @@ conf_dump(const struct conf *c, FILE *out)
 			out_line(out, &rc, "set interface %s route\n", f->name);
 		if (f->port[0] != '\0')
 			out_line(out, &rc, "set interface %s port %s\n", f->name, f->port);
+		if (f->mtu != CONF_MTU_DEFAULT)
+			out_line(out, &rc, "set interface %s mtu %u\n", f->name, f->mtu);
 	}
 	for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
 		const struct conf_dip *d = &c->dips[i];

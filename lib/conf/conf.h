@@ -25,6 +25,10 @@
 #define CONF_MAX_ARPS      256
 #define CONF_MAX_DIPS      32
 #define CONF_ERR_LEN       256  /**< size of the error buffers below */
+#define CONF_MTU_DEFAULT   1500 /**< `set interface X mtu`: ScreenOS's default */
+#define CONF_MTU_MIN       576  /**< smallest MTU accepted (RFC 791 datagram every host takes) */
+#define CONF_MTU_MAX       9000 /**< largest MTU accepted (jumbo frames) */
+#define CONF_VLAN_MAX      4094 /**< largest 802.1Q VLAN id of a subinterface */
 
 /** One interface (`set interface NAME ...`). */
 struct conf_iface {
@@ -36,6 +40,8 @@ struct conf_iface {
 	bool has_ip;
 	bool nat;                  /**< `set interface X nat`: NAT mode */
 	bool route_mode;           /**< `set interface X route`: route mode */
+	uint16_t mtu;              /**< `set interface X mtu N`: IP MTU, CONF_MTU_DEFAULT unless set */
+	uint16_t tag;              /**< `set interface P.N tag T`: 802.1Q VLAN id on P's port, 0: untagged */
 	bool builtin;              /**< predefined (vlan1), not written by get config unless changed */
 };
 

@@ -36,6 +36,7 @@ enum pkt_class {
 #define PKT_F_L4_VALID  0x04  /**< l4 header present and long enough; sport/dport valid */
 #define PKT_F_ICMP_ERR  0x08  /**< ICMP error (unreach, time exceeded, ...) */
 #define PKT_F_BCAST     0x10  /**< L2 broadcast */
+#define PKT_F_MTU       0x20  /**< punted: larger than out_iface's MTU with DF (ICMP frag needed) */
 
 /** GRE (RFC 2637 enhanced) details, valid when l4_proto == IPPROTO_GRE and PKT_F_L4_VALID. */
 #define PKT_GRE_V1_KEY  0x01  /**< version 1 with key present: PPTP */

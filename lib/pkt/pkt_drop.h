@@ -15,7 +15,8 @@
 	X(RUNT,            "runt",             "frame shorter than its headers") \
 	X(L2_NOT_FOR_US,   "l2-not-for-us",    "destination MAC is neither ours nor broadcast") \
 	X(ETHERTYPE,       "ethertype",        "neither IPv4 nor ARP")        \
-	X(VLAN,            "vlan",             "VLAN tagged frame")           \
+	X(VLAN,            "vlan",             "tagged frame dpnat does not take (802.1ad QinQ, stacked tags)") \
+	X(VLAN_UNKNOWN,    "vlan-unknown",     "802.1Q tag of no subinterface on the port it came in") \
 	X(ARP_BAD,         "arp-bad",          "malformed or non-IPv4 ARP")   \
 	X(ARP_NOT_FOR_US,  "arp-not-for-us",   "ARP for an address that is not ours") \
 	X(IP_VERSION,      "ip-version",       "IP version is not 4")         \
@@ -27,6 +28,8 @@
 	X(FRAG_TABLE_FULL, "frag-table-full",  "first fragment refused: fragment table full (set flow frag max)") \
 	X(L4_SHORT,        "l4-short",         "transport header truncated")  \
 	X(TTL_EXCEEDED,    "ttl-exceeded",     "TTL ran out (ICMP time exceeded sent)") \
+	X(FRAG_NEEDED,     "frag-needed",      "larger than the egress MTU with DF set (ICMP fragmentation needed sent)") \
+	X(MTU_EXCEEDED,    "mtu-exceeded",     "larger than the egress MTU without DF (dpnat does not fragment)") \
 	X(NO_ROUTE,        "no-route",         "no route to destination")     \
 	X(IFACE_DOWN,      "iface-down",       "egress interface has no port") \
 	X(NEIGH_QUEUE_FULL,"neigh-queue-full", "next hop unresolved and its queue full") \

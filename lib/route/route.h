@@ -32,6 +32,7 @@ struct route_iface {
 	bool has_ip;
 	uint32_t ip;
 	uint8_t plen;
+	uint16_t mtu;                /**< IP MTU: larger packets do not leave here (0: no limit) */
 	struct rte_ether_addr mac;
 };
 

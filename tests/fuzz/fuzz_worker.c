@@ -48,6 +48,10 @@ static const char harness_conf[] =
 	"set interface untrust route\n"
 	"set interface trust port net_ring0\n"
 	"set interface untrust port net_ring1\n"
+	/* An 802.1Q subinterface on the untrust port: frames tagged 100 take the VLAN path (issue 21). */
+	"set interface \"untrust.1\" tag 100 zone \"DMZ\"\n"
+	"set interface untrust.1 ip 10.100.0.1/24\n"
+	"set interface untrust.1 route\n"
 	"set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n"
 	"set arp 60.60.60.2 02:00:00:00:00:02 trust\n"
 	"set arp 172.19.50.129 02:00:00:00:01:29 untrust\n"

@@ -54,6 +54,9 @@ static const char every_text[] =
 	"set interface dmz0 nat\n"
 	"set interface eth0 port net_tap0\n"
 	"set interface eth1 port 0000:03:00.1\n"
+	"set interface eth1 mtu 1280\n"
+	"set interface dmz0 mtu 9000\n"
+	"unset interface dmz0 mtu\n"
 	"set interface dmz0 port x\n"
 	"unset interface dmz0 port\n"
 	"set interface eth1 dip 4 203.0.113.10 203.0.113.20\n"
@@ -196,6 +199,8 @@ assert_conf_equal(const struct conf *a, const struct conf *b)
 		assert_int_equal(x->nat, y->nat);
 		assert_int_equal(x->route_mode, y->route_mode);
 		assert_int_equal(x->builtin, y->builtin);
+		assert_int_equal(x->mtu, y->mtu);
+		assert_int_equal(x->tag, y->tag);
 	}
 	assert_int_equal(a->n_dips, b->n_dips);
 	for (i = 0; i < a->n_dips; i++) {
@@ -543,6 +548,7 @@ test_every_statement(void **state)
 	assert_false(f->route_mode);
 	assert_string_equal(f->port, "net_tap0");
 	assert_false(f->builtin);
+	assert_int_equal(f->mtu, CONF_MTU_DEFAULT);
 	f = &c->ifaces[2];
 	assert_string_equal(f->name, "eth1");
 	assert_string_equal(f->zone, "Untrust");   /* predefined zones take ScreenOS' spelling */
@@ -550,6 +556,7 @@ test_every_statement(void **state)
 	assert_true(f->route_mode);
 	assert_false(f->nat);
 	assert_string_equal(f->port, "0000:03:00.1");
+	assert_int_equal(f->mtu, 1280);
 	f = &c->ifaces[3];
 	assert_string_equal(f->name, "dmz0");
 	assert_string_equal(f->zone, "Lab");
@@ -557,6 +564,8 @@ test_every_statement(void **state)
 	assert_true(f->nat);                       /* route then nat: the last one wins */
 	assert_false(f->route_mode);
 	assert_string_equal(f->port, "");
+	assert_int_equal(f->mtu, CONF_MTU_DEFAULT);  /* unset: back to ScreenOS's 1500 */
+	assert_int_equal(c->ifaces[0].mtu, CONF_MTU_DEFAULT);
 
 	assert_int_equal(c->n_dips, 2);
 	d = conf_dip_find(c, 4);
@@ -673,6 +682,8 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(text, "set zone \"Trust\" screen limit-session source-ip-based 300\n"));
 	assert_non_null(strstr(text, "set alg pptp xlate per-client 16\n"));
 	assert_non_null(strstr(text, "set flow frag max 512\nset flow frag timeout 9\n"));
+	assert_non_null(strstr(text, "set interface eth1 mtu 1280\n"));
+	assert_null(strstr(text, "mtu 1500"));        /* the default is not written */
 	free(text);
 
 	/* Interfaces without a zone keep their order; vlan1 comes back with its default address. */
@@ -693,6 +704,15 @@ test_dump_roundtrip(void **state)
 	expect_ok(c, "set interface vlan1 nat");
 	expect_ok(c, "set interface vlan1 port net_null0");
 	roundtrip(c);
+	/* Subinterfaces come back with their tag, with or without a zone. */
+	expect_ok(c, "set interface d0.5 tag 5 zone Untrust");
+	expect_ok(c, "set interface d0.5 ip 10.5.0.1/24");
+	expect_ok(c, "set interface d0.6 tag 6");
+	roundtrip(c);
+	text = dump_str(c);
+	assert_non_null(strstr(text, "set interface \"d0.5\" tag 5 zone \"Untrust\"\n"));
+	assert_non_null(strstr(text, "set interface \"d0.6\" tag 6\n"));
+	free(text);
 
 	/* Write errors are reported. */
 	f = fmemopen(buf, sizeof(buf), "w");
@@ -855,6 +875,10 @@ test_unset(void **state)
 	expect_ok(c, "unset interface e0 ip");           /* already unset: fine */
 	expect_ok(c, "unset interface e0 port");
 	assert_string_equal(c->ifaces[1].port, "");
+	expect_ok(c, "set interface e0 mtu 1400");
+	assert_int_equal(c->ifaces[1].mtu, 1400);
+	expect_ok(c, "unset interface e0 mtu");
+	assert_int_equal(c->ifaces[1].mtu, CONF_MTU_DEFAULT);
 	expect_ok(c, "unset interface e0 dip 3");
 	assert_int_equal(c->n_dips, 0);
 	expect_error(c, "unset interface e0 dip 3", "no dip id 3", "\"e0\"");
@@ -1000,7 +1024,18 @@ test_errors(void **state)
 		{ "unset session max 5", "\"session\"", NULL },
 		{ "set interface", "missing word after \"interface\"", "interface name" },
 		{ "set interface e0", "missing word after \"e0\"", "zone, ip" },
-		{ "set interface e0 speed 100", "\"speed\"", "zone, ip, nat, route, port, dip" },
+		{ "set interface e0 speed 100", "\"speed\"", "zone, ip, nat, route, port, dip, mtu" },
+		{ "set interface e0 tag 100", "\"e0\" cannot take a tag", "PARENT.N" },
+		{ "set interface e0.1 tag 0", "\"0\"", "1 to 4094" },
+		{ "set interface e0.1 tag 4095", "\"4095\"", "1 to 4094" },
+		{ "set interface e0.1 tag 10 zona Trust", "\"zona\"", "zone or end of line" },
+		{ "set interface e0.1 tag 10 zone", "missing word after \"zone\"", "zone name" },
+		{ "set interface e0.1 tag 10 zone Trust x", "\"x\"", "end of line" },
+		{ "set interface e0 mtu", "missing word after \"mtu\"", "576 to 9000" },
+		{ "set interface e0 mtu 575", "\"575\"", "576 to 9000" },
+		{ "set interface e0 mtu 9001", "\"9001\"", "576 to 9000" },
+		{ "set interface e0 mtu 1500 1", "\"1\"", "end of line" },
+		{ "unset interface e0 mtu 1500", "\"1500\"", "end of line" },
 		{ "set interface e0 zone", "missing word after \"zone\"", "zone name" },
 		{ "set interface e0 zone Trust extra", "\"extra\"", "end of line" },
 		{ "set interface e0 ip", "missing word after \"ip\"", "A.B.C.D/LEN" },
@@ -1310,6 +1345,38 @@ test_validate(void **state)
 	memcpy(c, base, sizeof(*c));
 	expect_ok(c, "set interface b ip 2.0.0.1/24");
 	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
+	/* Subinterfaces: a parent that exists and is untagged, no port of their own, one per tag. */
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 100 zone Untrust");
+	expect_ok(c, "set interface a.1 ip 10.1.0.1/24");
+	expect_ok(c, "set interface b.7 tag 100");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
+	assert_int_equal(c->ifaces[3].tag, 100);
+	assert_string_equal(c->ifaces[3].zone, "Untrust");
+	expect_ok(c, "set interface a.2 tag 100");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tag 100 is on subinterfaces a.1 and a.2"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface x.1 tag 5");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no physical interface x"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 5");
+	expect_ok(c, "set interface a.1.2 tag 6");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no physical interface a.1"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set interface a.1 tag 5");
+	expect_ok(c, "set interface a.1 port net_tap9");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "subinterface a.1 has a port"));
+	/* An MTU outside the bounds (a struct not made by the parser) is refused. */
+	memcpy(c, base, sizeof(*c));
+	c->ifaces[1].mtu = 100;
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "mtu 100"));
+	memcpy(c, base, sizeof(*c));
+	expect_ok(c, "set policy id 1 from Trust to Untrust Any Any PPTP permit nat src dip-id 3");
 	/* nat src without dip-id uses the egress address: no dip needed. */
 	expect_ok(c, "set policy id 1 from Trust to Untrust Any Any PPTP permit nat src");
 	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);

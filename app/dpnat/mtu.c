@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Interface MTU (`set interface NAME mtu N`). Workers let a frame no longer
+ * than the smallest MTU of all interfaces (plus its Ethernet header) through
+ * without looking at the MTU at all: with every interface at its default
+ * 1500 nothing a 1500-byte port receives ever comes here. A longer packet is
+ * parsed fully and, before any rewrite, checked against the MTU of the
+ * interface it would leave by: with DF it is punted, so that the control
+ * lcore answers ICMP fragmentation needed quoting what the sender sent;
+ * without DF, or without a session from an Untrust zone, it is dropped and
+ * counted (`mtu-exceeded`: see docs/configuration.md for why dpnat does not
+ * fragment).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ip.h>
+
+#include "cli.h"
+#include "dp.h"
+
+void
+dp_mtu_refresh(struct dp *dp)
+{
+	unsigned i, n = route_iface_count(dp->rt);
+	uint32_t min = CONF_MTU_MAX;
+
+	for (i = 0; i < n; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+
+		if (ifc != NULL && ifc->mtu != 0 && ifc->mtu < min)
+			min = ifc->mtu;
+	}
+	__atomic_store_n(&dp->mtu_fast_len, min + RTE_ETHER_HDR_LEN, __ATOMIC_RELAXED);
+}
+
+bool
+dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+	    const struct flow_session *s, unsigned dir)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 md->l3_off);
+	const struct route_iface *out;
+	struct route_nh nh;
+	uint32_t dst;
+	int rc;
+
+	/* A packet that will be dropped as spoofed, or is for dpnat itself, is not checked. */
+	if (s != NULL && md->in_iface != s->iface[dir])
+		return false;
+	dst = rte_be_to_cpu_32(s != NULL ? s->rw[dir].dst : md->dst);
+	if (s == NULL && route_iface_by_addr(dp->rt, dst) >= 0)
+		return false;
+	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
+	if (out == NULL || out->mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= out->mtu)
+		return false;
+	/*
+	 * Without a session from an Untrust zone the sender may be forged: no
+	 * ICMP for it, and refusing it costs what any refused packet does.
+	 */
+	if (s == NULL) {
+		const struct route_iface *in = route_iface_get(dp->rt, md->in_iface);
+
+		if (in != NULL && in->zone_id < ROUTE_MAX_ZONES && dp->zone_untrust[in->zone_id]) {
+			dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+			return true;
+		}
+	}
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
+		md->out_iface = nh.iface;
+		md->flags |= PKT_F_MTU;
+		if (unlikely(rte_ring_mp_enqueue(dp->punt, m) != 0))
+			dp_drop(&w->st, m, PKT_DROP_PUNT_RING_FULL);
+		else
+			w->st.punted++;
+	} else {
+		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+	}
+	return true;
+}
+
+int
+dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
+{
+	unsigned i;
+
+	for (i = 0; i < nc->n_ifaces && i < ROUTE_MAX_IFACES; i++) {
+		const struct route_iface *cur = route_iface_get(dp->rt, i);
+		struct route_iface ri;
+		int rc;
+
+		if (cur == NULL || cur->mtu == nc->ifaces[i].mtu)
+			continue;
+		ri = *cur;
+		ri.mtu = nc->ifaces[i].mtu;
+		rc = route_iface_set(dp->rt, i, &ri);
+		if (rc != 0) {
+			cli_printf(out, "interface %s: mtu: %s", ri.name, strerror(-rc));
+			return -1;
+		}
+		if (dp->ports[i].used)
+			dp_port_mtu(dp, i, ri.mtu);
+	}
+	dp_mtu_refresh(dp);
+	return 0;
+}
+
+void
+dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu)
+{
+	int rc = port_set_mtu(&dp->ports[iface].pi, mtu);
+
+	dp->ports[iface].mtu_hw = rc == 0;
+	if (rc != 0)
+		DP_LOG(NOTICE, "port %s: device MTU not set to %u (%s): checked in software only",
+		       dp->ports[iface].pi.name, mtu, strerror(-rc));
+}
