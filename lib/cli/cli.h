@@ -15,6 +15,10 @@
  *                     proto    0..255 or tcp, udp, icmp, gre
  *                     name     any word, or a "quoted string"
  *                     rest     the rest of the line, raw (must come last)
+ *                   and, spelled the ScreenOS way for configuration lines,
+ *                     number [LO-HI]  a number, in LO..HI if given: <number 1-65535>
+ *                     A.B.C.D         an address
+ *                     A.B.C.D/M       a prefix, the length required
  *   <type:key>      the same with an explicit key; without one the key is the
  *                   keyword written just before the slot (`dst-port <port>`
  *                   has key "dst-port"), or the type name if there is none
@@ -86,12 +90,19 @@ struct cli_word_help {
 	const char *help;
 };
 
+/**
+ * Values that exist for an argument slot with key (completion of names):
+ * writes the i-th (from 0) into buf[len]; returns 0, or -1 past the last.
+ */
+typedef int (*cli_values_fn)(void *ctx, const char *key, unsigned i, char *buf, size_t len);
+
 /** A command table: commands and the help of their words. */
 struct cli_table {
 	const struct cli_cmd *cmds;
 	size_t n_cmds;
 	const struct cli_word_help *words;
 	size_t n_words;
+	cli_values_fn values;   /**< optional: names that exist, for Tab on an argument */
 };
 
 /**
@@ -113,6 +124,12 @@ int cli_execute(const struct cli_table *t, const char *line, struct cli_out *out
  * the words before it do not parse.
  */
 int cli_complete(const struct cli_table *t, const char *line, struct cli_out *out);
+
+/**
+ * cli_complete, and after the keywords the values t->values(ctx, ...) gives
+ * for an argument that may stand there (quoted when they hold a blank).
+ */
+int cli_complete_ctx(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx);
 
 /** List every command: its syntax, then its help indented. Returns 0 or -1 on sink failure. */
 int cli_list_commands(const struct cli_table *t, struct cli_out *out);

@@ -26,7 +26,8 @@
 
 /* ---------------------------------------------------------------- types */
 
-enum arg_type { T_U32, T_PORT, T_IP, T_PREFIX, T_PROTO, T_NAME, T_REST, T_COUNT };
+enum arg_type { T_U32, T_PORT, T_IP, T_PREFIX, T_PROTO, T_NAME, T_REST, T_NUM, T_ADDR, T_NET,
+		T_COUNT };
 
 static const struct {
 	const char *name;
@@ -39,6 +40,10 @@ static const struct {
 	[T_PROTO] = { "proto", "IP protocol 0-255, or tcp, udp, icmp, gre" },
 	[T_NAME] = { "name", "a name; quote it if it has blanks" },
 	[T_REST] = { "rest", "the rest of the line" },
+	/* ScreenOS spellings, for configuration lines. */
+	[T_NUM] = { "number", "a number" },
+	[T_ADDR] = { "A.B.C.D", "IPv4 address" },
+	[T_NET] = { "A.B.C.D/M", "IPv4 prefix, address/length" },
 };
 
 static const struct {
@@ -150,7 +155,8 @@ parse_proto(const char *s, uint32_t *v)
 
 /* Whether s is a valid value of type t; the parsed numbers go to *u / *ip / *plen. */
 static bool
-type_accepts(enum arg_type t, const char *s, uint32_t *u, uint32_t *ip, uint8_t *plen)
+type_accepts(enum arg_type t, uint32_t lo, uint32_t hi, const char *s, uint32_t *u, uint32_t *ip,
+	     uint8_t *plen)
 {
 	uint32_t du, dip;
 	uint8_t dplen;
@@ -164,13 +170,18 @@ type_accepts(enum arg_type t, const char *s, uint32_t *u, uint32_t *ip, uint8_t 
 	switch (t) {
 	case T_U32:
 		return parse_uint(s, UINT32_MAX, u) == 0;
+	case T_NUM:
+		return parse_uint(s, hi, u) == 0 && *u >= lo;
 	case T_PORT:
 		return parse_uint(s, 65535, u) == 0;
 	case T_IP:
+	case T_ADDR:
 		*plen = 32;
 		return parse_ip(s, ip) == 0;
 	case T_PREFIX:
 		return parse_prefix(s, ip, plen) == 0;
+	case T_NET:
+		return strchr(s, '/') != NULL && parse_prefix(s, ip, plen) == 0;
 	case T_PROTO:
 		return parse_proto(s, u) == 0;
 	case T_NAME:
@@ -199,6 +210,7 @@ struct node {
 	uint16_t klen;         /* of key */
 	const char *text;      /* N_KW: the keyword, in the syntax string */
 	const char *key;       /* N_ARG: the key */
+	uint32_t lo, hi;       /* N_ARG of type number: the range */
 };
 
 struct syntax {
@@ -250,11 +262,32 @@ syn_node(struct sparser *p, enum node_kind kind)
 
 static int syn_seq(struct sparser *p, int depth);
 
-/* `<type>` or `<type:key>` */
+/* "LO-HI" up to end, for a number slot. Returns 0 or -1. */
+static int
+syn_range(const char *s, const char *end, struct node *nd)
+{
+	char buf[24];
+	char *dash;
+
+	if (nd->type != T_NUM || end - s <= 0 || (size_t)(end - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	dash = strchr(buf, '-');
+	if (dash == NULL)
+		return -1;
+	*dash = '\0';
+	if (parse_uint(buf, UINT32_MAX, &nd->lo) != 0 || parse_uint(dash + 1, UINT32_MAX, &nd->hi) != 0 ||
+	    nd->lo > nd->hi)
+		return -1;
+	return 0;
+}
+
+/* `<type>`, `<type:key>`, `<number LO-HI>` or `<number LO-HI:key>` */
 static int
 syn_arg(struct sparser *p)
 {
-	const char *start = p->s + p->pos + 1, *close = strchr(start, '>'), *colon;
+	const char *start = p->s + p->pos + 1, *close = strchr(start, '>'), *colon, *range;
 	size_t tlen;
 	int i, idx;
 
@@ -264,6 +297,9 @@ syn_arg(struct sparser *p)
 	}
 	colon = memchr(start, ':', (size_t)(close - start));
 	tlen = (size_t)((colon != NULL ? colon : close) - start);
+	range = memchr(start, ' ', tlen);
+	if (range != NULL)
+		tlen = (size_t)(range - start);
 	for (i = 0; i < T_COUNT; i++)
 		if (strlen(arg_types[i].name) == tlen && strncmp(arg_types[i].name, start, tlen) == 0)
 			break;
@@ -275,6 +311,13 @@ syn_arg(struct sparser *p)
 	if (idx < 0)
 		return -1;
 	p->syn->n[idx].type = (uint8_t)i;
+	p->syn->n[idx].lo = 0;
+	p->syn->n[idx].hi = UINT32_MAX;
+	if (range != NULL && syn_range(range + 1, colon != NULL ? colon : close,
+				       &p->syn->n[idx]) != 0) {
+		p->err = "bad range: expected `<number LO-HI>`";
+		return -1;
+	}
 	if (colon != NULL && close - colon > 1) {
 		p->syn->n[idx].key = colon + 1;
 		p->syn->n[idx].klen = (uint16_t)(close - colon - 1);
@@ -591,14 +634,23 @@ struct words {
 	char buf[CLI_LINE_MAX + CLI_MAX_WORDS + 2];
 };
 
+/* Bytes of the blank at s: 1 for space or tab, 2 for a UTF-8 no-break space (KB texts have them), else 0. */
+static size_t
+blank_len(const char *s)
+{
+	if (is_blank(s[0]))
+		return 1;
+	return (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0 ? 2 : 0;
+}
+
 /*
- * Split line into words: blanks separate, "..." quotes (with \" and \\ inside)
+ * Split line into words: blanks (a no-break space too) separate, "..." quotes (with \" and \\ inside)
  * and may be glued to unquoted text. Returns 0, or -1 with a message in err.
  */
 static int
 split_words(const char *line, struct words *ws, char *err, size_t errlen)
 {
-	size_t i = 0, used = 0;
+	size_t i = 0, used = 0, b;
 	bool last_q = false;
 
 	ws->n = 0;
@@ -606,8 +658,8 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 	for (;;) {
 		struct word *w;
 
-		while (is_blank(line[i]))
-			i++;
+		while ((b = blank_len(line + i)) != 0)
+			i += b;
 		if (line[i] == '\0')
 			break;
 		if (ws->n == CLI_MAX_WORDS) {
@@ -618,7 +670,7 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 		w->s = ws->buf + used;
 		w->off = i;
 		w->quoted = false;
-		while (line[i] != '\0' && !is_blank(line[i])) {
+		while (line[i] != '\0' && blank_len(line + i) == 0) {
 			last_q = false;
 			if (line[i] != '"') {
 				ws->buf[used++] = line[i++];
@@ -640,7 +692,7 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 		ws->buf[used++] = '\0';
 		ws->n++;
 	}
-	ws->open_end = i > 0 && is_blank(line[i - 1]);
+	ws->open_end = i > 0 && (is_blank(line[i - 1]) || (i > 1 && blank_len(line + i - 2) == 2));
 	/* A '?' outside quotes at the very end asks for help. */
 	if (ws->n > 0 && !last_q) {
 		struct word *w = &ws->w[ws->n - 1];
@@ -683,6 +735,7 @@ struct cand {
 	uint16_t klen;     /* P_ARG: of key */
 	const char *text;  /* keyword, or help text for an argument */
 	const char *key;   /* P_ARG: the slot's key */
+	uint32_t lo, hi;   /* P_ARG of type number: the range */
 };
 
 #define CAND_MAX    512
@@ -767,7 +820,8 @@ arg_help(const struct cli_table *t, const struct node *nd)
 static void
 cand_add(struct engine *e, const struct node *nd)
 {
-	struct cand c = { .kind = nd->kind == N_KW ? P_KW : P_ARG, .type = nd->type };
+	struct cand c = { .kind = nd->kind == N_KW ? P_KW : P_ARG, .type = nd->type,
+			  .lo = nd->lo, .hi = nd->hi };
 	int i;
 
 	if (c.kind == P_KW) {
@@ -779,6 +833,7 @@ cand_add(struct engine *e, const struct node *nd)
 			const struct cand *o = &e->cand[i];
 
 			if (o->kind == P_ARG && o->type == c.type && o->klen == nd->klen &&
+			    o->lo == c.lo && o->hi == c.hi &&
 			    memcmp(o->key, nd->key, nd->klen) == 0)
 				return;
 		}
@@ -918,7 +973,8 @@ walk(struct engine *e, const struct frame *f, int k)
 			walk(e, &nx, e->ntok);
 			return;
 		}
-		if (e->res[k].exact || !type_accepts(nd->type, e->ws.w[k].s, NULL, NULL, NULL))
+		if (e->res[k].exact ||
+		    !type_accepts(nd->type, nd->lo, nd->hi, e->ws.w[k].s, NULL, NULL, NULL))
 			return;
 		e->path[k] = (struct pathel){ P_ARG, nd->type, nd->klen, nd->key };
 		walk(e, &nx, k + 1);
@@ -1022,9 +1078,22 @@ cand_sort(struct engine *e)
 }
 
 /* "alg, arp, <u32>, <return>" */
+/* "<type>" of an argument candidate, "<number LO-HI>" for a ranged number. */
+static const char *
+cand_show(const struct cand *c, char *buf, size_t size)
+{
+	if (c->type == T_NUM && (c->lo != 0 || c->hi != UINT32_MAX))
+		snprintf(buf, size, "<%s %u-%u>", arg_types[c->type].name, c->lo, c->hi);
+	else
+		snprintf(buf, size, "<%s>", arg_types[c->type].name);
+	return buf;
+}
+
 static void
 print_expected(struct engine *e, struct cli_out *out)
 {
+	char name[40];
+
 	int i;
 
 	for (i = 0; i < e->ncand; i++) {
@@ -1033,7 +1102,7 @@ print_expected(struct engine *e, struct cli_out *out)
 		if (c->kind == P_KW)
 			cli_printf(out, "%s%.*s", i ? ", " : "", (int)c->len, c->text);
 		else
-			cli_printf(out, "%s<%s>", i ? ", " : "", arg_types[c->type].name);
+			cli_printf(out, "%s%s", i ? ", " : "", cand_show(c, name, sizeof(name)));
 	}
 	if (e->can_end)
 		cli_printf(out, "%s<return>", e->ncand ? ", " : "");
@@ -1044,7 +1113,7 @@ static void
 print_bad_word(struct engine *e, int k, struct cli_out *out)
 {
 	const struct word *w = &e->ws.w[k];
-	char shown[96];
+	char shown[96], name[40];
 	int i, nkw = 0;
 
 	show_word(shown, sizeof(shown), w->s, w->len);
@@ -1058,7 +1127,8 @@ print_bad_word(struct engine *e, int k, struct cli_out *out)
 	if (nkw == 0) {
 		cli_printf(out, "invalid value \"%s\" at position %d; expected ", shown, k + 1);
 		if (e->ncand == 1 && !e->can_end) {
-			cli_printf(out, "<%s>: %s\n", arg_types[e->cand[0].type].name, e->cand[0].text);
+			cli_printf(out, "%s: %s\n", cand_show(&e->cand[0], name, sizeof(name)),
+				   e->cand[0].text);
 			return;
 		}
 		cli_printf(out, "one of: ");
@@ -1102,7 +1172,7 @@ settle(struct engine *e, int upto, struct cli_out *out)
 			if (c->kind == P_KW && !w->quoted && c->len > w->len &&
 			    strncasecmp(c->text, w->s, w->len) == 0)
 				fits = true;
-			if (c->kind == P_ARG && type_accepts(c->type, w->s, NULL, NULL, NULL))
+			if (c->kind == P_ARG && type_accepts(c->type, c->lo, c->hi, w->s, NULL, NULL, NULL))
 				fits = true;
 		}
 		if (!fits) {
@@ -1249,10 +1319,11 @@ static void
 print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_t plen)
 {
 	int i, width = 12;
+	char name[40];
 
 	for (i = 0; i < e->ncand; i++) {
 		const struct cand *c = &e->cand[i];
-		int l = c->kind == P_KW ? c->len : (int)strlen(arg_types[c->type].name) + 2;
+		int l = c->kind == P_KW ? c->len : (int)strlen(cand_show(c, name, sizeof(name)));
 
 		if (c->kind == P_KW && (c->len < plen || strncasecmp(c->text, prefix, plen) != 0))
 			continue;
@@ -1273,10 +1344,7 @@ print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_
 			else
 				cli_printf(out, "%.*s\n", (int)c->len, c->text);
 		} else {
-			char name[16];
-
-			snprintf(name, sizeof(name), "<%s>", arg_types[c->type].name);
-			cli_printf(out, "%-*s  %s\n", width, name, c->text);
+			cli_printf(out, "%-*s  %s\n", width, cand_show(c, name, sizeof(name)), c->text);
 		}
 	}
 	if (e->can_end && plen == 0)
@@ -1385,7 +1453,7 @@ cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, vo
 
 	if (line[0] == '\x01') {
 		if (strncmp(line, complete_req, sizeof(complete_req) - 1) == 0) {
-			(void)cli_complete(t, line + sizeof(complete_req) - 1, out);
+			(void)cli_complete_ctx(t, line + sizeof(complete_req) - 1, out, ctx);
 			return 0;
 		}
 		cli_printf(out, "unknown request\n");
@@ -1408,8 +1476,40 @@ cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, vo
 	return rc;
 }
 
+/* Values of argument candidate c that start like w (NULL: all). Returns how many were written. */
+static int
+complete_values(const struct engine *e, const struct cand *c, const struct word *w,
+		struct cli_out *out, void *ctx)
+{
+	char key[80], v[CLI_LINE_MAX / 8];
+	unsigned i;
+	int n = 0;
+
+	if (e->t->values == NULL || c->type == T_REST || (size_t)c->klen >= sizeof(key))
+		return 0;
+	memcpy(key, c->key, c->klen);
+	key[c->klen] = '\0';
+	for (i = 0; i < 4096 && e->t->values(ctx, key, i, v, sizeof(v)) == 0; i++) {
+		v[sizeof(v) - 1] = '\0';
+		if (w != NULL && (strlen(v) < w->len || strncmp(v, w->s, w->len) != 0))
+			continue;
+		if (strpbrk(v, " \t\"") != NULL)
+			cli_printf(out, "\"%s\"\n", v);
+		else
+			cli_printf(out, "%s\n", v);
+		n++;
+	}
+	return n;
+}
+
 int
 cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
+{
+	return cli_complete_ctx(t, line, out, NULL);
+}
+
+int
+cli_complete_ctx(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx)
 {
 	struct engine *e;
 	const struct word *w = NULL;
@@ -1449,6 +1549,9 @@ cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
 		cli_printf(out, "%.*s\n", (int)c->len, c->text);
 		n++;
 	}
+	for (i = 0; i < e->ncand && !e->too_complex; i++)
+		if (e->cand[i].kind == P_ARG && (w == NULL || !w->quoted))
+			n += complete_values(e, &e->cand[i], w, out, ctx);
 	if (e->too_complex)
 		n = -1;
 	engine_free(e);
@@ -1558,7 +1661,7 @@ cli_arg_u32(const struct cli_args *a, const char *key)
 
 	if (k < 0 || a->path[k].kind != P_ARG)
 		return 0;
-	if (!type_accepts(a->path[k].type, a->ws->w[k].s, &v, NULL, NULL))
+	if (!type_accepts(a->path[k].type, 0, UINT32_MAX, a->ws->w[k].s, &v, NULL, NULL))
 		return 0;
 	return v;
 }
@@ -1571,8 +1674,9 @@ cli_arg_ip(const struct cli_args *a, const char *key, uint32_t *ip, uint8_t *ple
 	uint8_t l = 32;
 
 	if (k < 0 || a->path[k].kind != P_ARG ||
-	    (a->path[k].type != T_IP && a->path[k].type != T_PREFIX) ||
-	    !type_accepts(a->path[k].type, a->ws->w[k].s, NULL, &v, &l))
+	    (a->path[k].type != T_IP && a->path[k].type != T_PREFIX &&
+	     a->path[k].type != T_ADDR && a->path[k].type != T_NET) ||
+	    !type_accepts(a->path[k].type, 0, UINT32_MAX, a->ws->w[k].s, NULL, &v, &l))
 		return -1;
 	if (ip != NULL)
 		*ip = v;
