@@ -209,7 +209,7 @@ struct node {
 	uint16_t len;          /* of text */
 	uint16_t klen;         /* of key */
 	const char *text;      /* N_KW: the keyword, in the syntax string */
-	const char *key;       /* N_ARG: the key */
+	const char *key;       /* N_ARG: the key; N_KW: the keyword before it, if any */
 	uint32_t lo, hi;       /* N_ARG of type number: the range */
 };
 
@@ -402,6 +402,8 @@ syn_item(struct sparser *p, int depth)
 		return -1;
 	p->syn->n[idx].text = s + start;
 	p->syn->n[idx].len = (uint16_t)(p->pos - start);
+	p->syn->n[idx].key = p->lastkw;
+	p->syn->n[idx].klen = (uint16_t)p->lastkwlen;
 	p->lastkw = s + start;
 	p->lastkwlen = p->pos - start;
 	return idx;
@@ -773,6 +775,7 @@ struct engine {
 	int ncand;
 	bool can_end;
 	int nmatch;
+	int bad;               /* the word settling or picking stopped at */
 	/*
 	 * Arrays (about 55 KB), not cleared: each element is written before it
 	 * is read (line and ws by the request, res by settle, path along the
@@ -803,6 +806,20 @@ word_help(const struct cli_table *t, const char *w, size_t len)
 	return NULL;
 }
 
+/* Help of keyword candidate c: "PREV WORD" in the word table (`policy id`), else "WORD". */
+static const char *
+kw_help(const struct cli_table *t, const struct cand *c)
+{
+	char k[80];
+	const char *h = NULL;
+
+	if (c->key != NULL && (size_t)c->klen + c->len + 2 <= sizeof(k)) {
+		snprintf(k, sizeof(k), "%.*s %.*s", (int)c->klen, c->key, (int)c->len, c->text);
+		h = word_help(t, k, strlen(k));
+	}
+	return h != NULL ? h : word_help(t, c->text, c->len);
+}
+
 /* Help of an argument slot: "<key>" from the word table, else the type's. */
 static const char *
 arg_help(const struct cli_table *t, const struct node *nd)
@@ -827,6 +844,8 @@ cand_add(struct engine *e, const struct node *nd)
 	if (c.kind == P_KW) {
 		c.text = nd->text;
 		c.len = nd->len;
+		c.key = nd->key;
+		c.klen = nd->klen;
 	} else {
 		/* A slot of the same type and key has the same help: known already. */
 		for (i = 0; i < e->ncand; i++) {
@@ -1176,6 +1195,7 @@ settle(struct engine *e, int upto, struct cli_out *out)
 				fits = true;
 		}
 		if (!fits) {
+			e->bad = k;
 			if (out != NULL) {
 				cand_sort(e);
 				print_bad_word(e, k, out);
@@ -1230,6 +1250,7 @@ pick_match(struct engine *e, struct cli_out *out)
 			int shown_n = 0;
 
 			show_word(shown, sizeof(shown), e->ws.w[k].s, e->ws.w[k].len);
+			e->bad = k;
 			cli_printf(out, "ambiguous keyword \"%s\" at position %d; could be: ", shown, k + 1);
 			/* Every distinct keyword among the live readings, in table order. */
 			for (i = 0; i < e->nmatch; i++) {
@@ -1338,7 +1359,7 @@ print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_
 
 			if (c->len < plen || strncasecmp(c->text, prefix, plen) != 0)
 				continue;
-			h = word_help(e->t, c->text, c->len);
+			h = kw_help(e->t, c);
 			if (h != NULL && *h != '\0')
 				cli_printf(out, "%-*.*s  %s\n", width, (int)c->len, c->text, h);
 			else
@@ -1717,4 +1738,152 @@ const struct cli_table *
 cli_arg_table(const struct cli_args *a)
 {
 	return a->t;
+}
+
+/* ---------------------------------------------------------------- configuration lines */
+
+/* Blank at s[i] (of len) by the configuration file's rules: its size in bytes (a UTF-8 no-break space is 2), or 0. */
+static size_t
+conf_blank_at(const char *s, size_t i, size_t len)
+{
+	unsigned char ch = (unsigned char)s[i];
+
+	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f')
+		return 1;
+	if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0)
+		return 2;
+	return 0;
+}
+
+/* Cut line (len bytes) into r's words. 0, or -1 with the reason on out. */
+static int
+conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *out)
+{
+	char *o = r->buf;
+	size_t i, b;
+
+	r->n = 0;
+	if (len >= CLI_CONF_LINE_MAX) {
+		cli_printf(out, "line too long (%zu characters): expected at most %d characters", len,
+			   CLI_CONF_LINE_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if ((ch < 0x20 || ch == 0x7f) && conf_blank_at(line, i, len) == 0) {
+			cli_printf(out, "control character 0x%02x in line: expected printable text", ch);
+			return -1;
+		}
+	}
+	i = 0;
+	for (;;) {
+		char *start;
+
+		while (i < len && (b = conf_blank_at(line, i, len)) != 0)
+			i += b;
+		if (i >= len)
+			break;
+		if (r->n == CLI_CONF_WORDS_MAX) {
+			cli_printf(out, "too many words at \"%.40s\": expected at most %d words on a line",
+				   line + i, CLI_CONF_WORDS_MAX);
+			return -1;
+		}
+		start = o;
+		r->col[r->n] = (unsigned)i + 1;
+		if (line[i] == '"') {
+			size_t q = i;
+
+			for (i++; i < len && line[i] != '"'; i++)
+				*o++ = line[i];
+			if (i >= len) {
+				cli_printf(out, "unterminated quote in %.*s: expected a closing \"",
+					   (int)(len - q > 60 ? 60 : len - q), line + q);
+				return -1;
+			}
+			i++;
+			if (i < len && conf_blank_at(line, i, len) == 0) {
+				*o = '\0';
+				cli_printf(out, "text right after the quoted word \"%s\": expected a blank", start);
+				return -1;
+			}
+		} else {
+			while (i < len && conf_blank_at(line, i, len) == 0) {
+				if (line[i] == '"') {
+					*o = '\0';
+					cli_printf(out, "stray quote after \"%s\": expected quotes around a whole word",
+						   start);
+					return -1;
+				}
+				*o++ = line[i++];
+			}
+		}
+		*o++ = '\0';
+		r->w[r->n++] = start;
+	}
+	return 0;
+}
+
+int
+cli_parse_conf(const struct cli_table *t, const char *line, size_t len, struct cli_conf_line *r,
+	       struct cli_out *out)
+{
+	const struct match *m;
+	struct engine *e;
+	char *kb = r->kbuf;
+	size_t i = 0, b;
+	int k, pick;
+
+	r->cmd = NULL;
+	r->bad = -1;
+	r->n = 0;
+	while (i < len && (b = conf_blank_at(line, i, len)) != 0)
+		i += b;
+	if (i >= len || line[i] == '#')
+		return 0;   /* blank, a no-break space, or a comment */
+	if (conf_lex(line, len, r, out) != 0)
+		return -1;
+	e = engine_alloc(t);
+	if (e == NULL) {
+		cli_printf(out, "out of memory: expected room for the grammar engine");
+		return -1;
+	}
+	e->ws.n = (int)r->n;
+	for (k = 0; k < (int)r->n; k++)
+		/* A quoted keyword is still a keyword in a file (`set "interface" ...`). */
+		e->ws.w[k] = (struct word){ r->w[k], strlen(r->w[k]), r->col[k] - 1, false };
+	e->bad = (int)r->n;
+	if (settle(e, e->ws.n, out) != 0)
+		goto refused;
+	walk_all(e, e->ws.n, false);
+	if (e->too_complex || e->nmatch == 0) {
+		e->bad = (int)r->n;
+		walk_all(e, e->ws.n, true);
+		cand_sort(e);
+		cli_printf(out, "incomplete command: expected one of ");
+		print_expected(e, out);
+		goto refused;
+	}
+	pick = pick_match(e, out);
+	if (pick < 0)
+		goto refused;
+	m = &e->match[pick];
+	/* Keywords in the grammar's spelling, so a prefix reads as the whole word. */
+	for (k = 0; k < (int)r->n; k++) {
+		const struct pathel *pe = &m->path[k];
+
+		if (pe->kind == P_KW && (size_t)(kb - r->kbuf) + pe->len + 1 <= sizeof(r->kbuf)) {
+			memcpy(kb, pe->text, pe->len);
+			kb[pe->len] = '\0';
+			r->w[k] = kb;
+			kb += pe->len + 1;
+		}
+	}
+	r->cmd = &t->cmds[m->cmd];
+	engine_free(e);
+	return 0;
+refused:
+	r->bad = e->bad;
+	engine_free(e);
+	return 1;
 }
