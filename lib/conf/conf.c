@@ -134,6 +134,9 @@ perr(struct parser *p, const char *fmt, ...)
 	return -1;
 }
 
+/* perr about word k (an earlier one than the parser is at). */
+#define perr_at(p, k, ...) ((p)->at = (k), perr((p), __VA_ARGS__))
+
 /* Plain message (no file:line) for conf_validate and load failures. */
 static int __attribute__((format(printf, 3, 4)))
 verr(char *err, size_t errlen, const char *fmt, ...)
@@ -583,10 +586,10 @@ set_interface(struct parser *p)
 			return -1;
 		di = dip_index(c, id);
 		if (di >= 0 && strcmp(c->dips[di].iface, name) != 0)
-			return perr(p, "dip id %u already belongs to interface \"%s\": expected an id not used by another interface",
+			return perr_at(p, 4, "dip id %u already belongs to interface \"%s\": expected an id not used by another interface",
 				    id, c->dips[di].iface);
 		if (di < 0 && c->n_dips >= CONF_MAX_DIPS)
-			return perr(p, "too many dip pools at id %u: expected at most %d pools",
+			return perr_at(p, 4, "too many dip pools at id %u: expected at most %d pools",
 				    id, CONF_MAX_DIPS);
 		iface_commit(c, name, ix);
 		d = di >= 0 ? &c->dips[di] : &c->dips[c->n_dips++];
@@ -649,7 +652,7 @@ unset_interface(struct parser *p)
 			return -1;
 		di = dip_index(c, id);
 		if (di < 0 || strcmp(c->dips[di].iface, name) != 0)
-			return perr(p, "no dip id %u on interface \"%s\": expected the id of one of its dip pools",
+			return perr_at(p, 4, "no dip id %u on interface \"%s\": expected the id of one of its dip pools",
 				    id, name);
 		memmove(&c->dips[di], &c->dips[di + 1],
 			sizeof(c->dips[0]) * (c->n_dips - (unsigned)di - 1));
@@ -767,9 +770,9 @@ set_policy(struct parser *p)
 		}
 	}
 	if (np.nat_src && !np.permit)
-		return perr(p, "nat src in a deny policy id %u: expected permit with nat src", id);
+		return perr_at(p, 3, "nat src in a deny policy id %u: expected permit with nat src", id);
 	if (pi < 0 && c->n_policies >= CONF_MAX_POLICIES)
-		return perr(p, "too many policies at id %u: expected at most %d policies", id,
+		return perr_at(p, 3, "too many policies at id %u: expected at most %d policies", id,
 			    CONF_MAX_POLICIES);
 	if (pi < 0)
 		pi = (int)c->n_policies++;
@@ -790,7 +793,7 @@ unset_policy(struct parser *p)
 		return -1;
 	pi = policy_index(c, id);
 	if (pi < 0)
-		return perr(p, "no policy id %u: expected the id of an existing policy", id);
+		return perr_at(p, 3, "no policy id %u: expected the id of an existing policy", id);
 	memmove(&c->policies[pi], &c->policies[pi + 1],
 		sizeof(c->policies[0]) * (c->n_policies - (unsigned)pi - 1));
 	c->n_policies--;
@@ -843,7 +846,7 @@ set_route(struct parser *p)
 		return -1;
 	ri = route_index(c, r.prefix, r.plen);
 	if (ri < 0 && c->n_routes >= CONF_MAX_ROUTES)
-		return perr(p, "too many routes at \"%s\": expected at most %d routes", p->w[2],
+		return perr_at(p, 2, "too many routes at \"%s\": expected at most %d routes", p->w[2],
 			    CONF_MAX_ROUTES);
 	if (ri < 0)
 		ri = (int)c->n_routes++;
@@ -864,7 +867,7 @@ unset_route(struct parser *p)
 		return -1;
 	ri = route_index(c, prefix, plen);
 	if (ri < 0)
-		return perr(p, "no route \"%s\": expected the prefix of a configured route",
+		return perr_at(p, 2, "no route \"%s\": expected the prefix of a configured route",
 			    prev_word(p));
 	memmove(&c->routes[ri], &c->routes[ri + 1],
 		sizeof(c->routes[0]) * (c->n_routes - (unsigned)ri - 1));
@@ -933,7 +936,7 @@ set_arp(struct parser *p)
 	scopy(a.iface, sizeof(a.iface), name);
 	ai = arp_index(c, a.ip);
 	if (ai < 0 && c->n_arps >= CONF_MAX_ARPS)
-		return perr(p, "too many arp entries at \"%s\": expected at most %d entries",
+		return perr_at(p, 2, "too many arp entries at \"%s\": expected at most %d entries",
 			    p->w[2], CONF_MAX_ARPS);
 	if (ai < 0)
 		ai = (int)c->n_arps++;
@@ -953,7 +956,7 @@ unset_arp(struct parser *p)
 		return -1;
 	ai = arp_index(c, ip);
 	if (ai < 0)
-		return perr(p, "no arp entry \"%s\": expected the address of a static arp entry",
+		return perr_at(p, 2, "no arp entry \"%s\": expected the address of a static arp entry",
 			    prev_word(p));
 	memmove(&c->arps[ai], &c->arps[ai + 1],
 		sizeof(c->arps[0]) * (c->n_arps - (unsigned)ai - 1));
@@ -1357,10 +1360,62 @@ static const struct cli_cmd conf_cmds[] = {
 	{ "exit", "close a policy's context", h_none, NULL },
 };
 static const struct cli_word_help conf_words[] = { CONF_GRAMMAR_WORDS };
+static int
+conf_values_cb(void *ctx, const char *key, unsigned i, char *buf, size_t len)
+{
+	return ctx != NULL ? conf_values(ctx, key, i, buf, len) : -1;
+}
+
 static const struct cli_table conf_table = {
 	.cmds = conf_cmds, .n_cmds = DIM(conf_cmds),
 	.words = conf_words, .n_words = DIM(conf_words),
+	.values = conf_values_cb,   /* ctx: the struct conf */
 };
+
+int
+conf_values(const struct conf *c, const char *key, unsigned i, char *buf, size_t len)
+{
+	unsigned k, j;
+
+	if (strcmp(key, "interface") == 0 && i < c->n_ifaces && i < CONF_MAX_IFACES) {
+		snprintf(buf, len, "%s", c->ifaces[i].name);
+		return 0;
+	}
+	if (strcmp(key, "dip-id") == 0 && i < c->n_dips && i < CONF_MAX_DIPS) {
+		snprintf(buf, len, "%u", c->dips[i].id);
+		return 0;
+	}
+	if (strcmp(key, "policy-id") == 0 && i < c->n_policies && i < CONF_MAX_POLICIES) {
+		snprintf(buf, len, "%u", c->policies[i].id);
+		return 0;
+	}
+	if (strcmp(key, "service") == 0 && i < DIM(services)) {
+		snprintf(buf, len, "%s", services[i]);
+		return 0;
+	}
+	if ((strcmp(key, "src-addr") == 0 || strcmp(key, "dst-addr") == 0) && i == 0) {
+		snprintf(buf, len, "Any");
+		return 0;
+	}
+	if (strcmp(key, "zone") != 0)
+		return -1;
+	/* Zones bound to interfaces, each once, in interface order. */
+	for (k = 0; k < c->n_ifaces && k < CONF_MAX_IFACES; k++) {
+		const char *z = c->ifaces[k].zone;
+
+		if (z[0] == '\0')
+			continue;
+		for (j = 0; j < k && strcmp(c->ifaces[j].zone, z) != 0; j++)
+			;
+		if (j < k)
+			continue;
+		if (i-- == 0) {
+			snprintf(buf, len, "%s", z);
+			return 0;
+		}
+	}
+	return -1;
+}
 
 const struct cli_table *
 conf_grammar(void)
@@ -1430,6 +1485,11 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 		p->ctx = ctx;
 		p->at = p->cl.bad >= 0 ? (unsigned)p->cl.bad : p->n;
 		perr(p, "%s (" CONF_GRAMMAR_DISAGREES ")", why);
+	} else if (p->cl.bad >= 0 && p->at < (unsigned)p->cl.bad) {
+		/* It stopped at a word the grammar took (a keyword prefix): the grammar's word is the one. */
+		p->ctx = ctx;
+		p->at = (unsigned)p->cl.bad;
+		perr(p, "%s", why);
 	} else {
 		ctx->col = sctx.col;
 	}

@@ -56,7 +56,7 @@
 	X("unset arp <A.B.C.D>", "remove a static ARP entry") \
 	X("set session max <number 1-16777216>", "session table size") \
 	X("set session timeout { tcp | tcp-syn | tcp-closing | udp | icmp | gre | other } " \
-	  "<number 1-604800>", "idle timeout of a protocol's sessions, seconds") \
+	  "<number 1-604800:timeout>", "idle timeout of a protocol's sessions, seconds") \
 	X("set alg pptp enable", "turn the PPTP ALG on") \
 	X("unset alg pptp enable", "turn the PPTP ALG off") \
 	X("set alg pptp xlate max <number 1-4194304>", "PPTP Call-ID translation table size") \
@@ -93,6 +93,7 @@
 	{ "mtu", "IP MTU" }, \
 	{ "policy", "security policies" }, \
 	{ "policy id", "policy id" }, \
+	{ "id", "policy id" }, \
 	{ "from", "zone the traffic comes from" }, \
 	{ "to", "zone the traffic goes to" }, \
 	{ "permit", "let the traffic pass" }, \
@@ -165,6 +166,16 @@
 
 /** In an error when the grammar refused a line its statement function took: a bug (fuzz_conf looks for it). */
 #define CONF_GRAMMAR_DISAGREES "the grammar and the statement parser disagree"
+
+struct conf;
+
+/**
+ * The i-th (from 0) value that exists in c for an argument key of the
+ * grammar (interface, zone, dip-id, policy-id, service, src-addr, dst-addr),
+ * for Tab completion: written into buf[len]. Returns 0, or -1 past the last
+ * or for a key with no such list. Fits lib/cli's cli_values_fn.
+ */
+int conf_values(const struct conf *c, const char *key, unsigned i, char *buf, size_t len);
 
 /** The configuration grammar with `exit` (lib/conf's own table; its handlers are never run). */
 const struct cli_table *conf_grammar(void);
