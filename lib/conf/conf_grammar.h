@@ -93,6 +93,10 @@
 	{ "mtu", "IP MTU" }, \
 	{ "policy", "security policies" }, \
 	{ "policy id", "policy id" }, \
+	{ "set flow", "flow settings" }, \
+	{ "interface dip", "DIP pool" }, \
+	{ "interface nat", "NAT mode: sources leaving through it are translated" }, \
+	{ "interface route", "route mode: no translation" }, \
 	{ "id", "policy id" }, \
 	{ "from", "zone the traffic comes from" }, \
 	{ "to", "zone the traffic goes to" }, \
