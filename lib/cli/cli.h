@@ -17,7 +17,7 @@
  *                     rest     the rest of the line, raw (must come last)
  *                   and, spelled the ScreenOS way for configuration lines,
  *                     number [LO-HI]  a number, in LO..HI if given: <number 1-65535>
- *                     A.B.C.D         an address
+ *                     A.B.C.D         an address (leading zeros read as decimal)
  *                     A.B.C.D/M       a prefix, the length required
  *   <type:key>      the same with an explicit key; without one the key is the
  *                   keyword written just before the slot (`dst-port <port>`

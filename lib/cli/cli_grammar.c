@@ -72,10 +72,11 @@ parse_uint(const char *s, uint32_t max, uint32_t *v)
 
 /*
  * a.b.c.d exactly, each part 0-255 without leading zeros (which some tools
- * read as octal); end points past it.
+ * read as octal) unless zeros (the configuration language has always read
+ * them as decimal: 172.09.50.1); end points past it.
  */
 static int
-parse_ip_at(const char *s, uint32_t *ip, const char **end)
+parse_ip_at(const char *s, bool zeros, uint32_t *ip, const char **end)
 {
 	uint32_t v = 0;
 	int part;
@@ -83,7 +84,7 @@ parse_ip_at(const char *s, uint32_t *ip, const char **end)
 	for (part = 0; part < 4; part++) {
 		unsigned n = 0, digits = 0;
 
-		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		if (!zeros && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
 			return -1;
 		while (*s >= '0' && *s <= '9' && digits < 4) {
 			n = n * 10 + (unsigned)(*s - '0');
@@ -102,21 +103,21 @@ parse_ip_at(const char *s, uint32_t *ip, const char **end)
 }
 
 static int
-parse_ip(const char *s, uint32_t *ip)
+parse_ip(const char *s, bool zeros, uint32_t *ip)
 {
 	const char *end;
 
-	return parse_ip_at(s, ip, &end) == 0 && *end == '\0' ? 0 : -1;
+	return parse_ip_at(s, zeros, ip, &end) == 0 && *end == '\0' ? 0 : -1;
 }
 
 /* a.b.c.d, a.b.c.d/len, or a.b.c.d/m.m.m.m with a contiguous mask. */
 static int
-parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
+parse_prefix(const char *s, bool zeros, uint32_t *ip, uint8_t *plen)
 {
 	const char *end;
 	uint32_t v, mask;
 
-	if (parse_ip_at(s, ip, &end) != 0)
+	if (parse_ip_at(s, zeros, ip, &end) != 0)
 		return -1;
 	if (*end == '\0') {
 		*plen = 32;
@@ -130,7 +131,7 @@ parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
 		*plen = (uint8_t)v;
 		return 0;
 	}
-	if (parse_ip(end, &mask) != 0)
+	if (parse_ip(end, zeros, &mask) != 0)
 		return -1;
 	/* Contiguous: the inverted mask plus one is a power of two (or zero). */
 	if (((~mask + 1) & ~mask) != 0)
@@ -177,11 +178,11 @@ type_accepts(enum arg_type t, uint32_t lo, uint32_t hi, const char *s, uint32_t 
 	case T_IP:
 	case T_ADDR:
 		*plen = 32;
-		return parse_ip(s, ip) == 0;
+		return parse_ip(s, t == T_ADDR, ip) == 0;
 	case T_PREFIX:
-		return parse_prefix(s, ip, plen) == 0;
+		return parse_prefix(s, false, ip, plen) == 0;
 	case T_NET:
-		return strchr(s, '/') != NULL && parse_prefix(s, ip, plen) == 0;
+		return strchr(s, '/') != NULL && parse_prefix(s, true, ip, plen) == 0;
 	case T_PROTO:
 		return parse_proto(s, u) == 0;
 	case T_NAME:

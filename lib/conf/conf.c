@@ -1417,6 +1417,14 @@ conf_values(const struct conf *c, const char *key, unsigned i, char *buf, size_t
 	return -1;
 }
 
+static unsigned long n_disagree;   /* see conf_grammar_disagreements() */
+
+unsigned long
+conf_grammar_disagreements(void)
+{
+	return __atomic_load_n(&n_disagree, __ATOMIC_RELAXED);
+}
+
 const struct cli_table *
 conf_grammar(void)
 {
@@ -1484,6 +1492,7 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 	if (statement(p) == 0) {
 		p->ctx = ctx;
 		p->at = p->cl.bad >= 0 ? (unsigned)p->cl.bad : p->n;
+		__atomic_add_fetch(&n_disagree, 1, __ATOMIC_RELAXED);
 		perr(p, "%s (" CONF_GRAMMAR_DISAGREES ")", why);
 	} else if (p->cl.bad >= 0 && p->at < (unsigned)p->cl.bad) {
 		/* It stopped at a word the grammar took (a keyword prefix): the grammar's word is the one. */

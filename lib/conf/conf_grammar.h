@@ -30,7 +30,7 @@
 	X("set interface <name> zone <name:zone>", "bind an interface (created if new) to a zone") \
 	X("set interface <name> tag <number 1-4094> [zone <name:zone>]", \
 	  "make subinterface PARENT.N an 802.1Q VLAN of its parent's port") \
-	X("set interface <name> ip <A.B.C.D/M>", "the interface's address and prefix length") \
+	X("set interface <name> ip <A.B.C.D/M:ip-address>", "the interface's address and prefix length") \
 	X("set interface <name> nat", "NAT mode: sources leaving through it are translated") \
 	X("set interface <name> route", "route mode: no translation") \
 	X("set interface <name> port <name:port>", "bind the interface to a DPDK port (id or device)") \
@@ -142,7 +142,7 @@
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \
 	{ "<tag>", "802.1Q VLAN id" }, \
-	{ "<ip>", "address/prefix length" }, \
+	{ "<ip-address>", "address/prefix length" }, \
 	{ "<port>", "DPDK port id or device name" }, \
 	{ "<dip-id>", "DIP pool id" }, \
 	{ "<low>", "first public address" }, \
@@ -168,8 +168,11 @@
 	{ "<per-client>", "calls" }, \
 	{ "<per-source>", "connections" }
 
-/** In an error when the grammar refused a line its statement function took: a bug (fuzz_conf looks for it). */
+/** In an error when the grammar refused a line its statement function took: a bug. */
 #define CONF_GRAMMAR_DISAGREES "the grammar and the statement parser disagree"
+
+/** How many lines the grammar refused that their statement function took, ever (fuzz_conf: stays 0). */
+unsigned long conf_grammar_disagreements(void);
 
 struct conf;
 

@@ -1584,6 +1584,13 @@ test_grammar_table(void **state)
 	assert_int_equal(c->limits.sessions, 5);
 	assert_int_equal(conf_iface_find(c, "e1")->mtu, 1400);
 	assert_int_equal(c->limits.pptp_per_client, 9);
+	/* The grammar reads addresses as the file always has: leading zeros are decimal (fuzz_conf). */
+	assert_int_equal(conf_load_string(c, "z", "set arp 172.09.50.1 00:11:22:33:44:55 e1\n"
+					  "set route 10.01.0.0/16 interface e1 gateway 010.0.0.1\n",
+					  err, sizeof(err)), 0);
+	assert_int_equal(c->arps[0].ip, IP(172, 9, 50, 1));
+	assert_int_equal(c->routes[0].gateway, IP(10, 0, 0, 1));
+	assert_int_equal(conf_grammar_disagreements(), 0);
 	/* An ambiguous prefix is refused, naming the word and its column. */
 	assert_int_equal(conf_load_string(c, "p", "\nset session timeout tcp- 5\n", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "p:2: column 21: "));
