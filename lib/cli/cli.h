@@ -145,6 +145,7 @@ struct cli_conf_line {
 	const char *w[CLI_CONF_WORDS_MAX];   /**< keywords in the grammar's spelling, values unquoted */
 	unsigned col[CLI_CONF_WORDS_MAX];    /**< 1-based column of each word in the line */
 	int bad;                             /**< the word the grammar refused (n: end of line), or -1 */
+	unsigned lexcol;                     /**< after a lexical error: its column (1-based), or 0 */
 	const struct cli_cmd *cmd;           /**< the command that matched, NULL if none */
 	char buf[CLI_CONF_LINE_MAX + CLI_CONF_WORDS_MAX];
 	char kbuf[CLI_CONF_WORDS_MAX * 32];  /**< the keywords' full spellings */

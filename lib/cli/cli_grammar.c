@@ -1764,6 +1764,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 	size_t i, b;
 
 	r->n = 0;
+	r->lexcol = 0;
 	if (len >= CLI_CONF_LINE_MAX) {
 		cli_printf(out, "line too long (%zu characters): expected at most %d characters", len,
 			   CLI_CONF_LINE_MAX - 1);
@@ -1773,6 +1774,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 		unsigned char ch = (unsigned char)line[i];
 
 		if ((ch < 0x20 || ch == 0x7f) && conf_blank_at(line, i, len) == 0) {
+			r->lexcol = (unsigned)i + 1;
 			cli_printf(out, "control character 0x%02x in line: expected printable text", ch);
 			return -1;
 		}
@@ -1786,6 +1788,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 		if (i >= len)
 			break;
 		if (r->n == CLI_CONF_WORDS_MAX) {
+			r->lexcol = (unsigned)i + 1;
 			cli_printf(out, "too many words at \"%.40s\": expected at most %d words on a line",
 				   line + i, CLI_CONF_WORDS_MAX);
 			return -1;
@@ -1798,6 +1801,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 			for (i++; i < len && line[i] != '"'; i++)
 				*o++ = line[i];
 			if (i >= len) {
+				r->lexcol = (unsigned)q + 1;
 				cli_printf(out, "unterminated quote in %.*s: expected a closing \"",
 					   (int)(len - q > 60 ? 60 : len - q), line + q);
 				return -1;
@@ -1805,6 +1809,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 			i++;
 			if (i < len && conf_blank_at(line, i, len) == 0) {
 				*o = '\0';
+				r->lexcol = (unsigned)i + 1;
 				cli_printf(out, "text right after the quoted word \"%s\": expected a blank", start);
 				return -1;
 			}
@@ -1812,6 +1817,7 @@ conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *
 			while (i < len && conf_blank_at(line, i, len) == 0) {
 				if (line[i] == '"') {
 					*o = '\0';
+					r->lexcol = (unsigned)i + 1;
 					cli_printf(out, "stray quote after \"%s\": expected quotes around a whole word",
 						   start);
 					return -1;
@@ -1838,6 +1844,7 @@ cli_parse_conf(const struct cli_table *t, const char *line, size_t len, struct c
 	r->cmd = NULL;
 	r->bad = -1;
 	r->n = 0;
+	r->lexcol = 0;
 	while (i < len && (b = conf_blank_at(line, i, len)) != 0)
 		i += b;
 	if (i >= len || line[i] == '#')

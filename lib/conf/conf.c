@@ -1461,7 +1461,8 @@ apply(struct conf *c, struct conf_ctx *ctx, const char *line, size_t len, char *
 	while (sb.len > 0 && why[sb.len - 1] == '\n')
 		why[--sb.len] = '\0';
 	if (rc < 0) {
-		/* Lexical: the message says where. */
+		/* Lexical: the message says what, lexcol where. */
+		ctx->col = p->cl.lexcol;
 		rc = verr(err, errlen, "%s:%u: %s", ctx->file != NULL ? ctx->file : "?", ctx->line, why);
 		goto out;
 	}
