@@ -205,7 +205,9 @@ dp_config_line(struct dp *dp, const char *line, struct cli_out *out)
 	ctx.line = 1;
 	if (conf_apply_line(nc, &ctx, line, err, sizeof(err)) != 0 ||
 	    conf_validate(nc, err, sizeof(err)) != 0) {
-		/* "cli:1: message" reads better without the pseudo file name. */
+		/* "cli:1: message" reads better without the pseudo file name; the column points at the word. */
+		if (ctx.col != 0)
+			cli_printf(out, "column %u: ", ctx.col);
 		cli_printf(out, "%s", strncmp(err, "cli:1: ", 7) == 0 ? err + 7 : err);
 		goto out;
 	}

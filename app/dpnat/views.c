@@ -14,6 +14,7 @@
 
 #include <rte_version.h>
 
+#include "conf_grammar.h"
 #include "dp.h"
 #include "dpnat_version.h"
 
@@ -1061,8 +1062,8 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session },
 	{ "clear counter", "reset all counters", h_clear_counter },
 	{ "clear arp", "flush dynamic ARP entries", h_clear_arp },
-	{ "set <rest>", "change the running configuration", h_set },
-	{ "unset <rest>", "remove from the running configuration", h_set },
+#define DP_CONF_CMD(syntax, help) { syntax, help, h_set, NULL },
+	CONF_GRAMMAR(DP_CONF_CMD)   /* the one set/unset grammar, lib/conf's */
 	{ "help", "list every command", h_help },
 };
 
@@ -1107,11 +1108,20 @@ static const struct cli_word_help dp_words[] = {
 	{ "<dst-port>", "0-65535" },
 	{ "<protocol>", "0-255, tcp, udp, icmp, gre" },
 	{ "<rest>", "configuration statement (see get config)" },
+	CONF_GRAMMAR_WORDS          /* after ours: the views' help wins for shared words */
 };
+
+/* Names that exist, for Tab on a set/unset argument. */
+static int
+dp_values(void *ctx, const char *key, unsigned i, char *buf, size_t len)
+{
+	return ctx != NULL ? conf_values(&((struct dp *)ctx)->conf, key, i, buf, len) : -1;
+}
 
 static const struct cli_table dp_table = {
 	.cmds = dp_cmds, .n_cmds = RTE_DIM(dp_cmds),
 	.words = dp_words, .n_words = RTE_DIM(dp_words),
+	.values = dp_values,
 };
 
 int

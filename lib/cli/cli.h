@@ -15,6 +15,10 @@
  *                     proto    0..255 or tcp, udp, icmp, gre
  *                     name     any word, or a "quoted string"
  *                     rest     the rest of the line, raw (must come last)
+ *                   and, spelled the ScreenOS way for configuration lines,
+ *                     number [LO-HI]  a number, in LO..HI if given: <number 1-65535>
+ *                     A.B.C.D         an address (leading zeros read as decimal)
+ *                     A.B.C.D/M       a prefix, the length required
  *   <type:key>      the same with an explicit key; without one the key is the
  *                   keyword written just before the slot (`dst-port <port>`
  *                   has key "dst-port"), or the type name if there is none
@@ -86,12 +90,19 @@ struct cli_word_help {
 	const char *help;
 };
 
+/**
+ * Values that exist for an argument slot with key (completion of names):
+ * writes the i-th (from 0) into buf[len]; returns 0, or -1 past the last.
+ */
+typedef int (*cli_values_fn)(void *ctx, const char *key, unsigned i, char *buf, size_t len);
+
 /** A command table: commands and the help of their words. */
 struct cli_table {
 	const struct cli_cmd *cmds;
 	size_t n_cmds;
 	const struct cli_word_help *words;
 	size_t n_words;
+	cli_values_fn values;   /**< optional: names that exist, for Tab on an argument */
 };
 
 /**
@@ -114,8 +125,46 @@ int cli_execute(const struct cli_table *t, const char *line, struct cli_out *out
  */
 int cli_complete(const struct cli_table *t, const char *line, struct cli_out *out);
 
+/**
+ * cli_complete, and after the keywords the values t->values(ctx, ...) gives
+ * for an argument that may stand there (quoted when they hold a blank).
+ */
+int cli_complete_ctx(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx);
+
 /** List every command: its syntax, then its help indented. Returns 0 or -1 on sink failure. */
 int cli_list_commands(const struct cli_table *t, struct cli_out *out);
+
+/* --- configuration lines (the file, SIGHUP reload, `set`/`unset` at run time) --- */
+
+#define CLI_CONF_LINE_MAX  1024  /**< longest configuration line, incl. NUL */
+#define CLI_CONF_WORDS_MAX 24    /**< most words on a configuration line */
+
+/** A configuration line cut into words and matched by cli_parse_conf(). */
+struct cli_conf_line {
+	unsigned n;                          /**< words */
+	const char *w[CLI_CONF_WORDS_MAX];   /**< keywords in the grammar's spelling, values unquoted */
+	unsigned col[CLI_CONF_WORDS_MAX];    /**< 1-based column of each word in the line */
+	int bad;                             /**< the word the grammar refused (n: end of line), or -1 */
+	unsigned lexcol;                     /**< after a lexical error: its column (1-based), or 0 */
+	const struct cli_cmd *cmd;           /**< the command that matched, NULL if none */
+	char buf[CLI_CONF_LINE_MAX + CLI_CONF_WORDS_MAX];
+	char kbuf[CLI_CONF_WORDS_MAX * 32];  /**< the keywords' full spellings */
+};
+
+/**
+ * Parse one configuration line (len bytes, need not be NUL-terminated) with
+ * t, by the configuration file's rules: blanks are space, tab, CR, LF, VT, FF
+ * and the UTF-8 no-break space; "..." quotes a whole word (no escapes); a
+ * control character, a line of CLI_CONF_LINE_MAX bytes or more, or more than
+ * CLI_CONF_WORDS_MAX words is an error; '?' is an ordinary character. Handlers
+ * are not run. A blank line, or one whose first word starts with '#', is a
+ * comment: 0 with r->n 0 and r->cmd NULL, not even lexed. Returns 0 when a
+ * command matches (r->cmd, the words in r), 1
+ * when the words are fine but t has no such command (why, naming the word,
+ * on out; r->bad says which), -1 for a lexical error (on out).
+ */
+int cli_parse_conf(const struct cli_table *t, const char *line, size_t len, struct cli_conf_line *r,
+		   struct cli_out *out);
 
 /* --- arguments, for handlers. Keys are the slot keys, or a keyword, or a type name. --- */
 

@@ -26,7 +26,8 @@
 
 /* ---------------------------------------------------------------- types */
 
-enum arg_type { T_U32, T_PORT, T_IP, T_PREFIX, T_PROTO, T_NAME, T_REST, T_COUNT };
+enum arg_type { T_U32, T_PORT, T_IP, T_PREFIX, T_PROTO, T_NAME, T_REST, T_NUM, T_ADDR, T_NET,
+		T_COUNT };
 
 static const struct {
 	const char *name;
@@ -39,6 +40,10 @@ static const struct {
 	[T_PROTO] = { "proto", "IP protocol 0-255, or tcp, udp, icmp, gre" },
 	[T_NAME] = { "name", "a name; quote it if it has blanks" },
 	[T_REST] = { "rest", "the rest of the line" },
+	/* ScreenOS spellings, for configuration lines. */
+	[T_NUM] = { "number", "a number" },
+	[T_ADDR] = { "A.B.C.D", "IPv4 address" },
+	[T_NET] = { "A.B.C.D/M", "IPv4 prefix, address/length" },
 };
 
 static const struct {
@@ -67,10 +72,11 @@ parse_uint(const char *s, uint32_t max, uint32_t *v)
 
 /*
  * a.b.c.d exactly, each part 0-255 without leading zeros (which some tools
- * read as octal); end points past it.
+ * read as octal) unless zeros (the configuration language has always read
+ * them as decimal: 172.09.50.1); end points past it.
  */
 static int
-parse_ip_at(const char *s, uint32_t *ip, const char **end)
+parse_ip_at(const char *s, bool zeros, uint32_t *ip, const char **end)
 {
 	uint32_t v = 0;
 	int part;
@@ -78,7 +84,7 @@ parse_ip_at(const char *s, uint32_t *ip, const char **end)
 	for (part = 0; part < 4; part++) {
 		unsigned n = 0, digits = 0;
 
-		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+		if (!zeros && s[0] == '0' && s[1] >= '0' && s[1] <= '9')
 			return -1;
 		while (*s >= '0' && *s <= '9' && digits < 4) {
 			n = n * 10 + (unsigned)(*s - '0');
@@ -97,21 +103,21 @@ parse_ip_at(const char *s, uint32_t *ip, const char **end)
 }
 
 static int
-parse_ip(const char *s, uint32_t *ip)
+parse_ip(const char *s, bool zeros, uint32_t *ip)
 {
 	const char *end;
 
-	return parse_ip_at(s, ip, &end) == 0 && *end == '\0' ? 0 : -1;
+	return parse_ip_at(s, zeros, ip, &end) == 0 && *end == '\0' ? 0 : -1;
 }
 
 /* a.b.c.d, a.b.c.d/len, or a.b.c.d/m.m.m.m with a contiguous mask. */
 static int
-parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
+parse_prefix(const char *s, bool zeros, uint32_t *ip, uint8_t *plen)
 {
 	const char *end;
 	uint32_t v, mask;
 
-	if (parse_ip_at(s, ip, &end) != 0)
+	if (parse_ip_at(s, zeros, ip, &end) != 0)
 		return -1;
 	if (*end == '\0') {
 		*plen = 32;
@@ -125,7 +131,7 @@ parse_prefix(const char *s, uint32_t *ip, uint8_t *plen)
 		*plen = (uint8_t)v;
 		return 0;
 	}
-	if (parse_ip(end, &mask) != 0)
+	if (parse_ip(end, zeros, &mask) != 0)
 		return -1;
 	/* Contiguous: the inverted mask plus one is a power of two (or zero). */
 	if (((~mask + 1) & ~mask) != 0)
@@ -150,7 +156,8 @@ parse_proto(const char *s, uint32_t *v)
 
 /* Whether s is a valid value of type t; the parsed numbers go to *u / *ip / *plen. */
 static bool
-type_accepts(enum arg_type t, const char *s, uint32_t *u, uint32_t *ip, uint8_t *plen)
+type_accepts(enum arg_type t, uint32_t lo, uint32_t hi, const char *s, uint32_t *u, uint32_t *ip,
+	     uint8_t *plen)
 {
 	uint32_t du, dip;
 	uint8_t dplen;
@@ -164,13 +171,18 @@ type_accepts(enum arg_type t, const char *s, uint32_t *u, uint32_t *ip, uint8_t 
 	switch (t) {
 	case T_U32:
 		return parse_uint(s, UINT32_MAX, u) == 0;
+	case T_NUM:
+		return parse_uint(s, hi, u) == 0 && *u >= lo;
 	case T_PORT:
 		return parse_uint(s, 65535, u) == 0;
 	case T_IP:
+	case T_ADDR:
 		*plen = 32;
-		return parse_ip(s, ip) == 0;
+		return parse_ip(s, t == T_ADDR, ip) == 0;
 	case T_PREFIX:
-		return parse_prefix(s, ip, plen) == 0;
+		return parse_prefix(s, false, ip, plen) == 0;
+	case T_NET:
+		return strchr(s, '/') != NULL && parse_prefix(s, true, ip, plen) == 0;
 	case T_PROTO:
 		return parse_proto(s, u) == 0;
 	case T_NAME:
@@ -198,7 +210,8 @@ struct node {
 	uint16_t len;          /* of text */
 	uint16_t klen;         /* of key */
 	const char *text;      /* N_KW: the keyword, in the syntax string */
-	const char *key;       /* N_ARG: the key */
+	const char *key;       /* N_ARG: the key; N_KW: the keyword before it, if any */
+	uint32_t lo, hi;       /* N_ARG of type number: the range */
 };
 
 struct syntax {
@@ -250,11 +263,32 @@ syn_node(struct sparser *p, enum node_kind kind)
 
 static int syn_seq(struct sparser *p, int depth);
 
-/* `<type>` or `<type:key>` */
+/* "LO-HI" up to end, for a number slot. Returns 0 or -1. */
+static int
+syn_range(const char *s, const char *end, struct node *nd)
+{
+	char buf[24];
+	char *dash;
+
+	if (nd->type != T_NUM || end - s <= 0 || (size_t)(end - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(end - s));
+	buf[end - s] = '\0';
+	dash = strchr(buf, '-');
+	if (dash == NULL)
+		return -1;
+	*dash = '\0';
+	if (parse_uint(buf, UINT32_MAX, &nd->lo) != 0 || parse_uint(dash + 1, UINT32_MAX, &nd->hi) != 0 ||
+	    nd->lo > nd->hi)
+		return -1;
+	return 0;
+}
+
+/* `<type>`, `<type:key>`, `<number LO-HI>` or `<number LO-HI:key>` */
 static int
 syn_arg(struct sparser *p)
 {
-	const char *start = p->s + p->pos + 1, *close = strchr(start, '>'), *colon;
+	const char *start = p->s + p->pos + 1, *close = strchr(start, '>'), *colon, *range;
 	size_t tlen;
 	int i, idx;
 
@@ -264,6 +298,9 @@ syn_arg(struct sparser *p)
 	}
 	colon = memchr(start, ':', (size_t)(close - start));
 	tlen = (size_t)((colon != NULL ? colon : close) - start);
+	range = memchr(start, ' ', tlen);
+	if (range != NULL)
+		tlen = (size_t)(range - start);
 	for (i = 0; i < T_COUNT; i++)
 		if (strlen(arg_types[i].name) == tlen && strncmp(arg_types[i].name, start, tlen) == 0)
 			break;
@@ -275,6 +312,13 @@ syn_arg(struct sparser *p)
 	if (idx < 0)
 		return -1;
 	p->syn->n[idx].type = (uint8_t)i;
+	p->syn->n[idx].lo = 0;
+	p->syn->n[idx].hi = UINT32_MAX;
+	if (range != NULL && syn_range(range + 1, colon != NULL ? colon : close,
+				       &p->syn->n[idx]) != 0) {
+		p->err = "bad range: expected `<number LO-HI>`";
+		return -1;
+	}
 	if (colon != NULL && close - colon > 1) {
 		p->syn->n[idx].key = colon + 1;
 		p->syn->n[idx].klen = (uint16_t)(close - colon - 1);
@@ -359,6 +403,8 @@ syn_item(struct sparser *p, int depth)
 		return -1;
 	p->syn->n[idx].text = s + start;
 	p->syn->n[idx].len = (uint16_t)(p->pos - start);
+	p->syn->n[idx].key = p->lastkw;
+	p->syn->n[idx].klen = (uint16_t)p->lastkwlen;
 	p->lastkw = s + start;
 	p->lastkwlen = p->pos - start;
 	return idx;
@@ -591,14 +637,23 @@ struct words {
 	char buf[CLI_LINE_MAX + CLI_MAX_WORDS + 2];
 };
 
+/* Bytes of the blank at s: 1 for space or tab, 2 for a UTF-8 no-break space (KB texts have them), else 0. */
+static size_t
+blank_len(const char *s)
+{
+	if (is_blank(s[0]))
+		return 1;
+	return (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0 ? 2 : 0;
+}
+
 /*
- * Split line into words: blanks separate, "..." quotes (with \" and \\ inside)
+ * Split line into words: blanks (a no-break space too) separate, "..." quotes (with \" and \\ inside)
  * and may be glued to unquoted text. Returns 0, or -1 with a message in err.
  */
 static int
 split_words(const char *line, struct words *ws, char *err, size_t errlen)
 {
-	size_t i = 0, used = 0;
+	size_t i = 0, used = 0, b;
 	bool last_q = false;
 
 	ws->n = 0;
@@ -606,8 +661,8 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 	for (;;) {
 		struct word *w;
 
-		while (is_blank(line[i]))
-			i++;
+		while ((b = blank_len(line + i)) != 0)
+			i += b;
 		if (line[i] == '\0')
 			break;
 		if (ws->n == CLI_MAX_WORDS) {
@@ -618,7 +673,7 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 		w->s = ws->buf + used;
 		w->off = i;
 		w->quoted = false;
-		while (line[i] != '\0' && !is_blank(line[i])) {
+		while (line[i] != '\0' && blank_len(line + i) == 0) {
 			last_q = false;
 			if (line[i] != '"') {
 				ws->buf[used++] = line[i++];
@@ -640,7 +695,7 @@ split_words(const char *line, struct words *ws, char *err, size_t errlen)
 		ws->buf[used++] = '\0';
 		ws->n++;
 	}
-	ws->open_end = i > 0 && is_blank(line[i - 1]);
+	ws->open_end = i > 0 && (is_blank(line[i - 1]) || (i > 1 && blank_len(line + i - 2) == 2));
 	/* A '?' outside quotes at the very end asks for help. */
 	if (ws->n > 0 && !last_q) {
 		struct word *w = &ws->w[ws->n - 1];
@@ -683,6 +738,7 @@ struct cand {
 	uint16_t klen;     /* P_ARG: of key */
 	const char *text;  /* keyword, or help text for an argument */
 	const char *key;   /* P_ARG: the slot's key */
+	uint32_t lo, hi;   /* P_ARG of type number: the range */
 };
 
 #define CAND_MAX    512
@@ -720,6 +776,7 @@ struct engine {
 	int ncand;
 	bool can_end;
 	int nmatch;
+	int bad;               /* the word settling or picking stopped at */
 	/*
 	 * Arrays (about 55 KB), not cleared: each element is written before it
 	 * is read (line and ws by the request, res by settle, path along the
@@ -750,6 +807,20 @@ word_help(const struct cli_table *t, const char *w, size_t len)
 	return NULL;
 }
 
+/* Help of keyword candidate c: "PREV WORD" in the word table (`policy id`), else "WORD". */
+static const char *
+kw_help(const struct cli_table *t, const struct cand *c)
+{
+	char k[80];
+	const char *h = NULL;
+
+	if (c->key != NULL && (size_t)c->klen + c->len + 2 <= sizeof(k)) {
+		snprintf(k, sizeof(k), "%.*s %.*s", (int)c->klen, c->key, (int)c->len, c->text);
+		h = word_help(t, k, strlen(k));
+	}
+	return h != NULL ? h : word_help(t, c->text, c->len);
+}
+
 /* Help of an argument slot: "<key>" from the word table, else the type's. */
 static const char *
 arg_help(const struct cli_table *t, const struct node *nd)
@@ -767,18 +838,22 @@ arg_help(const struct cli_table *t, const struct node *nd)
 static void
 cand_add(struct engine *e, const struct node *nd)
 {
-	struct cand c = { .kind = nd->kind == N_KW ? P_KW : P_ARG, .type = nd->type };
+	struct cand c = { .kind = nd->kind == N_KW ? P_KW : P_ARG, .type = nd->type,
+			  .lo = nd->lo, .hi = nd->hi };
 	int i;
 
 	if (c.kind == P_KW) {
 		c.text = nd->text;
 		c.len = nd->len;
+		c.key = nd->key;
+		c.klen = nd->klen;
 	} else {
 		/* A slot of the same type and key has the same help: known already. */
 		for (i = 0; i < e->ncand; i++) {
 			const struct cand *o = &e->cand[i];
 
 			if (o->kind == P_ARG && o->type == c.type && o->klen == nd->klen &&
+			    o->lo == c.lo && o->hi == c.hi &&
 			    memcmp(o->key, nd->key, nd->klen) == 0)
 				return;
 		}
@@ -918,7 +993,8 @@ walk(struct engine *e, const struct frame *f, int k)
 			walk(e, &nx, e->ntok);
 			return;
 		}
-		if (e->res[k].exact || !type_accepts(nd->type, e->ws.w[k].s, NULL, NULL, NULL))
+		if (e->res[k].exact ||
+		    !type_accepts(nd->type, nd->lo, nd->hi, e->ws.w[k].s, NULL, NULL, NULL))
 			return;
 		e->path[k] = (struct pathel){ P_ARG, nd->type, nd->klen, nd->key };
 		walk(e, &nx, k + 1);
@@ -1022,9 +1098,22 @@ cand_sort(struct engine *e)
 }
 
 /* "alg, arp, <u32>, <return>" */
+/* "<type>" of an argument candidate, "<number LO-HI>" for a ranged number. */
+static const char *
+cand_show(const struct cand *c, char *buf, size_t size)
+{
+	if (c->type == T_NUM && (c->lo != 0 || c->hi != UINT32_MAX))
+		snprintf(buf, size, "<%s %u-%u>", arg_types[c->type].name, c->lo, c->hi);
+	else
+		snprintf(buf, size, "<%s>", arg_types[c->type].name);
+	return buf;
+}
+
 static void
 print_expected(struct engine *e, struct cli_out *out)
 {
+	char name[40];
+
 	int i;
 
 	for (i = 0; i < e->ncand; i++) {
@@ -1033,7 +1122,7 @@ print_expected(struct engine *e, struct cli_out *out)
 		if (c->kind == P_KW)
 			cli_printf(out, "%s%.*s", i ? ", " : "", (int)c->len, c->text);
 		else
-			cli_printf(out, "%s<%s>", i ? ", " : "", arg_types[c->type].name);
+			cli_printf(out, "%s%s", i ? ", " : "", cand_show(c, name, sizeof(name)));
 	}
 	if (e->can_end)
 		cli_printf(out, "%s<return>", e->ncand ? ", " : "");
@@ -1044,7 +1133,7 @@ static void
 print_bad_word(struct engine *e, int k, struct cli_out *out)
 {
 	const struct word *w = &e->ws.w[k];
-	char shown[96];
+	char shown[96], name[40];
 	int i, nkw = 0;
 
 	show_word(shown, sizeof(shown), w->s, w->len);
@@ -1058,7 +1147,8 @@ print_bad_word(struct engine *e, int k, struct cli_out *out)
 	if (nkw == 0) {
 		cli_printf(out, "invalid value \"%s\" at position %d; expected ", shown, k + 1);
 		if (e->ncand == 1 && !e->can_end) {
-			cli_printf(out, "<%s>: %s\n", arg_types[e->cand[0].type].name, e->cand[0].text);
+			cli_printf(out, "%s: %s\n", cand_show(&e->cand[0], name, sizeof(name)),
+				   e->cand[0].text);
 			return;
 		}
 		cli_printf(out, "one of: ");
@@ -1102,10 +1192,11 @@ settle(struct engine *e, int upto, struct cli_out *out)
 			if (c->kind == P_KW && !w->quoted && c->len > w->len &&
 			    strncasecmp(c->text, w->s, w->len) == 0)
 				fits = true;
-			if (c->kind == P_ARG && type_accepts(c->type, w->s, NULL, NULL, NULL))
+			if (c->kind == P_ARG && type_accepts(c->type, c->lo, c->hi, w->s, NULL, NULL, NULL))
 				fits = true;
 		}
 		if (!fits) {
+			e->bad = k;
 			if (out != NULL) {
 				cand_sort(e);
 				print_bad_word(e, k, out);
@@ -1160,6 +1251,7 @@ pick_match(struct engine *e, struct cli_out *out)
 			int shown_n = 0;
 
 			show_word(shown, sizeof(shown), e->ws.w[k].s, e->ws.w[k].len);
+			e->bad = k;
 			cli_printf(out, "ambiguous keyword \"%s\" at position %d; could be: ", shown, k + 1);
 			/* Every distinct keyword among the live readings, in table order. */
 			for (i = 0; i < e->nmatch; i++) {
@@ -1249,10 +1341,11 @@ static void
 print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_t plen)
 {
 	int i, width = 12;
+	char name[40];
 
 	for (i = 0; i < e->ncand; i++) {
 		const struct cand *c = &e->cand[i];
-		int l = c->kind == P_KW ? c->len : (int)strlen(arg_types[c->type].name) + 2;
+		int l = c->kind == P_KW ? c->len : (int)strlen(cand_show(c, name, sizeof(name)));
 
 		if (c->kind == P_KW && (c->len < plen || strncasecmp(c->text, prefix, plen) != 0))
 			continue;
@@ -1267,16 +1360,13 @@ print_help_list(struct engine *e, struct cli_out *out, const char *prefix, size_
 
 			if (c->len < plen || strncasecmp(c->text, prefix, plen) != 0)
 				continue;
-			h = word_help(e->t, c->text, c->len);
+			h = kw_help(e->t, c);
 			if (h != NULL && *h != '\0')
 				cli_printf(out, "%-*.*s  %s\n", width, (int)c->len, c->text, h);
 			else
 				cli_printf(out, "%.*s\n", (int)c->len, c->text);
 		} else {
-			char name[16];
-
-			snprintf(name, sizeof(name), "<%s>", arg_types[c->type].name);
-			cli_printf(out, "%-*s  %s\n", width, name, c->text);
+			cli_printf(out, "%-*s  %s\n", width, cand_show(c, name, sizeof(name)), c->text);
 		}
 	}
 	if (e->can_end && plen == 0)
@@ -1385,7 +1475,7 @@ cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, vo
 
 	if (line[0] == '\x01') {
 		if (strncmp(line, complete_req, sizeof(complete_req) - 1) == 0) {
-			(void)cli_complete(t, line + sizeof(complete_req) - 1, out);
+			(void)cli_complete_ctx(t, line + sizeof(complete_req) - 1, out, ctx);
 			return 0;
 		}
 		cli_printf(out, "unknown request\n");
@@ -1408,8 +1498,40 @@ cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, vo
 	return rc;
 }
 
+/* Values of argument candidate c that start like w (NULL: all). Returns how many were written. */
+static int
+complete_values(const struct engine *e, const struct cand *c, const struct word *w,
+		struct cli_out *out, void *ctx)
+{
+	char key[80], v[CLI_LINE_MAX / 8];
+	unsigned i;
+	int n = 0;
+
+	if (e->t->values == NULL || c->type == T_REST || (size_t)c->klen >= sizeof(key))
+		return 0;
+	memcpy(key, c->key, c->klen);
+	key[c->klen] = '\0';
+	for (i = 0; i < 4096 && e->t->values(ctx, key, i, v, sizeof(v)) == 0; i++) {
+		v[sizeof(v) - 1] = '\0';
+		if (w != NULL && (strlen(v) < w->len || strncmp(v, w->s, w->len) != 0))
+			continue;
+		if (strpbrk(v, " \t\"") != NULL)
+			cli_printf(out, "\"%s\"\n", v);
+		else
+			cli_printf(out, "%s\n", v);
+		n++;
+	}
+	return n;
+}
+
 int
 cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
+{
+	return cli_complete_ctx(t, line, out, NULL);
+}
+
+int
+cli_complete_ctx(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx)
 {
 	struct engine *e;
 	const struct word *w = NULL;
@@ -1449,6 +1571,9 @@ cli_complete(const struct cli_table *t, const char *line, struct cli_out *out)
 		cli_printf(out, "%.*s\n", (int)c->len, c->text);
 		n++;
 	}
+	for (i = 0; i < e->ncand && !e->too_complex; i++)
+		if (e->cand[i].kind == P_ARG && (w == NULL || !w->quoted))
+			n += complete_values(e, &e->cand[i], w, out, ctx);
 	if (e->too_complex)
 		n = -1;
 	engine_free(e);
@@ -1558,7 +1683,7 @@ cli_arg_u32(const struct cli_args *a, const char *key)
 
 	if (k < 0 || a->path[k].kind != P_ARG)
 		return 0;
-	if (!type_accepts(a->path[k].type, a->ws->w[k].s, &v, NULL, NULL))
+	if (!type_accepts(a->path[k].type, 0, UINT32_MAX, a->ws->w[k].s, &v, NULL, NULL))
 		return 0;
 	return v;
 }
@@ -1571,8 +1696,9 @@ cli_arg_ip(const struct cli_args *a, const char *key, uint32_t *ip, uint8_t *ple
 	uint8_t l = 32;
 
 	if (k < 0 || a->path[k].kind != P_ARG ||
-	    (a->path[k].type != T_IP && a->path[k].type != T_PREFIX) ||
-	    !type_accepts(a->path[k].type, a->ws->w[k].s, NULL, &v, &l))
+	    (a->path[k].type != T_IP && a->path[k].type != T_PREFIX &&
+	     a->path[k].type != T_ADDR && a->path[k].type != T_NET) ||
+	    !type_accepts(a->path[k].type, 0, UINT32_MAX, a->ws->w[k].s, NULL, &v, &l))
 		return -1;
 	if (ip != NULL)
 		*ip = v;
@@ -1613,4 +1739,159 @@ const struct cli_table *
 cli_arg_table(const struct cli_args *a)
 {
 	return a->t;
+}
+
+/* ---------------------------------------------------------------- configuration lines */
+
+/* Blank at s[i] (of len) by the configuration file's rules: its size in bytes (a UTF-8 no-break space is 2), or 0. */
+static size_t
+conf_blank_at(const char *s, size_t i, size_t len)
+{
+	unsigned char ch = (unsigned char)s[i];
+
+	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f')
+		return 1;
+	if (ch == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0)
+		return 2;
+	return 0;
+}
+
+/* Cut line (len bytes) into r's words. 0, or -1 with the reason on out. */
+static int
+conf_lex(const char *line, size_t len, struct cli_conf_line *r, struct cli_out *out)
+{
+	char *o = r->buf;
+	size_t i, b;
+
+	r->n = 0;
+	r->lexcol = 0;
+	if (len >= CLI_CONF_LINE_MAX) {
+		cli_printf(out, "line too long (%zu characters): expected at most %d characters", len,
+			   CLI_CONF_LINE_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if ((ch < 0x20 || ch == 0x7f) && conf_blank_at(line, i, len) == 0) {
+			r->lexcol = (unsigned)i + 1;
+			cli_printf(out, "control character 0x%02x in line: expected printable text", ch);
+			return -1;
+		}
+	}
+	i = 0;
+	for (;;) {
+		char *start;
+
+		while (i < len && (b = conf_blank_at(line, i, len)) != 0)
+			i += b;
+		if (i >= len)
+			break;
+		if (r->n == CLI_CONF_WORDS_MAX) {
+			r->lexcol = (unsigned)i + 1;
+			cli_printf(out, "too many words at \"%.40s\": expected at most %d words on a line",
+				   line + i, CLI_CONF_WORDS_MAX);
+			return -1;
+		}
+		start = o;
+		r->col[r->n] = (unsigned)i + 1;
+		if (line[i] == '"') {
+			size_t q = i;
+
+			for (i++; i < len && line[i] != '"'; i++)
+				*o++ = line[i];
+			if (i >= len) {
+				r->lexcol = (unsigned)q + 1;
+				cli_printf(out, "unterminated quote in %.*s: expected a closing \"",
+					   (int)(len - q > 60 ? 60 : len - q), line + q);
+				return -1;
+			}
+			i++;
+			if (i < len && conf_blank_at(line, i, len) == 0) {
+				*o = '\0';
+				r->lexcol = (unsigned)i + 1;
+				cli_printf(out, "text right after the quoted word \"%s\": expected a blank", start);
+				return -1;
+			}
+		} else {
+			while (i < len && conf_blank_at(line, i, len) == 0) {
+				if (line[i] == '"') {
+					*o = '\0';
+					r->lexcol = (unsigned)i + 1;
+					cli_printf(out, "stray quote after \"%s\": expected quotes around a whole word",
+						   start);
+					return -1;
+				}
+				*o++ = line[i++];
+			}
+		}
+		*o++ = '\0';
+		r->w[r->n++] = start;
+	}
+	return 0;
+}
+
+int
+cli_parse_conf(const struct cli_table *t, const char *line, size_t len, struct cli_conf_line *r,
+	       struct cli_out *out)
+{
+	const struct match *m;
+	struct engine *e;
+	char *kb = r->kbuf;
+	size_t i = 0, b;
+	int k, pick;
+
+	r->cmd = NULL;
+	r->bad = -1;
+	r->n = 0;
+	r->lexcol = 0;
+	while (i < len && (b = conf_blank_at(line, i, len)) != 0)
+		i += b;
+	if (i >= len || line[i] == '#')
+		return 0;   /* blank, a no-break space, or a comment */
+	if (conf_lex(line, len, r, out) != 0)
+		return -1;
+	e = engine_alloc(t);
+	if (e == NULL) {
+		cli_printf(out, "out of memory: expected room for the grammar engine");
+		return -1;
+	}
+	e->ws.n = (int)r->n;
+	for (k = 0; k < (int)r->n; k++)
+		/* A quoted keyword is still a keyword in a file (`set "interface" ...`). */
+		e->ws.w[k] = (struct word){ r->w[k], strlen(r->w[k]), r->col[k] - 1, false };
+	e->bad = (int)r->n;
+	if (settle(e, e->ws.n, out) != 0)
+		goto refused;
+	walk_all(e, e->ws.n, false);
+	if (e->too_complex || e->nmatch == 0) {
+		e->bad = (int)r->n;
+		walk_all(e, e->ws.n, true);
+		cand_sort(e);
+		cli_printf(out, "incomplete command: expected one of ");
+		print_expected(e, out);
+		goto refused;
+	}
+	pick = pick_match(e, out);
+	if (pick < 0)
+		goto refused;
+	m = &e->match[pick];
+	/* Keywords in the grammar's spelling, so a prefix reads as the whole word. */
+	for (k = 0; k < (int)r->n; k++) {
+		const struct pathel *pe = &m->path[k];
+
+		if (pe->kind == P_KW && (size_t)(kb - r->kbuf) + pe->len + 1 <= sizeof(r->kbuf)) {
+			memcpy(kb, pe->text, pe->len);
+			kb[pe->len] = '\0';
+			r->w[k] = kb;
+			kb += pe->len + 1;
+		}
+	}
+	r->cmd = &t->cmds[m->cmd];
+	engine_free(e);
+	return 0;
+refused:
+	r->bad = e->bad;
+	engine_free(e);
+	return 1;
 }

@@ -3,7 +3,8 @@
  * dpnat configuration: the ScreenOS-style `set`/`unset` language parsed into
  * one typed, fixed-size struct. The struct holds no pointers, so the control
  * lcore can copy it, change the copy and publish it. Nothing here depends on
- * DPDK or on any other dpnat library.
+ * DPDK; lines are parsed through the grammar of conf_grammar.h with lib/cli's
+ * engine (lib/conf depends on lib/cli, never the other way round).
  *
  * All addresses are IPv4 in host byte order.
  */
@@ -142,6 +143,7 @@ struct conf {
 struct conf_ctx {
 	const char *file;          /**< name used in error messages */
 	unsigned line;             /**< current line number, 1-based */
+	unsigned col;              /**< after a failed line: column (1-based) of the word at fault, 0 if none */
 	int policy_ctx;            /**< index of the policy whose context is open, or -1 */
 };
 
@@ -154,12 +156,14 @@ void conf_ctx_init(struct conf_ctx *ctx, const char *file);
 /**
  * Apply one configuration line to c. Blank lines and lines starting with '#'
  * are accepted and ignored. ctx->line must already hold this line's number.
- * Returns 0, or -1 with "FILE:LINE: message" in err (nothing changed in c).
+ * The line is parsed through the one grammar (conf_grammar.h).
+ * Returns 0, or -1 with "FILE:LINE: message" in err and the column of the
+ * word at fault in ctx->col (nothing changed in c).
  */
 int conf_apply_line(struct conf *c, struct conf_ctx *ctx, const char *line,
 		    char *err, size_t errlen);
 
-/** Load a whole file into c (on top of its current content). Returns 0 or -1 with err set. */
+/** Load a whole file into c (on top of its current content). Returns 0 or -1 with "FILE:LINE: column C: message" in err. */
 int conf_load_file(struct conf *c, const char *path, char *err, size_t errlen);
 
 /** Load configuration text (several lines) into c. Returns 0 or -1 with err set. */

@@ -3,7 +3,9 @@
  * libFuzzer harness for the CLI grammar engine and the socket line framing
  * (lib/cli).
  *
- * The command table is dpnat's own (app/dpnat/views.c), plus a few commands
+ * The command table is dpnat's own (app/dpnat/views.c, its set/unset lines
+ * lib/conf's one grammar, conf_grammar.h, with names completed from a
+ * configuration as the daemon does), plus a few commands
  * that use every syntax feature the views do not (explicit keys, required
  * choices, bare ip, name and rest slots). Handlers only read their
  * arguments, through every accessor, and check what the grammar promises:
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "conf.h"
+#include "conf_grammar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -153,8 +157,8 @@ static const struct cli_cmd cmds[] = {
 	{ "clear session " SESS_FILTERS, "delete matching sessions", h_touch, NULL },
 	{ "clear counter", "reset all counters", h_touch, NULL },
 	{ "clear arp", "flush dynamic ARP entries", h_touch, fails },
-	{ "set <rest>", "change the running configuration", h_touch, NULL },
-	{ "unset <rest>", "remove from the running configuration", h_touch, NULL },
+#define FUZZ_CONF_CMD(syntax, help) { syntax, help, h_touch, NULL },
+	CONF_GRAMMAR(FUZZ_CONF_CMD)
 	{ "help", "list every command", h_touch, NULL },
 	/* the rest of the syntax language */
 	{ "ping <ip:host> [count <u32>] [size <port:bytes>]", "explicit keys", h_touch, NULL },
@@ -182,11 +186,24 @@ static const struct cli_word_help words[] = {
 	{ "<interface>", "interface name" }, { "<id>", "session id" },
 	{ "<rest>", "configuration statement" }, { "<host>", "an address" },
 	{ "<bytes>", "a size" }, { "<file>", "a file" }, { "<label>", "a label" },
+	CONF_GRAMMAR_WORDS
 };
+
+/* The configuration names are completed from: the KB lab's, with a DIP pool. */
+static struct conf fuzz_conf;
+
+static int
+values(void *ctx, const char *key, unsigned i, char *buf, size_t len)
+{
+	if (ctx != &handler_calls)
+		fail("values got the wrong context", key);
+	return conf_values(&fuzz_conf, key, i, buf, len);
+}
 
 static const struct cli_table table = {
 	.cmds = cmds, .n_cmds = sizeof(cmds) / sizeof(cmds[0]),
 	.words = words, .n_words = sizeof(words) / sizeof(words[0]),
+	.values = values,
 };
 
 int
@@ -197,6 +214,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	the_table = &table;
+	conf_init(&fuzz_conf);
+	if (conf_load_string(&fuzz_conf, "fuzz",
+			     "set interface \"ethernet4/1\" zone \"Untrust\"\n"
+			     "set interface \"ethernet4/2\" zone \"Trust\"\n"
+			     "set interface \"ethernet2/1\" zone \"DMZ\"\n"
+			     "set interface ethernet4/1 dip 4 1.1.1.1 1.1.1.9\n"
+			     "set policy id 1 from Trust to Untrust Any Any ANY permit\n",
+			     err, sizeof(err)) != 0) {
+		fprintf(stderr, "fuzz_cli: the harness's configuration is refused: %s\n", err);
+		abort();
+	}
 	if (cli_table_check(&table, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fuzz_cli: the harness's table is refused: %s\n", err);
 		abort();
@@ -270,7 +298,7 @@ mode_exec(const uint8_t *data, size_t size, char *obuf, size_t osize)
 		if (!sb.truncated && strlen(sb.buf) != sb.len)
 			fail("a NUL inside an answer", line);
 		cli_out_strbuf(&out, &sb, obuf, osize);
-		rc = cli_complete(&table, line, &out);
+		rc = cli_complete_ctx(&table, line, &out, &handler_calls);
 		check_sink(&sb, line);
 		if (rc >= 0 && !sb.truncated) {
 			/* n candidates, one per line */

@@ -11,7 +11,9 @@
  *     relies on it to find what changed);
  *   - dumping that struct again gives the same text (the dump is a fixed point).
  * When it does not load, the struct is untouched and the error is a
- * NUL-terminated "label:line: ..." message.
+ * NUL-terminated "label:line: ..." message, never one where the grammar
+ * (conf_grammar.h) and a statement function disagree. Every line also goes
+ * through `?` and Tab of the one grammar, names completed from the struct.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_grammar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,6 +78,26 @@ check_err(const char *err)
 		fail("error message not NUL-terminated", NULL, NULL);
 	if (err[0] == '\0')
 		fail("failure without an error message", NULL, NULL);
+	if (conf_grammar_disagreements() != 0)
+		fail("the grammar refuses a line its statement function takes", NULL, err);
+}
+
+/* `LINE ?` and Tab after LINE through the grammar, as the CLI would, with c's names. */
+static void
+grammar_help(const struct conf *c, const char *line)
+{
+	static char obuf[1 << 14], req[CLI_CONF_LINE_MAX + 3];
+	struct cli_strbuf sb;
+	struct cli_out out;
+
+	if (strlen(line) >= CLI_CONF_LINE_MAX)
+		return;
+	cli_out_strbuf(&out, &sb, obuf, sizeof(obuf));
+	(void)cli_complete_ctx(conf_grammar(), line, &out, (void *)c);
+	snprintf(req, sizeof(req), "%s ?", line);
+	cli_out_strbuf(&out, &sb, obuf, sizeof(obuf));
+	if (cli_execute(conf_grammar(), req, &out, (void *)c) != 0 && sb.len == 0)
+		fail("a refused `?` without a message", line, NULL);
 }
 
 int
@@ -122,6 +145,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(line, s, len);
 		line[len] = '\0';
 		ctx.line++;
+		if (ctx.line <= 8)
+			grammar_help(&c, line);
 		if (conf_apply_line(&c, &ctx, line, err, sizeof(err)) != 0) {
 			all_ok = false;
 			break;

@@ -229,3 +229,30 @@ def test_control_lcore_naps_when_idle(lab):
     assert lab.cli("get interface").returncode == 0
     stall.close()
     idle.close()
+
+
+def test_set_unset_one_grammar(lab):
+    """Issue 20: set/unset lines have `?` and Tab like the views, names are
+    completed from the running configuration, errors name the word, and a
+    refused line changes nothing."""
+    fw, (c1, c2), srv = kb_lab(lab)
+    q = lab.out("'set route 10.9.0.0/16 ?'")
+    assert re.search(r"^interface\s", q, re.M), q
+    q = lab.out("'set interface ethernet4/1 mtu ?'")
+    assert "<number 576-9000>" in q, q
+    q = lab.out("'unset ?'")
+    for w in ("interface", "policy", "route", "arp", "alg", "zone", "cli", "metrics"):
+        assert re.search(rf"^{w}\s", q, re.M), q
+    names = lab.out("--complete 'set interface '").split()
+    assert {"ethernet4/1", "ethernet4/2", "ethernet2/1", "ethernet2/2"} <= set(names), names
+    assert lab.out("--complete 'unset policy id '").split() == ["1"]
+    assert set(lab.out("--complete 'set policy id 2 from '").split()) == {"Trust", "Untrust"}
+    before = lab.out("get config")
+    r = lab.cli("set interface ethernet4/1 mtu 99999", check=False)
+    assert r.returncode != 0 and '"99999"' in r.stderr and "576-9000" in r.stderr, r.stderr
+    r = lab.cli("set policy id 1 from Trust to Untrust Any Any NOSUCH permit", check=False)
+    assert r.returncode != 0 and "column 47" in r.stderr and "NOSUCH" in r.stderr, r.stderr
+    assert lab.out("get config") == before
+    # a keyword prefix reads as the keyword, here as in a file
+    lab.cli("set sess timeout udp 77")
+    assert "set session timeout udp 77" in lab.out("get config")

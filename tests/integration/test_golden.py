@@ -29,6 +29,9 @@ VIEWS = [
     "get config",
     "get log",
     "get session ?",
+    "set ?",                       # issue 20: set/unset have ? like the views
+    "set interface ethernet4/1 ?",
+    "set route 10.9.0.0/16 ?",
     "help",
 ]
 

@@ -201,6 +201,11 @@ test_table_check_rejects(void **state)
 		{ "get {all | }", "empty group or alternative" },
 		{ "get | all", "'|' outside a group" },
 		{ "get nohelp", "keyword \"nohelp\" has no help text" },
+		/* ranges are for <number> and need LO <= HI */
+		{ "get <number 5-1>", "bad range" },
+		{ "get <u32 1-5>", "bad range" },
+		{ "get <number x-5>", "bad range" },
+		{ "get <number 5>", "bad range" },
 	};
 	size_t i;
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "conf_grammar.h"
 
 #ifndef DPNAT_SRCDIR
 #error "DPNAT_SRCDIR must name the source root"
@@ -1445,6 +1446,207 @@ test_lookups(void **state)
 	free(c);
 }
 
+
+/* ---- the one grammar: `?`, Tab, columns, docs (issue 20) ---- */
+
+#define GOLDEN DPNAT_SRCDIR "/tests/unit/golden/conf_grammar.txt"
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool
+is_request(const char *line)
+{
+	return strncmp(line, "dpnat-> ", 8) == 0 || strncmp(line, "tab-> ", 6) == 0 ||
+	       strncmp(line, "load-> ", 7) == 0;
+}
+
+/* The answer to one request of the golden file: `dpnat-> LINE` (help or run), `tab-> LINE`, `load-> LINE`. */
+static void
+golden_answer(struct conf *c, const char *req, struct cli_out *out)
+{
+	char err[CONF_ERR_LEN];
+
+	if (strncmp(req, "tab-> ", 6) == 0) {
+		if (cli_complete_ctx(conf_grammar(), req + 6, out, c) < 0)
+			cli_printf(out, "(no completion)\n");
+	} else if (strncmp(req, "load-> ", 7) == 0) {
+		struct conf_ctx ctx;
+		struct conf *before = malloc(sizeof(*before));
+
+		assert_non_null(before);
+		memcpy(before, c, sizeof(*c));
+		conf_ctx_init(&ctx, "golden.conf");
+		ctx.line = 1;
+		if (conf_apply_line(c, &ctx, req + 7, err, sizeof(err)) == 0)
+			cli_printf(out, "ok\n");
+		else
+			cli_printf(out, "%s\ncolumn %u%s\n", err, ctx.col,
+				   memcmp(before, c, sizeof(*c)) == 0 ? "" : " (changed the configuration!)");
+		free(before);
+	} else if (cli_execute(conf_grammar(), req + 7, out, c) != 0) {
+		cli_printf(out, "(refused)\n");
+	}
+}
+
+/*
+ * `?` and Tab on set/unset lines, and errors with their columns, against the
+ * KB lab: tests/unit/golden/conf_grammar.txt. DPNAT_GOLDEN_WRITE=1 rewrites
+ * the answers in place (then read the diff).
+ */
+static void
+test_grammar_golden(void **state)
+{
+	struct conf *c = new_conf();
+	char *text = slurp(GOLDEN), *line, *next, *got = malloc(1 << 16), *want = malloc(1 << 16);
+	char err[CONF_ERR_LEN];
+	FILE *w = getenv("DPNAT_GOLDEN_WRITE") != NULL ? fopen(GOLDEN ".new", "w") : NULL;
+	unsigned n = 0;
+
+	(void)state;
+	assert_non_null(text);
+	assert_non_null(got);
+	assert_non_null(want);
+	if (conf_load_file(c, DPNAT_SRCDIR "/config/kb-lab.conf", err, sizeof(err)) != 0)
+		fail_msg("kb-lab.conf: %s", err);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		struct cli_strbuf sb;
+		struct cli_out out;
+		size_t wl = 0;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (w != NULL && (line[0] == '#' || is_request(line)))
+			fprintf(w, "%s\n", line);
+		if (!is_request(line))
+			continue;
+		/* The expected answer: the lines up to the next request or comment. */
+		want[0] = '\0';
+		while (next != NULL && *next != '\0' && *next != '#' && !is_request(next)) {
+			char *nl = strchr(next, '\n');
+			size_t l = nl != NULL ? (size_t)(nl - next) + 1 : strlen(next);
+
+			memcpy(want + wl, next, l);
+			wl += l;
+			want[wl] = '\0';
+			next = nl != NULL ? nl + 1 : NULL;
+		}
+		cli_out_strbuf(&out, &sb, got, 1 << 16);
+		golden_answer(c, line, &out);
+		if (w != NULL)
+			fputs(got, w);
+		else if (strcmp(got, want) != 0)
+			fail_msg("%s\n--- want\n%s--- got\n%s", line, want, got);
+		n++;
+	}
+	if (w != NULL) {
+		fclose(w);
+		assert_int_equal(rename(GOLDEN ".new", GOLDEN), 0);
+	}
+	assert_true(n >= 20);
+	free(text);
+	free(got);
+	free(want);
+	free(c);
+}
+
+/* The grammar's own checks, and every word a line refuses is named with its column. */
+static void
+test_grammar_table(void **state)
+{
+	struct conf *c = new_conf();
+	char err[CONF_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(cli_table_check(conf_grammar(), err, sizeof(err)), 0);
+	/* Prefixes read as the keyword, through the grammar, in a file too. */
+	assert_int_equal(conf_load_string(c, "p", "set sess max 5\nset int e1 mtu 1400\n"
+					  "set alg pptp x per 9\n", err, sizeof(err)), 0);
+	assert_int_equal(c->limits.sessions, 5);
+	assert_int_equal(conf_iface_find(c, "e1")->mtu, 1400);
+	assert_int_equal(c->limits.pptp_per_client, 9);
+	/* The grammar reads addresses as the file always has: leading zeros are decimal (fuzz_conf). */
+	assert_int_equal(conf_load_string(c, "z", "set arp 172.09.50.1 00:11:22:33:44:55 e1\n"
+					  "set route 10.01.0.0/16 interface e1 gateway 010.0.0.1\n",
+					  err, sizeof(err)), 0);
+	assert_int_equal(c->arps[0].ip, IP(172, 9, 50, 1));
+	assert_int_equal(c->routes[0].gateway, IP(10, 0, 0, 1));
+	assert_int_equal(conf_grammar_disagreements(), 0);
+	/* An ambiguous prefix is refused, naming the word and its column. */
+	assert_int_equal(conf_load_string(c, "p", "\nset session timeout tcp- 5\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "p:2: column 21: "));
+	assert_non_null(strstr(err, "\"tcp-\""));
+	assert_int_equal(conf_load_string(c, "p.conf", "set arp 10.0.0.1 02:00:00:00:00:01 e1\n"
+					  "set interface e1 mtu 99999\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "p.conf:2: column 22: "));
+	assert_non_null(strstr(err, "\"99999\""));
+	assert_int_equal(conf_load_string(c, "p.conf", "set session timeout t 5\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "p.conf:1: column 21: "));
+	assert_non_null(strstr(err, "\"t\""));
+	free(c);
+}
+
+/* docs/configuration.md's Grammar section is the grammar, word for word. */
+static void
+test_grammar_docs(void **state)
+{
+	char *doc = slurp(DPNAT_SRCDIR "/docs/configuration.md"), *got = malloc(1 << 16);
+	const char *start, *end;
+	struct cli_strbuf sb;
+	struct cli_out out;
+	char *p, *o;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_non_null(got);
+	cli_out_strbuf(&out, &sb, got, 1 << 16);
+	assert_int_equal(cli_list_commands(conf_grammar(), &out), 0);
+	/* The section's code block, its 4-space indent removed. */
+	start = strstr(doc, "\n## Grammar\n");
+	assert_non_null(start);
+	start = strstr(start, "\n    ");
+	assert_non_null(start);
+	end = strstr(start, "\n\n#");
+	assert_non_null(end);
+	for (p = (char *)start + 1, o = doc; p <= end; ) {
+		char *nl = memchr(p, '\n', (size_t)(end - p) + 1);
+
+		if (nl == NULL)
+			break;
+		if (strncmp(p, "    ", 4) == 0)
+			p += 4;
+		memmove(o, p, (size_t)(nl - p) + 1);
+		o += nl - p + 1;
+		p = nl + 1;
+	}
+	*o = '\0';
+	while (o > doc && o[-1] == '\n' && o - 1 > doc && o[-2] == '\n')
+		*--o = '\0';
+	if (strcmp(doc, got) != 0)
+		fail_msg("docs/configuration.md's Grammar section differs from conf_grammar.h; it should read:\n%s", got);
+	free(doc);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -1467,6 +1669,9 @@ main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_ip_helpers),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_grammar_table),
+		cmocka_unit_test(test_grammar_golden),
+		cmocka_unit_test(test_grammar_docs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

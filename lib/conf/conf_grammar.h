@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The one grammar of the configuration language: every `set` and `unset`
+ * statement, written in lib/cli's syntax (see cli.h) with the ScreenOS value
+ * types. lib/conf parses every configuration line through it (the file, the
+ * SIGHUP reload, `set`/`unset` typed at the CLI) and the daemon's command
+ * table includes it for `?` and Tab, so a keyword is written once, here.
+ *
+ * Layering (enforced by the build): lib/cli is the grammar engine and knows
+ * nothing of configuration; lib/conf depends on lib/cli and owns this table,
+ * the typed struct, validation and dump; app/dpnat includes the table in
+ * its own command table with its handler.
+ *
+ * Use: #define X(syntax, help) { syntax, help, handler, NULL },
+ *      CONF_GRAMMAR(X)
+ * docs/configuration.md carries this list in its "Grammar" section; a unit
+ * test (test_conf) fails when the two differ.
+ */
+#ifndef DPNAT_CONF_GRAMMAR_H
+#define DPNAT_CONF_GRAMMAR_H
+
+#include "cli.h"
+
+#define CONF_N_POLICY "<number 1-4294967295:policy-id>"
+#define CONF_N_DIP    "<number 1-65535:dip-id>"
+#define CONF_POLICY_HEAD "set policy id " CONF_N_POLICY \
+	" from <name:zone> to <name:zone> <name:src-addr> <name:dst-addr> <name:service> "
+
+#define CONF_GRAMMAR(X) \
+	X("set interface <name> zone <name:zone>", "bind an interface (created if new) to a zone") \
+	X("set interface <name> tag <number 1-4094> [zone <name:zone>]", \
+	  "make subinterface PARENT.N an 802.1Q VLAN of its parent's port") \
+	X("set interface <name> ip <A.B.C.D/M:ip-address>", "the interface's address and prefix length") \
+	X("set interface <name> nat", "NAT mode: sources leaving through it are translated") \
+	X("set interface <name> route", "route mode: no translation") \
+	X("set interface <name> port <name:port>", "bind the interface to a DPDK port (id or device)") \
+	X("set interface <name> dip " CONF_N_DIP " <A.B.C.D:low> <A.B.C.D:high>", \
+	  "a DIP pool: public addresses LOW to HIGH") \
+	X("set interface <name> mtu <number 576-9000>", "the IP MTU (default 1500)") \
+	X("unset interface <name> ip", "remove the interface's address") \
+	X("unset interface <name> port", "unbind the interface from its port") \
+	X("unset interface <name> mtu", "the MTU back to 1500") \
+	X("unset interface <name> dip " CONF_N_DIP, "remove a DIP pool") \
+	X(CONF_POLICY_HEAD "{ permit | deny } [nat src [dip-id <number 1-65535>]]", \
+	  "a policy, added at the end or replaced in place") \
+	X(CONF_POLICY_HEAD "nat src [dip-id <number 1-65535>] { permit | deny }", \
+	  "the same, nat written first as ScreenOS does") \
+	X("set policy id " CONF_N_POLICY, "enter a policy's context (closed by exit)") \
+	X("unset policy id " CONF_N_POLICY, "remove a policy") \
+	X("set route <A.B.C.D/M> interface <name> [gateway <A.B.C.D>]", "a static route") \
+	X("unset route <A.B.C.D/M>", "remove a static route") \
+	X("set arp <A.B.C.D> <name:mac> <name:interface>", "a static ARP entry") \
+	X("set arp max <number 16-1048576>", "neighbour table size") \
+	X("set arp queue <number 0-256>", "packets held per unresolved neighbour") \
+	X("set arp timeout <number 1-86400>", "dynamic neighbour entry lifetime, seconds") \
+	X("unset arp <A.B.C.D>", "remove a static ARP entry") \
+	X("set session max <number 1-16777216>", "session table size") \
+	X("set session timeout { tcp | tcp-syn | tcp-closing | udp | icmp | gre | other } " \
+	  "<number 1-604800:timeout>", "idle timeout of a protocol's sessions, seconds") \
+	X("set alg pptp enable", "turn the PPTP ALG on") \
+	X("unset alg pptp enable", "turn the PPTP ALG off") \
+	X("set alg pptp xlate max <number 1-4194304>", "PPTP Call-ID translation table size") \
+	X("set alg pptp xlate per-client <number 1-4194304>", "PPTP calls one inside host may hold") \
+	X("set alg pptp xlate timeout <number 1-604800>", "idle timeout of a PPTP call, seconds") \
+	X("set alg pptp control per-source <number 1-4194304>", \
+	  "PPTP control connections one client may hold") \
+	X("set flow frag max <number 1-1048576>", "fragmented datagrams tracked") \
+	X("set flow frag timeout <number 1-300>", "how long fragments may trail the first, seconds") \
+	X("set zone <name:zone> screen limit-session source-ip-based <number 1-16777216>", \
+	  "sessions one source host may hold from the zone") \
+	X("unset zone <name:zone> screen limit-session source-ip-based", "the zone's limit back to the default") \
+	X("set mbuf max <number 1024-16777216>", "packet buffer pool size") \
+	X("set cli socket <name:path>", "the control socket's path") \
+	X("set cli socket-mode <name:mode>", "the control socket's mode, octal") \
+	X("set cli socket-group <name:group>", "the control socket's group") \
+	X("unset cli socket-group", "the control socket in the daemon's group") \
+	X("set worker idle-sleep <number 0-1000000>", "microseconds a worker sleeps after an empty poll") \
+	X("set metrics listen <name:address>", "serve Prometheus metrics on A.B.C.D:PORT") \
+	X("unset metrics listen", "no metrics endpoint")
+
+/* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
+#define CONF_GRAMMAR_WORDS \
+	{ "set", "configure" }, \
+	{ "unset", "remove configuration" }, \
+	{ "interface", "network interfaces" }, \
+	{ "zone", "security zone" }, \
+	{ "tag", "802.1Q VLAN id of a subinterface" }, \
+	{ "ip", "interface address" }, \
+	{ "nat", "NAT mode / source translation" }, \
+	{ "route", "routing table" }, \
+	{ "port", "DPDK port" }, \
+	{ "dip", "DIP pool" }, \
+	{ "mtu", "IP MTU" }, \
+	{ "policy", "security policies" }, \
+	{ "policy id", "policy id" }, \
+	{ "set flow", "flow settings" }, \
+	{ "interface dip", "DIP pool" }, \
+	{ "interface nat", "NAT mode: sources leaving through it are translated" }, \
+	{ "interface route", "route mode: no translation" }, \
+	{ "id", "policy id" }, \
+	{ "from", "zone the traffic comes from" }, \
+	{ "to", "zone the traffic goes to" }, \
+	{ "permit", "let the traffic pass" }, \
+	{ "deny", "drop the traffic" }, \
+	{ "src", "translate the source" }, \
+	{ "dip-id", "translate to a DIP pool" }, \
+	{ "gateway", "next hop" }, \
+	{ "arp", "ARP (neighbour) table" }, \
+	{ "max", "table size" }, \
+	{ "queue", "packets held per unresolved neighbour" }, \
+	{ "timeout", "idle timeout, seconds" }, \
+	{ "session", "session table" }, \
+	{ "tcp", "established TCP" }, \
+	{ "tcp-syn", "TCP before the handshake completes" }, \
+	{ "tcp-closing", "TCP after FIN or RST" }, \
+	{ "udp", "UDP" }, \
+	{ "icmp", "ICMP" }, \
+	{ "gre", "GRE (PPTP data)" }, \
+	{ "other", "any other protocol" }, \
+	{ "alg", "application layer gateways" }, \
+	{ "pptp", "the PPTP ALG" }, \
+	{ "enable", "the ALG is on" }, \
+	{ "xlate", "PPTP Call-ID translation table" }, \
+	{ "per-client", "calls per inside host" }, \
+	{ "control", "PPTP control connections" }, \
+	{ "per-source", "control connections per client" }, \
+	{ "flow", "flow settings" }, \
+	{ "frag", "fragments of translated flows" }, \
+	{ "screen", "zone screens" }, \
+	{ "limit-session", "session limits" }, \
+	{ "source-ip-based", "sessions per source host" }, \
+	{ "mbuf", "packet buffer pool" }, \
+	{ "cli", "the control socket" }, \
+	{ "socket", "socket path" }, \
+	{ "socket-mode", "socket file mode" }, \
+	{ "socket-group", "socket file group" }, \
+	{ "worker", "worker lcores" }, \
+	{ "idle-sleep", "sleep after an empty poll" }, \
+	{ "metrics", "Prometheus endpoint" }, \
+	{ "listen", "address and port to listen on" }, \
+	{ "exit", "close a policy's context" }, \
+	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
+	{ "<zone>", "zone name, e.g. \"Trust\"" }, \
+	{ "<tag>", "802.1Q VLAN id" }, \
+	{ "<ip-address>", "address/prefix length" }, \
+	{ "<port>", "DPDK port id or device name" }, \
+	{ "<dip-id>", "DIP pool id" }, \
+	{ "<low>", "first public address" }, \
+	{ "<high>", "last public address" }, \
+	{ "<mtu>", "IP MTU" }, \
+	{ "<policy-id>", "policy id" }, \
+	{ "<src-addr>", "source address book entry: Any" }, \
+	{ "<dst-addr>", "destination address book entry: Any" }, \
+	{ "<service>", "service: ANY, PPTP, HTTP, HTTPS, FTP, DNS, SSH, TELNET, SMTP, PING, ICMP, ..." }, \
+	{ "<route>", "destination prefix" }, \
+	{ "<gateway>", "next hop address" }, \
+	{ "<arp>", "neighbour address" }, \
+	{ "<mac>", "MAC address aa:bb:cc:dd:ee:ff" }, \
+	{ "<max>", "entries" }, \
+	{ "<queue>", "packets" }, \
+	{ "<timeout>", "seconds" }, \
+	{ "<source-ip-based>", "sessions" }, \
+	{ "<path>", "socket path" }, \
+	{ "<mode>", "octal mode 0000-0777, e.g. 0660" }, \
+	{ "<group>", "group name" }, \
+	{ "<idle-sleep>", "microseconds" }, \
+	{ "<address>", "A.B.C.D:PORT" }, \
+	{ "<per-client>", "calls" }, \
+	{ "<per-source>", "connections" }
+
+/** In an error when the grammar refused a line its statement function took: a bug. */
+#define CONF_GRAMMAR_DISAGREES "the grammar and the statement parser disagree"
+
+/** How many lines the grammar refused that their statement function took, ever (fuzz_conf: stays 0). */
+unsigned long conf_grammar_disagreements(void);
+
+struct conf;
+
+/**
+ * The i-th (from 0) value that exists in c for an argument key of the
+ * grammar (interface, zone, dip-id, policy-id, service, src-addr, dst-addr),
+ * for Tab completion: written into buf[len]. Returns 0, or -1 past the last
+ * or for a key with no such list. Fits lib/cli's cli_values_fn.
+ */
+int conf_values(const struct conf *c, const char *key, unsigned i, char *buf, size_t len);
+
+/** The configuration grammar with `exit` (lib/conf's own table; its handlers are never run). */
+const struct cli_table *conf_grammar(void);
+
+#endif /* DPNAT_CONF_GRAMMAR_H */
