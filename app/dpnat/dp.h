@@ -79,6 +79,7 @@ struct dp_nh_cache {
 struct dp_worker {
 	unsigned idx;
 	unsigned lcore;
+	struct dp *dp;                                /* the dataplane it works in (dp_worker_main's state) */
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
@@ -144,7 +145,7 @@ dp_drop(struct dp_stats *st, struct rte_mbuf *m, unsigned reason)
 }
 
 /* worker.c */
-/** The worker lcore loop; arg is the struct dp_worker. */
+/** The worker lcore loop; arg is the struct dp_worker, which names its dataplane. */
 int dp_worker_main(void *arg);
 /** Process a received burst on worker w as its loop does, then flush its transmit buffers. */
 void dp_worker_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
@@ -187,16 +188,30 @@ typedef int (*dp_stream_fn)(void *state, struct cli_out *out);
 int dp_ctl_stream(dp_stream_fn next, void *state);
 
 /* init.c */
-/** Print "dpnat: <message>" on stderr and exit 1 (start-up errors only). */
-void dp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/** What dp_create builds the dataplane from. */
+struct dp_params {
+	const char *config_path;   /* a file of set/unset lines; NULL: conf_text, else the embedded default */
+	const char *conf_text;     /* the configuration as text (harnesses), NULL: config_path */
+	const char *conf_name;     /* conf_text's name in error messages */
+	const char *socket_path;   /* the CLI socket; NULL: the configuration's */
+	/*
+	 * 0: one worker per EAL worker lcore (the daemon). n: n workers on the
+	 * EAL's first lcores, the calling one included, for a harness that
+	 * drives dp_worker_burst itself.
+	 */
+	unsigned n_workers;
+	uint32_t clock_s;          /* the dataplane's clock (dp_now) at start, in seconds */
+};
+/**
+ * Build the dataplane p describes: configuration, pools, tables, rings,
+ * ports, routes, sessions (rte_eal_init done, nothing launched). NULL with
+ * err set on any error, everything built so far freed.
+ */
+struct dp *dp_create(const struct dp_params *p, char *err, size_t errlen);
+/** Free everything dp_create built (workers stopped and offline; NULL is fine). */
+void dp_destroy(struct dp *dp);
 /** Per-lcore mempool cache size for a pool of mbufs shared by lcores lcores. */
 unsigned dp_mbuf_cache_size(unsigned mbufs, unsigned lcores);
-/**
- * Build the dataplane from dp->conf for dp->n_workers workers (their lcore
- * fields set): pools, tables, rings, ports, routes, sessions. Exits through
- * dp_die() on any error.
- */
-void dp_setup(struct dp *dp);
 /** Load the file at path, or the embedded default when path is NULL, into c and validate it. 0 or -1 with err. */
 int dp_conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
@@ -292,8 +307,8 @@ int dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mb
 uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag, bool hw);
 
 /* telemetry.c */
-/** Register dpnat's telemetry commands. */
-void dp_telemetry_init(void);
+/** Register dpnat's telemetry commands, which read dp. */
+void dp_telemetry_init(const struct dp *dp);
 
 /* ctl.c */
 /** Give the socket at path to group (`set cli socket-group`; "" = the daemon's own). 0 or -1 with err. */
@@ -351,7 +366,5 @@ dp_addr_is_own(const struct dp *dp, uint32_t ip)
 {
 	return nat_addr_find(dp->nat, ip) >= 0;
 }
-
-extern struct dp *g_dp;
 
 #endif /* DPNAT_DP_H */

@@ -2,11 +2,14 @@
 /*
  * DPDK telemetry commands, so dpdk-telemetry.py reads dpnat's figures next to
  * DPDK's own /ethdev/stats. Callbacks run on the telemetry thread and only
- * read counters.
+ * read counters. DPDK 22.11's callbacks take no argument: the dataplane
+ * they read is the one given to dp_telemetry_init.
  */
 #include <rte_telemetry.h>
 
 #include "dp.h"
+
+static const struct dp *tm_dp;
 
 /* Telemetry dictionary names allow letters, digits and '_': "no-route" becomes "no_route". */
 static void
@@ -29,7 +32,7 @@ tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	flow_stats_get(g_dp->flows, &st);
+	flow_stats_get(tm_dp->flows, &st);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "alloc", st.alloc);
 	rte_tel_data_add_dict_u64(d, "max", st.max);
@@ -38,7 +41,7 @@ tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "aged", st.aged);
 	rte_tel_data_add_dict_u64(d, "cleared", st.cleared);
 	rte_tel_data_add_dict_u64(d, "pending_free", st.pending_free);
-	for (w = 0; w < g_dp->n_workers; w++) {
+	for (w = 0; w < tm_dp->n_workers; w++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "worker%u_alloc", w);
@@ -55,7 +58,7 @@ tm_counters(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	dp_stats_sum(g_dp, &sum);
+	dp_stats_sum(tm_dp, &sum);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "forwarded", sum.forwarded);
 	rte_tel_data_add_dict_u64(d, "punted", sum.punted);
@@ -73,9 +76,9 @@ tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
 	/* Counters only: the entries themselves belong to the control lcore (get alg pptp xlate). */
-	pptp_stats_get(g_dp->pptp, &st);
+	pptp_stats_get(tm_dp->pptp, &st);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "enabled", g_dp->conf.alg_pptp);
+	rte_tel_data_add_dict_u64(d, "enabled", tm_dp->conf.alg_pptp);
 	rte_tel_data_add_dict_u64(d, "xlate_used", st.xlate_used);
 	rte_tel_data_add_dict_u64(d, "xlate_max", st.xlate_max);
 	rte_tel_data_add_dict_u64(d, "failed", st.failed);
@@ -92,8 +95,9 @@ tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /** Register dpnat's telemetry commands (harmless when telemetry is off). */
 void
-dp_telemetry_init(void)
+dp_telemetry_init(const struct dp *dp)
 {
+	tm_dp = dp;
 	rte_telemetry_register_cmd("/dpnat/sessions", tm_sessions,
 				   "Session table usage. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/counters", tm_counters,

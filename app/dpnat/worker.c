@@ -771,7 +771,7 @@ int
 dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
-	struct dp *dp = g_dp;
+	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned iface, idle = 0;
 	uint16_t n, i;
