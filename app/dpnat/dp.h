@@ -166,27 +166,6 @@ void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
 
 struct cli_out;
 
-/** dpnat's own log types (one per module of the program; libraries have theirs). */
-extern int dp_logtype_main;
-extern int dp_logtype_ctl;
-/** Log one line from the program's control side at level (ERR, NOTICE, INFO, DEBUG). */
-#define DP_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_##level, dp_logtype_main, "dpnat: " fmt "\n", ##__VA_ARGS__)
-
-/* ctl.c */
-/**
- * Produce the next slice of a streamed answer into out and return 0, or
- * return 1 when the answer is complete (state released). Called with out
- * NULL when the client went away: release state and return 1.
- */
-typedef int (*dp_stream_fn)(void *state, struct cli_out *out);
-/**
- * From a CLI handler: finish this answer with next(state, out) slice by
- * slice as the client reads it (a million sessions never sit in memory).
- * 0, or -1 when streaming is not possible here (produce the answer at once).
- */
-int dp_ctl_stream(dp_stream_fn next, void *state);
-
 /* init.c */
 /** What dp_create builds the dataplane from. */
 struct dp_params {
@@ -310,18 +289,6 @@ uint16_t dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, u
 /** Register dpnat's telemetry commands, which read dp. */
 void dp_telemetry_init(const struct dp *dp);
 
-/* ctl.c */
-/** Give the socket at path to group (`set cli socket-group`; "" = the daemon's own). 0 or -1 with err. */
-int dp_ctl_group(const char *path, const char *group, char *err, size_t errlen);
-/** Send buf[*off..len) without blocking, advancing *off: 1 all sent, 0 the socket is full, -1 error. */
-int dp_send_some(int fd, const char *buf, size_t len, size_t *off);
-/** Open the control socket. 0 or -1 with err set. */
-int dp_ctl_open(struct dp *dp, char *err, size_t errlen);
-/** Serve socket clients without blocking; true if a client had work (input, output, a connection). */
-bool dp_ctl_poll(struct dp *dp);
-/** Close clients and remove the socket file. */
-void dp_ctl_close(struct dp *dp);
-
 /* metrics.c */
 /**
  * Open the listening socket nc's `set metrics listen` asks for, unless oc
@@ -337,12 +304,6 @@ void dp_metrics_commit(const struct conf *oc, const struct conf *nc, int fd);
 void dp_metrics_poll(struct dp *dp);
 /** Close the endpoint and its clients. */
 void dp_metrics_close(void);
-
-/* logbuf.c */
-/** Keep a copy of the last 64 KiB logged, after rte_eal_init (logging goes where it went). */
-void dp_logbuf_init(void);
-/** Write the recent log, oldest line first. */
-void dp_logbuf_dump(struct cli_out *out);
 
 /* views.c */
 struct cli_out;

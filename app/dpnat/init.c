@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_log.h"
 
 RTE_LOG_REGISTER(dp_logtype_main, dpnat.main, NOTICE);
 RTE_LOG_REGISTER(dp_logtype_ctl, dpnat.ctl, NOTICE);

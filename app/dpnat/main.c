@@ -21,7 +21,9 @@
 #include <rte_pdump.h>
 #include <rte_version.h>
 
+#include "ctl.h"
 #include "dp.h"
+#include "dp_log.h"
 #include "dpnat_version.h"
 
 /* The dataplane the signal handlers flag (SIGHUP: reload, SIGINT/SIGTERM: quit). */
@@ -119,6 +121,13 @@ resend_arp(uint8_t iface, uint32_t ip, void *arg)
 	dp_arp_request(arg, iface, ip);
 }
 
+/* A CLI line from the control socket: the views run it on the dataplane. */
+static int
+run_cli_line(void *dp, const char *line, struct cli_out *out)
+{
+	return dp_cli_exec(dp, line, out);
+}
+
 /* Control loops without a punted packet or CLI work before the longer nap. */
 #define CTL_IDLE_LOOPS 1000
 
@@ -137,7 +146,7 @@ control_loop(struct dp *dp)
 		n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, DP_BURST, NULL);
 		for (i = 0; i < n; i++)
 			dp_slowpath(dp, pkts[i]);
-		if (dp_ctl_poll(dp) || n > 0)
+		if (dp_ctl_poll() || n > 0)
 			idle = 0;
 		dp_metrics_poll(dp);
 		if (rte_get_tsc_cycles() - last_age >= age_cycles) {
@@ -231,7 +240,8 @@ main(int argc, char **argv)
 	if (dp_cli_check(err, sizeof(err)) != 0)
 		die("CLI table: %s", err);
 	dp_telemetry_init(dp);
-	if (dp_ctl_open(dp, err, sizeof(err)) != 0)
+	if (dp_ctl_open(dp->socket_path, dp->conf.socket_mode, dp->conf.socket_group, run_cli_line, dp,
+			err, sizeof(err)) != 0)
 		die("%s", err);
 	if (dp_metrics_prepare(NULL, &dp->conf, &mfd, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -250,7 +260,7 @@ main(int argc, char **argv)
 	control_loop(dp);
 
 	rte_eal_mp_wait_lcore();
-	dp_ctl_close(dp);
+	dp_ctl_close();
 	dp_metrics_close();
 	rte_pdump_uninit();
 	sig_dp = NULL;

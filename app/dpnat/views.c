@@ -15,6 +15,7 @@
 #include <rte_version.h>
 
 #include "dp.h"
+#include "dp_log.h"
 #include "dpnat_version.h"
 
 void
@@ -427,7 +428,7 @@ view_session(struct dp *dp, const struct sess_filter *f, struct cli_out *out)
 		st_state->f = *f;
 		st_state->sw = (struct sess_walk){ .dp = dp, .f = &st_state->f, .print = true };
 		st_state->cursor = 0;
-		if (dp_ctl_stream(sess_stream_next, st_state) == 0)
+		if (cli_out_stream(out, sess_stream_next, st_state) == 0)
 			return 0;
 		free(st_state);
 	}
@@ -807,7 +808,7 @@ h_get_alg_pptp_xlate(const struct cli_args *a, struct cli_out *out, void *ctx)
 	xs = malloc(sizeof(*xs));
 	if (xs != NULL) {
 		*xs = (struct xlate_stream){ .dp = dp, .xp = xp };
-		if (dp_ctl_stream(xlate_stream_next, xs) == 0)
+		if (cli_out_stream(out, xlate_stream_next, xs) == 0)
 			return 0;
 		free(xs);
 	}
