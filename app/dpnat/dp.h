@@ -305,17 +305,6 @@ void dp_metrics_poll(struct dp *dp);
 /** Close the endpoint and its clients. */
 void dp_metrics_close(void);
 
-/* views.c */
-struct cli_out;
-/** The pool label of public address ip: "dip-ID" for a DIP pool address, else the interface's name. */
-void dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len);
-/** Execute one CLI line against the dataplane; 0 on success, -1 on error (message written). */
-int dp_cli_exec(struct dp *dp, const char *line, struct cli_out *out);
-/** Check the CLI command table (at start-up). 0, or -1 with err set. */
-int dp_cli_check(char *err, size_t errlen);
-/** Sum every worker's and the control lcore's counters into *sum. */
-void dp_stats_sum(const struct dp *dp, struct dp_stats *sum);
-
 /**
  * True if ip (host order) is an address dpnat owns: an interface address or
  * a public address it translates to (every DIP pool address, also of pools

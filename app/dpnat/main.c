@@ -23,6 +23,7 @@
 
 #include "ctl.h"
 #include "dp.h"
+#include "views.h"
 #include "dp_log.h"
 #include "dpnat_version.h"
 

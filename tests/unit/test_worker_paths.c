@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker path against accidents and off-path senders (issue 14): the
- * real dataplane (dp_setup on three net_ring ports, as tests/fuzz/fuzz_worker.c
+ * real dataplane (dp_create on three net_ring ports, as tests/fuzz/fuzz_worker.c
  * drives it) fed whole RX bursts through dp_worker_burst, what it sends
  * read back from the rings, its drop counters and tables checked.
  */
@@ -22,6 +22,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "views.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"
