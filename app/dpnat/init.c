@@ -17,6 +17,9 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_config.h"
+#include "dp_iface.h"
+#include "dp_session.h"
 #include "dp_log.h"
 
 RTE_LOG_REGISTER(dp_logtype_main, dpnat.main, NOTICE);

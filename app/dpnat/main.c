@@ -23,6 +23,10 @@
 
 #include "ctl.h"
 #include "dp.h"
+#include "dp_config.h"
+#include "dp_iface.h"
+#include "dp_metrics.h"
+#include "dp_session.h"
 #include "views.h"
 #include "dp_log.h"
 #include "dpnat_version.h"

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "ctl.h"
 #include "dp.h"
+#include "dp_metrics.h"
 #include "views.h"
 #include "dp_log.h"
 #include "dpnat_version.h"

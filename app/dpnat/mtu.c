@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "dp.h"
+#include "dp_iface.h"
 #include "dp_log.h"
 
 void

@@ -8,6 +8,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "dp_metrics.h"
 #include "views.h"
 
 static const struct dp *tm_dp;

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "dp.h"
+#include "dp_iface.h"
 #include "views.h"
 
 void

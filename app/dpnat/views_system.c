@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "dp.h"
+#include "dp_config.h"
 #include "views.h"
 #include "dp_log.h"
 #include "dpnat_version.h"

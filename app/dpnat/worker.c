@@ -16,6 +16,8 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_session.h"
 
 /* How many packets ahead the parse loop fetches packet data. */
 #define DP_PREFETCH 4

@@ -30,6 +30,8 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_session.h"
 #include "views.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "dp.h"
+#include "dp_session.h"
 
 /** The dataplane built from conf_text (rte_eal_init done), or NULL with the reason on stderr. */
 static inline __attribute__((unused)) struct dp *

@@ -22,6 +22,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
 #include "views.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"
