@@ -11,6 +11,8 @@
 /* telemetry.c */
 /** Register dpnat's telemetry commands, which read dp. */
 void dp_telemetry_init(const struct dp *dp);
+/** Stop answering from the dataplane (before dp_destroy); the commands then fail. */
+void dp_telemetry_stop(void);
 
 /* metrics.c */
 /**

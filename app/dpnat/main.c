@@ -269,6 +269,7 @@ main(int argc, char **argv)
 	dp_metrics_close();
 	rte_pdump_uninit();
 	sig_dp = NULL;
+	dp_telemetry_stop();
 	dp_destroy(dp);
 	printf("dpnat: stopped\n");
 	rte_eal_cleanup();
