@@ -263,17 +263,19 @@ load_conf(struct conf *c, const struct dp_params *p, char *err, size_t errlen)
 static int
 setup_lcores(struct dp *dp, const struct dp_params *p, char *err, size_t errlen)
 {
+	unsigned n = p->n_workers != 0 ? p->n_workers : rte_lcore_count() - 1;
 	unsigned lcore, i = 0;
 
-	dp->n_workers = p->n_workers != 0 ? p->n_workers : rte_lcore_count() - 1;
-	if (dp->n_workers == 0) {
+	/* dp->n_workers stays 0 until it is valid: dp_destroy walks that many workers. */
+	if (n == 0) {
 		snprintf(err, errlen, "need at least 2 lcores: one control lcore and one worker (e.g. -l 0-1)");
 		return -1;
 	}
-	if (dp->n_workers > DP_MAX_WORKERS) {
-		snprintf(err, errlen, "too many workers (%u, max %u)", dp->n_workers, DP_MAX_WORKERS);
+	if (n > DP_MAX_WORKERS) {
+		snprintf(err, errlen, "too many workers (%u, max %u)", n, DP_MAX_WORKERS);
 		return -1;
 	}
+	dp->n_workers = n;
 	if (p->n_workers != 0) {
 		RTE_LCORE_FOREACH(lcore) {
 			if (i < dp->n_workers)
