@@ -2,7 +2,7 @@
 /*
  * dpnat-bench-worker: dpnat's own cost per packet, measured in one process
  * without a PMD's receive path in the way. The real dataplane (init.c's
- * dp_setup, the worker's dp_worker_burst) runs on two net_null ports (their
+ * dp_create, the worker's dp_worker_burst) runs on two net_null ports (their
  * transmit frees the packets); the flows are set up by real packets (TCP
  * handshakes, UDP first packets, PPTP control connections with SCCRQ/OCRQ
  * and their replies, the translated Call IDs read back from the ALG), then
@@ -47,6 +47,7 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "views.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"

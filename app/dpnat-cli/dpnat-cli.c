@@ -10,10 +10,9 @@
  * `?` help asked from the daemon; otherwise line by line, for scripts.
  * Exit status 2 means the daemon could not be reached or went away.
  *
- * Protocol (unix stream socket): one command per '\n'-terminated line; each
- * answer is text, '\0', status '0'/'1', '\n'. "\x01complete LINE" asks for
- * the words that complete LINE, one per line (`dpnat-cli --complete LINE`
- * prints them, for the bash completion).
+ * Protocol: lib/cli/cli_proto.h, shared with the daemon (the header only:
+ * the client links no dpnat library). `dpnat-cli --complete LINE` prints a
+ * completion request's answer, for the bash completion.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,10 +28,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli_proto.h"
 #include "dpnat_version.h"
 
-#define DEFAULT_SOCKET  "/run/dpnat/dpnat.sock"
-#define LINE_MAX_BYTES  4096            /* the daemon's limit, without '\n' */
+#define DEFAULT_SOCKET  CLI_PROTO_SOCKET
+#define LINE_MAX_BYTES  CLI_PROTO_LINE_MAX
 #define HOLD_MAX        (64u * 1024)    /* answer bytes held back before streaming */
 #define COMPLETE_MAX    (1u << 20)      /* completion answers are word lists */
 #define HISTORY_SIZE    1000
@@ -187,16 +187,16 @@ conn_read_answer(struct conn *c, struct answer *a)
 
 			switch (st) {
 			case TEXT:
-				nul = memchr(p, '\0', avail);
+				nul = memchr(p, CLI_PROTO_END, avail);
 				answer_add(a, p, nul != NULL ? (size_t)(nul - p) : avail);
 				c->off += nul != NULL ? (size_t)(nul - p) + 1 : avail;
 				if (nul != NULL)
 					st = STATUS;
 				break;
 			case STATUS:
-				if (*p != '0' && *p != '1')
+				if (*p != CLI_PROTO_OK && *p != CLI_PROTO_ERR)
 					return -2;
-				status = *p - '0';
+				status = *p == CLI_PROTO_ERR;
 				c->off++;
 				st = END;
 				break;
@@ -522,7 +522,7 @@ show_columns(char **w, int n)
 static unsigned char
 key_complete(EditLine *el, int ch)
 {
-	static const char tag[] = "\x01" "complete ";
+	static const char tag[] = CLI_PROTO_COMPLETE;
 	char *text, *req, *word, *w[256];
 	struct answer a;
 	size_t plen, common;
@@ -678,7 +678,7 @@ usage(FILE *f)
 static int
 complete_once(const char *text)
 {
-	static const char tag[] = "\x01" "complete ";
+	static const char tag[] = CLI_PROTO_COMPLETE;
 	struct answer a;
 	char *req;
 	int rc;

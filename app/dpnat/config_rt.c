@@ -14,7 +14,13 @@
 #include <rte_malloc.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "dp.h"
+#include "dp_config.h"
+#include "dp_iface.h"
+#include "dp_metrics.h"
+#include "dp_session.h"
+#include "dp_log.h"
 
 /* Whether the interface part of two configurations is the same, but for the MTUs (live). */
 static bool

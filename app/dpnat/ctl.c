@@ -3,8 +3,11 @@
  * The control socket: a unix stream socket served from the control lcore
  * with non-blocking I/O only. Each client has a bounded input line and a
  * bounded output backlog; a client that floods, stalls or speaks garbage is
- * cut off, never waited for. Answers are framed as the output text, a NUL
- * byte, a status character ('0' ok, '1' error) and a newline.
+ * cut off, never waited for. ctl.c knows the socket only: lines go to the
+ * line function given to dp_ctl_open (main's: the CLI views), and lib/cli
+ * assembles lines, frames answers (cli_proto.h) and carries the streams a
+ * handler leaves for long answers; ctl.c continues them as the backlog
+ * drains.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,48 +22,32 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "dp.h"
+#include "ctl.h"
+#include "dp_log.h"
+
+#include <rte_common.h>
+#include <rte_log.h>
 
 #define CTL_MAX_CLIENTS 64
 #define CTL_OUT_MAX     (64u << 20)  /* backlog bound per client */
 #define CTL_OUT_LOW     (256u << 10) /* a streamed answer is continued below this backlog */
 #define CTL_IN_MAX      4096         /* received bytes held while an answer is going out */
 
-/* An answer produced slice by slice (dp_ctl_stream) while the client reads it. */
-struct ctl_stream {
-	dp_stream_fn next;
-	void *state;
-	int status;              /* the handler's status, sent when the stream ends */
-	bool active;
-	bool swallow_end;        /* the handler's frame end is held back until then */
-};
-
 struct ctl_client {
 	int fd;
 	bool closing;            /* the client said exit: close once the answer is out */
-	struct cli_conn conn;    /* line assembly, bounded */
+	struct cli_conn conn;    /* line assembly and a streamed answer, bounded */
 	char *out;               /* pending answer bytes */
 	size_t out_len, out_off, out_cap;
-	struct ctl_stream st;
 	char in[CTL_IN_MAX];     /* received, not yet run: one line runs at a time */
 	size_t in_len;
 };
 
 static int listen_fd = -1;
+static char listen_path[108];            /* sizeof(sockaddr_un.sun_path) */
 static struct ctl_client clients[CTL_MAX_CLIENTS];
-static struct ctl_client *cur_client;   /* the client whose line is running */
-
-int
-dp_ctl_stream(dp_stream_fn next, void *state)
-{
-	struct ctl_client *c = cur_client;
-
-	if (c == NULL || c->st.active)
-		return -1;
-	c->st = (struct ctl_stream){ .next = next, .state = state, .active = true,
-				     .swallow_end = true };
-	return 0;
-}
+static cli_line_fn line_fn;              /* runs one line (dp_ctl_open) */
+static void *line_arg;
 
 /* Append to a client's backlog; false when the bound is hit. */
 static bool
@@ -90,20 +77,13 @@ sink_write(void *arg, const char *buf, size_t len)
 {
 	struct ctl_client *c = arg;
 
-	/* The frame end of a line whose answer is streamed: keep its status for later. */
-	if (c->st.swallow_end && len == 3 && buf[0] == '\0') {
-		c->st.swallow_end = false;
-		c->st.status = buf[1] == '0' ? 0 : -1;
-		return 0;
-	}
 	return out_append(c, buf, len) ? 0 : -1;
 }
 
 static void
 client_close(struct ctl_client *c)
 {
-	if (c->st.active)
-		c->st.next(c->st.state, NULL);   /* NULL: the client left, release the state */
+	cli_conn_release(&c->conn);
 	close(c->fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -133,16 +113,19 @@ dp_ctl_group(const char *path, const char *group, char *err, size_t errlen)
 }
 
 int
-dp_ctl_open(struct dp *dp, char *err, size_t errlen)
+dp_ctl_open(const char *path, unsigned mode, const char *group, cli_line_fn run, void *arg,
+	    char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
-	const char *path = dp->socket_path;
 	char dir[sizeof(sa.sun_path)];
 	char *slash;
 	unsigned i;
 
+	RTE_BUILD_BUG_ON(sizeof(listen_path) != sizeof(sa.sun_path));
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
+	line_fn = run;
+	line_arg = arg;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "socket path too long: %s", path);
 		return -1;
@@ -177,25 +160,20 @@ dp_ctl_open(struct dp *dp, char *err, size_t errlen)
 		unlink(path);
 	}
 	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, dp->conf.socket_mode) != 0 || listen(listen_fd, 64) != 0) {
+	    chmod(path, mode) != 0 || listen(listen_fd, 64) != 0) {
 		snprintf(err, errlen, "socket %s: %s", path, strerror(errno));
 		close(listen_fd);
 		listen_fd = -1;
 		return -1;
 	}
-	if (dp->conf.socket_group[0] != '\0' && dp_ctl_group(path, dp->conf.socket_group, err, errlen) != 0) {
+	if (group[0] != '\0' && dp_ctl_group(path, group, err, errlen) != 0) {
 		close(listen_fd);
 		listen_fd = -1;
 		unlink(path);
 		return -1;
 	}
+	snprintf(listen_path, sizeof(listen_path), "%s", path);
 	return 0;
-}
-
-static int
-run_line(void *arg, const char *line, struct cli_out *out)
-{
-	return dp_cli_exec(arg, line, out);
 }
 
 /*
@@ -203,26 +181,21 @@ run_line(void *arg, const char *line, struct cli_out *out)
  * backlog is low. Returns false to drop the client.
  */
 static bool
-client_run(struct dp *dp, struct ctl_client *c)
+client_run(struct ctl_client *c)
 {
 	struct cli_out out = { .write = sink_write, .arg = c };
 
-	if (c->st.active && c->out_len - c->out_off < CTL_OUT_LOW) {
-		/* Continue a streamed answer by one slice. */
-		if (c->st.next(c->st.state, &out) != 0) {
-			c->st.active = false;
-			cli_frame_end(&out, c->st.status);
-		}
-	}
-	while (!c->st.active && !c->closing && c->in_len > 0 &&
+	/* Continue a streamed answer by one slice. */
+	if (c->out_len - c->out_off < CTL_OUT_LOW)
+		cli_conn_stream_next(&c->conn, &out);
+	while (!cli_conn_streaming(&c->conn) && !c->closing && c->in_len > 0 &&
 	       c->out_len - c->out_off < CTL_OUT_LOW) {
 		char *nl = memchr(c->in, '\n', c->in_len);
+		/* One line at a time: its answer may stream (cli_conn_feed). */
 		size_t n = nl != NULL ? (size_t)(nl - c->in) + 1 : c->in_len;
 		int rc;
 
-		cur_client = c;
-		rc = cli_conn_feed(&c->conn, c->in, n, run_line, dp, &out);
-		cur_client = NULL;
+		rc = cli_conn_feed(&c->conn, c->in, n, line_fn, line_arg, &out);
 		memmove(c->in, c->in + n, c->in_len - n);
 		c->in_len -= n;
 		if (rc == 1)
@@ -234,7 +207,7 @@ client_run(struct dp *dp, struct ctl_client *c)
 
 /* Read what the client sent and run it. Returns false to drop the client. */
 static bool
-client_read(struct dp *dp, struct ctl_client *c)
+client_read(struct ctl_client *c)
 {
 	ssize_t n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
 
@@ -243,7 +216,7 @@ client_read(struct dp *dp, struct ctl_client *c)
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
 	c->in_len += (size_t)n;
-	return client_run(dp, c);
+	return client_run(c);
 }
 
 int
@@ -272,7 +245,7 @@ client_write(struct ctl_client *c)
 }
 
 bool
-dp_ctl_poll(struct dp *dp)
+dp_ctl_poll(void)
 {
 	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
 	unsigned idx[CTL_MAX_CLIENTS + 1];
@@ -288,9 +261,9 @@ dp_ctl_poll(struct dp *dp)
 		if (clients[i].fd < 0)
 			continue;
 		/* Streamed answers and held lines move on whenever the backlog allows. */
-		if (clients[i].st.active || clients[i].in_len > 0) {
+		if (cli_conn_streaming(&clients[i].conn) || clients[i].in_len > 0) {
 			busy |= clients[i].out_len - clients[i].out_off < CTL_OUT_LOW;
-			if (!client_run(dp, &clients[i])) {
+			if (!client_run(&clients[i])) {
 				client_close(&clients[i]);
 				continue;
 			}
@@ -298,7 +271,8 @@ dp_ctl_poll(struct dp *dp)
 		pfd[n].fd = clients[i].fd;
 		/* Read no more from a client that does not read its answers. */
 		pfd[n].events = clients[i].out_len > clients[i].out_off ? POLLOUT :
-				(clients[i].in_len < CTL_IN_MAX && !clients[i].st.active) ? POLLIN : 0;
+				(clients[i].in_len < CTL_IN_MAX && !cli_conn_streaming(&clients[i].conn)) ?
+				POLLIN : 0;
 		idx[n++] = i;
 	}
 	if (poll(pfd, n, 0) <= 0)
@@ -312,11 +286,11 @@ dp_ctl_poll(struct dp *dp)
 		else if (pfd[i].revents & POLLOUT)
 			keep = client_write(c);
 		else if (pfd[i].revents & (POLLIN | POLLHUP)) {
-			keep = client_read(dp, c);
+			keep = client_read(c);
 			if (keep)
 				keep = client_write(c);
 		}
-		if (keep && c->closing && c->out_len == 0 && !c->st.active)
+		if (keep && c->closing && c->out_len == 0 && !cli_conn_streaming(&c->conn))
 			keep = false;
 		if (!keep)
 			client_close(c);
@@ -345,7 +319,7 @@ dp_ctl_poll(struct dp *dp)
 }
 
 void
-dp_ctl_close(struct dp *dp)
+dp_ctl_close(void)
 {
 	unsigned i;
 
@@ -355,6 +329,6 @@ dp_ctl_close(struct dp *dp)
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		listen_fd = -1;
-		unlink(dp->socket_path);
+		unlink(listen_path);
 	}
 }

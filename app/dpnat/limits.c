@@ -23,6 +23,7 @@
 #include <rte_ip.h>
 
 #include "dp.h"
+#include "dp_session.h"
 
 int
 dp_limits_init(struct dp *dp, char *err, size_t errlen)

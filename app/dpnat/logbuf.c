@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "dp.h"
+#include "dp_log.h"
 
 #define DP_LOGBUF_SIZE (64u << 10)
 

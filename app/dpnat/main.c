@@ -21,9 +21,33 @@
 #include <rte_pdump.h>
 #include <rte_version.h>
 
+#include "ctl.h"
 #include "dp.h"
+#include "dp_config.h"
+#include "dp_iface.h"
+#include "dp_metrics.h"
+#include "dp_session.h"
+#include "views.h"
+#include "dp_log.h"
 #include "dpnat_version.h"
 
+/* The dataplane the signal handlers flag (SIGHUP: reload, SIGINT/SIGTERM: quit). */
+static struct dp *sig_dp;
+
+/* Print "dpnat: <message>" on stderr and leave; start-up errors only. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dpnat: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	rte_eal_cleanup();
+	exit(1);
+}
 
 /* dpnat -h: its own options and the EAL options it needs (EAL's whole list: --eal-help). */
 static void
@@ -88,18 +112,25 @@ early_option(int argc, char **argv)
 static void
 on_signal(int sig)
 {
-	if (g_dp == NULL)
+	if (sig_dp == NULL)
 		return;
 	if (sig == SIGHUP)
-		g_dp->reload = true;
+		sig_dp->reload = true;
 	else
-		g_dp->quit = true;
+		sig_dp->quit = true;
 }
 
 static void
 resend_arp(uint8_t iface, uint32_t ip, void *arg)
 {
 	dp_arp_request(arg, iface, ip);
+}
+
+/* A CLI line from the control socket: the views run it on the dataplane. */
+static int
+run_cli_line(void *dp, const char *line, struct cli_out *out)
+{
+	return dp_cli_exec(dp, line, out);
 }
 
 /* Control loops without a punted packet or CLI work before the longer nap. */
@@ -120,7 +151,7 @@ control_loop(struct dp *dp)
 		n = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, DP_BURST, NULL);
 		for (i = 0; i < n; i++)
 			dp_slowpath(dp, pkts[i]);
-		if (dp_ctl_poll(dp) || n > 0)
+		if (dp_ctl_poll() || n > 0)
 			idle = 0;
 		dp_metrics_poll(dp);
 		if (rte_get_tsc_cycles() - last_age >= age_cycles) {
@@ -152,10 +183,10 @@ control_loop(struct dp *dp)
 int
 main(int argc, char **argv)
 {
-	const char *cfg = NULL, *sock = NULL;
+	struct dp_params p = { .config_path = NULL };
 	char err[CONF_ERR_LEN];
 	struct dp *dp;
-	unsigned lcore, i;
+	unsigned i;
 	int rc, opt, mfd;
 
 	switch (early_option(argc, argv)) {
@@ -192,49 +223,33 @@ main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "f:s:")) != -1) {
 		switch (opt) {
 		case 'f':
-			cfg = optarg;
+			p.config_path = optarg;
 			break;
 		case 's':
-			sock = optarg;
+			p.socket_path = optarg;
 			break;
 		default:
-			dp_die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]; dpnat --help)",
+			die("unknown option \"-%c\" or missing value (usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]; dpnat --help)",
 			    optopt);
 		}
 	}
 	if (optind < argc)
-		dp_die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]; dpnat --help)",
+		die("unexpected argument \"%s\" (usage: dpnat [EAL options] -- -f CONFIG [-s SOCKET]; dpnat --help)",
 		    argv[optind]);
 
-	dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	if (dp == NULL)
-		dp_die("out of memory for the dataplane state");
-	g_dp = dp;
-	conf_init(&dp->conf);
 	/* Without -f: the embedded default, the KB's lab (config/kb-lab.conf). */
-	if (dp_conf_load(&dp->conf, cfg, err, sizeof(err)) != 0)
-		dp_die("%s", err);
-	dp->socket_path = sock != NULL ? sock : dp->conf.socket_path;
-	dp->config_path = cfg;
-	dp->n_workers = rte_lcore_count() - 1;
-	if (dp->n_workers == 0)
-		dp_die("need at least 2 lcores: one control lcore and one worker (e.g. -l 0-1)");
-	if (dp->n_workers > DP_MAX_WORKERS)
-		dp_die("too many workers (%u, max %u)", dp->n_workers, DP_MAX_WORKERS);
-	dp->hz = rte_get_tsc_hz();
-	dp->start_tsc = rte_get_tsc_cycles();
-
-	i = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore)
-		dp->workers[i++].lcore = lcore;
-	dp_setup(dp);
+	dp = dp_create(&p, err, sizeof(err));
+	if (dp == NULL)
+		die("%s", err);
+	sig_dp = dp;
 	if (dp_cli_check(err, sizeof(err)) != 0)
-		dp_die("CLI table: %s", err);
-	dp_telemetry_init();
-	if (dp_ctl_open(dp, err, sizeof(err)) != 0)
-		dp_die("%s", err);
+		die("CLI table: %s", err);
+	dp_telemetry_init(dp);
+	if (dp_ctl_open(dp->socket_path, dp->conf.socket_mode, dp->conf.socket_group, run_cli_line, dp,
+			err, sizeof(err)) != 0)
+		die("%s", err);
 	if (dp_metrics_prepare(NULL, &dp->conf, &mfd, err, sizeof(err)) != 0)
-		dp_die("%s", err);
+		die("%s", err);
 	dp_metrics_commit(NULL, &dp->conf, mfd);
 
 	signal(SIGINT, on_signal);
@@ -250,17 +265,12 @@ main(int argc, char **argv)
 	control_loop(dp);
 
 	rte_eal_mp_wait_lcore();
-	dp_ctl_close(dp);
+	dp_ctl_close();
 	dp_metrics_close();
-	for (i = 0; i < ROUTE_MAX_IFACES; i++)
-		if (dp->ports[i].used)
-			port_teardown(&dp->ports[i].pi);
 	rte_pdump_uninit();
-	pptp_free(dp->pptp);
-	flow_free(dp->flows);
-	nat_free(dp->nat);
-	neigh_free(dp->neigh);
-	route_free(dp->rt);
+	sig_dp = NULL;
+	dp_telemetry_stop();
+	dp_destroy(dp);
 	printf("dpnat: stopped\n");
 	rte_eal_cleanup();
 	return 0;

@@ -21,7 +21,11 @@
 #include <rte_version.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "dp.h"
+#include "dp_metrics.h"
+#include "views.h"
+#include "dp_log.h"
 #include "dpnat_version.h"
 
 #define MX_MAX_CLIENTS 8

@@ -18,6 +18,8 @@
 
 #include "cli.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_log.h"
 
 void
 dp_mtu_refresh(struct dp *dp)

@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_session.h"
 
 /* A session leaves: give its public port back. */
 static void

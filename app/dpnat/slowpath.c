@@ -15,6 +15,8 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_session.h"
 
 #define ICMP_QUOTE_MAX 548  /* RFC 1812 4.3.2.3: quote as much as fits in 576 bytes */
 

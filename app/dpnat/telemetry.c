@@ -2,11 +2,21 @@
 /*
  * DPDK telemetry commands, so dpdk-telemetry.py reads dpnat's figures next to
  * DPDK's own /ethdev/stats. Callbacks run on the telemetry thread and only
- * read counters.
+ * read counters. DPDK 22.11's callbacks take no argument: the dataplane
+ * they read is the one given to dp_telemetry_init, under a lock that
+ * dp_telemetry_stop takes before the dataplane is destroyed.
  */
+#include <errno.h>
+
+#include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "dp_metrics.h"
+#include "views.h"
+
+static const struct dp *tm_dp;          /* NULL once stopped */
+static rte_spinlock_t tm_lock = RTE_SPINLOCK_INITIALIZER;
 
 /* Telemetry dictionary names allow letters, digits and '_': "no-route" becomes "no_route". */
 static void
@@ -21,15 +31,28 @@ add_u64(struct rte_tel_data *d, const char *name, uint64_t v)
 	rte_tel_data_add_dict_u64(d, n, v);
 }
 
+/* Fill d from the dataplane, unless it is gone (stopped): -EINVAL then. */
 static int
-tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+tm_run(void (*fill)(const struct dp *dp, struct rte_tel_data *d), struct rte_tel_data *d)
+{
+	int rc = -EINVAL;
+
+	rte_spinlock_lock(&tm_lock);
+	if (tm_dp != NULL) {
+		fill(tm_dp, d);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tm_lock);
+	return rc;
+}
+
+static void
+fill_sessions(const struct dp *dp, struct rte_tel_data *d)
 {
 	struct flow_stats st;
 	unsigned w;
 
-	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
-	flow_stats_get(g_dp->flows, &st);
+	flow_stats_get(dp->flows, &st);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "alloc", st.alloc);
 	rte_tel_data_add_dict_u64(d, "max", st.max);
@@ -38,44 +61,54 @@ tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "aged", st.aged);
 	rte_tel_data_add_dict_u64(d, "cleared", st.cleared);
 	rte_tel_data_add_dict_u64(d, "pending_free", st.pending_free);
-	for (w = 0; w < g_dp->n_workers; w++) {
+	for (w = 0; w < dp->n_workers; w++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "worker%u_alloc", w);
 		rte_tel_data_add_dict_u64(d, name, st.per_worker[w]);
 	}
-	return 0;
 }
 
 static int
-tm_counters(const char *cmd, const char *params, struct rte_tel_data *d)
+tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_sessions, d);
+}
+
+static void
+fill_counters(const struct dp *dp, struct rte_tel_data *d)
 {
 	struct dp_stats sum;
 	unsigned i;
 
-	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
-	dp_stats_sum(g_dp, &sum);
+	dp_stats_sum(dp, &sum);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "forwarded", sum.forwarded);
 	rte_tel_data_add_dict_u64(d, "punted", sum.punted);
 	for (i = 1; i < PKT_DROP_MAX; i++)
 		add_u64(d, pkt_drop_name(i), sum.drops[i]);
-	return 0;
 }
 
 static int
-tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
+tm_counters(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_counters, d);
+}
+
+static void
+fill_pptp(const struct dp *dp, struct rte_tel_data *d)
 {
 	struct pptp_stats st;
 	unsigned i;
 
-	RTE_SET_USED(cmd);
-	RTE_SET_USED(params);
 	/* Counters only: the entries themselves belong to the control lcore (get alg pptp xlate). */
-	pptp_stats_get(g_dp->pptp, &st);
+	pptp_stats_get(dp->pptp, &st);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "enabled", g_dp->conf.alg_pptp);
+	rte_tel_data_add_dict_u64(d, "enabled", dp->conf.alg_pptp);
 	rte_tel_data_add_dict_u64(d, "xlate_used", st.xlate_used);
 	rte_tel_data_add_dict_u64(d, "xlate_max", st.xlate_max);
 	rte_tel_data_add_dict_u64(d, "failed", st.failed);
@@ -87,17 +120,36 @@ tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ctrl_refused", st.ctrl_refused);
 	for (i = 0; i < PPTP_ERR_MAX; i++)
 		add_u64(d, pptp_err_name(i), st.err[i]);
-	return 0;
+}
+
+static int
+tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_pptp, d);
 }
 
 /** Register dpnat's telemetry commands (harmless when telemetry is off). */
 void
-dp_telemetry_init(void)
+dp_telemetry_init(const struct dp *dp)
 {
+	rte_spinlock_lock(&tm_lock);
+	tm_dp = dp;
+	rte_spinlock_unlock(&tm_lock);
 	rte_telemetry_register_cmd("/dpnat/sessions", tm_sessions,
 				   "Session table usage. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/counters", tm_counters,
 				   "Forwarding and drop counters by reason. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/pptp/xlate", tm_pptp,
 				   "PPTP ALG xlate usage and control-stream counters. Takes no parameters");
+}
+
+/** Stop answering from the dataplane (before dp_destroy); the commands then fail. */
+void
+dp_telemetry_stop(void)
+{
+	rte_spinlock_lock(&tm_lock);
+	tm_dp = NULL;
+	rte_spinlock_unlock(&tm_lock);
 }

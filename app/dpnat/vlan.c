@@ -15,6 +15,7 @@
 #include <rte_ether.h>
 
 #include "dp.h"
+#include "dp_iface.h"
 
 int
 dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)

@@ -16,6 +16,8 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_session.h"
 
 /* How many packets ahead the parse loop fetches packet data. */
 #define DP_PREFETCH 4
@@ -771,7 +773,7 @@ int
 dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
-	struct dp *dp = g_dp;
+	struct dp *dp = w->dp;
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned iface, idle = 0;
 	uint16_t n, i;

@@ -41,16 +41,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLI_LINE_MAX   4096  /**< longest command line, without its '\n' */
+#include "cli_proto.h"
+
+#define CLI_LINE_MAX   CLI_PROTO_LINE_MAX  /**< longest command line, without its '\n' */
 #define CLI_MAX_WORDS  128   /**< most words in one line */
 #define CLI_MAX_NODES  96    /**< most syntax elements in one command */
+
+struct cli_out;
+
+/**
+ * The rest of an answer, produced slice by slice while the client reads it
+ * (a million sessions never sit in memory): write the next slice to out and
+ * return 0, or return 1 once the answer is complete (state released).
+ * Called with out NULL when the client went away: release state, return 1.
+ */
+typedef int (*cli_stream_fn)(void *state, struct cli_out *out);
+
+/** An answer being streamed (one per connection). */
+struct cli_stream {
+	cli_stream_fn next;
+	void *state;
+	int status;    /**< the handler's status, framed when the stream ends */
+	bool active;
+};
 
 /** Where output goes: write() gets raw bytes and returns 0, or -1 to refuse. */
 struct cli_out {
 	int (*write)(void *arg, const char *buf, size_t len);
 	void *arg;
 	bool failed;   /**< set once a write failed; later output is dropped */
+	struct cli_stream *stream;   /**< where a handler may leave a stream; NULL: not here */
 };
+
+/**
+ * From a handler: the rest of this answer is next(state, out), slice by
+ * slice, after what the handler wrote; its return value is the answer's
+ * status. 0, or -1 when out takes no stream (then answer at once).
+ */
+int cli_out_stream(struct cli_out *out, cli_stream_fn next, void *state);
 
 /** Write len bytes to out. Returns 0, or -1 if the sink refused (out->failed is then set). */
 int cli_write(struct cli_out *out, const char *buf, size_t len);
@@ -113,7 +141,7 @@ int cli_table_check(const struct cli_table *t, char *err, size_t errlen);
 
 /**
  * Run one command line: the matched handler's output, a `?` help listing, or
- * a completion answer when line is "\x01complete PARTIAL" (see cli_complete).
+ * a completion answer when line is CLI_PROTO_COMPLETE "PARTIAL" (see cli_complete).
  * An empty line does nothing. Returns 0, or -1 after writing the error to out.
  */
 int cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx);
@@ -205,6 +233,7 @@ struct cli_conn {
 	uint64_t n_lines;     /**< lines run */
 	uint64_t n_too_long;  /**< lines refused for length */
 	uint64_t n_bad;       /**< lines refused for control bytes */
+	struct cli_stream stream;   /**< the answer being streamed, if any */
 	char buf[CLI_LINE_MAX + 1];
 };
 
@@ -217,12 +246,27 @@ void cli_conn_init(struct cli_conn *c);
  * status '0'/'1', '\n'. A line over CLI_LINE_MAX is answered with an error as
  * soon as it is seen and skipped up to its '\n'; a line with control bytes
  * is refused. Returns 0 to keep the connection, 1 once the client sent
- * exit/quit (the caller closes after flushing out).
+ * exit/quit (the caller closes after flushing out), 2 when a line's handler
+ * left a stream (cli_out_stream): the bytes after that line are not taken,
+ * and none are until the stream ended (cli_conn_stream_next). A caller
+ * whose handlers stream feeds one line at a time.
  */
 int cli_conn_feed(struct cli_conn *c, const void *data, size_t len, cli_line_fn fn,
 		  void *arg, struct cli_out *out);
 
-/** Write the end-of-answer frame: '\0', '0' (status 0) or '1', '\n'. Returns 0 or -1. */
+/** True while an answer of c is being streamed. */
+bool cli_conn_streaming(const struct cli_conn *c);
+
+/**
+ * Continue c's streamed answer by one slice on out; at its end the answer
+ * is framed with the handler's status. 1 when nothing streams any more, else 0.
+ */
+int cli_conn_stream_next(struct cli_conn *c, struct cli_out *out);
+
+/** The client left: release c's streamed answer, if any. */
+void cli_conn_release(struct cli_conn *c);
+
+/** Write the end-of-answer frame: CLI_PROTO_END, CLI_PROTO_OK (status 0) or CLI_PROTO_ERR, '\n'. 0 or -1. */
 int cli_frame_end(struct cli_out *out, int status);
 
 #endif /* DPNAT_CLI_H */

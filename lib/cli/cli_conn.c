@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Output sinks and the server side of the dpnat-cli socket protocol: bytes
- * in, complete lines out, each answer framed as text, '\0', status, '\n'.
+ * Output sinks and the server side of the dpnat-cli socket protocol
+ * (cli_proto.h): bytes in, complete lines out, each answer framed as text,
+ * CLI_PROTO_END, status, '\n', at once or when its stream ends.
  * The line buffer is fixed: a client can make us skip bytes, never grow.
  */
 #include <stdarg.h>
@@ -86,10 +87,20 @@ cli_out_strbuf(struct cli_out *out, struct cli_strbuf *sb, char *buf, size_t siz
 }
 
 int
+cli_out_stream(struct cli_out *out, cli_stream_fn next, void *state)
+{
+	if (out->stream == NULL || out->stream->active)
+		return -1;
+	*out->stream = (struct cli_stream){ .next = next, .state = state, .active = true };
+	return 0;
+}
+
+int
 cli_frame_end(struct cli_out *out, int status)
 {
+	const char frame[3] = { CLI_PROTO_END, status == 0 ? CLI_PROTO_OK : CLI_PROTO_ERR, '\n' };
 	/* Straight to the sink: the frame must go out even after a failed answer. */
-	int rc = out->write(out->arg, status == 0 ? "\0" "0\n" : "\0" "1\n", 3);
+	int rc = out->write(out->arg, frame, sizeof(frame));
 
 	out->failed = false;
 	return rc == 0 ? 0 : -1;
@@ -102,6 +113,33 @@ cli_conn_init(struct cli_conn *c)
 	c->discarding = false;
 	c->closed = false;
 	c->n_lines = c->n_too_long = c->n_bad = 0;
+	memset(&c->stream, 0, sizeof(c->stream));
+}
+
+bool
+cli_conn_streaming(const struct cli_conn *c)
+{
+	return c->stream.active;
+}
+
+int
+cli_conn_stream_next(struct cli_conn *c, struct cli_out *out)
+{
+	if (!c->stream.active)
+		return 1;
+	if (c->stream.next(c->stream.state, out) == 0)
+		return 0;
+	c->stream.active = false;
+	cli_frame_end(out, c->stream.status);
+	return 1;
+}
+
+void
+cli_conn_release(struct cli_conn *c)
+{
+	if (c->stream.active)
+		c->stream.next(c->stream.state, NULL);
+	c->stream.active = false;
 }
 
 /* First control byte of a line (tab and a leading 0x01 request mark are fine); -1 if none. */
@@ -134,10 +172,11 @@ is_exit(const char *s)
 	return len == 4 && (strncasecmp(s, "exit", 4) == 0 || strncasecmp(s, "quit", 4) == 0);
 }
 
-/* One complete line in c->buf: run it and frame the answer. Returns 1 on exit/quit. */
+/* One complete line in c->buf: run it and frame the answer. Returns 1 on exit/quit, 2 when it streams. */
 static int
 conn_line(struct cli_conn *c, cli_line_fn fn, void *arg, struct cli_out *out)
 {
+	struct cli_stream *outer = out->stream;
 	int bad, rc;
 
 	if (c->len > 0 && c->buf[c->len - 1] == '\r')
@@ -154,7 +193,14 @@ conn_line(struct cli_conn *c, cli_line_fn fn, void *arg, struct cli_out *out)
 	if (is_exit(c->buf))
 		return 1;
 	c->n_lines++;
+	out->stream = &c->stream;
 	rc = fn(arg, c->buf, out);
+	out->stream = outer;
+	if (c->stream.active) {
+		/* The answer goes on as the client reads it: framed by cli_conn_stream_next. */
+		c->stream.status = rc;
+		return 2;
+	}
 	cli_frame_end(out, rc);
 	return 0;
 }
@@ -168,17 +214,24 @@ cli_conn_feed(struct cli_conn *c, const void *data, size_t len, cli_line_fn fn, 
 
 	if (c->closed)
 		return 1;
+	if (c->stream.active)
+		return 2;
 	for (i = 0; i < len; i++) {
 		char ch = p[i];
 
 		if (ch == '\n') {
+			int rc = 0;
+
 			if (c->discarding) {
 				c->discarding = false;
 				c->len = 0;
-			} else if (conn_line(c, fn, arg, out) == 1) {
-				c->closed = true;
-				return 1;
+			} else {
+				rc = conn_line(c, fn, arg, out);
 			}
+			if (rc == 1)
+				c->closed = true;
+			if (rc != 0)
+				return rc;
 			continue;
 		}
 		if (c->discarding)

@@ -1468,7 +1468,7 @@ do_execute(struct engine *e, struct cli_out *out, void *ctx)
 int
 cli_execute(const struct cli_table *t, const char *line, struct cli_out *out, void *ctx)
 {
-	static const char complete_req[] = "\x01" "complete ";
+	static const char complete_req[] = CLI_PROTO_COMPLETE;
 	char err[128];
 	struct engine *e;
 	int rc;

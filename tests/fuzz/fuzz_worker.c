@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer harness for the whole worker path: the real dataplane (init.c's
- * dp_setup on two net_ring ports) with live NAPT sessions, a PPTP call and
+ * dp_create on two net_ring ports) with live NAPT sessions, a PPTP call and
  * its GRE gates set up at start, then arbitrary frames pushed through
  * dp_worker_burst on either interface, the slow path drained, time advanced
  * and ageing run. After every input all mbufs must be back in the pool
@@ -30,6 +30,9 @@
 
 #include "cksum.h"
 #include "dp.h"
+#include "dp_iface.h"
+#include "dp_session.h"
+#include "views.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"

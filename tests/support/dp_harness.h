@@ -1,50 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Bring up the real dataplane in-process for a harness or benchmark that
- * drives dp_worker_burst itself: the configuration text loaded and
- * validated, n_workers workers on the EAL's lcores in order, dp_setup, the
+ * drives dp_worker_burst itself: dp_create from the configuration text, with
+ * n_workers workers on the EAL's lcores in order and the clock at 100 s, the
  * calling thread registered as RCU reader 0, one housekeeping tick.
+ * dp_harness_down takes the reader off and frees it all (dp_destroy).
  */
 #ifndef DPNAT_TEST_DP_HARNESS_H
 #define DPNAT_TEST_DP_HARNESS_H
 
 #include <stdio.h>
 
-#include <rte_cycles.h>
-#include <rte_lcore.h>
-#include <rte_malloc.h>
-
 #include "dp.h"
+#include "dp_session.h"
 
 /** The dataplane built from conf_text (rte_eal_init done), or NULL with the reason on stderr. */
 static inline __attribute__((unused)) struct dp *
 dp_harness_up(const char *name, const char *conf_text, unsigned n_workers)
 {
+	const struct dp_params p = { .conf_text = conf_text, .conf_name = name,
+				     .n_workers = n_workers, .clock_s = 100 };
 	char err[CONF_ERR_LEN];
-	struct dp *dp = rte_zmalloc("dpnat", sizeof(*dp), RTE_CACHE_LINE_SIZE);
-	unsigned lc, w = 0;
+	struct dp *dp = dp_create(&p, err, sizeof(err));
 
-	if (dp == NULL)
-		return NULL;
-	g_dp = dp;
-	conf_init(&dp->conf);
-	if (conf_load_string(&dp->conf, name, conf_text, err, sizeof(err)) != 0 ||
-	    conf_validate(&dp->conf, err, sizeof(err)) != 0) {
+	if (dp == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return NULL;
 	}
-	dp->n_workers = n_workers;
-	RTE_LCORE_FOREACH(lc) {
-		if (w < n_workers)
-			dp->workers[w++].lcore = lc;
-	}
-	dp->hz = rte_get_tsc_hz();
-	dp->start_tsc = rte_get_tsc_cycles() - 100 * dp->hz;
-	dp_setup(dp);
 	rte_rcu_qsbr_thread_register(dp->qsbr, 0);
 	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
 	dp_sessions_tick(dp);
 	return dp;
+}
+
+/** Take the calling thread off as RCU reader 0 and free the dataplane of dp_harness_up. */
+static inline __attribute__((unused)) void
+dp_harness_down(struct dp *dp)
+{
+	rte_rcu_qsbr_thread_offline(dp->qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(dp->qsbr, 0);
+	dp_destroy(dp);
 }
 
 #endif /* DPNAT_TEST_DP_HARNESS_H */

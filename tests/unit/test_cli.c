@@ -778,6 +778,92 @@ cap_init(struct capture *c, struct cli_out *out)
 
 #define FEED(conn, s, out) cli_conn_feed(conn, s, sizeof(s) - 1, echo_line, NULL, out)
 
+/* A streamed answer: "slices" left by stream_line, one number per slice, 3 of them. */
+struct slices {
+	int left;
+	int released;   /* next() called without an output: the client left */
+};
+
+static int
+slice_next(void *state, struct cli_out *out)
+{
+	struct slices *sl = state;
+
+	if (out == NULL) {
+		sl->released++;
+		return 1;
+	}
+	cli_printf(out, "<%d>", sl->left);
+	return --sl->left == 0 ? 1 : 0;
+}
+
+static struct slices slices;
+
+/* "stream" and "stream-fail" leave a stream of 3 slices after a head; other lines echo. */
+static int
+stream_line(void *arg, const char *line, struct cli_out *out)
+{
+	(void)arg;
+	if (strncmp(line, "stream", 6) != 0)
+		return echo_line(NULL, line, out);
+	cli_printf(out, "head");
+	slices.left = 3;
+	if (cli_out_stream(out, slice_next, &slices) != 0)
+		cli_printf(out, "(at once)");
+	return strcmp(line, "stream-fail") == 0 ? -1 : 0;
+}
+
+/* lib/cli carries a handler's stream: framed once it ends, later lines wait for it. */
+static void
+test_conn_stream(void **state)
+{
+	static const char two[] = "stream\nnext\n";
+	static struct cli_conn conn;
+	struct capture cap;
+	struct cli_out out;
+
+	(void)state;
+	cli_conn_init(&conn);
+	cap_init(&cap, &out);
+	out.stream = NULL;
+	memset(&slices, 0, sizeof(slices));
+	/* The line that streams ends the feed: "next" is not taken yet. */
+	assert_int_equal(cli_conn_feed(&conn, two, 7, stream_line, NULL, &out), 2);
+	assert_true(cli_conn_streaming(&conn));
+	assert_null(out.stream);
+	assert_int_equal(cap.len, 4);
+	assert_memory_equal(cap.buf, "head", 4);
+	/* Nothing more runs while it streams. */
+	assert_int_equal(cli_conn_feed(&conn, two + 7, 5, stream_line, NULL, &out), 2);
+	assert_int_equal(cap.len, 4);
+	assert_int_equal(cli_conn_stream_next(&conn, &out), 0);
+	assert_int_equal(cli_conn_stream_next(&conn, &out), 0);
+	assert_int_equal(cli_conn_stream_next(&conn, &out), 1);
+	assert_false(cli_conn_streaming(&conn));
+	assert_int_equal(cap.len, 16);
+	assert_memory_equal(cap.buf, "head<3><2><1>\0" "0\n", 16);
+	assert_int_equal(cli_conn_stream_next(&conn, &out), 1);
+	assert_int_equal(cli_conn_feed(&conn, two + 7, 5, stream_line, NULL, &out), 0);
+	assert_int_equal(cap.len, 16 + 9);
+	assert_memory_equal(cap.buf + 16, "[next]\0" "0\n", 9);
+	/* The handler's status is the answer's, sent at the end. */
+	cap.len = 0;
+	assert_int_equal(cli_conn_feed(&conn, "stream-fail\n", 12, stream_line, NULL, &out), 2);
+	while (cli_conn_stream_next(&conn, &out) == 0)
+		;
+	assert_memory_equal(cap.buf, "head<3><2><1>\0" "1\n", 16);
+	/* A client that leaves mid-stream: the state is released once. */
+	assert_int_equal(cli_conn_feed(&conn, "stream\n", 7, stream_line, NULL, &out), 2);
+	cli_conn_release(&conn);
+	cli_conn_release(&conn);
+	assert_int_equal(slices.released, 1);
+	assert_false(cli_conn_streaming(&conn));
+	/* An output that takes no stream: the handler answers at once. */
+	cap.len = 0;
+	assert_int_equal(stream_line(NULL, "stream", &out), 0);
+	assert_memory_equal(cap.buf, "head(at once)", 13);
+}
+
 static void
 test_conn_lines(void **state)
 {
@@ -943,6 +1029,7 @@ main(void)
 		cmocka_unit_test(test_numbers_random_vs_strtoull),
 		cmocka_unit_test(test_output_sink),
 		cmocka_unit_test(test_conn_lines),
+		cmocka_unit_test(test_conn_stream),
 		cmocka_unit_test(test_conn_line_limit),
 		cmocka_unit_test(test_conn_garbage),
 	};

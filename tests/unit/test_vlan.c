@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "dp_iface.h"
 #include "eal_rundir.h"
 
 #define PARENT 1
