@@ -25,6 +25,7 @@
 #include <rte_tcp.h>
 
 #include "cksum.h"
+#include "rcu_defer.h"
 
 #define FLOW_MAX_WORKERS 16
 #define FLOW_INVALID     UINT32_MAX
@@ -169,6 +170,7 @@ struct flow_stats {
 	uint64_t cleared;            /**< deleted by clear / teardown */
 	uint64_t insert_failed;      /**< hash insert failed (bucket full, duplicate) */
 	uint64_t pending_free;       /**< deleted, waiting for the RCU grace period */
+	struct rcu_defer_stats rcu;  /**< the session objects' reclamation queue */
 	uint64_t per_worker[FLOW_MAX_WORKERS];  /**< sessions alive that each worker created */
 };
 

@@ -30,6 +30,7 @@
 #include "nat.h"
 #include "nat_src.h"
 #include "pkt.h"
+#include "rcu_defer.h"
 
 #define PPTP_PORT            1723
 #define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
@@ -81,6 +82,8 @@ struct pptp_stats {
 	uint64_t ctrl_per_src;   /**< that maximum */
 	uint64_t desynced;       /**< control connections marked desynced */
 	uint64_t err[PPTP_ERR_MAX];
+	struct rcu_defer_stats rcu_calls;  /**< ended calls waiting for a grace period */
+	struct rcu_defer_stats rcu_ctrl;   /**< freed control states, ditto */
 };
 
 /** One call as the CLI shows it. Addresses and ids in host order. */

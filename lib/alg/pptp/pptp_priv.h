@@ -24,6 +24,7 @@
 
 #include "nat.h"
 #include "pptp.h"
+#include "rcu_defer.h"
 
 #define PPTP_NONE      UINT32_MAX
 #define PPTP_HDR_KEEP  20          /* message bytes kept: every field of interest is below */
@@ -129,8 +130,8 @@ struct pptp_alg {
 	struct rte_ring *call_free;      /* free call indices (MP/MC) */
 	struct rte_ring *ctrl_free;      /* free control state indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_rcu_qsbr_dq *call_dq;
-	struct rte_rcu_qsbr_dq *ctrl_dq;
+	struct rcu_defer *call_dq;       /* ended calls and their key slots, for a grace period */
+	struct rcu_defer *ctrl_dq;       /* freed control states, ditto */
 	struct nat_table *cids;          /* the Call ID allocator */
 	struct flow_table *ft;
 	rte_spinlock_t wlock;            /* serialises check-then-add/delete of xlate keys */

@@ -91,7 +91,7 @@ idx_data(uint32_t idx)
 
 /* ---- slot reclamation ---- */
 
-/* Grace period over: key slots and entries can be reused. */
+/* Grace period over: key slots and entries can be reused (whichever thread reclaims). */
 static void
 call_dq_free(void *p, void *e, unsigned int n)
 {
@@ -139,24 +139,6 @@ ctrl_dq_free(void *p, void *e, unsigned int n)
 		ctrl_put_slot(a, idx[i]);
 }
 
-static void
-dq_reclaim(struct rte_rcu_qsbr_dq *dq)
-{
-	unsigned freed, pending, avail;
-
-	rte_rcu_qsbr_dq_reclaim(dq, UINT32_MAX, &freed, &pending, &avail);
-}
-
-/* Queue e for reuse after a grace period. The queue holds every slot, so it never stays full. */
-static void
-dq_defer(struct rte_rcu_qsbr_dq *dq, void *e)
-{
-	unsigned tries = 0;
-
-	while (rte_rcu_qsbr_dq_enqueue(dq, e) != 0 && ++tries < 1000000)
-		dq_reclaim(dq);
-}
-
 /* ---- create / free ---- */
 
 struct pptp_alg *
@@ -165,7 +147,6 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 {
 	char nm[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp;
-	struct rte_rcu_qsbr_dq_parameters dp;
 	struct pptp_alg *a;
 	uint32_t i;
 
@@ -232,26 +213,14 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 	if (a->h == NULL)
 		goto fail;
 
-	memset(&dp, 0, sizeof(dp));
+	/* Each queue holds every slot at once; multi-threaded: workers tear calls down too. */
 	snprintf(nm, sizeof(nm), "%s_cq", name);
-	dp.name = nm;
-	dp.size = max_xlate + 1;
-	dp.esize = sizeof(struct call_dq_elem);
-	dp.flags = 0;    /* multi-thread safe: workers tear calls down too */
-	dp.trigger_reclaim_limit = 0;
-	dp.max_reclaim_size = 1024;
-	dp.free_fn = call_dq_free;
-	dp.p = a;
-	dp.v = qsbr;
-	a->call_dq = rte_rcu_qsbr_dq_create(&dp);
-	if (a->call_dq == NULL)
-		goto fail;
+	a->call_dq = rcu_defer_create(nm, qsbr, max_xlate + 1, sizeof(struct call_dq_elem), true,
+				      call_dq_free, a, socket);
 	snprintf(nm, sizeof(nm), "%s_sq", name);
-	dp.size = max_ctrl + 1;
-	dp.esize = sizeof(uint32_t);
-	dp.free_fn = ctrl_dq_free;
-	a->ctrl_dq = rte_rcu_qsbr_dq_create(&dp);
-	if (a->ctrl_dq == NULL)
+	a->ctrl_dq = rcu_defer_create(nm, qsbr, max_ctrl + 1, sizeof(uint32_t), true,
+				      ctrl_dq_free, a, socket);
+	if (a->call_dq == NULL || a->ctrl_dq == NULL)
 		goto fail;
 
 	snprintf(nm, sizeof(nm), "%s_cid", name);
@@ -273,10 +242,8 @@ pptp_free(struct pptp_alg *a)
 {
 	if (a == NULL)
 		return;
-	if (a->call_dq != NULL)
-		rte_rcu_qsbr_dq_delete(a->call_dq);
-	if (a->ctrl_dq != NULL)
-		rte_rcu_qsbr_dq_delete(a->ctrl_dq);
+	rcu_defer_free(a->call_dq);
+	rcu_defer_free(a->ctrl_dq);
 	nat_free(a->cids);
 	rte_hash_free(a->h);
 	rte_ring_free(a->call_free);
@@ -486,7 +453,7 @@ call_finalize(struct pptp_alg *a, struct pptp_call *c)
 		c->cid_alloc = 0;
 		nat_port_free(a->cids, rte_be_to_cpu_32(c->pub), rte_be_to_cpu_16(c->xcid));
 	}
-	dq_defer(a->call_dq, &el);
+	rcu_defer(a->call_dq, &el);   /* a failure is counted (get counter flow) */
 }
 
 static void
@@ -837,7 +804,7 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 		rte_spinlock_unlock(&ctrl->lock);
 		s->alg = FLOW_INVALID;
 		/* A worker may still be about to take the lock: reuse after a grace period. */
-		dq_defer(a->ctrl_dq, &idx);
+		rcu_defer(a->ctrl_dq, &idx);
 	}
 }
 
@@ -875,8 +842,8 @@ call_time_left(const struct pptp_alg *a, const struct pptp_call *c, uint32_t now
 void
 pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget)
 {
-	dq_reclaim(a->call_dq);
-	dq_reclaim(a->ctrl_dq);
+	rcu_defer_reclaim(a->call_dq);
+	rcu_defer_reclaim(a->ctrl_dq);
 	budget = RTE_MIN(budget, a->max_xlate);
 	while (budget-- > 0) {
 		struct pptp_call *c = &a->calls[a->age_cursor];
@@ -888,7 +855,7 @@ pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget)
 		if (pptp_call_alive(c) && call_time_left(a, c, now) == 0)
 			call_teardown_ctl(a, c, gen, NULL);   /* gates unlinked: the flow ager ends them */
 	}
-	dq_reclaim(a->call_dq);
+	rcu_defer_reclaim(a->call_dq);
 }
 
 static void
@@ -1025,4 +992,6 @@ pptp_stats_get(const struct pptp_alg *a, struct pptp_stats *st)
 	st->desynced = __atomic_load_n(&a->cnt.desynced, __ATOMIC_RELAXED);
 	for (i = 0; i < PPTP_ERR_MAX; i++)
 		st->err[i] = __atomic_load_n(&a->cnt.err[i], __ATOMIC_RELAXED);
+	rcu_defer_stats_get(a->call_dq, &st->rcu_calls);
+	rcu_defer_stats_get(a->ctrl_dq, &st->rcu_ctrl);
 }
