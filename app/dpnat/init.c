@@ -192,20 +192,22 @@ dp_setup(struct dp *dp)
 					   PKT_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (dp->pool == NULL)
 		dp_die("cannot create %u mbufs: %s", dp->conf.limits.mbufs, rte_strerror(rte_errno));
-	dp->rt = route_create("dpnat_routes", 1024, rte_socket_id());
+	/* First: every table the workers read reclaims through it (docs/architecture.md). */
+	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	dp->qsbr = rte_zmalloc("dpnat_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0)
+		dp_die("cannot create the RCU state");
+	dp->rt = route_create("dpnat_routes", 1024, dp->qsbr, rte_socket_id());
 	if (dp->rt == NULL)
 		dp_die("cannot create the route table: %s", rte_strerror(rte_errno));
 	dp->neigh = neigh_create("dpnat_neigh", dp->conf.limits.neighbors,
-				 dp->conf.limits.neigh_queue, dp->conf.timeouts.arp, rte_socket_id());
+				 dp->conf.limits.neigh_queue, dp->conf.timeouts.arp, dp->qsbr,
+				 rte_socket_id());
 	if (dp->neigh == NULL)
 		dp_die("cannot create the neighbour table: %s", rte_strerror(rte_errno));
 	dp->punt = rte_ring_create("dpnat_punt", DP_PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (dp->punt == NULL)
 		dp_die("cannot create the slow path ring: %s", rte_strerror(rte_errno));
-	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
-	dp->qsbr = rte_zmalloc("dpnat_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0)
-		dp_die("cannot create the RCU state");
 	for (i = 0; i < dp->n_workers; i++) {
 		char name[32];
 

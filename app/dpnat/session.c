@@ -188,6 +188,7 @@ dp_sessions_tick(struct dp *dp)
 	/* Never a slot twice in one tick (pptp_tick caps its own budget). */
 	flow_age(dp->flows, RTE_MIN(budget, dp->conf.limits.sessions));
 	flow_reclaim(dp->flows);
+	route_reclaim(dp->rt);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 	nat_frag_age(dp->frags, flow_clock(dp->flows), 256);
 }
