@@ -452,13 +452,30 @@ route_zone_name(const struct route_table *rt, unsigned zone_id)
 	return rt->zones[zone_id];
 }
 
+/* A next hop for (ifindex, gateway) installed for prefix/plen: its index, or -ENOSPC / -EINVAL. */
+static int
+static_install(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex,
+	       uint32_t gateway)
+{
+	int nh = nh_get(rt, (uint8_t)ifindex, gateway), rc;
+
+	if (nh < 0)
+		return -ENOSPC;
+	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
+	if (rc < 0) {
+		nh_put(rt, (uint32_t)nh);
+		return rc == -EINVAL ? -EINVAL : -ENOSPC;
+	}
+	return nh;
+}
+
 int
 route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex, uint32_t gateway)
 {
 	struct route_static *s;
 	uint32_t pos;
 	bool found;
-	int nh, rc;
+	int nh;
 
 	if (rt == NULL || plen > 32 || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
 		return -EINVAL;
@@ -467,14 +484,9 @@ route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifinde
 		return -EEXIST;
 	if (rt->n_conn + rt->n_static >= rt->max_routes)
 		return -ENOSPC;
-	nh = nh_get(rt, (uint8_t)ifindex, gateway);
+	nh = static_install(rt, prefix, plen, ifindex, gateway);
 	if (nh < 0)
-		return -ENOSPC;
-	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
-	if (rc < 0) {
-		nh_put(rt, (uint32_t)nh);
-		return rc == -EINVAL ? -EINVAL : -ENOSPC;
-	}
+		return nh;
 	pos = static_find(rt, prefix, plen, &found);
 	memmove(&rt->st[pos + 1], &rt->st[pos], (rt->n_static - pos) * sizeof(*s));
 	s = &rt->st[pos];
@@ -515,7 +527,7 @@ route_replace(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned if
 	struct route_static *s;
 	uint32_t pos, old;
 	bool found;
-	int nh, rc;
+	int nh;
 
 	if (rt == NULL || plen > 32 || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
 		return -EINVAL;
@@ -526,15 +538,10 @@ route_replace(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned if
 	s = &rt->st[pos];
 	if (s->iface == ifindex && s->gateway == gateway)
 		return 0;
-	nh = nh_get(rt, (uint8_t)ifindex, gateway);
-	if (nh < 0)
-		return -ENOSPC;
 	/* The same rule with another next hop: each LPM entry moves atomically from old to new. */
-	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
-	if (rc < 0) {
-		nh_put(rt, (uint32_t)nh);
-		return rc == -EINVAL ? -EINVAL : -ENOSPC;
-	}
+	nh = static_install(rt, prefix, plen, ifindex, gateway);
+	if (nh < 0)
+		return nh;
 	old = s->nh;
 	s->iface = (uint8_t)ifindex;
 	s->gateway = gateway;
