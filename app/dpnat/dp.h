@@ -331,6 +331,15 @@ void dp_logbuf_dump(struct cli_out *out);
 
 /* views.c */
 struct cli_out;
+/** One reclamation queue as views and telemetry show it. */
+struct dp_rcu_queue {
+	const char *name;              /**< as `get counter flow` prints it */
+	const char *key;               /**< telemetry / metrics label */
+	struct rcu_defer_stats st;
+};
+#define DP_RCU_QUEUES 5
+/** The counters of every reclamation queue of the dataplane (sessions, PPTP, routes, neighbours). */
+void dp_rcu_queues(const struct dp *dp, struct dp_rcu_queue q[DP_RCU_QUEUES]);
 /** The pool label of public address ip: "dip-ID" for a DIP pool address, else the interface's name. */
 void dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len);
 /** Execute one CLI line against the dataplane; 0 on success, -1 on error (message written). */
