@@ -1292,20 +1292,22 @@ set route 10.9.0.0/16 interface out1 gateway 10.2.0.2
 
 # What the storm changes, in a loop (every route but 10.9.0.0/16, which stays):
 # tbl8 groups come and go under 10.9.1.0/24 (always out1) and 10.9.2.0/24 (its
-# /28 out2), a /17 is replaced between the two interfaces, a /24 and an
-# uncovered /16 come and go on out2; every churned route has its own gateway,
-# so next-hop slots are freed and reused all the time.
+# /28 out2), a /17 under the /16 and a /16 that nothing covers are replaced
+# between the two interfaces, a /24 comes and goes on out2; every churned
+# route has its own gateway, so next-hop slots are freed and reused all the
+# time. Some route covers every destination at every moment: a replace or a
+# delete implies no loss, so no packet may be a no-route drop.
 STORM_LINES = [
     "set route 10.9.1.0/28 interface out1 gateway 10.2.0.3",
     "set route 10.9.2.0/28 interface out2 gateway 10.3.0.3",
     "set route 10.9.128.0/17 interface out2 gateway 10.3.0.2",
     "set route 10.9.7.0/24 interface out2 gateway 10.3.0.4",
-    "set route 10.8.0.0/16 interface out2 gateway 10.3.0.5",
+    "set route 10.7.0.0/16 interface out2 gateway 10.3.0.5",
     "unset route 10.9.1.0/28",
     "set route 10.9.128.0/17 interface out1 gateway 10.2.0.4",
     "unset route 10.9.2.0/28",
     "unset route 10.9.7.0/24",
-    "unset route 10.8.0.0/16",
+    "set route 10.7.0.0/16 interface out1 gateway 10.2.0.3",
     "set route 10.9.128.0/17 interface out2 gateway 10.3.0.6",
 ]
 
@@ -1314,7 +1316,7 @@ STORM_LINES = [
 STORM_DSTS = {
     "10.9.1.5": {"out1"}, "10.9.1.200": {"out1"}, "10.9.2.200": {"out1"}, "10.9.3.1": {"out1"},
     "10.9.2.5": {"out1", "out2"}, "10.9.200.1": {"out1", "out2"}, "10.9.7.7": {"out1", "out2"},
-    "10.8.1.1": {"out2"},
+    "10.7.1.1": {"out1", "out2"},
 }
 
 STORM_SEND = '''
@@ -1374,7 +1376,7 @@ def test_route_changes_under_traffic_two_workers(lab):
     reloads) while two workers on one CPU forward as fast as a sender can
     send: no packet leaves by an interface that no route valid during the
     change named, and every packet dpnat received is forwarded or a counted
-    drop (no-route only for the uncovered prefix)."""
+    drop - none for want of a route, since one always covered each."""
     fw, a, b1, b2 = lab.ns("fw"), lab.ns("a"), lab.ns("b1"), lab.ns("b2")
     lab.veth(fw, "fwa", a, "eth0")
     lab.veth(fw, "fwb", b1, "eth0")
@@ -1387,7 +1389,7 @@ def test_route_changes_under_traffic_two_workers(lab):
     macs = {n: lab.run(n, "cat /sys/class/net/eth0/address").stdout.strip() for n in (b1, b2)}
     arps = "".join(f"set arp 10.2.0.{i} {macs[b1]} out1\n" for i in (2, 3, 4)) + \
            "".join(f"set arp 10.3.0.{i} {macs[b2]} out2\n" for i in (2, 3, 4, 5, 6))
-    base = ROUTE_STORM + arps
+    base = ROUTE_STORM + arps + "set route 10.7.0.0/16 interface out1 gateway 10.2.0.3\n"
     lab.start_dpnat(fw, ["fwa", "fwb", "fwc"], base + "set route 10.9.128.0/17 interface out1 gateway 10.2.0.4\n",
                     lcores="0,1@1,2@1", vdev_opts=",qpairs=2")
     fw_mac = iface_mac(lab, "trust0")
@@ -1445,15 +1447,14 @@ def test_route_changes_under_traffic_two_workers(lab):
     got = {name: sum(n for d, n in seen[name].items() if d in STORM_DSTS) for name in seen}
     assert got["out1"] > 0 and got["out2"] > 0, seen
     # Every packet dpnat took in is accounted for: forwarded out of one of
-    # the two, or a counted drop; no-route only for the uncovered /16 (and
-    # nothing but stray non-IP frames of the namespaces' own dropped else).
+    # the two, or a counted drop (a full transmit queue; stray non-IP frames
+    # of the namespaces themselves); none for want of a route.
     rx = sum(io1[i][0] - io0[i][0] for i in io0)
     tx = sum(io1[i][1] - io0[i][1] for i in io0)
     drops = {k: d1[k] - d0[k] for k in d1 if d1[k] != d0[k]}
     punted = f1["slow path"] - f0["slow path"]
     assert rx > 0 and rx == tx + sum(drops.values()) + punted, (rx, tx, drops, punted)
-    assert set(drops) <= {"no-route", "tx-full", "ethertype"}, drops
-    assert drops.get("no-route", 0) <= sent["10.8.1.1"], (drops, sent)
+    assert set(drops) <= {"tx-full", "ethertype"}, drops
     # Receivers saw no more than dpnat sent each way (their own losses aside).
     for name in ("out1", "out2"):
         assert got[name] <= io1[name][1] - io0[name][1], (name, got, io0, io1)
