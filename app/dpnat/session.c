@@ -25,7 +25,7 @@ session_freed(struct flow_session *s, void *arg)
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
 	/* A control session may be taking its state on a worker right now: always tell the ALG. */
-	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_PPTP_CTRL)) && dp->pptp != NULL)
+	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_ALG_CTRL)) && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }
 

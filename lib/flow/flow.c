@@ -460,6 +460,8 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	s->created = flow_clock(ft);
 	s->last_seen = s->created;
 	s->in_use = 1;
+	if (s->oneway)
+		flow_key_wing(&s->key[1]);   /* no packet matches it: what looks for a wing does */
 	flow_rw_prepare(&s->rw[0], &s->key[0]);
 	flow_rw_prepare(&s->rw[1], &s->key[1]);
 	sig[0] = fh_sig(&s->key[0]);

@@ -306,7 +306,8 @@ pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w)
 	RTE_SET_USED(a);
 	RTE_SET_USED(w);
 	s->alg = FLOW_INVALID;   /* no state until the handshake completes */
-	s->flags |= FLOW_F_PPTP_CTRL;
+	s->flags |= FLOW_F_ALG_CTRL;
+	s->alg_id = PPTP_ALG_ID;
 	return 0;
 }
 
@@ -365,10 +366,11 @@ pptp_ctrl_detach(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (!(s->flags & FLOW_F_PPTP_CTRL))
+	if (!(s->flags & FLOW_F_ALG_CTRL))
 		return;
 	s->alg = FLOW_INVALID;
-	s->flags &= (uint8_t)~FLOW_F_PPTP_CTRL;
+	s->flags &= (uint8_t)~FLOW_F_ALG_CTRL;
+	s->alg_id = FLOW_ALG_NONE;
 	if (idx >= a->max_ctrl || a->ctrl[idx].sess != s)
 		return;
 	/* Never published: no reader can hold it, no grace period needed. */
@@ -628,7 +630,7 @@ pptp_ctrl_teardown_all(struct pptp_alg *a, struct pptp_ctrl *ctrl)
 		pptp_call_teardown(a, ctrl, &a->calls[ctrl->call_head]);
 }
 
-/* One gate: a GRE session with one live key and a display-only wing. */
+/* One gate: a one-way GRE session (one live key; the other wing for ICMP errors and views). */
 static struct flow_session *
 gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned sdir,
 	  const struct flow_key *k0, const struct flow_rw *rw0, const struct flow_key *k1,
@@ -644,7 +646,9 @@ gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned
 	g->rw[1] = *rw1;
 	g->proto = IPPROTO_GRE;
 	g->tmo = FLOW_TMO_GRE;
-	g->flags = FLOW_F_ALG_MADE | FLOW_F_GRE_CALL | (nat ? FLOW_F_NAT : 0);
+	g->flags = FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | (nat ? FLOW_F_NAT : 0);
+	g->alg_id = PPTP_ALG_ID;
+	g->oneway = 1;          /* the other wing: found by ICMP errors about its packets, never by a packet */
 	g->policy_id = s->policy_id;
 	g->iface[0] = s->iface[sdir];
 	g->out_iface[0] = s->out_iface[sdir];
@@ -687,8 +691,6 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 			flow_key_set(&k1, c->client, c->server, c->ccid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
 		}
-		/* The other wing: found by ICMP errors about this gate's packets, never by a packet. */
-		k1.pad[0] = FLOW_KEY_GRE_QUOTE;
 		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat, now);
 		if (g == NULL) {
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
@@ -766,9 +768,10 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (a == NULL || (idx == FLOW_INVALID && !(s->flags & FLOW_F_PPTP_CTRL)))
+	if (a == NULL || s->alg_id != PPTP_ALG_ID ||
+	    (idx == FLOW_INVALID && !(s->flags & FLOW_F_ALG_CTRL)))
 		return;
-	if (s->flags & FLOW_F_GRE_CALL) {
+	if (s->flags & FLOW_F_ALG_DATA) {
 		struct pptp_call *c;
 		unsigned i;
 
@@ -785,7 +788,7 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 		__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 		s->alg = FLOW_INVALID;
 		call_put(a, c);
-	} else if (s->flags & FLOW_F_PPTP_CTRL) {
+	} else if (s->flags & FLOW_F_ALG_CTRL) {
 		struct pptp_ctrl *ctrl;
 
 		/* A worker that takes a state for s now finds it gone and gives it back. */
@@ -939,7 +942,7 @@ pptp_clear(struct pptp_alg *a, bool (*match)(const struct pptp_xlate_info *xi, v
 			continue;
 		/* Gates deleted now: their free callbacks release the entry and the Call ID. */
 		for (k = 0; k < 2; k++)
-			if (g[k] != NULL && g[k]->alg == i && (g[k]->flags & FLOW_F_GRE_CALL))
+			if (g[k] != NULL && g[k]->alg == i && (g[k]->flags & FLOW_F_ALG_DATA))
 				flow_delete(a->ft, g[k], false);
 		n++;
 	}
