@@ -7,5 +7,10 @@ type=${2:-debugoptimized}
 if [ ! -f "$dir/build.ninja" ]; then
 	meson setup "$dir" --buildtype="$type" >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+# Quiet when it builds; the compiler's messages when it does not.
+if ! out=$(ninja -C "$dir" 2>&1); then
+	printf '%s\n' "$out" | grep -v '^\[' >&2
+	echo "build: $dir ($type) FAILED" >&2
+	exit 1
+fi
 echo "build: $dir ($type) ok"

@@ -40,7 +40,23 @@ ifaces_equal(const struct conf *a, const struct conf *b)
 	return true;
 }
 
-/* Make the route table hold exactly the static routes of nc (old ones from oc). */
+/* Index of the route for prefix/plen in c, or -1. */
+static int
+route_in(const struct conf *c, uint32_t prefix, uint8_t plen)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_routes; i++)
+		if (c->routes[i].prefix == prefix && c->routes[i].plen == plen)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Make the route table hold exactly the static routes of nc (old ones from
+ * oc). A prefix in both with another next hop is replaced in place, so its
+ * packets find the old next hop or the new one, never no route.
+ */
 static int
 routes_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct cli_out *out)
 {
@@ -51,7 +67,7 @@ routes_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct
 
 		for (j = 0; j < nc->n_routes && !keep; j++)
 			keep = memcmp(&oc->routes[i], &nc->routes[j], sizeof(oc->routes[i])) == 0;
-		if (!keep)
+		if (!keep && route_in(nc, oc->routes[i].prefix, oc->routes[i].plen) < 0)
 			route_del(dp->rt, oc->routes[i].prefix, oc->routes[i].plen);
 	}
 	for (i = 0; i < nc->n_routes; i++) {
@@ -64,7 +80,11 @@ routes_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct
 		if (had)
 			continue;
 		ifx = route_iface_by_name(dp->rt, r->iface);
-		rc = ifx < 0 ? -ENODEV : route_add(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
+		rc = ifx < 0 ? -ENODEV : -ENOENT;
+		if (ifx >= 0 && route_in(oc, r->prefix, r->plen) >= 0)
+			rc = route_replace(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
+		if (rc == -ENOENT)   /* not replaced: not there (an earlier apply failed part way) */
+			rc = route_add(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
 		if (rc != 0) {
 			char a[16];
 

@@ -206,13 +206,21 @@ setup_tables(struct dp *dp, char *err, size_t errlen)
 			 rte_strerror(rte_errno));
 		return -1;
 	}
-	dp->rt = route_create("dpnat_routes", 1024, rte_socket_id());
+	/* First: every table the workers read reclaims through it (docs/architecture.md). */
+	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
+	dp->qsbr = rte_zmalloc("dpnat_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0) {
+		snprintf(err, errlen, "cannot create the RCU state");
+		return -1;
+	}
+	dp->rt = route_create("dpnat_routes", 1024, dp->qsbr, rte_socket_id());
 	if (dp->rt == NULL) {
 		snprintf(err, errlen, "cannot create the route table: %s", rte_strerror(rte_errno));
 		return -1;
 	}
 	dp->neigh = neigh_create("dpnat_neigh", dp->conf.limits.neighbors,
-				 dp->conf.limits.neigh_queue, dp->conf.timeouts.arp, rte_socket_id());
+				 dp->conf.limits.neigh_queue, dp->conf.timeouts.arp, dp->qsbr,
+				 rte_socket_id());
 	if (dp->neigh == NULL) {
 		snprintf(err, errlen, "cannot create the neighbour table: %s", rte_strerror(rte_errno));
 		return -1;
@@ -220,12 +228,6 @@ setup_tables(struct dp *dp, char *err, size_t errlen)
 	dp->punt = rte_ring_create("dpnat_punt", DP_PUNT_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (dp->punt == NULL) {
 		snprintf(err, errlen, "cannot create the slow path ring: %s", rte_strerror(rte_errno));
-		return -1;
-	}
-	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
-	dp->qsbr = rte_zmalloc("dpnat_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, dp->n_workers) != 0) {
-		snprintf(err, errlen, "cannot create the RCU state");
 		return -1;
 	}
 	for (i = 0; i < dp->n_workers; i++) {

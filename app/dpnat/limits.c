@@ -91,7 +91,7 @@ dp_frag_first(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const stru
 	struct nat_frag_key k;
 
 	/* The ALG must see whole control messages: a fragmented segment is not parsed. */
-	if (s->flags & FLOW_F_PPTP_CTRL)
+	if (s->flags & FLOW_F_ALG_CTRL)
 		return PKT_DROP_PPTP_FRAG;
 	frag_key(ip, &k);
 	if (nat_frag_learn(dp->frags, &k, &x, md->l4_len, w->now) != 0)

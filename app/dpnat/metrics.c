@@ -268,6 +268,33 @@ render_nat(struct dp *dp, struct mx_buf *b)
 	}
 }
 
+/* The reclamation queues, as get counter flow shows them. */
+static void
+render_rcu(const struct dp *dp, struct mx_buf *b)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fam[] = {
+		{ "dpnat_reclaim_deferred_total", "Elements unlinked and queued for the workers' grace period, by table",
+		  offsetof(struct rcu_defer_stats, deferred) },
+		{ "dpnat_reclaim_freed_total", "Elements given back after their grace period, by table",
+		  offsetof(struct rcu_defer_stats, freed) },
+		{ "dpnat_reclaim_not_deferred_total", "Elements that could not be queued (never reused), by table",
+		  offsetof(struct rcu_defer_stats, failed) },
+	};
+	struct dp_rcu_queue q[DP_RCU_QUEUES];
+	unsigned f, i;
+
+	dp_rcu_queues(dp, q);
+	for (f = 0; f < RTE_DIM(fam); f++) {
+		family(b, fam[f].name, "counter", fam[f].help);
+		for (i = 0; i < DP_RCU_QUEUES; i++)
+			mx_printf(b, "%s{queue=\"%s\"} %lu\n", fam[f].name, q[i].key,
+				  (unsigned long)*(const uint64_t *)((const char *)&q[i].st + fam[f].off));
+	}
+}
+
 static void
 render_pptp(struct dp *dp, struct mx_buf *b)
 {
@@ -348,6 +375,7 @@ render(struct dp *dp, struct mx_buf *b)
 	       ns.queue_full);
 	sample(b, "dpnat_arp_failures_total", "counter", "Neighbour resolutions given up", ns.failed);
 	sample(b, "dpnat_arp_requests_total", "counter", "ARP requests sent", ns.requests_sent);
+	render_rcu(dp, b);
 	sample(b, "dpnat_mbufs_in_use", "gauge", "Packet buffers in use", rte_mempool_in_use_count(dp->pool));
 	sample(b, "dpnat_mbufs_max", "gauge", "Packet buffers in all (set mbuf max)", dp->pool->size);
 	sample(b, "dpnat_metrics_scrapes_total", "counter", "Answers of this endpoint", mx_scrapes);

@@ -26,7 +26,7 @@ session_freed(struct flow_session *s, void *arg)
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
 	/* A control session may be taking its state on a worker right now: always tell the ALG. */
-	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_PPTP_CTRL)) && dp->pptp != NULL)
+	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_ALG_CTRL)) && dp->pptp != NULL)
 		pptp_session_freed(dp->pptp, s);
 }
 
@@ -189,6 +189,7 @@ dp_sessions_tick(struct dp *dp)
 	/* Never a slot twice in one tick (pptp_tick caps its own budget). */
 	flow_age(dp->flows, RTE_MIN(budget, dp->conf.limits.sessions));
 	flow_reclaim(dp->flows);
+	route_reclaim(dp->rt);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 	nat_frag_age(dp->frags, flow_clock(dp->flows), 256);
 }

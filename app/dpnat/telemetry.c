@@ -130,6 +130,33 @@ tm_pptp(const char *cmd, const char *params, struct rte_tel_data *d)
 	return tm_run(fill_pptp, d);
 }
 
+static void
+fill_rcu(const struct dp *dp, struct rte_tel_data *d)
+{
+	struct dp_rcu_queue q[DP_RCU_QUEUES];
+	char n[RTE_TEL_MAX_STRING_LEN];
+	unsigned i;
+
+	dp_rcu_queues(dp, q);
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < DP_RCU_QUEUES; i++) {
+		snprintf(n, sizeof(n), "%s_deferred", q[i].key);
+		rte_tel_data_add_dict_u64(d, n, q[i].st.deferred);
+		snprintf(n, sizeof(n), "%s_freed", q[i].key);
+		rte_tel_data_add_dict_u64(d, n, q[i].st.freed);
+		snprintf(n, sizeof(n), "%s_not_deferred", q[i].key);
+		rte_tel_data_add_dict_u64(d, n, q[i].st.failed);
+	}
+}
+
+static int
+tm_rcu(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_rcu, d);
+}
+
 /** Register dpnat's telemetry commands (harmless when telemetry is off). */
 void
 dp_telemetry_init(const struct dp *dp)
@@ -143,6 +170,8 @@ dp_telemetry_init(const struct dp *dp)
 				   "Forwarding and drop counters by reason. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/pptp/xlate", tm_pptp,
 				   "PPTP ALG xlate usage and control-stream counters. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/rcu", tm_rcu,
+				   "Reclamation queues: deferred, freed, not deferred. Takes no parameters");
 }
 
 /** Stop answering from the dataplane (before dp_destroy); the commands then fail. */

@@ -18,6 +18,7 @@
 #include <rte_byteorder.h>
 
 #include "cli.h"
+#include "rcu_defer.h"
 
 struct dp;
 struct dp_stats;
@@ -68,6 +69,15 @@ void sess_filter_get(const struct cli_args *a, struct sess_filter *f);
 struct nat_src;
 /** A per-source table: usage, refusals and the hosts holding most (what = "sessions", "calls"). */
 void src_table_print(struct nat_src *t, const char *what, struct cli_out *out);
+/** One reclamation queue as views and telemetry show it. */
+struct dp_rcu_queue {
+	const char *name;              /**< as `get counter flow` prints it */
+	const char *key;               /**< telemetry / metrics label */
+	struct rcu_defer_stats st;
+};
+#define DP_RCU_QUEUES 5
+/** The counters of every reclamation queue of the dataplane (sessions, PPTP, routes, neighbours). */
+void dp_rcu_queues(const struct dp *dp, struct dp_rcu_queue q[DP_RCU_QUEUES]);
 /** The pool label of public address ip: "dip-ID" for a DIP pool address, else the interface's name. */
 void dp_nat_pool_name(const struct dp *dp, uint32_t ip, char *buf, size_t len);
 /** `clear session`: delete matching sessions. */

@@ -290,6 +290,43 @@ h_get_counter_stat(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return view_counters(ctx, cli_arg_str(a, "interface"), out);
 }
 
+void
+dp_rcu_queues(const struct dp *dp, struct dp_rcu_queue q[DP_RCU_QUEUES])
+{
+	struct flow_stats fs;
+	struct pptp_stats ps;
+
+	flow_stats_get(dp->flows, &fs);
+	pptp_stats_get(dp->pptp, &ps);
+	q[0] = (struct dp_rcu_queue){ "sessions", "sessions", fs.rcu };
+	q[1] = (struct dp_rcu_queue){ "pptp calls", "pptp_calls", ps.rcu_calls };
+	q[2] = (struct dp_rcu_queue){ "pptp control", "pptp_control", ps.rcu_ctrl };
+	route_rcu_stats(dp->rt, &q[3].st);
+	q[3].name = "route next hops";
+	q[3].key = "route_next_hops";
+	neigh_rcu_stats(dp->neigh, &q[4].st);
+	q[4].name = "neighbours";
+	q[4].key = "neighbours";
+}
+
+/* The reclamation queues (docs/architecture.md, "Reclamation"). */
+static void
+view_rcu(const struct dp *dp, struct cli_out *out)
+{
+	struct dp_rcu_queue q[DP_RCU_QUEUES];
+	unsigned i;
+
+	dp_rcu_queues(dp, q);
+	cli_printf(out, "reclamation (reused after every worker's grace period):\n");
+	cli_printf(out, "  %-22s %12s %12s %12s %12s\n", "queue", "deferred", "freed", "pending",
+		   "not deferred");
+	for (i = 0; i < DP_RCU_QUEUES; i++)
+		cli_printf(out, "  %-22s %12lu %12lu %12lu %12lu\n", q[i].name,
+			   (unsigned long)q[i].st.deferred, (unsigned long)q[i].st.freed,
+			   (unsigned long)(q[i].st.deferred - q[i].st.freed),
+			   (unsigned long)q[i].st.failed);
+}
+
 /* get counter flow: every drop reason with its count. */
 int
 h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx)
@@ -317,6 +354,7 @@ h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx)
 			   "sessions alive %lu\n", i, (unsigned long)ws->hits,
 			   (unsigned long)ws->hits_foreign, (unsigned long)fs.per_worker[i]);
 	}
+	view_rcu(dp, out);
 	cli_printf(out, "drops by reason:\n");
 	for (i = 1; i < PKT_DROP_MAX; i++)
 		cli_printf(out, "  %-22s %12lu  %s\n", pkt_drop_name(i), (unsigned long)sum.drops[i],

@@ -33,7 +33,7 @@ tuple_match(const struct sess_filter *f, rte_be32_t src, rte_be32_t dst, rte_be1
 /*
  * The port (or Call ID) a session's replies arrive on: the one its first
  * direction is translated to. key[1].dport says the same, except in a PPTP
- * gate's second key, which holds 0 there (FLOW_KEY_GRE_QUOTE).
+ * gate's second key (a one-way session's wing), which holds 0 there.
  */
 static inline rte_be16_t
 wing1_dport(const struct flow_session *s)

@@ -247,7 +247,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		int r = flow_tcp_input(s, dir, th, hlen, md->l4_len - hlen);
 
 		/* PPTP control: Call IDs are rewritten before the addresses are. */
-		if (r == 0 && unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
+		if (r == 0 && unlikely(s->flags & FLOW_F_ALG_CTRL)) {
 			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
 			w->made++;   /* it may have opened gates for the packets behind it */
 		}
@@ -285,7 +285,7 @@ nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte
 static void
 session_discard(struct dp *dp, struct dp_worker *w, struct flow_session *s, uint32_t nat_ip)
 {
-	if (s->flags & FLOW_F_PPTP_CTRL)
+	if (s->flags & FLOW_F_ALG_CTRL)
 		pptp_ctrl_detach(dp->pptp, s);
 	if (s->nat_port)
 		nat_port_free(dp->nat, nat_ip, s->nat_port);
@@ -549,7 +549,7 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	const struct flow_rw *rw = &s->rw[dir];
 	const struct flow_fwd *f = &s->fwd[dir];
 
-	if (unlikely(s->iface[dir] != iface || (s->flags & (FLOW_F_DEAD | FLOW_F_PPTP_CTRL)) ||
+	if (unlikely(s->iface[dir] != iface || (s->flags & (FLOW_F_DEAD | FLOW_F_ALG_CTRL)) ||
 		     __atomic_load_n(&s->fwd_gen, __ATOMIC_ACQUIRE) != w->fwd_gen ||
 		     !__atomic_load_n(&f->ok, __ATOMIC_ACQUIRE)))
 		return false;

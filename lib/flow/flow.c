@@ -14,6 +14,7 @@
 #include <rte_vect.h>
 
 #include "flow.h"
+#include "rcu_defer.h"
 
 RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
 
@@ -53,14 +54,14 @@ struct flow_table {
 	struct flow_session *sess;
 	struct rte_ring *free_ring;      /* free object indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_rcu_qsbr_dq *dq;
+	struct rcu_defer *dq;            /* deleted objects waiting for their grace period */
 	flow_free_cb free_cb;
 	void *cb_arg;
 	uint32_t max;
 	uint32_t tmo[FLOW_TMO_MAX];
 	uint32_t clock;
 	uint32_t age_cursor;
-	uint64_t freed, aged, cleared, pending;   /* control lcore only (pending: atomic) */
+	uint64_t freed, aged, cleared;   /* control lcore only */
 	uint64_t freed_by_owner[FLOW_MAX_WORKERS + 1];
 	struct flow_wstats wst[FLOW_MAX_WORKERS + 1];  /* last slot: control lcore */
 };
@@ -208,13 +209,8 @@ static void
 flow_dq_free(void *p, void *e, unsigned int n)
 {
 	struct flow_table *ft = p;
-	uint32_t *idx = e;
-	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		rte_ring_enqueue_elem(ft->free_ring, &idx[i], sizeof(uint32_t));
-		__atomic_fetch_sub(&ft->pending, 1, __ATOMIC_RELAXED);
-	}
+	rte_ring_enqueue_bulk_elem(ft->free_ring, e, sizeof(uint32_t), n, NULL);
 }
 
 struct flow_table *
@@ -223,7 +219,6 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 {
 	char nm[RTE_RING_NAMESIZE];
 	uint32_t nb;
-	struct rte_rcu_qsbr_dq_parameters dp;
 	struct flow_table *ft;
 	uint32_t i;
 
@@ -273,18 +268,9 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->bmask = nb - 1;
 	rte_spinlock_init(&ft->wlock);
 
-	memset(&dp, 0, sizeof(dp));
+	/* Holds every object at once; multi-threaded: workers defer too, on a failed insert. */
 	snprintf(nm, sizeof(nm), "%s_dq", name);
-	dp.name = nm;
-	dp.size = max + 1;
-	dp.esize = sizeof(uint32_t);
-	dp.flags = 0;   /* multi-thread safe: workers defer too, on a failed insert */
-	dp.trigger_reclaim_limit = 0;
-	dp.max_reclaim_size = 4096;
-	dp.free_fn = flow_dq_free;
-	dp.p = ft;
-	dp.v = qsbr;
-	ft->dq = rte_rcu_qsbr_dq_create(&dp);
+	ft->dq = rcu_defer_create(nm, qsbr, max + 1, sizeof(uint32_t), true, flow_dq_free, ft, socket);
 	if (ft->dq == NULL)
 		goto fail;
 	rte_log(RTE_LOG_INFO, flow_logtype, "flow: %s: %u sessions, %u workers\n", name, max, n_workers);
@@ -301,8 +287,7 @@ flow_free(struct flow_table *ft)
 {
 	if (ft == NULL)
 		return;
-	if (ft->dq != NULL)
-		rte_rcu_qsbr_dq_delete(ft->dq);
+	rcu_defer_free(ft->dq);
 	rte_free(ft->bkt);
 	rte_ring_free(ft->free_ring);
 	rte_free(ft->sess);
@@ -418,12 +403,8 @@ flow_lookup(struct flow_table *ft, const struct flow_key *key, uint8_t *dir)
 static void
 flow_defer(struct flow_table *ft, uint32_t idx)
 {
-	unsigned tries = 0;
-
-	__atomic_fetch_add(&ft->pending, 1, __ATOMIC_RELAXED);
-	/* The queue holds every object, so a full queue only means a reclaim is due. */
-	while (rte_rcu_qsbr_dq_enqueue(ft->dq, &idx) != 0 && ++tries < 1000000)
-		flow_reclaim(ft);
+	/* The queue holds every object: a failure is a bug, counted (get counter flow). */
+	rcu_defer(ft->dq, &idx);
 }
 
 struct flow_session *
@@ -479,6 +460,8 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	s->created = flow_clock(ft);
 	s->last_seen = s->created;
 	s->in_use = 1;
+	if (s->oneway)
+		flow_key_wing(&s->key[1]);   /* no packet matches it: what looks for a wing does */
 	flow_rw_prepare(&s->rw[0], &s->key[0]);
 	flow_rw_prepare(&s->rw[1], &s->key[1]);
 	sig[0] = fh_sig(&s->key[0]);
@@ -548,9 +531,7 @@ flow_unlink(struct flow_table *ft, struct flow_session *s)
 void
 flow_reclaim(struct flow_table *ft)
 {
-	unsigned freed, pending, avail;
-
-	rte_rcu_qsbr_dq_reclaim(ft->dq, 4096, &freed, &pending, &avail);
+	rcu_defer_reclaim(ft->dq);
 }
 
 enum flow_tmo
@@ -634,6 +615,7 @@ flow_stats_get(const struct flow_table *ft, struct flow_stats *st)
 	st->freed = ft->freed;
 	st->aged = ft->aged;
 	st->cleared = ft->cleared;
-	st->pending_free = __atomic_load_n(&ft->pending, __ATOMIC_RELAXED);
+	rcu_defer_stats_get(ft->dq, &st->rcu);
+	st->pending_free = st->rcu.deferred - st->rcu.freed;
 	st->alloc = st->created - st->freed;
 }

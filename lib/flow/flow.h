@@ -11,6 +11,21 @@
  * (QSBR) grace period.
  *
  * Addresses and ports in keys and rewrites are in network byte order.
+ *
+ * Ownership. Every field of struct flow_session says who writes it and how
+ * (pf's pf_state legend; lib/alg/pptp/pptp_priv.h uses it for its calls and
+ * control states):
+ *   [I] immutable once inserted: the creator writes it between flow_alloc
+ *       and flow_insert, whose lock release publishes it; anyone reads it
+ *   [T] the table (flow.c) under its writer lock or on an object it owns
+ *   [D] the worker forwarding that direction, relaxed atomics; the other
+ *       direction's worker reads it
+ *   [A] any worker, atomically (OR of bits, stores of a whole value)
+ *   [C] the control lcore only, once the session left the index (the free
+ *       callback)
+ * Views on the control lcore read any field without a lock; a value they
+ * show may be a moment old. The object itself is reused only after an RCU
+ * grace period (docs/architecture.md, "Reclamation").
  */
 #ifndef DPNAT_FLOW_H
 #define DPNAT_FLOW_H
@@ -25,6 +40,7 @@
 #include <rte_tcp.h>
 
 #include "cksum.h"
+#include "rcu_defer.h"
 
 #define FLOW_MAX_WORKERS 16
 #define FLOW_INVALID     UINT32_MAX
@@ -67,19 +83,23 @@ enum flow_tmo {
 };
 
 /**
- * key.pad[0] of a PPTP gate's second key (flow_key_set leaves it 0 in every
- * parsed key, so no packet matches it): what an ICMP error quoting the
- * gate's translated packets looks up - (their destination, their source,
- * their Call ID, 0) - since the quote names only one Call ID.
+ * key.pad[0] of the second key of a one-way session (flow_session.oneway),
+ * set by flow_insert: no packet's key has it (flow_key_set zeroes the
+ * padding), so packets match such a session by key[0] only; a lookup that
+ * asks for a wing (flow_key_wing: an ICMP error quoting the session's
+ * translated packets) finds it by key[1].
  */
-#define FLOW_KEY_GRE_QUOTE 1
+#define FLOW_KEY_WING 1
 
 /* session->flags */
-#define FLOW_F_ALG_MADE   0x01  /**< opened by an ALG (a PPTP GRE gate): the KB's "module 1" */
-#define FLOW_F_PPTP_CTRL  0x02  /**< TCP/1723 with the PPTP ALG attached */
+#define FLOW_F_ALG_MADE   0x01  /**< opened by an ALG (a data session it expects): the KB's "module 1" */
+#define FLOW_F_ALG_CTRL   0x02  /**< an ALG's control connection: its packets go through the ALG (alg_id) */
 #define FLOW_F_NAT        0x04  /**< source translated */
-#define FLOW_F_GRE_CALL   0x08  /**< a PPTP call's GRE data: dir 1 restores the call id */
+#define FLOW_F_ALG_DATA   0x08  /**< an ALG's data session (alg_id, alg): dir 1 restores what dir 0 rewrote */
 #define FLOW_F_DEAD       0x10  /**< torn down by a worker (ALG teardown): aged at once */
+
+/* session->alg_id: which ALG owns alg and the FLOW_F_ALG_* flags; the ALGs number themselves. */
+#define FLOW_ALG_NONE     0
 
 /* session->tcp (set with atomic OR, both directions may run on different workers) */
 #define FLOW_TCP_SYN0     0x01  /**< SYN seen from the initiator */
@@ -129,30 +149,36 @@ struct flow_fwd {
  * 64 bytes - all a packet of an established session reads and writes, but
  * for a TCP segment's window tracking - are one cache line; the second holds
  * the keys the lookup compares and the TCP tracking, the third is cold.
+ *
+ * Ownership of each field: see the legend at the top of this file.
  */
 struct flow_session {
-	struct flow_rw rw[2];        /**< what packets of each direction become */
-	struct flow_fwd fwd[2];      /**< where each direction was forwarded, valid for fwd_gen */
-	uint32_t fwd_gen;            /**< routes + neighbours generation fwd[] was filled for */
-	uint32_t last_seen;          /**< seconds (flow clock); written by workers, at most once a second */
-	uint8_t flags;               /**< FLOW_F_* */
-	uint8_t tcp;                 /**< FLOW_TCP_* */
-	uint8_t iface[2];            /**< interface each direction arrives on */
-	uint8_t owner;               /**< worker that allocated its public port */
-	uint8_t proto;
-	uint8_t tmo;                 /**< enum flow_tmo when established */
-	uint8_t in_use;
+	struct flow_rw rw[2];        /**< [I] what packets of each direction become */
+	struct flow_fwd fwd[2];      /**< [A] where each direction was forwarded, valid for fwd_gen (fwd_fill) */
+	uint32_t fwd_gen;            /**< [A] routes + neighbours generation fwd[] was filled for */
+	uint32_t last_seen;          /**< [A] seconds (flow clock); relaxed store, at most once a second */
+	uint8_t flags;               /**< [I] FLOW_F_*, but FLOW_F_DEAD: [A] atomic OR (flow_kill) */
+	uint8_t tcp;                 /**< [A] FLOW_TCP_*, atomic OR */
+	uint8_t iface[2];            /**< [I] interface each direction arrives on */
+	uint8_t owner;               /**< [I] worker that allocated it and its public port */
+	uint8_t proto;               /**< [I] */
+	uint8_t tmo;                 /**< [I] enum flow_tmo when established */
+	uint8_t in_use;              /**< [T] set by flow_insert, cleared by flow_delete (release store) */
 	/* the rest: creation, deletion, views */
-	uint8_t out_iface[2];        /**< interface each direction leaves by (as routed when made) */
-	uint16_t policy_id;
-	struct flow_key key[2];      /**< [0] as sent by the initiator, [1] as the reply arrives */
-	struct flow_tcp_peer tcpp[2]; /**< TCP: what each direction's sender sent (in the keys' line) */
-	uint32_t id;                 /**< session id shown by the CLI (index + 1) */
-	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none */
-	uint32_t created;            /**< seconds (flow clock) */
-	uint16_t nat_port;           /**< public port (host order) to free, on address rw[0].src; 0 if none */
-	uint16_t dip_id;             /**< DIP pool id, 0 = interface address */
-	uint8_t was_indexed;         /**< a failed flow_insert left a key visible a moment: reuse after a grace period */
+	uint8_t out_iface[2];        /**< [I] interface each direction leaves by (as routed when made) */
+	uint16_t policy_id;          /**< [I] */
+	struct flow_key key[2];      /**< [I] [0] as sent by the initiator, [1] as the reply arrives */
+	struct flow_tcp_peer tcpp[2]; /**< [D] TCP: what each direction's sender sent (in the keys' line) */
+	uint32_t id;                 /**< [T] session id shown by the CLI (index + 1) */
+	uint32_t alg;                /**< ALG state index, FLOW_INVALID if none: [I] for a data session;
+				      *   a control session's: [A] compare-and-swap from FLOW_INVALID
+				      *   by the worker that takes the state, [C] exchanged when freed */
+	uint32_t created;            /**< [T] seconds (flow clock), set by flow_insert */
+	uint16_t nat_port;           /**< [I] public port (host order) to free, on address rw[0].src; 0 if none */
+	uint16_t dip_id;             /**< [I] DIP pool id, 0 = interface address */
+	uint8_t was_indexed;         /**< [T] a failed flow_insert left a key visible a moment: reuse after a grace period */
+	uint8_t alg_id;              /**< [I] the ALG of FLOW_F_ALG_* and alg, FLOW_ALG_NONE if none */
+	uint8_t oneway;              /**< [I] packets match key[0] only: key[1] is indexed as a wing (FLOW_KEY_WING) */
 } __rte_aligned(64);
 
 /** Bytes of a session the fast path reads (see struct flow_session). */
@@ -169,6 +195,7 @@ struct flow_stats {
 	uint64_t cleared;            /**< deleted by clear / teardown */
 	uint64_t insert_failed;      /**< hash insert failed (bucket full, duplicate) */
 	uint64_t pending_free;       /**< deleted, waiting for the RCU grace period */
+	struct rcu_defer_stats rcu;  /**< the session objects' reclamation queue */
 	uint64_t per_worker[FLOW_MAX_WORKERS];  /**< sessions alive that each worker created */
 };
 
@@ -218,7 +245,8 @@ struct flow_session *flow_lookup(struct flow_table *ft, const struct flow_key *k
 struct flow_session *flow_alloc(struct flow_table *ft, unsigned w);
 
 /**
- * Publish s (keys and rewrites filled) in the hash. Returns 0: s now
+ * Publish s (keys and rewrites filled) in the hash; a one-way session's
+ * key[1] gets FLOW_KEY_WING first. Returns 0: s now
  * belongs to the table and ends only by flow_delete. Or -EEXIST if a key is
  * already present, -ENOSPC if the hash could not take it (counted): nothing
  * is inserted and s is still the caller's, who undoes what it attached to s
@@ -372,6 +400,13 @@ static inline void
 flow_kill(struct flow_session *s)
 {
 	__atomic_fetch_or(&s->flags, FLOW_F_DEAD, __ATOMIC_RELAXED);
+}
+
+/** Turn k into the key of a one-way session's second wing (what flow_insert indexes for it). */
+static inline void
+flow_key_wing(struct flow_key *k)
+{
+	k->pad[0] = FLOW_KEY_WING;
 }
 
 /** Fill key from the fields (zeroes the padding). */

@@ -196,7 +196,7 @@ nat_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_rw *rw)
  * For an ICMP error m (md parsed), build the lookup key of the packet it
  * quotes, turned around as a packet of the same flow arriving from the
  * other side would look; for PPTP GRE, the key of the gate's quote wing
- * (FLOW_KEY_GRE_QUOTE); for other protocols, their address pair's. Returns
+ * (FLOW_KEY_WING); for other protocols, their address pair's. Returns
  * 0, or -1 if the quote is too short or an ICMP message other than an echo.
  */
 int nat_icmp_err_key(struct rte_mbuf *m, const struct pkt_meta *md, struct flow_key *key);

@@ -193,7 +193,7 @@ nat_icmp_err_key(struct rte_mbuf *m, const struct pkt_meta *md, struct flow_key 
 			/* PPTP data: its Call ID alone, as the gate's quote key holds it. */
 			flow_key_set(key, q.qip->dst_addr, q.qip->src_addr, *(rte_be16_t *)(q.ql4 + 6),
 				     0, IPPROTO_GRE);
-			key->pad[0] = FLOW_KEY_GRE_QUOTE;
+			flow_key_wing(key);
 			return 0;
 		}
 		sp = dp = 0;
@@ -272,7 +272,7 @@ nat_icmp_err_rewrite(struct rte_mbuf *m, struct pkt_meta *md, const struct flow_
 		/* PPTP data: its Call ID (no GRE checksum); other GRE, like other protocols, has no ports. */
 		rte_be16_t *cid = (rte_be16_t *)(q.ql4 + 6);
 
-		if ((s->flags & FLOW_F_GRE_CALL) && *cid != want->dport) {
+		if ((s->flags & FLOW_F_ALG_DATA) && *cid != want->dport) {
 			*icmp_ck = cksum_adjust16(*icmp_ck, *cid, want->dport);
 			*cid = want->dport;
 		}

@@ -10,22 +10,23 @@
  * Deletion and reuse. With RW_CONCURRENCY_LF and no RCU attached, rte_hash
  * does not free a key position on rte_hash_del_key() (NO_FREE_ON_DEL is
  * implied): the position, and therefore the entry index, cannot be handed out
- * again until rte_hash_free_key_with_position() is called. We use that as our
- * deferred free, instead of an rte_rcu_qsbr the API has no room for:
+ * again until rte_hash_free_key_with_position() is called. That call is what
+ * waits for the grace period (docs/architecture.md, "Reclamation"):
  *  - delete: the entry's word is set to FREE (readers that still hold the
- *    position see a miss), the key is removed, the entry is marked dead with
- *    the current tick number;
- *  - the position is given back to the hash only two neigh_tick() calls
- *    later, so a reader has at least one whole tick interval (a second in
- *    dpnat) between the delete and any reuse of the entry. A worker stalled
- *    for longer than that could still read a reused entry; that is the one
- *    race left.
+ *    position see a miss), the key is removed, the entry is marked dead and
+ *    its position handed to the reclamation queue (rcu_defer) on the
+ *    workers' qsbr;
+ *  - once every worker has passed a quiescent state since, the position goes
+ *    back to the hash and the entry may be reused (neigh_tick and every
+ *    delete give back what is ready). A worker that found the position
+ *    before the delete reads this entry, FREE or its old MAC, never another
+ *    neighbour's.
  * The hash has three times max key slots so that entries waiting for their
- * deferred free (at most what was deleted in the last two tick intervals)
- * do not make the table look full; the max limit is ours. EXT_TABLE makes
- * every one of those slots usable (no cuckoo failures). Only a writer that
- * deletes and re-creates more than max entries per tick interval can run
- * out of slots early; that is counted as table_full.
+ * grace period do not make the table look full; the max limit is ours.
+ * EXT_TABLE makes every one of those slots usable (no cuckoo failures).
+ * Only a writer that deletes and re-creates more than 2 * max entries
+ * while a worker stalls can run out of slots early; that is counted as
+ * table_full.
  */
 #include <errno.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include <rte_log.h>
 
 #include "neigh.h"
+#include "rcu_defer.h"
 
 RTE_LOG_REGISTER(neigh_logtype, dpnat.neigh, NOTICE);
 
@@ -46,7 +48,6 @@ RTE_LOG_REGISTER(neigh_logtype, dpnat.neigh, NOTICE);
 #define NEIGH_RESENDS     3         /* resend() calls before giving up */
 #define NEIGH_STATE_SHIFT 48
 #define NEIGH_MAC_MASK    ((UINT64_C(1) << NEIGH_STATE_SHIFT) - 1)
-#define NEIGH_REUSE_TICKS 2         /* ticks between delete and reuse of a position */
 
 struct neigh_key {
 	uint32_t ip;
@@ -58,7 +59,6 @@ struct neigh_entry {
 	uint64_t confirmed;     /* last confirmed (REACHABLE), created (INCOMPLETE) */
 	uint64_t last_req;      /* INCOMPLETE: when the last request went out */
 	uint32_t ip;
-	uint32_t dead_tick;     /* tick number of the delete, while dead */
 	uint8_t iface;
 	uint8_t tries;          /* requests sent for this resolution */
 	uint8_t nq;             /* packets queued */
@@ -75,8 +75,8 @@ struct neigh_table {
 	uint32_t qlen;
 	uint32_t timeout;
 	uint32_t n_dead;
-	uint32_t tick;
 	uint32_t gen;               /* bumped whenever any entry's MAC or state changes */
+	struct rcu_defer *dq;       /* deleted positions waiting for their grace period */
 	struct neigh_stats st;
 };
 
@@ -197,8 +197,10 @@ entry_new(struct neigh_table *t, uint8_t iface, uint32_t ip, enum neigh_state s,
 	}
 	key_set(&k, iface, ip);
 	pos = rte_hash_add_key(t->h, &k);
+	if (pos < 0 && rcu_defer_reclaim(t->dq) > 0)
+		pos = rte_hash_add_key(t->h, &k);
 	if (pos < 0 || (uint32_t)pos >= t->nslots) {
-		/* Only when deferred frees pile up faster than ticks run. */
+		/* Only when deleted positions pile up while a worker stalls. */
 		t->st.table_full++;
 		return -ENOSPC;
 	}
@@ -217,8 +219,8 @@ entry_new(struct neigh_table *t, uint8_t iface, uint32_t ip, enum neigh_state s,
 }
 
 /*
- * Remove an entry in any state; its position is reused NEIGH_REUSE_TICKS
- * ticks later. The packets it still queued are freed and added to *counter.
+ * Remove an entry in any state; its position is reused after a grace
+ * period. The packets it still queued are freed and added to *counter.
  */
 static void
 entry_del(struct neigh_table *t, uint32_t pos, uint64_t *counter)
@@ -231,14 +233,32 @@ entry_del(struct neigh_table *t, uint32_t pos, uint64_t *counter)
 	rte_hash_del_key(t->h, &k);
 	entry_drop_queue(t, pos, counter);
 	e->dead = 1;
-	e->dead_tick = t->tick;
 	t->n_dead++;
 	t->used--;
+	/* The queue holds every position: a failure (counted) only keeps this one out of use. */
+	rcu_defer(t->dq, &pos);
+}
+
+/* Grace period over: the positions go back to the hash (control lcore: it reclaims alone). */
+static void
+neigh_dq_free(void *p, void *e, unsigned int n)
+{
+	struct neigh_table *t = p;
+	const uint32_t *pos = e;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		rte_hash_free_key_with_position(t->h, (int32_t)pos[i]);
+		t->e[pos[i]].dead = 0;
+		t->n_dead--;
+	}
 }
 
 struct neigh_table *
-neigh_create(const char *name, uint32_t max, uint32_t queue_len, uint32_t timeout_s, int socket)
+neigh_create(const char *name, uint32_t max, uint32_t queue_len, uint32_t timeout_s,
+	     struct rte_rcu_qsbr *qsbr, int socket)
 {
+	char nm[RTE_RCU_QSBR_DQ_NAMESIZE];
 	struct rte_hash_parameters hp;
 	struct neigh_table *t;
 	int32_t slots;
@@ -284,9 +304,16 @@ neigh_create(const char *name, uint32_t max, uint32_t queue_len, uint32_t timeou
 		err = ENOMEM;
 		goto fail;
 	}
+	snprintf(nm, sizeof(nm), "%s_dq", name);
+	t->dq = rcu_defer_create(nm, qsbr, t->nslots, sizeof(uint32_t), false, neigh_dq_free, t, socket);
+	if (t->dq == NULL) {
+		err = rte_errno;
+		goto fail;
+	}
 	rte_log(RTE_LOG_INFO, neigh_logtype, "neigh: %s: %u entries, queue %u, timeout %u s\n", name, max, queue_len, timeout_s);
 	return t;
 fail:
+	rcu_defer_free(t->dq);
 	rte_free(t->e);
 	rte_free(t->q);
 	rte_hash_free(t->h);
@@ -305,6 +332,7 @@ neigh_free(struct neigh_table *t)
 	for (i = 0; i < t->nslots; i++)
 		if (entry_live(&t->e[i]))
 			entry_drop_queue(t, i, &t->st.removed_pkts);
+	rcu_defer_free(t->dq);
 	rte_hash_free(t->h);
 	rte_free(t->e);
 	rte_free(t->q);
@@ -430,15 +458,7 @@ neigh_tick(struct neigh_table *t, uint64_t now,
 
 	if (t == NULL)
 		return;
-	t->tick++;
-	for (i = 0; i < t->nslots && t->n_dead > 0; i++) {
-		e = &t->e[i];
-		if (e->dead && t->tick - e->dead_tick >= NEIGH_REUSE_TICKS) {
-			rte_hash_free_key_with_position(t->h, (int32_t)i);
-			e->dead = 0;
-			t->n_dead--;
-		}
-	}
+	rcu_defer_reclaim(t->dq);
 	for (i = 0; i < t->nslots; i++) {
 		e = &t->e[i];
 		if (!entry_live(e))
@@ -551,6 +571,12 @@ neigh_stats_get(const struct neigh_table *t, struct neigh_stats *st)
 		memset(st, 0, sizeof(*st));
 	else
 		*st = t->st;
+}
+
+void
+neigh_rcu_stats(const struct neigh_table *t, struct rcu_defer_stats *st)
+{
+	rcu_defer_stats_get(t != NULL ? t->dq : NULL, st);
 }
 
 void

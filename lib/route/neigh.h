@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The neighbour (ARP) table. Workers look up MAC addresses lock-free: each
- * entry's MAC and state are one 64-bit word read atomically. Only the control
+ * entry's MAC and state are one 64-bit word read atomically; a deleted
+ * entry is reused only after a grace period on their qsbr. Only the control
  * lcore writes: it learns from ARP, holds packets waiting for resolution in a
  * small bounded per-entry queue, retries requests, and ages entries.
  * Addresses are IPv4 in host byte order in this API.
@@ -14,6 +15,9 @@
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "rcu_defer.h"
 
 /** Entry states. */
 enum neigh_state {
@@ -50,10 +54,12 @@ struct neigh_table;
 
 /**
  * Create a table with room for max entries, queue_len held packets per entry,
- * dynamic entries aging after timeout_s seconds. NULL on failure.
+ * dynamic entries aging after timeout_s seconds, read by the threads that
+ * report quiescent states on qsbr (NULL: no other thread reads it, deleted
+ * entries are reused at once). NULL on failure.
  */
 struct neigh_table *neigh_create(const char *name, uint32_t max, uint32_t queue_len,
-				 uint32_t timeout_s, int socket);
+				 uint32_t timeout_s, struct rte_rcu_qsbr *qsbr, int socket);
 
 /** Free the table and any packets still queued. NULL is accepted. */
 void neigh_free(struct neigh_table *t);
@@ -112,6 +118,9 @@ void neigh_usage(const struct neigh_table *t, uint32_t *used, uint32_t *max);
 
 /** Copy of the counters. */
 void neigh_stats_get(const struct neigh_table *t, struct neigh_stats *st);
+
+/** Counters of the reclamation queue of deleted entries. */
+void neigh_rcu_stats(const struct neigh_table *t, struct rcu_defer_stats *st);
 
 /** Change the dynamic-entry timeout. */
 void neigh_set_timeout(struct neigh_table *t, uint32_t timeout_s);

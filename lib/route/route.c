@@ -9,16 +9,17 @@
  *    {valid, iface, gateway} that workers read with one atomic load, so they
  *    never see a torn next hop. Next hops are shared between routes through
  *    reference counts. A slot is written before any LPM entry points at it and
- *    is never rewritten while a route references it. A slot whose count drops
- *    to zero keeps its old contents, and free slots are handed out
- *    round-robin, so a slot is reused as late as possible.
- *  - Remaining race: a worker that read an LPM entry just before the route was
- *    deleted may read the next-hop slot after it has been reused by a newer
- *    route (it would need to stall for 255 other next-hop allocations), and
- *    rte_lpm without an RCU variable frees tbl8 groups at once, so a lookup
- *    racing a delete under the same /24 may briefly see a wrong next hop.
- *    Both only happen while the routing table is being changed, which dpnat
- *    does at start-up; an rte_rcu_qsbr (rte_lpm_rcu_qsbr_add) would close them.
+ *    is never rewritten while a route references it.
+ *  - Reclamation (docs/architecture.md): a worker may have read an LPM entry
+ *    just before the route went and read the next-hop slot after it. A slot
+ *    whose last reference goes is therefore handed to the reclamation queue
+ *    (rcu_defer, on the workers' qsbr) and given out again only after every
+ *    worker passed a quiescent state; rte_lpm frees its tbl8 groups the same
+ *    way (rte_lpm_rcu_qsbr_add, defer-queue mode). So a lookup racing any
+ *    change finds a next hop that one of the routes valid during the change
+ *    named: the old one or the new one, never a third.
+ *  - A replaced route (route_replace) changes its LPM entries one by one, each
+ *    atomically, from the old next hop to the new: no lookup misses between.
  *  - rte_lpm has no depth 0, so the default route lives outside the LPM in
  *    default_nh, read atomically when the LPM misses.
  */
@@ -33,6 +34,7 @@
 #include <rte_malloc.h>
 #include <rte_log.h>
 
+#include "rcu_defer.h"
 #include "route.h"
 
 RTE_LOG_REGISTER(route_logtype, dpnat.route, NOTICE);
@@ -72,7 +74,9 @@ struct route_table {
 	struct route_conn conn[ROUTE_MAX_IFACES];
 	char zones[ROUTE_MAX_ZONES][ROUTE_NAME_LEN];
 	uint32_t nh_ref[ROUTE_MAX_NH];
+	uint8_t nh_wait[ROUTE_MAX_NH]; /* unreferenced, waiting for its grace period: not handed out */
 	uint64_t nh[ROUTE_MAX_NH];     /* NH_VALID | iface << 32 | gateway (atomic) */
+	struct rcu_defer *nh_dq;       /* next-hop slots waiting for their grace period */
 	uint32_t gen;                  /* bumped after every change readers may have cached (atomic) */
 };
 
@@ -98,29 +102,44 @@ route_cmp(uint32_t pa, uint8_t la, uint32_t pb, uint8_t lb)
 	return 0;
 }
 
+/* Free slot search from the cursor; -1 if every slot is referenced or waiting. */
+static int
+nh_free_slot(const struct route_table *rt)
+{
+	uint32_t i, idx;
+
+	for (i = 0; i < ROUTE_MAX_NH; i++) {
+		idx = (rt->nh_cursor + i) % ROUTE_MAX_NH;
+		if (rt->nh_ref[idx] == 0 && !rt->nh_wait[idx])
+			return (int)idx;
+	}
+	return -1;
+}
+
 /* A next-hop index for (iface, gateway): shared if one exists, else a new slot. */
 static int
 nh_get(struct route_table *rt, uint8_t iface, uint32_t gateway)
 {
 	uint64_t w = nh_word(iface, gateway);
 	uint32_t i, idx;
+	int f;
 
 	for (i = 0; i < ROUTE_MAX_NH; i++)
 		if (rt->nh_ref[i] != 0 && rt->nh[i] == w) {
 			rt->nh_ref[i]++;
 			return (int)i;
 		}
-	for (i = 0; i < ROUTE_MAX_NH; i++) {
-		idx = (rt->nh_cursor + i) % ROUTE_MAX_NH;
-		if (rt->nh_ref[idx] == 0) {
-			/* Published before any LPM entry refers to it. */
-			__atomic_store_n(&rt->nh[idx], w, __ATOMIC_RELEASE);
-			rt->nh_ref[idx] = 1;
-			rt->nh_cursor = (idx + 1) % ROUTE_MAX_NH;
-			return (int)idx;
-		}
-	}
-	return -ENOSPC;
+	f = nh_free_slot(rt);
+	if (f < 0 && rcu_defer_reclaim(rt->nh_dq) > 0)
+		f = nh_free_slot(rt);
+	if (f < 0)
+		return -ENOSPC;   /* all referenced, or some still read by a stalled worker */
+	idx = (uint32_t)f;
+	/* Published before any LPM entry refers to it. */
+	__atomic_store_n(&rt->nh[idx], w, __ATOMIC_RELEASE);
+	rt->nh_ref[idx] = 1;
+	rt->nh_cursor = (idx + 1) % ROUTE_MAX_NH;
+	return (int)idx;
 }
 
 /* Tell readers that cached a lookup or an interface that they must look again. */
@@ -130,12 +149,27 @@ changed(struct route_table *rt)
 	__atomic_fetch_add(&rt->gen, 1, __ATOMIC_RELEASE);
 }
 
-/* Drop one reference; the slot keeps its contents for late readers. */
+/* Grace period over: the slots can be handed out again (control lcore: it reclaims alone). */
+static void
+nh_dq_free(void *p, void *e, unsigned int n)
+{
+	struct route_table *rt = p;
+	const uint32_t *idx = e;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		rt->nh_wait[idx[i]] = 0;
+}
+
+/* Drop one reference; the last one's slot keeps its contents for late readers, a grace period long. */
 static void
 nh_put(struct route_table *rt, uint32_t idx)
 {
-	if (idx < ROUTE_MAX_NH && rt->nh_ref[idx] > 0)
-		rt->nh_ref[idx]--;
+	if (idx >= ROUTE_MAX_NH || rt->nh_ref[idx] == 0 || --rt->nh_ref[idx] > 0)
+		return;
+	rt->nh_wait[idx] = 1;
+	/* The queue holds every slot: a failure (counted) only keeps the slot out of use. */
+	rcu_defer(rt->nh_dq, &idx);
 }
 
 static int
@@ -196,10 +230,13 @@ route_exists(const struct route_table *rt, uint32_t prefix, uint8_t plen, unsign
 }
 
 struct route_table *
-route_create(const char *name, uint32_t max_routes, int socket)
+route_create(const char *name, uint32_t max_routes, struct rte_rcu_qsbr *qsbr, int socket)
 {
+	struct rte_lpm_rcu_config rcfg;
 	struct rte_lpm_config cfg;
 	struct route_table *rt;
+	char nm[RTE_RCU_QSBR_DQ_NAMESIZE];
+	int err;
 
 	if (name == NULL || max_routes == 0 || max_routes > (1u << 20)) {
 		rte_errno = EINVAL;
@@ -219,20 +256,26 @@ route_create(const char *name, uint32_t max_routes, int socket)
 	}
 	/*
 	 * One spare rule for the add-before-delete of an address change; each
-	 * rule longer than /24 needs at most one tbl8 group.
+	 * rule longer than /24 needs at most one tbl8 group, and as many again
+	 * may be waiting for their grace period after a change.
 	 */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_rules = max_routes + 1;
-	cfg.number_tbl8s = max_routes + 1;
+	cfg.number_tbl8s = 2 * (max_routes + 1);
 	rt->lpm = rte_lpm_create(name, socket, &cfg);
-	if (rt->lpm == NULL) {
-		int err = rte_errno;
-
-		rte_free(rt->st);
-		rte_free(rt);
-		rte_errno = err;
-		return NULL;
-	}
+	if (rt->lpm == NULL)
+		goto fail;
+	/* tbl8 groups: reused after a grace period, through rte_lpm's own queue on the same qsbr. */
+	memset(&rcfg, 0, sizeof(rcfg));
+	rcfg.v = qsbr;
+	rcfg.mode = RTE_LPM_QSBR_MODE_DQ;
+	if (qsbr != NULL && rte_lpm_rcu_qsbr_add(rt->lpm, &rcfg) != 0)
+		goto fail;
+	snprintf(nm, sizeof(nm), "%s_nh", name);
+	rt->nh_dq = rcu_defer_create(nm, qsbr, ROUTE_MAX_NH, sizeof(uint32_t), false, nh_dq_free, rt,
+				     socket);
+	if (rt->nh_dq == NULL)
+		goto fail;
 	rt->max_routes = max_routes;
 	rt->default_nh = NH_NONE;
 	/* The predefined zones keep fixed ids; others get ids from 2 up. */
@@ -242,6 +285,11 @@ route_create(const char *name, uint32_t max_routes, int socket)
 	rt->gen = 1;   /* never 0, the value a reader starts from */
 	rte_log(RTE_LOG_INFO, route_logtype, "route: %s: up to %u routes\n", name, max_routes);
 	return rt;
+fail:
+	err = rte_errno;
+	route_free(rt);
+	rte_errno = err;
+	return NULL;
 }
 
 void
@@ -250,6 +298,7 @@ route_free(struct route_table *rt)
 	if (rt == NULL)
 		return;
 	rte_lpm_free(rt->lpm);
+	rcu_defer_free(rt->nh_dq);
 	rte_free(rt->st);
 	rte_free(rt);
 }
@@ -403,13 +452,30 @@ route_zone_name(const struct route_table *rt, unsigned zone_id)
 	return rt->zones[zone_id];
 }
 
+/* A next hop for (ifindex, gateway) installed for prefix/plen: its index, or -ENOSPC / -EINVAL. */
+static int
+static_install(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex,
+	       uint32_t gateway)
+{
+	int nh = nh_get(rt, (uint8_t)ifindex, gateway), rc;
+
+	if (nh < 0)
+		return -ENOSPC;
+	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
+	if (rc < 0) {
+		nh_put(rt, (uint32_t)nh);
+		return rc == -EINVAL ? -EINVAL : -ENOSPC;
+	}
+	return nh;
+}
+
 int
 route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex, uint32_t gateway)
 {
 	struct route_static *s;
 	uint32_t pos;
 	bool found;
-	int nh, rc;
+	int nh;
 
 	if (rt == NULL || plen > 32 || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
 		return -EINVAL;
@@ -418,14 +484,9 @@ route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifinde
 		return -EEXIST;
 	if (rt->n_conn + rt->n_static >= rt->max_routes)
 		return -ENOSPC;
-	nh = nh_get(rt, (uint8_t)ifindex, gateway);
+	nh = static_install(rt, prefix, plen, ifindex, gateway);
 	if (nh < 0)
-		return -ENOSPC;
-	rc = lpm_install(rt, prefix, plen, (uint32_t)nh);
-	if (rc < 0) {
-		nh_put(rt, (uint32_t)nh);
-		return rc == -EINVAL ? -EINVAL : -ENOSPC;
-	}
+		return nh;
 	pos = static_find(rt, prefix, plen, &found);
 	memmove(&rt->st[pos + 1], &rt->st[pos], (rt->n_static - pos) * sizeof(*s));
 	s = &rt->st[pos];
@@ -457,6 +518,50 @@ route_del(struct route_table *rt, uint32_t prefix, uint8_t plen)
 	rt->n_static--;
 	changed(rt);
 	return 0;
+}
+
+int
+route_replace(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex,
+	      uint32_t gateway)
+{
+	struct route_static *s;
+	uint32_t pos, old;
+	bool found;
+	int nh;
+
+	if (rt == NULL || plen > 32 || ifindex >= ROUTE_MAX_IFACES || !rt->iface_used[ifindex])
+		return -EINVAL;
+	prefix &= plen_mask(plen);
+	pos = static_find(rt, prefix, plen, &found);
+	if (!found)
+		return -ENOENT;
+	s = &rt->st[pos];
+	if (s->iface == ifindex && s->gateway == gateway)
+		return 0;
+	/* The same rule with another next hop: each LPM entry moves atomically from old to new. */
+	nh = static_install(rt, prefix, plen, ifindex, gateway);
+	if (nh < 0)
+		return nh;
+	old = s->nh;
+	s->iface = (uint8_t)ifindex;
+	s->gateway = gateway;
+	s->nh = (uint32_t)nh;
+	nh_put(rt, old);
+	changed(rt);
+	return 0;
+}
+
+void
+route_reclaim(struct route_table *rt)
+{
+	if (rt != NULL)
+		rcu_defer_reclaim(rt->nh_dq);
+}
+
+void
+route_rcu_stats(const struct route_table *rt, struct rcu_defer_stats *st)
+{
+	rcu_defer_stats_get(rt != NULL ? rt->nh_dq : NULL, st);
 }
 
 /* route_lookup's body, inlined into both entry points. */

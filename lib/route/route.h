@@ -2,7 +2,9 @@
 /*
  * Interfaces, zones and IPv4 routes. Routes live in an rte_lpm whose next
  * hop indexes a small next-hop array {egress interface, gateway}. Workers
- * read lock-free; only the control lcore writes (single writer).
+ * read lock-free; only the control lcore writes (single writer). What a
+ * change unlinks (next-hop slots, LPM tbl8 groups) is reused only after a
+ * grace period on the workers' qsbr (docs/architecture.md, "Reclamation").
  * Addresses are IPv4 in host byte order in this API.
  */
 #ifndef DPNAT_ROUTE_H
@@ -12,6 +14,9 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_rcu_qsbr.h>
+
+#include "rcu_defer.h"
 
 #define ROUTE_MAX_IFACES 16      /**< interface indexes are 0..15 (fit in uint8_t) */
 #define ROUTE_MAX_ZONES  8
@@ -53,8 +58,13 @@ struct route_entry {
 
 struct route_table;
 
-/** Create a table for up to max_routes routes on NUMA socket. NULL on failure (rte_errno set). */
-struct route_table *route_create(const char *name, uint32_t max_routes, int socket);
+/**
+ * Create a table for up to max_routes routes on NUMA socket, read by the
+ * threads that report quiescent states on qsbr (NULL: no other thread reads
+ * it, unlinked memory is reused at once). NULL on failure (rte_errno set).
+ */
+struct route_table *route_create(const char *name, uint32_t max_routes, struct rte_rcu_qsbr *qsbr,
+				 int socket);
 
 /** Free the table. NULL is accepted. */
 void route_free(struct route_table *rt);
@@ -91,6 +101,20 @@ int route_add(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned if
 
 /** Delete the static route for prefix/plen. Returns 0 or -ENOENT. */
 int route_del(struct route_table *rt, uint32_t prefix, uint8_t plen);
+
+/**
+ * Point the static route prefix/plen at another interface and gateway in
+ * place: a lookup finds the old next hop or the new one, never none.
+ * Returns 0, -ENOENT (no such static route), -ENOSPC or -EINVAL.
+ */
+int route_replace(struct route_table *rt, uint32_t prefix, uint8_t plen, unsigned ifindex,
+		  uint32_t gateway);
+
+/** Give back the next-hop slots whose grace period is over (control lcore, each loop). */
+void route_reclaim(struct route_table *rt);
+
+/** Counters of the next-hop reclamation queue. */
+void route_rcu_stats(const struct route_table *rt, struct rcu_defer_stats *st);
 
 /** Longest prefix match for dst. Returns 0 with *nh filled, or -ENOENT. Lock-free, for workers. */
 int route_lookup(const struct route_table *rt, uint32_t dst, struct route_nh *nh);

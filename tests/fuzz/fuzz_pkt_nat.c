@@ -320,8 +320,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(&s.rw[dir].sport, data + 33, 2);
 			memcpy(&s.rw[dir].dport, data + 35, 2);
 			s.proto = key.proto;
-			if (key.pad[0] == FLOW_KEY_GRE_QUOTE)
-				s.flags = FLOW_F_ALG_MADE | FLOW_F_GRE_CALL;   /* a PPTP gate */
+			if (key.pad[0] == FLOW_KEY_WING)
+				s.flags = FLOW_F_ALG_MADE | FLOW_F_ALG_DATA;   /* a PPTP gate */
 			nat_icmp_err_rewrite(m, md, &s, dir);
 			after = judge(m, md, buf);
 			check_after(&before, &after, frame, len, "nat_icmp_err_rewrite");
@@ -336,7 +336,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (q[9] == IPPROTO_ICMP) {
 					if (memcmp(q + qihl + 4, &want->sport, 2) != 0)
 						fail("quoted echo identifier not restored", frame, len);
-				} else if (q[9] == IPPROTO_GRE && (s.flags & FLOW_F_GRE_CALL)) {
+				} else if (q[9] == IPPROTO_GRE && (s.flags & FLOW_F_ALG_DATA)) {
 					if (memcmp(q + qihl + 6, &want->dport, 2) != 0)
 						fail("quoted PPTP Call ID not restored", frame, len);
 				} else if ((q[9] == IPPROTO_TCP || q[9] == IPPROTO_UDP) &&

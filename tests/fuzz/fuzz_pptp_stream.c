@@ -343,7 +343,7 @@ static int
 count_gates(struct flow_session *s, void *arg)
 {
 	if (s->flags & FLOW_F_ALG_MADE) {
-		if (s->proto != IPPROTO_GRE || !(s->flags & FLOW_F_GRE_CALL))
+		if (s->proto != IPPROTO_GRE || !(s->flags & FLOW_F_ALG_DATA))
 			fail("an ALG-made session that is not a GRE gate");
 		(*(unsigned *)arg)++;
 	}
@@ -729,7 +729,7 @@ conn_open(bool same_tuple)
 	cn.attached = pptp_ctrl_attach(alg, s, 0) == 0;
 	if (!cn.attached)
 		fail("no control state left although every connection before this one was freed");
-	if (!(s->flags & FLOW_F_PPTP_CTRL))
+	if (!(s->flags & FLOW_F_ALG_CTRL))
 		fail("pptp_ctrl_attach succeeded without marking the session");
 	if (flow_insert(ft, s, 0) != 0)
 		fail("flow_insert of the control session failed in an empty table");

@@ -91,7 +91,7 @@ free_cb(struct flow_session *s, void *arg)
 {
 	struct env *e = arg;
 
-	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_PPTP_CTRL)) && e->a != NULL)
+	if ((s->alg != FLOW_INVALID || (s->flags & FLOW_F_ALG_CTRL)) && e->a != NULL)
 		pptp_session_freed(e->a, s);
 }
 
@@ -424,7 +424,7 @@ conn_syn_pw(struct env *e, uint32_t client, uint16_t csport, uint32_t pub, uint1
 	s->tcp = FLOW_TCP_SYN0;
 	assert_int_equal(flow_insert(e->ft, s, w), 0);
 	assert_int_equal(pptp_ctrl_attach(e->a, s, w), 0);
-	assert_true(s->flags & FLOW_F_PPTP_CTRL);
+	assert_true(s->flags & FLOW_F_ALG_CTRL);
 	c->s = s;
 	assert_int_equal(seg(c, 0, c->isn[0], RTE_TCP_SYN_FLAG, NULL, 0, NULL), 0);
 	c->snd[0] = c->isn[0] + 1;

@@ -91,6 +91,42 @@ test_insert_lookup(void **state)
 	flow_free(ft);
 }
 
+/*
+ * A one-way session: packets find it by key[0] only; key[1] is its wing,
+ * found by a lookup that asks for one (flow_key_wing), and a two-way
+ * session with the same second key is not disturbed by it.
+ */
+static void
+test_oneway(void **state)
+{
+	struct flow_table *ft = flow_create("t_ow", 8, 1, qsbr, NULL, NULL, 0);
+	struct flow_session *s, *t;
+	struct flow_key k;
+	uint8_t dir = 9;
+
+	(void)state;
+	assert_non_null(ft);
+	s = make(ft, 0, 1, 1000, 2000);
+	s->oneway = 1;
+	k = s->key[1];
+	assert_int_equal(flow_insert(ft, s, 0), 0);
+	assert_ptr_equal(flow_lookup(ft, &s->key[0], &dir), s);
+	assert_int_equal(dir, 0);
+	assert_null(flow_lookup(ft, &k, &dir));     /* no packet matches the wing */
+	flow_key_wing(&k);
+	assert_memory_equal(&s->key[1], &k, sizeof(k));
+	assert_ptr_equal(flow_lookup(ft, &k, &dir), s);
+	assert_int_equal(dir, 1);
+	/* A two-way session whose reply key is the wing's packet form goes in beside it. */
+	t = make(ft, 0, 2, 1001, 2000);
+	t->key[1] = s->key[1];
+	t->key[1].pad[0] = 0;
+	assert_int_equal(flow_insert(ft, t, 0), 0);
+	k.pad[0] = 0;
+	assert_ptr_equal(flow_lookup(ft, &k, &dir), t);
+	flow_free(ft);
+}
+
 /* A duplicate key is refused and nothing of the second session stays. */
 static void
 test_duplicate(void **state)
@@ -437,6 +473,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_lookup),
 		cmocka_unit_test(test_duplicate),
+		cmocka_unit_test(test_oneway),
 		cmocka_unit_test(test_full_and_reuse),
 		cmocka_unit_test(test_rcu_defers_reuse),
 		cmocka_unit_test(test_ageing),

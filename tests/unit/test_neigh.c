@@ -14,6 +14,9 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_hash.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -109,14 +112,14 @@ used_of(const struct neigh_table *t)
 static void
 test_lookup(void **state)
 {
-	struct neigh_table *t = neigh_create("n_lookup", 16, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_lookup", 16, 4, 60, NULL, SOCKET_ID_ANY);
 	struct rte_ether_addr m = mac_of(1);
 	struct neigh_stats st;
 	uint32_t used, max;
 
 	(void)state;
 	assert_non_null(t);
-	assert_null(neigh_create("n_lookup0", 0, 4, 60, SOCKET_ID_ANY));
+	assert_null(neigh_create("n_lookup0", 0, 4, 60, NULL, SOCKET_ID_ANY));
 	neigh_usage(t, &used, &max);
 	assert_int_equal(used, 0);
 	assert_int_equal(max, 16);
@@ -143,7 +146,7 @@ test_lookup(void **state)
 static void
 test_generation(void **state)
 {
-	struct neigh_table *t = neigh_create("n_gen", 16, 4, 10, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_gen", 16, 4, 10, NULL, SOCKET_ID_ANY);
 	struct rte_ether_addr m;
 	uint32_t g;
 
@@ -177,7 +180,7 @@ test_generation(void **state)
 static void
 test_queue(void **state)
 {
-	struct neigh_table *t = neigh_create("n_queue", 16, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_queue", 16, 4, 60, NULL, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool), i;
 	struct rte_mbuf *m[5];
 	struct neigh_stats st;
@@ -213,7 +216,7 @@ test_queue(void **state)
 static void
 test_queue_cap(void **state)
 {
-	struct neigh_table *t = neigh_create("n_qcap", 4, 1000, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_qcap", 4, 1000, 60, NULL, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool), i;
 	struct neigh_stats st;
 	struct rte_mbuf *extra;
@@ -240,7 +243,7 @@ test_queue_cap(void **state)
 static void
 test_update_releases(void **state)
 {
-	struct neigh_table *t = neigh_create("n_rel", 16, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_rel", 16, 4, 60, NULL, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool), n = 99, i;
 	struct rte_mbuf *m[4], *out[8], *extra;
 	struct rte_ether_addr mac = mac_of(7);
@@ -299,7 +302,7 @@ test_update_releases(void **state)
 static void
 test_rfc826_no_create(void **state)
 {
-	struct neigh_table *t = neigh_create("n_rfc", 16, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_rfc", 16, 4, 60, NULL, SOCKET_ID_ANY);
 	struct rte_ether_addr mac = mac_of(5);
 	struct neigh_stats st;
 	unsigned n = 99;
@@ -356,7 +359,7 @@ walk_find(const struct walk_rec *w, uint32_t ip)
 static void
 test_static(void **state)
 {
-	struct neigh_table *t = neigh_create("n_static", 16, 4, 10, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_static", 16, 4, 10, NULL, SOCKET_ID_ANY);
 	struct rte_ether_addr mac = mac_of(0x51);
 	const struct neigh_info *ni;
 	struct walk_rec w;
@@ -418,7 +421,7 @@ test_static(void **state)
 static void
 test_ageing(void **state)
 {
-	struct neigh_table *t = neigh_create("n_age", 16, 4, 10, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_age", 16, 4, 10, NULL, SOCKET_ID_ANY);
 	struct neigh_stats st;
 	struct walk_rec w;
 
@@ -476,7 +479,7 @@ on_resend(uint8_t iface, uint32_t ip, void *arg)
 static void
 test_retries_then_fail(void **state)
 {
-	struct neigh_table *t = neigh_create("n_retry", 16, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_retry", 16, 4, 60, NULL, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool);
 	struct resend_rec r;
 	struct neigh_stats st;
@@ -530,7 +533,7 @@ test_retries_then_fail(void **state)
 static void
 test_table_full(void **state)
 {
-	struct neigh_table *t = neigh_create("n_full", 4, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_full", 4, 4, 60, NULL, SOCKET_ID_ANY);
 	unsigned base = rte_mempool_avail_count(pool), i, round;
 	struct neigh_stats st;
 	struct rte_mbuf *m;
@@ -589,7 +592,7 @@ test_table_full(void **state)
 static void
 test_walk_usage_stats(void **state)
 {
-	struct neigh_table *t = neigh_create("n_walk", 8, 4, 60, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_walk", 8, 4, 60, NULL, SOCKET_ID_ANY);
 	const struct neigh_info *ni;
 	struct rte_ether_addr mac = mac_of(0x31);
 	struct neigh_stats st;
@@ -681,7 +684,7 @@ reader(void *p)
 static void
 test_concurrent_reader(void **state)
 {
-	struct neigh_table *t = neigh_create("n_conc", 64, 4, 5, SOCKET_ID_ANY);
+	struct neigh_table *t = neigh_create("n_conc", 64, 4, 5, NULL, SOCKET_ID_ANY);
 	struct reader_arg a;
 	pthread_t th;
 	unsigned i, k;
@@ -719,6 +722,69 @@ test_concurrent_reader(void **state)
 	neigh_free(t);
 }
 
+/* The table's hash key, as lib/route/neigh.c lays it out: what a worker looks up. */
+struct hkey {
+	uint32_t ip;
+	uint32_t iface;
+};
+
+/*
+ * A worker found the position of 10.0.0.1 in the hash and stalls before it
+ * reads the entry there. The entry is deleted and 200 other neighbours come
+ * and go over many ticks: none may get that position (its entry) while the
+ * worker may still read it - without the RCU it is reused two ticks later -
+ * and once the worker passed a quiescent state the positions come back.
+ */
+static void
+test_stalled_reader(void **state)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+	struct neigh_table *t;
+	struct rcu_defer_stats st;
+	struct rte_hash *h;
+	struct hkey k = { IP(10, 0, 0, 1), 0 };
+	int32_t pos;
+	unsigned i, added = 0;
+
+	(void)state;
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	t = neigh_create("n_stall", 4, 4, 60, q, SOCKET_ID_ANY);
+	assert_non_null(t);
+	h = rte_hash_find_existing("n_stall");
+	assert_non_null(h);
+	assert_int_equal(rte_rcu_qsbr_thread_register(q, 0), 0);
+	rte_rcu_qsbr_thread_online(q, 0);
+	assert_int_equal(learn(t, 0, IP(10, 0, 0, 1), 1, 0), 0);
+	pos = rte_hash_lookup(h, &k);   /* the worker's first half */
+	assert_true(pos >= 0);
+	assert_int_equal(neigh_del(t, 0, IP(10, 0, 0, 1)), 0);
+	for (i = 0; i < 200; i++) {
+		struct hkey n = { IP(10, 1, i >> 8, i & 0xff), 0 };
+
+		neigh_tick(t, i, NULL, NULL);
+		if (learn(t, 0, n.ip, (uint8_t)i, i) != 0)
+			continue;   /* the other positions wait for the worker too */
+		assert_int_not_equal(rte_hash_lookup(h, &n), pos);
+		assert_int_equal(neigh_del(t, 0, n.ip), 0);
+		added++;
+	}
+	assert_true(added > 0);
+	neigh_rcu_stats(t, &st);
+	assert_true(st.deferred > st.freed);
+	assert_int_equal(st.failed, 0);
+	rte_rcu_qsbr_quiescent(q, 0);
+	neigh_tick(t, 1000, NULL, NULL);
+	neigh_rcu_stats(t, &st);
+	assert_int_equal(st.deferred, st.freed);
+	assert_int_equal(learn(t, 0, IP(10, 0, 0, 1), 1, 1000), 0);
+	rte_rcu_qsbr_thread_offline(q, 0);
+	rte_rcu_qsbr_thread_unregister(q, 0);
+	neigh_free(t);
+	rte_free(q);
+}
+
 int
 main(void)
 {
@@ -735,6 +801,7 @@ main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_walk_usage_stats),
 		cmocka_unit_test(test_concurrent_reader),
+		cmocka_unit_test(test_stalled_reader),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, teardown_eal);

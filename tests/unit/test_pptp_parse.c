@@ -60,7 +60,7 @@ assert_gre_passes(struct env *e, uint32_t src, uint32_t dst, uint16_t call_id, u
 	s = flow_lookup(e->ft, &k, &dir);
 	assert_non_null(s);
 	assert_int_equal(dir, 0);
-	assert_true(s->flags & FLOW_F_GRE_CALL);
+	assert_true(s->flags & FLOW_F_ALG_DATA);
 	assert_false(s->flags & FLOW_F_DEAD);
 	nat_rewrite(m, md, &s->rw[dir]);
 	ip = rte_pktmbuf_mtod_offset(m, const uint8_t *, RTE_ETHER_HDR_LEN);
@@ -494,7 +494,7 @@ test_gates_after_ocrp(void **state)
 	assert_non_null(ga);
 	assert_int_equal(dir, 0);
 	assert_int_equal(ga->proto, IPPROTO_GRE);
-	assert_int_equal(ga->flags, FLOW_F_ALG_MADE | FLOW_F_GRE_CALL | FLOW_F_NAT);
+	assert_int_equal(ga->flags, FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | FLOW_F_NAT);
 	assert_int_equal(ga->tmo, FLOW_TMO_GRE);
 	assert_int_equal(ga->policy_id, 1);
 	assert_int_equal(ga->iface[0], c->s->iface[0]);
@@ -507,7 +507,7 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(ga->rw[0].dport, rte_cpu_to_be_16(17382));
 	flow_key_set(&k, rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(PUB), rte_cpu_to_be_16(17382),
 		     0, IPPROTO_GRE);
-	k.pad[0] = FLOW_KEY_GRE_QUOTE;
+	k.pad[0] = FLOW_KEY_WING;
 	assert_memory_equal(&ga->key[1], &k, sizeof(k));
 	k.pad[0] = 0;
 	assert_null(flow_lookup(e->ft, &k, &dir));   /* the display wing never matches */
@@ -519,7 +519,7 @@ test_gates_after_ocrp(void **state)
 	assert_non_null(gb);
 	assert_ptr_not_equal(ga, gb);
 	assert_int_equal(dir, 0);
-	assert_int_equal(gb->flags, FLOW_F_ALG_MADE | FLOW_F_GRE_CALL | FLOW_F_NAT);
+	assert_int_equal(gb->flags, FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | FLOW_F_NAT);
 	assert_int_equal(gb->iface[0], c->s->iface[1]);
 	assert_int_equal(gb->out_iface[0], c->s->out_iface[1]);
 	assert_int_equal(gb->nat_port, 0);
@@ -530,7 +530,7 @@ test_gates_after_ocrp(void **state)
 	assert_int_equal(gb->rw[0].dport, rte_cpu_to_be_16(32768));
 	flow_key_set(&k, rte_cpu_to_be_32(CLIENT1), rte_cpu_to_be_32(SERVER), rte_cpu_to_be_16(32768),
 		     0, IPPROTO_GRE);
-	k.pad[0] = FLOW_KEY_GRE_QUOTE;
+	k.pad[0] = FLOW_KEY_WING;
 	assert_memory_equal(&gb->key[1], &k, sizeof(k));
 
 	assert_gre_passes(e, CLIENT1, SERVER, 17382, PUB, SERVER, 17382);

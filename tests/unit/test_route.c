@@ -15,6 +15,9 @@
 
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "eal_rundir.h"
 #include "route.h"
@@ -84,7 +87,7 @@ expect_miss(const struct route_table *rt, uint32_t dst)
 static void
 test_connected(void **state)
 {
-	struct route_table *rt = route_create("t_conn", 64, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_conn", 64, NULL, SOCKET_ID_ANY);
 	const struct route_iface *ifc;
 
 	(void)state;
@@ -126,7 +129,7 @@ test_connected(void **state)
 static void
 test_longest_match(void **state)
 {
-	struct route_table *rt = route_create("t_lpm", 64, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_lpm", 64, NULL, SOCKET_ID_ANY);
 	unsigned i;
 
 	(void)state;
@@ -173,7 +176,7 @@ test_longest_match(void **state)
 static void
 test_gateway_next_hops(void **state)
 {
-	struct route_table *rt = route_create("t_gw", 600, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_gw", 600, NULL, SOCKET_ID_ANY);
 	unsigned i;
 
 	(void)state;
@@ -237,7 +240,7 @@ walk_cb(const struct route_entry *e, void *arg)
 static void
 test_replace_iface_address(void **state)
 {
-	struct route_table *rt = route_create("t_repl", 8, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_repl", 8, NULL, SOCKET_ID_ANY);
 	struct walk_rec w;
 
 	(void)state;
@@ -294,7 +297,7 @@ test_replace_iface_address(void **state)
 static void
 test_add_del_errors(void **state)
 {
-	struct route_table *rt = route_create("t_err", 16, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_err", 16, NULL, SOCKET_ID_ANY);
 
 	(void)state;
 	assert_non_null(rt);
@@ -332,7 +335,7 @@ test_add_del_errors(void **state)
 static void
 test_generation(void **state)
 {
-	struct route_table *rt = route_create("t_gen", 16, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_gen", 16, NULL, SOCKET_ID_ANY);
 	struct route_nh nh;
 	uint32_t g;
 
@@ -364,11 +367,11 @@ test_generation(void **state)
 static void
 test_full(void **state)
 {
-	struct route_table *rt = route_create("t_full", 4, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_full", 4, NULL, SOCKET_ID_ANY);
 
 	(void)state;
 	assert_non_null(rt);
-	assert_null(route_create("t_full0", 0, SOCKET_ID_ANY));
+	assert_null(route_create("t_full0", 0, NULL, SOCKET_ID_ANY));
 	assert_int_equal(set_if(rt, 0, IP(10, 0, 0, 1), 24), 0);
 	assert_int_equal(route_add(rt, IP(20, 0, 0, 0), 8, 0, IP(10, 0, 0, 2)), 0);
 	assert_int_equal(route_add(rt, IP(21, 0, 0, 0), 8, 0, IP(10, 0, 0, 2)), 0);
@@ -391,7 +394,7 @@ test_full(void **state)
 static void
 test_walk_order(void **state)
 {
-	struct route_table *rt = route_create("t_walk", 32, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_walk", 32, NULL, SOCKET_ID_ANY);
 	struct walk_rec w;
 
 	(void)state;
@@ -439,7 +442,7 @@ test_walk_order(void **state)
 static void
 test_iface_find(void **state)
 {
-	struct route_table *rt = route_create("t_find", 16, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_find", 16, NULL, SOCKET_ID_ANY);
 	struct route_iface ifc;
 
 	(void)state;
@@ -482,7 +485,7 @@ test_iface_find(void **state)
 static void
 test_zones(void **state)
 {
-	struct route_table *rt = route_create("t_zone", 16, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_zone", 16, NULL, SOCKET_ID_ANY);
 	char name[16];
 	int id, i;
 
@@ -580,7 +583,7 @@ check_against_ref(const struct route_table *rt, const struct ref_route *r, unsig
 static void
 test_random_vs_bruteforce(void **state)
 {
-	struct route_table *rt = route_create("t_rand", 256, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_rand", 256, NULL, SOCKET_ID_ANY);
 	static struct ref_route r[256];
 	unsigned i, j, n = 0, dups = 0, deep = 0;
 
@@ -666,7 +669,7 @@ reader(void *p)
 static void
 test_concurrent_reader(void **state)
 {
-	struct route_table *rt = route_create("t_conc", 64, SOCKET_ID_ANY);
+	struct route_table *rt = route_create("t_conc", 64, NULL, SOCKET_ID_ANY);
 	struct reader_arg a;
 	pthread_t th;
 	unsigned i;
@@ -698,6 +701,139 @@ test_concurrent_reader(void **state)
 	route_free(rt);
 }
 
+/* A qsbr with one reader (thread 0), registered and online: the stalled worker. */
+static struct rte_rcu_qsbr *
+stalled_reader(void)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	struct rte_rcu_qsbr *q = rte_zmalloc(NULL, sz, RTE_CACHE_LINE_SIZE);
+
+	assert_non_null(q);
+	assert_int_equal(rte_rcu_qsbr_init(q, 1), 0);
+	assert_int_equal(rte_rcu_qsbr_thread_register(q, 0), 0);
+	rte_rcu_qsbr_thread_online(q, 0);
+	return q;
+}
+
+static void
+reader_done(struct rte_rcu_qsbr *q)
+{
+	rte_rcu_qsbr_thread_offline(q, 0);
+	rte_rcu_qsbr_thread_unregister(q, 0);
+	rte_free(q);
+}
+
+/*
+ * A worker read the tbl24 entry of 10.9.1.5 (a tbl8 group: 10.9.1.0/28
+ * exists) and stalls before it reads the group. Meanwhile the /28 goes and a
+ * /28 elsewhere, on another interface, is added. When the worker reads on,
+ * the group must name a route valid during the change (the group is reused
+ * only after the worker's quiescent state), not the new route's next hop:
+ * without the RCU the new /28 takes the freed group and 10.9.1.5 goes out of
+ * interface 0.
+ */
+static void
+test_stalled_reader_tbl8(void **state)
+{
+	struct rte_rcu_qsbr *q = stalled_reader();
+	struct route_table *rt = route_create("t_st8", 64, q, SOCKET_ID_ANY);
+	struct rte_lpm *lpm = rte_lpm_find_existing("t_st8");
+	struct rte_lpm_tbl_entry e24, e8;
+	uint32_t before, cover;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_non_null(lpm);
+	assert_int_equal(set_if(rt, 0, IP(192, 0, 2, 10), 24), 0);
+	assert_int_equal(set_if(rt, 1, IP(198, 51, 100, 10), 24), 0);
+	assert_int_equal(route_add(rt, IP(10, 9, 0, 0), 16, 1, IP(198, 51, 100, 1)), 0);
+	cover = lpm->tbl24[IP(10, 9, 0, 0) >> 8].next_hop;
+	assert_int_equal(route_add(rt, IP(10, 9, 1, 0), 28, 1, IP(198, 51, 100, 2)), 0);
+	/* The worker's first half of a lookup. */
+	e24 = lpm->tbl24[IP(10, 9, 1, 5) >> 8];
+	assert_true(e24.valid && e24.valid_group);
+	before = lpm->tbl8[e24.next_hop * RTE_LPM_TBL8_GROUP_NUM_ENTRIES + 5].next_hop;
+	/* The control lcore changes routes. */
+	assert_int_equal(route_del(rt, IP(10, 9, 1, 0), 28), 0);
+	assert_int_equal(route_add(rt, IP(10, 9, 2, 0), 28, 0, IP(192, 0, 2, 1)), 0);
+	/* The worker's second half: the /28 it saw, or the /16 under it; never the new /28. */
+	e8 = lpm->tbl8[e24.next_hop * RTE_LPM_TBL8_GROUP_NUM_ENTRIES + 5];
+	assert_true(e8.valid);
+	assert_true(e8.next_hop == before || e8.next_hop == cover);
+	route_free(rt);
+	reader_done(q);
+}
+
+/*
+ * The same for a next-hop slot: a worker read the LPM entry of 10.9.0.0/16
+ * (slot a) and stalls; the route goes, and routes with 300 other next hops
+ * come and go. None may take slot a while the worker may still read it
+ * (without the RCU, the 255th does); once it passed a quiescent state, adds
+ * succeed again.
+ */
+static void
+test_stalled_reader_next_hop(void **state)
+{
+	struct rte_rcu_qsbr *q = stalled_reader();
+	struct route_table *rt = route_create("t_stnh", 64, q, SOCKET_ID_ANY);
+	struct rte_lpm *lpm = rte_lpm_find_existing("t_stnh");
+	struct rcu_defer_stats st;
+	uint32_t a, i, added = 0;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_int_equal(set_if(rt, 0, IP(192, 0, 2, 10), 24), 0);
+	assert_int_equal(route_add(rt, IP(10, 9, 0, 0), 16, 0, IP(192, 0, 2, 1)), 0);
+	a = lpm->tbl24[IP(10, 9, 0, 0) >> 8].next_hop;
+	assert_int_equal(route_del(rt, IP(10, 9, 0, 0), 16), 0);
+	for (i = 0; i < 300; i++) {
+		int rc = route_add(rt, IP(20, 0, 0, 0), 8, 0, IP(172, 16, i >> 8, i & 0xff));
+
+		if (rc == -ENOSPC)
+			continue;   /* every other slot waits for the worker too */
+		assert_int_equal(rc, 0);
+		assert_int_not_equal(lpm->tbl24[IP(20, 0, 0, 0) >> 8].next_hop, a);
+		assert_int_equal(route_del(rt, IP(20, 0, 0, 0), 8), 0);
+		added++;
+	}
+	assert_true(added > 0);
+	route_rcu_stats(rt, &st);
+	assert_true(st.deferred > st.freed);
+	assert_int_equal(st.failed, 0);
+	/* The worker moves on: the slots come back. */
+	rte_rcu_qsbr_quiescent(q, 0);
+	assert_int_equal(route_add(rt, IP(20, 0, 0, 0), 8, 0, IP(172, 17, 0, 1)), 0);
+	route_reclaim(rt);
+	route_rcu_stats(rt, &st);
+	assert_int_equal(st.deferred, st.freed);
+	route_free(rt);
+	reader_done(q);
+}
+
+/* A replaced route moves to its new next hop without a moment of no route; the old slot waits. */
+static void
+test_replace(void **state)
+{
+	struct route_table *rt = route_create("t_rplc", 16, NULL, SOCKET_ID_ANY);
+	struct route_nh nh;
+
+	(void)state;
+	assert_non_null(rt);
+	assert_int_equal(set_if(rt, 0, IP(192, 0, 2, 10), 24), 0);
+	assert_int_equal(set_if(rt, 1, IP(198, 51, 100, 10), 24), 0);
+	assert_int_equal(route_replace(rt, IP(10, 9, 0, 0), 16, 1, 0), -ENOENT);
+	assert_int_equal(route_add(rt, IP(10, 9, 0, 0), 16, 0, IP(192, 0, 2, 1)), 0);
+	assert_int_equal(route_replace(rt, IP(10, 9, 0, 0), 16, 1, IP(198, 51, 100, 1)), 0);
+	assert_int_equal(route_lookup(rt, IP(10, 9, 3, 4), &nh), 0);
+	assert_int_equal(nh.iface, 1);
+	assert_int_equal(nh.gateway, IP(198, 51, 100, 1));
+	assert_int_equal(route_replace(rt, IP(10, 9, 0, 0), 16, 7, 0), -EINVAL);
+	assert_int_equal(route_count(rt), 3);
+	assert_int_equal(route_del(rt, IP(10, 9, 0, 0), 16), 0);
+	assert_int_equal(route_lookup(rt, IP(10, 9, 3, 4), &nh), -ENOENT);
+	route_free(rt);
+}
+
 int
 main(void)
 {
@@ -714,6 +850,9 @@ main(void)
 		cmocka_unit_test(test_zones),
 		cmocka_unit_test(test_random_vs_bruteforce),
 		cmocka_unit_test(test_concurrent_reader),
+		cmocka_unit_test(test_stalled_reader_tbl8),
+		cmocka_unit_test(test_stalled_reader_next_hop),
+		cmocka_unit_test(test_replace),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, teardown_eal);

@@ -30,11 +30,13 @@
 #include "nat.h"
 #include "nat_src.h"
 #include "pkt.h"
+#include "rcu_defer.h"
 
 #define PPTP_PORT            1723
 #define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
 #define PPTP_DEFAULT_TIMEOUT 300    /**< seconds an xlate entry lives without activity */
 #define PPTP_DEFAULT_PER_SRC 64     /**< control connections one client address may hold */
+#define PPTP_ALG_ID          1      /**< flow_session.alg_id of the PPTP ALG's sessions (FLOW_ALG_NONE is 0) */
 
 
 /* X(enum suffix, name, help): control-stream errors and events, counted per reason. */
@@ -81,6 +83,8 @@ struct pptp_stats {
 	uint64_t ctrl_per_src;   /**< that maximum */
 	uint64_t desynced;       /**< control connections marked desynced */
 	uint64_t err[PPTP_ERR_MAX];
+	struct rcu_defer_stats rcu_calls;  /**< ended calls waiting for a grace period */
+	struct rcu_defer_stats rcu_ctrl;   /**< freed control states, ditto */
 };
 
 /** One call as the CLI shows it. Addresses and ids in host order. */
@@ -127,7 +131,7 @@ int pptp_addr_info(const struct pptp_alg *a, uint32_t pub_ip, struct nat_addr_in
 /**
  * Worker: mark TCP/1723 session s (keys, rewrites and FLOW_F_NAT already
  * set) as a PPTP control connection, before its first packet is forwarded.
- * Sets FLOW_F_PPTP_CTRL and takes no state: pptp_ctrl_input() takes it when
+ * Sets FLOW_F_ALG_CTRL and alg_id PPTP_ALG_ID and takes no state: pptp_ctrl_input() takes it when
  * the client completes the TCP handshake (an unanswered SYN costs nothing),
  * at most per-source maximum per client. Returns 0.
  */
@@ -149,8 +153,9 @@ int pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsi
 		    struct rte_mbuf *m, struct pkt_meta *md, uint32_t now);
 
 /**
- * Control lcore, from the flow table's free callback, for any session with
- * s->alg != FLOW_INVALID or FLOW_F_PPTP_CTRL set: a control session's calls are torn down and its
+ * Control lcore, from the flow table's free callback, for any session (those
+ * of other ALGs are left alone) with s->alg != FLOW_INVALID or
+ * FLOW_F_ALG_CTRL set: a control session's calls are torn down and its
  * state released; a GRE gate's call is torn down (its other gate killed) and
  * its entry and Call ID released once both gates are gone.
  */

@@ -694,7 +694,7 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 	uint8_t flags;
 	int rc = 0;
 
-	if (!(s->flags & FLOW_F_PPTP_CTRL) || dir > 1 ||
+	if (!(s->flags & FLOW_F_ALG_CTRL) || s->alg_id != PPTP_ALG_ID || dir > 1 ||
 	    md->l4_proto != IPPROTO_TCP || !(md->flags & PKT_F_L4_VALID))
 		return 0;
 	memset(&x, 0, sizeof(x));

@@ -11,6 +11,21 @@
  *           live gate) and an RCU grace period passed.
  * Every move out of PENDING/OPEN happens under the owning control state's
  * lock; DYING entries are no longer linked to any control state.
+ *
+ * Who writes each field of a call and a control state, and how (the legend
+ * of lib/flow/flow.h, pf's pf_state legend):
+ *   [N] new: the thread that takes the slot writes it before the slot is
+ *       published (a call's keys added, a control state's index swapped into
+ *       its session), then nobody until the slot is given back
+ *   [L] under the owning control state's lock (the stream parser of its
+ *       connection runs under it, on whichever worker has the segment; the
+ *       control lcore takes it to tear down)
+ *   [A] any thread, atomically
+ *   [R] the reclamation callback, after the grace period, when no reader
+ *       can hold the slot (docs/architecture.md, "Reclamation")
+ *   [K] under the xlate key lock (pptp_alg.wlock)
+ * Views (control lcore) read without a lock; the generation tells them
+ * that a call's slot was reused between two looks.
  */
 #ifndef DPNAT_PPTP_PRIV_H
 #define DPNAT_PPTP_PRIV_H
@@ -24,6 +39,7 @@
 
 #include "nat.h"
 #include "pptp.h"
+#include "rcu_defer.h"
 
 #define PPTP_NONE      UINT32_MAX
 #define PPTP_HDR_KEEP  20          /* message bytes kept: every field of interest is below */
@@ -56,20 +72,20 @@ struct pptp_key {
 
 /** One call (a pair of xlate keys, the KB's forward and reverse entry). */
 struct pptp_call {
-	uint32_t ctrl;               /* owning control state, PPTP_NONE once torn down */
-	uint32_t ctrl_sess_id;
-	uint32_t gen;                /* bumped when the slot returns to the pool */
-	uint32_t refs;               /* atomic: 1 while alive + 1 per live gate */
-	uint32_t next, prev;         /* the control state's call list */
-	uint32_t last_seen;          /* atomic: last control message about the call */
-	uint8_t state;               /* atomic: enum pptp_call_state */
-	uint8_t cid_alloc;           /* xcid came from the allocator: free it once */
-	uint8_t nat;
-	uint8_t has_scid;
-	rte_be32_t client, pub, server;
-	rte_be16_t ccid, xcid, scid, csport;
-	int32_t pos[2];              /* hash slots of the deleted keys, -1 if none */
-	struct flow_session *gate[2];   /* atomic: [0] client->server, [1] server->client */
+	uint32_t ctrl;               /* [L] owning control state, PPTP_NONE once torn down (atomic store) */
+	uint32_t ctrl_sess_id;       /* [N] */
+	uint32_t gen;                /* [R] bumped when the slot returns to the pool (atomic) */
+	uint32_t refs;               /* [A] 1 while alive + 1 per live gate; the last put finalizes */
+	uint32_t next, prev;         /* [L] the control state's call list */
+	uint32_t last_seen;          /* [A] last control message about the call (relaxed store) */
+	uint8_t state;               /* [A] enum pptp_call_state; moves out of PENDING/OPEN under [L] */
+	uint8_t cid_alloc;           /* [N] xcid came from the allocator; cleared by the last put */
+	uint8_t nat;                 /* [N] */
+	uint8_t has_scid;            /* [L] the server's reply named its Call ID */
+	rte_be32_t client, pub, server;   /* [N] */
+	rte_be16_t ccid, xcid, scid, csport;   /* [N], but scid: [L] with has_scid */
+	int32_t pos[2];              /* [K] hash slots of the deleted keys, -1 if none */
+	struct flow_session *gate[2];   /* [A] [0] client->server, [1] server->client: set under [L], cleared by its free */
 };
 
 /** A rewrite done in a direction's byte stream, to repeat on retransmission. */
@@ -79,7 +95,7 @@ struct pptp_rwlog {
 	uint8_t new_[2];
 };
 
-/** One direction of a control connection's byte stream. */
+/** One direction of a control connection's byte stream: every field [L]. */
 struct pptp_dir {
 	uint32_t isn;
 	uint32_t next;               /* next expected sequence number */
@@ -99,19 +115,19 @@ struct pptp_dir {
 
 /** State of one control connection. */
 struct pptp_ctrl {
-	rte_spinlock_t lock;
-	uint8_t in_use;
-	uint8_t desync;
-	uint8_t closing;             /* FIN/RST/Stop seen: no new calls */
-	uint8_t nat;
-	struct flow_session *sess;
-	uint32_t sess_id;
-	rte_be32_t client, server, pub;
-	rte_be16_t csport;
+	rte_spinlock_t lock;         /* the [L] of this state and of its calls */
+	uint8_t in_use;              /* [N] set (release) before the index is swapped in; cleared [L] when freed */
+	uint8_t desync;              /* [L] */
+	uint8_t closing;             /* [L] FIN/RST/Stop seen: no new calls */
+	uint8_t nat;                 /* [N] */
+	struct flow_session *sess;   /* [N]; cleared [L] when the session is freed */
+	uint32_t sess_id;            /* [N] */
+	rte_be32_t client, server, pub;   /* [N] */
+	rte_be16_t csport;           /* [N] */
 	uint16_t pad;
-	uint32_t call_head;
-	uint32_t ncalls;
-	struct pptp_dir d[2];
+	uint32_t call_head;          /* [L] */
+	uint32_t ncalls;             /* [L] */
+	struct pptp_dir d[2];        /* [L] */
 } __rte_cache_aligned;
 
 /** Counters written by any thread (atomics; control traffic is rare). */
@@ -129,8 +145,8 @@ struct pptp_alg {
 	struct rte_ring *call_free;      /* free call indices (MP/MC) */
 	struct rte_ring *ctrl_free;      /* free control state indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_rcu_qsbr_dq *call_dq;
-	struct rte_rcu_qsbr_dq *ctrl_dq;
+	struct rcu_defer *call_dq;       /* ended calls and their key slots, for a grace period */
+	struct rcu_defer *ctrl_dq;       /* freed control states, ditto */
 	struct nat_table *cids;          /* the Call ID allocator */
 	struct flow_table *ft;
 	rte_spinlock_t wlock;            /* serialises check-then-add/delete of xlate keys */

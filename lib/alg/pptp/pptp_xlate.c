@@ -91,7 +91,7 @@ idx_data(uint32_t idx)
 
 /* ---- slot reclamation ---- */
 
-/* Grace period over: key slots and entries can be reused. */
+/* Grace period over: key slots and entries can be reused (whichever thread reclaims). */
 static void
 call_dq_free(void *p, void *e, unsigned int n)
 {
@@ -139,24 +139,6 @@ ctrl_dq_free(void *p, void *e, unsigned int n)
 		ctrl_put_slot(a, idx[i]);
 }
 
-static void
-dq_reclaim(struct rte_rcu_qsbr_dq *dq)
-{
-	unsigned freed, pending, avail;
-
-	rte_rcu_qsbr_dq_reclaim(dq, UINT32_MAX, &freed, &pending, &avail);
-}
-
-/* Queue e for reuse after a grace period. The queue holds every slot, so it never stays full. */
-static void
-dq_defer(struct rte_rcu_qsbr_dq *dq, void *e)
-{
-	unsigned tries = 0;
-
-	while (rte_rcu_qsbr_dq_enqueue(dq, e) != 0 && ++tries < 1000000)
-		dq_reclaim(dq);
-}
-
 /* ---- create / free ---- */
 
 struct pptp_alg *
@@ -165,7 +147,6 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 {
 	char nm[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp;
-	struct rte_rcu_qsbr_dq_parameters dp;
 	struct pptp_alg *a;
 	uint32_t i;
 
@@ -232,26 +213,14 @@ pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl, unsigned n_
 	if (a->h == NULL)
 		goto fail;
 
-	memset(&dp, 0, sizeof(dp));
+	/* Each queue holds every slot at once; multi-threaded: workers tear calls down too. */
 	snprintf(nm, sizeof(nm), "%s_cq", name);
-	dp.name = nm;
-	dp.size = max_xlate + 1;
-	dp.esize = sizeof(struct call_dq_elem);
-	dp.flags = 0;    /* multi-thread safe: workers tear calls down too */
-	dp.trigger_reclaim_limit = 0;
-	dp.max_reclaim_size = 1024;
-	dp.free_fn = call_dq_free;
-	dp.p = a;
-	dp.v = qsbr;
-	a->call_dq = rte_rcu_qsbr_dq_create(&dp);
-	if (a->call_dq == NULL)
-		goto fail;
+	a->call_dq = rcu_defer_create(nm, qsbr, max_xlate + 1, sizeof(struct call_dq_elem), true,
+				      call_dq_free, a, socket);
 	snprintf(nm, sizeof(nm), "%s_sq", name);
-	dp.size = max_ctrl + 1;
-	dp.esize = sizeof(uint32_t);
-	dp.free_fn = ctrl_dq_free;
-	a->ctrl_dq = rte_rcu_qsbr_dq_create(&dp);
-	if (a->ctrl_dq == NULL)
+	a->ctrl_dq = rcu_defer_create(nm, qsbr, max_ctrl + 1, sizeof(uint32_t), true,
+				      ctrl_dq_free, a, socket);
+	if (a->call_dq == NULL || a->ctrl_dq == NULL)
 		goto fail;
 
 	snprintf(nm, sizeof(nm), "%s_cid", name);
@@ -273,10 +242,8 @@ pptp_free(struct pptp_alg *a)
 {
 	if (a == NULL)
 		return;
-	if (a->call_dq != NULL)
-		rte_rcu_qsbr_dq_delete(a->call_dq);
-	if (a->ctrl_dq != NULL)
-		rte_rcu_qsbr_dq_delete(a->ctrl_dq);
+	rcu_defer_free(a->call_dq);
+	rcu_defer_free(a->ctrl_dq);
 	nat_free(a->cids);
 	rte_hash_free(a->h);
 	rte_ring_free(a->call_free);
@@ -339,7 +306,8 @@ pptp_ctrl_attach(struct pptp_alg *a, struct flow_session *s, unsigned w)
 	RTE_SET_USED(a);
 	RTE_SET_USED(w);
 	s->alg = FLOW_INVALID;   /* no state until the handshake completes */
-	s->flags |= FLOW_F_PPTP_CTRL;
+	s->flags |= FLOW_F_ALG_CTRL;
+	s->alg_id = PPTP_ALG_ID;
 	return 0;
 }
 
@@ -398,10 +366,11 @@ pptp_ctrl_detach(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (!(s->flags & FLOW_F_PPTP_CTRL))
+	if (!(s->flags & FLOW_F_ALG_CTRL))
 		return;
 	s->alg = FLOW_INVALID;
-	s->flags &= (uint8_t)~FLOW_F_PPTP_CTRL;
+	s->flags &= (uint8_t)~FLOW_F_ALG_CTRL;
+	s->alg_id = FLOW_ALG_NONE;
 	if (idx >= a->max_ctrl || a->ctrl[idx].sess != s)
 		return;
 	/* Never published: no reader can hold it, no grace period needed. */
@@ -486,7 +455,7 @@ call_finalize(struct pptp_alg *a, struct pptp_call *c)
 		c->cid_alloc = 0;
 		nat_port_free(a->cids, rte_be_to_cpu_32(c->pub), rte_be_to_cpu_16(c->xcid));
 	}
-	dq_defer(a->call_dq, &el);
+	rcu_defer(a->call_dq, &el);   /* a failure is counted (get counter flow) */
 }
 
 static void
@@ -661,7 +630,7 @@ pptp_ctrl_teardown_all(struct pptp_alg *a, struct pptp_ctrl *ctrl)
 		pptp_call_teardown(a, ctrl, &a->calls[ctrl->call_head]);
 }
 
-/* One gate: a GRE session with one live key and a display-only wing. */
+/* One gate: a one-way GRE session (one live key; the other wing for ICMP errors and views). */
 static struct flow_session *
 gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned sdir,
 	  const struct flow_key *k0, const struct flow_rw *rw0, const struct flow_key *k1,
@@ -677,7 +646,9 @@ gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned
 	g->rw[1] = *rw1;
 	g->proto = IPPROTO_GRE;
 	g->tmo = FLOW_TMO_GRE;
-	g->flags = FLOW_F_ALG_MADE | FLOW_F_GRE_CALL | (nat ? FLOW_F_NAT : 0);
+	g->flags = FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | (nat ? FLOW_F_NAT : 0);
+	g->alg_id = PPTP_ALG_ID;
+	g->oneway = 1;          /* the other wing: found by ICMP errors about its packets, never by a packet */
 	g->policy_id = s->policy_id;
 	g->iface[0] = s->iface[sdir];
 	g->out_iface[0] = s->out_iface[sdir];
@@ -720,8 +691,6 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 			flow_key_set(&k1, c->client, c->server, c->ccid, 0, IPPROTO_GRE);
 			rw1 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
 		}
-		/* The other wing: found by ICMP errors about this gate's packets, never by a packet. */
-		k1.pad[0] = FLOW_KEY_GRE_QUOTE;
 		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat, now);
 		if (g == NULL) {
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
@@ -799,9 +768,10 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 {
 	uint32_t idx = s->alg;
 
-	if (a == NULL || (idx == FLOW_INVALID && !(s->flags & FLOW_F_PPTP_CTRL)))
+	if (a == NULL || s->alg_id != PPTP_ALG_ID ||
+	    (idx == FLOW_INVALID && !(s->flags & FLOW_F_ALG_CTRL)))
 		return;
-	if (s->flags & FLOW_F_GRE_CALL) {
+	if (s->flags & FLOW_F_ALG_DATA) {
 		struct pptp_call *c;
 		unsigned i;
 
@@ -818,7 +788,7 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 		__atomic_store_n(&c->gate[i], NULL, __ATOMIC_RELEASE);
 		s->alg = FLOW_INVALID;
 		call_put(a, c);
-	} else if (s->flags & FLOW_F_PPTP_CTRL) {
+	} else if (s->flags & FLOW_F_ALG_CTRL) {
 		struct pptp_ctrl *ctrl;
 
 		/* A worker that takes a state for s now finds it gone and gives it back. */
@@ -837,7 +807,7 @@ pptp_session_freed(struct pptp_alg *a, struct flow_session *s)
 		rte_spinlock_unlock(&ctrl->lock);
 		s->alg = FLOW_INVALID;
 		/* A worker may still be about to take the lock: reuse after a grace period. */
-		dq_defer(a->ctrl_dq, &idx);
+		rcu_defer(a->ctrl_dq, &idx);
 	}
 }
 
@@ -875,8 +845,8 @@ call_time_left(const struct pptp_alg *a, const struct pptp_call *c, uint32_t now
 void
 pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget)
 {
-	dq_reclaim(a->call_dq);
-	dq_reclaim(a->ctrl_dq);
+	rcu_defer_reclaim(a->call_dq);
+	rcu_defer_reclaim(a->ctrl_dq);
 	budget = RTE_MIN(budget, a->max_xlate);
 	while (budget-- > 0) {
 		struct pptp_call *c = &a->calls[a->age_cursor];
@@ -888,7 +858,7 @@ pptp_tick(struct pptp_alg *a, uint32_t now, unsigned budget)
 		if (pptp_call_alive(c) && call_time_left(a, c, now) == 0)
 			call_teardown_ctl(a, c, gen, NULL);   /* gates unlinked: the flow ager ends them */
 	}
-	dq_reclaim(a->call_dq);
+	rcu_defer_reclaim(a->call_dq);
 }
 
 static void
@@ -972,7 +942,7 @@ pptp_clear(struct pptp_alg *a, bool (*match)(const struct pptp_xlate_info *xi, v
 			continue;
 		/* Gates deleted now: their free callbacks release the entry and the Call ID. */
 		for (k = 0; k < 2; k++)
-			if (g[k] != NULL && g[k]->alg == i && (g[k]->flags & FLOW_F_GRE_CALL))
+			if (g[k] != NULL && g[k]->alg == i && (g[k]->flags & FLOW_F_ALG_DATA))
 				flow_delete(a->ft, g[k], false);
 		n++;
 	}
@@ -1025,4 +995,6 @@ pptp_stats_get(const struct pptp_alg *a, struct pptp_stats *st)
 	st->desynced = __atomic_load_n(&a->cnt.desynced, __ATOMIC_RELAXED);
 	for (i = 0; i < PPTP_ERR_MAX; i++)
 		st->err[i] = __atomic_load_n(&a->cnt.err[i], __ATOMIC_RELAXED);
+	rcu_defer_stats_get(a->call_dq, &st->rcu_calls);
+	rcu_defer_stats_get(a->ctrl_dq, &st->rcu_ctrl);
 }
