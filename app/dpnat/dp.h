@@ -20,6 +20,7 @@
 #include "flow.h"
 #include "nat.h"
 #include "nat_frag.h"
+#include "nat_session.h"
 #include "nat_src.h"
 #include "pptp.h"
 
@@ -93,6 +94,21 @@ struct dp_worker {
 	struct rte_ether_addr if_mac[ROUTE_MAX_IFACES];  /* interfaces' MACs as of fwd_gen */
 } __rte_cache_aligned;
 
+/** The ALG hooks of dp->nat_ctx, by index (the bits of nat_rules.alg_on). */
+#define DP_ALG_PPTP 0
+
+/*
+ * Everything the workers read of the configuration, built aside from a
+ * validated struct conf on the control lcore, published whole with one
+ * atomic pointer and freed after an RCU grace period (dp_runtime_publish;
+ * docs/architecture.md, "The published runtime"). Workers never read
+ * struct conf, which the control lcore overwrites on every `set`.
+ */
+struct dp_runtime {
+	struct nat_rules nat;                         /* policies, zones, interface NAT, limits, ALG switches */
+	uint32_t worker_idle_us;                      /* `set worker idle-sleep` */
+};
+
 /** The whole dataplane. */
 struct dp {
 	struct conf conf;
@@ -108,12 +124,10 @@ struct dp {
 	struct flow_table *flows;                     /* sessions, shared by all workers */
 	struct nat_table *nat;                        /* public addresses and their ports */
 	struct pptp_alg *pptp;                        /* the PPTP ALG: control parsing, xlate, gates */
-	struct nat_policy_set *policies;              /* swapped whole; read with an atomic load */
-	int iface_nat_idx[ROUTE_MAX_IFACES];          /* nat table index of each interface address, -1 */
-	bool zone_untrust[ROUTE_MAX_ZONES];           /* zones named Untrust (NAT-mode egress) */
+	struct dp_runtime *run;                       /* what workers read of the configuration: dp_runtime_get() */
+	struct nat_ctx nat_ctx;                       /* the tables and ALG hooks new sessions take from (fixed at start) */
 	struct nat_src *src_sessions;                 /* sessions per source host (limit-session) */
 	struct nat_src *src_calls;                    /* PPTP calls per inside host */
-	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
 	struct nat_frag *frags;                       /* first fragments' translations */
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
@@ -211,8 +225,16 @@ extern const char dpnat_default_conf[];
 /* session.c */
 /** Register public address ip (host order) with the NAT and PPTP allocators; its NAT index or negative. */
 int dp_public_addr_add(struct dp *dp, uint32_t ip);
-/** Build the policy set from dp->conf (zones must exist). NULL with err set on error. */
-struct nat_policy_set *dp_policies_build(struct dp *dp, char *err, size_t errlen);
+/** Build the workers' runtime from configuration c (zones must exist) aside; NULL with err set on error. */
+struct dp_runtime *dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen);
+/** Make rt the runtime workers read and free the one it replaces after a grace period (control lcore). */
+void dp_runtime_publish(struct dp *dp, struct dp_runtime *rt);
+/** The runtime as published now (workers: valid until their next quiescent state). */
+static inline const struct dp_runtime *
+dp_runtime_get(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->run, __ATOMIC_ACQUIRE);
+}
 /** Create the session and NAT tables and register public addresses. 0 or -1 with err. */
 int dp_sessions_init(struct dp *dp, char *err, size_t errlen);
 /** Apply the configured timeouts to the session table. */
@@ -223,13 +245,8 @@ void dp_sessions_tick(struct dp *dp);
 /* limits.c */
 /** Create the per-source tables and the fragment tracker from dp->conf. 0 or -1 with err. */
 int dp_limits_init(struct dp *dp, char *err, size_t errlen);
-/** Push the per-source limits and the fragment timeout of dp->conf to the dataplane. */
+/** Push the per-call limit and the fragment timeout of dp->conf to the ALG and the fragment tracker. */
 void dp_limits_apply(struct dp *dp);
-/**
- * Worker: count a new session of source host src (network order) that
- * entered from zone against that zone's limit. 0, or a drop reason.
- */
-unsigned dp_src_session_take(struct dp *dp, uint8_t zone, rte_be32_t src);
 /**
  * Worker: a first fragment of session s's direction dir (not yet
  * rewritten): remember its datagram's translation. 0, or a drop reason.

@@ -684,7 +684,7 @@ h_get_session_limit(const struct cli_args *a, struct cli_out *out, void *ctx)
 
 		if (name[0] != '\0')
 			cli_printf(out, "  zone %-12s %u sessions per source host\n", name,
-				   __atomic_load_n(&dp->zone_limit_src[z], __ATOMIC_RELAXED));
+				   nat_rules_src_limit(&dp_runtime_get(dp)->nat, (uint8_t)z));
 	}
 	src_table_print(dp->src_sessions, "sessions", out);
 	return 0;
@@ -1031,39 +1031,39 @@ h_help(const struct cli_args *a, struct cli_out *out, void *ctx)
 		     "[dst-port <port>] [protocol <proto>]"
 
 static const struct cli_cmd dp_cmds[] = {
-	{ "get interface [<name>]", "interfaces, or one interface", h_get_interface },
-	{ "get route", "the routing table", h_get_route },
-	{ "get arp", "the neighbour (ARP) table", h_get_arp },
-	{ "get mbuf", "the packet buffer pool: use, caches, allocation failures", h_get_mbuf },
+	{ "get interface [<name>]", "interfaces, or one interface", h_get_interface, NULL },
+	{ "get route", "the routing table", h_get_route, NULL },
+	{ "get arp", "the neighbour (ARP) table", h_get_arp, NULL },
+	{ "get mbuf", "the packet buffer pool: use, caches, allocation failures", h_get_mbuf, NULL },
 	{ "get counter statistics [interface <name>]", "port and interface counters, drops",
-	  h_get_counter_stat },
-	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow },
-	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session },
+	  h_get_counter_stat, NULL },
+	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow, NULL },
+	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session, NULL },
 	{ "get session limit", "sessions per source host: limits per zone, refusals, top hosts",
-	  h_get_session_limit },
+	  h_get_session_limit, NULL },
 	{ "get flow frag", "fragments of translated flows: tracked datagrams and counters",
-	  h_get_flow_frag },
-	{ "get config", "the running configuration as set lines", h_get_config },
-	{ "get policy", "security policies in evaluation order", h_get_policy },
-	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip },
-	{ "get log", "log level of each dpnat module", h_get_log },
+	  h_get_flow_frag, NULL },
+	{ "get config", "the running configuration as set lines", h_get_config, NULL },
+	{ "get policy", "security policies in evaluation order", h_get_policy, NULL },
+	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip, NULL },
+	{ "get log", "log level of each dpnat module", h_get_log, NULL },
 	{ "get tech-support", "version, configuration, counters, tables and the recent log in one text",
-	  h_get_tech_support },
+	  h_get_tech_support, NULL },
 	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",
-	  h_set_log_level },
-	{ "get alg", "application layer gateways and their state", h_get_alg },
-	{ "get alg pptp", "PPTP ALG settings, limits and counters", h_get_alg_pptp },
-	{ "get alg pptp xlate " SESS_FILTERS, "PPTP Call-ID translations", h_get_alg_pptp_xlate },
+	  h_set_log_level, NULL },
+	{ "get alg", "application layer gateways and their state", h_get_alg, NULL },
+	{ "get alg pptp", "PPTP ALG settings, limits and counters", h_get_alg_pptp, NULL },
+	{ "get alg pptp xlate " SESS_FILTERS, "PPTP Call-ID translations", h_get_alg_pptp_xlate, NULL },
 	{ "get alg pptp xlate per-client", "PPTP calls per inside host: limit, refusals, top hosts",
-	  h_get_alg_pptp_per_client },
+	  h_get_alg_pptp_per_client, NULL },
 	{ "clear alg pptp xlate " SESS_FILTERS, "tear down matching PPTP calls and their GRE sessions",
-	  h_clear_alg_pptp_xlate },
-	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session },
-	{ "clear counter", "reset all counters", h_clear_counter },
-	{ "clear arp", "flush dynamic ARP entries", h_clear_arp },
-	{ "set <rest>", "change the running configuration", h_set },
-	{ "unset <rest>", "remove from the running configuration", h_set },
-	{ "help", "list every command", h_help },
+	  h_clear_alg_pptp_xlate, NULL },
+	{ "clear session " SESS_FILTERS, "delete matching sessions", h_clear_session, NULL },
+	{ "clear counter", "reset all counters", h_clear_counter, NULL },
+	{ "clear arp", "flush dynamic ARP entries", h_clear_arp, NULL },
+	{ "set <rest>", "change the running configuration", h_set, NULL },
+	{ "unset <rest>", "remove from the running configuration", h_set, NULL },
+	{ "help", "list every command", h_help, NULL },
 };
 
 static const struct cli_word_help dp_words[] = {
