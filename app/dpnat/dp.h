@@ -83,7 +83,8 @@ struct dp_worker {
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
-	uint32_t made;                                /* grows when this worker makes state a later packet may match */
+	uint32_t made;                                /* this burst: sessions made (or ALG state changed) so far */
+	uint64_t made_keys[4];                        /* this burst: filter of those sessions' keys (dp_made_*) */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a

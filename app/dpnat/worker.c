@@ -203,6 +203,51 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	tx_enqueue(dp, w, nh.iface, m);
 }
 
+/*
+ * What this burst made that a later packet of it may match: the keys of the
+ * sessions made, in a 256-bit filter (no false negatives), or everything
+ * after an ALG's control packet (it may have opened gates). A miss is looked
+ * up again only when its key may be one of them.
+ */
+static inline unsigned
+made_bit(const struct flow_key *k)
+{
+	uint32_t h = k->src ^ (k->dst * 0x85ebca6bu) ^ ((uint32_t)k->sport << 16 | k->dport) ^ k->proto;
+
+	return (h * 0x9e3779b1u) >> 24;
+}
+
+/* Session s was made (or found made) by this burst: both its keys may come again. */
+static inline void
+made_session(struct dp_worker *w, const struct flow_session *s)
+{
+	unsigned b0 = made_bit(&s->key[0]), b1 = made_bit(&s->key[1]);
+
+	w->made++;
+	w->made_keys[b0 >> 6] |= 1ull << (b0 & 63);
+	w->made_keys[b1 >> 6] |= 1ull << (b1 & 63);
+}
+
+/* Anything may match now (an ALG opened gates). */
+static inline void
+made_any(struct dp_worker *w)
+{
+	w->made++;
+	w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = UINT64_MAX;
+}
+
+/* Whether a key missed earlier in this burst may match now. */
+static inline bool
+made_may_match(const struct dp_worker *w, const struct flow_key *k)
+{
+	unsigned b;
+
+	if (likely(w->made == 0))
+		return false;
+	b = made_bit(k);
+	return (w->made_keys[b >> 6] >> (b & 63)) & 1;
+}
+
 /* A packet matched session s in direction dir: translate and send. */
 static void
 session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
@@ -241,7 +286,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		/* PPTP control: Call IDs are rewritten before the addresses are. */
 		if (r == 0 && unlikely(s->flags & FLOW_F_PPTP_CTRL)) {
 			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
-			w->made++;   /* it may have opened gates for the packets behind it */
+			made_any(w);   /* it may have opened gates for the packets behind it */
 		}
 		if (r != 0) {
 			dp_drop(&w->st, m, (unsigned)r);
@@ -283,7 +328,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}
-	w->made++;
+	made_session(w, s);
 	return s;
 }
 
@@ -483,7 +528,6 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces */
 	uint8_t vl_sub[DP_BURST];
 	unsigned nc = 0, i, fast = 0, nv = 0;
-	uint32_t made;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -558,15 +602,18 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	w->st.rx_pkts[iface] += n;
 	w->st.rx_bytes[iface] += bytes;
 	flow_lookup_bulk(dp->flows, keys, nc, sess, dir);
-	made = w->made;
+	if (unlikely(w->made != 0)) {
+		w->made = 0;
+		w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = 0;
+	}
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
 
 		/*
 		 * Each packet sees what the packets before it made (a session, a
-		 * PPTP call's gates): a miss behind such a change is looked up again.
+		 * PPTP call's gates): a miss that may match such a change is looked up again.
 		 */
-		if (sess[i] == NULL && unlikely(w->made != made))
+		if (sess[i] == NULL && unlikely(made_may_match(w, &keys[i])))
 			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&

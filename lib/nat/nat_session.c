@@ -15,32 +15,6 @@
 #include "nat_session.h"
 #include "pkt_drop.h"
 
-struct flow_session *
-nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp, unsigned w)
-{
-	struct flow_session *s = flow_alloc(ft, w);
-
-	if (s == NULL)
-		return NULL;
-	s->key[0] = sp->key[0];
-	s->key[1] = sp->key[1];
-	s->rw[0] = sp->rw[0];
-	s->rw[1] = sp->rw[1];
-	s->iface[0] = sp->iface[0];
-	s->iface[1] = sp->iface[1];
-	s->out_iface[0] = sp->out_iface[0];
-	s->out_iface[1] = sp->out_iface[1];
-	s->proto = sp->proto;
-	s->tmo = sp->tmo;
-	s->flags = sp->flags;
-	s->tcp = sp->tcp;
-	s->policy_id = sp->policy_id;
-	s->dip_id = sp->dip_id;
-	s->nat_port = sp->nat_port;
-	s->alg = sp->alg;
-	return s;
-}
-
 /*
  * The public address (nat_table index) of attempt number attempt: a DIP
  * pool's, sticky per inside host and then its neighbours in the pool (each
@@ -153,8 +127,7 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 		why = rc == -EDQUOT ? PKT_DROP_SRC_SESSION_LIMIT : PKT_DROP_SRC_TABLE_FULL;
 		goto undo_port;
 	}
-	memset(&spec, 0, sizeof(spec));
-	/* ICMP echo: the identifier stands in both port slots. */
+	/* Every field of spec is set (no memset): ICMP echo: the identifier stands in both port slots. */
 	flow_key_set(&spec.key[0], f->src, f->dst, f->sport, icmp ? f->sport : f->dport, f->proto);
 	flow_key_set(&spec.key[1], f->dst, pub, icmp ? pp : f->dport, pp, f->proto);
 	flow_rw_set(&spec.rw[0], pub, f->dst, pp, icmp ? pp : f->dport);

@@ -101,12 +101,36 @@ struct nat_sess_spec {
 #define NAT_NEW_RACE 0x1   /**< another worker inserted the same flow first: *sp is its session */
 
 /**
- * Take a session object for worker w from ctx->flows and fill it from sp.
- * Not inserted (flow_insert publishes it; on failure flow_release gives it
- * back). NULL when the table is full.
+ * Take a session object for worker w from ft and fill it from sp. Not
+ * inserted (flow_insert publishes it; on failure flow_release gives it
+ * back). NULL when the table is full. Inline: the caller's spec is folded
+ * into the stores.
  */
-struct flow_session *nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp,
-				       unsigned w);
+static inline struct flow_session *
+nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp, unsigned w)
+{
+	struct flow_session *s = flow_alloc(ft, w);
+
+	if (s == NULL)
+		return NULL;
+	s->key[0] = sp->key[0];
+	s->key[1] = sp->key[1];
+	s->rw[0] = sp->rw[0];
+	s->rw[1] = sp->rw[1];
+	s->iface[0] = sp->iface[0];
+	s->iface[1] = sp->iface[1];
+	s->out_iface[0] = sp->out_iface[0];
+	s->out_iface[1] = sp->out_iface[1];
+	s->proto = sp->proto;
+	s->tmo = sp->tmo;
+	s->flags = sp->flags;
+	s->tcp = sp->tcp;
+	s->policy_id = sp->policy_id;
+	s->dip_id = sp->dip_id;
+	s->nat_port = sp->nat_port;
+	s->alg = sp->alg;
+	return s;
+}
 
 /**
  * The new-flow decision for the first packet f on worker w under rules r:
