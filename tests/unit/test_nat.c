@@ -828,6 +828,7 @@ test_new_dip_and_icmp(void **state)
 static void
 test_new_port_exhaustion_rollback(void **state)
 {
+	struct nat_src_stats sst;
 	struct flow_session *s = NULL;
 	struct nat_flow f;
 	struct nf t;
@@ -840,6 +841,12 @@ test_new_port_exhaustion_rollback(void **state)
 	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 443);
 	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_NO_PORT);
 	nf_held(&t, 0x0a000001, 0, n, 0);
+	/* Refused before the per-source table is asked: even a source at its limit reads no-port. */
+	t.r.zone_limit_src[Z_TRUST] = 0;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_NO_PORT);
+	nat_src_stats_get(t.ctx.src, &sst);
+	assert_int_equal(sst.refused_limit, 0);
+	t.r.zone_limit_src[Z_TRUST] = 100;
 	assert_int_equal(nat_port_free(t.ctx.nat, IP_OUT, 5000), 0);
 	/* The source's limit refuses it after the port was taken: the port is given back. */
 	t.r.zone_limit_src[Z_TRUST] = 0;
