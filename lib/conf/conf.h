@@ -195,7 +195,7 @@ int conf_parse_ip(const char *s, uint32_t *ip);
  * configuration is pushed to them (lib/flow, the PPTP ALG): one home, here.
  * docs/configuration.md gives each with its statement.
  */
-#define CONF_DEF_TMO_TCP         1800   /**< `set flow tcp-timeout`... established TCP */
+#define CONF_DEF_TMO_TCP         1800   /**< `set session timeout tcp` (established), and so on */
 #define CONF_DEF_TMO_TCP_SYN     20
 #define CONF_DEF_TMO_TCP_CLOSING 10
 #define CONF_DEF_TMO_UDP         60
