@@ -21,11 +21,14 @@
  * replay costs a few cycles, so the difference is stable on a busy machine
  * (the best of --rounds is reported) and the profile shows dpnat alone.
  *
- * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] [--passes N] [--rounds N]
+ * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] [--passes N] [--rounds N]
  *                           [--huge] [--workers N] [--lcores MAP] [--refused N]
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
+ *   --workload new (one worker): the new-session rate - each round sends the first UDP
+ *     datagram of N flows never seen before (8 per client, a new source port per round)
+ *     in bursts of 32 from the inside; cycles per created session, best round
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -322,6 +325,33 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 	return n;
 }
 
+/*
+ * --workload new: round r sends the first datagram of flows nobody sent
+ * before (source port 1024 + 8r + i % 8) in bursts of 32 through worker 0
+ * and returns the cycles it took; every datagram must make a session.
+ */
+static uint64_t
+new_round(unsigned flows, unsigned r)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t t0, t1, made0 = dp->workers[0].st.forwarded;
+	unsigned first, i;
+
+	for (i = 0; i < flows; i++)
+		udp_frame(data[0][i].b, 0, client_of(i / 8), server_of(i), (uint16_t)(1024 + 8 * r + i % 8), 53);
+	t0 = rte_rdtsc_precise();
+	for (first = 0; first < flows; first += DP_BURST) {
+		unsigned n = RTE_MIN((unsigned)DP_BURST, flows - first);
+
+		build(pkts, 0, first, n);
+		dp_worker_burst(dp, &dp->workers[0], ifx[0], pkts, (uint16_t)n);
+	}
+	t1 = rte_rdtsc_precise();
+	if (dp->workers[0].st.forwarded - made0 != flows)
+		die("a new flow was not forwarded");
+	return t1 - t0;
+}
+
 /* Worker w's pass over its share of the flows in both directions, bursts of 32 alternating. */
 static void
 pass(unsigned w, bool through_dpnat)
@@ -419,7 +449,7 @@ run_round(uint64_t t[2])
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] "
+	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP]\n");
 	exit(2);
 }
@@ -464,7 +494,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
-	    n_workers > DP_MAX_WORKERS || (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0) ||
+	    n_workers > DP_MAX_WORKERS ||
+	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0 && strcmp(wl, "new") != 0) ||
+	    (strcmp(wl, "new") == 0 && (n_workers != 1 || rounds > 64)) ||
 	    (n_refused != 0 && (strcmp(wl, "tcpudp") != 0 || n_workers != 1 ||
 				flows > NAT_PORT_MAX - NAT_PORT_MIN + 1)))
 		usage();
@@ -484,6 +516,10 @@ main(int argc, char **argv)
 		ndip = 1;   /* one address, whose ports the flows take */
 	/* PPTP: a control session and two GRE gates per call, a call per two flows. */
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
+	if (strcmp(wl, "new") == 0) {
+		nsess = flows * (rounds + 1);   /* every round's flows stay */
+		ndip = nsess / 30000 + 1;
+	}
 	snprintf(conf, sizeof(conf),
 		 "set interface \"trust\" zone \"Trust\"\n"
 		 "set interface \"untrust\" zone \"Untrust\"\n"
@@ -513,6 +549,19 @@ main(int argc, char **argv)
 		data[d] = calloc(flows + n_refused, sizeof(struct frame));
 		if (data[d] == NULL)
 			die("out of memory");
+	}
+	if (strcmp(wl, "new") == 0) {
+		uint64_t t = UINT64_MAX;
+
+		new_round(flows, 0);   /* warm up */
+		for (r = 1; r <= rounds; r++)
+			t = RTE_MIN(t, new_round(flows, r));
+		hz = (double)rte_get_tsc_hz();
+		printf("workload new, %u new UDP flows a round in bursts of %u, best of %u rounds\n",
+		       flows, DP_BURST, rounds);
+		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
+		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		return 0;
 	}
 	if (strcmp(wl, "pptp") == 0)
 		setup_pptp(flows);

@@ -40,82 +40,143 @@ ifaces_equal(const struct conf *a, const struct conf *b)
 	return true;
 }
 
-/* Index of the route for prefix/plen in c, or -1. */
-static int
-route_in(const struct conf *c, uint32_t prefix, uint8_t plen)
+/* Whether e (size bytes) is one of the n entries of list. */
+static bool
+listed(const void *list, unsigned n, const void *e, size_t size)
+{
+	unsigned j;
+
+	for (j = 0; j < n; j++)
+		if (memcmp((const uint8_t *)list + j * size, e, size) == 0)
+			return true;
+	return false;
+}
+
+/* Whether route r is one of c's static routes. */
+static bool
+route_in(const struct conf *c, const struct conf_route *r)
+{
+	return listed(c->routes, c->n_routes, r, sizeof(*r));
+}
+
+/* c's static route for the prefix of r (any next hop), or NULL. */
+static const struct conf_route *
+route_prefix_in(const struct conf *c, const struct conf_route *r)
 {
 	unsigned i;
 
 	for (i = 0; i < c->n_routes; i++)
-		if (c->routes[i].prefix == prefix && c->routes[i].plen == plen)
-			return (int)i;
-	return -1;
+		if (c->routes[i].prefix == r->prefix && c->routes[i].plen == r->plen)
+			return &c->routes[i];
+	return NULL;
 }
 
 /*
- * Make the route table hold exactly the static routes of nc (old ones from
- * oc). A prefix in both with another next hop is replaced in place, so its
- * packets find the old next hop or the new one, never no route.
+ * Install route r, replacing in place a route of its prefix that b had (so
+ * its packets find the old next hop or the new one, never no route). 0 or -errno.
  */
 static int
-routes_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct cli_out *out)
+route_install(struct dp *dp, const struct conf_route *r, const struct conf *b)
+{
+	int ifx = route_iface_by_name(dp->rt, r->iface), rc = -ENOENT;
+
+	if (ifx < 0)
+		return -ENODEV;
+	if (route_prefix_in(b, r) != NULL)
+		rc = route_replace(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
+	if (rc == -ENOENT)   /* not replaced: not there (an earlier apply failed part way) */
+		rc = route_add(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
+	return rc;
+}
+
+/* Install the static routes of a that b lacks; on failure remove those it installed. 0 or -1 (told on out, if any). */
+static int
+routes_add(struct dp *dp, const struct conf *a, const struct conf *b, struct cli_out *out)
 {
 	unsigned i, j;
 
-	for (i = 0; i < oc->n_routes; i++) {
-		bool keep = false;
+	for (i = 0; i < a->n_routes; i++) {
+		const struct conf_route *r = &a->routes[i];
+		int rc;
 
-		for (j = 0; j < nc->n_routes && !keep; j++)
-			keep = memcmp(&oc->routes[i], &nc->routes[j], sizeof(oc->routes[i])) == 0;
-		if (!keep && route_in(nc, oc->routes[i].prefix, oc->routes[i].plen) < 0)
-			route_del(dp->rt, oc->routes[i].prefix, oc->routes[i].plen);
-	}
-	for (i = 0; i < nc->n_routes; i++) {
-		const struct conf_route *r = &nc->routes[i];
-		bool had = false;
-		int ifx, rc;
-
-		for (j = 0; j < oc->n_routes && !had; j++)
-			had = memcmp(&oc->routes[j], r, sizeof(*r)) == 0;
-		if (had)
+		if (route_in(b, r))
 			continue;
-		ifx = route_iface_by_name(dp->rt, r->iface);
-		rc = ifx < 0 ? -ENODEV : -ENOENT;
-		if (ifx >= 0 && route_in(oc, r->prefix, r->plen) >= 0)
-			rc = route_replace(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
-		if (rc == -ENOENT)   /* not replaced: not there (an earlier apply failed part way) */
-			rc = route_add(dp->rt, r->prefix, r->plen, (unsigned)ifx, r->gateway);
+		rc = route_install(dp, r, b);
 		if (rc != 0) {
-			char a[16];
+			char ab[16];
 
-			cli_printf(out, "route %s/%u: %s", conf_ip_str(r->prefix, a), r->plen,
-				   strerror(-rc));
+			if (out != NULL)
+				cli_printf(out, "route %s/%u: %s", conf_ip_str(r->prefix, ab), r->plen,
+					   strerror(-rc));
+			for (j = 0; j < i; j++) {
+				const struct conf_route *was;
+
+				if (route_in(b, &a->routes[j]))
+					continue;
+				was = route_prefix_in(b, &a->routes[j]);
+				if (was != NULL)
+					(void)route_install(dp, was, a);   /* replaced: b's next hop back */
+				else
+					route_del(dp->rt, a->routes[j].prefix, a->routes[j].plen);
+			}
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* Static ARP entries: removed ones deleted, new ones installed. */
-static int
-arps_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct cli_out *out)
+/* Remove the static routes of a whose prefix b lacks. */
+static void
+routes_del(struct dp *dp, const struct conf *a, const struct conf *b)
 {
-	unsigned i, j, n;
+	unsigned i;
 
-	for (i = 0; i < oc->n_arps; i++) {
-		bool keep = false;
+	for (i = 0; i < a->n_routes; i++)
+		/* A prefix b keeps with another next hop is replaced by routes_add, not removed. */
+		if (!route_in(b, &a->routes[i]) && route_prefix_in(b, &a->routes[i]) == NULL)
+			route_del(dp->rt, a->routes[i].prefix, a->routes[i].plen);
+}
 
-		for (j = 0; j < nc->n_arps && !keep; j++)
-			keep = memcmp(&oc->arps[i], &nc->arps[j], sizeof(oc->arps[i])) == 0;
-		if (!keep) {
-			int ifx = route_iface_by_name(dp->rt, oc->arps[i].iface);
+/* Make the route table hold exactly the static routes of nc (old ones from oc); on failure as before. */
+static int
+routes_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct cli_out *out)
+{
+	routes_del(dp, oc, nc);
+	if (routes_add(dp, nc, oc, out) == 0)
+		return 0;
+	(void)routes_add(dp, oc, nc, NULL);   /* what was removed above goes back where it came from */
+	return -1;
+}
 
-			if (ifx >= 0)
-				neigh_del(dp->neigh, (uint8_t)ifx, oc->arps[i].ip);
-		}
+/* Whether static ARP entry e is one of c's. */
+static bool
+arp_in(const struct conf *c, const struct conf_arp *e)
+{
+	return listed(c->arps, c->n_arps, e, sizeof(*e));
+}
+
+/* Remove the static ARP entries of a that b lacks. */
+static void
+arps_del(struct dp *dp, const struct conf *a, const struct conf *b)
+{
+	unsigned i;
+
+	for (i = 0; i < a->n_arps; i++) {
+		int ifx = route_iface_by_name(dp->rt, a->arps[i].iface);
+
+		if (!arp_in(b, &a->arps[i]) && ifx >= 0)
+			neigh_del(dp->neigh, (uint8_t)ifx, a->arps[i].ip);
 	}
-	for (i = 0; i < nc->n_arps; i++) {
-		const struct conf_arp *ar = &nc->arps[i];
+}
+
+/* Install every static ARP entry of c. 0, or -1 (told on out, if any). */
+static int
+arps_add(struct dp *dp, const struct conf *c, struct cli_out *out)
+{
+	unsigned i, n;
+
+	for (i = 0; i < c->n_arps; i++) {
+		const struct conf_arp *ar = &c->arps[i];
 		int ifx = route_iface_by_name(dp->rt, ar->iface);
 		struct rte_ether_addr mac;
 
@@ -124,11 +185,37 @@ arps_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct c
 					    dp_now(dp), NULL, 0, &n) != 0) {
 			char a[16];
 
-			cli_printf(out, "arp %s: cannot install", conf_ip_str(ar->ip, a));
+			if (out != NULL)
+				cli_printf(out, "arp %s: cannot install", conf_ip_str(ar->ip, a));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* Static ARP entries: removed ones deleted, new ones installed; on failure as before. */
+static int
+arps_apply(struct dp *dp, const struct conf *oc, const struct conf *nc, struct cli_out *out)
+{
+	arps_del(dp, oc, nc);
+	if (arps_add(dp, nc, out) == 0)
+		return 0;
+	arps_del(dp, nc, oc);
+	(void)arps_add(dp, oc, NULL);
+	return -1;
+}
+
+/* Public addresses of nc's DIP pools not registered yet. */
+static uint32_t
+dips_new(const struct dp *dp, const struct conf *nc)
+{
+	uint32_t n = 0, ip;
+	unsigned i;
+
+	for (i = 0; i < nc->n_dips; i++)
+		for (ip = nc->dips[i].low; ip <= nc->dips[i].high && ip != 0; ip++)
+			n += nat_addr_find(dp->nat, ip) < 0;
+	return n;
 }
 
 /* New DIP pool addresses become allocatable; removed pools keep their addresses until restart. */
@@ -137,6 +224,11 @@ dips_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 {
 	unsigned i;
 
+	/* Checked whole first: an address once registered stays dpnat's own. */
+	if (dips_new(dp, nc) > nat_addr_room(dp->nat)) {
+		cli_printf(out, "dip: no room for more public addresses (max %u)", NAT_MAX_ADDRS);
+		return -1;
+	}
 	for (i = 0; i < nc->n_dips; i++) {
 		uint32_t ip;
 
@@ -150,12 +242,20 @@ dips_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	return 0;
 }
 
-/* Make nc the running configuration where that can be done live. 0 or -1 (told on out). */
+/*
+ * Make nc the running configuration where that can be done live, as one
+ * step that either happens whole or changes nothing: the workers' new
+ * runtime is built aside and a new metrics socket bound first; then the
+ * socket group, routes, static ARP entries and DIP addresses change, each
+ * undone in reverse order when a later one fails; only then does nc become
+ * the running configuration and the runtime get published with one
+ * pointer. 0 or -1 (told on out).
+ */
 int
 dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 {
-	struct nat_policy_set *ps, *old_ps;
-	struct conf saved;
+	struct dp_runtime *rt;
+	struct conf *saved;
 	char err[CONF_ERR_LEN];
 	int mfd;
 
@@ -174,43 +274,56 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}
-	if (strcmp(nc->socket_group, dp->conf.socket_group) != 0 &&
-	    dp_ctl_group(dp->socket_path, nc->socket_group, err, sizeof(err)) != 0) {
+	rt = dp_runtime_build(dp, nc, err, sizeof(err));
+	if (rt == NULL) {
 		cli_printf(out, "%s", err);
+		return -1;
+	}
+	saved = rte_malloc(NULL, sizeof(*saved), 0);
+	if (saved == NULL) {
+		rte_free(rt);
+		cli_printf(out, "out of memory");
 		return -1;
 	}
 	/* A new metrics address is bound first: if it is taken, nothing else changes. */
 	if (dp_metrics_prepare(&dp->conf, nc, &mfd, err, sizeof(err)) != 0) {
 		cli_printf(out, "%s", err);
-		return -1;
-	}
-	saved = dp->conf;
-	if (dips_apply(dp, nc, out) != 0)
 		goto fail;
-	dp->conf = *nc;
-	ps = dp_policies_build(dp, err, sizeof(err));
-	if (ps == NULL) {
-		dp->conf = saved;
+	}
+	if (strcmp(nc->socket_group, dp->conf.socket_group) != 0 &&
+	    dp_ctl_group(dp->socket_path, nc->socket_group, err, sizeof(err)) != 0) {
 		cli_printf(out, "%s", err);
-		goto fail;
+		goto fail_metrics;
 	}
-	if (routes_apply(dp, &saved, nc, out) != 0 || arps_apply(dp, &saved, nc, out) != 0) {
-		/* Partly applied: the tables hold what could be done; the config says what was asked. */
-		rte_free(ps);
-		goto fail;
-	}
-	dp_metrics_commit(&saved, nc, mfd);
+	/* The tables, each undone if a later one fails (the DIP addresses last: they stay). */
+	if (routes_apply(dp, &dp->conf, nc, out) != 0)
+		goto fail_group;
+	if (arps_apply(dp, &dp->conf, nc, out) != 0)
+		goto fail_routes;
+	if (dips_apply(dp, nc, out) != 0)
+		goto fail_arps;
+	*saved = dp->conf;
+	dp->conf = *nc;
+	dp_metrics_commit(saved, nc, mfd);
 	(void)dp_mtu_apply(dp, nc, out);   /* fails only for a name clash validation ruled out */
-	old_ps = __atomic_exchange_n(&dp->policies, ps, __ATOMIC_ACQ_REL);
-	/* Workers may still read the old list: free it after every one passed a quiescent state. */
-	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	rte_free(old_ps);
+	dp_runtime_publish(dp, rt);
 	dp_timeouts_apply(dp);
 	dp_limits_apply(dp);
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
+	rte_free(saved);
 	return 0;
+fail_arps:
+	(void)arps_apply(dp, nc, &dp->conf, NULL);
+fail_routes:
+	(void)routes_apply(dp, nc, &dp->conf, NULL);
+fail_group:
+	if (strcmp(nc->socket_group, dp->conf.socket_group) != 0)
+		(void)dp_ctl_group(dp->socket_path, dp->conf.socket_group, err, sizeof(err));
+fail_metrics:
+	dp_metrics_abort(&dp->conf, mfd);
 fail:
-	dp_metrics_abort(&saved, mfd);
+	rte_free(saved);
+	rte_free(rt);
 	return -1;
 }
 

@@ -23,6 +23,7 @@
 #include "flow.h"
 #include "nat.h"
 #include "nat_frag.h"
+#include "nat_session.h"
 #include "nat_src.h"
 #include "pptp.h"
 
@@ -86,7 +87,8 @@ struct dp_worker {
 	uint32_t now;                                 /* flow clock at the start of this loop */
 	uint32_t nh_gen;                              /* neighbour generation at the start of this loop */
 	uint32_t fwd_gen;                             /* routes + neighbours generation, ditto */
-	uint32_t made;                                /* grows when this worker makes state a later packet may match */
+	uint32_t made;                                /* this burst: sessions made (or ALG state changed) so far */
+	uint64_t made_keys[4];                        /* this burst: filter of those sessions' keys (dp_made_*) */
 	struct rte_ring *inject;                      /* control -> this worker */
 	struct dp_stats st;
 	/* Fast-path state in the worker itself, not in TLS: the dataplane is a
@@ -96,6 +98,21 @@ struct dp_worker {
 	struct dp_nh_cache nh_cache[DP_NH_CACHE];
 	struct rte_ether_addr if_mac[ROUTE_MAX_IFACES];  /* interfaces' MACs as of fwd_gen */
 } __rte_cache_aligned;
+
+/** The ALG hooks of dp->nat_ctx, by index (the bits of nat_rules.alg_on). */
+#define DP_ALG_PPTP 0
+
+/*
+ * Everything the workers read of the configuration, built aside from a
+ * validated struct conf on the control lcore, published whole with one
+ * atomic pointer and freed after an RCU grace period (dp_runtime_publish;
+ * docs/architecture.md, "The published runtime"). Workers never read
+ * struct conf, which the control lcore overwrites on every `set`.
+ */
+struct dp_runtime {
+	struct nat_rules nat;                         /* policies, zones, interface NAT, limits, ALG switches */
+	uint32_t worker_idle_us;                      /* `set worker idle-sleep` */
+};
 
 /** The whole dataplane. */
 struct dp {
@@ -112,12 +129,10 @@ struct dp {
 	struct flow_table *flows;                     /* sessions, shared by all workers */
 	struct nat_table *nat;                        /* public addresses and their ports */
 	struct pptp_alg *pptp;                        /* the PPTP ALG: control parsing, xlate, gates */
-	struct nat_policy_set *policies;              /* swapped whole; read with an atomic load */
-	int iface_nat_idx[ROUTE_MAX_IFACES];          /* nat table index of each interface address, -1 */
-	bool zone_untrust[ROUTE_MAX_ZONES];           /* zones named Untrust (NAT-mode egress) */
+	struct dp_runtime *run;                       /* what workers read of the configuration: dp_runtime_get() */
+	struct nat_ctx nat_ctx;                       /* the tables and ALG hooks new sessions take from (fixed at start) */
 	struct nat_src *src_sessions;                 /* sessions per source host (limit-session) */
 	struct nat_src *src_calls;                    /* PPTP calls per inside host */
-	uint32_t zone_limit_src[ROUTE_MAX_ZONES + 1]; /* limit-session source-ip-based per zone, then none */
 	struct nat_frag *frags;                       /* first fragments' translations */
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
@@ -131,6 +146,13 @@ struct dp {
 	const char *config_path;                      /* -f, NULL for the embedded default */
 	const char *socket_path;
 };
+
+/** The runtime as published now (workers: valid until their next quiescent state). */
+static inline const struct dp_runtime *
+dp_runtime_get(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->run, __ATOMIC_ACQUIRE);
+}
 
 /** Seconds since start-up. */
 static inline uint64_t

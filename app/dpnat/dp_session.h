@@ -11,8 +11,10 @@
 /* session.c */
 /** Register public address ip (host order) with the NAT and PPTP allocators; its NAT index or negative. */
 int dp_public_addr_add(struct dp *dp, uint32_t ip);
-/** Build the policy set from dp->conf (zones must exist). NULL with err set on error. */
-struct nat_policy_set *dp_policies_build(struct dp *dp, char *err, size_t errlen);
+/** Build the workers' runtime from configuration c (zones must exist) aside; NULL with err set on error. */
+struct dp_runtime *dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen);
+/** Make rt the runtime workers read and free the one it replaces after a grace period (control lcore). */
+void dp_runtime_publish(struct dp *dp, struct dp_runtime *rt);
 /** Create the session and NAT tables and register public addresses. 0 or -1 with err. */
 int dp_sessions_init(struct dp *dp, char *err, size_t errlen);
 /** Apply the configured timeouts to the session table. */
@@ -23,13 +25,8 @@ void dp_sessions_tick(struct dp *dp);
 /* limits.c */
 /** Create the per-source tables and the fragment tracker from dp->conf. 0 or -1 with err. */
 int dp_limits_init(struct dp *dp, char *err, size_t errlen);
-/** Push the per-source limits and the fragment timeout of dp->conf to the dataplane. */
+/** Push the per-call limit and the fragment timeout of dp->conf to the ALG and the fragment tracker. */
 void dp_limits_apply(struct dp *dp);
-/**
- * Worker: count a new session of source host src (network order) that
- * entered from zone against that zone's limit. 0, or a drop reason.
- */
-unsigned dp_src_session_take(struct dp *dp, uint8_t zone, rte_be32_t src);
 /**
  * Worker: a first fragment of session s's direction dir (not yet
  * rewritten): remember its datagram's translation. 0, or a drop reason.

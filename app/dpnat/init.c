@@ -331,7 +331,7 @@ dp_destroy(struct dp *dp)
 	nat_src_free(dp->src_sessions);
 	nat_src_free(dp->src_calls);
 	nat_frag_free(dp->frags);
-	rte_free(dp->policies);
+	rte_free(dp->run);
 	neigh_free(dp->neigh);
 	route_free(dp->rt);
 	for (i = 0; i < dp->n_workers; i++)

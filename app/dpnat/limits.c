@@ -46,26 +46,9 @@ dp_limits_init(struct dp *dp, char *err, size_t errlen)
 void
 dp_limits_apply(struct dp *dp)
 {
-	unsigned z;
-
-	/* The last slot is for an interface without a zone: the default. */
-	for (z = 0; z <= ROUTE_MAX_ZONES; z++)
-		__atomic_store_n(&dp->zone_limit_src[z],
-				 conf_zone_limit_src(&dp->conf, z < ROUTE_MAX_ZONES ?
-							       route_zone_name(dp->rt, z) : ""),
-				 __ATOMIC_RELAXED);
+	/* The per-source session limits are the workers' runtime's (dp_runtime_build). */
 	pptp_set_client_limit(dp->pptp, dp->src_calls, dp->conf.limits.pptp_per_client);
 	nat_frag_set_timeout(dp->frags, dp->conf.timeouts.frag);
-}
-
-unsigned
-dp_src_session_take(struct dp *dp, uint8_t zone, rte_be32_t src)
-{
-	uint32_t lim = __atomic_load_n(&dp->zone_limit_src[RTE_MIN(zone, ROUTE_MAX_ZONES)],
-				       __ATOMIC_RELAXED);
-	int rc = nat_src_take(dp->src_sessions, src, lim);
-
-	return rc == 0 ? 0 : rc == -EDQUOT ? PKT_DROP_SRC_SESSION_LIMIT : PKT_DROP_SRC_TABLE_FULL;
 }
 
 /* ---- fragments ---- */

@@ -63,7 +63,7 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	if (s == NULL) {
 		const struct route_iface *in = route_iface_get(dp->rt, md->in_iface);
 
-		if (in != NULL && in->zone_id < ROUTE_MAX_ZONES && dp->zone_untrust[in->zone_id]) {
+		if (in != NULL && nat_rules_untrust(&dp_runtime_get(dp)->nat, in->zone_id)) {
 			dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
 			return true;
 		}

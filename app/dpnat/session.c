@@ -22,7 +22,7 @@ session_freed(struct flow_session *s, void *arg)
 
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
-	/* Every session but the ALG's gates was counted for its initiator (dp_src_session_take). */
+	/* Every session but the ALG's gates was counted for its initiator (nat_session_new). */
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
 	/* A control session may be taking its state on a worker right now: always tell the ALG. */
@@ -41,18 +41,14 @@ dp_public_addr_add(struct dp *dp, uint32_t ip)
 	return idx;
 }
 
-struct nat_policy_set *
-dp_policies_build(struct dp *dp, char *err, size_t errlen)
+/* Compile c's policies into set (zones must exist). 0, or -1 with err set. */
+static int
+policies_build(struct dp *dp, const struct conf *c, struct nat_policy_set *set, char *err,
+	       size_t errlen)
 {
-	const struct conf *c = &dp->conf;
-	struct nat_policy_set *set;
 	unsigned i;
 
-	set = rte_zmalloc("dpnat_policies", sizeof(*set), RTE_CACHE_LINE_SIZE);
-	if (set == NULL) {
-		snprintf(err, errlen, "out of memory for policies");
-		return NULL;
-	}
+	set->n = 0;
 	for (i = 0; i < c->n_policies && i < NAT_MAX_POLICIES; i++) {
 		const struct conf_policy *cp = &c->policies[i];
 		struct nat_policy *p = &set->p[set->n];
@@ -61,8 +57,7 @@ dp_policies_build(struct dp *dp, char *err, size_t errlen)
 
 		if (fz < 0 || tz < 0) {
 			snprintf(err, errlen, "policy %u: too many zones", cp->id);
-			rte_free(set);
-			return NULL;
+			return -1;
 		}
 		p->id = cp->id;
 		p->from_zone = (uint8_t)fz;
@@ -73,8 +68,7 @@ dp_policies_build(struct dp *dp, char *err, size_t errlen)
 		p->svc = nat_service_find(cp->service);
 		if (p->svc == NULL) {
 			snprintf(err, errlen, "policy %u: unknown service \"%s\"", cp->id, cp->service);
-			rte_free(set);
-			return NULL;
+			return -1;
 		}
 		if (cp->nat_src && cp->dip_id != 0) {
 			const struct conf_dip *d = conf_dip_find(c, cp->dip_id);
@@ -82,15 +76,73 @@ dp_policies_build(struct dp *dp, char *err, size_t errlen)
 			if (d == NULL) {
 				snprintf(err, errlen, "policy %u: dip-id %u does not exist", cp->id,
 					 cp->dip_id);
-				rte_free(set);
-				return NULL;
+				return -1;
 			}
 			p->dip_first = d->low;
 			p->dip_count = d->high - d->low + 1;
 		}
 		set->n++;
 	}
-	return set;
+	return 0;
+}
+
+struct dp_runtime *
+dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen)
+{
+	struct dp_runtime *rt;
+	unsigned i, z;
+
+	RTE_BUILD_BUG_ON(NAT_MAX_ZONES != ROUTE_MAX_ZONES);
+	RTE_BUILD_BUG_ON(NAT_MAX_IFACES != ROUTE_MAX_IFACES);
+	rt = rte_zmalloc("dpnat_runtime", sizeof(*rt), RTE_CACHE_LINE_SIZE);
+	if (rt == NULL) {
+		snprintf(err, errlen, "out of memory for the runtime configuration");
+		return NULL;
+	}
+	if (policies_build(dp, c, &rt->nat.policies, err, errlen) != 0) {
+		rte_free(rt);
+		return NULL;
+	}
+	for (z = 0; z < ROUTE_MAX_ZONES; z++)
+		rt->nat.zone_untrust[z] = strcasecmp(route_zone_name(dp->rt, z), "Untrust") == 0;
+	/* The last slot is for an interface without a zone: the default. */
+	for (z = 0; z <= ROUTE_MAX_ZONES; z++)
+		rt->nat.zone_limit_src[z] = conf_zone_limit_src(c, z < ROUTE_MAX_ZONES ?
+							       route_zone_name(dp->rt, z) : "");
+	/* Interface addresses are registered at start and never change at run time. */
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+
+		rt->nat.iface_nat_idx[i] = ifc != NULL && ifc->has_ip ? nat_addr_find(dp->nat, ifc->ip) : -1;
+	}
+	rt->nat.alg_on = (uint32_t)c->alg_pptp << DP_ALG_PPTP;
+	rt->worker_idle_us = c->worker_idle_us;
+	return rt;
+}
+
+void
+dp_runtime_publish(struct dp *dp, struct dp_runtime *rt)
+{
+	struct dp_runtime *old = __atomic_exchange_n(&dp->run, rt, __ATOMIC_ACQ_REL);
+
+	if (old == NULL)
+		return;
+	/* Workers may still read the old one: free it after every one passed a quiescent state. */
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	rte_free(old);
+}
+
+/* The PPTP ALG's hook: it rides on every TCP/1723 session while switched on. */
+static int
+alg_pptp_attach(void *arg, struct flow_session *s, unsigned w)
+{
+	return pptp_ctrl_attach(arg, s, w);
+}
+
+static void
+alg_pptp_detach(void *arg, struct flow_session *s)
+{
+	pptp_ctrl_detach(arg, s);
 }
 
 void
@@ -116,7 +168,7 @@ int
 dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 {
 	const struct conf *c = &dp->conf;
-	unsigned i, z;
+	unsigned i;
 	uint32_t naddr = 0;
 
 	dp->flows = flow_create("dpnat_flows", c->limits.sessions, dp->n_workers, dp->qsbr,
@@ -153,9 +205,8 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 
-		dp->iface_nat_idx[i] = -1;
 		if (ifc != NULL && ifc->has_ip)
-			dp->iface_nat_idx[i] = dp_public_addr_add(dp, ifc->ip);
+			(void)dp_public_addr_add(dp, ifc->ip);
 		/* Every interface address is in the NAT table: dp_addr_is_own asks it alone. */
 		if (ifc != NULL && ifc->has_ip && nat_addr_find(dp->nat, ifc->ip) < 0) {
 			snprintf(err, errlen, "interface %s: cannot register its address", ifc->name);
@@ -171,13 +222,25 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 				return -1;
 			}
 	}
-	for (z = 0; z < ROUTE_MAX_ZONES; z++)
-		dp->zone_untrust[z] = strcasecmp(route_zone_name(dp->rt, z), "Untrust") == 0;
-	dp->policies = dp_policies_build(dp, err, errlen);
-	if (dp->policies == NULL)
-		return -1;
 	dp_timeouts_apply(dp);
-	return dp_limits_init(dp, err, errlen);
+	if (dp_limits_init(dp, err, errlen) != 0)
+		return -1;
+	dp->nat_ctx = (struct nat_ctx){
+		.flows = dp->flows,
+		.nat = dp->nat,
+		.src = dp->src_sessions,
+		.n_algs = 1,
+		.alg[DP_ALG_PPTP] = {
+			.proto = IPPROTO_TCP,
+			.dport = RTE_BE16(PPTP_PORT),
+			.fail_reason = PKT_DROP_PPTP_XLATE_FAIL,
+			.attach = alg_pptp_attach,
+			.detach = alg_pptp_detach,
+			.arg = dp->pptp,
+		},
+	};
+	dp->run = dp_runtime_build(dp, c, err, errlen);
+	return dp->run == NULL ? -1 : 0;
 }
 
 void

@@ -283,7 +283,7 @@ h_get_session_limit(const struct cli_args *a, struct cli_out *out, void *ctx)
 
 		if (name[0] != '\0')
 			cli_printf(out, "  zone %-12s %u sessions per source host\n", name,
-				   __atomic_load_n(&dp->zone_limit_src[z], __ATOMIC_RELAXED));
+				   nat_rules_src_limit(&dp_runtime_get(dp)->nat, (uint8_t)z));
 	}
 	src_table_print(dp->src_sessions, "sessions", out);
 	return 0;

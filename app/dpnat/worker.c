@@ -205,10 +205,49 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	tx_enqueue(dp, w, nh.iface, m);
 }
 
-static inline bool
-zone_is_untrust(const struct dp *dp, uint8_t zone)
+/*
+ * What this burst made that a later packet of it may match: the keys of the
+ * sessions made, in a 256-bit filter (no false negatives), or everything
+ * after an ALG's control packet (it may have opened gates). A miss is looked
+ * up again only when its key may be one of them.
+ */
+static inline unsigned
+made_bit(const struct flow_key *k)
 {
-	return zone < ROUTE_MAX_ZONES && dp->zone_untrust[zone];
+	uint32_t h = k->src ^ (k->dst * 0x85ebca6bu) ^ ((uint32_t)k->sport << 16 | k->dport) ^ k->proto;
+
+	return (h * 0x9e3779b1u) >> 24;
+}
+
+/* Session s was made (or found made) by this burst: both its keys may come again. */
+static inline void
+made_session(struct dp_worker *w, const struct flow_session *s)
+{
+	unsigned b0 = made_bit(&s->key[0]), b1 = made_bit(&s->key[1]);
+
+	w->made++;
+	w->made_keys[b0 >> 6] |= 1ull << (b0 & 63);
+	w->made_keys[b1 >> 6] |= 1ull << (b1 & 63);
+}
+
+/* Anything may match now (an ALG opened gates). */
+static inline void
+made_any(struct dp_worker *w)
+{
+	w->made++;
+	w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = UINT64_MAX;
+}
+
+/* Whether a key missed earlier in this burst may match now. */
+static inline bool
+made_may_match(const struct dp_worker *w, const struct flow_key *k)
+{
+	unsigned b;
+
+	if (likely(w->made == 0))
+		return false;
+	b = made_bit(k);
+	return (w->made_keys[b >> 6] >> (b & 63)) & 1;
 }
 
 /* A packet matched session s in direction dir: translate and send. */
@@ -249,7 +288,7 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		/* PPTP control: Call IDs are rewritten before the addresses are. */
 		if (r == 0 && unlikely(s->flags & FLOW_F_ALG_CTRL)) {
 			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
-			w->made++;   /* it may have opened gates for the packets behind it */
+			made_any(w);   /* it may have opened gates for the packets behind it */
 		}
 		if (r != 0) {
 			dp_drop(&w->st, m, (unsigned)r);
@@ -260,169 +299,38 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	forward(dp, w, m, md, s, dir);
 }
 
-/* The public address for a new translated flow: the pool's (sticky per inside host) or the egress interface's. */
-static inline int
-nat_pick_addr(struct dp *dp, const struct nat_policy *p, unsigned out_iface, rte_be32_t src,
-	      unsigned attempt)
-{
-	if (p->nat_src && p->dip_count != 0) {
-		uint32_t h = rte_be_to_cpu_32(src) * 2654435761u;
-
-		if (attempt >= p->dip_count)
-			return -1;   /* each address of a small pool once */
-
-		return nat_addr_find(dp->nat, p->dip_first + (h + attempt) % p->dip_count);
-	}
-	return attempt == 0 ? dp->iface_nat_idx[out_iface] : -1;
-}
-
 /*
- * Undo what session_create attached to s, which is still its own (never
- * inserted): the PPTP control state, the public port on nat_ip, its source
- * host's session count. Then give s
- * back; it is not touched again.
+ * First packet of a flow: the NAT module's new-flow decision under the
+ * runtime rt. Returns the session (in direction 0), or NULL with m dropped.
  */
-static void
-session_discard(struct dp *dp, struct dp_worker *w, struct flow_session *s, uint32_t nat_ip)
-{
-	if (s->flags & FLOW_F_ALG_CTRL)
-		pptp_ctrl_detach(dp->pptp, s);
-	if (s->nat_port)
-		nat_port_free(dp->nat, nat_ip, s->nat_port);
-	nat_src_put(dp->src_sessions, s->key[0].src);
-	flow_release(dp->flows, s, w->idx);
-}
-
-/* First packet of a flow: policy, NAT decision, session. Returns the session or NULL (m dropped). */
 static struct flow_session *
-session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
-	       const struct route_iface *in, unsigned out_idx, const struct route_iface *out)
+session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *md,
+	       const struct dp_runtime *rt, const struct route_iface *in, unsigned out_idx,
+	       const struct route_iface *out)
 {
-	const struct nat_policy_set *ps = __atomic_load_n(&dp->policies, __ATOMIC_ACQUIRE);
-	const struct nat_policy *p;
+	const struct nat_flow f = {
+		.src = md->src,
+		.dst = md->dst,
+		.sport = md->sport,
+		.dport = md->dport,
+		.proto = md->l4_proto,
+		.tcp_flags = md->tcp_flags,
+		.icmp_type = md->icmp_type,
+		.in_iface = md->in_iface,
+		.out_iface = (uint8_t)out_idx,
+		.in_zone = in->zone_id,
+		.out_zone = out->zone_id,
+		.in_nat = in->nat,
+	};
 	struct flow_session *s;
-	rte_be16_t sp = md->sport, dpt = md->dport, pp = md->sport;
-	rte_be32_t pub = md->src;
-	uint32_t nat_ip = 0;
-	bool icmp = md->l4_proto == IPPROTO_ICMP;
-	bool ports = md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP || icmp;
-	bool nat = false;
-	int rc, idx = -1, port = -1;
+	unsigned why, how;
 
-	p = nat_policy_match(ps, in->zone_id, out->zone_id, md->l4_proto, md->dport);
-	if (p == NULL) {
-		dp_drop(&w->st, m, zone_is_untrust(dp, in->zone_id) ?
-				   PKT_DROP_NO_SESSION : PKT_DROP_NO_POLICY);
+	why = nat_session_new(&dp->nat_ctx, &rt->nat, &f, w->idx, &s, &how);
+	if (why != 0) {
+		dp_drop(&w->st, m, why);
 		return NULL;
 	}
-	if (!p->permit) {
-		dp_drop(&w->st, m, PKT_DROP_POLICY_DENY);
-		return NULL;
-	}
-	if (md->l4_proto == IPPROTO_TCP &&
-	    (md->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) != RTE_TCP_SYN_FLAG) {
-		dp_drop(&w->st, m, PKT_DROP_TCP_NOT_SYN);
-		return NULL;
-	}
-	if (icmp && md->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
-		dp_drop(&w->st, m, PKT_DROP_NO_SESSION);
-		return NULL;
-	}
-	/* Counted for its source host from here on; every failure below gives it back. */
-	rc = (int)dp_src_session_take(dp, in->zone_id, md->src);
-	if (rc != 0) {
-		dp_drop(&w->st, m, (unsigned)rc);
-		return NULL;
-	}
-	/* The public address and port before the session object: a refusal costs neither. */
-	if (p->nat_src || (in->nat && zone_is_untrust(dp, out->zone_id))) {
-		unsigned attempt;
-		int tried = 0;
-
-		/* Up to 4 addresses of a DIP pool; the interface address alone otherwise. */
-		for (attempt = 0; attempt < 4; attempt++) {
-			int a = nat_pick_addr(dp, p, out_idx, md->src, attempt);
-
-			if (a < 0)
-				break;
-			tried++;
-			idx = a;
-			if (!ports) {
-				port = 0;
-				break;
-			}
-			port = nat_port_alloc(dp->nat, (unsigned)idx, w->idx);
-			if (port >= 0)
-				break;
-		}
-		if (tried == 0 || port < 0) {
-			nat_src_put(dp->src_sessions, md->src);
-			dp_drop(&w->st, m, tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_NO_PORT);
-			return NULL;
-		}
-		nat = true;
-		nat_ip = nat_addr_ip(dp->nat, (unsigned)idx);
-	}
-	s = flow_alloc(dp->flows, w->idx);
-	if (s == NULL) {
-		if (port > 0)
-			nat_port_free(dp->nat, nat_ip, (uint16_t)port);
-		nat_src_put(dp->src_sessions, md->src);
-		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
-		return NULL;
-	}
-	if (nat) {
-		s->nat_port = (uint16_t)port;
-		s->flags |= FLOW_F_NAT;
-		s->dip_id = (uint16_t)(p->nat_src ? p->dip_id : 0);
-		pub = rte_cpu_to_be_32(nat_ip);
-		if (ports)
-			pp = rte_cpu_to_be_16((uint16_t)port);
-	}
-	/* ICMP echo: the identifier stands in both port slots. */
-	flow_key_set(&s->key[0], md->src, md->dst, sp, icmp ? sp : dpt, md->l4_proto);
-	flow_key_set(&s->key[1], md->dst, pub, icmp ? pp : dpt, pp, md->l4_proto);
-	s->rw[0] = (struct flow_rw){ pub, md->dst, pp, icmp ? pp : dpt };
-	s->rw[1] = (struct flow_rw){ md->dst, md->src, icmp ? sp : dpt, sp };
-	s->policy_id = (uint16_t)p->id;
-	s->proto = md->l4_proto;
-	s->tmo = md->l4_proto == IPPROTO_UDP ? FLOW_TMO_UDP : icmp ? FLOW_TMO_ICMP :
-		 md->l4_proto == IPPROTO_GRE ? FLOW_TMO_GRE :
-		 md->l4_proto == IPPROTO_TCP ? FLOW_TMO_TCP : FLOW_TMO_OTHER;
-	s->iface[0] = md->in_iface;
-	s->iface[1] = (uint8_t)out_idx;
-	s->out_iface[0] = (uint8_t)out_idx;
-	s->out_iface[1] = md->in_iface;
-	if (md->l4_proto == IPPROTO_TCP)
-		s->tcp = FLOW_TCP_SYN0;
-	/* The PPTP ALG rides on the TCP/1723 session (unless switched off). */
-	if (md->l4_proto == IPPROTO_TCP && dpt == RTE_BE16(PPTP_PORT) &&
-	    __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED) &&
-	    pptp_ctrl_attach(dp->pptp, s, w->idx) != 0) {
-		/* Without its ALG state the connection would carry inside Call IDs out untranslated. */
-		session_discard(dp, w, s, nat_ip);
-		dp_drop(&w->st, m, PKT_DROP_PPTP_XLATE_FAIL);
-		return NULL;
-	}
-	rc = flow_insert(dp->flows, s, w->idx);
-	if (rc != 0) {
-		/* Not inserted, so still ours: keep the key, undo, give it back, and touch it no more. */
-		struct flow_key key = s->key[0];
-		uint8_t dir;
-
-		session_discard(dp, w, s, nat_ip);
-		/* Another worker made the same flow a moment ago: use its session. */
-		if (rc == -EEXIST) {
-			s = flow_lookup(dp->flows, &key, &dir);
-			if (s != NULL && dir == 0) {
-				w->made++;
-				return s;
-			}
-		}
-		dp_drop(&w->st, m, PKT_DROP_SESSION_FULL);
-		return NULL;
-	}
-	w->made++;
+	made_session(w, s);
 	return s;
 }
 
@@ -442,9 +350,10 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	const struct route_iface *in, *out;
 	struct flow_session *s;
 	struct route_nh nh;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
 	/* PPTP data with the ALG on: what it must translate passes only through its calls' gates. */
 	bool alg_gre = md->l4_proto == IPPROTO_GRE && (md->gre & PKT_GRE_V1_KEY) &&
-		       __atomic_load_n(&dp->conf.alg_pptp, __ATOMIC_RELAXED);
+		       (rt->nat.alg_on & (1u << DP_ALG_PPTP));
 
 	/*
 	 * For dpnat itself (an interface address or any public address it
@@ -495,7 +404,7 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 		dp_drop(&w->st, m, PKT_DROP_ICMP_ERR_NO_SESSION);
 		return;
 	}
-	s = session_create(dp, w, m, md, in, nh.iface, out);
+	s = session_create(dp, w, m, md, rt, in, nh.iface, out);
 	if (s != NULL)
 		session_hit(dp, w, m, md, s, 0);
 }
@@ -621,7 +530,6 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces */
 	uint8_t vl_sub[DP_BURST];
 	unsigned nc = 0, i, fast = 0, nv = 0;
-	uint32_t made;
 
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -696,15 +604,18 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	w->st.rx_pkts[iface] += n;
 	w->st.rx_bytes[iface] += bytes;
 	flow_lookup_bulk(dp->flows, keys, nc, sess, dir);
-	made = w->made;
+	if (unlikely(w->made != 0)) {
+		w->made = 0;
+		w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = 0;
+	}
 	for (i = 0; i < nc; i++) {
 		struct pkt_meta *md = pkt_md(cand[i]);
 
 		/*
 		 * Each packet sees what the packets before it made (a session, a
-		 * PPTP call's gates): a miss behind such a change is looked up again.
+		 * PPTP call's gates): a miss that may match such a change is looked up again.
 		 */
-		if (sess[i] == NULL && unlikely(w->made != made))
+		if (sess[i] == NULL && unlikely(made_may_match(w, &keys[i])))
 			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
@@ -782,6 +693,7 @@ dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
 	while (!dp->quit) {
 		unsigned got = 0;
+		uint32_t idle_us;
 
 		loop_start(dp, w);
 		for (iface = 0; iface < ROUTE_MAX_IFACES; iface++) {
@@ -811,10 +723,10 @@ dp_worker_main(void *arg)
 		if (got) {
 			w->st.busy_polls++;
 			idle = 0;
-		} else if (dp->conf.worker_idle_us && ++idle > 64) {
+		} else if ((idle_us = dp_runtime_get(dp)->worker_idle_us) != 0 && ++idle > 64) {
 			/* Optional: yield the core when idle (tests on small machines). */
 			rte_rcu_qsbr_thread_offline(dp->qsbr, w->idx);
-			usleep(dp->conf.worker_idle_us);
+			usleep(idle_us);
 			rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
 		}
 	}

@@ -21,8 +21,8 @@
 
 /* Defaults (see conf.h and docs/configuration.md). */
 #define DEF_SESSIONS        1048576
-#define DEF_PPTP_XLATE      2000
-#define DEF_PPTP_PER_SRC    64
+#define DEF_PPTP_XLATE      CONF_DEF_PPTP_XLATE
+#define DEF_PPTP_PER_SRC    CONF_DEF_PPTP_PER_SRC
 #define DEF_NEIGHBORS       1024
 #define DEF_NEIGH_QUEUE     4
 #define DEF_MBUFS           16384
@@ -30,14 +30,14 @@
 #define DEF_TMO_FRAG        5
 #define DEF_PPTP_PER_CLIENT 128     /* calls one inside host may hold */
 #define DEF_LIMIT_SRC       65536   /* sessions one source host may hold */
-#define DEF_TMO_TCP         1800
-#define DEF_TMO_TCP_CLOSING 10
-#define DEF_TMO_TCP_SYN     20
-#define DEF_TMO_UDP         60
-#define DEF_TMO_ICMP        60
-#define DEF_TMO_GRE         1800
-#define DEF_TMO_OTHER       60
-#define DEF_TMO_PPTP_XLATE  1800
+#define DEF_TMO_TCP         CONF_DEF_TMO_TCP
+#define DEF_TMO_TCP_CLOSING CONF_DEF_TMO_TCP_CLOSING
+#define DEF_TMO_TCP_SYN     CONF_DEF_TMO_TCP_SYN
+#define DEF_TMO_UDP         CONF_DEF_TMO_UDP
+#define DEF_TMO_ICMP        CONF_DEF_TMO_ICMP
+#define DEF_TMO_GRE         CONF_DEF_TMO_GRE
+#define DEF_TMO_OTHER       CONF_DEF_TMO_OTHER
+#define DEF_TMO_PPTP_XLATE  CONF_DEF_TMO_PPTP_XLATE
 #define DEF_TMO_ARP         1200
 #define DEF_SOCKET_PATH     "/run/dpnat/dpnat.sock"
 #define DEF_SOCKET_MODE     0660

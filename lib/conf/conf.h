@@ -194,4 +194,20 @@ char *conf_ip_str(uint32_t ip, char *buf);
 /** Parse a.b.c.d into *ip. Returns 0 or -1. */
 int conf_parse_ip(const char *s, uint32_t *ip);
 
+/*
+ * The defaults of the limits and timeouts that libraries apply before the
+ * configuration is pushed to them (lib/flow, the PPTP ALG): one home, here.
+ * docs/configuration.md gives each with its statement.
+ */
+#define CONF_DEF_TMO_TCP         1800   /**< `set session timeout tcp` (established), and so on */
+#define CONF_DEF_TMO_TCP_SYN     20
+#define CONF_DEF_TMO_TCP_CLOSING 10
+#define CONF_DEF_TMO_UDP         60
+#define CONF_DEF_TMO_ICMP        60
+#define CONF_DEF_TMO_GRE         1800   /**< PPTP GRE data (ScreenOS: 30 min) */
+#define CONF_DEF_TMO_OTHER       60
+#define CONF_DEF_TMO_PPTP_XLATE  1800   /**< `set alg pptp xlate timeout` */
+#define CONF_DEF_PPTP_XLATE      2000   /**< `set alg pptp xlate max` (KB: "2 out of 2000") */
+#define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */
+
 #endif /* DPNAT_CONF_H */

@@ -13,6 +13,7 @@
 #include <rte_spinlock.h>
 #include <rte_vect.h>
 
+#include "conf.h"
 #include "flow.h"
 #include "rcu_defer.h"
 
@@ -233,13 +234,13 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	ft->qsbr = qsbr;
 	ft->free_cb = free_cb;
 	ft->cb_arg = cb_arg;
-	ft->tmo[FLOW_TMO_TCP] = 1800;
-	ft->tmo[FLOW_TMO_TCP_SYN] = 20;
-	ft->tmo[FLOW_TMO_TCP_CLOSING] = 10;
-	ft->tmo[FLOW_TMO_UDP] = 60;
-	ft->tmo[FLOW_TMO_ICMP] = 60;
-	ft->tmo[FLOW_TMO_GRE] = 1800;
-	ft->tmo[FLOW_TMO_OTHER] = 60;
+	ft->tmo[FLOW_TMO_TCP] = CONF_DEF_TMO_TCP;
+	ft->tmo[FLOW_TMO_TCP_SYN] = CONF_DEF_TMO_TCP_SYN;
+	ft->tmo[FLOW_TMO_TCP_CLOSING] = CONF_DEF_TMO_TCP_CLOSING;
+	ft->tmo[FLOW_TMO_UDP] = CONF_DEF_TMO_UDP;
+	ft->tmo[FLOW_TMO_ICMP] = CONF_DEF_TMO_ICMP;
+	ft->tmo[FLOW_TMO_GRE] = CONF_DEF_TMO_GRE;
+	ft->tmo[FLOW_TMO_OTHER] = CONF_DEF_TMO_OTHER;
 	RTE_BUILD_BUG_ON(sizeof(struct flow_session) != 192);
 	/* The TCP tracking shares the keys' line, which every lookup reads anyway. */
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, tcpp) + sizeof(((struct flow_session *)0)->tcpp) >

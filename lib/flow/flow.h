@@ -409,6 +409,18 @@ flow_key_wing(struct flow_key *k)
 	k->pad[0] = FLOW_KEY_WING;
 }
 
+/** Set rw to the tuple (src, dst, sport, dport), network order; the checksum deltas are summed on insert. */
+static inline void
+flow_rw_set(struct flow_rw *rw, rte_be32_t src, rte_be32_t dst, rte_be16_t sport, rte_be16_t dport)
+{
+	rw->src = src;
+	rw->dst = dst;
+	rw->sport = sport;
+	rw->dport = dport;
+	rw->ck_ip = 0;
+	rw->ck_l4 = 0;
+}
+
 /** Fill key from the fields (zeroes the padding). */
 static inline void
 flow_key_set(struct flow_key *k, rte_be32_t src, rte_be32_t dst, rte_be16_t sport,

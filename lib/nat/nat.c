@@ -155,6 +155,12 @@ nat_addr_count(const struct nat_table *nt)
 	return nt->n;
 }
 
+unsigned
+nat_addr_room(const struct nat_table *nt)
+{
+	return nt->max - nt->n;
+}
+
 int
 nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 {

@@ -56,6 +56,9 @@ uint32_t nat_addr_ip(const struct nat_table *nt, unsigned idx);
 /** Number of registered addresses. */
 unsigned nat_addr_count(const struct nat_table *nt);
 
+/** How many more addresses nat_addr_add can register. */
+unsigned nat_addr_room(const struct nat_table *nt);
+
 /**
  * Allocate a port on address idx from worker w's slice (round robin from
  * where the last allocation stopped). Returns the port (host order) or

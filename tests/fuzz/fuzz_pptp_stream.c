@@ -713,10 +713,10 @@ conn_open(bool same_tuple)
 		     rte_cpu_to_be_16(cn.csport), RTE_BE16(PPTP_PORT), IPPROTO_TCP);
 	flow_key_set(&s->key[1], rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(cn.pub),
 		     RTE_BE16(PPTP_PORT), rte_cpu_to_be_16(cn.pubport), IPPROTO_TCP);
-	s->rw[0] = (struct flow_rw){ rte_cpu_to_be_32(cn.pub), rte_cpu_to_be_32(SERVER),
-				     rte_cpu_to_be_16(cn.pubport), RTE_BE16(PPTP_PORT) };
-	s->rw[1] = (struct flow_rw){ rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(CLIENT),
-				     RTE_BE16(PPTP_PORT), rte_cpu_to_be_16(cn.csport) };
+	flow_rw_set(&s->rw[0], rte_cpu_to_be_32(cn.pub), rte_cpu_to_be_32(SERVER),
+		    rte_cpu_to_be_16(cn.pubport), RTE_BE16(PPTP_PORT));
+	flow_rw_set(&s->rw[1], rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(CLIENT),
+		    RTE_BE16(PPTP_PORT), rte_cpu_to_be_16(cn.csport));
 	s->proto = IPPROTO_TCP;
 	s->tmo = FLOW_TMO_TCP;
 	s->flags = cn.nat ? FLOW_F_NAT : 0;

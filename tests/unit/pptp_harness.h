@@ -109,6 +109,9 @@ env_new_w(uint32_t max_sess, uint32_t max_xlate, uint32_t max_ctrl, unsigned nw)
 	e->a = pptp_create(nm, max_xlate, max_ctrl, nw, qsbr, e->ft, 0);
 	assert_non_null(e->a);
 	assert_int_equal(pptp_addr_add(e->a, PUB), 0);
+	/* Calls idle out well before their control connection does (the library's default is
+	 * the configuration's, 1800 s, as long as an established TCP session's). */
+	pptp_set_timeout(e->a, 300);
 	e->now = 1000;
 	flow_set_clock(e->ft, e->now);
 	return e;
@@ -411,10 +414,10 @@ conn_syn_pw(struct env *e, uint32_t client, uint16_t csport, uint32_t pub, uint1
 		     rte_cpu_to_be_16(csport), rte_cpu_to_be_16(PPTP_PORT), IPPROTO_TCP);
 	flow_key_set(&s->key[1], rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(pub),
 		     rte_cpu_to_be_16(PPTP_PORT), rte_cpu_to_be_16(pubport), IPPROTO_TCP);
-	s->rw[0] = (struct flow_rw){ rte_cpu_to_be_32(pub), rte_cpu_to_be_32(SERVER),
-				     rte_cpu_to_be_16(pubport), rte_cpu_to_be_16(PPTP_PORT) };
-	s->rw[1] = (struct flow_rw){ rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(client),
-				     rte_cpu_to_be_16(PPTP_PORT), rte_cpu_to_be_16(csport) };
+	flow_rw_set(&s->rw[0], rte_cpu_to_be_32(pub), rte_cpu_to_be_32(SERVER),
+		    rte_cpu_to_be_16(pubport), rte_cpu_to_be_16(PPTP_PORT));
+	flow_rw_set(&s->rw[1], rte_cpu_to_be_32(SERVER), rte_cpu_to_be_32(client),
+		    rte_cpu_to_be_16(PPTP_PORT), rte_cpu_to_be_16(csport));
 	s->proto = IPPROTO_TCP;
 	s->tmo = FLOW_TMO_TCP;
 	s->flags = FLOW_F_NAT;

@@ -73,7 +73,8 @@ static const struct cli_word_help words[] = {
 };
 
 static const struct cli_table table = {
-	cmds, sizeof(cmds) / sizeof(cmds[0]), words, sizeof(words) / sizeof(words[0]),
+	.cmds = cmds, .n_cmds = sizeof(cmds) / sizeof(cmds[0]),
+	.words = words, .n_words = sizeof(words) / sizeof(words[0]),
 };
 
 static void *handler_ctx;
@@ -212,7 +213,8 @@ test_table_check_rejects(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cli_cmd c = { bad[i].syntax, "x", h_dump, NULL };
-		struct cli_table t = { &c, 1, words, sizeof(words) / sizeof(words[0]) };
+		struct cli_table t = { .cmds = &c, .n_cmds = 1, .words = words,
+			       .n_words = sizeof(words) / sizeof(words[0]) };
 		char err[256] = "";
 
 		assert_int_equal(cli_table_check(&t, err, sizeof(err)), -1);
@@ -233,7 +235,8 @@ test_tables_recompiled(void **state)
 					  "dst-ip", "src-port", "dst-port", "protocol", "ip" };
 	char syntax[64], line[64], want[64];
 	struct cli_cmd c = { syntax, "x", h_dump, NULL };
-	struct cli_table t = { &c, 1, words, sizeof(words) / sizeof(words[0]) };
+	struct cli_table t = { .cmds = &c, .n_cmds = 1, .words = words,
+			       .n_words = sizeof(words) / sizeof(words[0]) };
 	struct cli_strbuf sb;
 	struct cli_out out;
 	size_t n = sizeof(kw) / sizeof(kw[0]), i;

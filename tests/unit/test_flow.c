@@ -58,8 +58,8 @@ make(struct flow_table *ft, unsigned w, uint8_t host, uint16_t port, uint16_t pu
 		return NULL;
 	flow_key_set(&s->key[0], in, srv, rte_cpu_to_be_16(port), RTE_BE16(80), IPPROTO_TCP);
 	flow_key_set(&s->key[1], srv, pa, RTE_BE16(80), rte_cpu_to_be_16(pub), IPPROTO_TCP);
-	s->rw[0] = (struct flow_rw){ pa, srv, rte_cpu_to_be_16(pub), RTE_BE16(80) };
-	s->rw[1] = (struct flow_rw){ srv, in, RTE_BE16(80), rte_cpu_to_be_16(port) };
+	flow_rw_set(&s->rw[0], pa, srv, rte_cpu_to_be_16(pub), RTE_BE16(80));
+	flow_rw_set(&s->rw[1], srv, in, RTE_BE16(80), rte_cpu_to_be_16(port));
 	s->proto = IPPROTO_TCP;
 	s->tcp = FLOW_TCP_SYN0 | FLOW_TCP_SYN1;
 	return s;

@@ -18,11 +18,15 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "nat.h"
+#include "nat_session.h"
+#include "pkt_drop.h"
 
 static struct rte_mempool *pool;
 
@@ -419,8 +423,9 @@ test_rewrite_random(void **state)
 		struct flow_key key;
 		struct rte_mbuf *m = rand_pkt(proto, udp_zero, &md);
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
-		struct flow_rw rw = { md->src, md->dst, md->sport, md->dport };
+		struct flow_rw rw;
 
+		flow_rw_set(&rw, md->src, md->dst, md->sport, md->dport);
 		switch (rand() % 4) {   /* change some fields, sometimes none */
 		case 0:
 			rw.src = (rte_be32_t)rand();
@@ -488,7 +493,7 @@ test_icmp_all_zero_reply(void **state)
 	put16(l4 + 4, 0x00ff);   /* identifier, to become 0 */
 	put16(l4 + 2, (uint16_t)~ref_sum(l4, rte_be_to_cpu_16(ip->total_length) - 20u, 0));
 	assert_int_equal(pkt_parse(m, md), PKT_CLASS_IPV4);
-	rw = (struct flow_rw){ md->src, md->dst, 0, 0 };
+	flow_rw_set(&rw, md->src, md->dst, 0, 0);
 	flow_key_set(&key, md->src, md->dst, md->sport, md->dport, IPPROTO_ICMP);
 	flow_rw_prepare(&rw, &key);
 	nat_rewrite(m, md, &rw);
@@ -516,8 +521,8 @@ test_icmp_error_rewrite(void **state)
 	(void)state;
 	flow_key_set(&s.key[0], in, srv, RTE_BE16(4000), RTE_BE16(53), IPPROTO_UDP);
 	flow_key_set(&s.key[1], srv, pub, RTE_BE16(53), RTE_BE16(7000), IPPROTO_UDP);
-	s.rw[0] = (struct flow_rw){ pub, srv, RTE_BE16(7000), RTE_BE16(53) };
-	s.rw[1] = (struct flow_rw){ srv, in, RTE_BE16(53), RTE_BE16(4000) };
+	flow_rw_set(&s.rw[0], pub, srv, RTE_BE16(7000), RTE_BE16(53));
+	flow_rw_set(&s.rw[1], srv, in, RTE_BE16(53), RTE_BE16(4000));
 
 	base = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 20 + 8 + 12);
 	memset(base, 0, 14 + 20 + 8 + 20 + 8 + 12);
@@ -569,6 +574,337 @@ test_icmp_error_rewrite(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* ---- the new-flow decision (nat_session.h) ---- */
+
+#define Z_TRUST   0
+#define Z_UNTRUST 1
+#define Z_LAB     2
+#define IF_IN     0                 /* Trust, NAT mode */
+#define IF_OUT    1                 /* Untrust */
+#define IF_LAB    2
+#define IP_OUT    0xac130001u       /* the Untrust interface's address */
+#define DIP_LO    0x64400001u       /* DIP pool 4: 100.64.0.1-100.64.0.3 */
+
+/* A fake ALG: counts its attaches and detaches, refuses while told to. */
+struct fake_alg {
+	unsigned attached, detached;
+	bool refuse;
+};
+
+static int
+fake_attach(void *arg, struct flow_session *s, unsigned w)
+{
+	struct fake_alg *a = arg;
+
+	(void)w;
+	if (a->refuse)
+		return -1;
+	a->attached++;
+	s->alg = 7;
+	return 0;
+}
+
+static void
+fake_detach(void *arg, struct flow_session *s)
+{
+	struct fake_alg *a = arg;
+
+	a->detached++;
+	s->alg = FLOW_INVALID;
+}
+
+/* Tables, rules and an ALG on TCP/1723 for the tests below (sessions: max). */
+struct nf {
+	struct rte_rcu_qsbr *qsbr;
+	struct nat_ctx ctx;
+	struct nat_rules r;
+	struct fake_alg alg;
+	int if_idx;
+};
+
+static void
+nf_up(struct nf *t, const char *name, uint32_t max)
+{
+	char nm[32];
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	t->qsbr = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(1), RTE_CACHE_LINE_SIZE);
+	assert_non_null(t->qsbr);
+	assert_int_equal(rte_rcu_qsbr_init(t->qsbr, 1), 0);
+	snprintf(nm, sizeof(nm), "%s_f", name);
+	t->ctx.flows = flow_create(nm, max, 1, t->qsbr, NULL, NULL, 0);
+	snprintf(nm, sizeof(nm), "%s_n", name);
+	t->ctx.nat = nat_create(nm, 1, 8, 0);
+	snprintf(nm, sizeof(nm), "%s_s", name);
+	t->ctx.src = nat_src_create(nm, 64, 0);
+	assert_non_null(t->ctx.flows);
+	assert_non_null(t->ctx.nat);
+	assert_non_null(t->ctx.src);
+	t->if_idx = nat_addr_add(t->ctx.nat, IP_OUT);
+	for (i = 0; i < 3; i++)
+		assert_true(nat_addr_add(t->ctx.nat, DIP_LO + i) >= 0);
+	t->ctx.n_algs = 1;
+	t->ctx.alg[0] = (struct nat_alg_hook){ .proto = IPPROTO_TCP, .dport = RTE_BE16(1723),
+					       .fail_reason = PKT_DROP_PPTP_XLATE_FAIL,
+					       .attach = fake_attach, .detach = fake_detach,
+					       .arg = &t->alg };
+	t->r.zone_untrust[Z_UNTRUST] = true;
+	for (i = 0; i < NAT_MAX_IFACES; i++)
+		t->r.iface_nat_idx[i] = -1;
+	t->r.iface_nat_idx[IF_OUT] = t->if_idx;
+	for (i = 0; i <= NAT_MAX_ZONES; i++)
+		t->r.zone_limit_src[i] = 100;
+	t->r.alg_on = 1;
+	/* Trust -> Untrust: HTTP denied, UDP/4500 through DIP 4, the rest permitted. */
+	t->r.policies.p[0] = (struct nat_policy){ .id = 1, .from_zone = Z_TRUST, .to_zone = Z_UNTRUST,
+						  .permit = false, .svc = nat_service_find("HTTP") };
+	t->r.policies.p[1] = (struct nat_policy){ .id = 2, .from_zone = Z_TRUST, .to_zone = Z_UNTRUST,
+						  .permit = true, .nat_src = true, .dip_id = 4,
+						  .dip_first = DIP_LO, .dip_count = 3,
+						  .svc = nat_service_find("UDP-ANY") };
+	t->r.policies.p[2] = (struct nat_policy){ .id = 3, .from_zone = Z_TRUST, .to_zone = Z_UNTRUST,
+						  .permit = true, .svc = nat_service_find("ANY") };
+	/* Trust -> Lab: routed, no translation. */
+	t->r.policies.p[3] = (struct nat_policy){ .id = 4, .from_zone = Z_TRUST, .to_zone = Z_LAB,
+						  .permit = true, .svc = nat_service_find("ANY") };
+	t->r.policies.n = 4;
+}
+
+static void
+nf_down(struct nf *t)
+{
+	flow_free(t->ctx.flows);
+	nat_free(t->ctx.nat);
+	nat_src_free(t->ctx.src);
+	rte_free(t->qsbr);
+}
+
+/* A first packet from inside host src (host order) to 198.51.100.1. */
+static struct nat_flow
+nf_pkt(uint32_t src, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	return (struct nat_flow){ .src = rte_cpu_to_be_32(src), .dst = RTE_BE32(0xc6336401),
+				  .sport = rte_cpu_to_be_16(sport), .dport = rte_cpu_to_be_16(dport),
+				  .proto = proto, .tcp_flags = RTE_TCP_SYN_FLAG,
+				  .icmp_type = RTE_IP_ICMP_ECHO_REQUEST, .in_iface = IF_IN,
+				  .out_iface = IF_OUT, .in_zone = Z_TRUST, .out_zone = Z_UNTRUST,
+				  .in_nat = true };
+}
+
+/* Sessions in use, ports used on the interface address, sessions counted for src. */
+static void
+nf_held(struct nf *t, uint32_t src, uint64_t sess, uint32_t ports, uint32_t count)
+{
+	struct nat_addr_info info;
+	struct flow_stats fs;
+
+	flow_stats_get(t->ctx.flows, &fs);
+	nat_addr_info(t->ctx.nat, (unsigned)t->if_idx, &info);
+	assert_int_equal(fs.alloc, sess);
+	assert_int_equal(info.used, ports);
+	assert_int_equal(nat_src_count(t->ctx.src, rte_cpu_to_be_32(src)), count);
+}
+
+/* Refusals before anything is taken: each its own reason, nothing held after. */
+static void
+test_new_refusals(void **state)
+{
+	struct flow_session *s = NULL;
+	struct nat_flow f;
+	struct nf t;
+	unsigned how;
+
+	(void)state;
+	nf_up(&t, "t_nr", 16);
+	/* No policy from Trust to an unknown zone: no-policy; from Untrust: a reply without a session. */
+	f = nf_pkt(0x0a000001, IPPROTO_UDP, 1000, 53);
+	f.out_zone = 5;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NO_POLICY);
+	f = nf_pkt(0x0a000001, IPPROTO_UDP, 1000, 53);
+	f.in_zone = Z_UNTRUST;
+	f.out_zone = Z_TRUST;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NO_SESSION);
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 80);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_POLICY_DENY);
+	/* TCP opens with a SYN alone; ICMP with an echo request. */
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 443);
+	f.tcp_flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_TCP_NOT_SYN);
+	f.tcp_flags = RTE_TCP_ACK_FLAG;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_TCP_NOT_SYN);
+	f = nf_pkt(0x0a000001, IPPROTO_ICMP, 77, 77);
+	f.icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NO_SESSION);
+	assert_null(s);
+	nf_held(&t, 0x0a000001, 0, 0, 0);
+	nf_down(&t);
+}
+
+/* The zone rule: a NAT-mode interface's flows to Untrust take the egress address; to Lab, none. */
+static void
+test_new_zone_rule_iface_nat(void **state)
+{
+	struct flow_session *s = NULL;
+	struct nat_flow f;
+	struct nf t;
+	unsigned how;
+	uint16_t port;
+
+	(void)state;
+	nf_up(&t, "t_nz", 16);
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(how, 0);
+	assert_true(s->flags & FLOW_F_NAT);
+	assert_int_equal(s->rw[0].src, RTE_BE32(IP_OUT));
+	port = rte_be_to_cpu_16(s->rw[0].sport);
+	assert_true(port >= NAT_PORT_MIN);
+	assert_int_equal(s->nat_port, port);
+	assert_int_equal(s->dip_id, 0);
+	assert_int_equal(s->policy_id, 3);
+	assert_int_equal(s->tcp, FLOW_TCP_SYN0);
+	assert_int_equal(s->tmo, FLOW_TMO_TCP);
+	assert_int_equal(s->iface[0], IF_IN);
+	assert_int_equal(s->iface[1], IF_OUT);
+	assert_int_equal(s->out_iface[0], IF_OUT);
+	assert_int_equal(s->out_iface[1], IF_IN);
+	/* The reply's key is what comes back to the public address and port. */
+	assert_int_equal(s->key[1].dst, RTE_BE32(IP_OUT));
+	assert_int_equal(s->key[1].dport, s->rw[0].sport);
+	assert_int_equal(s->rw[1].dst, f.src);
+	assert_int_equal(s->rw[1].dport, f.sport);
+	nf_held(&t, 0x0a000001, 1, 1, 1);
+	/* Not NAT mode, or not to Untrust: routed as it is. */
+	f = nf_pkt(0x0a000001, IPPROTO_UDP, 1001, 53);
+	f.out_iface = IF_LAB;
+	f.out_zone = Z_LAB;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_false(s->flags & FLOW_F_NAT);
+	assert_int_equal(s->rw[0].src, f.src);
+	assert_int_equal(s->rw[0].sport, f.sport);
+	assert_int_equal(s->nat_port, 0);
+	/* NAT mode to an egress interface without an address: no address to take. */
+	t.r.iface_nat_idx[IF_OUT] = -1;
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1002, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_NO_ADDR);
+	nf_held(&t, 0x0a000001, 2, 1, 2);
+	nf_down(&t);
+}
+
+/* DIP: sticky per inside host, the pool's id on the session; ICMP echo: the identifier is the port. */
+static void
+test_new_dip_and_icmp(void **state)
+{
+	struct flow_session *s = NULL, *s2 = NULL;
+	struct nat_flow f;
+	struct nf t;
+	unsigned how, i;
+
+	(void)state;
+	nf_up(&t, "t_nd", 64);
+	f = nf_pkt(0x0a000005, IPPROTO_UDP, 1000, 4500);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(s->dip_id, 4);
+	assert_int_equal(s->policy_id, 2);
+	assert_true(rte_be_to_cpu_32(s->rw[0].src) - DIP_LO < 3);
+	assert_int_equal(s->tmo, FLOW_TMO_UDP);
+	for (i = 1; i < 10; i++) {
+		f = nf_pkt(0x0a000005, IPPROTO_UDP, (uint16_t)(1000 + i), 4500);
+		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s2, &how), 0);
+		assert_int_equal(s2->rw[0].src, s->rw[0].src);
+	}
+	f = nf_pkt(0x0a000006, IPPROTO_ICMP, 0x1234, 0x1234);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(s->tmo, FLOW_TMO_ICMP);
+	assert_int_equal(s->key[0].dport, f.sport);
+	assert_int_equal(s->rw[0].sport, s->rw[0].dport);
+	assert_int_equal(s->key[1].sport, s->key[1].dport);
+	assert_int_equal(s->rw[1].dport, f.sport);
+	nf_down(&t);
+}
+
+/* No port left: refused in O(1), nothing taken; a source at its limit: the port goes back. */
+static void
+test_new_port_exhaustion_rollback(void **state)
+{
+	struct nat_src_stats sst;
+	struct flow_session *s = NULL;
+	struct nat_flow f;
+	struct nf t;
+	unsigned how, n = 0;
+
+	(void)state;
+	nf_up(&t, "t_np", 8);
+	while (nat_port_alloc(t.ctx.nat, (unsigned)t.if_idx, 0) >= 0)
+		n++;
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_NO_PORT);
+	nf_held(&t, 0x0a000001, 0, n, 0);
+	/* Refused before the per-source table is asked: even a source at its limit reads no-port. */
+	t.r.zone_limit_src[Z_TRUST] = 0;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_NO_PORT);
+	nat_src_stats_get(t.ctx.src, &sst);
+	assert_int_equal(sst.refused_limit, 0);
+	t.r.zone_limit_src[Z_TRUST] = 100;
+	assert_int_equal(nat_port_free(t.ctx.nat, IP_OUT, 5000), 0);
+	/* The source's limit refuses it after the port was taken: the port is given back. */
+	t.r.zone_limit_src[Z_TRUST] = 0;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SRC_SESSION_LIMIT);
+	nf_held(&t, 0x0a000001, 0, n - 1, 0);
+	t.r.zone_limit_src[Z_TRUST] = 100;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(s->nat_port, 5000);
+	nf_held(&t, 0x0a000001, 1, n, 1);
+	nf_down(&t);
+}
+
+/* The table full, the ALG refusing, the flow made meanwhile: every step taken is given back. */
+static void
+test_new_rollback_full_alg_race(void **state)
+{
+	struct flow_session *s = NULL, *s1 = NULL, *fill[2];
+	struct nat_flow f;
+	struct nf t;
+	unsigned how, i;
+
+	(void)state;
+	nf_up(&t, "t_nb", 4);
+	/* The ALG rides on TCP/1723 while switched on. */
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1000, 1723);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s1, &how), 0);
+	assert_int_equal(t.alg.attached, 1);
+	assert_int_equal(s1->alg, 7);
+	nf_held(&t, 0x0a000001, 1, 1, 1);
+	/* The same flow again (another worker's race): its session, and all ours given back. */
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(how, NAT_NEW_RACE);
+	assert_ptr_equal(s, s1);
+	assert_int_equal(t.alg.attached, 2);
+	assert_int_equal(t.alg.detached, 1);
+	nf_held(&t, 0x0a000001, 1, 1, 1);
+	/* The ALG refuses: its reason, nothing held. */
+	t.alg.refuse = true;
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 1001, 1723);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_PPTP_XLATE_FAIL);
+	nf_held(&t, 0x0a000001, 1, 1, 1);
+	/* Switched off: the flow passes without it. */
+	t.r.alg_on = 0;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(s->alg, FLOW_INVALID);
+	nf_held(&t, 0x0a000001, 2, 2, 2);
+	/* The table full: session-full, the port and the count given back. */
+	for (i = 0; i < 2; i++) {
+		f = nf_pkt(0x0a000001, IPPROTO_TCP, (uint16_t)(2000 + i), 443);
+		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &fill[i], &how), 0);
+	}
+	nf_held(&t, 0x0a000001, 4, 4, 4);
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 3000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SESSION_FULL);
+	nf_held(&t, 0x0a000001, 4, 4, 4);
+	nf_down(&t);
+}
+
 int
 main(void)
 {
@@ -583,6 +919,11 @@ main(void)
 		cmocka_unit_test(test_rewrite_random),
 		cmocka_unit_test(test_icmp_all_zero_reply),
 		cmocka_unit_test(test_icmp_error_rewrite),
+		cmocka_unit_test(test_new_refusals),
+		cmocka_unit_test(test_new_zone_rule_iface_nat),
+		cmocka_unit_test(test_new_dip_and_icmp),
+		cmocka_unit_test(test_new_port_exhaustion_rollback),
+		cmocka_unit_test(test_new_rollback_full_alg_race),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);

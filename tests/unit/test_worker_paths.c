@@ -276,6 +276,36 @@ test_two_new_udp_in_one_burst(void **state)
 }
 
 /*
+ * Issue 15: a miss is looked up again only when its key may be one a
+ * session made earlier in the burst carries. Sixteen new UDP flows, then
+ * each again, in one burst: every second datagram finds its flow's session
+ * by the second lookup (no insert refused as a duplicate), none is lost.
+ */
+static void
+test_burst_misses_find_sessions_made_before(void **state)
+{
+	struct frm f[32];
+	struct sent out = { 0 };
+	struct flow_stats fs0, fs1;
+	unsigned i;
+
+	(void)state;
+	flow_stats_get(dp->flows, &fs0);
+	for (i = 0; i < 16; i++) {
+		udp_frm(&f[i], TRUST, CLIENT, SERVER, (uint16_t)(41000 + i * 7), 4500);
+		f[16 + i] = f[i];
+	}
+	burst(TRUST, f, 32, &out);
+	flow_stats_get(dp->flows, &fs1);
+	assert_int_equal(out.n[UNTRUST], 32);
+	assert_int_equal(sessions(), 16);
+	assert_int_equal(fs1.insert_failed, fs0.insert_failed);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(be16_at(out.m[UNTRUST][i], 34), be16_at(out.m[UNTRUST][16 + i], 34));
+	sent_free(&out);
+}
+
+/*
  * Finding 2, PPTP: two SYNs to TCP/1723 in one burst leave one session, and
  * no control state: that is taken at the handshake's ACK (finding 14).
  */
@@ -590,6 +620,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_two_new_udp_in_one_burst, reset),
 		cmocka_unit_test_setup(test_two_pptp_syn_in_one_burst, reset),
+		cmocka_unit_test_setup(test_burst_misses_find_sessions_made_before, reset),
 		cmocka_unit_test_setup(test_gre_behind_its_ocrp, reset),
 		cmocka_unit_test_setup(test_dip_address_not_forwarded, reset),
 		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),

@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "conf.h"
 #include "flow.h"
 #include "nat.h"
 #include "nat_src.h"
@@ -33,9 +34,9 @@
 #include "rcu_defer.h"
 
 #define PPTP_PORT            1723
-#define PPTP_DEFAULT_XLATE   2000   /**< KB: "2 out of 2000 pptp xlate entries" */
-#define PPTP_DEFAULT_TIMEOUT 300    /**< seconds an xlate entry lives without activity */
-#define PPTP_DEFAULT_PER_SRC 64     /**< control connections one client address may hold */
+#define PPTP_DEFAULT_XLATE   CONF_DEF_PPTP_XLATE
+#define PPTP_DEFAULT_TIMEOUT CONF_DEF_TMO_PPTP_XLATE  /**< seconds an xlate entry lives idle (lib/conf) */
+#define PPTP_DEFAULT_PER_SRC CONF_DEF_PPTP_PER_SRC
 #define PPTP_ALG_ID          1      /**< flow_session.alg_id of the PPTP ALG's sessions (FLOW_ALG_NONE is 0) */
 
 

@@ -19,6 +19,7 @@
 #include <rte_ring_elem.h>
 #include <rte_log.h>
 
+#include "nat_session.h"
 #include "pptp_priv.h"
 
 RTE_LOG_REGISTER(pptp_logtype, dpnat.pptp, NOTICE);
@@ -630,35 +631,32 @@ pptp_ctrl_teardown_all(struct pptp_alg *a, struct pptp_ctrl *ctrl)
 		pptp_call_teardown(a, ctrl, &a->calls[ctrl->call_head]);
 }
 
-/* One gate: a one-way GRE session (one live key; the other wing for ICMP errors and views). */
+/*
+ * One gate: a one-way GRE session (one live key; the other wing for ICMP
+ * errors and views), made by the NAT module's session constructor (its lower
+ * half: no policy, no port, no per-source count - the call holds those).
+ */
 static struct flow_session *
 gate_make(struct pptp_alg *a, unsigned w, const struct flow_session *s, unsigned sdir,
 	  const struct flow_key *k0, const struct flow_rw *rw0, const struct flow_key *k1,
-	  const struct flow_rw *rw1, uint32_t call_idx, bool nat, uint32_t now)
+	  const struct flow_rw *rw1, uint32_t call_idx, bool nat)
 {
-	struct flow_session *g = flow_alloc(a->ft, w);
+	const struct nat_sess_spec spec = {
+		.key = { *k0, *k1 },
+		.rw = { *rw0, *rw1 },
+		.iface = { s->iface[sdir], s->iface[1 - sdir] },
+		.out_iface = { s->out_iface[sdir], s->out_iface[1 - sdir] },
+		.proto = IPPROTO_GRE,
+		.tmo = FLOW_TMO_GRE,
+		.flags = FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | (nat ? FLOW_F_NAT : 0),
+		.alg_id = PPTP_ALG_ID,
+		.oneway = 1,            /* the other wing: found by ICMP errors about its packets, never by a packet */
+		.policy_id = s->policy_id,
+		.nat_port = 0,          /* the Call ID is the ALG's to free, not a NAT port */
+		.alg = call_idx,
+	};
 
-	if (g == NULL)
-		return NULL;
-	g->key[0] = *k0;
-	g->key[1] = *k1;
-	g->rw[0] = *rw0;
-	g->rw[1] = *rw1;
-	g->proto = IPPROTO_GRE;
-	g->tmo = FLOW_TMO_GRE;
-	g->flags = FLOW_F_ALG_MADE | FLOW_F_ALG_DATA | (nat ? FLOW_F_NAT : 0);
-	g->alg_id = PPTP_ALG_ID;
-	g->oneway = 1;          /* the other wing: found by ICMP errors about its packets, never by a packet */
-	g->policy_id = s->policy_id;
-	g->iface[0] = s->iface[sdir];
-	g->out_iface[0] = s->out_iface[sdir];
-	g->iface[1] = s->iface[1 - sdir];
-	g->out_iface[1] = s->out_iface[1 - sdir];
-	g->nat_port = 0;        /* the Call ID is the ALG's to free, not a NAT port */
-	g->alg = call_idx;
-	g->owner = (uint8_t)w;
-	g->created = g->last_seen = now;
-	return g;
+	return nat_session_build(a->ft, &spec, w);
 }
 
 void
@@ -671,6 +669,7 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 	unsigned i;
 	int rc;
 
+	RTE_SET_USED(now);   /* the gates take the session table's clock when inserted */
 	if (!pptp_call_alive(c) || !c->has_scid)
 		return;
 	if (c->gate[0] != NULL || c->gate[1] != NULL)
@@ -681,17 +680,17 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 		if (i == 0) {
 			/* A: client -> server, matched on the server's Call ID; source becomes public. */
 			flow_key_set(&k0, c->client, c->server, 0, c->scid, IPPROTO_GRE);
-			rw0 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
+			flow_rw_set(&rw0, c->pub, c->server, c->xcid, c->scid);
 			flow_key_set(&k1, c->server, c->pub, c->scid, 0, IPPROTO_GRE);
-			rw1 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
+			flow_rw_set(&rw1, c->server, c->client, c->scid, c->ccid);
 		} else {
 			/* B: server -> public, matched on the translated id; restored to the client's. */
 			flow_key_set(&k0, c->server, c->pub, 0, c->xcid, IPPROTO_GRE);
-			rw0 = (struct flow_rw){ c->server, c->client, c->scid, c->ccid };
+			flow_rw_set(&rw0, c->server, c->client, c->scid, c->ccid);
 			flow_key_set(&k1, c->client, c->server, c->ccid, 0, IPPROTO_GRE);
-			rw1 = (struct flow_rw){ c->pub, c->server, c->xcid, c->scid };
+			flow_rw_set(&rw1, c->pub, c->server, c->xcid, c->scid);
 		}
-		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat, now);
+		g = gate_make(a, w, s, i, &k0, &rw0, &k1, &rw1, idx, c->nat);
 		if (g == NULL) {
 			pptp_cnt_add(&a->cnt.gates_failed, 1);
 			continue;

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The new-flow decision and the session constructor (nat_session.h).
+ * Workers, concurrently: what they share is taken through the tables' own
+ * synchronisation (port slices per worker, per-source buckets locked, the
+ * session index's insert lock); the rules are read-only.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include "nat_session.h"
+#include "pkt_drop.h"
+
+/*
+ * The public address (nat_table index) of attempt number attempt: a DIP
+ * pool's, sticky per inside host and then its neighbours in the pool (each
+ * address of a small pool once), or the egress interface's, once. -1 when
+ * there is none left to try.
+ */
+static int
+pick_addr(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_policy *p,
+	  const struct nat_flow *f, unsigned attempt)
+{
+	if (p->nat_src && p->dip_count != 0) {
+		uint32_t h = rte_be_to_cpu_32(f->src) * 2654435761u;
+
+		if (attempt >= p->dip_count)
+			return -1;
+		return nat_addr_find(ctx->nat, p->dip_first + (h + attempt) % p->dip_count);
+	}
+	return attempt == 0 && f->out_iface < NAT_MAX_IFACES ? r->iface_nat_idx[f->out_iface] : -1;
+}
+
+/* Timeout class of a new session of protocol proto. */
+static uint8_t
+tmo_class(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:  return FLOW_TMO_TCP;
+	case IPPROTO_UDP:  return FLOW_TMO_UDP;
+	case IPPROTO_ICMP: return FLOW_TMO_ICMP;
+	case IPPROTO_GRE:  return FLOW_TMO_GRE;
+	default:           return FLOW_TMO_OTHER;
+	}
+}
+
+/* The policy's answer for f, before anything is taken: the policy, or NULL with *why set. */
+static const struct nat_policy *
+decide(const struct nat_rules *r, const struct nat_flow *f, unsigned *why)
+{
+	const struct nat_policy *p;
+
+	p = nat_policy_match(&r->policies, f->in_zone, f->out_zone, f->proto, f->dport);
+	if (p == NULL) {
+		/* From Untrust nothing is initiated without a policy: it is a reply with no session. */
+		*why = nat_rules_untrust(r, f->in_zone) ? PKT_DROP_NO_SESSION : PKT_DROP_NO_POLICY;
+		return NULL;
+	}
+	if (!p->permit)
+		*why = PKT_DROP_POLICY_DENY;
+	else if (f->proto == IPPROTO_TCP &&
+		 (f->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+			 RTE_TCP_SYN_FLAG)
+		*why = PKT_DROP_TCP_NOT_SYN;
+	else if (f->proto == IPPROTO_ICMP && f->icmp_type != RTE_IP_ICMP_ECHO_REQUEST)
+		*why = PKT_DROP_NO_SESSION;
+	else
+		return p;
+	return NULL;
+}
+
+unsigned
+nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_flow *f,
+		unsigned w, struct flow_session **sp, unsigned *how)
+{
+	const struct nat_alg_hook *alg = NULL;
+	const struct nat_policy *p;
+	struct nat_sess_spec spec;
+	struct flow_session *s;
+	struct flow_key key;
+	bool icmp = f->proto == IPPROTO_ICMP;
+	bool ports = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP || icmp;
+	bool nat;
+	rte_be16_t pp = f->sport;   /* the public port (ICMP: identifier) */
+	rte_be32_t pub = f->src;    /* the public address */
+	uint32_t nat_ip = 0;
+	unsigned why, i;
+	int port = 0, ins = 0, rc;
+
+	*how = 0;
+	p = decide(r, f, &why);
+	if (p == NULL)
+		return why;
+	/*
+	 * The public address and port first: a refusal for want of one is
+	 * known in O(1) from the slice's free count and has taken nothing.
+	 */
+	nat = p->nat_src || (f->in_nat && nat_rules_untrust(r, f->out_zone));
+	if (nat) {
+		unsigned attempt, tried = 0;
+
+		port = -1;
+		for (attempt = 0; attempt < NAT_ADDR_TRIES && port < 0; attempt++) {
+			int a = pick_addr(ctx, r, p, f, attempt);
+
+			if (a < 0)
+				break;
+			tried++;
+			nat_ip = nat_addr_ip(ctx->nat, (unsigned)a);
+			port = ports ? nat_port_alloc(ctx->nat, (unsigned)a, w) : 0;
+		}
+		if (tried == 0)
+			return PKT_DROP_NAT_NO_ADDR;
+		if (port < 0)
+			return PKT_DROP_NAT_NO_PORT;
+		pub = rte_cpu_to_be_32(nat_ip);
+		if (ports)
+			pp = rte_cpu_to_be_16((uint16_t)port);
+	}
+	/* Counted for its source host from here on. */
+	rc = nat_src_take(ctx->src, f->src, nat_rules_src_limit(r, f->in_zone));
+	if (rc != 0) {
+		why = rc == -EDQUOT ? PKT_DROP_SRC_SESSION_LIMIT : PKT_DROP_SRC_TABLE_FULL;
+		goto undo_port;
+	}
+	/* Every field of spec is set (no memset): ICMP echo: the identifier stands in both port slots. */
+	flow_key_set(&spec.key[0], f->src, f->dst, f->sport, icmp ? f->sport : f->dport, f->proto);
+	flow_key_set(&spec.key[1], f->dst, pub, icmp ? pp : f->dport, pp, f->proto);
+	flow_rw_set(&spec.rw[0], pub, f->dst, pp, icmp ? pp : f->dport);
+	flow_rw_set(&spec.rw[1], f->dst, f->src, icmp ? f->sport : f->dport, f->sport);
+	spec.iface[0] = f->in_iface;
+	spec.iface[1] = f->out_iface;
+	spec.out_iface[0] = f->out_iface;
+	spec.out_iface[1] = f->in_iface;
+	spec.proto = f->proto;
+	spec.tmo = tmo_class(f->proto);
+	spec.flags = nat ? FLOW_F_NAT : 0;
+	spec.tcp = f->proto == IPPROTO_TCP ? FLOW_TCP_SYN0 : 0;
+	spec.policy_id = (uint16_t)p->id;
+	spec.dip_id = (uint16_t)(nat && p->nat_src ? p->dip_id : 0);
+	spec.nat_port = (uint16_t)port;
+	spec.alg = FLOW_INVALID;
+	spec.alg_id = FLOW_ALG_NONE;
+	spec.oneway = 0;
+	s = nat_session_build(ctx->flows, &spec, w);
+	if (s == NULL) {
+		why = PKT_DROP_SESSION_FULL;
+		goto undo_src;
+	}
+	/* An ALG rides on the session when switched on (e.g. PPTP on TCP/1723). */
+	for (i = 0; i < ctx->n_algs; i++)
+		if (((r->alg_on >> i) & 1) && ctx->alg[i].proto == f->proto &&
+		    ctx->alg[i].dport == f->dport) {
+			alg = &ctx->alg[i];
+			break;
+		}
+	if (alg != NULL && alg->attach(alg->arg, s, w) != 0) {
+		/* Without its ALG's state the flow would pass untranslated where the ALG must act. */
+		why = alg->fail_reason;
+		goto undo_session;
+	}
+	ins = flow_insert(ctx->flows, s, w);
+	if (ins == 0) {
+		*sp = s;
+		return 0;
+	}
+	why = PKT_DROP_SESSION_FULL;
+	key = s->key[0];   /* s is read no more once released */
+	if (alg != NULL)
+		alg->detach(alg->arg, s);
+undo_session:
+	flow_release(ctx->flows, s, w);
+undo_src:
+	nat_src_put(ctx->src, f->src);
+undo_port:
+	if (port > 0)
+		nat_port_free(ctx->nat, nat_ip, (uint16_t)port);
+	/* Another worker made the same flow a moment ago: use its session. */
+	if (ins == -EEXIST) {
+		uint8_t dir;
+
+		s = flow_lookup(ctx->flows, &key, &dir);
+		if (s != NULL && dir == 0) {
+			*sp = s;
+			*how = NAT_NEW_RACE;
+			return 0;
+		}
+	}
+	return why;
+}
