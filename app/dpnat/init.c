@@ -92,8 +92,8 @@ setup_iface(struct dp *dp, unsigned i)
 			dp_die("interface %s: port %s does not exist (known ports: %u; "
 			    "add --vdev or check the PCI address)",
 			    ci->name, ci->port, rte_eth_dev_count_avail());
-		rc = port_setup(pid, (uint16_t)dp->n_workers, dp->pool, &dp->ports[i].pi,
-				err, sizeof(err));
+		rc = port_setup(pid, (uint16_t)dp->n_workers, dp_port_mtu_need(&dp->conf, i), dp->pool,
+				&dp->ports[i].pi, err, sizeof(err));
 		if (rc != 0)
 			dp_die("interface %s: %s", ci->name, err);
 		dp->ports[i].used = true;

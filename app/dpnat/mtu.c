@@ -26,10 +26,10 @@ dp_mtu_refresh(struct dp *dp)
 	uint32_t min = CONF_MTU_MAX;
 
 	for (i = 0; i < n; i++) {
-		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+		uint16_t mtu = route_iface_get(dp->rt, i) != NULL ? dp_iface_mtu(dp, i) : 0;
 
-		if (ifc != NULL && ifc->mtu != 0 && ifc->mtu < min)
-			min = ifc->mtu;
+		if (mtu != 0 && mtu < min)
+			min = mtu;
 	}
 	__atomic_store_n(&dp->mtu_fast_len, min + RTE_ETHER_HDR_LEN, __ATOMIC_RELAXED);
 }
@@ -43,6 +43,7 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	const struct route_iface *out;
 	struct route_nh nh;
 	uint32_t dst;
+	uint16_t mtu;
 	int rc;
 
 	/* A packet that will be dropped as spoofed, or is for dpnat itself, is not checked. */
@@ -52,7 +53,8 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	if (s == NULL && route_iface_by_addr(dp->rt, dst) >= 0)
 		return false;
 	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
-	if (out == NULL || out->mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= out->mtu)
+	mtu = out != NULL ? dp_iface_mtu(dp, nh.iface) : 0;
+	if (mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= mtu)
 		return false;
 	/*
 	 * Without a session from an Untrust zone the sender may be forged: no
@@ -108,10 +110,45 @@ dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 void
 dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu)
 {
+	const struct port_info *pi = &dp->ports[iface].pi;
 	int rc = port_set_mtu(&dp->ports[iface].pi, mtu);
 
 	dp->ports[iface].mtu_hw = rc == 0;
 	if (rc != 0)
 		DP_LOG(NOTICE, "port %s: device MTU not set to %u (%s): checked in software only",
-		       dp->ports[iface].pi.name, mtu, strerror(-rc));
+		       pi->name, mtu, strerror(-rc));
+	/* Jumbo frames: what the port does with frames longer than one mbuf (port_setup decided). */
+	if ((uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN >
+	    (uint32_t)rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM)
+		DP_LOG(NOTICE, "port %s (%s): MTU %u takes more than one mbuf a frame: "
+		       "receive scatter %s, multi-segment send %s, device frames up to MTU %u%s",
+		       pi->name, pi->driver, mtu, pi->rx_scatter ? "on" : "off (not reported)",
+		       pi->tx_multi_seg ? "on" : "off (not reported)", pi->max_mtu,
+		       mtu > pi->max_mtu ? ": larger packets are held to that MTU" : "");
+}
+
+uint16_t
+dp_iface_mtu(const struct dp *dp, unsigned iface)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+	const struct dp_port *p = &dp->ports[dp->tx_iface[iface]];
+	uint16_t mtu = ifc != NULL ? ifc->mtu : 0;
+
+	if (p->used && p->pi.max_mtu != 0 && (mtu == 0 || p->pi.max_mtu < mtu))
+		mtu = p->pi.max_mtu;
+	return mtu;
+}
+
+uint16_t
+dp_port_mtu_need(const struct conf *c, unsigned i)
+{
+	size_t len = strlen(c->ifaces[i].name);
+	uint16_t mtu = c->ifaces[i].mtu;
+	unsigned j;
+
+	for (j = 0; j < c->n_ifaces; j++)
+		if (c->ifaces[j].tag != 0 && strncmp(c->ifaces[j].name, c->ifaces[i].name, len) == 0 &&
+		    c->ifaces[j].name[len] == '.' && c->ifaces[j].mtu > mtu)
+			mtu = c->ifaces[j].mtu;
+	return mtu;
 }

@@ -91,12 +91,18 @@ tx_push(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 		tx_flush(dp, w, iface);
 }
 
-/* Queue m for transmission out of iface (dropped if no port is bound to it). */
+/*
+ * Queue m for transmission out of iface (dropped if no port is bound to it,
+ * or if it is a chain of mbufs, a jumbo frame, and the port sends only one).
+ * The fast path never holds a chain: its parse wants the packet whole in one mbuf.
+ */
 static inline void
 tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
-	if (unlikely(!dp->ports[dp->tx_iface[iface]].used)) {
-		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+	const struct dp_port *p = &dp->ports[dp->tx_iface[iface]];
+
+	if (unlikely(!p->used || (m->nb_segs > 1 && !p->pi.tx_multi_seg))) {
+		dp_drop(&w->st, m, p->used ? PKT_DROP_TX_MULTI_SEG : PKT_DROP_IFACE_DOWN);
 		return;
 	}
 	tx_push(dp, w, iface, m);
