@@ -56,6 +56,7 @@ setup_subif(struct dp *dp, unsigned i, struct route_iface *ri)
 	ri->up = par->up;
 	dp->tx_iface[i] = (uint8_t)pi;
 	dp->vlan_tag[i] = ci->tag;
+	dp->vlan_subs |= 1u << i;
 }
 
 /* Interface i of the configuration: zone, address, port (a subinterface: its parent's). */
