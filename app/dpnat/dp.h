@@ -265,6 +265,9 @@ void dp_mtu_refresh(struct dp *dp);
  */
 bool dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
 		 const struct flow_session *s, unsigned dir);
+/** True when parsed packet m is larger than the MTU of interface out_iface it is about to leave by. */
+bool dp_mtu_exceeds(const struct dp *dp, const struct rte_mbuf *m, const struct pkt_meta *md,
+		    unsigned out_iface);
 /** Push the interface MTUs of nc to the dataplane and the ports. 0, or -1 told on out. */
 int dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
 /** Give port of interface iface the MTU mtu where the device allows it (logged if not). */

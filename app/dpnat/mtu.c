@@ -9,7 +9,10 @@
  * lcore answers ICMP fragmentation needed quoting what the sender sent;
  * without DF, or without a session from an Untrust zone, it is dropped and
  * counted (`mtu-exceeded`: see docs/configuration.md for why dpnat does not
- * fragment).
+ * fragment). Later fragments and ICMP errors, which take their translation
+ * without that check, are checked as they are routed (worker.c, forward) and
+ * dropped (`mtu-exceeded`) without an ICMP error. The limit is the
+ * interface's MTU or its port device's largest, whichever is smaller.
  */
 #include <errno.h>
 #include <string.h>
@@ -43,7 +46,6 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	const struct route_iface *out;
 	struct route_nh nh;
 	uint32_t dst;
-	uint16_t mtu;
 	int rc;
 
 	/* A packet that will be dropped as spoofed, or is for dpnat itself, is not checked. */
@@ -53,8 +55,7 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	if (s == NULL && route_iface_by_addr(dp->rt, dst) >= 0)
 		return false;
 	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
-	mtu = out != NULL ? dp_iface_mtu(dp, nh.iface) : 0;
-	if (mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= mtu)
+	if (out == NULL || !dp_mtu_exceeds(dp, m, md, nh.iface))
 		return false;
 	/*
 	 * Without a session from an Untrust zone the sender may be forged: no
@@ -79,6 +80,17 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
 	}
 	return true;
+}
+
+bool
+dp_mtu_exceeds(const struct dp *dp, const struct rte_mbuf *m, const struct pkt_meta *md,
+	       unsigned out_iface)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 md->l3_off);
+	uint16_t mtu = dp_iface_mtu(dp, out_iface);
+
+	return mtu != 0 && rte_be_to_cpu_16(ip->total_length) > mtu;
 }
 
 int

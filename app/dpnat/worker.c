@@ -196,6 +196,16 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		dp_drop(&w->st, m, rc != 0 ? PKT_DROP_NO_ROUTE : PKT_DROP_IFACE_DOWN);
 		return;
 	}
+	/*
+	 * What dp_mtu_over did not see before its rewrite: later fragments and
+	 * ICMP errors. Neither gets an ICMP error back (a later fragment cannot
+	 * be quoted usefully and carries no DF; an error never answers an error).
+	 */
+	if (unlikely(m->pkt_len > __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED)) &&
+	    dp_mtu_exceeds(dp, m, md, nh.iface)) {
+		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+		return;
+	}
 	md->out_iface = nh.iface;
 	if (unlikely(nh_resolve(dp, w, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
 		punt(dp, w, m);   /* control resolves and sends it */

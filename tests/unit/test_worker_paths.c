@@ -817,6 +817,101 @@ test_jumbo_chains(void **state)
 	dp->ports[ifx[UNTRUST]].pi.tx_multi_seg = false;
 }
 
+/* An IPv4 fragment in jb from i: UDP datagram id, data at byte offset off (8-byte units), len data bytes. */
+static uint32_t
+frag_frm(unsigned i, uint32_t src, uint32_t dst, uint16_t id, uint16_t off, uint16_t len, bool mf)
+{
+	uint8_t *d = frame_ip4(jb, sizeof(jb), mac_of(i), src, dst, IPPROTO_UDP, len);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(jb + 14);
+
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16((uint16_t)(off / 8) | (mf ? RTE_IPV4_HDR_MF_FLAG : 0));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = cksum_full(ip, 20);
+	if (off == 0) {   /* the UDP header: ports, the whole datagram's length, no checksum */
+		d[0] = 40000 >> 8;
+		d[1] = 40000 & 0xff;
+		d[2] = 4500 >> 8;
+		d[3] = 4500 & 0xff;
+		d[4] = 0x10;
+	}
+	return 14u + 20 + len;
+}
+
+/*
+ * Issue 21: later fragments and ICMP errors take their translation without
+ * the check before rewrite; over the egress MTU they are dropped as they
+ * are routed (mtu-exceeded), at or under it they pass.
+ */
+static void
+test_mtu_later_fragments_and_icmp_errors(void **state)
+{
+	struct sent out = { 0 };
+	struct rte_mbuf *m;
+	uint64_t d0 = drops(PKT_DROP_MTU_EXCEEDED);
+	uint32_t len;
+	uint16_t pub;
+	uint8_t *ic;
+
+	(void)state;
+	iface_mtu(UNTRUST, 1280);
+	iface_mtu(TRUST, 1280);
+	/* A small first fragment makes the session; a 1400-byte later one is too big for Untrust. */
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 0, 32, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	pub = be16_at(out.m[UNTRUST][0], 34);
+	sent_free(&out);
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 32, 1400, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MTU_EXCEEDED), d0 + 1);
+	/* One at the MTU passes, translated. */
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 32 + 1400, 1280 - 20, false);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), PUBLIC);
+	sent_free(&out);
+
+	/* A 1400-byte ICMP error from outside about the flow: too big for Trust. */
+	{
+		uint8_t q[14 + 28];
+
+		frame_ip4(q, sizeof(q), mac_of(UNTRUST), PUBLIC, SERVER, IPPROTO_UDP, 8);
+		ic = frame_ip4(jb, sizeof(jb), mac_of(UNTRUST), ROUTER, PUBLIC, IPPROTO_ICMP, 1400 - 20);
+		memcpy(ic + 8, q + 14, 20);
+	}
+	ic[0] = 3;
+	ic[1] = 3;
+	ic[28] = (uint8_t)(pub >> 8);
+	ic[29] = (uint8_t)pub;
+	ic[30] = 4500 >> 8;
+	ic[31] = 4500 & 0xff;
+	ic[33] = 8;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 1400 - 20);
+	m = chain(jb, 14 + 1400, 2048);
+	burst_mbufs(UNTRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MTU_EXCEEDED), d0 + 2);
+	/* The same error at 1280 passes, translated to the client. */
+	jb[14 + 2] = 1280 >> 8;
+	jb[14 + 3] = 1280 & 0xff;
+	jb[14 + 10] = jb[14 + 11] = 0;
+	*(uint16_t *)(jb + 14 + 10) = cksum_full(jb + 14, 20);
+	*(uint16_t *)(ic + 2) = 0;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 1280 - 20);
+	m = chain(jb, 14 + 1280, 2048);
+	burst_mbufs(UNTRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be32_at(out.m[TRUST][0], 14 + 16), CLIENT);
+	sent_free(&out);
+	iface_mtu(UNTRUST, 1500);
+	iface_mtu(TRUST, 1500);
+}
+
 int
 main(void)
 {
@@ -833,6 +928,7 @@ main(void)
 		cmocka_unit_test_setup(test_icmp_err_quoting_gre, reset),
 		cmocka_unit_test_setup(test_redial_same_client_call_id, reset),
 		cmocka_unit_test_setup(test_jumbo_chains, reset),
+		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
