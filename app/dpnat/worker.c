@@ -196,16 +196,6 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 		dp_drop(&w->st, m, rc != 0 ? PKT_DROP_NO_ROUTE : PKT_DROP_IFACE_DOWN);
 		return;
 	}
-	/*
-	 * What dp_mtu_over did not see before its rewrite: later fragments and
-	 * ICMP errors. Neither gets an ICMP error back (a later fragment cannot
-	 * be quoted usefully and carries no DF; an error never answers an error).
-	 */
-	if (unlikely(m->pkt_len > __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED)) &&
-	    dp_mtu_exceeds(dp, m, md, nh.iface)) {
-		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
-		return;
-	}
 	md->out_iface = nh.iface;
 	if (unlikely(nh_resolve(dp, w, nh.iface, nh.gateway ? nh.gateway : dst, &mac) != 0)) {
 		punt(dp, w, m);   /* control resolves and sends it */
@@ -217,6 +207,28 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
 	tx_enqueue(dp, w, nh.iface, m);
+}
+
+/*
+ * Forward what dp_mtu_over did not see before its rewrite: later fragments
+ * and ICMP errors, dropped over the egress MTU (mtu-exceeded). Neither gets
+ * an ICMP error back (a later fragment carries no DF and cannot be quoted
+ * usefully; an error never answers an error). Its own route lookup for the
+ * long ones: forward() stays as it was.
+ */
+static inline void
+forward_mtu(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	struct route_nh nh;
+	int rc;
+
+	if (unlikely(m->pkt_len > __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED)) &&
+	    route_lookup_iface(dp->rt, rte_be_to_cpu_32(md->dst), &nh, &rc) != NULL &&
+	    dp_mtu_exceeds(dp, m, md, nh.iface)) {
+		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+		return;
+	}
+	forward(dp, w, m, md, NULL, 0);
 }
 
 static inline bool
@@ -521,7 +533,7 @@ frag_later(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 	int r = dp_frag_later(dp, w, m, md);
 
 	if (r == 0)
-		forward(dp, w, m, md, NULL, 0);
+		forward_mtu(dp, w, m, md);
 	else if (r > 0)
 		dp_drop(&w->st, m, (unsigned)r);
 	else
@@ -541,7 +553,7 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 		return;
 	}
 	nat_icmp_err_rewrite(m, md, s, dir);
-	forward(dp, w, m, md, NULL, 0);
+	forward_mtu(dp, w, m, md);
 }
 
 /*
