@@ -26,6 +26,9 @@
  *   --tagged: the same flows on 802.1Q subinterfaces (Trust tag 10, Untrust tag 100 on the
  *     two ports): every frame arrives tagged and leaves tagged (net_null has no VLAN
  *     offloads, so the tag is taken off and written in software)
+ *   --tag-offload: --tagged as a device with the VLAN strip and insert offloads does it: frames
+ *     arrive untagged with the tag in the mbuf (RTE_MBUF_F_RX_VLAN_STRIPPED), leave with
+ *     RTE_MBUF_F_TX_VLAN
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
@@ -64,6 +67,7 @@ struct frame {
 static struct dp *dp;
 static unsigned ifx[2];                /* interface index of the port of trust (0) and untrust (1) */
 static uint16_t vtag[2];               /* --tagged: their 802.1Q ids (0: untagged) */
+static bool vlan_hw;                   /* --tag-offload: the device strips and inserts tags */
 static struct rte_ether_addr if_mac[2];
 static struct frame *data[2];          /* per direction, one frame per flow */
 static unsigned n_data;
@@ -338,6 +342,10 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 		m->data_len = frame_len[dir];
 		m->pkt_len = frame_len[dir];
 		m->port = dp->ports[ifx[dir]].pi.port_id;
+		if (vlan_hw) {
+			m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+			m->vlan_tci = vtag[dir];
+		}
 	}
 	return n;
 }
@@ -440,7 +448,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp] "
-			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged]\n");
+			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload]\n");
 	exit(2);
 }
 
@@ -452,7 +460,8 @@ main(int argc, char **argv)
 		{ "passes", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'r' },
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
-		{ "tagged", no_argument, NULL, 'T' }, { NULL, 0, NULL, 0 }
+		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
+		{ NULL, 0, NULL, 0 }
 	};
 	char prefix[64], conf[2048], ports[512], lcores[64] = "0";
 	const char *tn, *un;
@@ -477,6 +486,7 @@ main(int argc, char **argv)
 		case 'H': eal[neal - 2] = "--in-memory"; neal--; break;
 		case 'n': n_workers = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'R': n_refused = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
@@ -558,12 +568,14 @@ main(int argc, char **argv)
 		setup_pptp(flows);
 	else
 		setup_tcpudp(flows);
-	for (d = 0; d < 2; d++) {
+	for (d = 0; d < 2 && !vlan_hw; d++) {
 		unsigned i;
 
 		for (i = 0; i < n_data; i++)
 			frame_len[d] = tag_frame(data[d][i].b, FRAME, d);
 	}
+	for (d = 0; d < 2 && vlan_hw; d++)
+		dp->ports[ifx[d]].pi.tx_vlan_insert = true;   /* net_null frees what it is given */
 	for (w = 0; w < n_workers; w++)
 		memset(&dp->workers[w].st, 0, sizeof(dp->workers[w].st));
 	/* Warm up, then rounds of both loops on every worker at once; the best round of each counts. */
@@ -599,7 +611,8 @@ main(int argc, char **argv)
 		pkts = (double)passes * 2 * n_data;
 		per_w = pkts / n_workers;   /* a round lasts from the first start to the last end */
 		printf("workload %s%s, %u flows (%u sessions), %u packets per round, best of %u rounds, "
-		       "%u worker(s) on lcores %s\n", wl, vtag[0] ? " (802.1Q tagged)" : "", flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds,
+		       "%u worker(s) on lcores %s\n", wl,
+		       vlan_hw ? " (802.1Q tagged, device offloads)" : vtag[0] ? " (802.1Q tagged)" : "", flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds,
 		       n_workers, lcores);
 		printf("  dpnat     %7.1f cycles/pkt  %6.1f ns/pkt  %7.2f Mpps\n", best[0] / per_w,
 		       best[0] / per_w * 1e9 / hz, pkts / (best[0] / hz) / 1e6);
