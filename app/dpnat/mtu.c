@@ -134,8 +134,8 @@ dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu)
 	    (uint32_t)rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM)
 		DP_LOG(NOTICE, "port %s (%s): MTU %u takes more than one mbuf a frame: "
 		       "receive scatter %s, multi-segment send %s, device frames up to MTU %u%s",
-		       pi->name, pi->driver, mtu, pi->rx_scatter ? "on" : "off (not reported)",
-		       pi->tx_multi_seg ? "on" : "off (not reported)", pi->max_mtu,
+		       pi->name, pi->driver, mtu, pi->rx_scatter ? "on" : "off",
+		       pi->tx_multi_seg ? "on" : "off", pi->max_mtu,
 		       mtu > pi->max_mtu ? ": larger packets are held to that MTU" : "");
 }
 
