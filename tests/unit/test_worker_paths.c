@@ -912,6 +912,39 @@ test_mtu_later_fragments_and_icmp_errors(void **state)
 	iface_mtu(TRUST, 1500);
 }
 
+/*
+ * Issue 21: a port whose device carries less than its interface's MTU
+ * (max_mtu from its largest frame): packets are held to the device's
+ * limit, fragmentation needed names it.
+ */
+static void
+test_port_max_mtu(void **state)
+{
+	struct sent out = { 0 };
+	struct rte_mbuf *m;
+	uint16_t keep = dp->ports[ifx[UNTRUST]].pi.max_mtu;
+	uint32_t len;
+
+	(void)state;
+	dp->ports[ifx[UNTRUST]].pi.max_mtu = 1400;
+	dp_mtu_refresh(dp);
+	assert_int_equal(dp_iface_mtu(dp, ifx[UNTRUST]), 1400);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40003, 4500, 1450, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be16_at(out.m[TRUST][0], 34 + 6), 1400);
+	sent_free(&out);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40003, 4500, 1400, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+	dp->ports[ifx[UNTRUST]].pi.max_mtu = keep;
+	dp_mtu_refresh(dp);
+}
+
 int
 main(void)
 {
@@ -929,6 +962,7 @@ main(void)
 		cmocka_unit_test_setup(test_redial_same_client_call_id, reset),
 		cmocka_unit_test_setup(test_jumbo_chains, reset),
 		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
+		cmocka_unit_test_setup(test_port_max_mtu, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
