@@ -22,7 +22,13 @@
  * (the best of --rounds is reported) and the profile shows dpnat alone.
  *
  * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] [--passes N] [--rounds N]
- *                           [--huge] [--workers N] [--lcores MAP] [--refused N]
+ *                           [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged]
+ *   --tagged: the same flows on 802.1Q subinterfaces (Trust tag 10, Untrust tag 100 on the
+ *     two ports): every frame arrives tagged and leaves tagged (net_null has no VLAN
+ *     offloads, so the tag is taken off and written in software)
+ *   --tag-offload: --tagged as a device with the VLAN strip and insert offloads does it: frames
+ *     arrive untagged with the tag in the mbuf (RTE_MBUF_F_RX_VLAN_STRIPPED), leave with
+ *     RTE_MBUF_F_TX_VLAN
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
@@ -59,14 +65,17 @@
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 struct frame {
-	uint8_t b[64];
+	uint8_t b[FRAME + 4];          /* room for an 802.1Q tag */
 };
 
 static struct dp *dp;
-static unsigned ifx[2];                /* interface index of trust (0) and untrust (1) */
+static unsigned ifx[2];                /* interface index of the port of trust (0) and untrust (1) */
+static uint16_t vtag[2];               /* --tagged: their 802.1Q ids (0: untagged) */
+static bool vlan_hw;                   /* --tag-offload: the device strips and inserts tags */
 static struct rte_ether_addr if_mac[2];
 static struct frame *data[2];          /* per direction, one frame per flow */
 static unsigned n_data;
+static uint16_t frame_len[2] = { FRAME, FRAME };   /* data frames per direction, tag included */
 static unsigned n_refused;             /* the last n_refused trust frames: new flows refused */
 static unsigned n_workers = 1;
 static unsigned passes;
@@ -94,6 +103,20 @@ die(const char *msg)
 			(unsigned long)fs.insert_failed);
 	}
 	exit(1);
+}
+
+/* --tagged: insert direction dir's 802.1Q tag into the frame b of len bytes (room for 4 more). */
+static uint16_t
+tag_frame(uint8_t *b, uint16_t len, unsigned dir)
+{
+	if (vtag[dir] == 0)
+		return len;
+	memmove(b + 16, b + 12, len - 12u);
+	b[12] = 0x81;
+	b[13] = 0x00;
+	b[14] = (uint8_t)(vtag[dir] >> 8);
+	b[15] = (uint8_t)vtag[dir];
+	return (uint16_t)(len + 4);
 }
 
 /* Ethernet + IPv4 header for direction dir (0 trust, 1 untrust) into b; returns l4. */
@@ -149,10 +172,12 @@ static void
 push(const uint8_t *b, uint16_t len, unsigned dir)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	uint8_t *p;
 
-	if (m == NULL || rte_pktmbuf_append(m, len) == NULL)
+	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, len + (vtag[dir] ? 4 : 0))) == NULL)
 		die("mbuf pool empty during set-up");
-	memcpy(rte_pktmbuf_mtod(m, void *), b, len);
+	memcpy(p, b, len);
+	tag_frame(p, len, dir);
 	dp_worker_burst(dp, &dp->workers[0], ifx[dir], &m, 1);
 }
 
@@ -317,10 +342,14 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		rte_memcpy(rte_pktmbuf_mtod(m, void *), data[dir][first + i].b, FRAME);
-		m->data_len = FRAME;
-		m->pkt_len = FRAME;
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), data[dir][first + i].b, frame_len[dir]);
+		m->data_len = frame_len[dir];
+		m->pkt_len = frame_len[dir];
 		m->port = dp->ports[ifx[dir]].pi.port_id;
+		if (vlan_hw) {
+			m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+			m->vlan_tci = vtag[dir];
+		}
 	}
 	return n;
 }
@@ -450,7 +479,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
-			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP]\n");
+			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload]\n");
 	exit(2);
 }
 
@@ -462,9 +491,11 @@ main(int argc, char **argv)
 		{ "passes", required_argument, NULL, 'p' }, { "rounds", required_argument, NULL, 'r' },
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
+		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], lcores[64] = "0";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0";
+	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
 			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
 			"--no-huge", "--no-shconf" };
@@ -486,6 +517,8 @@ main(int argc, char **argv)
 		case 'H': eal[neal - 2] = "--in-memory"; neal--; break;
 		case 'n': n_workers = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'R': n_refused = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'O': vlan_hw = true; /* fall through */
+		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -520,32 +553,50 @@ main(int argc, char **argv)
 		nsess = flows * (rounds + 1);   /* every round's flows stay */
 		ndip = nsess / 30000 + 1;
 	}
+	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
+	tn = vtag[0] ? "ethernet0/0.1" : "trust";
+	un = vtag[1] ? "ethernet0/1.1" : "untrust";
+	if (vtag[0])
+		snprintf(ports, sizeof(ports),
+			 "set interface ethernet0/0 port net_null0\n"
+			 "set interface ethernet0/1 port net_null1\n"
+			 "set interface %s tag %u zone Trust\n"
+			 "set interface %s tag %u zone Untrust\n", tn, vtag[0], un, vtag[1]);
+	else
+		snprintf(ports, sizeof(ports),
+			 "set interface trust zone Trust\n"
+			 "set interface untrust zone Untrust\n"
+			 "set interface trust port net_null0\n"
+			 "set interface untrust port net_null1\n");
 	snprintf(conf, sizeof(conf),
-		 "set interface \"trust\" zone \"Trust\"\n"
-		 "set interface \"untrust\" zone \"Untrust\"\n"
-		 "set interface trust ip 60.60.60.1/24\n"
-		 "set interface trust nat\n"
-		 "set interface untrust ip 172.19.51.234/23\n"
-		 "set interface untrust route\n"
-		 "set interface untrust dip 4 100.64.0.1 100.64.%u.%u\n"
-		 "set interface trust port net_null0\n"
-		 "set interface untrust port net_null1\n"
+		 "%s"
+		 "set interface %s ip 60.60.60.1/24\n"
+		 "set interface %s nat\n"
+		 "set interface %s ip 172.19.51.234/23\n"
+		 "set interface %s route\n"
+		 "set interface %s dip 4 100.64.0.1 100.64.%u.%u\n"
 		 "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" nat src dip-id 4 permit\n"
-		 "set route 10.0.0.0/8 interface trust gateway 60.60.60.2\n"
-		 "set route 0.0.0.0/0 interface untrust gateway 172.19.50.1\n"
-		 "set arp 60.60.60.2 02:00:00:00:00:02 trust\n"
-		 "set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
+		 "set route 10.0.0.0/8 interface %s gateway 60.60.60.2\n"
+		 "set route 0.0.0.0/0 interface %s gateway 172.19.50.1\n"
+		 "set arp 60.60.60.2 02:00:00:00:00:02 %s\n"
+		 "set arp 172.19.50.1 02:00:00:00:01:01 %s\n"
 		 "set session max %u\n"
 		 "set alg pptp xlate max %u\n"
 		 "set mbuf max 16384\n",
-		 ndip / 256, ndip % 256, nsess + nsess / 4 + 64,
+		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
 		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64);
 	dp = dp_harness_up("bench", conf, n_workers);
 	if (dp == NULL)
 		die("configuration");
 	for (d = 0; d < 2; d++) {
-		ifx[d] = (unsigned)route_iface_by_name(dp->rt, d ? "untrust" : "trust");
-		if_mac[d] = route_iface_get(dp->rt, ifx[d])->mac;
+		int sub = route_iface_by_name(dp->rt, d ? un : tn);
+
+		if (sub < 0)
+			die("interface missing");
+		/* Frames arrive on the port's interface: the subinterface's parent when tagged. */
+		ifx[d] = vtag[d] ? (unsigned)route_iface_by_name(dp->rt, d ? "ethernet0/1" : "ethernet0/0") :
+				   (unsigned)sub;
+		if_mac[d] = route_iface_get(dp->rt, (unsigned)sub)->mac;
 		data[d] = calloc(flows + n_refused, sizeof(struct frame));
 		if (data[d] == NULL)
 			die("out of memory");
@@ -567,6 +618,14 @@ main(int argc, char **argv)
 		setup_pptp(flows);
 	else
 		setup_tcpudp(flows);
+	for (d = 0; d < 2 && !vlan_hw; d++) {
+		unsigned i;
+
+		for (i = 0; i < n_data; i++)
+			frame_len[d] = tag_frame(data[d][i].b, FRAME, d);
+	}
+	for (d = 0; d < 2 && vlan_hw; d++)
+		dp->ports[ifx[d]].pi.tx_vlan_insert = true;   /* net_null frees what it is given */
 	for (w = 0; w < n_workers; w++)
 		memset(&dp->workers[w].st, 0, sizeof(dp->workers[w].st));
 	/* Warm up, then rounds of both loops on every worker at once; the best round of each counts. */
@@ -601,8 +660,9 @@ main(int argc, char **argv)
 		hz = (double)rte_get_tsc_hz();
 		pkts = (double)passes * 2 * n_data;
 		per_w = pkts / n_workers;   /* a round lasts from the first start to the last end */
-		printf("workload %s, %u flows (%u sessions), %u packets per round, best of %u rounds, "
-		       "%u worker(s) on lcores %s\n", wl, flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds,
+		printf("workload %s%s, %u flows (%u sessions), %u packets per round, best of %u rounds, "
+		       "%u worker(s) on lcores %s\n", wl,
+		       vlan_hw ? " (802.1Q tagged, device offloads)" : vtag[0] ? " (802.1Q tagged)" : "", flows, (unsigned)fsx.alloc, (unsigned)pkts, rounds,
 		       n_workers, lcores);
 		printf("  dpnat     %7.1f cycles/pkt  %6.1f ns/pkt  %7.2f Mpps\n", best[0] / per_w,
 		       best[0] / per_w * 1e9 / hz, pkts / (best[0] / hz) / 1e6);

@@ -32,10 +32,20 @@ void dp_mtu_refresh(struct dp *dp);
  */
 bool dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
 		 const struct flow_session *s, unsigned dir);
+/** True when parsed packet m is larger than the MTU of interface out_iface it is about to leave by. */
+bool dp_mtu_exceeds(const struct dp *dp, const struct rte_mbuf *m, const struct pkt_meta *md,
+		    unsigned out_iface);
 /** Push the interface MTUs of nc to the dataplane and the ports. 0, or -1 told on out. */
 int dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out);
 /** Give port of interface iface the MTU mtu where the device allows it (logged if not). */
 void dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu);
+/**
+ * The MTU packets leaving by interface iface are held to: its own, or the
+ * largest its port's device carries where that is smaller (0: no limit).
+ */
+uint16_t dp_iface_mtu(const struct dp *dp, unsigned iface);
+/** The MTU the port of physical interface i must carry: its own and its subinterfaces' largest. */
+uint16_t dp_port_mtu_need(const struct conf *c, unsigned i);
 
 /* vlan.c */
 /** Whether m came in with an 802.1Q tag (in the frame, or stripped by the device). */

@@ -47,6 +47,7 @@ setup_subif(struct dp *dp, unsigned i, struct route_iface *ri, char *err, size_t
 	ri->up = par->up;
 	dp->tx_iface[i] = (uint8_t)pi;
 	dp->vlan_tag[i] = ci->tag;
+	dp->vlan_subs |= 1u << i;
 	return 0;
 }
 
@@ -89,8 +90,8 @@ setup_iface(struct dp *dp, unsigned i, char *err, size_t errlen)
 				 ci->name, ci->port, rte_eth_dev_count_avail());
 			return -1;
 		}
-		rc = port_setup(pid, (uint16_t)dp->n_workers, dp->pool, &dp->ports[i].pi,
-				perr, sizeof(perr));
+		rc = port_setup(pid, (uint16_t)dp->n_workers, dp_port_mtu_need(&dp->conf, i), dp->pool,
+				&dp->ports[i].pi, perr, sizeof(perr));
 		if (rc != 0) {
 			snprintf(err, errlen, "interface %s: %s", ci->name, perr);
 			return -1;

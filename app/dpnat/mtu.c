@@ -9,7 +9,10 @@
  * lcore answers ICMP fragmentation needed quoting what the sender sent;
  * without DF, or without a session from an Untrust zone, it is dropped and
  * counted (`mtu-exceeded`: see docs/configuration.md for why dpnat does not
- * fragment).
+ * fragment). Later fragments and ICMP errors, which take their translation
+ * without that check, are checked as they are routed (worker.c, forward) and
+ * dropped (`mtu-exceeded`) without an ICMP error. The limit is the
+ * interface's MTU or its port device's largest, whichever is smaller.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,10 +31,10 @@ dp_mtu_refresh(struct dp *dp)
 	uint32_t min = CONF_MTU_MAX;
 
 	for (i = 0; i < n; i++) {
-		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+		uint16_t mtu = route_iface_get(dp->rt, i) != NULL ? dp_iface_mtu(dp, i) : 0;
 
-		if (ifc != NULL && ifc->mtu != 0 && ifc->mtu < min)
-			min = ifc->mtu;
+		if (mtu != 0 && mtu < min)
+			min = mtu;
 	}
 	__atomic_store_n(&dp->mtu_fast_len, min + RTE_ETHER_HDR_LEN, __ATOMIC_RELAXED);
 }
@@ -54,7 +57,7 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	if (s == NULL && route_iface_by_addr(dp->rt, dst) >= 0)
 		return false;
 	out = route_lookup_iface(dp->rt, dst, &nh, &rc);
-	if (out == NULL || out->mtu == 0 || rte_be_to_cpu_16(ip->total_length) <= out->mtu)
+	if (out == NULL || !dp_mtu_exceeds(dp, m, md, nh.iface))
 		return false;
 	/*
 	 * Without a session from an Untrust zone the sender may be forged: no
@@ -79,6 +82,17 @@ dp_mtu_over(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
 	}
 	return true;
+}
+
+bool
+dp_mtu_exceeds(const struct dp *dp, const struct rte_mbuf *m, const struct pkt_meta *md,
+	       unsigned out_iface)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								 md->l3_off);
+	uint16_t mtu = dp_iface_mtu(dp, out_iface);
+
+	return mtu != 0 && rte_be_to_cpu_16(ip->total_length) > mtu;
 }
 
 int
@@ -110,10 +124,45 @@ dp_mtu_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 void
 dp_port_mtu(struct dp *dp, unsigned iface, uint16_t mtu)
 {
+	const struct port_info *pi = &dp->ports[iface].pi;
 	int rc = port_set_mtu(&dp->ports[iface].pi, mtu);
 
 	dp->ports[iface].mtu_hw = rc == 0;
 	if (rc != 0)
 		DP_LOG(NOTICE, "port %s: device MTU not set to %u (%s): checked in software only",
-		       dp->ports[iface].pi.name, mtu, strerror(-rc));
+		       pi->name, mtu, strerror(-rc));
+	/* Jumbo frames: what the port does with frames longer than one mbuf (port_setup decided). */
+	if ((uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN >
+	    (uint32_t)rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM)
+		DP_LOG(NOTICE, "port %s (%s): MTU %u takes more than one mbuf a frame: "
+		       "receive scatter %s, multi-segment send %s, device frames up to MTU %u%s",
+		       pi->name, pi->driver, mtu, pi->rx_scatter ? "on" : "off",
+		       pi->tx_multi_seg ? "on" : "off", pi->max_mtu,
+		       mtu > pi->max_mtu ? ": larger packets are held to that MTU" : "");
+}
+
+uint16_t
+dp_iface_mtu(const struct dp *dp, unsigned iface)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+	const struct dp_port *p = &dp->ports[dp->tx_iface[iface]];
+	uint16_t mtu = ifc != NULL ? ifc->mtu : 0;
+
+	if (p->used && p->pi.max_mtu != 0 && (mtu == 0 || p->pi.max_mtu < mtu))
+		mtu = p->pi.max_mtu;
+	return mtu;
+}
+
+uint16_t
+dp_port_mtu_need(const struct conf *c, unsigned i)
+{
+	size_t len = strlen(c->ifaces[i].name);
+	uint16_t mtu = c->ifaces[i].mtu;
+	unsigned j;
+
+	for (j = 0; j < c->n_ifaces; j++)
+		if (c->ifaces[j].tag != 0 && strncmp(c->ifaces[j].name, c->ifaces[i].name, len) == 0 &&
+		    c->ifaces[j].name[len] == '.' && c->ifaces[j].mtu > mtu)
+			mtu = c->ifaces[j].mtu;
+	return mtu;
 }

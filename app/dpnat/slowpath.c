@@ -158,7 +158,7 @@ handle_local(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
 	struct rte_icmp_hdr *icmp;
-	uint16_t old;
+	uint16_t old, sum;
 	rte_be32_t a;
 
 	if (md->l4_proto != IPPROTO_ICMP || !(md->flags & PKT_F_L4_VALID) ||
@@ -168,7 +168,9 @@ handle_local(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md)
 		return;
 	}
 	icmp = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, md->l4_off);
-	if (cksum_full(icmp, md->l4_len) != 0) {
+	/* A jumbo echo's data runs on in the chain's next mbufs: summed where it lies. */
+	if (rte_pktmbuf_is_contiguous(m) ? cksum_full(icmp, md->l4_len) != 0 :
+	    rte_raw_cksum_mbuf(m, md->l4_off, md->l4_len, &sum) != 0 || sum != 0xffff) {
 		dp_drop(&dp->ctl_st, m, PKT_DROP_ICMP_BAD);
 		return;
 	}
@@ -203,6 +205,7 @@ send_icmp_error(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md, uint8_t 
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *r;
+	const void *src;
 	uint8_t *q;
 
 	/* Never answer an ICMP error with one (RFC 1812 4.3.2.7), nor a non-first fragment. */
@@ -216,13 +219,19 @@ send_icmp_error(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md, uint8_t 
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(r, sizeof(*eth) + sizeof(*ip) +
 							     sizeof(*icmp) + quote);
-	if (eth == NULL || rte_pktmbuf_data_len(m) < md->l3_off + quote) {
+	if (eth == NULL) {
 		rte_pktmbuf_free(r);
 		goto out;
 	}
 	ip = (struct rte_ipv4_hdr *)(eth + 1);
 	icmp = (struct rte_icmp_hdr *)(ip + 1);
 	q = (uint8_t *)(icmp + 1);
+	/* The quote may run into a jumbo frame's second mbuf: read across the chain. */
+	src = rte_pktmbuf_read(m, md->l3_off, quote, q);
+	if (src == NULL) {
+		rte_pktmbuf_free(r);
+		goto out;
+	}
 	rte_ether_addr_copy(&oeth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&ifc->mac, &eth->src_addr);
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -238,7 +247,8 @@ send_icmp_error(struct dp *dp, struct rte_mbuf *m, struct pkt_meta *md, uint8_t 
 	icmp->icmp_type = type;
 	icmp->icmp_code = code;
 	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);   /* the second 16 bits after the checksum */
-	memcpy(q, oip, quote);
+	if (src != q)
+		memcpy(q, src, quote);
 	icmp->icmp_cksum = cksum_full(icmp, sizeof(*icmp) + quote);
 	dp_ctl_send(dp, r, md->in_iface);
 out:
@@ -296,13 +306,12 @@ dp_slowpath(struct dp *dp, struct rte_mbuf *m)
 		return;
 	}
 	if (md->flags & PKT_F_MTU) {
-		const struct route_iface *out = route_iface_get(dp->rt, md->out_iface);
-
 		/*
-		 * Type 3 code 4: fragmentation needed and DF set, with the egress MTU.
+		 * Type 3 code 4: fragmentation needed and DF set, with the egress MTU
+		 * (the port's own where its device carries less).
 		 * Before the local test: a reply to a public address is not for dpnat itself.
 		 */
-		send_icmp_error(dp, m, md, 3, 4, out != NULL ? out->mtu : 0,
+		send_icmp_error(dp, m, md, 3, 4, dp_iface_mtu(dp, md->out_iface),
 				PKT_DROP_FRAG_NEEDED);
 		return;
 	}

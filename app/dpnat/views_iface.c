@@ -71,7 +71,7 @@ view_interface(struct dp *dp, const char *name, struct cli_out *out)
 		   "MAC", "State", "Port", "Mode", "MTU");
 	for (i = 0; i < n; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
-		char ipb[32] = "0.0.0.0/0", macb[16] = "-";
+		char ipb[32] = "0.0.0.0/0", macb[16] = "-", note[40];
 		const char *port = "-";
 
 		if (ifc == NULL || (name != NULL && strcmp(name, ifc->name) != 0))
@@ -82,13 +82,21 @@ view_interface(struct dp *dp, const char *name, struct cli_out *out)
 			mac_str(&ifc->mac, macb);
 			port = dp->ports[dp->tx_iface[i]].used ? dp->ports[dp->tx_iface[i]].pi.name : "-";
 		}
-		/* "(sw)": the device kept its own MTU; dpnat enforces the interface's in software. */
+		/*
+		 * "(sw)": the device kept its own MTU; dpnat enforces the interface's in
+		 * software. "(port max N)": its device carries no more, dpnat holds
+		 * packets to that (dp_iface_mtu).
+		 */
+		note[0] = '\0';
+		if (dp->ports[dp->tx_iface[i]].used && dp_iface_mtu(dp, i) != ifc->mtu)
+			snprintf(note, sizeof(note), " (%sport max %u)",
+				 dp->ports[dp->tx_iface[i]].mtu_hw ? "" : "sw, ", dp_iface_mtu(dp, i));
+		else if (dp->ports[dp->tx_iface[i]].used && !dp->ports[dp->tx_iface[i]].mtu_hw)
+			snprintf(note, sizeof(note), " (sw)");
 		cli_printf(out, "%-14s %-20s %-10s %-14s %-5s %-16s %-5s %u%s\n", ifc->name, ipb,
 			   ifc->zone[0] ? ifc->zone : "Null", macb,
 			   ifc->up && port_link_up(ifc->port_id) ? "U" : "D", port,
-			   ifc->nat ? "nat" : "route", ifc->mtu,
-			   dp->ports[dp->tx_iface[i]].used && !dp->ports[dp->tx_iface[i]].mtu_hw ?
-			   " (sw)" : "");
+			   ifc->nat ? "nat" : "route", ifc->mtu, note);
 		shown++;
 	}
 	if (name != NULL && shown == 0) {

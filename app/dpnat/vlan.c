@@ -12,22 +12,39 @@
  * place otherwise (drivers/port takes both offloads where the device
  * reports them).
  */
+#include <string.h>
+
 #include <rte_ether.h>
 
 #include "dp.h"
 #include "dp_iface.h"
 
+/* Move the two MAC addresses (12 bytes) from src to dst, 4 bytes away either way: all loads before the stores. */
+static inline void
+vlan_move_macs(uint8_t *dst, const uint8_t *src)
+{
+	uint64_t a;
+	uint32_t b;
+
+	memcpy(&a, src, sizeof(a));
+	memcpy(&b, src + sizeof(a), sizeof(b));
+	memcpy(dst, &a, sizeof(a));
+	memcpy(dst + sizeof(a), &b, sizeof(b));
+}
+
 int
 dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	bool in_frame = !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED);
+	uint32_t subs;
 	uint16_t tag;
 	unsigned i;
 
-	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+	if (!in_frame) {
 		tag = m->vlan_tci & 0xfff;
 	} else {
-		const struct rte_vlan_hdr *vh = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *,
-									sizeof(struct rte_ether_hdr));
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(p + sizeof(struct rte_ether_hdr));
 
 		if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*vh)) {
 			dp_drop(&w->st, m, PKT_DROP_RUNT);
@@ -37,13 +54,18 @@ dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *
 	}
 	/* A subinterface's own frames carry no second tag; the parent is a physical interface. */
 	if (dp->vlan_tag[iface] == 0 && tag != 0)
-		for (i = 0; i < ROUTE_MAX_IFACES; i++)
-			if (dp->vlan_tag[i] == tag && dp->tx_iface[i] == iface) {
-				if (!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) && rte_vlan_strip(m) != 0)
-					break;
-				m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
-				return (int)i;
+		for (subs = dp->vlan_subs; subs != 0; subs &= subs - 1) {
+			i = (unsigned)__builtin_ctz(subs);
+			if (dp->vlan_tag[i] != tag || dp->tx_iface[i] != iface)
+				continue;
+			/* The tag off in place (dp_vlan_tagged saw the 802.1Q EtherType): MACs 4 bytes on. */
+			if (in_frame) {
+				vlan_move_macs(p + RTE_VLAN_HLEN, p);
+				rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
 			}
+			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+			return (int)i;
+		}
 	dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
 	return -1;
 }
@@ -51,18 +73,25 @@ dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *
 uint16_t
 dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t tag, bool hw)
 {
+	const rte_be32_t tpid_tci = rte_cpu_to_be_32((uint32_t)RTE_ETHER_TYPE_VLAN << 16 | tag);
 	uint16_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		uint8_t *p;
 
-		m->vlan_tci = tag;
-		if (hw)
+		if (hw) {
+			m->vlan_tci = tag;
 			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
-		/* Our mbufs are direct with headroom: this fails only for what dpnat never makes. */
-		else if (rte_vlan_insert(&m) != 0) {
-			dp_drop(&w->st, m, PKT_DROP_VLAN);
-			continue;
+		} else {
+			/* Written in place: our mbufs are direct, unshared, with headroom; others are refused. */
+			if (unlikely(!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) > 1 ||
+				     (p = (uint8_t *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN)) == NULL)) {
+				dp_drop(&w->st, m, PKT_DROP_VLAN);
+				continue;
+			}
+			vlan_move_macs(p, p + RTE_VLAN_HLEN);
+			memcpy(p + 2 * RTE_ETHER_ADDR_LEN, &tpid_tci, sizeof(tpid_tci));
 		}
 		pkts[k++] = m;
 	}

@@ -93,12 +93,18 @@ tx_push(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 		tx_flush(dp, w, iface);
 }
 
-/* Queue m for transmission out of iface (dropped if no port is bound to it). */
+/*
+ * Queue m for transmission out of iface (dropped if no port is bound to it,
+ * or if it is a chain of mbufs, a jumbo frame, and the port sends only one).
+ * The fast path never holds a chain: its parse wants the packet whole in one mbuf.
+ */
 static inline void
 tx_enqueue(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
-	if (unlikely(!dp->ports[dp->tx_iface[iface]].used)) {
-		dp_drop(&w->st, m, PKT_DROP_IFACE_DOWN);
+	const struct dp_port *p = &dp->ports[dp->tx_iface[iface]];
+
+	if (unlikely(!p->used || (m->nb_segs > 1 && !p->pi.tx_multi_seg))) {
+		dp_drop(&w->st, m, p->used ? PKT_DROP_TX_MULTI_SEG : PKT_DROP_IFACE_DOWN);
 		return;
 	}
 	tx_push(dp, w, iface, m);
@@ -203,6 +209,28 @@ forward(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta 
 	fwd_finish(out, &mac, m);
 	w->st.forwarded++;
 	tx_enqueue(dp, w, nh.iface, m);
+}
+
+/*
+ * Forward what dp_mtu_over did not see before its rewrite: later fragments
+ * and ICMP errors, dropped over the egress MTU (mtu-exceeded). Neither gets
+ * an ICMP error back (a later fragment carries no DF and cannot be quoted
+ * usefully; an error never answers an error). Its own route lookup for the
+ * long ones: forward() stays as it was.
+ */
+static inline void
+forward_mtu(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md)
+{
+	struct route_nh nh;
+	int rc;
+
+	if (unlikely(m->pkt_len > __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED)) &&
+	    route_lookup_iface(dp->rt, rte_be_to_cpu_32(md->dst), &nh, &rc) != NULL &&
+	    dp_mtu_exceeds(dp, m, md, nh.iface)) {
+		dp_drop(&w->st, m, PKT_DROP_MTU_EXCEEDED);
+		return;
+	}
+	forward(dp, w, m, md, NULL, 0);
 }
 
 /*
@@ -416,7 +444,7 @@ frag_later(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 	int r = dp_frag_later(dp, w, m, md);
 
 	if (r == 0)
-		forward(dp, w, m, md, NULL, 0);
+		forward_mtu(dp, w, m, md);
 	else if (r > 0)
 		dp_drop(&w->st, m, (unsigned)r);
 	else
@@ -436,7 +464,7 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
 		return;
 	}
 	nat_icmp_err_rewrite(m, md, s, dir);
-	forward(dp, w, m, md, NULL, 0);
+	forward_mtu(dp, w, m, md);
 }
 
 /*

@@ -41,8 +41,35 @@ port_adjust_desc(uint16_t port_id, uint16_t *nb_rxd, uint16_t *nb_txd)
 	}
 }
 
+/*
+ * The largest IP MTU the device's largest frame carries: its max_mtu where
+ * it gives one, else its maximum frame less Ethernet header and CRC (as
+ * ethdev itself checks rte_eth_dev_set_mtu).
+ */
+static uint16_t
+port_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t m = info->max_rx_pktlen > RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN ?
+		     info->max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN : 0;
+
+	if (info->max_mtu != UINT16_MAX && info->max_mtu < m)
+		m = info->max_mtu;
+	return (uint16_t)RTE_MIN(m, (uint32_t)UINT16_MAX);
+}
+
+/*
+ * net_pcap builds chains for captured frames longer than an mbuf and reads
+ * chains out whole to send them (rte_pktmbuf_read), but reports neither
+ * offload: the one device dpnat takes chains from without its word.
+ */
+static bool
+port_chains_unreported(const struct rte_eth_dev_info *info)
+{
+	return strcmp(info->driver_name, "net_pcap") == 0;
+}
+
 int
-port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
+port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempool *mp,
 	   struct port_info *pi, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
@@ -92,6 +119,25 @@ port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/*
+	 * Jumbo frames: a frame of this MTU (tag included) longer than one mbuf
+	 * arrives and leaves as a chain where the device can. Taken only when
+	 * needed: both can cost a device its fastest receive and send paths.
+	 */
+	pi->max_mtu = port_max_mtu(&info);
+	if ((uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN >
+	    (uint32_t)rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM) {
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) {
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+			pi->rx_scatter = true;
+		}
+		if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+			conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+			pi->tx_multi_seg = true;
+		}
+		if (port_chains_unreported(&info))
+			pi->rx_scatter = pi->tx_multi_seg = true;
+	}
 
 	rc = rte_eth_dev_configure(port_id, nq, nq, &conf);
 	if (rc != 0) {

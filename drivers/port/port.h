@@ -29,6 +29,9 @@ struct port_info {
 	bool rss;                    /**< RSS spreads flows over the RX queues */
 	bool rx_vlan_strip;          /**< device takes 802.1Q tags off (RTE_MBUF_F_RX_VLAN_STRIPPED) */
 	bool tx_vlan_insert;         /**< device writes the tag of RTE_MBUF_F_TX_VLAN mbufs */
+	bool rx_scatter;             /**< a frame longer than one mbuf arrives as a chain of mbufs */
+	bool tx_multi_seg;           /**< device sends chains of mbufs */
+	uint16_t max_mtu;            /**< largest IP MTU its largest frame carries (no tag) */
 	struct rte_ether_addr mac;
 	char name[PORT_NAME_LEN];    /**< ethdev name, e.g. "net_af_packet0" */
 	char driver[PORT_NAME_LEN];  /**< driver name, e.g. "net_af_packet" */
@@ -41,10 +44,12 @@ int port_resolve(const char *spec, uint16_t *port_id);
 /**
  * Configure and start port_id for nb_workers workers with mbufs from mp:
  * min(nb_workers, device maximum) RX/TX queues, RSS when more than one,
- * promiscuous mode on (the port owns its wire). Fills *pi.
+ * promiscuous mode on (the port owns its wire). When a frame of IP MTU mtu
+ * (plus an 802.1Q tag) does not fit one mbuf of mp, RX scatter and TX
+ * multi-segment are taken where the device reports them. Fills *pi.
  * Returns 0 or negative errno with a one-line reason in err.
  */
-int port_setup(uint16_t port_id, uint16_t nb_workers, struct rte_mempool *mp,
+int port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempool *mp,
 	       struct port_info *pi, char *err, size_t errlen);
 
 /**

@@ -168,6 +168,7 @@ parse(struct rte_mbuf *m, struct pkt_meta *v)
 	const uint32_t seglen = rte_pktmbuf_data_len(m), pktlen = rte_pktmbuf_pkt_len(m);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint16_t etype, ihl, tot, frag;
+	enum pkt_class c;
 
 	if (seglen < sizeof(*eth))
 		return drop(v, PKT_DROP_RUNT);
@@ -183,15 +184,17 @@ parse(struct rte_mbuf *m, struct pkt_meta *v)
 			       PKT_DROP_VLAN : PKT_DROP_ETHERTYPE);
 	}
 	if (seglen < sizeof(*eth) + sizeof(*ip))
-		return drop(v, PKT_DROP_RUNT);
+		return drop(v, pktlen < sizeof(*eth) + sizeof(*ip) ? PKT_DROP_RUNT : PKT_DROP_MULTI_SEG);
 	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
 		ihl = sizeof(*ip);
 	} else {
 		if ((ip->version_ihl >> 4) != 4)
 			return drop(v, PKT_DROP_IP_VERSION);
 		ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-		if (ihl < sizeof(*ip) || seglen < sizeof(*eth) + ihl)
+		if (ihl < sizeof(*ip) || pktlen < sizeof(*eth) + ihl)
 			return drop(v, PKT_DROP_IP_HDR_LEN);
+		if (seglen < sizeof(*eth) + ihl)
+			return drop(v, PKT_DROP_MULTI_SEG);
 		v->flags |= PKT_F_IP_OPTS;
 	}
 	tot = rte_be_to_cpu_16(ip->total_length);
@@ -218,10 +221,17 @@ parse(struct rte_mbuf *m, struct pkt_meta *v)
 		if (frag & RTE_IPV4_HDR_OFFSET_MASK)
 			return PKT_CLASS_IPV4;    /* no transport header here */
 	}
-	/* Transport headers must sit in the first segment. */
-	if (seglen < (uint32_t)v->l4_off + RTE_MIN(v->l4_len, (uint16_t)60))
-		return drop(v, PKT_DROP_RUNT);
-	return parse_l4((const uint8_t *)ip + ihl, v);
+	/*
+	 * Transport headers must sit in the first segment (a jumbo frame's
+	 * chain has them there: its first mbuf is full), and an ICMP error
+	 * whole, quote included, as its translation reads and rewrites it.
+	 */
+	if (unlikely(seglen < (uint32_t)v->l4_off + RTE_MIN(v->l4_len, (uint16_t)60)))
+		return drop(v, PKT_DROP_MULTI_SEG);
+	c = parse_l4((const uint8_t *)ip + ihl, v);
+	if (unlikely((v->flags & PKT_F_ICMP_ERR) && seglen < (uint32_t)v->l4_off + v->l4_len))
+		return drop(v, PKT_DROP_MULTI_SEG);
+	return c;
 }
 
 enum pkt_class

@@ -13,6 +13,7 @@
 #define DPNAT_FOREACH_DROP(X)                                                  \
 	X(NONE,            "none",             "not dropped")                 \
 	X(RUNT,            "runt",             "frame shorter than its headers") \
+	X(MULTI_SEG,       "multi-seg",        "headers, an ICMP error or a PPTP control segment not whole in the first mbuf of a chain (jumbo frame)") \
 	X(L2_NOT_FOR_US,   "l2-not-for-us",    "destination MAC is neither ours nor broadcast") \
 	X(ETHERTYPE,       "ethertype",        "neither IPv4 nor ARP")        \
 	X(VLAN,            "vlan",             "tagged frame dpnat does not take (802.1ad QinQ, stacked tags)") \
@@ -38,6 +39,7 @@
 	X(NEIGH_REMOVED,   "neigh-removed",    "queued for a next hop whose entry was cleared") \
 	X(PUNT_RING_FULL,  "punt-ring-full",   "slow path ring to the control lcore full") \
 	X(TX_FULL,         "tx-full",          "port transmit queue full")    \
+	X(TX_MULTI_SEG,    "tx-multi-seg",     "frame in several mbufs for a port that sends only one (no multi-segment transmit)") \
 	X(TO_ME_UNHANDLED, "to-me-unhandled",  "addressed to dpnat, not ICMP echo") \
 	X(ICMP_BAD,        "icmp-bad",         "malformed ICMP")              \
 	X(POLICY_DENY,     "policy-deny",      "denied by policy")            \

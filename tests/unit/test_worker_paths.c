@@ -150,20 +150,14 @@ sent_free(struct sent *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Push n frames through worker 0 as one RX burst on interface i; run the slow path; collect what left. */
+/* Push the n mbufs in through worker 0 as one RX burst on interface i; run the slow path; collect what left. */
 static void
-burst(unsigned i, const struct frm *f, unsigned n, struct sent *out)
+burst_mbufs(unsigned i, struct rte_mbuf **in, unsigned n, struct sent *out)
 {
 	struct rte_mbuf *pkts[64];
 	unsigned k, j, c;
 
-	assert_true(n <= RTE_DIM(pkts));
-	for (k = 0; k < n; k++) {
-		pkts[k] = rte_pktmbuf_alloc(dp->pool);
-		assert_non_null(pkts[k]);
-		memcpy(rte_pktmbuf_append(pkts[k], f[k].len), f[k].b, f[k].len);
-	}
-	dp_worker_burst(dp, &dp->workers[0], ifx[i], pkts, (uint16_t)n);
+	dp_worker_burst(dp, &dp->workers[0], ifx[i], in, (uint16_t)n);
 	do {
 		c = rte_ring_sc_dequeue_burst(dp->punt, (void **)pkts, RTE_DIM(pkts), NULL);
 		for (k = 0; k < c; k++)
@@ -193,6 +187,22 @@ burst(unsigned i, const struct frm *f, unsigned n, struct sent *out)
 			}
 	}
 	rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+}
+
+/* Push n frames through worker 0 as one RX burst on interface i, one mbuf each. */
+static void
+burst(unsigned i, const struct frm *f, unsigned n, struct sent *out)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned k;
+
+	assert_true(n <= RTE_DIM(pkts));
+	for (k = 0; k < n; k++) {
+		pkts[k] = rte_pktmbuf_alloc(dp->pool);
+		assert_non_null(pkts[k]);
+		memcpy(rte_pktmbuf_append(pkts[k], f[k].len), f[k].b, f[k].len);
+	}
+	burst_mbufs(i, pkts, n, out);
 }
 
 static uint64_t
@@ -609,6 +619,364 @@ test_redial_same_client_call_id(void **state)
 	sent_free(&out);
 }
 
+/* ---- jumbo frames in chains of mbufs (issue 21) ---- */
+
+#define JUMBO 9000
+static uint8_t jb[JUMBO + 14], jout[JUMBO + 14];
+
+/* The frame b of len bytes as an RX scatter would hand it: first bytes in one mbuf, the rest in 2 KiB ones. */
+static struct rte_mbuf *
+chain(const uint8_t *b, uint32_t len, uint16_t first)
+{
+	struct rte_mbuf *head = NULL;
+	uint32_t off = 0;
+
+	while (off < len) {
+		uint16_t n = (uint16_t)RTE_MIN(len - off, off == 0 ? (uint32_t)first : 2048u);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+
+		assert_non_null(m);
+		memcpy(rte_pktmbuf_append(m, n), b + off, n);
+		if (head == NULL)
+			head = m;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, m), 0);
+		off += n;
+	}
+	return head;
+}
+
+/* The whole frame m into jout; its length. */
+static uint32_t
+gather(const struct rte_mbuf *m)
+{
+	const void *p = rte_pktmbuf_read(m, 0, m->pkt_len, jout);
+
+	assert_non_null(p);
+	if (p != jout)
+		memcpy(jout, p, m->pkt_len);
+	return m->pkt_len;
+}
+
+/* A UDP datagram of tot IP bytes (payload a counting pattern), DF as asked, checksums right. */
+static uint32_t
+jumbo_udp(unsigned i, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dpt, uint16_t tot, bool df)
+{
+	uint8_t *u = frame_ip4(jb, sizeof(jb), mac_of(i), src, dst, IPPROTO_UDP, (uint16_t)(tot - 20));
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(jb + 14);
+	uint16_t k;
+
+	for (k = 8; k < tot - 20; k++)
+		u[k] = (uint8_t)(k * 7);
+	u[0] = (uint8_t)(sp >> 8);
+	u[1] = (uint8_t)sp;
+	u[2] = (uint8_t)(dpt >> 8);
+	u[3] = (uint8_t)dpt;
+	u[4] = (uint8_t)((tot - 20) >> 8);
+	u[5] = (uint8_t)(tot - 20);
+	if (df) {
+		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = cksum_full(ip, 20);
+	}
+	*(uint16_t *)(u + 6) = cksum_l4_full(ip->src_addr, ip->dst_addr, IPPROTO_UDP, u, tot - 20u);
+	return 14u + tot;
+}
+
+/* Interface i's MTU, as `set interface NAME mtu` leaves it. */
+static void
+iface_mtu(unsigned i, uint16_t mtu)
+{
+	struct route_iface ri = *route_iface_get(dp->rt, ifx[i]);
+
+	ri.mtu = mtu;
+	assert_int_equal(route_iface_set(dp->rt, ifx[i], &ri), 0);
+	dp_mtu_refresh(dp);
+}
+
+/* The gathered frame in jout: IPv4 header and transport checksums verify. */
+static void
+assert_sums_ok(uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(jout + 14);
+
+	assert_int_equal(cksum_full(ip, 20), 0);
+	if (ip->next_proto_id == IPPROTO_ICMP)
+		assert_int_equal(cksum_full(jout + 34, len - 34), 0);
+	else
+		assert_int_equal(cksum_l4_full(ip->src_addr, ip->dst_addr, ip->next_proto_id,
+					       jout + 34, len - 34), 0);
+}
+
+/*
+ * Jumbo frames as chains of mbufs (RX scatter): translated both ways with
+ * their checksums right and their payload whole, TCP too; headers cut by a
+ * segment boundary, a chain for a port that sends only single mbufs, and a
+ * PPTP control segment larger than one mbuf are counted drops; the echo to
+ * dpnat and fragmentation needed (its quote across the chain) are answered.
+ */
+static void
+test_jumbo_chains(void **state)
+{
+	struct sent out = { 0 };
+	struct rte_mbuf *m;
+	uint32_t len, k;
+	uint16_t pub;
+	uint64_t d0;
+	struct call c;
+	struct frm f;
+
+	(void)state;
+	iface_mtu(TRUST, JUMBO);
+	iface_mtu(UNTRUST, JUMBO);
+	dp->ports[ifx[TRUST]].pi.tx_multi_seg = true;   /* as a device reporting it */
+	dp->ports[ifx[UNTRUST]].pi.tx_multi_seg = true;
+
+	/* 9000 bytes of UDP out, in five mbufs: one chain leaves, translated, payload intact. */
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40000, 4500, JUMBO, true);
+	m = chain(jb, len, 2048);
+	assert_true(m->nb_segs > 1);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_true(out.m[UNTRUST][0]->nb_segs > 1);
+	assert_int_equal(gather(out.m[UNTRUST][0]), len);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), PUBLIC);
+	pub = be16_at(out.m[UNTRUST][0], 34);
+	assert_sums_ok(len);
+	assert_memory_equal(jout + 42, jb + 42, len - 42);
+	sent_free(&out);
+	/* The reply, 9000 bytes the other way. */
+	len = jumbo_udp(UNTRUST, SERVER, PUBLIC, 4500, pub, JUMBO, false);
+	m = chain(jb, len, 2048);
+	burst_mbufs(UNTRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(gather(out.m[TRUST][0]), len);
+	assert_int_equal(be32_at(out.m[TRUST][0], 14 + 16), CLIENT);
+	assert_int_equal(be16_at(out.m[TRUST][0], 36), 40000);
+	assert_sums_ok(len);
+	sent_free(&out);
+
+	/* TCP: after the handshake, an 8000-byte segment (within the 8192 window) in a chain. */
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 5001, 80, 100, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	burst(TRUST, &f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	pub = be16_at(out.m[UNTRUST][0], 34);
+	sent_free(&out);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 80, pub, 700, 101, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+	burst(UNTRUST, &f, 1, NULL);
+	for (k = 0; k < 8000; k++)
+		jout[k] = (uint8_t)(k * 13);
+	len = frame_tcp(jb, sizeof(jb), mac_of(TRUST), CLIENT, SERVER, 5001, 80, 101, 701,
+			RTE_TCP_ACK_FLAG, jout, 8000);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(gather(out.m[UNTRUST][0]), len);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), PUBLIC);
+	assert_sums_ok(len);
+	sent_free(&out);
+
+	/* The UDP header cut by the first segment's end: counted, nothing sent. */
+	d0 = drops(PKT_DROP_MULTI_SEG);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40001, 4500, 3000, false);
+	m = chain(jb, len, 14 + 20 + 4);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST] + out.n[TRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MULTI_SEG), d0 + 1);
+
+	/* A chain for a port that sends one mbuf a frame: counted, nothing sent. */
+	dp->ports[ifx[UNTRUST]].pi.tx_multi_seg = false;
+	d0 = drops(PKT_DROP_TX_MULTI_SEG);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40000, 4500, JUMBO, false);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(drops(PKT_DROP_TX_MULTI_SEG), d0 + 1);
+	dp->ports[ifx[UNTRUST]].pi.tx_multi_seg = true;
+
+	/* A 4000-byte echo to dpnat in a chain: answered, the reply's checksum right. */
+	len = 14u + 4000;
+	{
+		uint8_t *ic = frame_ip4(jb, sizeof(jb), mac_of(TRUST), CLIENT, IP4(60, 60, 60, 1),
+					IPPROTO_ICMP, 4000 - 20);
+
+		ic[0] = RTE_IP_ICMP_ECHO_REQUEST;
+		ic[5] = 7;
+		for (k = 8; k < 4000 - 20; k++)
+			ic[k] = (uint8_t)k;
+		*(uint16_t *)(ic + 2) = cksum_full(ic, 4000 - 20);
+	}
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(gather(out.m[TRUST][0]), len);
+	assert_int_equal(jout[34], RTE_IP_ICMP_ECHO_REPLY);
+	assert_int_equal(be32_at(out.m[TRUST][0], 14 + 16), CLIENT);
+	assert_sums_ok(len);
+	sent_free(&out);
+
+	/* Over a 1500 egress with DF: fragmentation needed, its quote read across the chain. */
+	iface_mtu(UNTRUST, 1500);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40002, 4500, JUMBO, true);
+	m = chain(jb, len, 100);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(out.n[TRUST], 1);
+	len = gather(out.m[TRUST][0]);
+	assert_int_equal(len, 14 + 20 + 8 + 548);
+	assert_int_equal(jout[34], 3);
+	assert_int_equal(jout[35], 4);
+	assert_int_equal(be16_at(out.m[TRUST][0], 34 + 6), 1500);
+	assert_memory_equal(jout + 42, jb + 14, 548);   /* what the sender sent, across the segments */
+	assert_sums_ok(len);
+	sent_free(&out);
+	iface_mtu(UNTRUST, JUMBO);
+
+	/* A PPTP control segment larger than one mbuf: the ALG reads segments whole, so it is refused. */
+	call_until_reply(&c);
+	d0 = drops(PKT_DROP_MULTI_SEG);
+	memset(jout, 0, 3000);
+	len = frame_tcp(jb, sizeof(jb), mac_of(TRUST), CLIENT, SERVER, 4762, 1723, c.cs, c.ss,
+			RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, jout, 3000);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MULTI_SEG), d0 + 1);
+
+	iface_mtu(TRUST, 1500);
+	iface_mtu(UNTRUST, 1500);
+	dp->ports[ifx[TRUST]].pi.tx_multi_seg = false;
+	dp->ports[ifx[UNTRUST]].pi.tx_multi_seg = false;
+}
+
+/* An IPv4 fragment in jb from i: UDP datagram id, data at byte offset off (8-byte units), len data bytes. */
+static uint32_t
+frag_frm(unsigned i, uint32_t src, uint32_t dst, uint16_t id, uint16_t off, uint16_t len, bool mf)
+{
+	uint8_t *d = frame_ip4(jb, sizeof(jb), mac_of(i), src, dst, IPPROTO_UDP, len);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(jb + 14);
+
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16((uint16_t)(off / 8) | (mf ? RTE_IPV4_HDR_MF_FLAG : 0));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = cksum_full(ip, 20);
+	if (off == 0) {   /* the UDP header: ports, the whole datagram's length, no checksum */
+		d[0] = 40000 >> 8;
+		d[1] = 40000 & 0xff;
+		d[2] = 4500 >> 8;
+		d[3] = 4500 & 0xff;
+		d[4] = 0x10;
+	}
+	return 14u + 20 + len;
+}
+
+/*
+ * Issue 21: later fragments and ICMP errors take their translation without
+ * the check before rewrite; over the egress MTU they are dropped as they
+ * are routed (mtu-exceeded), at or under it they pass.
+ */
+static void
+test_mtu_later_fragments_and_icmp_errors(void **state)
+{
+	struct sent out = { 0 };
+	struct rte_mbuf *m;
+	uint64_t d0 = drops(PKT_DROP_MTU_EXCEEDED);
+	uint32_t len;
+	uint16_t pub;
+	uint8_t *ic;
+
+	(void)state;
+	iface_mtu(UNTRUST, 1280);
+	iface_mtu(TRUST, 1280);
+	/* A small first fragment makes the session; a 1400-byte later one is too big for Untrust. */
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 0, 32, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	pub = be16_at(out.m[UNTRUST][0], 34);
+	sent_free(&out);
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 32, 1400, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MTU_EXCEEDED), d0 + 1);
+	/* One at the MTU passes, translated. */
+	len = frag_frm(TRUST, CLIENT, SERVER, 77, 32 + 1400, 1280 - 20, false);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), PUBLIC);
+	sent_free(&out);
+
+	/* A 1400-byte ICMP error from outside about the flow: too big for Trust. */
+	{
+		uint8_t q[14 + 28];
+
+		frame_ip4(q, sizeof(q), mac_of(UNTRUST), PUBLIC, SERVER, IPPROTO_UDP, 8);
+		ic = frame_ip4(jb, sizeof(jb), mac_of(UNTRUST), ROUTER, PUBLIC, IPPROTO_ICMP, 1400 - 20);
+		memcpy(ic + 8, q + 14, 20);
+	}
+	ic[0] = 3;
+	ic[1] = 3;
+	ic[28] = (uint8_t)(pub >> 8);
+	ic[29] = (uint8_t)pub;
+	ic[30] = 4500 >> 8;
+	ic[31] = 4500 & 0xff;
+	ic[33] = 8;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 1400 - 20);
+	m = chain(jb, 14 + 1400, 2048);
+	burst_mbufs(UNTRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 0);
+	assert_int_equal(drops(PKT_DROP_MTU_EXCEEDED), d0 + 2);
+	/* The same error at 1280 passes, translated to the client. */
+	jb[14 + 2] = 1280 >> 8;
+	jb[14 + 3] = 1280 & 0xff;
+	jb[14 + 10] = jb[14 + 11] = 0;
+	*(uint16_t *)(jb + 14 + 10) = cksum_full(jb + 14, 20);
+	*(uint16_t *)(ic + 2) = 0;
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 1280 - 20);
+	m = chain(jb, 14 + 1280, 2048);
+	burst_mbufs(UNTRUST, &m, 1, &out);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be32_at(out.m[TRUST][0], 14 + 16), CLIENT);
+	sent_free(&out);
+	iface_mtu(UNTRUST, 1500);
+	iface_mtu(TRUST, 1500);
+}
+
+/*
+ * Issue 21: a port whose device carries less than its interface's MTU
+ * (max_mtu from its largest frame): packets are held to the device's
+ * limit, fragmentation needed names it.
+ */
+static void
+test_port_max_mtu(void **state)
+{
+	struct sent out = { 0 };
+	struct rte_mbuf *m;
+	uint16_t keep = dp->ports[ifx[UNTRUST]].pi.max_mtu;
+	uint32_t len;
+
+	(void)state;
+	dp->ports[ifx[UNTRUST]].pi.max_mtu = 1400;
+	dp_mtu_refresh(dp);
+	assert_int_equal(dp_iface_mtu(dp, ifx[UNTRUST]), 1400);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40003, 4500, 1450, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 0);
+	assert_int_equal(out.n[TRUST], 1);
+	assert_int_equal(be16_at(out.m[TRUST][0], 34 + 6), 1400);
+	sent_free(&out);
+	len = jumbo_udp(TRUST, CLIENT, SERVER, 40003, 4500, 1400, true);
+	m = chain(jb, len, 2048);
+	burst_mbufs(TRUST, &m, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	sent_free(&out);
+	dp->ports[ifx[UNTRUST]].pi.max_mtu = keep;
+	dp_mtu_refresh(dp);
+}
+
 int
 main(void)
 {
@@ -626,6 +994,9 @@ main(void)
 		cmocka_unit_test_setup(test_gre_not_for_the_alg, reset),
 		cmocka_unit_test_setup(test_icmp_err_quoting_gre, reset),
 		cmocka_unit_test_setup(test_redial_same_client_call_id, reset),
+		cmocka_unit_test_setup(test_jumbo_chains, reset),
+		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
+		cmocka_unit_test_setup(test_port_max_mtu, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());

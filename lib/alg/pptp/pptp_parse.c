@@ -706,9 +706,12 @@ pptp_ctrl_input(struct pptp_alg *a, unsigned w, struct flow_session *s, unsigned
 	x.pstart = md->l4_off + doff;
 	x.end = md->l3_off + tot;
 	if (x.end > x.pstart && !rte_pktmbuf_is_contiguous(m)) {
-		/* Headers are in the first segment (pkt_parse); the payload must join them. */
+		/*
+		 * Headers are in the first segment (pkt_parse); the payload must join
+		 * them. A jumbo segment that does not fit one mbuf is refused.
+		 */
 		if (rte_pktmbuf_linearize(m) != 0)
-			return PKT_DROP_MBUF_ALLOC;
+			return PKT_DROP_MULTI_SEG;
 		x.pkt = rte_pktmbuf_mtod(m, uint8_t *);
 		th = (const struct rte_tcp_hdr *)(x.pkt + md->l4_off);
 	}
