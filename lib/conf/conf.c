@@ -1512,7 +1512,7 @@ out:
 
 /* ---- public API ---- */
 
-/* After a failed line of a load: "FILE:LINE: msg" becomes "FILE:LINE: column C: msg". */
+/* After a failed line of a load: "FILE:LINE: msg" becomes "FILE:LINE:COLUMN: msg" (the GNU error format editors jump to). */
 static void
 err_add_col(char *err, size_t errlen, const struct conf_ctx *ctx)
 {
@@ -1525,7 +1525,7 @@ err_add_col(char *err, size_t errlen, const struct conf_ctx *ctx)
 	if (pre < 0 || (size_t)pre >= sizeof(tmp) || strncmp(err, tmp, (size_t)pre) != 0)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s", err + pre);
-	snprintf(err, errlen, "%s:%u: column %u: %s", ctx->file, ctx->line, ctx->col, tmp);
+	snprintf(err, errlen, "%s:%u:%u: %s", ctx->file, ctx->line, ctx->col, tmp);
 }
 
 void

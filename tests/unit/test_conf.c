@@ -1253,11 +1253,11 @@ test_load(void **state)
 	assert_int_equal(conf_load_string(c, "x.conf", "set interface a zone Trust\n\n# c\n"
 					  "set interface a ip 1.2.3.4/99\nset interface b zone Trust\n",
 					  err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "x.conf:4: "));
+	assert_non_null(strstr(err, "x.conf:4:20: "));   /* FILE:LINE:COLUMN */
 	assert_non_null(strstr(err, "\"1.2.3.4/99\""));
 	assert_memory_equal(before, c, sizeof(*c));
 	assert_int_equal(conf_load_string(c, NULL, "set x", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":1: "));
+	assert_non_null(strstr(err, ":1:5: "));   /* "x" is the fifth column */
 	assert_int_equal(conf_load_string(c, "e", "", err, sizeof(err)), 0);
 	assert_memory_equal(before, c, sizeof(*c));
 
@@ -1278,7 +1278,8 @@ test_load(void **state)
 	memcpy(before, c, sizeof(*c));
 	assert_int_equal(conf_load_file(c, path, err, sizeof(err)), -1);
 	assert_int_equal(strncmp(err, path, strlen(path)), 0);
-	assert_non_null(strstr(err, ":3: "));
+	/* FILE:LINE:COLUMN: the gateway "1.1.1" starts at column 41 of line 3. */
+	assert_int_equal(strncmp(err + strlen(path), ":3:41: ", 7), 0);
 	assert_non_null(strstr(err, "\"1.1.1\""));
 	assert_memory_equal(before, c, sizeof(*c));
 	f = fopen(path, "w");
@@ -1286,7 +1287,7 @@ test_load(void **state)
 	fwrite("set interface c zone DMZ\nset interface c ip 9.9.9.9/8\0x\n", 1, 55, f);
 	fclose(f);
 	assert_int_equal(conf_load_file(c, path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":2: "));
+	assert_non_null(strstr(err, ":2:29: "));   /* the NUL byte, just past "9.9.9.9/8" */
 	assert_non_null(strstr(err, "0x00"));
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -1593,14 +1594,14 @@ test_grammar_table(void **state)
 	assert_int_equal(conf_grammar_disagreements(), 0);
 	/* An ambiguous prefix is refused, naming the word and its column. */
 	assert_int_equal(conf_load_string(c, "p", "\nset session timeout tcp- 5\n", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "p:2: column 21: "));
+	assert_non_null(strstr(err, "p:2:21: "));
 	assert_non_null(strstr(err, "\"tcp-\""));
 	assert_int_equal(conf_load_string(c, "p.conf", "set arp 10.0.0.1 02:00:00:00:00:01 e1\n"
 					  "set interface e1 mtu 99999\n", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "p.conf:2: column 22: "));
+	assert_non_null(strstr(err, "p.conf:2:22: "));
 	assert_non_null(strstr(err, "\"99999\""));
 	assert_int_equal(conf_load_string(c, "p.conf", "set session timeout t 5\n", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "p.conf:1: column 21: "));
+	assert_non_null(strstr(err, "p.conf:1:21: "));
 	assert_non_null(strstr(err, "\"t\""));
 	free(c);
 }
