@@ -350,6 +350,19 @@ dp_config_line(struct dp *dp, const char *line, struct cli_out *out)
 		cli_printf(out, "%s", strncmp(err, "cli:1: ", 7) == 0 ? err + 7 : err);
 		goto out;
 	}
+	if (nc->n_ifaces > dp->conf.n_ifaces) {
+		/* The line named an interface that does not exist: point at the name. */
+		const char *name = nc->ifaces[dp->conf.n_ifaces].name, *at = strstr(line, name);
+		unsigned i;
+
+		if (at != NULL)
+			cli_printf(out, "column %u: ", (unsigned)(at - line) + 1);
+		cli_printf(out, "interface \"%s\" does not exist: expected one of", name);
+		for (i = 0; i < dp->conf.n_ifaces; i++)
+			cli_printf(out, "%s %s", i ? "," : "", dp->conf.ifaces[i].name);
+		cli_printf(out, " (a new interface needs the configuration file and a restart)");
+		goto out;
+	}
 	rc = dp_config_apply(dp, nc, out);
 out:
 	rte_free(nc);

@@ -252,6 +252,10 @@ def test_set_unset_one_grammar(lab):
     assert r.returncode != 0 and '"99999"' in r.stderr and "576-9000" in r.stderr, r.stderr
     r = lab.cli("set policy id 1 from Trust to Untrust Any Any NOSUCH permit", check=False)
     assert r.returncode != 0 and "column 47" in r.stderr and "NOSUCH" in r.stderr, r.stderr
+    # an interface that does not exist: the name is the word at fault (issue 20's example)
+    r = lab.cli("set interface ethernet9/9 ip 1.2.3.4/24", check=False)
+    assert r.returncode != 0 and "column 15" in r.stderr and '"ethernet9/9" does not exist' in r.stderr \
+        and "ethernet4/1" in r.stderr, r.stderr
     assert lab.out("get config") == before
     # a keyword prefix reads as the keyword, here as in a file
     lab.cli("set sess timeout udp 77")
