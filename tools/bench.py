@@ -297,12 +297,20 @@ class PptpGen:
     def isn_s(j):
         return 0x80000000 | (j << 4)
 
-    def warm_trust(self, p):
-        """Client side of every call set-up: SYN, SCCRQ, OCRQ (each in its own round)."""
+    def syns(self, p):
+        """The client's SYN of every call's control connection (round 1)."""
         mac = port_mac(0)
         for j in range(self.calls):
             c, s = self.client(j), self.server(j)
             p.add(frame(mac, self.gw_t, ipv4(c, s, 6, tcp(c, s, self.sport(j), 1723, self.isn_c(j), 0, TCP_SYN))))
+        return p.n
+
+    def warm_trust(self, p):
+        """Client side of every call set-up, one message per call and round:
+        SYN; SCCRQ, whose ACK of the server's SYN-ACK completes the handshake
+        (the ALG takes control state only then); OCRQ."""
+        mac = port_mac(0)
+        self.syns(p)
         for j in range(self.calls):
             c, s = self.client(j), self.server(j)
             p.add(frame(mac, self.gw_t, ipv4(c, s, 6, tcp(c, s, self.sport(j), 1723, self.isn_c(j) + 1,
@@ -314,9 +322,10 @@ class PptpGen:
                                                           ocrq(self.ccid(j), j)))))
         return p.close()
 
-    def discover(self, out_pcap):
+    def discover(self, out_pcap, call_ids=True):
         """(public ip, public port, translated call id) of each call, from what
-        dpnat sent to the servers in the discovery run."""
+        dpnat sent to the servers in a discovery run; the call id is None
+        when call_ids is false (a run of the SYNs alone)."""
         pub, port, xcid = {}, {}, {}
         for pkt in read_pcap(out_pcap):
             if len(pkt) < 54 or pkt[23] != 6:
@@ -335,14 +344,16 @@ class PptpGen:
             elif len(pay) >= 16 and struct.unpack("!H", pay[8:10])[0] == 7:
                 j = (seq - 157) >> 8
                 xcid[j] = struct.unpack("!H", pay[12:14])[0]
-        miss = [j for j in range(self.calls) if j not in pub or j not in xcid]
+        miss = [j for j in range(self.calls) if j not in pub or (call_ids and j not in xcid)]
         if miss:
             raise RuntimeError("discovery: %d of %d calls not seen leaving dpnat (first: %d)"
                                % (len(miss), self.calls, miss[0]))
-        return [(pub[j], port[j], xcid[j]) for j in range(self.calls)]
+        return [(pub[j], port[j], xcid.get(j)) for j in range(self.calls)]
 
     def warm_untrust(self, p, xl):
-        """Server side, one reply per client message at the same position."""
+        """Server side, one reply per client message at the same position:
+        SYN-ACK, SCCRP, and OCRP where the translated call id is known (the
+        second discovery run has none, and no OCRP)."""
         mac = port_mac(1)
         for j in range(self.calls):
             s, (pub, pp, _) = self.server(j), xl[j]
@@ -354,6 +365,8 @@ class PptpGen:
                                                             self.isn_c(j) + 157, TCP_ACK | TCP_PSH, sccrp()))))
         for j in range(self.calls):
             s, (pub, pp, xc) = self.server(j), xl[j]
+            if xc is None:
+                continue
             p.add(frame(mac, self.gw_u, ipv4(s, pub, 6, tcp(s, pub, 1723, pp, self.isn_s(j) + 157,
                                                             self.isn_c(j) + 325, TCP_ACK | TCP_PSH,
                                                             ocrp(self.scid(j), xc)))))
@@ -981,18 +994,19 @@ class Bench:
         want = min(self.a.data_packets * factor, int(self.a.data_bytes / avg))
         return max(1, -(-want // max(data.n, 1)))
 
-    def discovery(self, plan, gen, warm_t, expect):
-        """Run dpnat on the client side of the set-up alone and read the
-        translations it chose from what it sent out of the Untrust port. One
-        worker allocates ports and Call IDs in packet order, so the measured
-        run, fed the same client packets in the same order, chooses the same
-        ones (checked there: every reply must find its session)."""
+    def discovery(self, plan, gen, warm_t, expect, warm_u=None, **kw):
+        """Run dpnat on the client side of the set-up (and the server side
+        known so far, warm_u, in lock-step) and read the translations it chose
+        from what it sent out of the Untrust port. One worker allocates ports
+        and Call IDs in packet order, so the measured run, fed the same client
+        packets in the same order, chooses the same ones (checked there: every
+        reply must find its session)."""
         out = plan.path("discovery-out.pcap")
         e = empty_pcap(plan.path("empty.pcap"))
         n = pcap_count(warm_t)
         save = plan.mbufs, plan.mem_mb
         plan.mbufs, plan.mem_mb = 65536, mem_mb_for(65536, plan.session_max, plan.xlate_max)
-        proc = self.start_dpnat(plan, [warm_t, e], [False] * 2, [None, out], tag="discovery")
+        proc = self.start_dpnat(plan, [warm_t, warm_u or e], [False] * 2, [None, out], tag="discovery")
         try:
             end = time.monotonic() + 60 + n / 20000
             while True:
@@ -1006,7 +1020,7 @@ class Bench:
         finally:
             proc.stop()
         plan.mbufs, plan.mem_mb = save
-        return gen.discover(out)
+        return gen.discover(out, **kw)
 
     def prepare(self, plan):
         os.makedirs(plan.dir, exist_ok=True)
@@ -1026,12 +1040,26 @@ class Bench:
                 wt, wu = self.pptp_cache[calls]
                 xl = wu.xl
             else:
-                wt = Records()
+                # dpnat's TCP tracking and the ALG take no control message
+                # before the handshake, so discovery takes two runs: the SYNs
+                # alone give the public ports; then the set-up with the
+                # SYN-ACKs and SCCRPs (no OCRP yet) gives the Call IDs.
+                wpath, upath = plan.path("setup-trust.pcap"), plan.path("setup-untrust.pcap")
+                syn = Records()
+                gen.syns(syn)
+                write_pcap(wpath, [(syn, 1)])
+                xl = self.discovery(plan, gen, wpath, calls, call_ids=False)
+                wt, wu = Records(), Records()
                 gen.warm_trust(wt)
-                wpath = plan.path("setup-trust.pcap")
+                gen.warm_untrust(wu, xl)
                 write_pcap(wpath, [(wt, 1)])
-                xl = self.discovery(plan, gen, wpath, calls)
+                write_pcap(upath, [(wu, 1)])
+                xl2 = self.discovery(plan, gen, wpath, calls, upath)
+                if [x[:2] for x in xl2] != [x[:2] for x in xl]:
+                    raise RuntimeError("discovery: the two runs chose different public ports")
+                xl = xl2
                 os.unlink(wpath)
+                os.unlink(upath)
                 wu = Records()
                 gen.warm_untrust(wu, xl)
                 wu.xl = xl
