@@ -172,7 +172,7 @@ static void
 push(const uint8_t *b, uint16_t len, unsigned dir)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
-	uint8_t *p;
+	uint8_t *p = NULL;
 
 	if (m == NULL || (p = (uint8_t *)rte_pktmbuf_append(m, len + (vtag[dir] ? 4 : 0))) == NULL)
 		die("mbuf pool empty during set-up");
