@@ -60,8 +60,8 @@
 #define MAX_FRAGS        1048576u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -1272,6 +1272,33 @@ set_worker(struct parser *p)
 	return 0;
 }
 
+/* set|unset log nat enable, set log nat queue N */
+static int
+log_line(struct parser *p, bool set)
+{
+	const char *v;
+	uint32_t n;
+
+	if (need_kw(p, "nat") != 0)
+		return -1;
+	v = need(p, set ? "enable or queue" : "enable");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		p->c->log_nat = set;
+		return 0;
+	}
+	if (set && kw(v, "queue")) {
+		if (need_u32(p, "log nat queue", 64, 1048576, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->log_nat_queue = n;
+		return 0;
+	}
+	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable or queue" : "enable");
+}
+
 /* ---- lines ---- */
 
 /* Run the statement of p's words (keywords spelled out by the grammar). 0, or -1 with p->err set. */
@@ -1316,6 +1343,8 @@ statement(struct parser *p)
 			return zone_line(p, true);
 		if (kw(v, "metrics"))
 			return metrics_line(p, true);
+		if (kw(v, "log"))
+			return log_line(p, true);
 		return perr(p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1338,6 +1367,8 @@ statement(struct parser *p)
 			return unset_cli(p);
 		if (kw(v, "metrics"))
 			return metrics_line(p, false);
+		if (kw(v, "log"))
+			return log_line(p, false);
 		return perr(p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1547,6 +1578,8 @@ conf_init(struct conf *c)
 	scopy(c->socket_path, sizeof(c->socket_path), DEF_SOCKET_PATH);
 	c->socket_mode = DEF_SOCKET_MODE;
 	c->worker_idle_us = 0;
+	c->log_nat = false;
+	c->log_nat_queue = CONF_DEF_LOG_NAT_QUEUE;
 }
 
 void
@@ -1928,6 +1961,10 @@ conf_dump(const struct conf *c, FILE *out)
 	if (c->metrics_port != 0)
 		out_line(out, &rc, "set metrics listen %s:%u\n", conf_ip_str(c->metrics_ip, a),
 			 c->metrics_port);
+	if (c->log_nat_queue != CONF_DEF_LOG_NAT_QUEUE)
+		out_line(out, &rc, "set log nat queue %u\n", c->log_nat_queue);
+	if (c->log_nat)
+		out_line(out, &rc, "set log nat enable\n");
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -137,6 +137,8 @@ struct conf {
 	uint32_t metrics_ip;           /**< `set metrics listen A.B.C.D:PORT` (Prometheus) */
 	uint16_t metrics_port;         /**< 0: no metrics endpoint (the default) */
 	uint32_t worker_idle_us;       /**< `set worker idle-sleep USEC`, default 0 (pure poll) */
+	bool log_nat;                  /**< `set log nat enable`, default off */
+	uint32_t log_nat_queue;        /**< `set log nat queue N`, records per lcore (start-up only) */
 };
 
 /** Parser state carried between lines (the `set policy id N` ... `exit` context). */
@@ -209,5 +211,6 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_TMO_PPTP_XLATE  1800   /**< `set alg pptp xlate timeout` */
 #define CONF_DEF_PPTP_XLATE      2000   /**< `set alg pptp xlate max` (KB: "2 out of 2000") */
 #define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */
+#define CONF_DEF_LOG_NAT_QUEUE   4096   /**< `set log nat queue` (records per lcore) */
 
 #endif /* DPNAT_CONF_H */
