@@ -142,6 +142,10 @@ struct dp {
 	uint32_t vlan_subs;                           /* bit i: interface i is a subinterface (vlan_tag[i] set) */
 	struct dp_natlog_q natlog[DP_MAX_WORKERS + 1];  /* NAT event records: [worker], [n_workers] control */
 	uint64_t natlog_sent;                         /* records the control lcore drained (dp_natlog_drain) */
+	uint64_t natlog_send_lost;                    /* ... that no syslog collector took */
+	uint64_t natlog_syslog_sent;                  /* syslog datagrams sent */
+	uint64_t natlog_syslog_errors;                /* syslog datagrams refused by the socket */
+	int natlog_fd;                                /* the syslog socket, -1 until first needed */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;

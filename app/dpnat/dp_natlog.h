@@ -41,8 +41,17 @@ struct dp_natlog_rec {
 	rte_be32_t xsrc, xdst;    /**< as they left */
 	rte_be16_t sport, dport;
 	rte_be16_t xsport, xdport;
-	uint8_t pad[20];
+	uint8_t reason;           /**< delete: enum dp_natlog_reason */
+	uint8_t pad[19];
 } __rte_aligned(64);
+
+/** Why a session was deleted, as ScreenOS's traffic log words it. */
+enum dp_natlog_reason {
+	DP_NATLOG_CLOSE_OTHER = 0,   /**< cleared (`clear session`) or torn down */
+	DP_NATLOG_CLOSE_AGE,         /**< idle timeout */
+	DP_NATLOG_CLOSE_FIN,         /**< TCP FIN */
+	DP_NATLOG_CLOSE_RST,         /**< TCP RST */
+};
 
 /** One lcore's queue and what it made and lost (written by that lcore only). */
 struct dp_natlog_q {
@@ -51,12 +60,14 @@ struct dp_natlog_q {
 	uint64_t lost;            /**< ring full: never queued */
 } __rte_cache_aligned;
 
-/** Counters summed over lcores: created = sent + lost + queued. */
+/** Counters summed over lcores: created = sent + lost + queued (lost: a full queue, or no collector took it). */
 struct dp_natlog_stats {
 	uint64_t created;
 	uint64_t sent;
 	uint64_t lost;
 	uint64_t queued;
+	uint64_t syslog_sent;     /**< syslog datagrams sent (a record per collector) */
+	uint64_t syslog_errors;   /**< syslog datagrams the socket refused */
 	uint32_t queue_size;      /**< records per lcore */
 };
 

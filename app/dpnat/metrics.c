@@ -311,6 +311,10 @@ render_natlog(struct dp *dp, struct mx_buf *b)
 	       st.lost);
 	sample(b, "dpnat_natlog_records_queued", "gauge", "NAT event records waiting in the queues",
 	       st.queued);
+	sample(b, "dpnat_syslog_messages_sent_total", "counter", "syslog datagrams sent (one per record and collector)",
+	       st.syslog_sent);
+	sample(b, "dpnat_syslog_send_errors_total", "counter", "syslog datagrams the socket refused",
+	       st.syslog_errors);
 }
 
 static void

@@ -60,8 +60,8 @@
 #define MAX_FRAGS        1048576u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -1299,6 +1299,55 @@ log_line(struct parser *p, bool set)
 	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable or queue" : "enable");
 }
 
+/* set|unset syslog enable, set syslog config A.B.C.D [port N], unset syslog config A.B.C.D */
+static int
+syslog_line(struct parser *p, bool set)
+{
+	struct conf *c = p->c;
+	const char *v = need(p, "config or enable");
+	uint32_t ip, port = CONF_DEF_SYSLOG_PORT;
+	unsigned i;
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		c->syslog_on = set;
+		return 0;
+	}
+	if (!kw(v, "config"))
+		return perr(p, "unknown keyword \"%s\": expected config or enable", v);
+	if (need_ip(p, "syslog collector", &ip) != 0)
+		return -1;
+	if (set && peek(p) != NULL) {
+		if (!kw(peek(p), "port"))
+			return perr(p, "unexpected word \"%s\" after \"%s\": expected port or end of line",
+				    peek(p), prev_word(p));
+		p->pos++;
+		if (need_u32(p, "syslog port", 1, 65535, &port) != 0)
+			return -1;
+	}
+	if (need_end(p) != 0)
+		return -1;
+	for (i = 0; i < c->n_syslog && c->syslog[i].ip != ip; i++)
+		;
+	if (!set) {
+		if (i == c->n_syslog)
+			return perr(p, "no syslog collector %s", prev_word(p));
+		c->syslog[i] = c->syslog[--c->n_syslog];
+		return 0;
+	}
+	if (i == c->n_syslog) {
+		if (c->n_syslog >= CONF_MAX_SYSLOG)
+			return perr(p, "too many syslog collectors: expected at most %d", CONF_MAX_SYSLOG);
+		c->n_syslog++;
+	}
+	c->syslog[i].ip = ip;
+	c->syslog[i].port = (uint16_t)port;
+	return 0;
+}
+
 /* ---- lines ---- */
 
 /* Run the statement of p's words (keywords spelled out by the grammar). 0, or -1 with p->err set. */
@@ -1345,6 +1394,8 @@ statement(struct parser *p)
 			return metrics_line(p, true);
 		if (kw(v, "log"))
 			return log_line(p, true);
+		if (kw(v, "syslog"))
+			return syslog_line(p, true);
 		return perr(p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1369,6 +1420,8 @@ statement(struct parser *p)
 			return metrics_line(p, false);
 		if (kw(v, "log"))
 			return log_line(p, false);
+		if (kw(v, "syslog"))
+			return syslog_line(p, false);
 		return perr(p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1965,6 +2018,11 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set log nat queue %u\n", c->log_nat_queue);
 	if (c->log_nat)
 		out_line(out, &rc, "set log nat enable\n");
+	for (i = 0; i < c->n_syslog && i < CONF_MAX_SYSLOG; i++)
+		out_line(out, &rc, "set syslog config %s port %u\n", conf_ip_str(c->syslog[i].ip, a),
+			 c->syslog[i].port);
+	if (c->syslog_on)
+		out_line(out, &rc, "set syslog enable\n");
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -79,7 +79,12 @@
 	X("unset metrics listen", "no metrics endpoint") \
 	X("set log nat enable", "log every session's creation and deletion (NAT event log)") \
 	X("unset log nat enable", "no NAT event log") \
-	X("set log nat queue <number 64-1048576:records>", "NAT event records each lcore may hold undrained")
+	X("set log nat queue <number 64-1048576:records>", "NAT event records each lcore may hold undrained") \
+	X("set syslog config <A.B.C.D:collector> [port <number 1-65535:udp-port>]", \
+	  "a syslog collector: RFC 5424 over UDP, port 514 unless given") \
+	X("unset syslog config <A.B.C.D:collector>", "remove a syslog collector") \
+	X("set syslog enable", "send the NAT event log as ScreenOS traffic logs to the collectors") \
+	X("unset syslog enable", "no syslog")
 
 /* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
 #define CONF_GRAMMAR_WORDS \
@@ -141,9 +146,15 @@
 	{ "idle-sleep", "sleep after an empty poll" }, \
 	{ "metrics", "Prometheus endpoint" }, \
 	{ "listen", "address and port to listen on" }, \
-	{ "log", "event logs" }, \
+	{ "log", "logging" }, \
 	{ "log nat", "NAT event log: sessions made and deleted" }, \
 	{ "nat enable", "NAT event records are made" }, \
+	{ "syslog", "syslog collectors" }, \
+	{ "config", "a collector" }, \
+	{ "syslog enable", "syslog is sent" }, \
+	{ "config port", "the collector's UDP port" }, \
+	{ "<udp-port>", "UDP port, 514 unless given" }, \
+	{ "<collector>", "collector address" }, \
 	{ "nat queue", "undrained records each lcore may hold" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
