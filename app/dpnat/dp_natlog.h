@@ -10,6 +10,7 @@
 #ifndef DPNAT_DP_NATLOG_H
 #define DPNAT_DP_NATLOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -19,11 +20,15 @@
 struct dp;
 struct cli_out;
 struct flow_session;
+struct pptp_xlate_info;
 
 /** What a record tells. */
 enum dp_natlog_type {
 	DP_NATLOG_SESS_NEW = 1,   /**< a session was made (nat_session_new) */
 	DP_NATLOG_SESS_DEL = 2,   /**< a session was deleted (aged or cleared) */
+	DP_NATLOG_CALL_NEW = 3,   /**< a PPTP call opened: src/sport client and its Call ID, xsrc/xsport
+				   *   public address and translated Call ID, dst/dport server and its Call ID */
+	DP_NATLOG_CALL_DEL = 4,   /**< an opened PPTP call ended (same fields) */
 };
 
 /** One event, 64 bytes: pre-NAT tuple (key[0]) and post-NAT tuple (rw[0]), network order. */
@@ -77,6 +82,8 @@ int dp_natlog_create(struct dp *dp, char *err, size_t errlen);
 void dp_natlog_free(struct dp *dp);
 /** Queue a record of type for session s on queue q (worker index, or dp->n_workers: control). */
 void dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type);
+/** The PPTP ALG's call log hook (pptp_set_call_log): arg is the struct dp. */
+void dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open);
 /** Control lcore: drain every queue (bounded by the queues' sizes). Returns records drained. */
 unsigned dp_natlog_drain(struct dp *dp);
 /** The counters summed over lcores. */

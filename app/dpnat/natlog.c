@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 #include <rte_errno.h>
+#include <rte_lcore.h>
 
 #include "cli.h"
 #include "dp.h"
 #include "dp_natlog.h"
+#include "pptp.h"
 
 int
 dp_natlog_create(struct dp *dp, char *err, size_t errlen)
@@ -138,6 +140,16 @@ syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_
 
 	gmtime_r(&ev, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (r->type == DP_NATLOG_CALL_NEW || r->type == DP_NATLOG_CALL_DEL)
+		/* ScreenOS logs no PPTP call: dpnat's own line, in the traffic log's key=value style. */
+		return snprintf(buf, len,
+			"<133>1 %s %s dpnat %d pptp-call - NetScreen device_id=%s [Root]dpnat-pptp-call: "
+			"src=%s dst=%s call_id=%u peer_call_id=%u src-xlated ip=%s call_id=%u "
+			"control_session_id=%u reason=%s",
+			ts, host, (int)getpid(), host, ip_str(r->src, a[0]), ip_str(r->dst, a[1]),
+			rte_be_to_cpu_16(r->sport), rte_be_to_cpu_16(r->dport), ip_str(r->xsrc, a[2]),
+			rte_be_to_cpu_16(r->xsport), r->session_id,
+			r->type == DP_NATLOG_CALL_NEW ? "Creation" : "Close");
 	gmtime_r(&st, &tm);
 	strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S", &tm);
 	if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)
@@ -198,6 +210,47 @@ syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 		lost += !took;
 	}
 	return lost;
+}
+
+/* The queue of the calling lcore: its worker's, else the control lcore's. */
+static unsigned
+lcore_queue(const struct dp *dp)
+{
+	unsigned lc = rte_lcore_id(), i;
+
+	for (i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i].lcore == lc)
+			return i;
+	return dp->n_workers;
+}
+
+void
+dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
+{
+	struct dp *dp = arg;
+	struct dp_natlog_q *lq;
+	struct dp_natlog_rec r;
+
+	if (!dp_runtime_get(dp)->log_nat)
+		return;
+	lq = &dp->natlog[lcore_queue(dp)];
+	memset(&r, 0, sizeof(r));
+	r.type = open ? DP_NATLOG_CALL_NEW : DP_NATLOG_CALL_DEL;
+	r.proto = IPPROTO_GRE;
+	r.session_id = xi->ctrl_sess_id;
+	r.time = flow_clock(dp->flows);
+	r.created = r.time;
+	r.src = rte_cpu_to_be_32(xi->inside_ip);
+	r.dst = rte_cpu_to_be_32(xi->server_ip);
+	r.xsrc = rte_cpu_to_be_32(xi->public_ip);
+	r.xdst = r.dst;
+	r.sport = rte_cpu_to_be_16(xi->inside_cid);
+	r.dport = rte_cpu_to_be_16(xi->server_cid);
+	r.xsport = rte_cpu_to_be_16(xi->xlated_cid);
+	r.xdport = r.dport;
+	lq->created++;
+	if (lq->ring == NULL || rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
+		lq->lost++;
 }
 
 unsigned

@@ -206,6 +206,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 			 c->limits.pptp_xlate, rte_strerror(rte_errno));
 		return -1;
 	}
+	pptp_set_call_log(dp->pptp, dp_natlog_pptp_call, dp);
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 

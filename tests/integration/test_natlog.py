@@ -84,3 +84,48 @@ def test_sessions_logged_once_created_once_deleted(lab):
     assert re.search(r"records sent:\s+10$", view, re.M), view
     assert re.search(r"records lost:\s+0 ", view, re.M), view
     assert re.search(r"syslog: enabled, 1 collectors, 10 messages sent, 0 send errors", view), view
+
+
+CALL = re.compile(r"\[Root\]dpnat-pptp-call: src=(\S+) dst=(\S+) call_id=(\d+) peer_call_id=(\d+) "
+                  r"src-xlated ip=(\S+) call_id=(\d+) control_session_id=(\d+) reason=(\S+)$")
+
+
+def test_pptp_calls_logged_once_created_once_deleted(lab):
+    from test_pptp_kb import client, start_server
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=f"set log nat enable\nset syslog config 127.0.0.1 port {PORT}\n"
+                                               "set syslog enable\n")
+    out = rsyslog(lab, fw)
+    s = start_server(lab, srv)
+    a = client(lab, c1, 32768, 4762, "c1")
+    b = client(lab, c2, 16384, 2249, "c2")
+    s.wait_for("ocrq", server_cid=999)
+    a.wait_for("gre_echo")
+    b.wait_for("gre_echo")
+    # One call ends by its own CCRQ/CDN (a worker), the other with its control session (the control lcore).
+    a.send("clear")
+    a.wait_for("cdn")
+    lab.wait_out("get alg pptp xlate", "^1 out of 2000")
+    lab.cli("clear session")
+    lab.wait_out("get alg pptp xlate", "^0 out of 2000")
+    lab.wait_out("get session", "^Total 0 sessions")
+
+    def calls():
+        text = open(out).read() if os.path.exists(out) else ""
+        return [m.groups() for m in map(CALL.search, text.splitlines()) if m]
+    got = wait_until(lambda: (lambda r: r if len(r) >= 4 else None)(calls()), 4 * WAIT, "4 call lines")
+    new = sorted(r[:7] for r in got if r[7] == "Creation")
+    gone = sorted(r[:7] for r in got if r[7] == "Close")
+    assert len(new) == 2 and new == gone, got
+    assert [(r[0], r[2]) for r in new] == [("60.60.60.2", "32768"), ("60.60.60.3", "16384")]
+    assert {r[3] for r in new} == {"17382", "999"}     # the server's Call IDs
+    sent = {e["call_id"] for e in s.events if e["event"] == "ocrq"}
+    assert {int(r[5]) for r in new} == sent              # the translated Call IDs the server saw
+    assert all(r[4] == PUB and r[1] == "172.19.50.129" for r in new)
+    # The control sessions: each once created, once deleted, named by the call lines.
+    sess = wait_until(lambda: (lambda r: r if len([x for x in r if x[14] != "Creation"]) >= 2 else None)(
+        records(out)), 4 * WAIT, "2 session close lines")
+    assert sorted(r[13] for r in sess if r[14] == "Creation") == sorted(r[13] for r in sess if r[14] != "Creation")
+    assert {r[6] for r in new} == {r[13] for r in sess}
+    view = lab.wait_out("get log nat", r"records queued:\s+0$")
+    assert re.search(r"records created: 8$", view, re.M), view
+    assert re.search(r"records sent:\s+8$", view, re.M), view
