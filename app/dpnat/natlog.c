@@ -228,10 +228,11 @@ void
 dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
 {
 	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
 	struct dp_natlog_q *lq;
 	struct dp_natlog_rec r;
 
-	if (!dp_runtime_get(dp)->log_nat)
+	if (rt == NULL || !rt->log_nat)
 		return;
 	lq = &dp->natlog[lcore_queue(dp)];
 	memset(&r, 0, sizeof(r));
