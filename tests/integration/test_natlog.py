@@ -10,6 +10,7 @@ import pytest
 
 from lab import WAIT, kb_lab, wait_until
 from test_napt import listen_tcp, tcp_client
+from test_ops import fetch, metric
 
 PUB = "172.19.51.234"
 PORT = 15514
@@ -48,7 +49,7 @@ def records(path):
 
 def test_sessions_logged_once_created_once_deleted(lab):
     fw, (c1, c2), srv = kb_lab(lab, extra_conf=f"set log nat enable\nset syslog config 127.0.0.1 port {PORT}\n"
-                                               "set syslog enable\n")
+                                               "set syslog enable\nset metrics listen 127.0.0.1:19471\n")
     out = rsyslog(lab, fw)
     lab.spawn(srv, "nc -u -l -k -p 5353", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
     lab.wait_port(srv, 5353, "udp")
@@ -84,6 +85,12 @@ def test_sessions_logged_once_created_once_deleted(lab):
     assert re.search(r"records sent:\s+10$", view, re.M), view
     assert re.search(r"records lost:\s+0 ", view, re.M), view
     assert re.search(r"syslog: enabled, 1 collectors, 10 messages sent, 0 send errors", view), view
+    rc, body = fetch(lab, fw, "http://127.0.0.1:19471/metrics")
+    assert rc == 0, body
+    assert metric(body, "dpnat_natlog_records_created_total") == 10
+    assert metric(body, "dpnat_natlog_records_sent_total") == 10
+    assert metric(body, "dpnat_natlog_records_lost_total") == 0
+    assert metric(body, "dpnat_syslog_messages_sent_total") == 10
 
 
 CALL = re.compile(r"\[Root\]dpnat-pptp-call: src=(\S+) dst=(\S+) call_id=(\d+) peer_call_id=(\d+) "
