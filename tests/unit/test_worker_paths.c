@@ -980,24 +980,34 @@ test_port_max_mtu(void **state)
 	dp_mtu_refresh(dp);
 }
 
-/* Turn the NAT event log on or off through the run-time configuration path (a `set`). */
-static void
-log_nat_set(bool on)
+/* Apply the NAT event log settings through the run-time configuration path (a `set`): its result. */
+static int
+log_nat_apply(bool on, uint32_t queue)
 {
 	struct conf *nc = malloc(sizeof(*nc));
 	struct cli_strbuf sb;
 	struct cli_out out;
 	char msg[256];
+	int rc;
 
 	assert_non_null(nc);
 	*nc = dp->conf;
 	nc->log_nat = on;
+	nc->log_nat_queue = queue;
 	cli_out_strbuf(&out, &sb, msg, sizeof(msg));
 	/* The harness's one thread is worker 0: offline, the grace period does not wait for it. */
 	rte_rcu_qsbr_thread_offline(dp->qsbr, 0);
-	assert_int_equal(dp_config_apply(dp, nc, &out), 0);
+	rc = dp_config_apply(dp, nc, &out);
 	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
 	free(nc);
+	return rc;
+}
+
+/* Turn the NAT event log on or off. */
+static void
+log_nat_set(bool on)
+{
+	assert_int_equal(log_nat_apply(on, dp->conf.log_nat_queue), 0);
 }
 
 /* New UDP flows from CLIENT, source ports sp0.., in bursts of DP_BURST. */
@@ -1079,6 +1089,10 @@ test_natlog_records_and_loss(void **state)
 	dp_natlog_stats_get(dp, &st);
 	assert_int_equal(st.sent + st.lost, st.created);
 	assert_int_equal(st.sent, 128);
+
+	/* The queues are sized at start: a run-time change is refused whole. */
+	assert_int_equal(log_nat_apply(false, 128), -1);
+	assert_true(dp->conf.log_nat && dp->conf.log_nat_queue == 64);
 
 	/* Off again: sessions made and deleted make nothing. */
 	log_nat_set(false);
