@@ -479,7 +479,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
-			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload]\n");
+			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
+			"[--log-nat]\n");
 	exit(2);
 }
 
@@ -492,9 +493,11 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
+		{ "log-nat", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
+	bool log_nat = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
 			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
@@ -519,6 +522,7 @@ main(int argc, char **argv)
 		case 'R': n_refused = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
+		case 'G': log_nat = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -553,6 +557,10 @@ main(int argc, char **argv)
 		nsess = flows * (rounds + 1);   /* every round's flows stay */
 		ndip = nsess / 30000 + 1;
 	}
+	/* --log-nat: a record per session made, queues that hold them all (the cost of queuing, not of losing). */
+	if (log_nat)
+		snprintf(natlog, sizeof(natlog), "set log nat queue %u\nset log nat enable\n",
+			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";
@@ -582,9 +590,10 @@ main(int argc, char **argv)
 		 "set arp 172.19.50.1 02:00:00:00:01:01 %s\n"
 		 "set session max %u\n"
 		 "set alg pptp xlate max %u\n"
-		 "set mbuf max 16384\n",
+		 "set mbuf max 16384\n"
+		 "%s",
 		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
-		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64);
+		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog);
 	dp = dp_harness_up("bench", conf, n_workers);
 	if (dp == NULL)
 		die("configuration");

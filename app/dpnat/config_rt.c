@@ -270,7 +270,8 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->limits.neighbors != dp->conf.limits.neighbors ||
 	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
 	    nc->limits.mbufs != dp->conf.limits.mbufs ||
-	    nc->limits.frags != dp->conf.limits.frags) {
+	    nc->limits.frags != dp->conf.limits.frags ||
+	    nc->log_nat_queue != dp->conf.log_nat_queue) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "conf.h"
+#include "dp_natlog.h"
 #include "flow.h"
 #include "nat.h"
 #include "nat_frag.h"
@@ -112,6 +113,7 @@ struct dp_worker {
 struct dp_runtime {
 	struct nat_rules nat;                         /* policies, zones, interface NAT, limits, ALG switches */
 	uint32_t worker_idle_us;                      /* `set worker idle-sleep` */
+	bool log_nat;                                 /* `set log nat enable`: queue NAT event records */
 };
 
 /** The whole dataplane. */
@@ -138,6 +140,12 @@ struct dp {
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
 	uint16_t vlan_tag[ROUTE_MAX_IFACES];          /* 802.1Q id a subinterface's frames carry, 0: untagged */
 	uint32_t vlan_subs;                           /* bit i: interface i is a subinterface (vlan_tag[i] set) */
+	struct dp_natlog_q natlog[DP_MAX_WORKERS + 1];  /* NAT event records: [worker], [n_workers] control */
+	uint64_t natlog_sent;                         /* records the control lcore drained (dp_natlog_drain) */
+	uint64_t natlog_send_lost;                    /* ... that no syslog collector took */
+	uint64_t natlog_syslog_sent;                  /* syslog datagrams sent */
+	uint64_t natlog_syslog_errors;                /* syslog datagrams refused by the socket */
+	int natlog_fd;                                /* the syslog socket, -1 until first needed */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;

@@ -244,7 +244,7 @@ setup_tables(struct dp *dp, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return 0;
+	return dp_natlog_create(dp, err, errlen);
 }
 
 /* The configuration p names, loaded and validated into c. 0 or -1 with err. */
@@ -338,6 +338,7 @@ dp_destroy(struct dp *dp)
 	for (i = 0; i < dp->n_workers; i++)
 		rte_ring_free(dp->workers[i].inject);
 	rte_ring_free(dp->punt);
+	dp_natlog_free(dp);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_free(dp);

@@ -295,6 +295,28 @@ render_rcu(const struct dp *dp, struct mx_buf *b)
 	}
 }
 
+/* The NAT event log: created = sent + lost + queued. */
+static void
+render_natlog(struct dp *dp, struct mx_buf *b)
+{
+	struct dp_natlog_stats st;
+
+	dp_natlog_stats_get(dp, &st);
+	sample(b, "dpnat_natlog_enabled", "gauge", "1 when NAT event logging is on (set log nat enable)",
+	       dp->conf.log_nat);
+	sample(b, "dpnat_natlog_records_created_total", "counter", "NAT event records made", st.created);
+	sample(b, "dpnat_natlog_records_sent_total", "counter", "NAT event records drained to the collectors",
+	       st.sent);
+	sample(b, "dpnat_natlog_records_lost_total", "counter", "NAT event records lost to a full queue",
+	       st.lost);
+	sample(b, "dpnat_natlog_records_queued", "gauge", "NAT event records waiting in the queues",
+	       st.queued);
+	sample(b, "dpnat_syslog_messages_sent_total", "counter", "syslog datagrams sent (one per record and collector)",
+	       st.syslog_sent);
+	sample(b, "dpnat_syslog_send_errors_total", "counter", "syslog datagrams the socket refused",
+	       st.syslog_errors);
+}
+
 static void
 render_pptp(struct dp *dp, struct mx_buf *b)
 {
@@ -366,6 +388,7 @@ render(struct dp *dp, struct mx_buf *b)
 	       fs.insert_failed);
 	render_nat(dp, b);
 	render_pptp(dp, b);
+	render_natlog(dp, b);
 	neigh_usage(dp->neigh, &used, &max);
 	neigh_stats_get(dp->neigh, &ns);
 	sample(b, "dpnat_arp_entries", "gauge", "Neighbour (ARP) entries in use", used);

@@ -19,7 +19,11 @@ static void
 session_freed(struct flow_session *s, void *arg)
 {
 	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
 
+	/* Logged as made by nat_session_new: every session but the ALG's gates. Freed on the control lcore. */
+	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & FLOW_F_ALG_MADE))
+		dp_natlog_session(dp, dp->n_workers, s, DP_NATLOG_SESS_DEL);
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
 	/* Every session but the ALG's gates was counted for its initiator (nat_session_new). */
@@ -117,6 +121,7 @@ dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen)
 	}
 	rt->nat.alg_on = (uint32_t)c->alg_pptp << DP_ALG_PPTP;
 	rt->worker_idle_us = c->worker_idle_us;
+	rt->log_nat = c->log_nat;
 	return rt;
 }
 
@@ -202,6 +207,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 			 c->limits.pptp_xlate, rte_strerror(rte_errno));
 		return -1;
 	}
+	pptp_set_call_log(dp->pptp, dp_natlog_pptp_call, dp);
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 
@@ -255,4 +261,5 @@ dp_sessions_tick(struct dp *dp)
 	route_reclaim(dp->rt);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 	nat_frag_age(dp->frags, flow_clock(dp->flows), 256);
+	dp_natlog_drain(dp);
 }

@@ -32,6 +32,7 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get policy", "security policies in evaluation order", h_get_policy, NULL },
 	{ "get dip", "public addresses (interface and DIP pool): ports used, failures", h_get_dip, NULL },
 	{ "get log", "log level of each dpnat module", h_get_log, NULL },
+	{ "get log nat", "NAT event log: records created, sent, lost", h_get_log_nat, NULL },
 	{ "get tech-support", "version, configuration, counters, tables and the recent log in one text",
 	  h_get_tech_support, NULL },
 	{ "set log level <name> <rest>", "set a module's log level (all, main, ctl, flow, nat, route, neigh, pptp; emerg..debug)",

@@ -41,6 +41,8 @@ int h_clear_arp(const struct cli_args *a, struct cli_out *out, void *ctx);
 int h_clear_counter(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get arp`: the neighbour (ARP) table. */
 int h_get_arp(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** `get log nat`: the NAT event log's counters. */
+int h_get_log_nat(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get counter flow`: flow counters and every drop reason. */
 int h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get counter statistics [interface <name>]`: port and interface counters, drops. */

@@ -149,3 +149,11 @@ h_help(const struct cli_args *a, struct cli_out *out, void *ctx)
 	RTE_SET_USED(ctx);
 	return cli_list_commands(cli_arg_table(a), out);
 }
+
+int
+h_get_log_nat(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(a);
+	dp_natlog_show(ctx, out);
+	return 0;
+}

@@ -60,8 +60,8 @@
 #define MAX_FRAGS        1048576u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -1272,6 +1272,82 @@ set_worker(struct parser *p)
 	return 0;
 }
 
+/* set|unset log nat enable, set log nat queue N */
+static int
+log_line(struct parser *p, bool set)
+{
+	const char *v;
+	uint32_t n;
+
+	if (need_kw(p, "nat") != 0)
+		return -1;
+	v = need(p, set ? "enable or queue" : "enable");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		p->c->log_nat = set;
+		return 0;
+	}
+	if (set && kw(v, "queue")) {
+		if (need_u32(p, "log nat queue", 64, 1048576, &n) != 0 || need_end(p) != 0)
+			return -1;
+		p->c->log_nat_queue = n;
+		return 0;
+	}
+	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable or queue" : "enable");
+}
+
+/* set|unset syslog enable, set syslog config A.B.C.D [port N], unset syslog config A.B.C.D */
+static int
+syslog_line(struct parser *p, bool set)
+{
+	struct conf *c = p->c;
+	const char *v = need(p, "config or enable");
+	uint32_t ip, port = CONF_DEF_SYSLOG_PORT;
+	unsigned i;
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		c->syslog_on = set;
+		return 0;
+	}
+	if (!kw(v, "config"))
+		return perr(p, "unknown keyword \"%s\": expected config or enable", v);
+	if (need_ip(p, "syslog collector", &ip) != 0)
+		return -1;
+	if (set && peek(p) != NULL) {
+		if (!kw(peek(p), "port"))
+			return perr(p, "unexpected word \"%s\" after \"%s\": expected port or end of line",
+				    peek(p), prev_word(p));
+		p->pos++;
+		if (need_u32(p, "syslog port", 1, 65535, &port) != 0)
+			return -1;
+	}
+	if (need_end(p) != 0)
+		return -1;
+	for (i = 0; i < c->n_syslog && c->syslog[i].ip != ip; i++)
+		;
+	if (!set) {
+		if (i == c->n_syslog)
+			return perr(p, "no syslog collector %s", prev_word(p));
+		c->syslog[i] = c->syslog[--c->n_syslog];
+		return 0;
+	}
+	if (i == c->n_syslog) {
+		if (c->n_syslog >= CONF_MAX_SYSLOG)
+			return perr(p, "too many syslog collectors: expected at most %d", CONF_MAX_SYSLOG);
+		c->n_syslog++;
+	}
+	c->syslog[i].ip = ip;
+	c->syslog[i].port = (uint16_t)port;
+	return 0;
+}
+
 /* ---- lines ---- */
 
 /* Run the statement of p's words (keywords spelled out by the grammar). 0, or -1 with p->err set. */
@@ -1316,6 +1392,10 @@ statement(struct parser *p)
 			return zone_line(p, true);
 		if (kw(v, "metrics"))
 			return metrics_line(p, true);
+		if (kw(v, "log"))
+			return log_line(p, true);
+		if (kw(v, "syslog"))
+			return syslog_line(p, true);
 		return perr(p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1338,6 +1418,10 @@ statement(struct parser *p)
 			return unset_cli(p);
 		if (kw(v, "metrics"))
 			return metrics_line(p, false);
+		if (kw(v, "log"))
+			return log_line(p, false);
+		if (kw(v, "syslog"))
+			return syslog_line(p, false);
 		return perr(p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1547,6 +1631,8 @@ conf_init(struct conf *c)
 	scopy(c->socket_path, sizeof(c->socket_path), DEF_SOCKET_PATH);
 	c->socket_mode = DEF_SOCKET_MODE;
 	c->worker_idle_us = 0;
+	c->log_nat = false;
+	c->log_nat_queue = CONF_DEF_LOG_NAT_QUEUE;
 }
 
 void
@@ -1928,6 +2014,15 @@ conf_dump(const struct conf *c, FILE *out)
 	if (c->metrics_port != 0)
 		out_line(out, &rc, "set metrics listen %s:%u\n", conf_ip_str(c->metrics_ip, a),
 			 c->metrics_port);
+	if (c->log_nat_queue != CONF_DEF_LOG_NAT_QUEUE)
+		out_line(out, &rc, "set log nat queue %u\n", c->log_nat_queue);
+	if (c->log_nat)
+		out_line(out, &rc, "set log nat enable\n");
+	for (i = 0; i < c->n_syslog && i < CONF_MAX_SYSLOG; i++)
+		out_line(out, &rc, "set syslog config %s port %u\n", conf_ip_str(c->syslog[i].ip, a),
+			 c->syslog[i].port);
+	if (c->syslog_on)
+		out_line(out, &rc, "set syslog enable\n");
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

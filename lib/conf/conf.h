@@ -25,6 +25,7 @@
 #define CONF_MAX_ROUTES    256
 #define CONF_MAX_ARPS      256
 #define CONF_MAX_DIPS      32
+#define CONF_MAX_SYSLOG    4
 #define CONF_ERR_LEN       256  /**< size of the error buffers below */
 #define CONF_MTU_DEFAULT   1500 /**< `set interface X mtu`: ScreenOS's default */
 #define CONF_MTU_MIN       576  /**< smallest MTU accepted (RFC 791 datagram every host takes) */
@@ -137,6 +138,14 @@ struct conf {
 	uint32_t metrics_ip;           /**< `set metrics listen A.B.C.D:PORT` (Prometheus) */
 	uint16_t metrics_port;         /**< 0: no metrics endpoint (the default) */
 	uint32_t worker_idle_us;       /**< `set worker idle-sleep USEC`, default 0 (pure poll) */
+	bool log_nat;                  /**< `set log nat enable`, default off */
+	uint32_t log_nat_queue;        /**< `set log nat queue N`, records per lcore (start-up only) */
+	bool syslog_on;                /**< `set syslog enable`, default off */
+	unsigned n_syslog;
+	struct conf_syslog {
+		uint32_t ip;           /**< host order */
+		uint16_t port;         /**< default 514 */
+	} syslog[CONF_MAX_SYSLOG];    /**< `set syslog config A.B.C.D [port N]` */
 };
 
 /** Parser state carried between lines (the `set policy id N` ... `exit` context). */
@@ -209,5 +218,7 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_TMO_PPTP_XLATE  1800   /**< `set alg pptp xlate timeout` */
 #define CONF_DEF_PPTP_XLATE      2000   /**< `set alg pptp xlate max` (KB: "2 out of 2000") */
 #define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */
+#define CONF_DEF_LOG_NAT_QUEUE   4096   /**< `set log nat queue` (records per lcore) */
+#define CONF_DEF_SYSLOG_PORT     514    /**< `set syslog config A.B.C.D` without port */
 
 #endif /* DPNAT_CONF_H */

@@ -76,7 +76,15 @@
 	X("unset cli socket-group", "the control socket in the daemon's group") \
 	X("set worker idle-sleep <number 0-1000000>", "microseconds a worker sleeps after an empty poll") \
 	X("set metrics listen <name:address>", "serve Prometheus metrics on A.B.C.D:PORT") \
-	X("unset metrics listen", "no metrics endpoint")
+	X("unset metrics listen", "no metrics endpoint") \
+	X("set log nat enable", "log every session's creation and deletion (NAT event log)") \
+	X("unset log nat enable", "no NAT event log") \
+	X("set log nat queue <number 64-1048576:records>", "NAT event records each lcore may hold undrained") \
+	X("set syslog config <A.B.C.D:collector> [port <number 1-65535:udp-port>]", \
+	  "a syslog collector: RFC 5424 over UDP, port 514 unless given") \
+	X("unset syslog config <A.B.C.D:collector>", "remove a syslog collector") \
+	X("set syslog enable", "send the NAT event log as ScreenOS traffic logs to the collectors") \
+	X("unset syslog enable", "no syslog")
 
 /* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
 #define CONF_GRAMMAR_WORDS \
@@ -138,6 +146,16 @@
 	{ "idle-sleep", "sleep after an empty poll" }, \
 	{ "metrics", "Prometheus endpoint" }, \
 	{ "listen", "address and port to listen on" }, \
+	{ "log", "logging" }, \
+	{ "log nat", "NAT event log: sessions made and deleted" }, \
+	{ "nat enable", "NAT event records are made" }, \
+	{ "syslog", "syslog collectors" }, \
+	{ "config", "a collector" }, \
+	{ "syslog enable", "syslog is sent" }, \
+	{ "config port", "the collector's UDP port" }, \
+	{ "<udp-port>", "UDP port, 514 unless given" }, \
+	{ "<collector>", "collector address" }, \
+	{ "nat queue", "undrained records each lcore may hold" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \
@@ -166,7 +184,8 @@
 	{ "<idle-sleep>", "microseconds" }, \
 	{ "<address>", "A.B.C.D:PORT" }, \
 	{ "<per-client>", "calls" }, \
-	{ "<per-source>", "connections" }
+	{ "<per-source>", "connections" }, \
+	{ "<records>", "records per lcore" }
 
 /** In an error when the grammar refused a line its statement function took: a bug. */
 #define CONF_GRAMMAR_DISAGREES "the grammar and the statement parser disagree"

@@ -24,6 +24,8 @@
 #include "dp.h"
 #include "dp_iface.h"
 #include "views.h"
+#include "dp_config.h"
+#include "dp_natlog.h"
 #include "dp_harness.h"
 #include "eal_rundir.h"
 #include "frames.h"
@@ -61,7 +63,8 @@ static const char conf_text[] =
 	"set arp 10.9.9.2 02:00:00:00:09:02 dmz\n"
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
-	"set mbuf max 2048\n";
+	"set mbuf max 2048\n"
+	"set log nat queue 64\n";
 
 enum { TRUST, UNTRUST, DMZ, NIF };
 
@@ -977,6 +980,128 @@ test_port_max_mtu(void **state)
 	dp_mtu_refresh(dp);
 }
 
+/* Apply the NAT event log settings through the run-time configuration path (a `set`): its result. */
+static int
+log_nat_apply(bool on, uint32_t queue)
+{
+	struct conf *nc = malloc(sizeof(*nc));
+	struct cli_strbuf sb;
+	struct cli_out out;
+	char msg[256];
+	int rc;
+
+	assert_non_null(nc);
+	*nc = dp->conf;
+	nc->log_nat = on;
+	nc->log_nat_queue = queue;
+	cli_out_strbuf(&out, &sb, msg, sizeof(msg));
+	/* The harness's one thread is worker 0: offline, the grace period does not wait for it. */
+	rte_rcu_qsbr_thread_offline(dp->qsbr, 0);
+	rc = dp_config_apply(dp, nc, &out);
+	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
+	free(nc);
+	return rc;
+}
+
+/* Turn the NAT event log on or off. */
+static void
+log_nat_set(bool on)
+{
+	assert_int_equal(log_nat_apply(on, dp->conf.log_nat_queue), 0);
+}
+
+/* New UDP flows from CLIENT, source ports sp0.., in bursts of DP_BURST. */
+static void
+new_udp_flows(uint16_t sp0, unsigned n)
+{
+	struct frm f[DP_BURST];
+	unsigned k, i;
+
+	for (k = 0; k < n; k += i) {
+		for (i = 0; i < RTE_DIM(f) && k + i < n; i++)
+			udp_frm(&f[i], TRUST, CLIENT, SERVER, (uint16_t)(sp0 + k + i), 53000);
+		burst(TRUST, f, i, NULL);
+	}
+}
+
+/*
+ * Issue 18: with `set log nat enable` every session made and deleted is a
+ * record with its pre- and post-NAT tuple; a full queue (set log nat queue
+ * 64) loses records and counts them, created = sent + lost + queued; with
+ * logging off nothing is made.
+ */
+static void
+test_natlog_records_and_loss(void **state)
+{
+	struct dp_natlog_stats st;
+	struct dp_natlog_rec r;
+
+	(void)state;
+	new_udp_flows(41000, 8);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.created, 0);
+	assert_int_equal(st.queued, 0);
+	reset(NULL);
+
+	log_nat_set(true);
+	new_udp_flows(42000, 1);
+	/* The record as the worker queued it (put back for the counts below). */
+	assert_int_equal(rte_ring_sc_dequeue_elem(dp->natlog[0].ring, &r, sizeof(r)), 0);
+	assert_int_equal(r.type, DP_NATLOG_SESS_NEW);
+	assert_int_equal(r.proto, IPPROTO_UDP);
+	assert_int_equal(r.policy_id, 1);
+	assert_int_equal(rte_be_to_cpu_32(r.src), CLIENT);
+	assert_int_equal(rte_be_to_cpu_32(r.dst), SERVER);
+	assert_int_equal(rte_be_to_cpu_16(r.sport), 42000);
+	assert_int_equal(rte_be_to_cpu_16(r.dport), 53000);
+	assert_int_equal(rte_be_to_cpu_32(r.xsrc), PUBLIC);
+	assert_int_equal(rte_be_to_cpu_32(r.xdst), SERVER);
+	assert_int_equal(rte_be_to_cpu_16(r.xsport), r.nat_port);
+	assert_true(r.nat_port != 0);
+	assert_true(r.session_id != 0);
+	assert_int_equal(rte_ring_sp_enqueue_elem(dp->natlog[0].ring, &r, sizeof(r)), 0);
+
+	/* 99 more: the worker's queue holds 64, the other 36 are lost and counted. */
+	new_udp_flows(42001, 99);
+	assert_int_equal(sessions(), 100);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.created, 100);
+	assert_int_equal(st.queued, 64);
+	assert_int_equal(st.lost, 36);
+	assert_int_equal(st.sent, 0);
+	assert_int_equal(dp_natlog_drain(dp), 64);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.sent, 64);
+	assert_int_equal(st.queued, 0);
+
+	/* Deleted on the control lcore: its own queue; one record each, the delete's. */
+	reset(NULL);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.created, 200);
+	assert_int_equal(st.queued, 64);
+	assert_int_equal(st.lost, 72);
+	assert_int_equal(rte_ring_sc_dequeue_elem(dp->natlog[dp->n_workers].ring, &r, sizeof(r)), 0);
+	assert_int_equal(r.type, DP_NATLOG_SESS_DEL);
+	assert_int_equal(rte_be_to_cpu_32(r.src), CLIENT);
+	assert_int_equal(rte_be_to_cpu_32(r.xsrc), PUBLIC);
+	assert_int_equal(rte_ring_sp_enqueue_elem(dp->natlog[dp->n_workers].ring, &r, sizeof(r)), 0);
+	dp_sessions_tick(dp);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.sent + st.lost, st.created);
+	assert_int_equal(st.sent, 128);
+
+	/* The queues are sized at start: a run-time change is refused whole. */
+	assert_int_equal(log_nat_apply(false, 128), -1);
+	assert_true(dp->conf.log_nat && dp->conf.log_nat_queue == 64);
+
+	/* Off again: sessions made and deleted make nothing. */
+	log_nat_set(false);
+	new_udp_flows(43000, 8);
+	reset(NULL);
+	dp_natlog_stats_get(dp, &st);
+	assert_int_equal(st.created, 200);
+}
+
 int
 main(void)
 {
@@ -997,6 +1122,7 @@ main(void)
 		cmocka_unit_test_setup(test_jumbo_chains, reset),
 		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
 		cmocka_unit_test_setup(test_port_max_mtu, reset),
+		cmocka_unit_test_setup(test_natlog_records_and_loss, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());

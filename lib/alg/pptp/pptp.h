@@ -178,6 +178,16 @@ void pptp_set_client_limit(struct pptp_alg *a, struct nat_src *t, uint32_t limit
 /** Set the most control connections one client address may hold (0 is taken as 1). */
 void pptp_set_ctrl_per_source(struct pptp_alg *a, uint32_t n);
 
+/**
+ * Called on the lcore that did it when a call opens (the server's reply
+ * that makes its gates) and when an opened call ends (open false): the
+ * NAT event log's hook. Never per packet.
+ */
+typedef void (*pptp_call_log_fn)(void *arg, const struct pptp_xlate_info *xi, bool open);
+
+/** Set the call log hook (NULL: none), before the workers start. */
+void pptp_set_call_log(struct pptp_alg *a, pptp_call_log_fn fn, void *arg);
+
 /** Set the xlate timeout in seconds (0 is taken as 1). */
 void pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s);
 

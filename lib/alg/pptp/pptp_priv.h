@@ -139,6 +139,8 @@ struct pptp_cnt {
 };
 
 struct pptp_alg {
+	pptp_call_log_fn log_fn;         /* call opened / ended (pptp_set_call_log), NULL: none */
+	void *log_arg;
 	struct rte_hash *h;
 	struct pptp_call *calls;
 	struct pptp_ctrl *ctrl;

@@ -594,6 +594,28 @@ fail:
 	return NULL;
 }
 
+static void call_info(const struct pptp_alg *a, const struct pptp_call *c,
+		      struct pptp_xlate_info *xi);
+
+void
+pptp_set_call_log(struct pptp_alg *a, pptp_call_log_fn fn, void *arg)
+{
+	a->log_arg = arg;
+	a->log_fn = fn;
+}
+
+/* Tell the call log hook that c opened or, having opened, ends. */
+static void
+call_log(struct pptp_alg *a, const struct pptp_call *c, bool open)
+{
+	struct pptp_xlate_info xi;
+
+	if (a->log_fn == NULL)
+		return;
+	call_info(a, c, &xi);
+	a->log_fn(a->log_arg, &xi, open);
+}
+
 void
 pptp_call_teardown(struct pptp_alg *a, struct pptp_ctrl *ctrl, struct pptp_call *c)
 {
@@ -602,6 +624,9 @@ pptp_call_teardown(struct pptp_alg *a, struct pptp_ctrl *ctrl, struct pptp_call 
 
 	if (!pptp_call_alive(c) || c->ctrl != ci)
 		return;
+	/* A call that opened was logged so: its end is too, once (it is dying from here). */
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == PPTP_CALL_OPEN)
+		call_log(a, c, false);
 	__atomic_store_n(&c->state, PPTP_CALL_DYING, __ATOMIC_RELEASE);
 	if (c->prev != PPTP_NONE)
 		a->calls[c->prev].next = c->next;
@@ -719,6 +744,7 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 		pptp_cnt_add(&a->cnt.gates_opened, 1);
 	}
 	__atomic_store_n(&c->state, PPTP_CALL_OPEN, __ATOMIC_RELEASE);
+	call_log(a, c, true);
 }
 
 /* ---- control lcore ---- */

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAT event log (dp_natlog.h): per-lcore single-producer rings of fixed-size
+ * records, drained by the control lcore.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "cli.h"
+#include "dp.h"
+#include "dp_natlog.h"
+#include "pptp.h"
+
+int
+dp_natlog_create(struct dp *dp, char *err, size_t errlen)
+{
+	unsigned i;
+
+	RTE_BUILD_BUG_ON(sizeof(struct dp_natlog_rec) != 64);
+	dp->natlog_fd = -1;
+	for (i = 0; i <= dp->n_workers; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "dpnat_natlog%u", i);
+		dp->natlog[i].ring = rte_ring_create_elem(name, sizeof(struct dp_natlog_rec),
+							  dp->conf.log_nat_queue,
+							  rte_socket_id(),
+							  RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+		if (dp->natlog[i].ring == NULL) {
+			snprintf(err, errlen, "cannot create ring %s: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+dp_natlog_free(struct dp *dp)
+{
+	unsigned i;
+
+	for (i = 0; i <= dp->n_workers && i <= DP_MAX_WORKERS; i++) {
+		rte_ring_free(dp->natlog[i].ring);
+		dp->natlog[i].ring = NULL;
+	}
+	if (dp->natlog_fd > 0)
+		close(dp->natlog_fd);
+	dp->natlog_fd = -1;
+}
+
+/* Why s ends, in ScreenOS's words: its TCP state, or its idle time spent. */
+static uint8_t
+close_reason(struct dp *dp, const struct flow_session *s)
+{
+	if (s->proto == IPPROTO_TCP && (s->tcp & FLOW_TCP_RST))
+		return DP_NATLOG_CLOSE_RST;
+	if (s->proto == IPPROTO_TCP && (s->tcp & (FLOW_TCP_FIN0 | FLOW_TCP_FIN1)))
+		return DP_NATLOG_CLOSE_FIN;
+	return flow_time_left(dp->flows, s) == 0 ? DP_NATLOG_CLOSE_AGE : DP_NATLOG_CLOSE_OTHER;
+}
+
+void
+dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type)
+{
+	struct dp_natlog_q *lq = &dp->natlog[q];
+	struct dp_natlog_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = (uint8_t)type;
+	r.proto = s->proto;
+	r.in_iface = s->iface[0];
+	r.out_iface = s->out_iface[0];
+	r.policy_id = s->policy_id;
+	r.nat_port = s->nat_port;
+	r.session_id = s->id;
+	r.created = s->created;
+	r.time = type == DP_NATLOG_SESS_NEW ? s->created : flow_clock(dp->flows);
+	r.src = s->key[0].src;
+	r.dst = s->key[0].dst;
+	r.sport = s->key[0].sport;
+	r.dport = s->key[0].dport;
+	r.xsrc = s->rw[0].src;
+	r.xdst = s->rw[0].dst;
+	r.xsport = s->rw[0].sport;
+	r.xdport = s->rw[0].dport;
+	if (type == DP_NATLOG_SESS_DEL)
+		r.reason = close_reason(dp, s);
+	lq->created++;
+	if (lq->ring == NULL ||
+	    rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
+		lq->lost++;
+}
+
+/* A zone's name for an interface index, "" when it has none. */
+static const char *
+zone_of(const struct dp *dp, uint8_t ifx)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, ifx);
+
+	return ifc != NULL ? route_zone_name(dp->rt, ifc->zone_id) : "";
+}
+
+static const char *
+ip_str(rte_be32_t ip, char *buf)
+{
+	uint32_t h = rte_be_to_cpu_32(ip);
+
+	snprintf(buf, 16, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
+	return buf;
+}
+
+/*
+ * One RFC 5424 message (facility local0, severity notice) whose MSG is
+ * ScreenOS's traffic log line (system-notification-00257). wall is the
+ * wall-clock second of the flow clock's now. Returns its length.
+ */
+static int
+syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_t now,
+	      const char *host, char *buf, size_t len)
+{
+	static const char *const reasons[] = {
+		[DP_NATLOG_CLOSE_OTHER] = "Close - OTHER",
+		[DP_NATLOG_CLOSE_AGE] = "Close - AGE OUT",
+		[DP_NATLOG_CLOSE_FIN] = "Close - TCP FIN",
+		[DP_NATLOG_CLOSE_RST] = "Close - TCP RST",
+	};
+	time_t ev = wall - (time_t)(now - RTE_MIN(r->time, now));
+	time_t st = wall - (time_t)(now - RTE_MIN(r->created, now));
+	char ts[32], start[32], a[4][16], svc[24];
+	struct tm tm;
+	bool new = r->type == DP_NATLOG_SESS_NEW;
+
+	gmtime_r(&ev, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (r->type == DP_NATLOG_CALL_NEW || r->type == DP_NATLOG_CALL_DEL)
+		/* ScreenOS logs no PPTP call: dpnat's own line, in the traffic log's key=value style. */
+		return snprintf(buf, len,
+			"<133>1 %s %s dpnat %d pptp-call - NetScreen device_id=%s [Root]dpnat-pptp-call: "
+			"src=%s dst=%s call_id=%u peer_call_id=%u src-xlated ip=%s call_id=%u "
+			"control_session_id=%u reason=%s",
+			ts, host, (int)getpid(), host, ip_str(r->src, a[0]), ip_str(r->dst, a[1]),
+			rte_be_to_cpu_16(r->sport), rte_be_to_cpu_16(r->dport), ip_str(r->xsrc, a[2]),
+			rte_be_to_cpu_16(r->xsport), r->session_id,
+			r->type == DP_NATLOG_CALL_NEW ? "Creation" : "Close");
+	gmtime_r(&st, &tm);
+	strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S", &tm);
+	if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)
+		snprintf(svc, sizeof(svc), "%s/port:%u", r->proto == IPPROTO_TCP ? "tcp" : "udp",
+			 rte_be_to_cpu_16(r->dport));
+	else
+		snprintf(svc, sizeof(svc), "%s", r->proto == IPPROTO_ICMP ? "icmp" :
+			 r->proto == IPPROTO_GRE ? "gre" : "other");
+	return snprintf(buf, len,
+		"<133>1 %s %s dpnat %d traffic - NetScreen device_id=%s "
+		"[Root]system-notification-00257(traffic): start_time=\"%s\" duration=%u "
+		"policy_id=%u service=%s proto=%u src zone=%s dst zone=%s action=Permit sent=0 rcvd=0 "
+		"src=%s dst=%s src_port=%u dst_port=%u src-xlated ip=%s port=%u "
+		"dst-xlated ip=%s port=%u session_id=%u reason=%s",
+		ts, host, (int)getpid(), host, start, new ? 0u : r->time - RTE_MIN(r->created, r->time),
+		r->policy_id, svc, r->proto, zone_of(dp, r->in_iface), zone_of(dp, r->out_iface),
+		ip_str(r->src, a[0]), ip_str(r->dst, a[1]), rte_be_to_cpu_16(r->sport),
+		rte_be_to_cpu_16(r->dport), ip_str(r->xsrc, a[2]), rte_be_to_cpu_16(r->xsport),
+		ip_str(r->xdst, a[3]), rte_be_to_cpu_16(r->xdport), r->session_id,
+		new ? "Creation" : reasons[r->reason < RTE_DIM(reasons) ? r->reason : 0]);
+}
+
+/* Send n records to every collector. Returns how many records no collector took. */
+static unsigned
+syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
+{
+	const struct conf *c = &dp->conf;
+	char host[64], msg[768];
+	time_t wall = time(NULL);
+	uint32_t now = flow_clock(dp->flows);
+	unsigned i, k, lost = 0;
+
+	if (dp->natlog_fd < 0)
+		dp->natlog_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "dpnat");
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; i < n; i++) {
+		int len = syslog_format(dp, &recs[i], wall, now, host, msg, sizeof(msg));
+		bool took = false;
+
+		for (k = 0; k < c->n_syslog && k < CONF_MAX_SYSLOG; k++) {
+			struct sockaddr_in sa = {
+				.sin_family = AF_INET,
+				.sin_port = htons(c->syslog[k].port),
+				.sin_addr.s_addr = htonl(c->syslog[k].ip),
+			};
+
+			if (dp->natlog_fd >= 0 && len > 0 &&
+			    sendto(dp->natlog_fd, msg, RTE_MIN((size_t)len, sizeof(msg) - 1), 0,
+				   (const struct sockaddr *)&sa, sizeof(sa)) >= 0) {
+				dp->natlog_syslog_sent++;
+				took = true;
+			} else {
+				dp->natlog_syslog_errors++;
+			}
+		}
+		lost += !took;
+	}
+	return lost;
+}
+
+/* The queue of the calling lcore: its worker's, else the control lcore's. */
+static unsigned
+lcore_queue(const struct dp *dp)
+{
+	unsigned lc = rte_lcore_id(), i;
+
+	for (i = 0; i < dp->n_workers; i++)
+		if (dp->workers[i].lcore == lc)
+			return i;
+	return dp->n_workers;
+}
+
+void
+dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
+{
+	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
+	struct dp_natlog_q *lq;
+	struct dp_natlog_rec r;
+
+	if (rt == NULL || !rt->log_nat)
+		return;
+	lq = &dp->natlog[lcore_queue(dp)];
+	memset(&r, 0, sizeof(r));
+	r.type = open ? DP_NATLOG_CALL_NEW : DP_NATLOG_CALL_DEL;
+	r.proto = IPPROTO_GRE;
+	r.session_id = xi->ctrl_sess_id;
+	r.time = flow_clock(dp->flows);
+	r.created = r.time;
+	r.src = rte_cpu_to_be_32(xi->inside_ip);
+	r.dst = rte_cpu_to_be_32(xi->server_ip);
+	r.xsrc = rte_cpu_to_be_32(xi->public_ip);
+	r.xdst = r.dst;
+	r.sport = rte_cpu_to_be_16(xi->inside_cid);
+	r.dport = rte_cpu_to_be_16(xi->server_cid);
+	r.xsport = rte_cpu_to_be_16(xi->xlated_cid);
+	r.xdport = r.dport;
+	lq->created++;
+	if (lq->ring == NULL || rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
+		lq->lost++;
+}
+
+unsigned
+dp_natlog_drain(struct dp *dp)
+{
+	struct dp_natlog_rec recs[32];
+	unsigned i, n, total = 0;
+
+	for (i = 0; i <= dp->n_workers; i++) {
+		if (dp->natlog[i].ring == NULL)
+			continue;
+		/* At most one ring's worth a call: a producer faster than that loses, and counts it. */
+		for (;;) {
+			n = rte_ring_sc_dequeue_burst_elem(dp->natlog[i].ring, recs, sizeof(recs[0]),
+							   RTE_DIM(recs), NULL);
+			if (n == 0)
+				break;
+			/* With no collector configured a drained record counts as sent (to nowhere). */
+			if (dp->conf.syslog_on && dp->conf.n_syslog != 0) {
+				unsigned lost = syslog_send(dp, recs, n);
+
+				dp->natlog_send_lost += lost;
+				dp->natlog_sent += n - lost;
+			} else {
+				dp->natlog_sent += n;
+			}
+			total += n;
+			if (total >= dp->conf.log_nat_queue * (dp->n_workers + 1u))
+				return total;
+		}
+	}
+	return total;
+}
+
+void
+dp_natlog_stats_get(const struct dp *dp, struct dp_natlog_stats *st)
+{
+	unsigned i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i <= dp->n_workers; i++) {
+		st->created += __atomic_load_n(&dp->natlog[i].created, __ATOMIC_RELAXED);
+		st->lost += __atomic_load_n(&dp->natlog[i].lost, __ATOMIC_RELAXED);
+		if (dp->natlog[i].ring != NULL)
+			st->queued += rte_ring_count(dp->natlog[i].ring);
+	}
+	st->sent = dp->natlog_sent;
+	st->lost += dp->natlog_send_lost;
+	st->syslog_sent = dp->natlog_syslog_sent;
+	st->syslog_errors = dp->natlog_syslog_errors;
+	st->queue_size = dp->conf.log_nat_queue;
+}
+
+void
+dp_natlog_show(struct dp *dp, struct cli_out *out)
+{
+	struct dp_natlog_stats st;
+
+	dp_natlog_stats_get(dp, &st);
+	cli_printf(out, "NAT event log: %s, queue %u records per lcore (%u lcores)\n",
+		   dp->conf.log_nat ? "enabled" : "disabled", st.queue_size, dp->n_workers + 1);
+	cli_printf(out, "  records created: %lu\n", (unsigned long)st.created);
+	cli_printf(out, "  records sent:    %lu\n", (unsigned long)st.sent);
+	cli_printf(out, "  records lost:    %lu (queue full, or no collector took it)\n",
+		   (unsigned long)st.lost);
+	cli_printf(out, "  records queued:  %lu\n", (unsigned long)st.queued);
+	cli_printf(out, "syslog: %s, %u collectors, %lu messages sent, %lu send errors\n",
+		   dp->conf.syslog_on ? "enabled" : "disabled", dp->conf.n_syslog,
+		   (unsigned long)st.syslog_sent, (unsigned long)st.syslog_errors);
+}
