@@ -564,36 +564,32 @@ parse_slow(struct dp *dp, struct dp_worker *w, unsigned iface, const struct rout
 }
 
 /*
- * A looked-up packet m that arrived on interface iface: s/dir the session
- * it matched (NULL: none), parsed whether its metadata is filled (else the
- * fast parse took it: proto and tcp_flags), later whether it is a fragment
- * after the first. True when the fast path sent it.
+ * A looked-up packet m that arrived on interface iface and that fast_hit()
+ * did not send: s/dir the session it matched (NULL: none), parsed whether
+ * its metadata is filled (else the fast parse took it), later whether it
+ * is a fragment after the first. Out of line: the fast loops keep their registers.
  */
-static __rte_always_inline bool
-cand_act(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	 struct flow_session *s, unsigned dir, uint8_t proto, uint8_t tcp_flags, bool parsed,
-	 bool later, uint32_t fast_len)
+static __rte_noinline void
+cand_slow(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
+	  struct flow_session *s, unsigned dir, bool parsed, bool later, uint32_t fast_len)
 {
 	struct pkt_meta *md = pkt_md(m);
 
-	if (likely(s != NULL && !parsed && fast_hit(dp, w, iface, m, s, dir, proto, tcp_flags)))
-		return true;
 	/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
 	if (unlikely(m->pkt_len > fast_len) && dp_mtu_over(dp, w, m, md, s, dir))
-		return false;
+		return;
 	if (!parsed) {
 		/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
 		pkt_parse(m, md);
 		md->in_iface = (uint8_t)iface;
 	} else if (unlikely(later)) {
 		frag_later(dp, w, m, md);
-		return false;
+		return;
 	}
 	if (s != NULL)
 		session_hit(dp, w, m, md, s, dir);
 	else
 		session_miss(dp, w, m, md);
-	return false;
 }
 
 /* The frames of a port's subinterfaces in one burst, tags off, waiting for their lookup. */
@@ -613,10 +609,11 @@ struct vlan_cands {
  * vc for the lookup in the same burst; unknown, zero or stacked tags are
  * counted drops (vlan-unknown).
  */
-static inline void
+static __rte_noinline void
 vlan_take(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	  struct vlan_cands *vc, uint32_t fast_len)
+	  struct vlan_cands *vc)
 {
+	const uint32_t fast_len = __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED);
 	struct pkt_meta *md = pkt_md(m);
 	unsigned k = vc->n;
 	struct pkt_tuple t;
@@ -661,8 +658,14 @@ vlan_act(struct dp *dp, struct dp_worker *w, struct vlan_cands *vc, uint32_t fas
 	for (i = 0; i < vc->n; i++) {
 		if (sess[i] == NULL && unlikely(made_may_match(w, &vc->keys[i])))
 			sess[i] = flow_lookup(dp->flows, &vc->keys[i], &dir[i]);
-		fast += cand_act(dp, w, vc->sub[i], vc->m[i], sess[i], dir[i], vc->keys[i].proto,
-				 vc->tcpf[i], (vc->parsed >> i) & 1, (vc->later >> i) & 1, fast_len);
+		if (likely(sess[i] != NULL && !((vc->parsed >> i) & 1) &&
+			   fast_hit(dp, w, vc->sub[i], vc->m[i], sess[i], dir[i], vc->keys[i].proto,
+				    vc->tcpf[i]))) {
+			fast++;
+			continue;
+		}
+		cand_slow(dp, w, vc->sub[i], vc->m[i], sess[i], dir[i], (vc->parsed >> i) & 1,
+			  (vc->later >> i) & 1, fast_len);
 	}
 	w->st.hits += fast;
 	w->st.forwarded += fast;
@@ -716,7 +719,7 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			continue;
 		}
 		if (unlikely(dp_vlan_tagged(m))) {
-			vlan_take(dp, w, iface, m, &vc, fast_len);
+			vlan_take(dp, w, iface, m, &vc);
 			continue;
 		}
 		if (!parse_slow(dp, w, iface, ifc, m, md))
@@ -741,8 +744,13 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		 */
 		if (sess[i] == NULL && unlikely(made_may_match(w, &keys[i])))
 			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
-		fast += cand_act(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i],
-				 (parsed >> i) & 1, (later >> i) & 1, fast_len);
+		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
+			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {
+			fast++;
+			continue;
+		}
+		cand_slow(dp, w, iface, cand[i], sess[i], dir[i], (parsed >> i) & 1, (later >> i) & 1,
+			  fast_len);
 	}
 	w->st.hits += fast;
 	w->st.forwarded += fast;
