@@ -7,10 +7,6 @@
 #ifndef DPNAT_DP_IFACE_H
 #define DPNAT_DP_IFACE_H
 
-#include <string.h>
-
-#include <rte_ether.h>
-
 #include "dp.h"
 
 struct cli_out;
@@ -61,64 +57,12 @@ dp_vlan_tagged(const struct rte_mbuf *m)
 	return (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
 	       (m->data_len >= sizeof(*eth) && eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN));
 }
-/** Move the two MAC addresses (12 bytes) from src to dst, 4 bytes away either way: all loads before the stores. */
-static inline void
-dp_vlan_move_macs(uint8_t *dst, const uint8_t *src)
-{
-	uint64_t a;
-	uint32_t b;
-
-	memcpy(&a, src, sizeof(a));
-	memcpy(&b, src + sizeof(a), sizeof(b));
-	memcpy(dst, &a, sizeof(a));
-	memcpy(dst + sizeof(a), &b, sizeof(b));
-}
-
 /**
  * A tagged frame received on physical interface iface: the index of the
  * subinterface its tag names, with the tag removed from the frame, or -1
  * with m dropped and counted (vlan-unknown).
  */
-static inline int
-dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
-{
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	bool in_frame = !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED);
-	uint32_t subs;
-	uint16_t tag;
-	unsigned i;
-
-	if (!in_frame) {
-		tag = m->vlan_tci & 0xfff;
-	} else {
-		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(p + sizeof(struct rte_ether_hdr));
-
-		if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*vh)) {
-			dp_drop(&w->st, m, PKT_DROP_RUNT);
-			return -1;
-		}
-		tag = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
-	}
-	/* A subinterface's own frames carry no second tag; the parent is a physical interface. */
-	if (dp->vlan_tag[iface] == 0 && tag != 0)
-		for (subs = dp->vlan_subs; subs != 0; subs &= subs - 1) {
-			i = (unsigned)__builtin_ctz(subs);
-			if (dp->vlan_tag[i] != tag || dp->tx_iface[i] != iface)
-				continue;
-			/* The tag off in place (dp_vlan_tagged saw the 802.1Q EtherType): MACs 4 bytes on. */
-			if (in_frame) {
-				dp_vlan_move_macs(p + RTE_VLAN_HLEN, p);
-				m->data_off += RTE_VLAN_HLEN;   /* rte_pktmbuf_adj, its length checked above */
-				m->data_len -= RTE_VLAN_HLEN;
-				m->pkt_len -= RTE_VLAN_HLEN;
-			}
-			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
-			return (int)i;
-		}
-	dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
-	return -1;
-}
-
+int dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m);
 /**
  * Give the n frames of pkts the tag: by the device (hw, its insert offload)
  * or written in place; those that cannot take it are dropped. Returns how many are left.

@@ -517,165 +517,37 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	return true;
 }
 
-/*
- * A frame the fast parse did not take, received on interface iface (ifc):
- * the full parse and the checks before the lookup. True when m goes on to
- * the lookup (its metadata filled), false when it was dropped, punted or,
- * an ICMP error, handled here.
- */
-static __rte_always_inline bool
-parse_slow(struct dp *dp, struct dp_worker *w, unsigned iface, const struct route_iface *ifc,
-	   struct rte_mbuf *m, struct pkt_meta *md)
+static void process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
+			  struct rte_mbuf **pkts, uint16_t n);
+
+/* Frames of subinterfaces (tags already off; sub[i] is vl[i]'s), one burst per subinterface, in order. */
+static void
+vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *sub, unsigned nv)
 {
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	enum pkt_class cls;
+	struct rte_mbuf *grp[DP_BURST];
+	unsigned i, j, k;
 
-	cls = pkt_parse(m, md);
-	md->in_iface = (uint8_t)iface;
-	if (unlikely(cls == PKT_CLASS_DROP)) {
-		dp_drop(&w->st, m, md->drop);
-		return false;
-	}
-	if (unlikely(cls == PKT_CLASS_ARP)) {
-		punt(dp, w, m);
-		return false;
-	}
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &ifc->mac))) {
-		/* Broadcast IPv4 can only be for us; anything else was for another host. */
-		if (md->flags & PKT_F_BCAST)
-			punt(dp, w, m);
-		else
-			dp_drop(&w->st, m, PKT_DROP_L2_NOT_FOR_US);
-		return false;
-	}
-	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
-	if (unlikely(ip->time_to_live <= 1 || md->dst == RTE_BE32(0xffffffff))) {
-		/* Before any rewrite, so the ICMP error quotes what the sender sent. */
-		punt(dp, w, m);
-		return false;
-	}
-	if (unlikely(md->flags & PKT_F_ICMP_ERR)) {
-		icmp_error(dp, w, m, md);
-		return false;
-	}
-	return true;
-}
-
-/*
- * A looked-up packet m that arrived on interface iface and that fast_hit()
- * did not send: s/dir the session it matched (NULL: none), parsed whether
- * its metadata is filled (else the fast parse took it), later whether it
- * is a fragment after the first. Out of line: the fast loops keep their registers.
- */
-static __rte_noinline void
-cand_slow(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	  struct flow_session *s, unsigned dir, bool parsed, bool later, uint32_t fast_len)
-{
-	struct pkt_meta *md = pkt_md(m);
-
-	/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
-	if (unlikely(m->pkt_len > fast_len) && dp_mtu_over(dp, w, m, md, s, dir))
-		return;
-	if (!parsed) {
-		/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
-		pkt_parse(m, md);
-		md->in_iface = (uint8_t)iface;
-	} else if (unlikely(later)) {
-		frag_later(dp, w, m, md);
+	/* Mostly one subinterface a burst: its frames as they are, no regrouping. */
+	for (i = 1; i < nv && sub[i] == sub[0]; i++)
+		;
+	if (i == nv) {
+		process_burst(dp, w, sub[0], vl, (uint16_t)nv);
 		return;
 	}
-	if (s != NULL)
-		session_hit(dp, w, m, md, s, dir);
-	else
-		session_miss(dp, w, m, md);
-}
-
-/* The frames of a port's subinterfaces in one burst, tags off, waiting for their lookup. */
-struct vlan_cands {
-	unsigned n;
-	uint64_t parsed;                  /* bit i: m[i]'s metadata is filled */
-	uint64_t later;                   /* bit i: m[i] is a fragment after the first */
-	struct flow_key keys[DP_BURST];
-	struct rte_mbuf *m[DP_BURST];
-	uint8_t sub[DP_BURST];            /* the subinterface m[i] arrived on */
-	uint8_t tcpf[DP_BURST];
-};
-
-/*
- * A tagged frame on port interface iface: its tag off (dp_vlan_rx), parsed
- * as its subinterface's - the fast parse, else the full one - and added to
- * vc for the lookup in the same burst; unknown, zero or stacked tags are
- * counted drops (vlan-unknown).
- */
-static __rte_noinline void
-vlan_take(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	  struct vlan_cands *vc)
-{
-	const uint32_t fast_len = __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED);
-	struct pkt_meta *md = pkt_md(m);
-	unsigned k = vc->n;
-	struct pkt_tuple t;
-	int sub;
-
-	sub = dp_vlan_rx(dp, w, iface, m);
-	if (sub < 0)
-		return;
-	w->st.rx_pkts[sub]++;
-	w->st.rx_bytes[sub] += m->pkt_len;
-	if (likely(m->pkt_len <= fast_len && pkt_parse_fast(m, pkt_mac64(&w->if_mac[sub]), &t))) {
-		flow_key_set(&vc->keys[k], t.src, t.dst, t.sport, t.dport, t.proto);
-		vc->tcpf[k] = t.tcp_flags;
-	} else if (unlikely(dp_vlan_tagged(m))) {
-		dp_vlan_rx(dp, w, (unsigned)sub, m);   /* a second tag: no subinterface has it */
-		return;
-	} else {
-		if (!parse_slow(dp, w, (unsigned)sub, route_iface_get(dp->rt, (unsigned)sub), m, md))
-			return;
-		flow_key_set(&vc->keys[k], md->src, md->dst, md->sport, md->dport, md->l4_proto);
-		vc->later |= (uint64_t)dp_frag_is_later(md) << k;
-		vc->parsed |= 1ull << k;
-	}
-	vc->sub[k] = (uint8_t)sub;
-	vc->m[k] = m;
-	vc->n = k + 1;
-}
-
-/* The subinterfaces' frames of a burst, after its untagged ones: looked up and acted on, in order. */
-static __rte_noinline void
-vlan_act(struct dp *dp, struct dp_worker *w, struct vlan_cands *vc, uint32_t fast_len)
-{
-	struct flow_session *sess[DP_BURST];
-	uint8_t dir[DP_BURST];
-	unsigned i, fast = 0;
-
-	flow_lookup_bulk(dp->flows, vc->keys, vc->n, sess, dir);
-	if (unlikely(w->made != 0)) {   /* the lookup saw what the untagged ones made */
-		w->made = 0;
-		w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = 0;
-	}
-	for (i = 0; i < vc->n; i++) {
-		if (sess[i] == NULL && unlikely(made_may_match(w, &vc->keys[i])))
-			sess[i] = flow_lookup(dp->flows, &vc->keys[i], &dir[i]);
-		if (likely(sess[i] != NULL && !((vc->parsed >> i) & 1) &&
-			   fast_hit(dp, w, vc->sub[i], vc->m[i], sess[i], dir[i], vc->keys[i].proto,
-				    vc->tcpf[i]))) {
-			fast++;
+	for (i = 0; i < nv; i++) {
+		if (vl[i] == NULL)
 			continue;
-		}
-		cand_slow(dp, w, vc->sub[i], vc->m[i], sess[i], dir[i], (vc->parsed >> i) & 1,
-			  (vc->later >> i) & 1, fast_len);
+		for (j = i, k = 0; j < nv; j++)
+			if (vl[j] != NULL && sub[j] == sub[i]) {
+				grp[k++] = vl[j];
+				if (j != i)
+					vl[j] = NULL;
+			}
+		process_burst(dp, w, sub[i], grp, (uint16_t)k);
 	}
-	w->st.hits += fast;
-	w->st.forwarded += fast;
 }
 
-/*
- * Everything that arrives on one interface in one burst: parse all, look up
- * all, then act. Its subinterfaces' frames (tagged) are parsed in the same
- * pass and acted on after the untagged ones.
- */
+/* Everything that arrives on one interface in one burst: parse all, look up all, then act. */
 static void
 process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	      struct rte_mbuf **pkts, uint16_t n)
@@ -690,17 +562,19 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	uint64_t later = 0;               /* bit i: cand[i] is a fragment after the first */
-	struct vlan_cands vc;             /* tagged frames, for their subinterfaces */
-	unsigned nc = 0, i, fast = 0;
+	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces */
+	uint8_t vl_sub[DP_BURST];
+	unsigned nc = 0, i, fast = 0, nv = 0;
 
-	vc.n = 0;
-	vc.parsed = vc.later = 0;
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *md = pkt_md(m);
+		struct rte_ether_hdr *eth;
+		struct rte_ipv4_hdr *ip;
 		struct pkt_tuple t;
+		enum pkt_class cls;
 
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
@@ -719,11 +593,43 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			continue;
 		}
 		if (unlikely(dp_vlan_tagged(m))) {
-			vlan_take(dp, w, iface, m, &vc);
+			int sub = dp_vlan_rx(dp, w, iface, m);
+
+			if (sub >= 0) {
+				vl_sub[nv] = (uint8_t)sub;
+				vl[nv++] = m;
+			}
 			continue;
 		}
-		if (!parse_slow(dp, w, iface, ifc, m, md))
+		cls = pkt_parse(m, md);
+		md->in_iface = (uint8_t)iface;
+		if (unlikely(cls == PKT_CLASS_DROP)) {
+			dp_drop(&w->st, m, md->drop);
 			continue;
+		}
+		if (unlikely(cls == PKT_CLASS_ARP)) {
+			punt(dp, w, m);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &ifc->mac))) {
+			/* Broadcast IPv4 can only be for us; anything else was for another host. */
+			if (md->flags & PKT_F_BCAST)
+				punt(dp, w, m);
+			else
+				dp_drop(&w->st, m, PKT_DROP_L2_NOT_FOR_US);
+			continue;
+		}
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3_off);
+		if (unlikely(ip->time_to_live <= 1 || md->dst == RTE_BE32(0xffffffff))) {
+			/* Before any rewrite, so the ICMP error quotes what the sender sent. */
+			punt(dp, w, m);
+			continue;
+		}
+		if (unlikely(md->flags & PKT_F_ICMP_ERR)) {
+			icmp_error(dp, w, m, md);
+			continue;
+		}
 		flow_key_set(&keys[nc], md->src, md->dst, md->sport, md->dport, md->l4_proto);
 		/* In burst order with the rest: its first fragment may be ahead of it here. */
 		later |= (uint64_t)dp_frag_is_later(md) << nc;
@@ -738,24 +644,41 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 		w->made_keys[0] = w->made_keys[1] = w->made_keys[2] = w->made_keys[3] = 0;
 	}
 	for (i = 0; i < nc; i++) {
+		struct pkt_meta *md = pkt_md(cand[i]);
+
 		/*
 		 * Each packet sees what the packets before it made (a session, a
 		 * PPTP call's gates): a miss that may match such a change is looked up again.
 		 */
 		if (sess[i] == NULL && unlikely(made_may_match(w, &keys[i])))
 			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
+
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
 			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {
 			fast++;
 			continue;
 		}
-		cand_slow(dp, w, iface, cand[i], sess[i], dir[i], (parsed >> i) & 1, (later >> i) & 1,
-			  fast_len);
+		/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
+		if (unlikely(cand[i]->pkt_len > fast_len) &&
+		    dp_mtu_over(dp, w, cand[i], md, sess[i], dir[i]))
+			continue;
+		if (!((parsed >> i) & 1)) {
+			/* The fast parse took it, so the full one agrees (and finds nothing to drop). */
+			pkt_parse(cand[i], md);
+			md->in_iface = (uint8_t)iface;
+		} else if (unlikely((later >> i) & 1)) {
+			frag_later(dp, w, cand[i], md);
+			continue;
+		}
+		if (sess[i] != NULL)
+			session_hit(dp, w, cand[i], md, sess[i], dir[i]);
+		else
+			session_miss(dp, w, cand[i], md);
 	}
 	w->st.hits += fast;
 	w->st.forwarded += fast;
-	if (unlikely(vc.n != 0))
-		vlan_act(dp, w, &vc, fast_len);
+	if (unlikely(nv != 0))
+		vlan_bursts(dp, w, vl, vl_sub, nv);
 }
 
 /*

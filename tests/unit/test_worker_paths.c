@@ -46,10 +46,13 @@ static const char conf_text[] =
 	"set interface untrust route\n"
 	"set interface dmz ip 10.9.9.1/24\n"
 	"set interface dmz route\n"
-	/* An 802.1Q subinterface of dmz's port (issue 21), its own zone. */
+	/* 802.1Q subinterfaces of dmz's port (issue 21), in their own zone. */
 	"set interface dmz.5 tag 5 zone \"Trust\"\n"
 	"set interface dmz.5 ip 10.5.5.1/24\n"
 	"set interface dmz.5 nat\n"
+	"set interface dmz.6 tag 6 zone \"Trust\"\n"
+	"set interface dmz.6 ip 10.6.6.1/24\n"
+	"set interface dmz.6 nat\n"
 	"set interface trust port net_ring0\n"
 	"set interface untrust port net_ring1\n"
 	"set interface dmz port net_ring2\n"
@@ -64,11 +67,12 @@ static const char conf_text[] =
 	"set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
 	"set arp 10.9.9.2 02:00:00:00:09:02 dmz\n"
 	"set arp 10.5.5.2 02:00:00:00:05:02 dmz.5\n"
+	"set arp 10.6.6.2 02:00:00:00:06:02 dmz.6\n"
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
 	"set mbuf max 2048\n";
 
-enum { TRUST, UNTRUST, DMZ, SUB5, NIF };
+enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, NIF };
 
 static struct dp *dp;
 static unsigned ifx[NIF];
@@ -982,7 +986,7 @@ test_port_max_mtu(void **state)
 	dp_mtu_refresh(dp);
 }
 
-/* Frame f as it arrives on dmz's port for its subinterface dmz.5: with tag (in the frame). */
+/* Frame f as it arrives on dmz's port for one of its subinterfaces: with tag in the frame. */
 static void
 tag_frm(struct frm *f, uint16_t tag)
 {
@@ -995,18 +999,18 @@ tag_frm(struct frm *f, uint16_t tag)
 }
 
 /*
- * Issue 21: tagged frames are parsed and looked up in their port's burst
- * pass, as their subinterface's, after the untagged frames of the burst.
- * One burst on dmz's port: untagged DMZ traffic, dmz.5's new flow (fast
- * parse), its second datagram (a session made earlier in the burst), an
- * ICMP echo (the full parse), an unknown and a stacked tag (counted drops).
- * Then the flow established (the fast path) and its reply, which leaves
- * dmz's port with tag 5 written.
+ * Issue 21: the tagged frames of a port's burst go to their subinterfaces,
+ * after its untagged frames, each subinterface's in their order. One burst
+ * on dmz's port: untagged DMZ traffic, dmz.5's new flow twice (a session
+ * made earlier in the burst), dmz.6's, an ICMP echo to dmz.5 (the full
+ * parse), an unknown and a stacked tag (counted drops). Then a burst of
+ * dmz.5's frames alone (passed on without regrouping): the established
+ * flow's fast path; its reply leaves dmz's port with tag 5 written.
  */
 static void
-test_tagged_in_port_pass(void **state)
+test_tagged_frames_in_a_burst(void **state)
 {
-	struct frm f[7], r;
+	struct frm f[8], r;
 	struct sent out = { 0 };
 	struct dp_stats st0, st1;
 	uint64_t unk = drops(PKT_DROP_VLAN_UNKNOWN), hits;
@@ -1019,40 +1023,46 @@ test_tagged_in_port_pass(void **state)
 	udp_frm(&f[0], DMZ, DMZHOST, SERVER, 5000, 53);
 	udp_frm(&f[1], SUB5, IP4(10, 5, 5, 2), SERVER, 40005, 4500);
 	tag_frm(&f[1], 5);
-	f[2] = f[1];
-	ic = frame_ip4(f[3].b, sizeof(f[3].b), mac_of(SUB5), IP4(10, 5, 5, 2), SERVER, IPPROTO_ICMP, 8);
+	udp_frm(&f[2], SUB6, IP4(10, 6, 6, 2), SERVER, 40006, 4500);
+	tag_frm(&f[2], 6);
+	f[3] = f[1];
+	ic = frame_ip4(f[4].b, sizeof(f[4].b), mac_of(SUB5), IP4(10, 5, 5, 2), SERVER, IPPROTO_ICMP, 8);
 	ic[0] = 8;
 	ic[5] = 7;   /* echo id */
 	*(uint16_t *)(ic + 2) = cksum_full(ic, 8);
-	f[3].len = 14 + 20 + 8;
-	tag_frm(&f[3], 5);
-	f[4] = f[1];
-	f[4].b[15] = 6;   /* no subinterface */
+	f[4].len = 14 + 20 + 8;
+	tag_frm(&f[4], 5);
 	f[5] = f[1];
-	tag_frm(&f[5], 5);   /* stacked */
-	udp_frm(&f[6], DMZ, DMZHOST, SERVER, 5001, 53);
-	burst(DMZ, f, 7, &out);
-	assert_int_equal(out.n[UNTRUST], 5);
-	/* The untagged ones first, in order, then dmz.5's, translated to Untrust's address. */
+	f[5].b[15] = 7;   /* no subinterface */
+	f[6] = f[1];
+	tag_frm(&f[6], 5);   /* stacked */
+	udp_frm(&f[7], DMZ, DMZHOST, SERVER, 5001, 53);
+	burst(DMZ, f, 8, &out);
+	assert_int_equal(out.n[UNTRUST], 6);
+	/* The untagged ones first, in order, then dmz.5's, then dmz.6's, translated to Untrust's address. */
 	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), 5000);
 	assert_int_equal(be16_at(out.m[UNTRUST][1], 34), 5001);
-	for (i = 2; i < 5; i++)
+	for (i = 2; i < 6; i++)
 		assert_int_equal(be32_at(out.m[UNTRUST][i], 14 + 12), PUBLIC);
 	pub = be16_at(out.m[UNTRUST][2], 34);
 	assert_int_equal(be16_at(out.m[UNTRUST][3], 34), pub);
 	assert_int_equal(out.m[UNTRUST][4]->pkt_len, 14 + 20 + 8);
+	assert_int_not_equal(be16_at(out.m[UNTRUST][5], 34), pub);
 	assert_int_equal(drops(PKT_DROP_VLAN_UNKNOWN), unk + 2);
 	dp_stats_sum(dp, &st1);
-	assert_int_equal(st1.rx_pkts[ifx[DMZ]] - st0.rx_pkts[ifx[DMZ]], 7);
+	assert_int_equal(st1.rx_pkts[ifx[DMZ]] - st0.rx_pkts[ifx[DMZ]], 8);
 	assert_int_equal(st1.rx_pkts[ifx[SUB5]] - st0.rx_pkts[ifx[SUB5]], 4);   /* the stacked one too */
+	assert_int_equal(st1.rx_pkts[ifx[SUB6]] - st0.rx_pkts[ifx[SUB6]], 1);
 	sent_free(&out);
 
-	/* Established: the fast path of the subinterface's frame. */
+	/* Established: the fast path of the subinterface's frames. */
 	hits = dp->workers[0].st.hits;
-	burst(DMZ, &f[1], 1, &out);
-	assert_int_equal(out.n[UNTRUST], 1);
+	f[0] = f[1];
+	burst(DMZ, f, 2, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
 	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), pub);
-	assert_int_equal(dp->workers[0].st.hits, hits + 1);
+	assert_int_equal(be16_at(out.m[UNTRUST][1], 34), pub);
+	assert_int_equal(dp->workers[0].st.hits, hits + 2);
 	sent_free(&out);
 
 	/* The reply leaves dmz's port with the tag, to the host behind dmz.5. */
@@ -1086,7 +1096,7 @@ main(void)
 		cmocka_unit_test_setup(test_jumbo_chains, reset),
 		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
 		cmocka_unit_test_setup(test_port_max_mtu, reset),
-		cmocka_unit_test_setup(test_tagged_in_port_pass, reset),
+		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
@@ -1100,6 +1110,7 @@ main(void)
 	ifx[UNTRUST] = (unsigned)route_iface_by_name(dp->rt, "untrust");
 	ifx[DMZ] = (unsigned)route_iface_by_name(dp->rt, "dmz");
 	ifx[SUB5] = (unsigned)route_iface_by_name(dp->rt, "dmz.5");
+	ifx[SUB6] = (unsigned)route_iface_by_name(dp->rt, "dmz.6");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	/* Torn down with its sessions, calls and ports (under ASan: nothing touched after free). */
 	dp_harness_down(dp);
