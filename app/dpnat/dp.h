@@ -139,7 +139,7 @@ struct dp {
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
 	uint16_t vlan_tag[ROUTE_MAX_IFACES];          /* 802.1Q id a subinterface's frames carry, 0: untagged */
-	uint32_t vlan_subs;                           /* bit i: interface i is a subinterface (vlan_tag[i] set) */
+	uint32_t vlan_port_subs[ROUTE_MAX_IFACES];    /* per physical interface, bit i: interface i is its subinterface */
 	struct dp_natlog_q natlog[DP_MAX_WORKERS + 1];  /* NAT event records: [worker], [n_workers] control */
 	uint64_t natlog_sent;                         /* records the control lcore drained (dp_natlog_drain) */
 	uint64_t natlog_send_lost;                    /* ... that no syslog collector took */

@@ -47,7 +47,7 @@ setup_subif(struct dp *dp, unsigned i, struct route_iface *ri, char *err, size_t
 	ri->up = par->up;
 	dp->tx_iface[i] = (uint8_t)pi;
 	dp->vlan_tag[i] = ci->tag;
-	dp->vlan_subs |= 1u << i;
+	dp->vlan_port_subs[pi] |= 1u << i;
 	return 0;
 }
 

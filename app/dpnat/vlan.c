@@ -52,16 +52,18 @@ dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *
 		}
 		tag = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
 	}
-	/* A subinterface's own frames carry no second tag; the parent is a physical interface. */
-	if (dp->vlan_tag[iface] == 0 && tag != 0)
-		for (subs = dp->vlan_subs; subs != 0; subs &= subs - 1) {
+	/* Only the port's own subinterfaces: a subinterface has none (its frames carry no second tag). */
+	if (tag != 0)
+		for (subs = dp->vlan_port_subs[iface]; subs != 0; subs &= subs - 1) {
 			i = (unsigned)__builtin_ctz(subs);
-			if (dp->vlan_tag[i] != tag || dp->tx_iface[i] != iface)
+			if (dp->vlan_tag[i] != tag)
 				continue;
 			/* The tag off in place (dp_vlan_tagged saw the 802.1Q EtherType): MACs 4 bytes on. */
 			if (in_frame) {
 				vlan_move_macs(p + RTE_VLAN_HLEN, p);
-				rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
+				m->data_off += RTE_VLAN_HLEN;   /* rte_pktmbuf_adj, the length checked above */
+				m->data_len -= RTE_VLAN_HLEN;
+				m->pkt_len -= RTE_VLAN_HLEN;
 			}
 			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
 			return (int)i;

@@ -530,6 +530,13 @@ vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *s
 	struct rte_mbuf *grp[DP_BURST];
 	unsigned i, j, k;
 
+	/* Mostly one subinterface a burst: its frames as they are, no regrouping. */
+	for (i = 1; i < nv && sub[i] == sub[0]; i++)
+		;
+	if (i == nv) {
+		process_burst(dp, w, sub[0], vl, (uint16_t)nv);
+		return;
+	}
 	for (i = 0; i < nv; i++) {
 		if (vl[i] == NULL)
 			continue;

@@ -49,7 +49,7 @@ setup_eal(void **state)
 		dp->tx_iface[i] = (uint8_t)i;
 	dp->tx_iface[SUB] = PARENT;
 	dp->vlan_tag[SUB] = 100;
-	dp->vlan_subs = 1u << SUB;
+	dp->vlan_port_subs[PARENT] = 1u << SUB;
 	w = &dp->workers[0];
 	return 0;
 }

@@ -48,6 +48,13 @@ static const char conf_text[] =
 	"set interface untrust route\n"
 	"set interface dmz ip 10.9.9.1/24\n"
 	"set interface dmz route\n"
+	/* 802.1Q subinterfaces of dmz's port (issue 21), in their own zone. */
+	"set interface dmz.5 tag 5 zone \"Trust\"\n"
+	"set interface dmz.5 ip 10.5.5.1/24\n"
+	"set interface dmz.5 nat\n"
+	"set interface dmz.6 tag 6 zone \"Trust\"\n"
+	"set interface dmz.6 ip 10.6.6.1/24\n"
+	"set interface dmz.6 nat\n"
 	"set interface trust port net_ring0\n"
 	"set interface untrust port net_ring1\n"
 	"set interface dmz port net_ring2\n"
@@ -61,12 +68,14 @@ static const char conf_text[] =
 	"set arp 172.19.50.129 02:00:00:00:01:29 untrust\n"
 	"set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
 	"set arp 10.9.9.2 02:00:00:00:09:02 dmz\n"
+	"set arp 10.5.5.2 02:00:00:00:05:02 dmz.5\n"
+	"set arp 10.6.6.2 02:00:00:00:06:02 dmz.6\n"
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
 	"set mbuf max 2048\n"
 	"set log nat queue 64\n";
 
-enum { TRUST, UNTRUST, DMZ, NIF };
+enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, NIF };
 
 static struct dp *dp;
 static unsigned ifx[NIF];
@@ -1102,6 +1111,96 @@ test_natlog_records_and_loss(void **state)
 	assert_int_equal(st.created, 200);
 }
 
+/* Frame f as it arrives on dmz's port for one of its subinterfaces: with tag in the frame. */
+static void
+tag_frm(struct frm *f, uint16_t tag)
+{
+	memmove(f->b + 16, f->b + 12, f->len - 12u);
+	f->b[12] = 0x81;
+	f->b[13] = 0x00;
+	f->b[14] = (uint8_t)(tag >> 8);
+	f->b[15] = (uint8_t)tag;
+	f->len += 4;
+}
+
+/*
+ * Issue 21: the tagged frames of a port's burst go to their subinterfaces,
+ * after its untagged frames, each subinterface's in their order. One burst
+ * on dmz's port: untagged DMZ traffic, dmz.5's new flow twice (a session
+ * made earlier in the burst), dmz.6's, an ICMP echo to dmz.5 (the full
+ * parse), an unknown and a stacked tag (counted drops). Then a burst of
+ * dmz.5's frames alone (passed on without regrouping): the established
+ * flow's fast path; its reply leaves dmz's port with tag 5 written.
+ */
+static void
+test_tagged_frames_in_a_burst(void **state)
+{
+	struct frm f[8], r;
+	struct sent out = { 0 };
+	struct dp_stats st0, st1;
+	uint64_t unk = drops(PKT_DROP_VLAN_UNKNOWN), hits;
+	uint16_t pub;
+	uint8_t *ic;
+	unsigned i;
+
+	(void)state;
+	dp_stats_sum(dp, &st0);
+	udp_frm(&f[0], DMZ, DMZHOST, SERVER, 5000, 53);
+	udp_frm(&f[1], SUB5, IP4(10, 5, 5, 2), SERVER, 40005, 4500);
+	tag_frm(&f[1], 5);
+	udp_frm(&f[2], SUB6, IP4(10, 6, 6, 2), SERVER, 40006, 4500);
+	tag_frm(&f[2], 6);
+	f[3] = f[1];
+	ic = frame_ip4(f[4].b, sizeof(f[4].b), mac_of(SUB5), IP4(10, 5, 5, 2), SERVER, IPPROTO_ICMP, 8);
+	ic[0] = 8;
+	ic[5] = 7;   /* echo id */
+	*(uint16_t *)(ic + 2) = cksum_full(ic, 8);
+	f[4].len = 14 + 20 + 8;
+	tag_frm(&f[4], 5);
+	f[5] = f[1];
+	f[5].b[15] = 7;   /* no subinterface */
+	f[6] = f[1];
+	tag_frm(&f[6], 5);   /* stacked */
+	udp_frm(&f[7], DMZ, DMZHOST, SERVER, 5001, 53);
+	burst(DMZ, f, 8, &out);
+	assert_int_equal(out.n[UNTRUST], 6);
+	/* The untagged ones first, in order, then dmz.5's, then dmz.6's, translated to Untrust's address. */
+	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), 5000);
+	assert_int_equal(be16_at(out.m[UNTRUST][1], 34), 5001);
+	for (i = 2; i < 6; i++)
+		assert_int_equal(be32_at(out.m[UNTRUST][i], 14 + 12), PUBLIC);
+	pub = be16_at(out.m[UNTRUST][2], 34);
+	assert_int_equal(be16_at(out.m[UNTRUST][3], 34), pub);
+	assert_int_equal(out.m[UNTRUST][4]->pkt_len, 14 + 20 + 8);
+	assert_int_not_equal(be16_at(out.m[UNTRUST][5], 34), pub);
+	assert_int_equal(drops(PKT_DROP_VLAN_UNKNOWN), unk + 2);
+	dp_stats_sum(dp, &st1);
+	assert_int_equal(st1.rx_pkts[ifx[DMZ]] - st0.rx_pkts[ifx[DMZ]], 8);
+	assert_int_equal(st1.rx_pkts[ifx[SUB5]] - st0.rx_pkts[ifx[SUB5]], 4);   /* the stacked one too */
+	assert_int_equal(st1.rx_pkts[ifx[SUB6]] - st0.rx_pkts[ifx[SUB6]], 1);
+	sent_free(&out);
+
+	/* Established: the fast path of the subinterface's frames. */
+	hits = dp->workers[0].st.hits;
+	f[0] = f[1];
+	burst(DMZ, f, 2, &out);
+	assert_int_equal(out.n[UNTRUST], 2);
+	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), pub);
+	assert_int_equal(be16_at(out.m[UNTRUST][1], 34), pub);
+	assert_int_equal(dp->workers[0].st.hits, hits + 2);
+	sent_free(&out);
+
+	/* The reply leaves dmz's port with the tag, to the host behind dmz.5. */
+	udp_frm(&r, UNTRUST, SERVER, PUBLIC, 4500, pub);
+	burst(UNTRUST, &r, 1, &out);
+	assert_int_equal(out.n[DMZ], 1);
+	assert_int_equal(be16_at(out.m[DMZ][0], 12), RTE_ETHER_TYPE_VLAN);
+	assert_int_equal(be16_at(out.m[DMZ][0], 14), 5);
+	assert_int_equal(be32_at(out.m[DMZ][0], 18 + 16), IP4(10, 5, 5, 2));
+	assert_int_equal(be16_at(out.m[DMZ][0], 18 + 22), 40005);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -1123,6 +1222,7 @@ main(void)
 		cmocka_unit_test_setup(test_mtu_later_fragments_and_icmp_errors, reset),
 		cmocka_unit_test_setup(test_port_max_mtu, reset),
 		cmocka_unit_test_setup(test_natlog_records_and_loss, reset),
+		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
@@ -1135,6 +1235,8 @@ main(void)
 	ifx[TRUST] = (unsigned)route_iface_by_name(dp->rt, "trust");
 	ifx[UNTRUST] = (unsigned)route_iface_by_name(dp->rt, "untrust");
 	ifx[DMZ] = (unsigned)route_iface_by_name(dp->rt, "dmz");
+	ifx[SUB5] = (unsigned)route_iface_by_name(dp->rt, "dmz.5");
+	ifx[SUB6] = (unsigned)route_iface_by_name(dp->rt, "dmz.6");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	/* Torn down with its sessions, calls and ports (under ASan: nothing touched after free). */
 	dp_harness_down(dp);
