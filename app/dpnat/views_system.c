@@ -107,6 +107,7 @@ h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 static const char *const tech_support_views[] = {
 	"get config", "get interface", "get counter statistics", "get counter flow", "get route",
 	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
+	"get log nat", "get session limit", "get alg pptp xlate per-client", "get flow frag",
 };
 
 /* get tech-support: one text for a bug report. */

@@ -215,10 +215,11 @@ def test_tech_support(lab):
     sections = re.findall(r"^==== (.*) ====$", ts, re.M)
     for want in ("get config", "get interface", "get counter statistics", "get counter flow",
                  "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
-                 "get alg pptp", "get log", "recent log"):
+                 "get alg pptp", "get log", "get log nat", "get session limit",
+                 "get alg pptp xlate per-client", "get flow frag", "recent log"):
         assert want in sections, (want, sections)
     # each section is the view itself
-    for view in ("get config", "get dip", "get alg pptp", "get policy"):
+    for view in ("get config", "get dip", "get alg pptp", "get policy", "get log nat"):
         body = ts.split(f"==== {view} ====\n", 1)[1].split("\n==== ", 1)[0]
         assert body.rstrip("\n") == lab.out(view).rstrip("\n"), view
     log = ts.split("==== recent log ====\n", 1)[1]
