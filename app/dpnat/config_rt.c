@@ -63,12 +63,9 @@ route_in(const struct conf *c, const struct conf_route *r)
 static const struct conf_route *
 route_prefix_in(const struct conf *c, const struct conf_route *r)
 {
-	unsigned i;
+	int i = conf_route_index(c, r->prefix, r->plen);
 
-	for (i = 0; i < c->n_routes; i++)
-		if (c->routes[i].prefix == r->prefix && c->routes[i].plen == r->plen)
-			return &c->routes[i];
-	return NULL;
+	return i < 0 ? NULL : &c->routes[i];
 }
 
 /*

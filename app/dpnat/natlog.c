@@ -108,13 +108,11 @@ zone_of(const struct dp *dp, uint8_t ifx)
 	return ifc != NULL ? route_zone_name(dp->rt, ifc->zone_id) : "";
 }
 
+/* A network-order address as text (conf_ip_str takes host order). */
 static const char *
 ip_str(rte_be32_t ip, char *buf)
 {
-	uint32_t h = rte_be_to_cpu_32(ip);
-
-	snprintf(buf, 16, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
-	return buf;
+	return conf_ip_str(rte_be_to_cpu_32(ip), buf);
 }
 
 /*

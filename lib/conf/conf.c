@@ -807,8 +807,8 @@ unset_policy(struct parser *p)
 
 /* ---- routes and ARP ---- */
 
-static int
-route_index(const struct conf *c, uint32_t prefix, uint8_t plen)
+int
+conf_route_index(const struct conf *c, uint32_t prefix, uint8_t plen)
 {
 	unsigned i;
 
@@ -844,7 +844,7 @@ set_route(struct parser *p)
 	}
 	if (need_end(p) != 0)
 		return -1;
-	ri = route_index(c, r.prefix, r.plen);
+	ri = conf_route_index(c, r.prefix, r.plen);
 	if (ri < 0 && c->n_routes >= CONF_MAX_ROUTES)
 		return perr_at(p, 2, "too many routes at \"%s\": expected at most %d routes", p->w[2],
 			    CONF_MAX_ROUTES);
@@ -865,7 +865,7 @@ unset_route(struct parser *p)
 
 	if (need_net(p, &prefix, &plen) != 0 || need_end(p) != 0)
 		return -1;
-	ri = route_index(c, prefix, plen);
+	ri = conf_route_index(c, prefix, plen);
 	if (ri < 0)
 		return perr_at(p, 2, "no route \"%s\": expected the prefix of a configured route",
 			    prev_word(p));

@@ -187,6 +187,8 @@ int conf_dump(const struct conf *c, FILE *out);
 
 /** Find an interface by name; NULL if absent. */
 const struct conf_iface *conf_iface_find(const struct conf *c, const char *name);
+/** Index in c->routes of the static route for prefix/plen (any next hop), or -1. */
+int conf_route_index(const struct conf *c, uint32_t prefix, uint8_t plen);
 
 /** Index of interface name in c->ifaces, or -1. */
 int conf_iface_index(const struct conf *c, const char *name);
