@@ -65,6 +65,7 @@ struct dp_port {
 /** A small transmit buffer per (worker, interface). */
 struct dp_txbuf {
 	uint16_t n;
+	uint16_t tagged;     /* of them, frames the fast path left with the subinterface's tag in them */
 	struct rte_mbuf *pkts[DP_BURST];
 };
 
@@ -139,7 +140,8 @@ struct dp {
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */
 	uint16_t vlan_tag[ROUTE_MAX_IFACES];          /* 802.1Q id a subinterface's frames carry, 0: untagged */
-	uint32_t vlan_port_subs[ROUTE_MAX_IFACES];    /* per physical interface, bit i: interface i is its subinterface */
+	/* Per physical interface and 802.1Q id: its subinterface's index + 1, 0: none (set at start). */
+	uint8_t vlan_sub_of[ROUTE_MAX_IFACES][RTE_ETHER_MAX_VLAN_ID + 1];
 	struct dp_natlog_q natlog[DP_MAX_WORKERS + 1];  /* NAT event records: [worker], [n_workers] control */
 	uint64_t natlog_sent;                         /* records the control lcore drained (dp_natlog_drain) */
 	uint64_t natlog_send_lost;                    /* ... that no syslog collector took */

@@ -46,8 +46,7 @@ setup_subif(struct dp *dp, unsigned i, struct route_iface *ri, char *err, size_t
 	ri->mac = par->mac;
 	ri->up = par->up;
 	dp->tx_iface[i] = (uint8_t)pi;
-	dp->vlan_tag[i] = ci->tag;
-	dp->vlan_port_subs[pi] |= 1u << i;
+	dp_vlan_link(dp, (unsigned)pi, i, ci->tag);
 	return 0;
 }
 

@@ -6,9 +6,11 @@
  * A tagged frame leaves the fast parse (its EtherType is not IPv4, or the
  * device stripped the tag: RTE_MBUF_F_RX_VLAN_STRIPPED, as with the port's
  * strip offload or af_packet, which reports what the kernel took off),
- * loses its tag here and is processed as a burst of its subinterface.
- * Frames a subinterface sends get the tag when its transmit buffer is
- * flushed: by the device where the port has the insert offload, written in
+ * is sorted here to its subinterface and processed as a burst of it: with
+ * its tag in the frame, which the fast path rewrites in place (a frame
+ * leaving by an untagged interface just starts 4 bytes later), and off for
+ * everything else. Frames a subinterface sends without it get the tag when
+ * its transmit buffer is flushed: by the device where the port has the insert offload, written in
  * place otherwise (drivers/port takes both offloads where the device
  * reports them).
  */
@@ -19,57 +21,51 @@
 #include "dp.h"
 #include "dp_iface.h"
 
-/* Move the two MAC addresses (12 bytes) from src to dst, 4 bytes away either way: all loads before the stores. */
-static inline void
-vlan_move_macs(uint8_t *dst, const uint8_t *src)
+void
+dp_vlan_link(struct dp *dp, unsigned port_iface, unsigned sub, uint16_t tag)
 {
-	uint64_t a;
-	uint32_t b;
+	dp->vlan_tag[sub] = tag;
+	dp->vlan_sub_of[port_iface][tag & RTE_ETHER_MAX_VLAN_ID] = (uint8_t)(sub + 1);
+}
 
-	memcpy(&a, src, sizeof(a));
-	memcpy(&b, src + sizeof(a), sizeof(b));
-	memcpy(dst, &a, sizeof(a));
-	memcpy(dst + sizeof(a), &b, sizeof(b));
+int
+dp_vlan_sub(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
+{
+	const struct rte_vlan_hdr *vh = rte_pktmbuf_mtod_offset(m, const struct rte_vlan_hdr *,
+								 sizeof(struct rte_ether_hdr));
+	unsigned sub;
+
+	if (unlikely(m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*vh))) {
+		dp_drop(&w->st, m, PKT_DROP_RUNT);
+		return -1;
+	}
+	sub = dp->vlan_sub_of[iface][rte_be_to_cpu_16(vh->vlan_tci) & RTE_ETHER_MAX_VLAN_ID];
+	if (unlikely(sub == 0)) {
+		dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
+		return -1;
+	}
+	return (int)sub - 1;
 }
 
 int
 dp_vlan_rx(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m)
 {
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	bool in_frame = !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED);
-	uint32_t subs;
-	uint16_t tag;
-	unsigned i;
+	unsigned sub;
 
-	if (!in_frame) {
-		tag = m->vlan_tci & 0xfff;
-	} else {
-		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(p + sizeof(struct rte_ether_hdr));
+	if (!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+		int s = dp_vlan_sub(dp, w, iface, m);
 
-		if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*vh)) {
-			dp_drop(&w->st, m, PKT_DROP_RUNT);
-			return -1;
-		}
-		tag = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+		if (s >= 0)
+			dp_vlan_pop(m);
+		return s;
 	}
-	/* Only the port's own subinterfaces: a subinterface has none (its frames carry no second tag). */
-	if (tag != 0)
-		for (subs = dp->vlan_port_subs[iface]; subs != 0; subs &= subs - 1) {
-			i = (unsigned)__builtin_ctz(subs);
-			if (dp->vlan_tag[i] != tag)
-				continue;
-			/* The tag off in place (dp_vlan_tagged saw the 802.1Q EtherType): MACs 4 bytes on. */
-			if (in_frame) {
-				vlan_move_macs(p + RTE_VLAN_HLEN, p);
-				m->data_off += RTE_VLAN_HLEN;   /* rte_pktmbuf_adj, the length checked above */
-				m->data_len -= RTE_VLAN_HLEN;
-				m->pkt_len -= RTE_VLAN_HLEN;
-			}
-			m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
-			return (int)i;
-		}
-	dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
-	return -1;
+	sub = dp->vlan_sub_of[iface][m->vlan_tci & RTE_ETHER_MAX_VLAN_ID];
+	if (sub == 0) {
+		dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
+		return -1;
+	}
+	m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	return (int)sub - 1;
 }
 
 uint16_t
@@ -80,8 +76,13 @@ dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t t
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		uint8_t *p;
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 
+		/* The fast path forwarded it with its tag rewritten in place. */
+		if (*(const rte_be16_t *)(p + 2 * RTE_ETHER_ADDR_LEN) == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+			pkts[k++] = m;
+			continue;
+		}
 		if (hw) {
 			m->vlan_tci = tag;
 			m->ol_flags |= RTE_MBUF_F_TX_VLAN;
@@ -92,7 +93,7 @@ dp_vlan_push(struct dp_worker *w, struct rte_mbuf **pkts, uint16_t n, uint16_t t
 				dp_drop(&w->st, m, PKT_DROP_VLAN);
 				continue;
 			}
-			vlan_move_macs(p, p + RTE_VLAN_HLEN);
+			dp_vlan_move_macs(p, p + RTE_VLAN_HLEN);
 			memcpy(p + 2 * RTE_ETHER_ADDR_LEN, &tpid_tci, sizeof(tpid_tci));
 		}
 		pkts[k++] = m;

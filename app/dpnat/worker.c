@@ -52,8 +52,12 @@ tx_flush(struct dp *dp, struct dp_worker *w, unsigned iface)
 	uint64_t bytes = 0;
 
 	w->tx_pending &= ~(1u << iface);
-	if (unlikely(dp->vlan_tag[iface] != 0))
-		b->n = dp_vlan_push(w, b->pkts, b->n, dp->vlan_tag[iface], p->pi.tx_vlan_insert);
+	if (unlikely(dp->vlan_tag[iface] != 0)) {
+		/* Only when some frame has no tag yet (the fast path rewrote the others'). */
+		if (b->tagged != b->n)
+			b->n = dp_vlan_push(w, b->pkts, b->n, dp->vlan_tag[iface], p->pi.tx_vlan_insert);
+		b->tagged = 0;
+	}
 	if (b->n == 0)
 		return;
 	q = (uint16_t)(w->idx % p->pi.nb_txq);
@@ -481,10 +485,11 @@ icmp_error(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_me
  */
 static __rte_always_inline bool
 fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
-	 struct flow_session *s, unsigned dir, uint8_t proto, uint8_t tcp_flags)
+	 struct flow_session *s, unsigned dir, uint8_t proto, uint8_t tcp_flags, const bool tagged)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)((uint8_t *)(eth + 1) +
+							  (tagged ? RTE_VLAN_HLEN : 0));
 	uint8_t *l4 = (uint8_t *)(ip + 1);
 	const struct flow_rw *rw = &s->rw[dir];
 	const struct flow_fwd *f = &s->fwd[dir];
@@ -513,6 +518,22 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 	ip->hdr_checksum = nat_cs_apply(ip->hdr_checksum, (uint32_t)rw->ck_ip + TTL_DEC);
 	ip->src_addr = rw->src;
 	ip->dst_addr = rw->dst;
+	if (tagged) {
+		/* The tag stays where it is: the egress subinterface's written over it (PCP 0, as
+		 * dp_vlan_push writes it), or, untagged out, the frame starts 4 bytes later
+		 * (the MACs are written anew and the IPv4 EtherType is already there). */
+		uint16_t otag = dp->vlan_tag[f->iface];
+
+		if (likely(otag != 0)) {
+			((struct rte_vlan_hdr *)(eth + 1))->vlan_tci = rte_cpu_to_be_16(otag);
+			w->txbuf[f->iface].tagged++;
+		} else {
+			m->data_off += RTE_VLAN_HLEN;
+			m->data_len -= RTE_VLAN_HLEN;
+			m->pkt_len -= RTE_VLAN_HLEN;
+			eth = (struct rte_ether_hdr *)((uint8_t *)eth + RTE_VLAN_HLEN);
+		}
+	}
 	rte_ether_addr_copy(&f->dmac, &eth->dst_addr);
 	rte_ether_addr_copy(&w->if_mac[f->iface], &eth->src_addr);
 	w->st.hits_foreign += s->owner != w->idx;
@@ -522,19 +543,25 @@ fast_hit(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *m,
 
 static void process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			  struct rte_mbuf **pkts, uint16_t n);
+static void process_burst_tagged(struct dp *dp, struct dp_worker *w, unsigned iface,
+				 struct rte_mbuf **pkts, uint16_t n);
 
-/* Frames of subinterfaces (tags already off; sub[i] is vl[i]'s), one burst per subinterface, in order. */
+/*
+ * Frames of subinterfaces (sub[i] is vl[i]'s), one burst per subinterface,
+ * in order: with their tags in the frame (tagged) or already off.
+ */
 static void
-vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *sub, unsigned nv)
+vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *sub, unsigned nv,
+	    bool tagged, bool one)
 {
 	struct rte_mbuf *grp[DP_BURST];
 	unsigned i, j, k;
 
-	/* Mostly one subinterface a burst: its frames as they are, no regrouping. */
-	for (i = 1; i < nv && sub[i] == sub[0]; i++)
+	/* Mostly one subinterface a burst (one: known to be): its frames as they are, no regrouping. */
+	for (i = one ? nv : 1; i < nv && sub[i] == sub[0]; i++)
 		;
 	if (i == nv) {
-		process_burst(dp, w, sub[0], vl, (uint16_t)nv);
+		(tagged ? process_burst_tagged : process_burst)(dp, w, sub[0], vl, (uint16_t)nv);
 		return;
 	}
 	for (i = 0; i < nv; i++) {
@@ -546,15 +573,86 @@ vlan_bursts(struct dp *dp, struct dp_worker *w, struct rte_mbuf **vl, uint8_t *s
 				if (j != i)
 					vl[j] = NULL;
 			}
-		process_burst(dp, w, sub[i], grp, (uint16_t)k);
+		(tagged ? process_burst_tagged : process_burst)(dp, w, sub[i], grp, (uint16_t)k);
 	}
 }
 
-/* Everything that arrives on one interface in one burst: parse all, look up all, then act. */
-static void
-process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
-	      struct rte_mbuf **pkts, uint16_t n)
+/* Whether m should go to trunk_burst(): its tag stripped by the device, or in it (with room for it). */
+static inline bool
+trunk_frame(const struct rte_mbuf *m)
 {
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	return (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ||
+	       (m->data_len >= RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN &&
+		eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN));
+}
+
+/*
+ * A port's burst whose first frame is tagged (a trunk): sorted by tag
+ * alone, each subinterface's frames to a burst of its own, the untagged
+ * ones to the port's, first - without the port's fast parse failing on
+ * every tagged frame. Counted as received on the port like any frame of
+ * its burst.
+ */
+static __rte_noinline void
+trunk_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts, uint16_t n)
+{
+	const uint8_t *tab = dp->vlan_sub_of[iface];
+	struct rte_mbuf *un[DP_BURST], *vl[DP_BURST], *vs[DP_BURST];
+	uint8_t vl_sub[DP_BURST], vs_sub[DP_BURST];
+	unsigned nu = 0, nv = 0, ns = 0, i, sub, mixed = 0;
+	uint64_t bytes = 0;
+	int s;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t tt;
+
+		if (!trunk_frame(m)) {
+			un[nu++] = m;   /* counted by the port's burst */
+			continue;
+		}
+		bytes += m->pkt_len;
+		if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+			if ((s = dp_vlan_rx(dp, w, iface, m)) >= 0) {
+				vs_sub[ns] = (uint8_t)s;
+				vs[ns++] = m;
+			}
+			continue;
+		}
+		memcpy(&tt, rte_pktmbuf_mtod_offset(m, const uint8_t *, 2 * RTE_ETHER_ADDR_LEN), 4);
+		sub = tab[rte_be_to_cpu_32(tt) & RTE_ETHER_MAX_VLAN_ID];
+		if (unlikely(sub == 0)) {
+			dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
+			continue;
+		}
+		vl_sub[nv] = (uint8_t)(sub - 1);
+		mixed |= vl_sub[nv] ^ vl_sub[0];
+		vl[nv++] = m;
+	}
+	w->st.rx_pkts[iface] += n - nu;
+	w->st.rx_bytes[iface] += bytes;
+	if (nu != 0)
+		process_burst(dp, w, iface, un, (uint16_t)nu);
+	if (nv != 0)
+		vlan_bursts(dp, w, vl, vl_sub, nv, true, mixed == 0);
+	if (ns != 0)
+		vlan_bursts(dp, w, vs, vs_sub, ns, false, false);
+}
+
+/*
+ * Everything that arrives on one interface in one burst: parse all, look up
+ * all, then act. tagged (a constant): the frames are a subinterface's with
+ * their tags still in them (dp_vlan_sub), which the fast path forwards
+ * with the tag rewritten in place; whatever leaves the fast path loses its
+ * tag first and goes on as an untagged frame of the subinterface.
+ */
+static __rte_always_inline void
+burst_core(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts, uint16_t n,
+	   const bool tagged)
+{
+	const uint32_t l2 = RTE_ETHER_HDR_LEN + (tagged ? RTE_VLAN_HLEN : 0);
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
 	const uint64_t mac = pkt_mac64(&ifc->mac);
 	const uint32_t fast_len = __atomic_load_n(&dp->mtu_fast_len, __ATOMIC_RELAXED);
@@ -565,10 +663,16 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t dir[DP_BURST];
 	uint64_t parsed = 0, bytes = 0;   /* parsed: bit i, cand[i]'s metadata is filled */
 	uint64_t later = 0;               /* bit i: cand[i] is a fragment after the first */
-	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces */
-	uint8_t vl_sub[DP_BURST];
-	unsigned nc = 0, i, fast = 0, nv = 0;
+	struct rte_mbuf *vl[DP_BURST];    /* tagged frames, for their subinterfaces: the tag in them */
+	struct rte_mbuf *vs[DP_BURST];    /* the same, the device took the tag off */
+	uint8_t vl_sub[DP_BURST], vs_sub[DP_BURST];
+	unsigned nc = 0, i, fast = 0, nv = 0, ns = 0;
 
+	/* A trunk's burst (its first frame tells): sorted by tag first (untagged frames come back here). */
+	if (!tagged && unlikely(n != 0 && trunk_frame(pkts[0]))) {
+		trunk_burst(dp, w, iface, pkts, n);
+		return;
+	}
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {
@@ -581,10 +685,11 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 
 		if (i + DP_PREFETCH < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH], void *));
-		bytes += m->pkt_len;
+		bytes += m->pkt_len - (l2 - RTE_ETHER_HDR_LEN);
 		/* Longer than the smallest MTU (checked below) or tag stripped by the device: the long way. */
-		if (likely(m->pkt_len <= fast_len && !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) &&
-			   pkt_parse_fast(m, mac, &t))) {
+		if (likely(m->pkt_len <= fast_len + (l2 - RTE_ETHER_HDR_LEN) &&
+			   !(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) &&
+			   pkt_parse_fast_l2(m, mac, &t, l2))) {
 			/*
 			 * The metadata is left unwritten: only packets that leave the fast
 			 * path need it. The tuple stays in registers (a key read back from
@@ -595,12 +700,24 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			cand[nc++] = m;
 			continue;
 		}
+		if (tagged)
+			dp_vlan_pop(m);
 		if (unlikely(dp_vlan_tagged(m))) {
-			int sub = dp_vlan_rx(dp, w, iface, m);
+			int sub;
 
-			if (sub >= 0) {
-				vl_sub[nv] = (uint8_t)sub;
-				vl[nv++] = m;
+			if (tagged) {   /* a second tag: a subinterface has no subinterfaces */
+				dp_drop(&w->st, m, PKT_DROP_VLAN_UNKNOWN);
+				continue;
+			}
+
+			if (!(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+				if ((sub = dp_vlan_sub(dp, w, iface, m)) >= 0) {
+					vl_sub[nv] = (uint8_t)sub;
+					vl[nv++] = m;
+				}
+			} else if ((sub = dp_vlan_rx(dp, w, iface, m)) >= 0) {
+				vs_sub[ns] = (uint8_t)sub;
+				vs[ns++] = m;
 			}
 			continue;
 		}
@@ -657,10 +774,13 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 			sess[i] = flow_lookup(dp->flows, &keys[i], &dir[i]);
 
 		if (likely(sess[i] != NULL && !((parsed >> i) & 1) &&
-			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i]))) {
+			   fast_hit(dp, w, iface, cand[i], sess[i], dir[i], keys[i].proto, tcpf[i],
+				    tagged))) {
 			fast++;
 			continue;
 		}
+		if (tagged && !((parsed >> i) & 1))
+			dp_vlan_pop(cand[i]);   /* the long way wants it untagged (parsed ones are) */
 		/* Only parsed packets are this long; checked before any rewrite (mtu.c). */
 		if (unlikely(cand[i]->pkt_len > fast_len) &&
 		    dp_mtu_over(dp, w, cand[i], md, sess[i], dir[i]))
@@ -680,8 +800,27 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	}
 	w->st.hits += fast;
 	w->st.forwarded += fast;
+	if (tagged)
+		return;   /* a subinterface has no subinterfaces: its frames were all popped above */
 	if (unlikely(nv != 0))
-		vlan_bursts(dp, w, vl, vl_sub, nv);
+		vlan_bursts(dp, w, vl, vl_sub, nv, true, false);
+	if (unlikely(ns != 0))
+		vlan_bursts(dp, w, vs, vs_sub, ns, false, false);
+}
+
+/* burst_core() for a port's or a subinterface's untagged frames. */
+static void
+process_burst(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts, uint16_t n)
+{
+	burst_core(dp, w, iface, pkts, n, false);
+}
+
+/* burst_core() for a subinterface's frames with their tags in them. */
+static void
+process_burst_tagged(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf **pkts,
+		     uint16_t n)
+{
+	burst_core(dp, w, iface, pkts, n, true);
 }
 
 /*

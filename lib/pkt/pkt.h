@@ -137,28 +137,31 @@ struct pkt_tuple {
  * Ethernet padding and returns true; pkt_parse() would find the same tuple
  * and flags, PKT_F_L4_VALID alone in md->flags and PKT_GRE_V1_KEY for GRE.
  * Anything else returns false with the mbuf untouched, for pkt_parse().
+ * l2 is the Ethernet header's length, a constant: RTE_ETHER_HDR_LEN, or
+ * that plus RTE_VLAN_HLEN for a frame whose 802.1Q tag the caller has
+ * already read (its EtherType after the tag is checked here, not the tag).
  */
-static inline bool
-pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
+static __rte_always_inline bool
+pkt_parse_fast_l2(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t, const uint32_t l2)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + l2);
 	const uint8_t *l4 = (const uint8_t *)(ip + 1);
 	const uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint32_t seglen = m->data_len, w, g;
 	uint16_t tot, l4len, need;
 	uint64_t d;
 
-	if (unlikely(seglen < RTE_ETHER_HDR_LEN + sizeof(*ip) + 8))
+	if (unlikely(seglen < l2 + sizeof(*ip) + 8))
 		return false;
 	/* Destination MAC ours, EtherType IPv4, version 4 with a 20-byte header: two compares. */
 	memcpy(&d, p, 8);
-	memcpy(&w, p + 12, 4);
+	memcpy(&w, p + l2 - 2, 4);
 	if ((rte_cpu_to_le_64(d ^ mac) & 0xffffffffffffull) != 0 ||
 	    (w & RTE_BE32(0xffffff00)) != RTE_BE32(0x08004500))
 		return false;
 	tot = rte_be_to_cpu_16(ip->total_length);
-	if (tot < sizeof(*ip) + 8 || RTE_ETHER_HDR_LEN + (uint32_t)tot > seglen ||
+	if (tot < sizeof(*ip) + 8 || l2 + (uint32_t)tot > seglen ||
 	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
 	    ip->time_to_live <= 1 || ip->dst_addr == RTE_BE32(0xffffffff) ||
 	    ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
@@ -196,15 +199,22 @@ pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
 		return false;
 	}
 	/* Ethernet pads short frames: keep exactly the IP datagram. */
-	if (m->pkt_len != RTE_ETHER_HDR_LEN + (uint32_t)tot) {
+	if (m->pkt_len != l2 + (uint32_t)tot) {
 		if (m->next != NULL)
 			return false;
-		m->data_len = (uint16_t)(RTE_ETHER_HDR_LEN + tot);
-		m->pkt_len = RTE_ETHER_HDR_LEN + (uint32_t)tot;
+		m->data_len = (uint16_t)(l2 + tot);
+		m->pkt_len = l2 + (uint32_t)tot;
 	}
 	t->src = ip->src_addr;
 	t->dst = ip->dst_addr;
 	return true;
+}
+
+/** pkt_parse_fast_l2() for an untagged frame: the IPv4 header at RTE_ETHER_HDR_LEN. */
+static inline bool
+pkt_parse_fast(struct rte_mbuf *m, uint64_t mac, struct pkt_tuple *t)
+{
+	return pkt_parse_fast_l2(m, mac, t, RTE_ETHER_HDR_LEN);
 }
 
 #endif /* DPNAT_PKT_H */

@@ -48,8 +48,7 @@ setup_eal(void **state)
 	for (i = 0; i < ROUTE_MAX_IFACES; i++)
 		dp->tx_iface[i] = (uint8_t)i;
 	dp->tx_iface[SUB] = PARENT;
-	dp->vlan_tag[SUB] = 100;
-	dp->vlan_port_subs[PARENT] = 1u << SUB;
+	dp_vlan_link(dp, PARENT, SUB, 100);
 	w = &dp->workers[0];
 	return 0;
 }

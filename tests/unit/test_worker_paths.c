@@ -55,6 +55,8 @@ static const char conf_text[] =
 	"set interface dmz.6 tag 6 zone \"Trust\"\n"
 	"set interface dmz.6 ip 10.6.6.1/24\n"
 	"set interface dmz.6 nat\n"
+	"set interface dmz.7 tag 7 zone \"Untrust\"\n"
+	"set interface dmz.7 ip 10.7.7.1/24\n"
 	"set interface trust port net_ring0\n"
 	"set interface untrust port net_ring1\n"
 	"set interface dmz port net_ring2\n"
@@ -70,12 +72,13 @@ static const char conf_text[] =
 	"set arp 10.9.9.2 02:00:00:00:09:02 dmz\n"
 	"set arp 10.5.5.2 02:00:00:00:05:02 dmz.5\n"
 	"set arp 10.6.6.2 02:00:00:00:06:02 dmz.6\n"
+	"set arp 10.7.7.2 02:00:00:00:07:02 dmz.7\n"
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
 	"set mbuf max 2048\n"
 	"set log nat queue 64\n";
 
-enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, NIF };
+enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, SUB7, NIF };
 
 static struct dp *dp;
 static unsigned ifx[NIF];
@@ -1158,7 +1161,7 @@ test_tagged_frames_in_a_burst(void **state)
 	f[4].len = 14 + 20 + 8;
 	tag_frm(&f[4], 5);
 	f[5] = f[1];
-	f[5].b[15] = 7;   /* no subinterface */
+	f[5].b[15] = 8;   /* no subinterface */
 	f[6] = f[1];
 	tag_frm(&f[6], 5);   /* stacked */
 	udp_frm(&f[7], DMZ, DMZHOST, SERVER, 5001, 53);
@@ -1201,6 +1204,70 @@ test_tagged_frames_in_a_burst(void **state)
 	sent_free(&out);
 }
 
+/*
+ * Issue 21: a tagged frame forwarded by the fast path keeps its tag in the
+ * frame: the egress subinterface's id is written over the ingress one
+ * (dmz.5 in Trust -> dmz.7 in Untrust, both on dmz's port: no move, no
+ * second tag at the flush). The fast path's frame must equal, byte for
+ * byte, the one the long way sent for the same flow just before.
+ */
+static void
+test_tagged_fast_path_keeps_the_tag(void **state)
+{
+	struct frm f[2], r;
+	struct sent out = { 0 };
+	const struct rte_ether_addr h7 = { { 0x02, 0, 0, 0, 0x07, 0x02 } };
+	uint8_t first[64];
+	uint64_t hits;
+	uint16_t pub;
+	unsigned len;
+
+	(void)state;
+	udp_frm(&f[0], SUB5, IP4(10, 5, 5, 2), IP4(10, 7, 7, 2), 40100, 4600);
+	tag_frm(&f[0], 5);
+	f[0].b[14] |= 0xa0;   /* priority 5: the rewrite keeps none of it, as the long way */
+	f[1] = f[0];
+	/* The first one makes the session, the long way: untagged there, tagged at the flush. */
+	burst(DMZ, &f[0], 1, &out);
+	assert_int_equal(out.n[DMZ], 1);
+	len = out.m[DMZ][0]->pkt_len;
+	assert_int_equal(len, f[0].len);
+	assert_true(len <= sizeof(first));
+	memcpy(first, rte_pktmbuf_mtod(out.m[DMZ][0], uint8_t *), len);
+	assert_int_equal(be16_at(out.m[DMZ][0], 12), RTE_ETHER_TYPE_VLAN);
+	assert_int_equal(be16_at(out.m[DMZ][0], 14), 7);
+	assert_int_equal(be32_at(out.m[DMZ][0], 18 + 12), IP4(10, 7, 7, 1));
+	pub = be16_at(out.m[DMZ][0], 18 + 20);
+	sent_free(&out);
+
+	/* The second, the fast path: the same bytes, tag 7 written in place. */
+	hits = dp->workers[0].st.hits;
+	burst(DMZ, &f[1], 1, &out);
+	assert_int_equal(dp->workers[0].st.hits, hits + 1);
+	assert_int_equal(out.n[DMZ], 1);
+	assert_int_equal(out.m[DMZ][0]->pkt_len, len);
+	assert_memory_equal(rte_pktmbuf_mtod(out.m[DMZ][0], uint8_t *), first, len);
+	assert_memory_equal(rte_pktmbuf_mtod(out.m[DMZ][0], uint8_t *), &h7, 6);
+	assert_memory_equal(rte_pktmbuf_mtod_offset(out.m[DMZ][0], uint8_t *, 6), mac_of(SUB7), 6);
+	sent_free(&out);
+
+	/* The reply on dmz.7, by the fast path, leaves with tag 5 to the host behind dmz.5. */
+	udp_frm(&r, SUB7, IP4(10, 7, 7, 2), IP4(10, 7, 7, 1), 4600, pub);
+	tag_frm(&r, 7);
+	hits = dp->workers[0].st.hits;
+	burst(DMZ, &r, 1, &out);
+	assert_int_equal(dp->workers[0].st.hits, hits + 1);
+	assert_int_equal(out.n[DMZ], 1);
+	assert_int_equal(out.m[DMZ][0]->pkt_len, r.len);
+	assert_int_equal(be16_at(out.m[DMZ][0], 12), RTE_ETHER_TYPE_VLAN);
+	assert_int_equal(be16_at(out.m[DMZ][0], 14), 5);
+	assert_int_equal(be16_at(out.m[DMZ][0], 16), RTE_ETHER_TYPE_IPV4);
+	assert_int_equal(be32_at(out.m[DMZ][0], 18 + 16), IP4(10, 5, 5, 2));
+	assert_int_equal(be16_at(out.m[DMZ][0], 18 + 22), 40100);
+	assert_int_equal(cksum_full(rte_pktmbuf_mtod_offset(out.m[DMZ][0], uint8_t *, 18), 20), 0);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -1223,6 +1290,7 @@ main(void)
 		cmocka_unit_test_setup(test_port_max_mtu, reset),
 		cmocka_unit_test_setup(test_natlog_records_and_loss, reset),
 		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
+		cmocka_unit_test_setup(test_tagged_fast_path_keeps_the_tag, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
@@ -1237,6 +1305,7 @@ main(void)
 	ifx[DMZ] = (unsigned)route_iface_by_name(dp->rt, "dmz");
 	ifx[SUB5] = (unsigned)route_iface_by_name(dp->rt, "dmz.5");
 	ifx[SUB6] = (unsigned)route_iface_by_name(dp->rt, "dmz.6");
+	ifx[SUB7] = (unsigned)route_iface_by_name(dp->rt, "dmz.7");
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	/* Torn down with its sessions, calls and ports (under ASan: nothing touched after free). */
 	dp_harness_down(dp);
