@@ -1268,6 +1268,54 @@ test_tagged_fast_path_keeps_the_tag(void **state)
 	sent_free(&out);
 }
 
+/*
+ * Issue 21: a burst that starts with a tagged frame (a trunk's, sorted by
+ * tag before any parse) still sends the port's untagged frames first, then
+ * each subinterface's, and takes a tag the device stripped into the mbuf
+ * as well as one in the frame; an unknown tag is a counted drop; every
+ * frame counts as received on the port.
+ */
+static void
+test_trunk_burst_sorted_by_tag(void **state)
+{
+	struct frm f[4];
+	struct rte_mbuf *m[4];
+	struct sent out = { 0 };
+	struct dp_stats st0, st1;
+	uint64_t unk = drops(PKT_DROP_VLAN_UNKNOWN);
+	unsigned k;
+
+	(void)state;
+	dp_stats_sum(dp, &st0);
+	udp_frm(&f[0], SUB5, IP4(10, 5, 5, 2), SERVER, 40201, 4500);
+	tag_frm(&f[0], 5);
+	udp_frm(&f[1], DMZ, DMZHOST, SERVER, 5201, 53);
+	udp_frm(&f[2], SUB6, IP4(10, 6, 6, 2), SERVER, 40202, 4500);   /* stripped below */
+	udp_frm(&f[3], SUB5, IP4(10, 5, 5, 2), SERVER, 40203, 4500);
+	tag_frm(&f[3], 9);   /* no subinterface */
+	for (k = 0; k < 4; k++) {
+		m[k] = rte_pktmbuf_alloc(dp->pool);
+		assert_non_null(m[k]);
+		memcpy(rte_pktmbuf_append(m[k], f[k].len), f[k].b, f[k].len);
+	}
+	m[2]->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m[2]->vlan_tci = 6;
+	burst_mbufs(DMZ, m, 4, &out);
+	assert_int_equal(out.n[UNTRUST], 3);
+	assert_int_equal(be16_at(out.m[UNTRUST][0], 34), 5201);   /* the untagged one first */
+	assert_int_equal(be32_at(out.m[UNTRUST][1], 14 + 12), PUBLIC);
+	assert_int_equal(be32_at(out.m[UNTRUST][2], 14 + 12), PUBLIC);
+	assert_int_equal(be16_at(out.m[UNTRUST][1], 12), RTE_ETHER_TYPE_IPV4);
+	assert_int_equal(drops(PKT_DROP_VLAN_UNKNOWN), unk + 1);
+	dp_stats_sum(dp, &st1);
+	assert_int_equal(st1.rx_pkts[ifx[DMZ]] - st0.rx_pkts[ifx[DMZ]], 4);
+	assert_int_equal(st1.rx_pkts[ifx[SUB5]] - st0.rx_pkts[ifx[SUB5]], 1);
+	assert_int_equal(st1.rx_pkts[ifx[SUB6]] - st0.rx_pkts[ifx[SUB6]], 1);
+	assert_int_equal(st1.rx_bytes[ifx[DMZ]] - st0.rx_bytes[ifx[DMZ]],
+			 f[0].len + f[1].len + f[2].len + f[3].len);
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -1291,6 +1339,7 @@ main(void)
 		cmocka_unit_test_setup(test_natlog_records_and_loss, reset),
 		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 		cmocka_unit_test_setup(test_tagged_fast_path_keeps_the_tag, reset),
+		cmocka_unit_test_setup(test_trunk_burst_sorted_by_tag, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
