@@ -54,7 +54,7 @@ static void
 usage(const char *prog)
 {
 	RTE_SET_USED(prog);
-	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
+	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET] [-r]\n"
 	       "       dpnat -h | --help | --version | --eal-help\n"
 	       "\n"
 	       "dpnat options (after --):\n"
@@ -62,6 +62,8 @@ usage(const char *prog)
 	       "               without -f the embedded KB12423 lab configuration is used\n"
 	       "  -s SOCKET    CLI socket path (overrides `set cli socket`,\n"
 	       "               default /run/dpnat/dpnat.sock)\n"
+	       "  -r           take every multi-queue port's queues as fed by dpnat's RSS\n"
+	       "               key and table (replays that split traffic per queue, tests)\n"
 	       "  -h, --help   this text (also before --); --version: the version\n"
 	       "\n"
 	       "EAL options dpnat needs (before --):\n"
@@ -220,8 +222,11 @@ main(int argc, char **argv)
 		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "f:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:s:r")) != -1) {
 		switch (opt) {
+		case 'r':
+			p.rss_assume = true;
+			break;
 		case 'f':
 			p.config_path = optarg;
 			break;

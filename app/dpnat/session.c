@@ -13,6 +13,7 @@
 
 #include "dp.h"
 #include "dp_session.h"
+#include "rss.h"
 
 /* A session leaves: give its public port back. */
 static void
@@ -196,6 +197,12 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 			     rte_socket_id());
 	if (dp->nat == NULL) {
 		snprintf(err, errlen, "cannot create the NAT allocator");
+		return -1;
+	}
+	/* Ports by RSS class where a port's replies land as dpnat's key and table put them. */
+	if (dp_rss_owned_any(dp) && dp->n_workers > 1 &&
+	    nat_set_rss(dp->nat, rss_key, dp->n_workers) != 0) {
+		snprintf(err, errlen, "cannot create the NAT allocator's RSS classes");
 		return -1;
 	}
 	/* One control state per PPTP control connection; calls are bounded by the xlate limit. */

@@ -111,7 +111,18 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 				break;
 			tried++;
 			nat_ip = nat_addr_ip(ctx->nat, (unsigned)a);
-			port = ports ? nat_port_alloc(ctx->nat, (unsigned)a, w) : 0;
+			/*
+			 * TCP/UDP: a port whose reply (server to public address
+			 * and port) the NIC's Toeplitz hash puts on this worker's
+			 * queue. ICMP replies hash by addresses alone: any port.
+			 */
+			if (ports && !icmp)
+				port = nat_port_alloc_cls(ctx->nat, (unsigned)a, w,
+							  nat_port_class(ctx->nat, w, f->dst,
+									 rte_cpu_to_be_32(nat_ip),
+									 f->dport));
+			else
+				port = ports ? nat_port_alloc(ctx->nat, (unsigned)a, w) : 0;
 		}
 		if (tried == 0)
 			return PKT_DROP_NAT_NO_ADDR;
