@@ -49,7 +49,8 @@ struct dp_stats {
 	uint64_t forwarded;
 	uint64_t punted;
 	uint64_t hits;            /* packets that matched a session */
-	uint64_t hits_foreign;    /* ... a session another worker created */
+	uint64_t hits_foreign;    /* ... a session another worker created: a non-owner packet */
+	uint64_t created;         /* sessions this worker made (nat_session_new) */
 	uint64_t polls;
 	uint64_t busy_polls;
 } __rte_cache_aligned;

@@ -99,6 +99,10 @@ setup_iface(struct dp *dp, unsigned i, char *err, size_t errlen)
 		}
 		dp->ports[i].used = true;
 		dp->ports[i].iface = (uint8_t)i;
+		DP_LOG(NOTICE, "port %s (%s): %u queue(s) for %u worker(s), RSS %s (%s)",
+		       dp->ports[i].pi.name, dp->ports[i].pi.driver, dp->ports[i].pi.nb_rxq,
+		       dp->n_workers, port_rss_mode_name(dp->ports[i].pi.rss_mode),
+		       dp->ports[i].pi.rss_why);
 		dp_port_mtu(dp, i, ci->mtu);
 		ri.port_id = pid;
 		ri.mac = dp->ports[i].pi.mac;

@@ -238,7 +238,7 @@ nat_addr_room(const struct nat_table *nt)
 }
 
 /* A free bit of slice sl of address a, taken; -1 when there is none. */
-static int
+static inline __attribute__((always_inline)) int
 slice_take(struct nat_addr *a, struct nat_slice *sl)
 {
 	uint32_t i;
@@ -314,7 +314,21 @@ nat_port_alloc_cls(struct nat_table *nt, unsigned idx, unsigned w, unsigned cls)
 int
 nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 {
-	return nat_port_alloc_cls(nt, idx, w, w & (nt->n_cls - 1));
+	struct nat_slice *sl;
+	int bit;
+
+	if (nt->n_cls != 1)
+		return nat_port_alloc_cls(nt, idx, w, w & (nt->n_cls - 1));
+	/* One class: the slice itself, as before classes. */
+	if (idx >= nt->n || w >= nt->n_workers)
+		return -EINVAL;
+	sl = &nt->addrs[idx]->slice[w];
+	bit = slice_take(nt->addrs[idx], sl);
+	if (bit < 0) {
+		sl->failed++;
+		return -ENOSPC;
+	}
+	return NAT_PORT_MIN + bit;
 }
 
 int
@@ -322,6 +336,7 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 {
 	int idx = nat_addr_find(nt, ip);
 	struct nat_addr *a;
+	struct nat_slice *sl;
 	uint32_t bit, span;
 	uint64_t mask;
 	unsigned c;
@@ -337,12 +352,16 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
 		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
 	/* Counted after the clear, so an owner that sees it free finds the bit. */
-	for (c = 0; bit >= nt->cls_first[c + 1]; c++)
-		;
-	span = RTE_MAX((nt->cls_first[c + 1] - nt->cls_first[c]) / nt->n_workers, 1u);
-	__atomic_fetch_add(&a->slice[c * nt->n_workers +
-				     RTE_MIN((bit - nt->cls_first[c]) / span, nt->n_workers - 1)].free,
-			   1, __ATOMIC_RELEASE);
+	if (nt->n_cls == 1) {
+		sl = &a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1)];
+	} else {
+		for (c = 0; c + 1 < nt->n_cls && bit >= nt->cls_first[c + 1]; c++)
+			;
+		span = RTE_MAX((nt->cls_first[c + 1] - nt->cls_first[c]) / nt->n_workers, 1u);
+		sl = &a->slice[c * nt->n_workers +
+			       RTE_MIN((bit - nt->cls_first[c]) / span, nt->n_workers - 1)];
+	}
+	__atomic_fetch_add(&sl->free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include "nat.h"
 #include "rss.h"
+#include "softrss.h"
 
 static int
 setup_eal(void **state)
@@ -42,20 +43,6 @@ static uint32_t
 rnd(void)
 {
 	return (uint32_t)rte_rand();
-}
-
-/* DPDK's own software Toeplitz over the host-order tuple, as the NIC sees the packet. */
-static uint32_t
-softrss_l4(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
-{
-	union rte_thash_tuple t;
-
-	memset(&t, 0, sizeof(t));
-	t.v4.src_addr = src;
-	t.v4.dst_addr = dst;
-	t.v4.sport = sport;
-	t.v4.dport = dport;
-	return rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, rss_key);
 }
 
 /* The table hash, the bit-by-bit reference and rte_softrss agree on 100000 random tuples. */
