@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,6 +188,53 @@ test_class_spill_and_refusal(void **state)
 	nat_free(nt);
 }
 
+#define VECTORS DPNAT_SRCDIR "/tests/unit/golden/rss_vectors.txt"
+
+/*
+ * 64 tuples and their rte_softrss hashes, as tests/unit/golden/rss_vectors.txt
+ * holds them: the test tooling's Toeplitz in Python (tests/integration/
+ * softrss.py) is checked against the same file (test_rss.py).
+ * DPNAT_GOLDEN_WRITE=1 rewrites it.
+ */
+static void
+test_vectors_file(void **state)
+{
+	char want[64 * 80], line[80];
+	size_t len = 0;
+	unsigned i;
+	FILE *f;
+
+	(void)state;
+	rte_srand(1601);
+	for (i = 0; i < 64; i++) {
+		uint32_t s = (uint32_t)rte_rand(), d = (uint32_t)rte_rand();
+		uint16_t sp = (uint16_t)rte_rand(), dp = (uint16_t)rte_rand();
+
+		snprintf(line, sizeof(line), "%u.%u.%u.%u %u.%u.%u.%u %u %u %08x\n", s >> 24,
+			 (s >> 16) & 255, (s >> 8) & 255, s & 255, d >> 24, (d >> 16) & 255,
+			 (d >> 8) & 255, d & 255, sp, dp, softrss_l4(s, d, sp, dp));
+		memcpy(want + len, line, strlen(line));
+		len += strlen(line);
+	}
+	want[len] = '\0';
+	if (getenv("DPNAT_GOLDEN_WRITE") != NULL) {
+		f = fopen(VECTORS, "w");
+		assert_non_null(f);
+		fputs(want, f);
+		fclose(f);
+	}
+	f = fopen(VECTORS, "r");
+	assert_non_null(f);
+	{
+		char got[sizeof(want)];
+		size_t n = fread(got, 1, sizeof(got) - 1, f);
+
+		got[n] = '\0';
+		fclose(f);
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
@@ -195,6 +243,7 @@ main(void)
 		cmocka_unit_test(test_classes_equal),
 		cmocka_unit_test(test_reply_lands_on_creator),
 		cmocka_unit_test(test_class_spill_and_refusal),
+		cmocka_unit_test(test_vectors_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);
