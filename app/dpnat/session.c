@@ -247,6 +247,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 			.proto = IPPROTO_TCP,
 			.dport = RTE_BE16(PPTP_PORT),
 			.fail_reason = PKT_DROP_PPTP_XLATE_FAIL,
+			.data_by_addr = true,   /* GRE: NICs hash it by addresses alone */
 			.attach = alg_pptp_attach,
 			.detach = alg_pptp_detach,
 			.arg = dp->pptp,

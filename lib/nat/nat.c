@@ -155,6 +155,13 @@ nat_port_class(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32
 	return (w ^ rss_hash_l4(nt->rss, peer, pub, peer_port, 0)) & (nt->n_cls - 1);
 }
 
+bool
+nat_addr_on_worker(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub)
+{
+	return nt->n_cls == 1 ||
+	       ((rss_hash_ip(nt->rss, peer, pub) ^ w) & (nt->n_cls - 1)) == 0;
+}
+
 unsigned
 nat_port_class_of(const struct nat_table *nt, uint16_t port)
 {

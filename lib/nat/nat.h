@@ -65,6 +65,12 @@ int nat_set_rss(struct nat_table *nt, const uint8_t *key, unsigned n_cls);
 unsigned nat_port_class(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub,
 			rte_be16_t peer_port);
 
+/**
+ * Whether a packet from peer to pub hashed by addresses alone (GRE, ICMP)
+ * reaches worker w's queue; true without classes.
+ */
+bool nat_addr_on_worker(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub);
+
 /** The RSS class of port (host order); 0 without classes. */
 unsigned nat_port_class_of(const struct nat_table *nt, uint16_t port);
 

@@ -48,7 +48,7 @@ nic_queue(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint16_t n
 }
 
 static struct dp *
-up(unsigned n_workers, bool rss)
+up(unsigned n_workers, bool rss, const char *extra)
 {
 	char conf[2048];
 	int len, i;
@@ -63,10 +63,11 @@ up(unsigned n_workers, bool rss)
 		       "set interface trust port net_ring%u\n"
 		       "set interface untrust port net_ring%u\n"
 		       "set route 0.0.0.0/0 interface untrust gateway 172.19.50.1\n"
+		       "%s"   /* before policy 1: policies match in order */
 		       "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n"
 		       "set arp 172.19.50.1 02:00:00:00:01:01 untrust\n"
 		       "set session max 4096\n"
-		       "set mbuf max 4096\n", vdev_next, vdev_next + 1);
+		       "set mbuf max 4096\n", vdev_next, vdev_next + 1, extra);
 	for (i = 0; i < N_CLIENTS; i++)
 		len += snprintf(conf + len, sizeof(conf) - (size_t)len,
 				"set arp 60.60.60.%d 02:00:00:00:00:%02x trust\n", 2 + i, 2 + i);
@@ -125,7 +126,7 @@ run_flows(unsigned n_workers, bool rss, struct run *r)
 	unsigned trust, untrust, i, w;
 
 	memset(r, 0, sizeof(*r));
-	dp = up(n_workers, rss);
+	dp = up(n_workers, rss, "");
 	assert_non_null(dp);
 	trust = (unsigned)route_iface_by_name(dp->rt, "trust");
 	untrust = (unsigned)route_iface_by_name(dp->rt, "untrust");
@@ -202,6 +203,56 @@ test_fallback_counts_non_owner(void **state)
 	assert_int_equal(r.non_owner, N_FLOWS - r.on_creator);
 }
 
+/*
+ * PPTP (issue 16's GRE decision): NICs hash GRE by addresses alone, so the
+ * server's GRE to a call reaches the worker that made its control connection
+ * only if the public address is chosen for it: from a DIP pool of 8, each
+ * control connection gets an address whose (server, address) hash lands on
+ * its creator's queue, and a port whose TCP reply does too.
+ */
+static void
+test_pptp_dip_address_per_worker(void **state)
+{
+	static const char pool[] =
+		"set interface untrust dip 5 172.19.51.100 172.19.51.107\n"
+		"set policy id 2 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"PPTP\" permit nat src dip-id 5\n";
+	unsigned trust, untrust, i, n_workers = 4, ok = 0;
+	static struct rss_tbl tbl;
+
+	(void)state;
+	rss_tbl_init(&tbl, rss_key, RSS_KEY_LEN);
+	dp = up(n_workers, true, pool);
+	assert_non_null(dp);
+	trust = (unsigned)route_iface_by_name(dp->rt, "trust");
+	untrust = (unsigned)route_iface_by_name(dp->rt, "untrust");
+	for (i = 0; i < 64; i++) {
+		uint32_t cli = IP4(60, 60, 60, 2 + i % N_CLIENTS), srv = IP4(198, 51, 100, 1 + i % 5);
+		uint16_t cport = (uint16_t)(30000 + i), q = nic_queue(cli, srv, cport, 1723,
+								     (uint16_t)n_workers);
+		uint8_t b[128];
+		struct rte_mbuf *m;
+		uint32_t pub;
+		uint16_t pport, len;
+
+		len = frame(b, sizeof(b), trust, true, false, cli, srv, cport, 1723);
+		m = through(q, trust, b, len, untrust);
+		assert_non_null(m);
+		pub = rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, rte_be32_t *, 14 + 12));
+		pport = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, rte_be16_t *, 14 + 20));
+		rte_pktmbuf_free(m);
+		assert_true(pub >= IP4(172, 19, 51, 100) && pub <= IP4(172, 19, 51, 107));
+		/* The server's GRE (addresses alone) and its TCP (with ports) both reach the creator. */
+		ok += rss_queue(rss_hash_ip(&tbl, rte_cpu_to_be_32(srv), rte_cpu_to_be_32(pub)), RETA,
+				(uint16_t)n_workers) == q;
+		assert_int_equal(nic_queue(srv, pub, 1723, pport, (uint16_t)n_workers), q);
+	}
+	printf("# PPTP, 4 workers, DIP pool of 8: %u/64 control connections on an address whose GRE reaches their creator\n",
+	       ok);
+	assert_int_equal(ok, 64);
+	dp_harness_down(dp);
+	dp = NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,10 +260,11 @@ main(int argc, char **argv)
 	char *eal[] = { argv[0], "--no-huge", "--no-shconf", "-m", "256", "--no-pci", "--no-telemetry",
 			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1", "--vdev=net_ring2",
 			"--vdev=net_ring3", "--vdev=net_ring4", "--vdev=net_ring5", "--vdev=net_ring6",
-			"--vdev=net_ring7", "--file-prefix", prefix, "-l", "0" };
+			"--vdev=net_ring7", "--vdev=net_ring8", "--vdev=net_ring9", "--file-prefix", prefix, "-l", "0" };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owned_no_non_owner),
 		cmocka_unit_test(test_fallback_counts_non_owner),
+		cmocka_unit_test(test_pptp_dip_address_per_worker),
 	};
 
 	(void)argc;
