@@ -67,7 +67,6 @@ static const struct cli_word_help dp_words[] = {
 	{ "counter", "counters" },
 	{ "statistics", "interface statistics" },
 	{ "flow", "flow counters and drop reasons" },
-	{ "worker", "workers and the ports' RSS" },
 	{ "session", "session table" },
 	{ "config", "running configuration" },
 	{ "policy", "security policies" },
