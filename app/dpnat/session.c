@@ -200,7 +200,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		return -1;
 	}
 	/* Ports by RSS class where a port's replies land as dpnat's key and table put them. */
-	if (dp_rss_owned_any(dp) && dp->n_workers > 1 &&
+	if (dp_rss_owned_any(dp) && dp->n_workers > 1 && rss_queues_ok(dp->n_workers) &&
 	    nat_set_rss(dp->nat, rss_key, dp->n_workers) != 0) {
 		snprintf(err, errlen, "cannot create the NAT allocator's RSS classes");
 		return -1;

@@ -266,7 +266,8 @@ port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempo
 	if (no_rss == NULL) {
 		pi->rss_mode = PORT_RSS_OWNED;
 		snprintf(pi->rss_why, sizeof(pi->rss_why), nq == 1 ? "one queue" : "dpnat key and table");
-	} else if (flags & PORT_F_RSS_ASSUME) {
+	} else if ((flags & PORT_F_RSS_ASSUME) && nq == nb_workers && rss_queues_ok(nq)) {
+		/* Assumed for what the device cannot take, never for queues it does not have. */
 		pi->rss_mode = PORT_RSS_OWNED;
 		snprintf(pi->rss_why, sizeof(pi->rss_why), "assumed (-r): %s", no_rss);
 	} else {

@@ -62,7 +62,8 @@ int port_resolve(const char *spec, uint16_t *port_id);
  * and a table spreading its entries over the queues, lib/rss) where the
  * device has a queue per worker, a power of two of them, Toeplitz over
  * IPv4 TCP and UDP, and takes both the key and the table; else fallback
- * (pi->rss_why says why), unless flags has PORT_F_RSS_ASSUME. When a frame of IP MTU mtu
+ * (pi->rss_why says why), unless flags has PORT_F_RSS_ASSUME and the port
+ * has a queue per worker, a power of two of them. When a frame of IP MTU mtu
  * (plus an 802.1Q tag) does not fit one mbuf of mp, RX scatter and TX
  * multi-segment are taken where the device reports them. Fills *pi.
  * Returns 0 or negative errno with a one-line reason in err.

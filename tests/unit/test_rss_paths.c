@@ -131,7 +131,8 @@ run_flows(unsigned n_workers, bool rss, struct run *r)
 	trust = (unsigned)route_iface_by_name(dp->rt, "trust");
 	untrust = (unsigned)route_iface_by_name(dp->rt, "untrust");
 	assert_int_equal(dp->ports[trust].pi.nb_rxq, n_workers);
-	assert_int_equal(dp->ports[untrust].pi.rss_mode, rss ? PORT_RSS_OWNED : PORT_RSS_FALLBACK);
+	assert_int_equal(dp->ports[untrust].pi.rss_mode,
+			 rss && rss_queues_ok(n_workers) ? PORT_RSS_OWNED : PORT_RSS_FALLBACK);
 	for (i = 0; i < N_FLOWS; i++) {
 		bool tcp = i & 1;
 		uint32_t cli = IP4(60, 60, 60, 2 + i % N_CLIENTS), srv = IP4(198, 51, 100, 1 + i % 3);   /* beyond the gateway */
@@ -253,6 +254,26 @@ test_pptp_dip_address_per_worker(void **state)
 	dp = NULL;
 }
 
+/* -r never makes up queues: 3 workers (not a power of two) stay in fallback, and are served. */
+static void
+test_assume_needs_power_of_two(void **state)
+{
+	struct run r;
+
+	(void)state;
+	dp = up(3, true, "");
+	assert_non_null(dp);
+	assert_int_equal(dp->ports[route_iface_by_name(dp->rt, "untrust")].pi.rss_mode,
+			 PORT_RSS_FALLBACK);
+	assert_string_equal(dp->ports[route_iface_by_name(dp->rt, "untrust")].pi.rss_why,
+			    "workers not a power of two");
+	dp_harness_down(dp);
+	dp = NULL;
+	run_flows(3, true, &r);
+	assert_int_equal(r.replies, N_FLOWS);
+	assert_int_equal(r.non_owner, N_FLOWS - r.on_creator);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,11 +281,13 @@ main(int argc, char **argv)
 	char *eal[] = { argv[0], "--no-huge", "--no-shconf", "-m", "256", "--no-pci", "--no-telemetry",
 			"--log-level=error", "--vdev=net_ring0", "--vdev=net_ring1", "--vdev=net_ring2",
 			"--vdev=net_ring3", "--vdev=net_ring4", "--vdev=net_ring5", "--vdev=net_ring6",
-			"--vdev=net_ring7", "--vdev=net_ring8", "--vdev=net_ring9", "--file-prefix", prefix, "-l", "0" };
+			"--vdev=net_ring7", "--vdev=net_ring8", "--vdev=net_ring9", "--vdev=net_ring10", "--vdev=net_ring11",
+			"--vdev=net_ring12", "--vdev=net_ring13", "--file-prefix", prefix, "-l", "0" };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owned_no_non_owner),
 		cmocka_unit_test(test_fallback_counts_non_owner),
 		cmocka_unit_test(test_pptp_dip_address_per_worker),
+		cmocka_unit_test(test_assume_needs_power_of_two),
 	};
 
 	(void)argc;
