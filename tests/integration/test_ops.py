@@ -123,6 +123,8 @@ def test_metrics_endpoint_and_prometheus(lab):
     assert metric(text, "dpnat_interface_receive_packets_total", '{interface="ethernet4/2"}') >= 5
     assert metric(text, "dpnat_drops_total", '{reason="no-route"}') >= 0
     assert metric(text, "dpnat_worker_session_hits_total", '{worker="0"}') >= 1
+    assert metric(text, "dpnat_worker_sessions_created_total", '{worker="0"}') == cli_counter(lab, "sessions created")
+    assert re.search(r'^dpnat_port_rss_owned\{interface="ethernet4/1",.*reta_size="0"\} 1$', text, re.M), text
     assert metric(text, "dpnat_pptp_xlate_entries_max") == 2000
     assert metric(text, "dpnat_nat_ports_used", '{address="172.19.51.234",pool="ethernet4/1"}') >= 0
     assert re.search(r'^dpnat_build_info\{version="[^"]+",dpdk="DPDK [^"]+"\} 1$', text, re.M), text[:300]
