@@ -216,7 +216,7 @@ def test_tech_support(lab):
     assert "workers: 1" in ts and f"socket: {lab.sock}" in ts, ts[:300]
     sections = re.findall(r"^==== (.*) ====$", ts, re.M)
     for want in ("get config", "get interface", "get counter statistics", "get counter flow",
-                 "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
+                 "get worker", "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
                  "get alg pptp", "get log", "get log nat", "get session limit",
                  "get alg pptp xlate per-client", "get flow frag", "recent log"):
         assert want in sections, (want, sections)
