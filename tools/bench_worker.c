@@ -32,9 +32,12 @@
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
- *   --workload new (one worker): the new-session rate - each round sends the first UDP
+ *   --workload new (worker 0 alone): the new-session rate - each round sends the first UDP
  *     datagram of N flows never seen before (8 per client, a new source port per round)
  *     in bursts of 32 from the inside; cycles per created session, best round
+ *   --rss: the ports' queues taken as fed by dpnat's RSS (dpnat -r): with two or more
+ *     workers new TCP/UDP ports are chosen by RSS class (issue 16); --workload new
+ *     --workers 2 --rss against --workers 2 is what that choice costs a new session
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -480,7 +483,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat]\n");
+			"[--log-nat] [--rss]\n");
 	exit(2);
 }
 
@@ -493,11 +496,11 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
-		{ "log-nat", no_argument, NULL, 'G' },
+		{ "log-nat", no_argument, NULL, 'G' }, { "rss", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
-	bool log_nat = false;
+	bool log_nat = false, rss = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
 			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
@@ -523,6 +526,7 @@ main(int argc, char **argv)
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
+		case 'S': rss = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -533,7 +537,7 @@ main(int argc, char **argv)
 	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
 	    n_workers > DP_MAX_WORKERS ||
 	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0 && strcmp(wl, "new") != 0) ||
-	    (strcmp(wl, "new") == 0 && (n_workers != 1 || rounds > 64)) ||
+	    (strcmp(wl, "new") == 0 && rounds > 64) ||
 	    (n_refused != 0 && (strcmp(wl, "tcpudp") != 0 || n_workers != 1 ||
 				flows > NAT_PORT_MAX - NAT_PORT_MIN + 1)))
 		usage();
@@ -555,7 +559,7 @@ main(int argc, char **argv)
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
 	if (strcmp(wl, "new") == 0) {
 		nsess = flows * (rounds + 1);   /* every round's flows stay */
-		ndip = nsess / 30000 + 1;
+		ndip = nsess * n_workers / 30000 + 1;   /* from worker 0's slices */
 	}
 	/* --log-nat: a record per session made, queues that hold them all (the cost of queuing, not of losing). */
 	if (log_nat)
@@ -594,7 +598,7 @@ main(int argc, char **argv)
 		 "%s",
 		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
 		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog);
-	dp = dp_harness_up("bench", conf, n_workers);
+	dp = dp_harness_up_rss("bench", conf, n_workers, rss);
 	if (dp == NULL)
 		die("configuration");
 	for (d = 0; d < 2; d++) {

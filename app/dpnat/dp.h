@@ -49,7 +49,8 @@ struct dp_stats {
 	uint64_t forwarded;
 	uint64_t punted;
 	uint64_t hits;            /* packets that matched a session */
-	uint64_t hits_foreign;    /* ... a session another worker created */
+	uint64_t hits_foreign;    /* ... a session another worker created: a non-owner packet */
+	uint64_t created;         /* sessions this worker made (nat_session_new) */
 	uint64_t polls;
 	uint64_t busy_polls;
 } __rte_cache_aligned;
@@ -155,6 +156,7 @@ struct dp {
 	uint64_t neigh_failed_pkts;                   /* neighbour give-ups already counted as drops */
 	uint64_t neigh_removed_pkts;                  /* packets of cleared entries already counted */
 	const char *config_path;                      /* -f, NULL for the embedded default */
+	bool rss_assume;                              /* -r (dp_params.rss_assume) */
 	const char *socket_path;
 };
 
@@ -204,6 +206,7 @@ struct dp_params {
 	 */
 	unsigned n_workers;
 	uint32_t clock_s;          /* the dataplane's clock (dp_now) at start, in seconds */
+	bool rss_assume;           /* -r: multi-queue ports are fed as dpnat's RSS would (PORT_F_RSS_ASSUME) */
 };
 /**
  * Build the dataplane p describes: configuration, pools, tables, rings,
@@ -213,6 +216,8 @@ struct dp_params {
 struct dp *dp_create(const struct dp_params *p, char *err, size_t errlen);
 /** Free everything dp_create built (workers stopped and offline; NULL is fine). */
 void dp_destroy(struct dp *dp);
+/** Whether some started port's replies land as dpnat's RSS key and table put them (owned mode). */
+bool dp_rss_owned_any(const struct dp *dp);
 /** Per-lcore mempool cache size for a pool of mbufs shared by lcores lcores. */
 unsigned dp_mbuf_cache_size(unsigned mbufs, unsigned lcores);
 

@@ -90,13 +90,18 @@ setup_iface(struct dp *dp, unsigned i, char *err, size_t errlen)
 			return -1;
 		}
 		rc = port_setup(pid, (uint16_t)dp->n_workers, dp_port_mtu_need(&dp->conf, i), dp->pool,
-				&dp->ports[i].pi, perr, sizeof(perr));
+				dp->rss_assume ? PORT_F_RSS_ASSUME : 0, &dp->ports[i].pi, perr,
+				sizeof(perr));
 		if (rc != 0) {
 			snprintf(err, errlen, "interface %s: %s", ci->name, perr);
 			return -1;
 		}
 		dp->ports[i].used = true;
 		dp->ports[i].iface = (uint8_t)i;
+		DP_LOG(NOTICE, "port %s (%s): %u queue(s) for %u worker(s), RSS %s (%s)",
+		       dp->ports[i].pi.name, dp->ports[i].pi.driver, dp->ports[i].pi.nb_rxq,
+		       dp->n_workers, port_rss_mode_name(dp->ports[i].pi.rss_mode),
+		       dp->ports[i].pi.rss_why);
 		dp_port_mtu(dp, i, ci->mtu);
 		ri.port_id = pid;
 		ri.mac = dp->ports[i].pi.mac;
@@ -177,6 +182,17 @@ dp_conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	     conf_load_string(c, "<default kb-lab.conf>", dpnat_default_conf, err, errlen)) != 0)
 		return -1;
 	return conf_validate(c, err, errlen);
+}
+
+bool
+dp_rss_owned_any(const struct dp *dp)
+{
+	unsigned i;
+
+	for (i = 0; i < ROUTE_MAX_IFACES; i++)
+		if (dp->ports[i].used && dp->ports[i].pi.rss_mode == PORT_RSS_OWNED)
+			return true;
+	return false;
 }
 
 unsigned
@@ -302,6 +318,7 @@ dp_create(const struct dp_params *p, char *err, size_t errlen)
 	if (load_conf(&dp->conf, p, err, errlen) != 0 || setup_lcores(dp, p, err, errlen) != 0)
 		goto fail;
 	dp->config_path = p->config_path;
+	dp->rss_assume = p->rss_assume;
 	dp->socket_path = p->socket_path != NULL ? p->socket_path : dp->conf.socket_path;
 	dp->hz = rte_get_tsc_hz();
 	dp->start_tsc = rte_get_tsc_cycles() - (uint64_t)p->clock_s * dp->hz;

@@ -54,7 +54,7 @@ static void
 usage(const char *prog)
 {
 	RTE_SET_USED(prog);
-	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET]\n"
+	printf("usage: dpnat [EAL options] -- [-f CONFIG] [-s SOCKET] [-r]\n"
 	       "       dpnat -h | --help | --version | --eal-help\n"
 	       "\n"
 	       "dpnat options (after --):\n"
@@ -62,6 +62,9 @@ usage(const char *prog)
 	       "               without -f the embedded KB12423 lab configuration is used\n"
 	       "  -s SOCKET    CLI socket path (overrides `set cli socket`,\n"
 	       "               default /run/dpnat/dpnat.sock)\n"
+	       "  -r           take the queues of every port with one per worker (a power\n"
+	       "               of two) as fed by dpnat's RSS key and table (replays that\n"
+	       "               split traffic per queue, tests)\n"
 	       "  -h, --help   this text (also before --); --version: the version\n"
 	       "\n"
 	       "EAL options dpnat needs (before --):\n"
@@ -220,8 +223,11 @@ main(int argc, char **argv)
 		DP_LOG(NOTICE, "packet capture (pdump) unavailable: %s", rte_strerror(rte_errno));
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, "f:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:s:r")) != -1) {
 		switch (opt) {
+		case 'r':
+			p.rss_assume = true;
+			break;
 		case 'f':
 			p.config_path = optarg;
 			break;

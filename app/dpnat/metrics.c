@@ -217,6 +217,7 @@ render_workers(struct dp *dp, const struct flow_stats *fs, struct mx_buf *b)
 		{ "dpnat_worker_slowpath_packets_total", "Packets the worker handed to the control lcore", offsetof(struct dp_stats, punted) },
 		{ "dpnat_worker_session_hits_total", "Packets that matched a session", offsetof(struct dp_stats, hits) },
 		{ "dpnat_worker_foreign_session_hits_total", "Packets that matched a session another worker created", offsetof(struct dp_stats, hits_foreign) },
+		{ "dpnat_worker_sessions_created_total", "Sessions the worker made", offsetof(struct dp_stats, created) },
 		{ "dpnat_worker_polls_total", "Receive polls of all ports", offsetof(struct dp_stats, polls) },
 		{ "dpnat_worker_busy_polls_total", "Receive polls that found packets", offsetof(struct dp_stats, busy_polls) },
 	};
@@ -240,6 +241,26 @@ render_workers(struct dp *dp, const struct flow_stats *fs, struct mx_buf *b)
 	for (w = 0; w < dp->n_workers; w++)
 		mx_printf(b, "dpnat_worker_sessions{worker=\"%u\"} %lu\n", w,
 			  (unsigned long)fs->per_worker[w]);
+}
+
+/* Each port's RSS: 1 where dpnat's key and table decide the queues (owned), 0 in fallback. */
+static void
+render_rss(struct dp *dp, struct mx_buf *b)
+{
+	char lab[160], e2[2 * PORT_NAME_LEN + 1];
+	unsigned i;
+
+	family(b, "dpnat_port_rss_owned", "gauge",
+	       "1: dpnat's RSS key and redirection table spread the port's packets (owned), 0: fallback");
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+
+		if (ifc != NULL && dp->ports[i].used)
+			mx_printf(b, "dpnat_port_rss_owned{%s,port=\"%s\",reta_size=\"%u\"} %u\n",
+				  iface_label(ifc, lab, sizeof(lab)),
+				  esc(dp->ports[i].pi.name, e2, sizeof(e2)), dp->ports[i].pi.reta_size,
+				  dp->ports[i].pi.rss_mode == PORT_RSS_OWNED);
+	}
 }
 
 static void
@@ -375,6 +396,7 @@ render(struct dp *dp, struct mx_buf *b)
 		mx_printf(b, "dpnat_drops_total{reason=\"%s\"} %lu\n", pkt_drop_name(i),
 			  (unsigned long)sum.drops[i]);
 	render_workers(dp, &fs, b);
+	render_rss(dp, b);
 	sample(b, "dpnat_sessions", "gauge", "Sessions in use", fs.alloc);
 	sample(b, "dpnat_sessions_max", "gauge", "Sessions at most (set session max)", fs.max);
 	sample(b, "dpnat_sessions_pending_free", "gauge", "Deleted sessions waiting for the workers' grace period",

@@ -13,6 +13,7 @@
 
 #include "dp.h"
 #include "dp_session.h"
+#include "rss.h"
 
 /* A session leaves: give its public port back. */
 static void
@@ -198,6 +199,12 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the NAT allocator");
 		return -1;
 	}
+	/* Ports by RSS class where a port's replies land as dpnat's key and table put them. */
+	if (dp_rss_owned_any(dp) && dp->n_workers > 1 && rss_queues_ok(dp->n_workers) &&
+	    nat_set_rss(dp->nat, rss_key, dp->n_workers) != 0) {
+		snprintf(err, errlen, "cannot create the NAT allocator's RSS classes");
+		return -1;
+	}
 	/* One control state per PPTP control connection; calls are bounded by the xlate limit. */
 	dp->pptp = pptp_create("dpnat_pptp", c->limits.pptp_xlate,
 			       RTE_MIN(c->limits.pptp_xlate, c->limits.sessions), dp->n_workers,
@@ -240,6 +247,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 			.proto = IPPROTO_TCP,
 			.dport = RTE_BE16(PPTP_PORT),
 			.fail_reason = PKT_DROP_PPTP_XLATE_FAIL,
+			.data_by_addr = true,   /* GRE: NICs hash it by addresses alone */
 			.attach = alg_pptp_attach,
 			.detach = alg_pptp_detach,
 			.arg = dp->pptp,

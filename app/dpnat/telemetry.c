@@ -77,6 +77,46 @@ tm_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 	return tm_run(fill_sessions, d);
 }
 
+/* get worker's figures: per worker, then per port its RSS mode (1 owned) and table size. */
+static void
+fill_workers(const struct dp *dp, struct rte_tel_data *d)
+{
+	char name[RTE_TEL_MAX_STRING_LEN];
+	unsigned w, i;
+
+	rte_tel_data_start_dict(d);
+	for (w = 0; w < dp->n_workers; w++) {
+		const struct dp_stats *ws = &dp->workers[w].st;
+		uint64_t rx, drops;
+
+		dp_stats_rx_drops(ws, &rx, &drops);
+		snprintf(name, sizeof(name), "worker%u_rx", w);
+		rte_tel_data_add_dict_u64(d, name, rx);
+		snprintf(name, sizeof(name), "worker%u_created", w);
+		rte_tel_data_add_dict_u64(d, name, ws->created);
+		snprintf(name, sizeof(name), "worker%u_non_owner", w);
+		rte_tel_data_add_dict_u64(d, name, ws->hits_foreign);
+		snprintf(name, sizeof(name), "worker%u_drops", w);
+		rte_tel_data_add_dict_u64(d, name, drops);
+	}
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		if (!dp->ports[i].used)
+			continue;
+		snprintf(name, sizeof(name), "port%u_rss_owned", dp->ports[i].pi.port_id);
+		rte_tel_data_add_dict_u64(d, name, dp->ports[i].pi.rss_mode == PORT_RSS_OWNED);
+		snprintf(name, sizeof(name), "port%u_reta_size", dp->ports[i].pi.port_id);
+		rte_tel_data_add_dict_u64(d, name, dp->ports[i].pi.reta_size);
+	}
+}
+
+static int
+tm_workers(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_workers, d);
+}
+
 static void
 fill_counters(const struct dp *dp, struct rte_tel_data *d)
 {
@@ -166,6 +206,9 @@ dp_telemetry_init(const struct dp *dp)
 	rte_spinlock_unlock(&tm_lock);
 	rte_telemetry_register_cmd("/dpnat/sessions", tm_sessions,
 				   "Session table usage. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/workers", tm_workers,
+				   "Per worker packets, sessions made, non-owner packets, drops; "
+				   "ports' RSS mode. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/counters", tm_counters,
 				   "Forwarding and drop counters by reason. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/pptp/xlate", tm_pptp,

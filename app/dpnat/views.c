@@ -23,6 +23,8 @@ static const struct cli_cmd dp_cmds[] = {
 	{ "get counter statistics [interface <name>]", "port and interface counters, drops",
 	  h_get_counter_stat, NULL },
 	{ "get counter flow", "flow counters and every drop reason", h_get_counter_flow, NULL },
+	{ "get worker", "per worker: packets, sessions made, non-owner packets, drops; each port's RSS mode",
+	  h_get_worker, NULL },
 	{ "get session " SESS_FILTERS, "sessions, optionally filtered", h_get_session, NULL },
 	{ "get session limit", "sessions per source host: limits per zone, refusals, top hosts",
 	  h_get_session_limit, NULL },

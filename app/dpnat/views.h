@@ -32,6 +32,8 @@ int dp_cli_check(char *err, size_t errlen);
 /* views_iface.c */
 /** Sum every worker's and the control lcore's counters into *sum. */
 void dp_stats_sum(const struct dp *dp, struct dp_stats *sum);
+/** One lcore's packets received on every interface and dropped for every reason. */
+void dp_stats_rx_drops(const struct dp_stats *st, uint64_t *rx, uint64_t *drops);
 struct rte_ether_addr;
 /** MAC as ScreenOS prints it (000c29e91032) into buf, 13 bytes at least. */
 void mac_str(const struct rte_ether_addr *m, char *buf);
@@ -45,6 +47,7 @@ int h_get_arp(const struct cli_args *a, struct cli_out *out, void *ctx);
 int h_get_log_nat(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get counter flow`: flow counters and every drop reason. */
 int h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx);
+int h_get_worker(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get counter statistics [interface <name>]`: port and interface counters, drops. */
 int h_get_counter_stat(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get interface [<name>]`: interfaces, or one interface. */

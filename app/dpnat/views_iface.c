@@ -370,6 +370,61 @@ h_get_counter_flow(const struct cli_args *a, struct cli_out *out, void *ctx)
 	return 0;
 }
 
+/*
+ * get worker: what each worker received, made and dropped, and how many of
+ * its packets were of another worker's sessions; then who spreads each
+ * port's packets over the queues (issue 16).
+ */
+void
+dp_stats_rx_drops(const struct dp_stats *st, uint64_t *rx, uint64_t *drops)
+{
+	unsigned k;
+
+	*rx = *drops = 0;
+	for (k = 0; k < ROUTE_MAX_IFACES; k++)
+		*rx += st->rx_pkts[k];
+	for (k = 1; k < PKT_DROP_MAX; k++)
+		*drops += st->drops[k];
+}
+
+int
+h_get_worker(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct flow_stats fs;
+	unsigned i;
+
+	RTE_SET_USED(a);
+	flow_stats_get(dp->flows, &fs);
+	cli_printf(out, "%u worker(s); a non-owner packet is one of a session another worker made\n",
+		   dp->n_workers);
+	cli_printf(out, "worker lcore   rx-packets    forwarded     sessions      created    non-owner        drops\n");
+	for (i = 0; i < dp->n_workers; i++) {
+		const struct dp_stats *ws = &dp->workers[i].st;
+		uint64_t rx, drops;
+
+		dp_stats_rx_drops(ws, &rx, &drops);
+		cli_printf(out, "%6u %5u %12lu %12lu %12lu %12lu %12lu %12lu\n", i, dp->workers[i].lcore,
+			   (unsigned long)rx, (unsigned long)ws->forwarded,
+			   (unsigned long)fs.per_worker[i], (unsigned long)ws->created,
+			   (unsigned long)ws->hits_foreign, (unsigned long)drops);
+	}
+	cli_printf(out, "non-owner packets are handled where they arrive, in the shared session "
+		   "table (no handoff)\n");
+	cli_printf(out, "interface        port                 queues rss      reta  key  why\n");
+	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
+		const struct route_iface *ifc = route_iface_get(dp->rt, i);
+		const struct port_info *pi = &dp->ports[i].pi;
+
+		if (ifc == NULL || !dp->ports[i].used)
+			continue;
+		cli_printf(out, "%-16s %-20s %6u %-8s %4u %4u  %s\n", ifc->name, pi->name, pi->nb_rxq,
+			   port_rss_mode_name(pi->rss_mode), pi->reta_size, pi->hash_key_size,
+			   pi->rss_why);
+	}
+	return 0;
+}
+
 int
 h_clear_counter(const struct cli_args *a, struct cli_out *out, void *ctx)
 {

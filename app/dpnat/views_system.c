@@ -105,7 +105,8 @@ h_get_config(const struct cli_args *a, struct cli_out *out, void *ctx)
 
 /* The views get tech-support gathers: none of them streams, so all fit one answer. */
 static const char *const tech_support_views[] = {
-	"get config", "get interface", "get counter statistics", "get counter flow", "get route",
+	"get config", "get interface", "get counter statistics", "get counter flow", "get worker",
+	"get route",
 	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
 	"get log nat", "get session limit", "get alg pptp xlate per-client", "get flow frag",
 };

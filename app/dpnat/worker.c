@@ -362,6 +362,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}
+	w->st.created += !(how & NAT_NEW_RACE);
 	/* Another worker's session (NAT_NEW_RACE) was logged by that worker. */
 	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);

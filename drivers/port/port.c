@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 
 #include "port.h"
+#include "rss.h"
 
 #define PORT_NB_RXD 1024
 #define PORT_NB_TXD 1024
@@ -68,10 +69,73 @@ port_chains_unreported(const struct rte_eth_dev_info *info)
 	return strcmp(info->driver_name, "net_pcap") == 0;
 }
 
+const char *
+port_rss_mode_name(uint8_t mode)
+{
+	return mode == PORT_RSS_OWNED ? "owned" : "fallback";
+}
+
+/* The flow types dpnat hashes: IPv4 TCP and UDP by addresses and ports, the rest by addresses. */
+#define PORT_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
+#define PORT_RSS_NEED (RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+
+/* Why a device of nq queues for nb_workers workers cannot take dpnat's RSS; NULL if it may. */
+static const char *
+rss_refusal(const struct rte_eth_dev_info *info, uint16_t nq, uint16_t nb_workers)
+{
+	if (nq != nb_workers)
+		return "fewer queues than workers";
+	if (!rss_queues_ok(nq))
+		return "workers not a power of two";
+	if ((info->flow_type_rss_offloads & PORT_RSS_NEED) != PORT_RSS_NEED)
+		return "no TCP/UDP hash";
+	if (info->hash_key_size < RSS_TUPLE_LEN + 4 || info->hash_key_size > 128)
+		return "no hash key";
+	if (info->reta_size < nq || (info->reta_size & (info->reta_size - 1)) != 0 ||
+	    info->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return "no redirection table";
+	return NULL;
+}
+
+/*
+ * After start: dpnat's key (configured) and its table, entry j to queue
+ * j % nq, written and read back. 0, or a negative errno (the device refused).
+ */
+static int
+rss_program(uint16_t port_id, uint16_t reta_size, uint16_t nq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	unsigned j;
+	int rc;
+
+	memset(reta, 0, sizeof(reta));
+	for (j = 0; j < reta_size; j++) {
+		reta[j / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (j % RTE_ETH_RETA_GROUP_SIZE);
+		reta[j / RTE_ETH_RETA_GROUP_SIZE].reta[j % RTE_ETH_RETA_GROUP_SIZE] =
+			rss_reta_queue(j, nq);
+	}
+	rc = rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
+	if (rc != 0)
+		return rc;
+	memset(reta, 0, sizeof(reta));
+	for (j = 0; j < reta_size; j++)
+		reta[j / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (j % RTE_ETH_RETA_GROUP_SIZE);
+	rc = rte_eth_dev_rss_reta_query(port_id, reta, reta_size);
+	if (rc != 0)
+		return rc;
+	for (j = 0; j < reta_size; j++)
+		if (reta[j / RTE_ETH_RETA_GROUP_SIZE].reta[j % RTE_ETH_RETA_GROUP_SIZE] !=
+		    rss_reta_queue(j, nq))
+			return -EIO;
+	return 0;
+}
+
 int
 port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempool *mp,
-	   struct port_info *pi, char *err, size_t errlen)
+	   unsigned flags, struct port_info *pi, char *err, size_t errlen)
 {
+	uint8_t key[128];
+	const char *no_rss = NULL;
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = PORT_NB_RXD, nb_txd = PORT_NB_TXD;
@@ -93,11 +157,21 @@ port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempo
 	nq = RTE_MIN(nb_workers, RTE_MIN(info.max_rx_queues, info.max_tx_queues));
 	if (nq == 0)
 		nq = 1;
+	pi->reta_size = info.reta_size;
+	pi->hash_key_size = info.hash_key_size;
+	pi->rss_offloads = info.flow_type_rss_offloads;
 	if (nq > 1 && info.flow_type_rss_offloads != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP |
-						    RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+		conf.rx_adv_conf.rss_conf.rss_hf = PORT_RSS_HF & info.flow_type_rss_offloads;
 		pi->rss = conf.rx_adv_conf.rss_conf.rss_hf != 0;
+	}
+	/* Owned RSS: dpnat's key at configure (padded to the device's length), the table after start. */
+	no_rss = nq == 1 && nb_workers == 1 ? NULL : rss_refusal(&info, nq, nb_workers);
+	if (no_rss == NULL && nq > 1) {
+		memset(key, 0, sizeof(key));
+		memcpy(key, rss_key, RSS_KEY_LEN);
+		conf.rx_adv_conf.rss_conf.rss_key = key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
 	}
 	/* Offloads only where the device has them; pkt_parse verifies in software otherwise. */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
@@ -173,6 +247,32 @@ port_setup(uint16_t port_id, uint16_t nb_workers, uint16_t mtu, struct rte_mempo
 	if (rc != 0) {
 		snprintf(err, errlen, "port %s: start failed: %s", pi->name, strerror(-rc));
 		return rc;
+	}
+	if (no_rss == NULL && nq > 1) {
+		rc = rss_program(port_id, info.reta_size, nq);
+		if (rc == 0) {
+			/* The key may have been taken silently short: read it back. */
+			struct rte_eth_rss_conf rc2 = { .rss_key = key, .rss_key_len = sizeof(key) };
+
+			memset(key, 0, sizeof(key));
+			rc = rte_eth_dev_rss_hash_conf_get(port_id, &rc2);
+			if (rc == 0 && memcmp(key, rss_key, RSS_KEY_LEN) != 0)
+				rc = -EIO;
+		}
+		if (rc != 0)
+			no_rss = rc == -ENOTSUP ? "table update not supported" :
+				 "device refused the key or table";
+	}
+	if (no_rss == NULL) {
+		pi->rss_mode = PORT_RSS_OWNED;
+		snprintf(pi->rss_why, sizeof(pi->rss_why), nq == 1 ? "one queue" : "dpnat key and table");
+	} else if ((flags & PORT_F_RSS_ASSUME) && nq == nb_workers && rss_queues_ok(nq)) {
+		/* Assumed for what the device cannot take, never for queues it does not have. */
+		pi->rss_mode = PORT_RSS_OWNED;
+		snprintf(pi->rss_why, sizeof(pi->rss_why), "assumed (-r): %s", no_rss);
+	} else {
+		pi->rss_mode = PORT_RSS_FALLBACK;
+		snprintf(pi->rss_why, sizeof(pi->rss_why), "%s", no_rss);
 	}
 	/* Not every virtual device supports promiscuous mode (net_null, net_ring): not fatal. */
 	(void)rte_eth_promiscuous_enable(port_id);

@@ -10,6 +10,7 @@
 #include <rte_log.h>
 
 #include "nat.h"
+#include "rss.h"
 
 RTE_LOG_REGISTER(nat_logtype, dpnat.nat, NOTICE);
 
@@ -25,6 +26,7 @@ struct nat_slice {
 	uint32_t cursor;      /* next bit to try, relative to first */
 	uint32_t free;        /* atomic: clear bits, counted after the clear (never more than there are) */
 	uint64_t failed;
+	uint64_t spilled;     /* ports taken here for a flow that wanted another class */
 } __rte_cache_aligned;
 
 struct nat_addr {
@@ -38,11 +40,21 @@ struct nat_addr {
 	 * A set bit is never stale for long, a clear one only costs a look.
 	 */
 	uint64_t full[NAT_SWORDS];
-	struct nat_slice slice[FLOW_MAX_WORKERS];
+	struct nat_slice slice[];   /* n_cls * n_workers: class c, worker w at c * n_workers + w */
 };
 
+/*
+ * Ports by RSS class (nat_set_rss): the bitmap's bits are the ports sorted
+ * by class, so that each (class, worker) slice is a run of bits and the
+ * allocator above works unchanged. Without it: one class, bit = port - 1024.
+ */
 struct nat_table {
 	unsigned n_workers;
+	unsigned n_cls;                          /* classes: 1, or the queues' count */
+	uint32_t cls_first[FLOW_MAX_WORKERS + 1];   /* first bit of each class; [n_cls] = NAT_NPORTS */
+	uint16_t *bit_port;                      /* port of each bit, NULL: NAT_PORT_MIN + bit */
+	uint16_t *port_bit;                      /* bit of each port (65536 entries) */
+	struct rss_tbl *rss;                     /* the hash the classes come from */
 	uint32_t max;
 	uint32_t n;
 	int32_t hash[NAT_HSIZE];
@@ -73,6 +85,8 @@ nat_create(const char *name, unsigned n_workers, uint32_t max_addrs, int socket)
 		return NULL;
 	}
 	nt->n_workers = n_workers;
+	nt->n_cls = 1;
+	nt->cls_first[1] = NAT_NPORTS;
 	nt->max = max_addrs;
 	for (i = 0; i < NAT_HSIZE; i++)
 		nt->hash[i] = -1;
@@ -89,7 +103,69 @@ nat_free(struct nat_table *nt)
 		return;
 	for (i = 0; i < nt->n; i++)
 		rte_free(nt->addrs[i]);
+	rte_free(nt->bit_port);
+	rte_free(nt->port_bit);
+	rte_free(nt->rss);
 	rte_free(nt);
+}
+
+int
+nat_set_rss(struct nat_table *nt, const uint8_t *key, unsigned n_cls)
+{
+	uint32_t count[FLOW_MAX_WORKERS] = { 0 }, at[FLOW_MAX_WORKERS];
+	unsigned c, p;
+
+	if (nt->n != 0 || !rss_queues_ok(n_cls) || n_cls > nt->n_workers || nt->rss != NULL)
+		return -EINVAL;
+	if (n_cls == 1)
+		return 0;
+	nt->rss = rte_malloc("nat_rss", sizeof(*nt->rss), RTE_CACHE_LINE_SIZE);
+	nt->bit_port = rte_malloc("nat_bit_port", NAT_NPORTS * sizeof(uint16_t), 0);
+	nt->port_bit = rte_malloc("nat_port_bit", 65536 * sizeof(uint16_t), 0);
+	if (nt->rss == NULL || nt->bit_port == NULL || nt->port_bit == NULL) {
+		rte_free(nt->rss);
+		rte_free(nt->bit_port);
+		rte_free(nt->port_bit);
+		nt->rss = NULL;
+		nt->bit_port = nt->port_bit = NULL;
+		return -ENOMEM;
+	}
+	rss_tbl_init(nt->rss, key, RSS_KEY_LEN);
+	for (p = NAT_PORT_MIN; p <= NAT_PORT_MAX; p++)
+		count[rss_dport_part(nt->rss, (uint16_t)p) & (n_cls - 1)]++;
+	for (c = 0; c < n_cls; c++) {
+		nt->cls_first[c + 1] = nt->cls_first[c] + count[c];
+		at[c] = nt->cls_first[c];
+	}
+	for (p = NAT_PORT_MIN; p <= NAT_PORT_MAX; p++) {
+		c = rss_dport_part(nt->rss, (uint16_t)p) & (n_cls - 1);
+		nt->bit_port[at[c]] = (uint16_t)p;
+		nt->port_bit[p] = (uint16_t)at[c]++;
+	}
+	nt->n_cls = n_cls;
+	return 0;
+}
+
+unsigned
+nat_port_class(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub,
+	       rte_be16_t peer_port)
+{
+	if (nt->n_cls == 1)
+		return 0;
+	return (w ^ rss_hash_l4(nt->rss, peer, pub, peer_port, 0)) & (nt->n_cls - 1);
+}
+
+bool
+nat_addr_on_worker(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub)
+{
+	return nt->n_cls == 1 ||
+	       ((rss_hash_ip(nt->rss, peer, pub) ^ w) & (nt->n_cls - 1)) == 0;
+}
+
+unsigned
+nat_port_class_of(const struct nat_table *nt, uint16_t port)
+{
+	return nt->n_cls == 1 ? 0 : rss_dport_part(nt->rss, port) & (nt->n_cls - 1);
 }
 
 int
@@ -112,23 +188,30 @@ int
 nat_addr_add(struct nat_table *nt, uint32_t ip)
 {
 	struct nat_addr *a;
-	unsigned h, w, span;
+	unsigned h, w, c, span;
 	int idx = nat_addr_find(nt, ip);
 
 	if (idx >= 0)
 		return idx;
 	if (nt->n >= nt->max)
 		return -ENOSPC;
-	a = rte_zmalloc("nat_addr", sizeof(*a), RTE_CACHE_LINE_SIZE);
+	a = rte_zmalloc("nat_addr", sizeof(*a) + nt->n_cls * nt->n_workers * sizeof(a->slice[0]),
+			RTE_CACHE_LINE_SIZE);
 	if (a == NULL)
 		return -ENOMEM;
 	a->ip = ip;
-	/* Equal slices; the last worker takes the remainder. */
-	span = NAT_NPORTS / nt->n_workers;
-	for (w = 0; w < nt->n_workers; w++) {
-		a->slice[w].first = w * span;
-		a->slice[w].count = w + 1 == nt->n_workers ? NAT_NPORTS - w * span : span;
-		a->slice[w].free = a->slice[w].count;
+	/* Each class cut in equal slices, one per worker; the last worker takes the remainder. */
+	for (c = 0; c < nt->n_cls; c++) {
+		uint32_t first = nt->cls_first[c], size = nt->cls_first[c + 1] - first;
+
+		span = size / nt->n_workers;
+		for (w = 0; w < nt->n_workers; w++) {
+			struct nat_slice *sl = &a->slice[c * nt->n_workers + w];
+
+			sl->first = first + w * span;
+			sl->count = w + 1 == nt->n_workers ? size - w * span : span;
+			sl->free = sl->count;
+		}
 	}
 	/* Bits past the last port never get handed out; words past the last are full. */
 	if (NAT_NPORTS % 64)
@@ -161,22 +244,15 @@ nat_addr_room(const struct nat_table *nt)
 	return nt->max - nt->n;
 }
 
-int
-nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
+/* A free bit of slice sl of address a, taken; -1 when there is none. */
+static inline __attribute__((always_inline)) int
+slice_take(struct nat_addr *a, struct nat_slice *sl)
 {
-	struct nat_addr *a;
-	struct nat_slice *sl;
 	uint32_t i;
 
-	if (idx >= nt->n || w >= nt->n_workers)
-		return -EINVAL;
-	a = nt->addrs[idx];
-	sl = &a->slice[w];
 	/* An exhausted slice refuses at once: a refused flow costs no scan. */
-	if (__atomic_load_n(&sl->free, __ATOMIC_ACQUIRE) == 0) {
-		sl->failed++;
-		return -ENOSPC;
-	}
+	if (__atomic_load_n(&sl->free, __ATOMIC_ACQUIRE) == 0)
+		return -1;
 	/*
 	 * Round robin from the cursor. Full words are skipped through the
 	 * summary (64 at a time where it is all full), free bits found with
@@ -215,10 +291,51 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 		sl->cursor = bit - sl->first + 1 == sl->count ? 0 : bit - sl->first + 1;
 		__atomic_fetch_sub(&sl->free, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
-		return (int)(NAT_PORT_MIN + bit);
+		return (int)bit;
 	}
-	sl->failed++;
+	return -1;
+}
+
+int
+nat_port_alloc_cls(struct nat_table *nt, unsigned idx, unsigned w, unsigned cls)
+{
+	struct nat_addr *a;
+	unsigned i, c;
+	int bit;
+
+	if (idx >= nt->n || w >= nt->n_workers || cls >= nt->n_cls)
+		return -EINVAL;
+	a = nt->addrs[idx];
+	/* The wanted class first; then, rather than refuse, a port of another (counted). */
+	for (i = 0, c = cls; i < nt->n_cls; i++, c = c + 1 == nt->n_cls ? 0 : c + 1) {
+		bit = slice_take(a, &a->slice[c * nt->n_workers + w]);
+		if (bit >= 0) {
+			a->slice[c * nt->n_workers + w].spilled += i != 0;
+			return nt->bit_port != NULL ? nt->bit_port[bit] : NAT_PORT_MIN + bit;
+		}
+	}
+	a->slice[cls * nt->n_workers + w].failed++;
 	return -ENOSPC;
+}
+
+int
+nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
+{
+	struct nat_slice *sl;
+	int bit;
+
+	if (nt->n_cls != 1)
+		return nat_port_alloc_cls(nt, idx, w, w & (nt->n_cls - 1));
+	/* One class: the slice itself, as before classes. */
+	if (idx >= nt->n || w >= nt->n_workers)
+		return -EINVAL;
+	sl = &nt->addrs[idx]->slice[w];
+	bit = slice_take(nt->addrs[idx], sl);
+	if (bit < 0) {
+		sl->failed++;
+		return -ENOSPC;
+	}
+	return NAT_PORT_MIN + bit;
 }
 
 int
@@ -226,13 +343,15 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 {
 	int idx = nat_addr_find(nt, ip);
 	struct nat_addr *a;
-	uint32_t bit;
+	struct nat_slice *sl;
+	uint32_t bit, span;
 	uint64_t mask;
+	unsigned c;
 
 	if (idx < 0 || port < NAT_PORT_MIN)
 		return -ENOENT;
 	a = nt->addrs[idx];
-	bit = (uint32_t)port - NAT_PORT_MIN;
+	bit = nt->port_bit != NULL ? nt->port_bit[port] : (uint32_t)port - NAT_PORT_MIN;
 	mask = 1ULL << (bit % 64);
 	if (!(__atomic_fetch_and(&a->bits[bit / 64], ~mask, __ATOMIC_SEQ_CST) & mask))
 		return -ENOENT;   /* was not in use: a double free, refused */
@@ -240,8 +359,16 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
 		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
 	/* Counted after the clear, so an owner that sees it free finds the bit. */
-	__atomic_fetch_add(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
-					     nt->n_workers - 1)].free, 1, __ATOMIC_RELEASE);
+	if (nt->n_cls == 1) {
+		sl = &a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1)];
+	} else {
+		for (c = 0; c + 1 < nt->n_cls && bit >= nt->cls_first[c + 1]; c++)
+			;
+		span = RTE_MAX((nt->cls_first[c + 1] - nt->cls_first[c]) / nt->n_workers, 1u);
+		sl = &a->slice[c * nt->n_workers +
+			       RTE_MIN((bit - nt->cls_first[c]) / span, nt->n_workers - 1)];
+	}
+	__atomic_fetch_add(&sl->free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -259,8 +386,10 @@ nat_addr_info(const struct nat_table *nt, unsigned idx, struct nat_addr_info *in
 	info->ip = a->ip;
 	info->used = __atomic_load_n(&a->used, __ATOMIC_RELAXED);
 	info->size = NAT_NPORTS;
-	for (w = 0; w < nt->n_workers; w++)
+	for (w = 0; w < nt->n_workers * nt->n_cls; w++) {
 		info->failed += a->slice[w].failed;
+		info->spilled += a->slice[w].spilled;
+	}
 }
 
 /* ---- policies ---- */

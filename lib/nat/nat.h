@@ -7,6 +7,11 @@
  * are allocated per public address from 1024-65535. That range is cut into
  * one slice per worker, so a worker allocates from its own slice without a
  * lock; any thread frees with an atomic bit clear.
+ *
+ * RSS classes (nat_set_rss): with n workers (a power of two) the ports are
+ * also split into n classes by what they add to the Toeplitz hash of a
+ * reply (lib/rss), each class cut into one slice per worker. A worker that
+ * wants a reply on its own queue asks for the class nat_port_class names.
  */
 #ifndef DPNAT_NAT_H
 #define DPNAT_NAT_H
@@ -34,6 +39,7 @@ struct nat_addr_info {
 	uint32_t used;        /**< ports/call ids in use */
 	uint32_t size;        /**< ports available in all */
 	uint64_t failed;      /**< allocations refused: the worker's slice was full */
+	uint64_t spilled;     /**< ports of another RSS class than the flow wanted (its slice was full) */
 };
 
 struct nat_table;
@@ -43,6 +49,36 @@ struct nat_table *nat_create(const char *name, unsigned n_workers, uint32_t max_
 
 /** Free it. NULL accepted. */
 void nat_free(struct nat_table *nt);
+
+/**
+ * Split the ports into n_cls RSS classes (a power of two, at most the
+ * workers) by Toeplitz key key (RSS_KEY_LEN bytes); before any address is
+ * added. 1 leaves one class. 0, -EINVAL or -ENOMEM.
+ */
+int nat_set_rss(struct nat_table *nt, const uint8_t *key, unsigned n_cls);
+
+/**
+ * The class a port must have for the reply from peer:peer_port to pub
+ * (network order) to hash to queue w (dpnat's key and table, lib/rss).
+ * 0 without classes.
+ */
+unsigned nat_port_class(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub,
+			rte_be16_t peer_port);
+
+/**
+ * Whether a packet from peer to pub hashed by addresses alone (GRE, ICMP)
+ * reaches worker w's queue; true without classes.
+ */
+bool nat_addr_on_worker(const struct nat_table *nt, unsigned w, rte_be32_t peer, rte_be32_t pub);
+
+/** The RSS class of port (host order); 0 without classes. */
+unsigned nat_port_class_of(const struct nat_table *nt, uint16_t port);
+
+/**
+ * nat_port_alloc for a port of class cls: from worker w's slice of that
+ * class, else (counted as spilled) of the next class that has one.
+ */
+int nat_port_alloc_cls(struct nat_table *nt, unsigned idx, unsigned w, unsigned cls);
 
 /** Register public address ip (host order); idempotent. Returns its index or -ENOSPC. */
 int nat_addr_add(struct nat_table *nt, uint32_t ip);
@@ -61,7 +97,7 @@ unsigned nat_addr_room(const struct nat_table *nt);
 
 /**
  * Allocate a port on address idx from worker w's slice (round robin from
- * where the last allocation stopped). Returns the port (host order) or
+ * where the last allocation stopped; of class w % classes, or the next). Returns the port (host order) or
  * -ENOSPC when the slice is exhausted (counted): that is known from the
  * slice's free count before any scan, so a refusal costs the same whatever
  * the slice's size.

@@ -23,16 +23,43 @@
  */
 static int
 pick_addr(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_policy *p,
-	  const struct nat_flow *f, unsigned attempt)
+	  const struct nat_flow *f, unsigned attempt, unsigned shift)
 {
 	if (p->nat_src && p->dip_count != 0) {
-		uint32_t h = rte_be_to_cpu_32(f->src) * 2654435761u;
+		uint32_t h = rte_be_to_cpu_32(f->src) * 2654435761u + shift;
 
 		if (attempt >= p->dip_count)
 			return -1;
 		return nat_addr_find(ctx->nat, p->dip_first + (h + attempt) % p->dip_count);
 	}
 	return attempt == 0 && f->out_iface < NAT_MAX_IFACES ? r->iface_nat_idx[f->out_iface] : -1;
+}
+
+/* Pool addresses looked at for one whose address-hashed replies reach the worker. */
+#define NAT_ADDR_RSS_LOOK 64
+
+/*
+ * For a flow whose ALG's data packets hash by addresses alone (PPTP GRE):
+ * how far past the inside host's own address of the DIP pool the first
+ * address lies whose packets from the server reach worker w's queue; 0 if
+ * none of the first NAT_ADDR_RSS_LOOK does, or without a pool.
+ */
+static unsigned
+addr_shift_for_worker(const struct nat_ctx *ctx, const struct nat_policy *p,
+		      const struct nat_flow *f, unsigned w)
+{
+	unsigned k;
+
+	if (!p->nat_src || p->dip_count < 2)
+		return 0;
+	for (k = 0; k < RTE_MIN(p->dip_count, (uint32_t)NAT_ADDR_RSS_LOOK); k++) {
+		int a = pick_addr(ctx, NULL, p, f, 0, k);
+
+		if (a >= 0 && nat_addr_on_worker(ctx->nat, w, f->dst,
+						 rte_cpu_to_be_32(nat_addr_ip(ctx->nat, (unsigned)a))))
+			return k;
+	}
+	return 0;
 }
 
 /* Timeout class of a new session of protocol proto. */
@@ -100,18 +127,38 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 	 * known in O(1) from the slice's free count and has taken nothing.
 	 */
 	nat = p->nat_src || (f->in_nat && nat_rules_untrust(r, f->out_zone));
+	/* An ALG rides on the session when switched on (e.g. PPTP on TCP/1723). */
+	for (i = 0; i < ctx->n_algs; i++)
+		if (((r->alg_on >> i) & 1) && ctx->alg[i].proto == f->proto &&
+		    ctx->alg[i].dport == f->dport) {
+			alg = &ctx->alg[i];
+			break;
+		}
 	if (nat) {
 		unsigned attempt, tried = 0;
+		unsigned shift = alg != NULL && alg->data_by_addr ?
+				 addr_shift_for_worker(ctx, p, f, w) : 0;
 
 		port = -1;
 		for (attempt = 0; attempt < NAT_ADDR_TRIES && port < 0; attempt++) {
-			int a = pick_addr(ctx, r, p, f, attempt);
+			int a = pick_addr(ctx, r, p, f, attempt, shift);
 
 			if (a < 0)
 				break;
 			tried++;
 			nat_ip = nat_addr_ip(ctx->nat, (unsigned)a);
-			port = ports ? nat_port_alloc(ctx->nat, (unsigned)a, w) : 0;
+			/*
+			 * TCP/UDP: a port whose reply (server to public address
+			 * and port) the NIC's Toeplitz hash puts on this worker's
+			 * queue. ICMP replies hash by addresses alone: any port.
+			 */
+			if (ports && !icmp)
+				port = nat_port_alloc_cls(ctx->nat, (unsigned)a, w,
+							  nat_port_class(ctx->nat, w, f->dst,
+									 rte_cpu_to_be_32(nat_ip),
+									 f->dport));
+			else
+				port = ports ? nat_port_alloc(ctx->nat, (unsigned)a, w) : 0;
 		}
 		if (tried == 0)
 			return PKT_DROP_NAT_NO_ADDR;
@@ -151,13 +198,6 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 		why = PKT_DROP_SESSION_FULL;
 		goto undo_src;
 	}
-	/* An ALG rides on the session when switched on (e.g. PPTP on TCP/1723). */
-	for (i = 0; i < ctx->n_algs; i++)
-		if (((r->alg_on >> i) & 1) && ctx->alg[i].proto == f->proto &&
-		    ctx->alg[i].dport == f->dport) {
-			alg = &ctx->alg[i];
-			break;
-		}
 	if (alg != NULL && alg->attach(alg->arg, s, w) != 0) {
 		/* Without its ALG's state the flow would pass untranslated where the ALG must act. */
 		why = alg->fail_reason;

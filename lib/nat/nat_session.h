@@ -49,6 +49,12 @@ struct nat_alg_hook {
 	uint8_t proto;
 	rte_be16_t dport;
 	uint16_t fail_reason;   /**< drop reason when attach refuses */
+	/**
+	 * Its data packets (PPTP's GRE) hash by addresses alone on a NIC: from
+	 * a DIP pool, take an address whose (peer, address) hash lands on the
+	 * creating worker's queue where there is one (nat_addr_class).
+	 */
+	bool data_by_addr;
 	/** Give s (not yet inserted) the ALG's state; 0, or non-zero to refuse the flow. */
 	int (*attach)(void *arg, struct flow_session *s, unsigned w);
 	/** Undo attach for s, which was never inserted. */

@@ -179,7 +179,8 @@ class Lab:
         return p
 
     # ---- dpnat ----
-    def start_dpnat(self, fw_ns, ports, config, lcores="0,1", extra_eal="", expect_fail=False, vdev_opts=""):
+    def start_dpnat(self, fw_ns, ports, config, lcores="0,1", extra_eal="", expect_fail=False, vdev_opts="",
+                    dp_args=""):
         """Start dpnat in fw_ns on af_packet ports (list of iface names, in port order)."""
         conf_arg = ""
         if config is not None:      # None: dpnat's embedded default (config/kb-lab.conf)
@@ -190,7 +191,7 @@ class Lab:
         vdevs = " ".join(f"--vdev=net_af_packet{i},iface={p}{vdev_opts}" for i, p in enumerate(ports))
         cmd = (f"ip netns exec {fw_ns} {DPNAT} --no-pci {self.eal_mem} "
                f"--file-prefix {self.tag}{len(self.procs)} --lcores {lcores} --log-level=lib.eal:error "
-               f"{vdevs} {extra_eal} -- {conf_arg} -s {self.sock}")
+               f"{vdevs} {extra_eal} -- {conf_arg} -s {self.sock} {dp_args}")
         logf = open(self.log, "a")
         p = subprocess.Popen(f"exec {cmd}", shell=True, stdout=logf, stderr=subprocess.STDOUT)
         self.dpnat = p

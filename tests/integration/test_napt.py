@@ -145,6 +145,13 @@ def test_two_workers_replies_on_other_worker(lab):
     # both workers translated, and some packets hit sessions the other worker made
     assert all(int(h) > 0 for _, h, _ in per), flow
     assert sum(int(f) for _, _, f in per) > 0, flow
+    # get worker (issue 16): af_packet takes no RSS key, so both ports are in
+    # fallback, and the same non-owner packets are counted there.
+    gw = lab.out("get worker")
+    assert re.search(r"^ethernet4/1\s+net_af_packet\d\s+2 fallback\s+0\s+0\s+no TCP/UDP hash$", gw, re.M), gw
+    rows = re.findall(r"^\s+(\d)\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s+(\d+)\s+\d+$", gw, re.M)
+    assert len(rows) == 2 and sum(int(c) for _, c, _ in rows) >= 24, gw
+    assert sum(int(n) for _, _, n in rows) > 0, gw
     wait_file(os.path.join(lab.tmp, "u.out"), *(f"f{i}\n" for i in range(24)))
 
 

@@ -15,13 +15,16 @@ def test_telemetry(lab):
     fw, (c1, c2), srv = kb_lab(lab)
     lab.run(c1, "ping -c 1 -W 10 172.19.50.129")
     prefix = f"{lab.tag}0"
-    r = sh(f"printf '/dpnat/sessions\\n/dpnat/counters\\n/dpnat/pptp/xlate\\n/ethdev/stats,0\\n' | "
+    r = sh(f"printf '/dpnat/sessions\\n/dpnat/counters\\n/dpnat/pptp/xlate\\n/dpnat/workers\\n/ethdev/stats,0\\n' | "
            f"/usr/bin/python3 /usr/bin/dpdk-telemetry.py -f {prefix}", check=False, timeout=2 * WAIT)
     assert '"/dpnat/sessions"' in r.stdout, r.stdout + r.stderr
     assert re.search(r'"alloc": 1\b', r.stdout), r.stdout
     assert '"xlate_max": 2000' in r.stdout, r.stdout
     assert '"no_route"' in r.stdout and '"bad_magic"' in r.stdout, r.stdout
     assert '"ipackets"' in r.stdout
+    # get worker's figures (issue 16): one worker made the session; af_packet's ports, one worker: owned
+    assert re.search(r'"worker0_created": 1\b', r.stdout), r.stdout
+    assert re.search(r'"port0_rss_owned": 1\b', r.stdout), r.stdout
 
 
 def test_log_levels(lab):

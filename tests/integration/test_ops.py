@@ -123,6 +123,8 @@ def test_metrics_endpoint_and_prometheus(lab):
     assert metric(text, "dpnat_interface_receive_packets_total", '{interface="ethernet4/2"}') >= 5
     assert metric(text, "dpnat_drops_total", '{reason="no-route"}') >= 0
     assert metric(text, "dpnat_worker_session_hits_total", '{worker="0"}') >= 1
+    assert metric(text, "dpnat_worker_sessions_created_total", '{worker="0"}') == cli_counter(lab, "sessions created")
+    assert re.search(r'^dpnat_port_rss_owned\{interface="ethernet4/1",.*reta_size="0"\} 1$', text, re.M), text
     assert metric(text, "dpnat_pptp_xlate_entries_max") == 2000
     assert metric(text, "dpnat_nat_ports_used", '{address="172.19.51.234",pool="ethernet4/1"}') >= 0
     assert re.search(r'^dpnat_build_info\{version="[^"]+",dpdk="DPDK [^"]+"\} 1$', text, re.M), text[:300]
@@ -214,7 +216,7 @@ def test_tech_support(lab):
     assert "workers: 1" in ts and f"socket: {lab.sock}" in ts, ts[:300]
     sections = re.findall(r"^==== (.*) ====$", ts, re.M)
     for want in ("get config", "get interface", "get counter statistics", "get counter flow",
-                 "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
+                 "get worker", "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
                  "get alg pptp", "get log", "get log nat", "get session limit",
                  "get alg pptp xlate per-client", "get flow frag", "recent log"):
         assert want in sections, (want, sections)

@@ -14,12 +14,17 @@
 #include "dp.h"
 #include "dp_session.h"
 
-/** The dataplane built from conf_text (rte_eal_init done), or NULL with the reason on stderr. */
+/**
+ * The dataplane built from conf_text (rte_eal_init done), or NULL with the
+ * reason on stderr; rss_assume: multi-queue ports taken as fed by dpnat's
+ * RSS (dpnat -r).
+ */
 static inline __attribute__((unused)) struct dp *
-dp_harness_up(const char *name, const char *conf_text, unsigned n_workers)
+dp_harness_up_rss(const char *name, const char *conf_text, unsigned n_workers, bool rss_assume)
 {
 	const struct dp_params p = { .conf_text = conf_text, .conf_name = name,
-				     .n_workers = n_workers, .clock_s = 100 };
+				     .n_workers = n_workers, .clock_s = 100,
+				     .rss_assume = rss_assume };
 	char err[CONF_ERR_LEN];
 	struct dp *dp = dp_create(&p, err, sizeof(err));
 
@@ -31,6 +36,13 @@ dp_harness_up(const char *name, const char *conf_text, unsigned n_workers)
 	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
 	dp_sessions_tick(dp);
 	return dp;
+}
+
+/** dp_harness_up_rss without -r. */
+static inline __attribute__((unused)) struct dp *
+dp_harness_up(const char *name, const char *conf_text, unsigned n_workers)
+{
+	return dp_harness_up_rss(name, conf_text, n_workers, false);
 }
 
 /** Take the calling thread off as RCU reader 0 and free the dataplane of dp_harness_up. */
