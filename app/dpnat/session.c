@@ -21,8 +21,11 @@ session_freed(struct flow_session *s, void *arg)
 	struct dp *dp = arg;
 	const struct dp_runtime *rt = dp_runtime_get(dp);
 
-	/* Logged as made by nat_session_new: every session but the ALG's gates. Freed on the control lcore. */
-	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & FLOW_F_ALG_MADE))
+	/*
+	 * Logged as made by nat_session_new: every session but the ALG's gates
+	 * and those whose port block is logged instead. Freed on the control lcore.
+	 */
+	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & (FLOW_F_ALG_MADE | FLOW_F_PBA)))
 		dp_natlog_session(dp, dp->n_workers, s, DP_NATLOG_SESS_DEL);
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);

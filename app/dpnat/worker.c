@@ -384,8 +384,11 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}
-	/* Another worker's session (NAT_NEW_RACE) was logged by that worker. */
-	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE))
+	/*
+	 * Another worker's session (NAT_NEW_RACE) was logged by that worker; one
+	 * whose port is of a port block is logged by its block.
+	 */
+	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE) && !(s->flags & FLOW_F_PBA))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
 	made_session(w, s);
 	return s;
