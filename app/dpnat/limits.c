@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_ip.h>
 
@@ -65,6 +66,16 @@ dp_limits_apply(struct dp *dp)
 	nat_frag_set_timeout(dp->frags, dp->conf.timeouts.frag);
 	if (dp->pba != NULL)
 		nat_pba_set_max_blocks(dp->pba, dp->conf.pba_max_blocks);
+}
+
+uint32_t
+dp_cgn_stats(const struct dp *dp, struct nat_pba_stats *st, struct nat_src_stats *ps)
+{
+	memset(st, 0, sizeof(*st));
+	if (dp->pba != NULL)
+		nat_pba_stats_get(dp->pba, st);
+	nat_src_stats_get(dp->src_ports, ps);
+	return dp->pba != NULL ? nat_pba_block_size(dp->pba) : 0;
 }
 
 /* ---- fragments ---- */

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "ctl.h"
 #include "dp.h"
+#include "dp_session.h"
 #include "dp_metrics.h"
 #include "views.h"
 #include "dp_log.h"
@@ -323,13 +324,10 @@ render_cgn(struct dp *dp, struct mx_buf *b)
 {
 	struct nat_pba_stats st;
 	struct nat_src_stats ps;
+	uint32_t size = dp_cgn_stats(dp, &st, &ps);
 
-	memset(&st, 0, sizeof(st));
-	if (dp->pba != NULL)
-		nat_pba_stats_get(dp->pba, &st);
-	nat_src_stats_get(dp->src_ports, &ps);
 	sample(b, "dpnat_pba_block_size", "gauge", "ports per block, 0: no port blocks (set nat port-block size)",
-	       dp->pba != NULL ? nat_pba_block_size(dp->pba) : 0);
+	       size);
 	sample(b, "dpnat_pba_subscribers", "gauge", "subscribers holding port blocks", st.subscribers);
 	sample(b, "dpnat_pba_blocks", "gauge", "port blocks held", st.blocks);
 	sample(b, "dpnat_pba_blocks_allocated_total", "counter", "port blocks taken", st.allocated);

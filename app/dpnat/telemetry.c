@@ -13,6 +13,7 @@
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "dp_session.h"
 #include "dp_metrics.h"
 #include "views.h"
 
@@ -164,13 +165,10 @@ fill_cgn(const struct dp *dp, struct rte_tel_data *d)
 {
 	struct nat_pba_stats st;
 	struct nat_src_stats ps;
+	uint32_t size = dp_cgn_stats(dp, &st, &ps);
 
-	memset(&st, 0, sizeof(st));
-	if (dp->pba != NULL)
-		nat_pba_stats_get(dp->pba, &st);
-	nat_src_stats_get(dp->src_ports, &ps);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "pba_block_size", dp->pba != NULL ? nat_pba_block_size(dp->pba) : 0);
+	rte_tel_data_add_dict_u64(d, "pba_block_size", size);
 	rte_tel_data_add_dict_u64(d, "pba_subscribers", st.subscribers);
 	rte_tel_data_add_dict_u64(d, "pba_subscribers_max", st.max_subscribers);
 	rte_tel_data_add_dict_u64(d, "pba_blocks", st.blocks);
