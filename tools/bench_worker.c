@@ -35,6 +35,8 @@
  *   --workload new (one worker): the new-session rate - each round sends the first UDP
  *     datagram of N flows never seen before (8 per client, a new source port per round)
  *     in bursts of 32 from the inside; cycles per created session, best round
+ *   --port-block N: port blocks of N ports (set nat port-block size N, max-blocks 16); with
+ *     --log-nat the run ends with the records made per subscriber (workload new)
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -480,7 +482,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat]\n");
+			"[--log-nat] [--port-block N]\n");
 	exit(2);
 }
 
@@ -493,10 +495,11 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
-		{ "log-nat", no_argument, NULL, 'G' },
+		{ "log-nat", no_argument, NULL, 'G' }, { "port-block", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "", pba[96] = "";
+	unsigned pba_size = 0;
 	bool log_nat = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
@@ -523,6 +526,7 @@ main(int argc, char **argv)
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
+		case 'B': pba_size = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -561,6 +565,9 @@ main(int argc, char **argv)
 	if (log_nat)
 		snprintf(natlog, sizeof(natlog), "set log nat queue %u\nset log nat enable\n",
 			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
+	if (pba_size != 0)
+		snprintf(pba, sizeof(pba), "set nat port-block size %u\nset nat port-block max-blocks 16\n",
+			 pba_size);
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";
@@ -591,9 +598,9 @@ main(int argc, char **argv)
 		 "set session max %u\n"
 		 "set alg pptp xlate max %u\n"
 		 "set mbuf max 16384\n"
-		 "%s",
+		 "%s%s",
 		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
-		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog);
+		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog, pba);
 	dp = dp_harness_up("bench", conf, n_workers);
 	if (dp == NULL)
 		die("configuration");
@@ -621,6 +628,29 @@ main(int argc, char **argv)
 		       flows, DP_BURST, rounds);
 		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
 		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		if (log_nat) {
+			struct dp_natlog_stats ls;
+			struct flow_stats fs;
+			unsigned subs = (flows + 7) / 8;
+
+			/* Every session deleted (as ageing or clear would): their records too. */
+			flow_stats_get(dp->flows, &fs);
+			dp_natlog_stats_get(dp, &ls);
+			printf("  NAT log: %lu sessions of %u subscribers made %lu records (%.1f a subscriber)",
+			       (unsigned long)fs.alloc, subs, (unsigned long)ls.created,
+			       (double)ls.created / subs);
+			for (r = 1; r <= nsess + nsess / 4 + 64; r++) {
+				struct flow_session *s = flow_by_id(dp->flows, r);
+
+				if (s != NULL)
+					flow_delete(dp->flows, s, false);
+			}
+			rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+			flow_reclaim(dp->flows);
+			dp_natlog_stats_get(dp, &ls);
+			printf("; deleted, %lu (%.1f a subscriber)\n", (unsigned long)ls.created,
+			       (double)ls.created / subs);
+		}
 		return 0;
 	}
 	if (strcmp(wl, "pptp") == 0)

@@ -373,6 +373,7 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		.in_zone = in->zone_id,
 		.out_zone = out->zone_id,
 		.in_nat = in->nat,
+		.now = w->now,
 	};
 	struct flow_session *s;
 	unsigned why, how;

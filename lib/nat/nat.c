@@ -239,9 +239,13 @@ nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_
 		return -EINVAL;
 	a = nt->addrs[idx];
 	lo = first - NAT_PORT_MIN;
+	if (*cursor >= count)
+		*cursor = 0;
 	/* A word at a time: the clear bits of the range in it found with one count of trailing zeros. */
 	for (i = 0; i < count;) {
-		uint32_t rel = (*cursor + i) % count, bit = lo + rel, left = count - rel;
+		/* cursor and i are below count: no division on the way */
+		uint32_t rel = *cursor + i >= count ? *cursor + i - count : *cursor + i;
+		uint32_t bit = lo + rel, left = count - rel;
 		uint64_t *word = &a->bits[bit / 64];
 		uint64_t clear = ~__atomic_load_n(word, __ATOMIC_SEQ_CST) & (~0ULL << (bit % 64));
 		uint32_t skip;
@@ -254,7 +258,7 @@ nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_
 		bit += skip;
 		if (__atomic_fetch_or(word, 1ULL << (bit % 64), __ATOMIC_SEQ_CST) & (1ULL << (bit % 64)))
 			continue;   /* taken meanwhile: look again from it */
-		*cursor = (bit - lo + 1) % count;
+		*cursor = bit - lo + 1 == count ? 0 : bit - lo + 1;
 		__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
 		return (int)(NAT_PORT_MIN + bit);

@@ -267,51 +267,37 @@ sub_drop_block(struct nat_pba *t, struct pba_sub *e, unsigned k)
 	}
 }
 
-int
-nat_pba_take(struct nat_pba *t, rte_be32_t src, unsigned idx, uint32_t now)
+/*
+ * A port for src on address idx from e, under e's bucket's lock: e holds
+ * src's blocks there, or is a free slot (ip 0) that becomes src's with its
+ * first block.
+ */
+static inline int
+sub_take(struct nat_pba *t, struct pba_sub *e, rte_be32_t src, unsigned idx, uint32_t now)
 {
-	struct pba_bucket *b0, *b1;
-	struct pba_sub *e;
 	unsigned k;
-	int port = -ENOSPC, blk;
+	int port, blk;
 
-	if (idx >= t->max_addrs || src == 0)
-		return -EINVAL;
-	pba_buckets(t, src, idx, &b0, &b1);
-	nat_b2_lock(&b0->lock, &b1->lock);
-	e = pba_find(b0, b1, src, idx);
-	if (e != NULL) {
-		/* A port of a block it holds: no other lock. */
-		for (k = 0; k < e->nblocks; k++) {
-			if (e->use[k] >= t->size)
-				continue;
-			port = nat_port_alloc_range(t->nt, idx, block_first(t, e->block[k]), t->size,
-						    &e->cursor);
-			if (port >= 0) {
-				e->use[k]++;
-				e->ports++;
-				goto out;
-			}
+	/* A port of a block it holds: no other lock. */
+	for (k = 0; k < e->nblocks; k++) {
+		if (e->use[k] >= t->size)
+			continue;
+		port = nat_port_alloc_range(t->nt, idx, block_first(t, e->block[k]), t->size, &e->cursor);
+		if (port >= 0) {
+			e->use[k]++;
+			e->ports++;
+			return port;
 		}
-		if (e->nblocks >= __atomic_load_n(&t->max_blocks, __ATOMIC_RELAXED)) {
-			__atomic_fetch_add(&t->refused_max, 1, __ATOMIC_RELAXED);
-			port = -EDQUOT;
-			goto out;
-		}
-	} else {
-		e = pba_slot(b0, b1);
-		if (e == NULL || __atomic_load_n(&t->subs, __ATOMIC_RELAXED) >= t->max_subs) {
-			__atomic_fetch_add(&t->refused_full, 1, __ATOMIC_RELAXED);
-			port = -ENOSPC;
-			goto out;
-		}
+	}
+	if (e->nblocks >= __atomic_load_n(&t->max_blocks, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&t->refused_max, 1, __ATOMIC_RELAXED);
+		return -EDQUOT;
 	}
 	/* A new block: the only step that takes the table's lock. */
 	blk = block_take(t, idx);
 	if (blk < 0) {
 		__atomic_fetch_add(&t->refused_noblock, 1, __ATOMIC_RELAXED);
-		port = -EADDRNOTAVAIL;
-		goto out;
+		return -EADDRNOTAVAIL;
 	}
 	if (e->ip == 0) {
 		memset(e, 0, sizeof(*e));
@@ -331,13 +317,88 @@ nat_pba_take(struct nat_pba *t, rte_be32_t src, unsigned idx, uint32_t now)
 	if (port >= 0) {
 		e->use[k]++;
 		e->ports++;
-	} else {
-		/* No free port in a fresh block (another mode holds them): not kept with nothing in it. */
-		sub_drop_block(t, e, k);
-		__atomic_fetch_add(&t->refused_noblock, 1, __ATOMIC_RELAXED);
-		port = -EADDRNOTAVAIL;
+		return port;
 	}
-out:
+	/* No free port in a fresh block (another mode holds them): not kept with nothing in it. */
+	sub_drop_block(t, e, k);
+	__atomic_fetch_add(&t->refused_noblock, 1, __ATOMIC_RELAXED);
+	return -EADDRNOTAVAIL;
+}
+
+/* (src, idx)'s entry in b (locked), or NULL. */
+static inline struct pba_sub *
+pba_find1(struct pba_bucket *b, rte_be32_t src, unsigned idx)
+{
+	unsigned i;
+
+	for (i = 0; i < PBA_SLOTS; i++)
+		if (b->e[i].ip == src && b->e[i].addr == idx)
+			return &b->e[i];
+	return NULL;
+}
+
+/*
+ * (src, idx)'s entry, found under its own bucket's lock alone (an entry
+ * never moves, and is only added under both locks): returned with that
+ * lock held (*held), or NULL with no lock held.
+ */
+static inline struct pba_sub *
+pba_lock_sub(struct pba_bucket *b0, struct pba_bucket *b1, rte_be32_t src, unsigned idx,
+	     rte_spinlock_t **held)
+{
+	struct pba_sub *e;
+
+	rte_spinlock_lock(&b0->lock);
+	e = pba_find1(b0, src, idx);
+	if (e != NULL) {
+		*held = &b0->lock;
+		return e;
+	}
+	rte_spinlock_unlock(&b0->lock);
+	if (b1 == b0)
+		return NULL;
+	rte_spinlock_lock(&b1->lock);
+	e = pba_find1(b1, src, idx);
+	if (e != NULL) {
+		*held = &b1->lock;
+		return e;
+	}
+	rte_spinlock_unlock(&b1->lock);
+	return NULL;
+}
+
+int
+nat_pba_take(struct nat_pba *t, rte_be32_t src, unsigned idx, uint32_t now)
+{
+	struct pba_bucket *b0, *b1;
+	struct pba_sub *e;
+	rte_spinlock_t *held;
+	int port = -ENOSPC;
+
+	if (idx >= t->max_addrs || src == 0)
+		return -EINVAL;
+	pba_buckets(t, src, idx, &b0, &b1);
+	/* The common case: a subscriber already there, under its bucket's lock alone. */
+	e = pba_lock_sub(b0, b1, src, idx, &held);
+	if (e != NULL) {
+		port = sub_take(t, e, src, idx, now);
+		rte_spinlock_unlock(held);
+		return port;
+	}
+	/* A new one: under both locks, where another thread may just have added it. */
+	nat_b2_lock(&b0->lock, &b1->lock);
+	e = pba_find(b0, b1, src, idx);
+	if (e == NULL) {
+		e = pba_slot(b0, b1);
+		if (e == NULL || __atomic_load_n(&t->subs, __ATOMIC_RELAXED) >= t->max_subs)
+			e = NULL;
+	}
+	if (e != NULL) {
+		port = sub_take(t, e, src, idx, now);
+	} else {
+		__atomic_fetch_add(&t->refused_full, 1, __ATOMIC_RELAXED);
+		port = -ENOSPC;
+	}
 	nat_b2_unlock(&b0->lock, &b1->lock);
 	return port;
 }
@@ -347,6 +408,7 @@ nat_pba_put(struct nat_pba *t, rte_be32_t src, uint32_t pub, uint16_t port)
 {
 	struct pba_bucket *b0, *b1;
 	struct pba_sub *e;
+	rte_spinlock_t *held;
 	int idx = nat_addr_find(t->nt, pub);
 	unsigned k, blk;
 
@@ -354,9 +416,10 @@ nat_pba_put(struct nat_pba *t, rte_be32_t src, uint32_t pub, uint16_t port)
 		return;
 	blk = (port - NAT_PORT_MIN) / t->size;
 	pba_buckets(t, src, (unsigned)idx, &b0, &b1);
-	nat_b2_lock(&b0->lock, &b1->lock);
-	e = pba_find(b0, b1, src, (unsigned)idx);
-	for (k = 0; e != NULL && k < e->nblocks; k++) {
+	e = pba_lock_sub(b0, b1, src, (unsigned)idx, &held);
+	if (e == NULL)
+		return;
+	for (k = 0; k < e->nblocks; k++) {
 		if (e->block[k] != blk || e->use[k] == 0)
 			continue;
 		e->ports--;
@@ -364,7 +427,7 @@ nat_pba_put(struct nat_pba *t, rte_be32_t src, uint32_t pub, uint16_t port)
 			sub_drop_block(t, e, k);
 		break;
 	}
-	nat_b2_unlock(&b0->lock, &b1->lock);
+	rte_spinlock_unlock(held);
 }
 
 unsigned

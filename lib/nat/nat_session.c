@@ -71,7 +71,6 @@ static unsigned
 pba_port(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_policy *p,
 	 const struct nat_flow *f, uint32_t *nat_ip, int *port, unsigned *tried)
 {
-	uint32_t now = flow_clock(ctx->flows);
 	unsigned attempt;
 
 	for (attempt = 0; attempt < NAT_ADDR_TRIES; attempt++) {
@@ -80,7 +79,7 @@ pba_port(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_
 		if (a < 0)
 			break;
 		(*tried)++;
-		*port = nat_pba_take(ctx->pba, f->src, (unsigned)a, now);
+		*port = nat_pba_take(ctx->pba, f->src, (unsigned)a, f->now);
 		if (*port >= 0) {
 			*nat_ip = nat_addr_ip(ctx->nat, (unsigned)a);
 			return 0;

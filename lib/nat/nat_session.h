@@ -83,6 +83,7 @@ struct nat_flow {
 	uint8_t in_zone;
 	uint8_t out_zone;
 	bool in_nat;            /**< the ingress interface is in NAT mode */
+	uint32_t now;           /**< flow clock, seconds (when a port block is taken) */
 };
 
 /** A whole session described by name: the input of nat_session_build. */
