@@ -110,6 +110,8 @@ void dp_natlog_pba(void *arg, unsigned event, rte_be32_t src, uint32_t pub, uint
 		   uint16_t last);
 /** A subscriber limit refused a session of src on worker queue q (at most one record a second per queue). */
 void dp_natlog_quota(struct dp *dp, unsigned q, rte_be32_t src, unsigned quota, uint32_t limit);
+/** The PPTP ALG's quota hook (pptp_set_quota_log): arg is the struct dp. */
+void dp_natlog_pptp_quota(void *arg, rte_be32_t client, uint32_t limit);
 /** Control lcore: drain every queue (bounded by the queues' sizes). Returns records drained. */
 unsigned dp_natlog_drain(struct dp *dp);
 /** The counters summed over lcores. */

@@ -306,6 +306,16 @@ dp_natlog_pba(void *arg, unsigned event, rte_be32_t src, uint32_t pub, uint16_t 
 }
 
 void
+dp_natlog_pptp_quota(void *arg, rte_be32_t client, uint32_t limit)
+{
+	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
+
+	if (rt != NULL && rt->log_nat)
+		dp_natlog_quota(dp, lcore_queue(dp), client, DP_NATLOG_Q_PPTP_CALLS, limit);
+}
+
+void
 dp_natlog_quota(struct dp *dp, unsigned q, rte_be32_t src, unsigned quota, uint32_t limit)
 {
 	struct dp_natlog_q *lq = &dp->natlog[q];

@@ -226,6 +226,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		return -1;
 	}
 	pptp_set_call_log(dp->pptp, dp_natlog_pptp_call, dp);
+	pptp_set_quota_log(dp->pptp, dp_natlog_pptp_quota, dp);
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 
