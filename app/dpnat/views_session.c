@@ -382,16 +382,53 @@ h_get_dip(const struct cli_args *a, struct cli_out *out, void *ctx)
 
 /* ---- carrier-grade NAT: port blocks, deterministic pools, subscribers ---- */
 
-/* get nat port-block: settings, counters and every subscriber holding blocks. */
+/* Up to n subscribers holding blocks from position *pos, one line each. 0 once the table is walked. */
+static unsigned
+pba_lines(struct nat_pba *pba, uint32_t *pos, unsigned n, struct cli_out *out)
+{
+	struct nat_pba_sub_info subs[32];
+	unsigned i, k, got, done = 0;
+	char ip[16], pub[16];
+
+	while (done < n && (got = nat_pba_list(pba, pos, subs, RTE_DIM(subs))) != 0) {
+		for (i = 0; i < got; i++) {
+			cli_printf(out, "%-15s %-15s %6u %10u ", conf_ip_str(subs[i].ip, ip),
+				   conf_ip_str(subs[i].pub, pub), subs[i].nblocks, subs[i].ports);
+			for (k = 0; k < subs[i].nblocks && k < NAT_PBA_MAX_BLOCKS; k++)
+				cli_printf(out, " %u-%u", subs[i].first[k],
+					   subs[i].first[k] + nat_pba_block_size(pba) - 1);
+			cli_printf(out, "\n");
+		}
+		done += got;
+	}
+	return done;
+}
+
+struct pba_stream {
+	struct nat_pba *pba;
+	uint32_t pos;
+};
+
+/* The rest of `get nat port-block`, about 2048 subscribers a slice. */
+static int
+pba_stream_next(void *state, struct cli_out *out)
+{
+	struct pba_stream *ps = state;
+
+	if (out != NULL && pba_lines(ps->pba, &ps->pos, 2048, out) != 0 && !out->failed)
+		return 0;
+	free(ps);
+	return 1;
+}
+
+/* get nat port-block: settings, counters and every subscriber holding blocks (streamed). */
 int
 h_get_nat_port_block(const struct cli_args *a, struct cli_out *out, void *ctx)
 {
 	struct dp *dp = ctx;
-	struct nat_pba_sub_info subs[32];
 	struct nat_pba_stats st;
+	struct pba_stream *ps;
 	uint32_t pos = 0;
-	unsigned i, k, n;
-	char ip[16], pub[16];
 
 	RTE_SET_USED(a);
 	if (dp->pba == NULL) {
@@ -411,16 +448,17 @@ h_get_nat_port_block(const struct cli_args *a, struct cli_out *out, void *ctx)
 		   (unsigned long)st.refused_full);
 	cli_printf(out, "%-15s %-15s %6s %10s  %s\n", "Subscriber", "Public", "Blocks", "Ports-used",
 		   "Ports");
-	while ((n = nat_pba_list(dp->pba, &pos, subs, RTE_DIM(subs))) != 0) {
-		for (i = 0; i < n; i++) {
-			cli_printf(out, "%-15s %-15s %6u %10u ", conf_ip_str(subs[i].ip, ip),
-				   conf_ip_str(subs[i].pub, pub), subs[i].nblocks, subs[i].ports);
-			for (k = 0; k < subs[i].nblocks && k < NAT_PBA_MAX_BLOCKS; k++)
-				cli_printf(out, " %u-%u", subs[i].first[k],
-					   subs[i].first[k] + nat_pba_block_size(dp->pba) - 1);
-			cli_printf(out, "\n");
-		}
+	/* A million subscribers never sit in memory as text: the list streams as the client reads. */
+	ps = malloc(sizeof(*ps));
+	if (ps != NULL) {
+		ps->pba = dp->pba;
+		ps->pos = 0;
+		if (cli_out_stream(out, pba_stream_next, ps) == 0)
+			return 0;
+		free(ps);
 	}
+	while (pba_lines(dp->pba, &pos, 65536, out) != 0)
+		;
 	return 0;
 }
 
