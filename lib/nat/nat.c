@@ -221,7 +221,7 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 	return -ENOSPC;
 }
 
-/* The worker slice that holds bit (as nat_port_free counts it back). */
+/* The worker slice that holds bit (as nat_port_free counts it back: keep the two alike). */
 static inline unsigned
 slice_of(const struct nat_table *nt, uint32_t bit)
 {
@@ -285,7 +285,8 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
 		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
 	/* Counted after the clear, so an owner that sees it free finds the bit. */
-	__atomic_fetch_add(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
+					     nt->n_workers - 1)].free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }
