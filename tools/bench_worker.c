@@ -38,6 +38,8 @@
  *   --rss: the ports' queues taken as fed by dpnat's RSS (dpnat -r): with two or more
  *     workers new TCP/UDP ports are chosen by RSS class (issue 16); --workload new
  *     --workers 2 --rss against --workers 2 is what that choice costs a new session
+ *   --port-block N: port blocks of N ports (set nat port-block size N, max-blocks 16); with
+ *     --log-nat the run ends with the records made per subscriber (workload new)
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -483,7 +485,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat] [--rss]\n");
+			"[--log-nat] [--rss] [--port-block N]\n");
 	exit(2);
 }
 
@@ -497,9 +499,11 @@ main(int argc, char **argv)
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
 		{ "log-nat", no_argument, NULL, 'G' }, { "rss", no_argument, NULL, 'S' },
+		{ "port-block", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "", pba[96] = "";
+	unsigned pba_size = 0;
 	bool log_nat = false, rss = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
@@ -527,6 +531,7 @@ main(int argc, char **argv)
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
 		case 'S': rss = true; break;
+		case 'B': pba_size = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -565,6 +570,9 @@ main(int argc, char **argv)
 	if (log_nat)
 		snprintf(natlog, sizeof(natlog), "set log nat queue %u\nset log nat enable\n",
 			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
+	if (pba_size != 0)
+		snprintf(pba, sizeof(pba), "set nat port-block size %u\nset nat port-block max-blocks 16\n",
+			 pba_size);
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";
@@ -595,9 +603,9 @@ main(int argc, char **argv)
 		 "set session max %u\n"
 		 "set alg pptp xlate max %u\n"
 		 "set mbuf max 16384\n"
-		 "%s",
+		 "%s%s",
 		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
-		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog);
+		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog, pba);
 	dp = dp_harness_up_rss("bench", conf, n_workers, rss);
 	if (dp == NULL)
 		die("configuration");
@@ -625,6 +633,29 @@ main(int argc, char **argv)
 		       flows, DP_BURST, rounds);
 		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
 		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		if (log_nat) {
+			struct dp_natlog_stats ls;
+			struct flow_stats fs;
+			unsigned subs = (flows + 7) / 8;
+
+			/* Every session deleted (as ageing or clear would): their records too. */
+			flow_stats_get(dp->flows, &fs);
+			dp_natlog_stats_get(dp, &ls);
+			printf("  NAT log: %lu sessions of %u subscribers made %lu records (%.1f a subscriber)",
+			       (unsigned long)fs.alloc, subs, (unsigned long)ls.created,
+			       (double)ls.created / subs);
+			for (r = 1; r <= nsess + nsess / 4 + 64; r++) {
+				struct flow_session *s = flow_by_id(dp->flows, r);
+
+				if (s != NULL)
+					flow_delete(dp->flows, s, false);
+			}
+			rte_rcu_qsbr_quiescent(dp->qsbr, 0);
+			flow_reclaim(dp->flows);
+			dp_natlog_stats_get(dp, &ls);
+			printf("; deleted, %lu (%.1f a subscriber)\n", (unsigned long)ls.created,
+			       (double)ls.created / subs);
+		}
 		return 0;
 	}
 	if (strcmp(wl, "pptp") == 0)

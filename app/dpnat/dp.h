@@ -116,6 +116,7 @@ struct dp_runtime {
 	struct nat_rules nat;                         /* policies, zones, interface NAT, limits, ALG switches */
 	uint32_t worker_idle_us;                      /* `set worker idle-sleep` */
 	bool log_nat;                                 /* `set log nat enable`: queue NAT event records */
+	uint32_t pba_max_blocks;                      /* `set nat port-block max-blocks`, for quota records */
 };
 
 /** The whole dataplane. */
@@ -137,6 +138,8 @@ struct dp {
 	struct nat_ctx nat_ctx;                       /* the tables and ALG hooks new sessions take from (fixed at start) */
 	struct nat_src *src_sessions;                 /* sessions per source host (limit-session) */
 	struct nat_src *src_calls;                    /* PPTP calls per inside host */
+	struct nat_src *src_ports;                    /* public ports per inside host (nat subscriber-limit ports) */
+	struct nat_pba *pba;                          /* port blocks (set nat port-block size), NULL: none */
 	struct nat_frag *frags;                       /* first fragments' translations */
 	uint32_t mtu_fast_len;                        /* frames up to this long need no MTU check */
 	uint8_t tx_iface[ROUTE_MAX_IFACES];           /* interface whose port sends for each (itself or the parent) */

@@ -29,6 +29,21 @@ enum dp_natlog_type {
 	DP_NATLOG_CALL_NEW = 3,   /**< a PPTP call opened: src/sport client and its Call ID, xsrc/xsport
 				   *   public address and translated Call ID, dst/dport server and its Call ID */
 	DP_NATLOG_CALL_DEL = 4,   /**< an opened PPTP call ended (same fields) */
+	DP_NATLOG_PBA_ALLOC = 5,  /**< a port block taken: src subscriber, xsrc public address,
+				   *   xsport..xdport the block's ports (RFC 8158 natEvent 22) */
+	DP_NATLOG_PBA_RELEASE = 6, /**< a port block given back (same fields; natEvent 23) */
+	DP_NATLOG_PBA_INTERIM = 7, /**< a port block still held, re-logged every interim-log seconds */
+	DP_NATLOG_QUOTA = 8,      /**< a subscriber limit refused a session (natEvent 13):
+				   *   src subscriber, quota enum dp_natlog_quota, limit */
+};
+
+/** Which limit a DP_NATLOG_QUOTA record names. */
+enum dp_natlog_quota {
+	DP_NATLOG_Q_SESSIONS = 1,  /**< screen limit-session source-ip-based */
+	DP_NATLOG_Q_PORTS,         /**< nat subscriber-limit ports */
+	DP_NATLOG_Q_BLOCKS,        /**< nat port-block max-blocks (its blocks all full) */
+	DP_NATLOG_Q_DET_RANGE,     /**< the deterministic range all in use */
+	DP_NATLOG_Q_PPTP_CALLS,    /**< alg pptp xlate per-client */
 };
 
 /** One event, 64 bytes: pre-NAT tuple (key[0]) and post-NAT tuple (rw[0]), network order. */
@@ -47,7 +62,10 @@ struct dp_natlog_rec {
 	rte_be16_t sport, dport;
 	rte_be16_t xsport, xdport;
 	uint8_t reason;           /**< delete: enum dp_natlog_reason */
-	uint8_t pad[19];
+	uint8_t quota;            /**< DP_NATLOG_QUOTA: enum dp_natlog_quota */
+	uint8_t pad0[2];
+	uint32_t limit;           /**< DP_NATLOG_QUOTA: the limit that refused */
+	uint8_t pad[12];
 } __rte_aligned(64);
 
 /** Why a session was deleted, as ScreenOS's traffic log words it. */
@@ -63,6 +81,8 @@ struct dp_natlog_q {
 	struct rte_ring *ring;    /**< SP (this lcore) / SC (control lcore) ring of dp_natlog_rec */
 	uint64_t created;
 	uint64_t lost;            /**< ring full: never queued */
+	uint64_t quota_held;      /**< quota records not made: one a second per queue at most */
+	uint32_t quota_sec;       /**< the second of the last quota record */
 } __rte_cache_aligned;
 
 /** Counters summed over lcores: created = sent + lost + queued (lost: a full queue, or no collector took it). */
@@ -73,6 +93,7 @@ struct dp_natlog_stats {
 	uint64_t queued;
 	uint64_t syslog_sent;     /**< syslog datagrams sent (a record per collector) */
 	uint64_t syslog_errors;   /**< syslog datagrams the socket refused */
+	uint64_t quota_held;      /**< quota-exceeded records held back by the rate limit */
 	uint32_t queue_size;      /**< records per lcore */
 };
 
@@ -84,6 +105,13 @@ void dp_natlog_free(struct dp *dp);
 void dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type);
 /** The PPTP ALG's call log hook (pptp_set_call_log): arg is the struct dp. */
 void dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open);
+/** lib/nat's port block hook (nat_pba_set_log): arg is the struct dp; queued on the calling lcore's queue. */
+void dp_natlog_pba(void *arg, unsigned event, rte_be32_t src, uint32_t pub, uint16_t first,
+		   uint16_t last);
+/** A subscriber limit refused a session of src on worker queue q (at most one record a second per queue). */
+void dp_natlog_quota(struct dp *dp, unsigned q, rte_be32_t src, unsigned quota, uint32_t limit);
+/** The PPTP ALG's quota hook (pptp_set_quota_log): arg is the struct dp. */
+void dp_natlog_pptp_quota(void *arg, rte_be32_t client, uint32_t limit);
 /** Control lcore: drain every queue (bounded by the queues' sizes). Returns records drained. */
 unsigned dp_natlog_drain(struct dp *dp);
 /** The counters summed over lcores. */

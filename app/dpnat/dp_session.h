@@ -27,6 +27,8 @@ void dp_sessions_tick(struct dp *dp);
 int dp_limits_init(struct dp *dp, char *err, size_t errlen);
 /** Push the per-call limit and the fragment timeout of dp->conf to the ALG and the fragment tracker. */
 void dp_limits_apply(struct dp *dp);
+/** Port block counters (all 0 without port blocks) into st, the port limit's into ps; returns the block size (0: none). */
+uint32_t dp_cgn_stats(const struct dp *dp, struct nat_pba_stats *st, struct nat_src_stats *ps);
 /**
  * Worker: a first fragment of session s's direction dir (not yet
  * rewritten): remember its datagram's translation. 0, or a drop reason.

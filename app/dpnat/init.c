@@ -347,6 +347,8 @@ dp_destroy(struct dp *dp)
 	nat_free(dp->nat);
 	nat_src_free(dp->src_sessions);
 	nat_src_free(dp->src_calls);
+	nat_src_free(dp->src_ports);
+	nat_pba_free(dp->pba);
 	nat_frag_free(dp->frags);
 	rte_free(dp->run);
 	neigh_free(dp->neigh);

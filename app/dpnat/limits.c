@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_ip.h>
 
@@ -33,11 +34,25 @@ dp_limits_init(struct dp *dp, char *err, size_t errlen)
 	/* A source holds a session at least: as many sources as sessions, the table is never full. */
 	dp->src_sessions = nat_src_create("dpnat_src_sess", c->limits.sessions, rte_socket_id());
 	dp->src_calls = nat_src_create("dpnat_src_calls", c->limits.pptp_xlate, rte_socket_id());
+	dp->src_ports = nat_src_create("dpnat_src_ports", c->limits.sessions, rte_socket_id());
 	dp->frags = nat_frag_create("dpnat_frags", c->limits.frags, rte_socket_id());
-	if (dp->src_sessions == NULL || dp->src_calls == NULL || dp->frags == NULL) {
+	if (dp->src_sessions == NULL || dp->src_calls == NULL || dp->src_ports == NULL ||
+	    dp->frags == NULL) {
 		snprintf(err, errlen, "cannot create the per-source or fragment tables: %s",
 			 rte_strerror(rte_errno));
 		return -1;
+	}
+	if (c->pba_size != 0) {
+		dp->pba = nat_pba_create("dpnat_pba", dp->nat,
+					 nat_addr_count(dp->nat) + nat_addr_room(dp->nat),
+					 c->pba_subscribers, c->pba_size, c->pba_max_blocks,
+					 rte_socket_id());
+		if (dp->pba == NULL) {
+			snprintf(err, errlen, "cannot create the port block table of %u subscribers: %s",
+				 c->pba_subscribers, rte_strerror(rte_errno));
+			return -1;
+		}
+		nat_pba_set_log(dp->pba, dp_natlog_pba, dp);
 	}
 	dp_limits_apply(dp);
 	return 0;
@@ -49,6 +64,18 @@ dp_limits_apply(struct dp *dp)
 	/* The per-source session limits are the workers' runtime's (dp_runtime_build). */
 	pptp_set_client_limit(dp->pptp, dp->src_calls, dp->conf.limits.pptp_per_client);
 	nat_frag_set_timeout(dp->frags, dp->conf.timeouts.frag);
+	if (dp->pba != NULL)
+		nat_pba_set_max_blocks(dp->pba, dp->conf.pba_max_blocks);
+}
+
+uint32_t
+dp_cgn_stats(const struct dp *dp, struct nat_pba_stats *st, struct nat_src_stats *ps)
+{
+	memset(st, 0, sizeof(*st));
+	if (dp->pba != NULL)
+		nat_pba_stats_get(dp->pba, st);
+	nat_src_stats_get(dp->src_ports, ps);
+	return dp->pba != NULL ? nat_pba_block_size(dp->pba) : 0;
 }
 
 /* ---- fragments ---- */

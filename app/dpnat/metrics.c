@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "ctl.h"
 #include "dp.h"
+#include "dp_session.h"
 #include "dp_metrics.h"
 #include "views.h"
 #include "dp_log.h"
@@ -338,6 +339,29 @@ render_natlog(struct dp *dp, struct mx_buf *b)
 	       st.syslog_errors);
 }
 
+/* Port blocks and the per-subscriber port limit (issue 18). */
+static void
+render_cgn(struct dp *dp, struct mx_buf *b)
+{
+	struct nat_pba_stats st;
+	struct nat_src_stats ps;
+	uint32_t size = dp_cgn_stats(dp, &st, &ps);
+
+	sample(b, "dpnat_pba_block_size", "gauge", "ports per block, 0: no port blocks (set nat port-block size)",
+	       size);
+	sample(b, "dpnat_pba_subscribers", "gauge", "subscribers holding port blocks", st.subscribers);
+	sample(b, "dpnat_pba_blocks", "gauge", "port blocks held", st.blocks);
+	sample(b, "dpnat_pba_blocks_allocated_total", "counter", "port blocks taken", st.allocated);
+	sample(b, "dpnat_pba_blocks_released_total", "counter", "port blocks given back", st.released);
+	sample(b, "dpnat_pba_interim_records_total", "counter", "port block interim records made", st.interim);
+	family(b, "dpnat_pba_refused_total", "counter", "new sessions refused for want of a port block, by reason");
+	mx_printf(b, "dpnat_pba_refused_total{reason=\"max-blocks\"} %lu\n", (unsigned long)st.refused_max);
+	mx_printf(b, "dpnat_pba_refused_total{reason=\"no-block\"} %lu\n", (unsigned long)st.refused_noblock);
+	mx_printf(b, "dpnat_pba_refused_total{reason=\"table-full\"} %lu\n", (unsigned long)st.refused_full);
+	sample(b, "dpnat_port_limit_refused_total", "counter",
+	       "new sessions refused: the host at set nat subscriber-limit ports", ps.refused_limit);
+}
+
 static void
 render_pptp(struct dp *dp, struct mx_buf *b)
 {
@@ -411,6 +435,7 @@ render(struct dp *dp, struct mx_buf *b)
 	render_nat(dp, b);
 	render_pptp(dp, b);
 	render_natlog(dp, b);
+	render_cgn(dp, b);
 	neigh_usage(dp->neigh, &used, &max);
 	neigh_stats_get(dp->neigh, &ns);
 	sample(b, "dpnat_arp_entries", "gauge", "Neighbour (ARP) entries in use", used);

@@ -67,6 +67,15 @@ close_reason(struct dp *dp, const struct flow_session *s)
 	return flow_time_left(dp->flows, s) == 0 ? DP_NATLOG_CLOSE_AGE : DP_NATLOG_CLOSE_OTHER;
 }
 
+/* Queue r on lcore queue lq, counted. */
+static void
+rec_queue(struct dp_natlog_q *lq, const struct dp_natlog_rec *r)
+{
+	lq->created++;
+	if (lq->ring == NULL || rte_ring_sp_enqueue_elem(lq->ring, (void *)(uintptr_t)r, sizeof(*r)) != 0)
+		lq->lost++;
+}
+
 void
 dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type)
 {
@@ -93,10 +102,7 @@ dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsig
 	r.xdport = s->rw[0].dport;
 	if (type == DP_NATLOG_SESS_DEL)
 		r.reason = close_reason(dp, s);
-	lq->created++;
-	if (lq->ring == NULL ||
-	    rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
-		lq->lost++;
+	rec_queue(lq, &r);
 }
 
 /* A zone's name for an interface index, "" when it has none. */
@@ -130,6 +136,13 @@ syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_
 		[DP_NATLOG_CLOSE_FIN] = "Close - TCP FIN",
 		[DP_NATLOG_CLOSE_RST] = "Close - TCP RST",
 	};
+	static const char *const quotas[] = {
+		[DP_NATLOG_Q_SESSIONS] = "sessions",
+		[DP_NATLOG_Q_PORTS] = "ports",
+		[DP_NATLOG_Q_BLOCKS] = "port-blocks",
+		[DP_NATLOG_Q_DET_RANGE] = "deterministic-ports",
+		[DP_NATLOG_Q_PPTP_CALLS] = "pptp-calls",
+	};
 	time_t ev = wall - (time_t)(now - RTE_MIN(r->time, now));
 	time_t st = wall - (time_t)(now - RTE_MIN(r->created, now));
 	char ts[32], start[32], a[4][16], svc[24];
@@ -148,6 +161,22 @@ syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_
 			rte_be_to_cpu_16(r->sport), rte_be_to_cpu_16(r->dport), ip_str(r->xsrc, a[2]),
 			rte_be_to_cpu_16(r->xsport), r->session_id,
 			r->type == DP_NATLOG_CALL_NEW ? "Creation" : "Close");
+	if (r->type >= DP_NATLOG_PBA_ALLOC && r->type <= DP_NATLOG_PBA_INTERIM)
+		/* Neither does it log port blocks: dpnat's line, the fields of Junos's PBA log. */
+		return snprintf(buf, len,
+			"<133>1 %s %s dpnat %d port-block - NetScreen device_id=%s [Root]dpnat-port-block: "
+			"src=%s src-xlated ip=%s port-start=%u port-end=%u reason=%s",
+			ts, host, (int)getpid(), host, ip_str(r->src, a[0]), ip_str(r->xsrc, a[1]),
+			rte_be_to_cpu_16(r->xsport), rte_be_to_cpu_16(r->xdport),
+			r->type == DP_NATLOG_PBA_ALLOC ? "Allocate" :
+			r->type == DP_NATLOG_PBA_RELEASE ? "Release" : "Interim");
+	if (r->type == DP_NATLOG_QUOTA)
+		return snprintf(buf, len,
+			"<132>1 %s %s dpnat %d quota - NetScreen device_id=%s [Root]dpnat-quota: "
+			"src=%s quota=%s limit=%u reason=Exceeded",
+			ts, host, (int)getpid(), host, ip_str(r->src, a[0]),
+			r->quota < RTE_DIM(quotas) && quotas[r->quota] != NULL ? quotas[r->quota] : "other",
+			r->limit);
 	gmtime_r(&st, &tm);
 	strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S", &tm);
 	if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP)
@@ -247,9 +276,66 @@ dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
 	r.dport = rte_cpu_to_be_16(xi->server_cid);
 	r.xsport = rte_cpu_to_be_16(xi->xlated_cid);
 	r.xdport = r.dport;
-	lq->created++;
-	if (lq->ring == NULL || rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
-		lq->lost++;
+	rec_queue(lq, &r);
+}
+
+void
+dp_natlog_pba(void *arg, unsigned event, rte_be32_t src, uint32_t pub, uint16_t first,
+	      uint16_t last)
+{
+	static const uint8_t types[] = {
+		[NAT_PBA_ALLOC] = DP_NATLOG_PBA_ALLOC,
+		[NAT_PBA_RELEASE] = DP_NATLOG_PBA_RELEASE,
+		[NAT_PBA_INTERIM] = DP_NATLOG_PBA_INTERIM,
+	};
+	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
+	struct dp_natlog_rec r;
+
+	if (rt == NULL || !rt->log_nat || event >= RTE_DIM(types))
+		return;
+	memset(&r, 0, sizeof(r));
+	r.type = types[event];
+	r.time = flow_clock(dp->flows);
+	r.created = r.time;
+	r.src = src;
+	r.xsrc = rte_cpu_to_be_32(pub);
+	r.xsport = rte_cpu_to_be_16(first);
+	r.xdport = rte_cpu_to_be_16(last);
+	rec_queue(&dp->natlog[lcore_queue(dp)], &r);
+}
+
+void
+dp_natlog_pptp_quota(void *arg, rte_be32_t client, uint32_t limit)
+{
+	struct dp *dp = arg;
+	const struct dp_runtime *rt = dp_runtime_get(dp);
+
+	if (rt != NULL && rt->log_nat)
+		dp_natlog_quota(dp, lcore_queue(dp), client, DP_NATLOG_Q_PPTP_CALLS, limit);
+}
+
+void
+dp_natlog_quota(struct dp *dp, unsigned q, rte_be32_t src, unsigned quota, uint32_t limit)
+{
+	struct dp_natlog_q *lq = &dp->natlog[q];
+	struct dp_natlog_rec r;
+	uint32_t now = flow_clock(dp->flows);
+
+	/* A host hammering at its limit would fill the log: one record a second per lcore. */
+	if (lq->quota_sec == now + 1) {
+		lq->quota_held++;
+		return;
+	}
+	lq->quota_sec = now + 1;
+	memset(&r, 0, sizeof(r));
+	r.type = DP_NATLOG_QUOTA;
+	r.time = now;
+	r.created = now;
+	r.src = src;
+	r.quota = (uint8_t)quota;
+	r.limit = limit;
+	rec_queue(lq, &r);
 }
 
 unsigned
@@ -293,6 +379,7 @@ dp_natlog_stats_get(const struct dp *dp, struct dp_natlog_stats *st)
 	for (i = 0; i <= dp->n_workers; i++) {
 		st->created += __atomic_load_n(&dp->natlog[i].created, __ATOMIC_RELAXED);
 		st->lost += __atomic_load_n(&dp->natlog[i].lost, __ATOMIC_RELAXED);
+		st->quota_held += __atomic_load_n(&dp->natlog[i].quota_held, __ATOMIC_RELAXED);
 		if (dp->natlog[i].ring != NULL)
 			st->queued += rte_ring_count(dp->natlog[i].ring);
 	}
@@ -316,6 +403,8 @@ dp_natlog_show(struct dp *dp, struct cli_out *out)
 	cli_printf(out, "  records lost:    %lu (queue full, or no collector took it)\n",
 		   (unsigned long)st.lost);
 	cli_printf(out, "  records queued:  %lu\n", (unsigned long)st.queued);
+	cli_printf(out, "  quota records held back: %lu (one a second per lcore)\n",
+		   (unsigned long)st.quota_held);
 	cli_printf(out, "syslog: %s, %u collectors, %lu messages sent, %lu send errors\n",
 		   dp->conf.syslog_on ? "enabled" : "disabled", dp->conf.n_syslog,
 		   (unsigned long)st.syslog_sent, (unsigned long)st.syslog_errors);

@@ -22,11 +22,19 @@ session_freed(struct flow_session *s, void *arg)
 	struct dp *dp = arg;
 	const struct dp_runtime *rt = dp_runtime_get(dp);
 
-	/* Logged as made by nat_session_new: every session but the ALG's gates. Freed on the control lcore. */
-	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & FLOW_F_ALG_MADE))
+	/*
+	 * Logged as made by nat_session_new: every session but the ALG's gates
+	 * and those whose port block is logged instead. Freed on the control lcore.
+	 */
+	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & (FLOW_F_ALG_MADE | FLOW_F_PBA)))
 		dp_natlog_session(dp, dp->n_workers, s, DP_NATLOG_SESS_DEL);
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
+	/* After the port: its block goes back with its last port (nat_pba.h). */
+	if (s->flags & FLOW_F_PBA)
+		nat_pba_put(dp->pba, s->key[0].src, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
+	if (s->flags & FLOW_F_PORT_COUNTED)
+		nat_src_put(dp->src_ports, s->key[0].src);
 	/* Every session but the ALG's gates was counted for its initiator (nat_session_new). */
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
@@ -57,6 +65,8 @@ policies_build(struct dp *dp, const struct conf *c, struct nat_policy_set *set, 
 	for (i = 0; i < c->n_policies && i < NAT_MAX_POLICIES; i++) {
 		const struct conf_policy *cp = &c->policies[i];
 		struct nat_policy *p = &set->p[set->n];
+
+		memset(p, 0, sizeof(*p));
 		int fz = route_zone_id(dp->rt, cp->from_zone);
 		int tz = route_zone_id(dp->rt, cp->to_zone);
 
@@ -85,6 +95,12 @@ policies_build(struct dp *dp, const struct conf *c, struct nat_policy_set *set, 
 			}
 			p->dip_first = d->low;
 			p->dip_count = d->high - d->low + 1;
+			if (d->det && nat_det_setup(&p->det, d->det_inside, d->det_plen, d->low,
+						    p->dip_count) != 0) {
+				snprintf(err, errlen, "dip %u: inside prefix too large for the pool",
+					 cp->dip_id);
+				return -1;
+			}
 		}
 		set->n++;
 	}
@@ -123,6 +139,8 @@ dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen)
 	rt->nat.alg_on = (uint32_t)c->alg_pptp << DP_ALG_PPTP;
 	rt->worker_idle_us = c->worker_idle_us;
 	rt->log_nat = c->log_nat;
+	rt->nat.port_limit = c->port_limit != 0 ? c->port_limit : UINT32_MAX;
+	rt->pba_max_blocks = c->pba_max_blocks;
 	return rt;
 }
 
@@ -215,6 +233,7 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		return -1;
 	}
 	pptp_set_call_log(dp->pptp, dp_natlog_pptp_call, dp);
+	pptp_set_quota_log(dp->pptp, dp_natlog_pptp_quota, dp);
 	for (i = 0; i < ROUTE_MAX_IFACES; i++) {
 		const struct route_iface *ifc = route_iface_get(dp->rt, i);
 
@@ -242,6 +261,8 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 		.flows = dp->flows,
 		.nat = dp->nat,
 		.src = dp->src_sessions,
+		.src_ports = dp->src_ports,
+		.pba = dp->pba,
 		.n_algs = 1,
 		.alg[DP_ALG_PPTP] = {
 			.proto = IPPROTO_TCP,
@@ -269,5 +290,7 @@ dp_sessions_tick(struct dp *dp)
 	route_reclaim(dp->rt);
 	pptp_tick(dp->pptp, flow_clock(dp->flows), budget);
 	nat_frag_age(dp->frags, flow_clock(dp->flows), 256);
+	if (dp->pba != NULL)
+		nat_pba_interim(dp->pba, flow_clock(dp->flows), dp->conf.pba_interim, 1024);
 	dp_natlog_drain(dp);
 }

@@ -7,11 +7,13 @@
  * dp_telemetry_stop takes before the dataplane is destroyed.
  */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "dp_session.h"
 #include "dp_metrics.h"
 #include "views.h"
 
@@ -197,6 +199,38 @@ tm_rcu(const char *cmd, const char *params, struct rte_tel_data *d)
 	return tm_run(fill_rcu, d);
 }
 
+/* Port blocks (all 0 with port blocks off) and the subscriber limits' refusals. */
+static void
+fill_cgn(const struct dp *dp, struct rte_tel_data *d)
+{
+	struct nat_pba_stats st;
+	struct nat_src_stats ps;
+	uint32_t size = dp_cgn_stats(dp, &st, &ps);
+
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "pba_block_size", size);
+	rte_tel_data_add_dict_u64(d, "pba_subscribers", st.subscribers);
+	rte_tel_data_add_dict_u64(d, "pba_subscribers_max", st.max_subscribers);
+	rte_tel_data_add_dict_u64(d, "pba_blocks", st.blocks);
+	rte_tel_data_add_dict_u64(d, "pba_blocks_total", st.blocks_total);
+	rte_tel_data_add_dict_u64(d, "pba_allocated", st.allocated);
+	rte_tel_data_add_dict_u64(d, "pba_released", st.released);
+	rte_tel_data_add_dict_u64(d, "pba_interim", st.interim);
+	rte_tel_data_add_dict_u64(d, "pba_refused_max_blocks", st.refused_max);
+	rte_tel_data_add_dict_u64(d, "pba_refused_no_block", st.refused_noblock);
+	rte_tel_data_add_dict_u64(d, "pba_refused_table_full", st.refused_full);
+	rte_tel_data_add_dict_u64(d, "port_limit_refused", ps.refused_limit);
+	rte_tel_data_add_dict_u64(d, "port_limit_hosts", ps.sources);
+}
+
+static int
+tm_cgn(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_cgn, d);
+}
+
 /** Register dpnat's telemetry commands (harmless when telemetry is off). */
 void
 dp_telemetry_init(const struct dp *dp)
@@ -215,6 +249,8 @@ dp_telemetry_init(const struct dp *dp)
 				   "PPTP ALG xlate usage and control-stream counters. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/rcu", tm_rcu,
 				   "Reclamation queues: deferred, freed, not deferred. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/nat/cgn", tm_cgn,
+				   "Port blocks and subscriber limits (issue 18). Takes no parameters");
 }
 
 /** Stop answering from the dataplane (before dp_destroy); the commands then fail. */

@@ -97,6 +97,12 @@ int h_get_policy(const struct cli_args *a, struct cli_out *out, void *ctx);
 int h_get_session(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get session limit`: sessions per source host: limits per zone, refusals, top hosts. */
 int h_get_session_limit(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** get nat port-block */
+int h_get_nat_port_block(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** get nat deterministic inside A.B.C.D | public A.B.C.D port N */
+int h_get_nat_det(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** get nat subscriber [A.B.C.D] */
+int h_get_nat_subscriber(const struct cli_args *a, struct cli_out *out, void *ctx);
 
 /* views_pptp.c */
 /** `clear alg pptp xlate`: tear down matching PPTP calls and their GRE sessions. */

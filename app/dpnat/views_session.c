@@ -379,3 +379,172 @@ h_get_dip(const struct cli_args *a, struct cli_out *out, void *ctx)
 	}
 	return 0;
 }
+
+/* ---- carrier-grade NAT: port blocks, deterministic pools, subscribers ---- */
+
+/* Up to n subscribers holding blocks from position *pos, one line each. 0 once the table is walked. */
+static unsigned
+pba_lines(struct nat_pba *pba, uint32_t *pos, unsigned n, struct cli_out *out)
+{
+	struct nat_pba_sub_info subs[32];
+	unsigned i, k, got, done = 0;
+	char ip[16], pub[16];
+
+	while (done < n && (got = nat_pba_list(pba, pos, subs, RTE_DIM(subs))) != 0) {
+		for (i = 0; i < got; i++) {
+			cli_printf(out, "%-15s %-15s %6u %10u ", conf_ip_str(subs[i].ip, ip),
+				   conf_ip_str(subs[i].pub, pub), subs[i].nblocks, subs[i].ports);
+			for (k = 0; k < subs[i].nblocks && k < NAT_PBA_MAX_BLOCKS; k++)
+				cli_printf(out, " %u-%u", subs[i].first[k],
+					   subs[i].first[k] + nat_pba_block_size(pba) - 1);
+			cli_printf(out, "\n");
+		}
+		done += got;
+	}
+	return done;
+}
+
+struct pba_stream {
+	struct nat_pba *pba;
+	uint32_t pos;
+};
+
+/* The rest of `get nat port-block`, about 2048 subscribers a slice. */
+static int
+pba_stream_next(void *state, struct cli_out *out)
+{
+	struct pba_stream *ps = state;
+
+	if (out != NULL && pba_lines(ps->pba, &ps->pos, 2048, out) != 0 && !out->failed)
+		return 0;
+	free(ps);
+	return 1;
+}
+
+/* get nat port-block: settings, counters and every subscriber holding blocks (streamed). */
+int
+h_get_nat_port_block(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	struct nat_pba_stats st;
+	struct pba_stream *ps;
+	uint32_t pos = 0;
+
+	RTE_SET_USED(a);
+	if (dp->pba == NULL) {
+		cli_printf(out, "port block allocation: off (set nat port-block size N, then restart)\n");
+		return 0;
+	}
+	nat_pba_stats_get(dp->pba, &st);
+	cli_printf(out, "port block allocation: size %u, max %u blocks per subscriber, interim log %u s\n",
+		   nat_pba_block_size(dp->pba), dp->conf.pba_max_blocks, dp->conf.pba_interim);
+	cli_printf(out, "subscribers %lu (max %lu), blocks %lu in use of %lu\n",
+		   (unsigned long)st.subscribers, (unsigned long)st.max_subscribers,
+		   (unsigned long)st.blocks, (unsigned long)st.blocks_total);
+	cli_printf(out, "blocks allocated %lu, released %lu, interim records %lu\n",
+		   (unsigned long)st.allocated, (unsigned long)st.released, (unsigned long)st.interim);
+	cli_printf(out, "refused: at max-blocks %lu, no free block %lu, table full %lu\n",
+		   (unsigned long)st.refused_max, (unsigned long)st.refused_noblock,
+		   (unsigned long)st.refused_full);
+	cli_printf(out, "%-15s %-15s %6s %10s  %s\n", "Subscriber", "Public", "Blocks", "Ports-used",
+		   "Ports");
+	/* A million subscribers never sit in memory as text: the list streams as the client reads. */
+	ps = malloc(sizeof(*ps));
+	if (ps != NULL) {
+		ps->pba = dp->pba;
+		ps->pos = 0;
+		if (cli_out_stream(out, pba_stream_next, ps) == 0)
+			return 0;
+		free(ps);
+	}
+	while (pba_lines(dp->pba, &pos, 65536, out) != 0)
+		;
+	return 0;
+}
+
+/* The deterministic mapping of DIP pool d (0 when it is not one). */
+static int
+det_of(const struct conf_dip *d, struct nat_det *det)
+{
+	return d->det && nat_det_setup(det, d->det_inside, d->det_plen, d->low,
+					d->high - d->low + 1) == 0;
+}
+
+/* get nat deterministic inside A.B.C.D | public A.B.C.D port N: the computed mapping, both ways. */
+int
+h_get_nat_det(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	const struct conf *c = &dp->conf;
+	struct nat_det det;
+	uint32_t ip, pub;
+	uint16_t first = 0, port;
+	unsigned i, found = 0;
+	char s1[16], s2[16];
+
+	if (cli_arg_present(a, "inside") && cli_arg_ip(a, "inside", &ip, NULL) == 0) {
+		for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
+			if (!det_of(&c->dips[i], &det) || nat_det_forward(&det, ip, &pub, &first) != 0)
+				continue;
+			cli_printf(out, "%s -> %s ports %u-%u (dip %u, %u ports per inside address)\n",
+				   conf_ip_str(ip, s1), conf_ip_str(pub, s2), first,
+				   first + det.ports - 1, c->dips[i].id, det.ports);
+			found++;
+		}
+		if (found == 0)
+			cli_printf(out, "%s is in no deterministic pool's inside prefix\n",
+				   conf_ip_str(ip, s1));
+		return 0;
+	}
+	if (cli_arg_ip(a, "public", &pub, NULL) != 0)
+		return -1;
+	port = (uint16_t)cli_arg_u32(a, "port");
+	for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
+		if (!det_of(&c->dips[i], &det) || nat_det_reverse(&det, pub, port, &ip) != 0)
+			continue;
+		(void)nat_det_forward(&det, ip, &pub, &first);
+		cli_printf(out, "%s port %u <- %s (dip %u, its ports %u-%u)\n", conf_ip_str(pub, s1),
+			   port, conf_ip_str(ip, s2), c->dips[i].id, first, first + det.ports - 1);
+		found++;
+	}
+	if (found == 0)
+		cli_printf(out, "%s port %u is no inside address's in a deterministic pool\n",
+			   conf_ip_str(pub, s1), port);
+	return 0;
+}
+
+/* get nat subscriber [A.B.C.D]: the RFC 6888 limits, refusals, and one inside host's use. */
+int
+h_get_nat_subscriber(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	struct dp *dp = ctx;
+	uint32_t ip;
+	char s[16];
+
+	if (cli_arg_present(a, "subscriber") && cli_arg_ip(a, "subscriber", &ip, NULL) == 0) {
+		rte_be32_t be = rte_cpu_to_be_32(ip);
+
+		cli_printf(out, "subscriber %s\n", conf_ip_str(ip, s));
+		cli_printf(out, "  sessions   %u\n", nat_src_count(dp->src_sessions, be));
+		if (dp->conf.port_limit != 0)
+			cli_printf(out, "  ports      %u (limit %u)\n", nat_src_count(dp->src_ports, be),
+				   dp->conf.port_limit);
+		else
+			cli_printf(out, "  ports      not counted (no set nat subscriber-limit ports)\n");
+		cli_printf(out, "  pptp calls %u (limit %u)\n", nat_src_count(dp->src_calls, be),
+			   dp->conf.limits.pptp_per_client);
+		return 0;
+	}
+	cli_printf(out, "subscriber limits: ports %s", dp->conf.port_limit ? "" : "none");
+	if (dp->conf.port_limit)
+		cli_printf(out, "%u", dp->conf.port_limit);
+	cli_printf(out, ", pptp calls %u, sessions per zone (get session limit)\n",
+		   dp->conf.limits.pptp_per_client);
+	cli_printf(out, "ports:\n");
+	src_table_print(dp->src_ports, "ports", out);
+	cli_printf(out, "sessions:\n");
+	src_table_print(dp->src_sessions, "sessions", out);
+	cli_printf(out, "pptp calls:\n");
+	src_table_print(dp->src_calls, "calls", out);
+	return 0;
+}

@@ -109,6 +109,7 @@ static const char *const tech_support_views[] = {
 	"get route",
 	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
 	"get log nat", "get session limit", "get alg pptp xlate per-client", "get flow frag",
+	"get nat subscriber",
 };
 
 /* get tech-support: one text for a bug report. */

@@ -331,6 +331,30 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	forward(dp, w, m, md, s, dir);
 }
 
+/* A subscriber limit refused f (drop reason why): a quota-exceeded record (RFC 8158 natEvent 13). */
+static __rte_noinline void
+quota_log(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt, const struct nat_flow *f,
+	  unsigned why)
+{
+	switch (why) {
+	case PKT_DROP_SRC_SESSION_LIMIT:
+		dp_natlog_quota(dp, w->idx, f->src, DP_NATLOG_Q_SESSIONS,
+				nat_rules_src_limit(&rt->nat, f->in_zone));
+		break;
+	case PKT_DROP_SRC_PORT_LIMIT:
+		dp_natlog_quota(dp, w->idx, f->src, DP_NATLOG_Q_PORTS, rt->nat.port_limit);
+		break;
+	case PKT_DROP_NAT_PBA_MAX:
+		dp_natlog_quota(dp, w->idx, f->src, DP_NATLOG_Q_BLOCKS, rt->pba_max_blocks);
+		break;
+	case PKT_DROP_NAT_DET_FULL:
+		dp_natlog_quota(dp, w->idx, f->src, DP_NATLOG_Q_DET_RANGE, 0);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * First packet of a flow: the NAT module's new-flow decision under the
  * runtime rt. Returns the session (in direction 0), or NULL with m dropped.
@@ -353,18 +377,24 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		.in_zone = in->zone_id,
 		.out_zone = out->zone_id,
 		.in_nat = in->nat,
+		.now = w->now,
 	};
 	struct flow_session *s;
 	unsigned why, how;
 
 	why = nat_session_new(&dp->nat_ctx, &rt->nat, &f, w->idx, &s, &how);
 	if (why != 0) {
+		if (unlikely(rt->log_nat))
+			quota_log(dp, w, rt, &f, why);
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}
 	w->st.created += !(how & NAT_NEW_RACE);
-	/* Another worker's session (NAT_NEW_RACE) was logged by that worker. */
-	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE))
+	/*
+	 * Another worker's session (NAT_NEW_RACE) was logged by that worker; one
+	 * whose port is of a port block is logged by its block.
+	 */
+	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE) && !(s->flags & FLOW_F_PBA))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
 	made_session(w, s);
 	return s;

@@ -84,6 +84,7 @@ cli_out_strbuf(struct cli_out *out, struct cli_strbuf *sb, char *buf, size_t siz
 	out->write = strbuf_write;
 	out->arg = sb;
 	out->failed = false;
+	out->stream = NULL;   /* a fixed buffer takes no stream: a streaming view answers at once */
 }
 
 int

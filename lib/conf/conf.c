@@ -60,8 +60,8 @@
 #define MAX_FRAGS        1048576u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog, nat"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -577,11 +577,28 @@ set_interface(struct parser *p)
 		if (low == 0)
 			return perr(p, "bad dip low address \"%s\": expected an address other than 0.0.0.0",
 				    prev_word(p));
+		bool det = false;
+		uint32_t dpre = 0;
+		uint8_t dlen = 0;
+
 		if (need_ip(p, "dip high address", &high) != 0)
 			return -1;
 		if (high < low)
 			return perr(p, "bad dip high address \"%s\": expected an address not below %s",
 				    prev_word(p), p->w[p->pos - 2]);
+		if (peek(p) != NULL && kw(peek(p), "deterministic")) {
+			uint64_t per;
+
+			p->pos++;
+			if (need_kw(p, "inside") != 0 || need_net(p, &dpre, &dlen) != 0)
+				return -1;
+			/* Every inside address must get a port: at most 64512 of them per public address. */
+			per = ((1ULL << (32 - dlen)) + (high - low)) / ((uint64_t)high - low + 1);
+			if (per > 64512)
+				return perr(p, "inside prefix %s too large for %u public addresses: expected at most 64512 inside addresses per public address",
+					    prev_word(p), high - low + 1);
+			det = true;
+		}
 		if (need_end(p) != 0)
 			return -1;
 		di = dip_index(c, id);
@@ -598,6 +615,9 @@ set_interface(struct parser *p)
 		scopy(d->iface, sizeof(d->iface), name);
 		d->low = low;
 		d->high = high;
+		d->det = det;
+		d->det_inside = dpre;
+		d->det_plen = dlen;
 	} else if (kw(what, "mtu")) {
 		uint32_t mtu;
 
@@ -1299,6 +1319,68 @@ log_line(struct parser *p, bool set)
 	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable or queue" : "enable");
 }
 
+/*
+ * set nat port-block size|max-blocks|interim-log|subscribers N, unset nat port-block,
+ * set nat subscriber-limit ports N, unset nat subscriber-limit ports
+ */
+static int
+nat_line(struct parser *p, bool set)
+{
+	struct conf *c = p->c;
+	const char *v = need(p, "port-block or subscriber-limit");
+	uint32_t n;
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "subscriber-limit")) {
+		if (need_kw(p, "ports") != 0)
+			return -1;
+		if (!set) {
+			if (need_end(p) != 0)
+				return -1;
+			c->port_limit = 0;
+			return 0;
+		}
+		if (need_u32(p, "nat subscriber-limit ports", 1, 64512, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->port_limit = n;
+		return 0;
+	}
+	if (!kw(v, "port-block"))
+		return perr(p, "unknown keyword \"%s\": expected port-block or subscriber-limit", v);
+	if (!set) {
+		if (need_end(p) != 0)
+			return -1;
+		c->pba_size = 0;
+		return 0;
+	}
+	v = need(p, "size, max-blocks, interim-log or subscribers");
+	if (v == NULL)
+		return -1;
+	if (kw(v, "size")) {
+		if (need_u32(p, "port-block size", CONF_MIN_PBA_SIZE, 32256, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->pba_size = n;
+	} else if (kw(v, "max-blocks")) {
+		if (need_u32(p, "port-block max-blocks", 1, CONF_MAX_PBA_BLOCKS, &n) != 0 ||
+		    need_end(p) != 0)
+			return -1;
+		c->pba_max_blocks = n;
+	} else if (kw(v, "interim-log")) {
+		if (need_u32(p, "port-block interim-log", 0, 86400, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->pba_interim = n;
+	} else if (kw(v, "subscribers")) {
+		if (need_u32(p, "port-block subscribers", 1, 16777216, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->pba_subscribers = n;
+	} else {
+		return perr(p, "unknown port-block setting \"%s\": expected size, max-blocks, interim-log or subscribers",
+			    v);
+	}
+	return 0;
+}
+
 /* set|unset syslog enable, set syslog config A.B.C.D [port N], unset syslog config A.B.C.D */
 static int
 syslog_line(struct parser *p, bool set)
@@ -1396,6 +1478,8 @@ statement(struct parser *p)
 			return log_line(p, true);
 		if (kw(v, "syslog"))
 			return syslog_line(p, true);
+		if (kw(v, "nat"))
+			return nat_line(p, true);
 		return perr(p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1422,6 +1506,8 @@ statement(struct parser *p)
 			return log_line(p, false);
 		if (kw(v, "syslog"))
 			return syslog_line(p, false);
+		if (kw(v, "nat"))
+			return nat_line(p, false);
 		return perr(p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1633,6 +1719,8 @@ conf_init(struct conf *c)
 	c->worker_idle_us = 0;
 	c->log_nat = false;
 	c->log_nat_queue = CONF_DEF_LOG_NAT_QUEUE;
+	c->pba_max_blocks = CONF_DEF_PBA_MAX_BLOCKS;
+	c->pba_subscribers = CONF_DEF_PBA_SUBS;
 }
 
 void
@@ -1928,8 +2016,12 @@ conf_dump(const struct conf *c, FILE *out)
 	for (i = 0; i < c->n_dips && i < CONF_MAX_DIPS; i++) {
 		const struct conf_dip *d = &c->dips[i];
 
-		out_line(out, &rc, "set interface %s dip %u %s %s\n", d->iface, d->id,
+		out_line(out, &rc, "set interface %s dip %u %s %s", d->iface, d->id,
 			 conf_ip_str(d->low, a), conf_ip_str(d->high, b));
+		if (d->det)
+			out_line(out, &rc, " deterministic inside %s/%u", conf_ip_str(d->det_inside, a),
+				 d->det_plen);
+		out_line(out, &rc, "\n");
 	}
 	for (i = 0; i < c->n_policies && i < CONF_MAX_POLICIES; i++) {
 		const struct conf_policy *pl = &c->policies[i];
@@ -2023,6 +2115,16 @@ conf_dump(const struct conf *c, FILE *out)
 			 c->syslog[i].port);
 	if (c->syslog_on)
 		out_line(out, &rc, "set syslog enable\n");
+	if (c->pba_size != 0)
+		out_line(out, &rc, "set nat port-block size %u\n", c->pba_size);
+	if (c->pba_max_blocks != CONF_DEF_PBA_MAX_BLOCKS)
+		out_line(out, &rc, "set nat port-block max-blocks %u\n", c->pba_max_blocks);
+	if (c->pba_interim != 0)
+		out_line(out, &rc, "set nat port-block interim-log %u\n", c->pba_interim);
+	if (c->pba_subscribers != CONF_DEF_PBA_SUBS)
+		out_line(out, &rc, "set nat port-block subscribers %u\n", c->pba_subscribers);
+	if (c->port_limit != 0)
+		out_line(out, &rc, "set nat subscriber-limit ports %u\n", c->port_limit);
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -53,6 +53,9 @@ struct conf_dip {
 	char iface[CONF_NAME_LEN];
 	uint32_t low;              /**< first public address */
 	uint32_t high;             /**< last public address, >= low */
+	bool det;                  /**< `... deterministic inside P/LEN`: RFC 7422 mapping */
+	uint32_t det_inside;       /**< the inside prefix (host order) */
+	uint8_t det_plen;          /**< its length */
 };
 
 /** A policy (`set policy id N from Z to Z SRC DST SERVICE permit|deny [nat src [dip-id ID]]`). */
@@ -140,6 +143,11 @@ struct conf {
 	uint32_t worker_idle_us;       /**< `set worker idle-sleep USEC`, default 0 (pure poll) */
 	bool log_nat;                  /**< `set log nat enable`, default off */
 	uint32_t log_nat_queue;        /**< `set log nat queue N`, records per lcore (start-up only) */
+	uint32_t pba_size;             /**< `set nat port-block size N`: ports per block, 0 = no port blocks (start-up only) */
+	uint32_t pba_max_blocks;       /**< `set nat port-block max-blocks N`: blocks per subscriber, default 8 */
+	uint32_t pba_interim;          /**< `set nat port-block interim-log S`: seconds, 0 = none (the default) */
+	uint32_t pba_subscribers;      /**< `set nat port-block subscribers N`: table size (start-up only) */
+	uint32_t port_limit;           /**< `set nat subscriber-limit ports N`: public ports per inside host, 0 = none */
 	bool syslog_on;                /**< `set syslog enable`, default off */
 	unsigned n_syslog;
 	struct conf_syslog {
@@ -222,5 +230,9 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */
 #define CONF_DEF_LOG_NAT_QUEUE   4096   /**< `set log nat queue` (records per lcore) */
 #define CONF_DEF_SYSLOG_PORT     514    /**< `set syslog config A.B.C.D` without port */
+#define CONF_DEF_PBA_MAX_BLOCKS  8      /**< `set nat port-block max-blocks` */
+#define CONF_DEF_PBA_SUBS        65536  /**< `set nat port-block subscribers` */
+#define CONF_MAX_PBA_BLOCKS      16     /**< as NAT_PBA_MAX_BLOCKS */
+#define CONF_MIN_PBA_SIZE        16     /**< as NAT_PBA_MIN_SIZE */
 
 #endif /* DPNAT_CONF_H */

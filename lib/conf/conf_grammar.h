@@ -34,8 +34,9 @@
 	X("set interface <name> nat", "NAT mode: sources leaving through it are translated") \
 	X("set interface <name> route", "route mode: no translation") \
 	X("set interface <name> port <name:port>", "bind the interface to a DPDK port (id or device)") \
-	X("set interface <name> dip " CONF_N_DIP " <A.B.C.D:low> <A.B.C.D:high>", \
-	  "a DIP pool: public addresses LOW to HIGH") \
+	X("set interface <name> dip " CONF_N_DIP " <A.B.C.D:low> <A.B.C.D:high> " \
+	  "[deterministic inside <A.B.C.D/M:inside-prefix>]", \
+	  "a DIP pool: public addresses LOW to HIGH (deterministic: RFC 7422 mapping of a prefix)") \
 	X("set interface <name> mtu <number 576-9000>", "the IP MTU (default 1500)") \
 	X("unset interface <name> ip", "remove the interface's address") \
 	X("unset interface <name> port", "unbind the interface from its port") \
@@ -84,7 +85,17 @@
 	  "a syslog collector: RFC 5424 over UDP, port 514 unless given") \
 	X("unset syslog config <A.B.C.D:collector>", "remove a syslog collector") \
 	X("set syslog enable", "send the NAT event log as ScreenOS traffic logs to the collectors") \
-	X("unset syslog enable", "no syslog")
+	X("unset syslog enable", "no syslog") \
+	X("set nat port-block size <number 16-32256:ports>", \
+	  "port block allocation: a subscriber's ports in blocks of N (start-up only)") \
+	X("set nat port-block max-blocks <number 1-16:blocks>", "port blocks one subscriber may hold") \
+	X("set nat port-block interim-log <number 0-86400:seconds>", \
+	  "log every held block again each S seconds (0: never)") \
+	X("set nat port-block subscribers <number 1-16777216:subscribers>", \
+	  "subscribers holding port blocks at most (start-up only)") \
+	X("unset nat port-block", "no port block allocation (start-up only)") \
+	X("set nat subscriber-limit ports <number 1-64512:ports>", "public ports one inside host may hold") \
+	X("unset nat subscriber-limit ports", "no limit on a host's public ports")
 
 /* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
 #define CONF_GRAMMAR_WORDS \
@@ -156,6 +167,22 @@
 	{ "<udp-port>", "UDP port, 514 unless given" }, \
 	{ "<collector>", "collector address" }, \
 	{ "nat queue", "undrained records each lcore may hold" }, \
+	{ "set nat", "carrier-grade NAT settings" }, \
+	{ "unset nat", "carrier-grade NAT settings" }, \
+	{ "port-block", "port block allocation" }, \
+	{ "size", "ports per block" }, \
+	{ "max-blocks", "blocks per subscriber" }, \
+	{ "interim-log", "interim re-logging of held blocks" }, \
+	{ "subscribers", "subscriber table size" }, \
+	{ "subscriber-limit", "per inside host limits (RFC 6888)" }, \
+	{ "ports", "public ports per inside host" }, \
+	{ "deterministic", "RFC 7422 deterministic mapping" }, \
+	{ "inside", "the inside prefix mapped onto the pool" }, \
+	{ "<inside-prefix>", "inside prefix A.B.C.D/M" }, \
+	{ "<ports>", "ports" }, \
+	{ "<blocks>", "blocks" }, \
+	{ "<seconds>", "seconds" }, \
+	{ "<subscribers>", "subscribers" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \

@@ -97,6 +97,8 @@ enum flow_tmo {
 #define FLOW_F_NAT        0x04  /**< source translated */
 #define FLOW_F_ALG_DATA   0x08  /**< an ALG's data session (alg_id, alg): dir 1 restores what dir 0 rewrote */
 #define FLOW_F_DEAD       0x10  /**< torn down by a worker (ALG teardown): aged at once */
+#define FLOW_F_PORT_COUNTED 0x40  /**< its public port is counted for its source (nat subscriber-limit ports) */
+#define FLOW_F_PBA        0x80  /**< its public port is from its source's port block (nat_pba_put on free) */
 
 /* session->alg_id: which ALG owns alg and the FLOW_F_ALG_* flags; the ALGs number themselves. */
 #define FLOW_ALG_NONE     0

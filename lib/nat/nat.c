@@ -318,6 +318,51 @@ nat_port_alloc_cls(struct nat_table *nt, unsigned idx, unsigned w, unsigned cls)
 	return -ENOSPC;
 }
 
+/* The worker slice that holds bit (as nat_port_free counts it back: keep the two alike). */
+static inline unsigned
+slice_of(const struct nat_table *nt, uint32_t bit)
+{
+	return RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1);
+}
+
+int
+nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_t count,
+		     uint32_t *cursor)
+{
+	struct nat_addr *a;
+	uint32_t i, lo;
+
+	if (idx >= nt->n || first < NAT_PORT_MIN || count == 0 || first + count - 1 > NAT_PORT_MAX)
+		return -EINVAL;
+	a = nt->addrs[idx];
+	lo = first - NAT_PORT_MIN;
+	if (*cursor >= count)
+		*cursor = 0;
+	/* A word at a time: the clear bits of the range in it found with one count of trailing zeros. */
+	for (i = 0; i < count;) {
+		/* cursor and i are below count: no division on the way */
+		uint32_t rel = *cursor + i >= count ? *cursor + i - count : *cursor + i;
+		uint32_t bit = lo + rel, left = count - rel;
+		uint64_t *word = &a->bits[bit / 64];
+		uint64_t clear = ~__atomic_load_n(word, __ATOMIC_SEQ_CST) & (~0ULL << (bit % 64));
+		uint32_t skip;
+
+		if (clear == 0 || (skip = (uint32_t)__builtin_ctzll(clear) - bit % 64) >= left) {
+			i += RTE_MIN(64 - bit % 64, left);
+			continue;
+		}
+		i += skip;
+		bit += skip;
+		if (__atomic_fetch_or(word, 1ULL << (bit % 64), __ATOMIC_SEQ_CST) & (1ULL << (bit % 64)))
+			continue;   /* taken meanwhile: look again from it */
+		*cursor = bit - lo + 1 == count ? 0 : bit - lo + 1;
+		__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+		return (int)(NAT_PORT_MIN + bit);
+	}
+	return -ENOSPC;
+}
+
 int
 nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 {

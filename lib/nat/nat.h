@@ -33,6 +33,8 @@
 #define NAT_PORT_MAX   65535
 #define NAT_MAX_ADDRS  4096
 
+#include "nat_det.h"   /* after the port range it uses */
+
 /** Per-address usage, for the CLI. */
 struct nat_addr_info {
 	uint32_t ip;          /**< host order */
@@ -104,6 +106,17 @@ unsigned nat_addr_room(const struct nat_table *nt);
  */
 int nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w);
 
+/**
+ * Allocate a port on address idx among first..first+count-1 (host order,
+ * within NAT_PORT_MIN..NAT_PORT_MAX), looking from first + *cursor on;
+ * *cursor moves past the port taken. For the modes that give a subscriber
+ * its own range (port blocks, deterministic NAT): lock-free like
+ * nat_port_alloc, the port is counted in the slice that holds it, and
+ * nat_port_free gives it back. The port, or -ENOSPC when the range is full.
+ */
+int nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_t count,
+			 uint32_t *cursor);
+
 /** Return port on address ip (host order) to its owner's slice; any thread. 0 or -ENOENT. */
 int nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port);
 
@@ -135,6 +148,7 @@ struct nat_policy {
 	const struct nat_service *svc;
 	uint32_t dip_first;   /**< index of the DIP pool's first address in nat_table */
 	uint32_t dip_count;   /**< addresses in the pool, 0 = use the egress interface address */
+	struct nat_det det;   /**< a deterministic pool's mapping (det.ports 0: not deterministic) */
 };
 
 #define NAT_MAX_POLICIES 256

@@ -62,6 +62,63 @@ addr_shift_for_worker(const struct nat_ctx *ctx, const struct nat_policy *p,
 	return 0;
 }
 
+/*
+ * Deterministic pool (RFC 7422): the subscriber's computed address and a
+ * port of its computed range, looked for from a point the flow picks. 0, or
+ * the drop reason.
+ */
+static unsigned
+det_port(const struct nat_ctx *ctx, const struct nat_policy *p, const struct nat_flow *f,
+	 bool ports, uint32_t *nat_ip, int *port)
+{
+	uint32_t cursor;
+	uint16_t first;
+	int a;
+
+	if (nat_det_forward(&p->det, rte_be_to_cpu_32(f->src), nat_ip, &first) != 0)
+		return PKT_DROP_NAT_DET_OUTSIDE;
+	a = nat_addr_find(ctx->nat, *nat_ip);
+	if (a < 0)
+		return PKT_DROP_NAT_NO_ADDR;
+	if (!ports) {
+		*port = 0;
+		return 0;
+	}
+	cursor = ((uint32_t)f->sport * 2654435761u ^ f->dst) % p->det.ports;
+	*port = nat_port_alloc_range(ctx->nat, (unsigned)a, first, p->det.ports, &cursor);
+	return *port < 0 ? PKT_DROP_NAT_DET_FULL : 0;
+}
+
+/*
+ * Port blocks: a port of the subscriber's block on the pool's (or egress
+ * interface's) address, the next address of the pool only when one has no
+ * free block. 0, or the drop reason; *tried counts the addresses asked.
+ */
+static unsigned
+pba_port(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_policy *p,
+	 const struct nat_flow *f, uint32_t *nat_ip, int *port, unsigned *tried)
+{
+	unsigned attempt;
+
+	for (attempt = 0; attempt < NAT_ADDR_TRIES; attempt++) {
+		int a = pick_addr(ctx, r, p, f, attempt, 0);
+
+		if (a < 0)
+			break;
+		(*tried)++;
+		*port = nat_pba_take(ctx->pba, f->src, (unsigned)a, f->now);
+		if (*port >= 0) {
+			*nat_ip = nat_addr_ip(ctx->nat, (unsigned)a);
+			return 0;
+		}
+		if (*port == -EDQUOT)
+			return PKT_DROP_NAT_PBA_MAX;
+		if (*port != -EADDRNOTAVAIL)
+			break;
+	}
+	return *tried == 0 ? PKT_DROP_NAT_NO_ADDR : PKT_DROP_NAT_PBA_NO_BLOCK;
+}
+
 /* Timeout class of a new session of protocol proto. */
 static uint8_t
 tmo_class(uint8_t proto)
@@ -115,7 +172,7 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 	rte_be16_t pp = f->sport;   /* the public port (ICMP: identifier) */
 	rte_be32_t pub = f->src;    /* the public address */
 	uint32_t nat_ip = 0;
-	unsigned why, i;
+	unsigned why, i, flags = 0;
 	int port = 0, ins = 0, rc;
 
 	*how = 0;
@@ -140,6 +197,17 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 				 addr_shift_for_worker(ctx, p, f, w) : 0;
 
 		port = -1;
+		if (p->nat_src && p->det.ports != 0) {
+			why = det_port(ctx, p, f, ports, &nat_ip, &port);
+			if (why != 0)
+				return why;
+			tried = 1;
+		} else if (ctx->pba != NULL && ports) {
+			why = pba_port(ctx, r, p, f, &nat_ip, &port, &tried);
+			if (why != 0)
+				return why;
+			flags |= FLOW_F_PBA;
+		}
 		for (attempt = 0; attempt < NAT_ADDR_TRIES && port < 0; attempt++) {
 			int a = pick_addr(ctx, r, p, f, attempt, shift);
 
@@ -167,12 +235,21 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 		pub = rte_cpu_to_be_32(nat_ip);
 		if (ports)
 			pp = rte_cpu_to_be_16((uint16_t)port);
+		/* A subscriber's public ports, counted where a limit is set (RFC 6888 REQ-4). */
+		if (ports && ctx->src_ports != NULL && r->port_limit != UINT32_MAX) {
+			rc = nat_src_take(ctx->src_ports, f->src, r->port_limit);
+			if (rc != 0) {
+				why = rc == -EDQUOT ? PKT_DROP_SRC_PORT_LIMIT : PKT_DROP_SRC_TABLE_FULL;
+				goto undo_port;
+			}
+			flags |= FLOW_F_PORT_COUNTED;
+		}
 	}
 	/* Counted for its source host from here on. */
 	rc = nat_src_take(ctx->src, f->src, nat_rules_src_limit(r, f->in_zone));
 	if (rc != 0) {
 		why = rc == -EDQUOT ? PKT_DROP_SRC_SESSION_LIMIT : PKT_DROP_SRC_TABLE_FULL;
-		goto undo_port;
+		goto undo_ports;
 	}
 	/* Every field of spec is set (no memset): ICMP echo: the identifier stands in both port slots. */
 	flow_key_set(&spec.key[0], f->src, f->dst, f->sport, icmp ? f->sport : f->dport, f->proto);
@@ -185,7 +262,7 @@ nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r, const stru
 	spec.out_iface[1] = f->in_iface;
 	spec.proto = f->proto;
 	spec.tmo = tmo_class(f->proto);
-	spec.flags = nat ? FLOW_F_NAT : 0;
+	spec.flags = (uint8_t)(flags | (nat ? FLOW_F_NAT : 0));
 	spec.tcp = f->proto == IPPROTO_TCP ? FLOW_TCP_SYN0 : 0;
 	spec.policy_id = (uint16_t)p->id;
 	spec.dip_id = (uint16_t)(nat && p->nat_src ? p->dip_id : 0);
@@ -216,9 +293,14 @@ undo_session:
 	flow_release(ctx->flows, s, w);
 undo_src:
 	nat_src_put(ctx->src, f->src);
+undo_ports:
+	if (flags & FLOW_F_PORT_COUNTED)
+		nat_src_put(ctx->src_ports, f->src);
 undo_port:
 	if (port > 0)
 		nat_port_free(ctx->nat, nat_ip, (uint16_t)port);
+	if (port > 0 && (flags & FLOW_F_PBA))
+		nat_pba_put(ctx->pba, f->src, nat_ip, (uint16_t)port);
 	/* Another worker made the same flow a moment ago: use its session. */
 	if (ins == -EEXIST) {
 		uint8_t dir;

@@ -28,6 +28,7 @@
 
 #include "flow.h"
 #include "nat.h"
+#include "nat_pba.h"
 #include "nat_src.h"
 
 #define NAT_MAX_ZONES  8    /**< as ROUTE_MAX_ZONES (checked by the daemon) */
@@ -42,6 +43,7 @@ struct nat_rules {
 	int32_t iface_nat_idx[NAT_MAX_IFACES];         /**< nat_table index of each interface's address, -1 */
 	uint32_t zone_limit_src[NAT_MAX_ZONES + 1];    /**< sessions per source host by ingress zone; last: no zone */
 	uint32_t alg_on;                               /**< bit i: the context's ALG hook i is switched on */
+	uint32_t port_limit;                           /**< public ports per subscriber (src_ports), UINT32_MAX: none */
 };
 
 /** An ALG that rides on sessions to one protocol and destination port. */
@@ -67,6 +69,8 @@ struct nat_ctx {
 	struct flow_table *flows;
 	struct nat_table *nat;
 	struct nat_src *src;                       /**< sessions per source host */
+	struct nat_src *src_ports;                 /**< public ports per source host (rules' port_limit), NULL: none */
+	struct nat_pba *pba;                       /**< port blocks, NULL: ports from the workers' slices */
 	unsigned n_algs;
 	struct nat_alg_hook alg[NAT_MAX_ALGS];
 };
@@ -85,6 +89,7 @@ struct nat_flow {
 	uint8_t in_zone;
 	uint8_t out_zone;
 	bool in_nat;            /**< the ingress interface is in NAT mode */
+	uint32_t now;           /**< flow clock, seconds (when a port block is taken) */
 };
 
 /** A whole session described by name: the input of nat_session_build. */

@@ -55,6 +55,11 @@
 	X(SRC_TABLE_FULL,  "src-table-full",   "no room to count another source host") \
 	X(NAT_NO_PORT,     "nat-no-port",      "no free public port")         \
 	X(NAT_NO_ADDR,     "nat-no-addr",      "no public address for NAT")   \
+	X(NAT_PBA_MAX,     "nat-pba-max-blocks", "subscriber's port blocks all full and at set nat port-block max-blocks") \
+	X(NAT_PBA_NO_BLOCK, "nat-pba-no-block", "no free port block on the address, or no room for another subscriber") \
+	X(NAT_DET_OUTSIDE, "nat-det-outside",  "source outside the deterministic DIP pool's inside prefix") \
+	X(NAT_DET_FULL,    "nat-det-range-full", "every port of the subscriber's deterministic range in use") \
+	X(SRC_PORT_LIMIT,  "src-port-limit",   "subscriber at set nat subscriber-limit ports") \
 	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
 	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
 	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \

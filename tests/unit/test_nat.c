@@ -25,6 +25,7 @@
 #include <rte_udp.h>
 
 #include "nat.h"
+#include "nat_pba.h"
 #include "nat_session.h"
 #include "pkt_drop.h"
 
@@ -905,6 +906,399 @@ test_new_rollback_full_alg_race(void **state)
 	nf_down(&t);
 }
 
+/* ---- carrier-grade NAT: port blocks, deterministic pools, subscriber limits (issue 18) ---- */
+
+/* What the port block log hook was told, in order. */
+struct pba_log {
+	unsigned n;
+	unsigned ev[64];
+	uint32_t pub[64];
+	uint16_t first[64], last[64];
+};
+
+static void
+pba_log_hook(void *arg, unsigned event, rte_be32_t src, uint32_t pub, uint16_t first, uint16_t last)
+{
+	struct pba_log *l = arg;
+
+	(void)src;
+	if (l->n < RTE_DIM(l->ev)) {
+		l->ev[l->n] = event;
+		l->pub[l->n] = pub;
+		l->first[l->n] = first;
+		l->last[l->n] = last;
+	}
+	l->n++;
+}
+
+/*
+ * A subscriber's ports come from its blocks; a block is taken when the
+ * others are full and logged once, given back with its last port; the
+ * max is a counted refusal; interim records only for blocks due.
+ */
+static void
+test_pba_alloc_free_interim(void **state)
+{
+	struct nat_table *nt = nat_create("t_pb1", 2, 4, 0);
+	struct nat_pba *pb;
+	struct nat_pba_stats st;
+	struct pba_log log = { 0 };
+	rte_be32_t sub = RTE_BE32(0x0a000001);
+	int ports[128], p;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(nat_addr_add(nt, 0x0a000101), 0);
+	pb = nat_pba_create("t_pb1p", nt, 4, 16, 64, 2, 0);
+	assert_non_null(pb);
+	nat_pba_set_log(pb, pba_log_hook, &log);
+	for (i = 0; i < 128; i++) {
+		ports[i] = nat_pba_take(pb, sub, 0, 100);
+		assert_true(ports[i] >= NAT_PORT_MIN);
+		/* Every port of the first block before any of the second. */
+		assert_int_equal((ports[i] - NAT_PORT_MIN) / 64, (ports[0] - NAT_PORT_MIN) / 64 + (i >= 64 ? (ports[64] - ports[0]) / 64 : 0));
+	}
+	assert_int_equal(log.n, 2);
+	assert_int_equal(log.ev[0], NAT_PBA_ALLOC);
+	assert_int_equal(log.pub[0], 0x0a000101);
+	assert_int_equal(log.last[0] - log.first[0], 63);
+	assert_int_equal(ports[0], log.first[0]);
+	/* Both blocks full, the max reached: refused and counted, nothing logged. */
+	assert_int_equal(nat_pba_take(pb, sub, 0, 100), -EDQUOT);
+	nat_pba_stats_get(pb, &st);
+	assert_int_equal(st.refused_max, 1);
+	assert_int_equal(st.blocks, 2);
+	assert_int_equal(st.subscribers, 1);
+	/* The ports are the address's: `get nat` counts them. */
+	{
+		struct nat_addr_info info;
+
+		nat_addr_info(nt, 0, &info);
+		assert_int_equal(info.used, 128);
+	}
+	/* Interim: nothing before it is due, each held block once when it is. */
+	assert_int_equal(nat_pba_interim(pb, 105, 10, 1u << 20), 0);
+	assert_int_equal(nat_pba_interim(pb, 110, 10, 1u << 20), 2);
+	assert_int_equal(nat_pba_interim(pb, 111, 10, 1u << 20), 0);
+	assert_int_equal(log.n, 4);
+	assert_int_equal(log.ev[2], NAT_PBA_INTERIM);
+	assert_int_equal(nat_pba_interim(pb, 200, 0, 1u << 20), 0);   /* 0: no interim log */
+	/* The second block's ports go: released with its last one, logged once. */
+	for (i = 64; i < 128; i++) {
+		assert_int_equal(nat_port_free(nt, 0x0a000101, (uint16_t)ports[i]), 0);
+		nat_pba_put(pb, sub, 0x0a000101, (uint16_t)ports[i]);
+		assert_int_equal(log.n, i < 127 ? 4u : 5u);
+	}
+	assert_int_equal(log.ev[4], NAT_PBA_RELEASE);
+	assert_int_equal(log.first[4], (uint16_t)(ports[64] - (ports[64] - NAT_PORT_MIN) % 64));
+	/* A put for a port it does not hold changes nothing. */
+	nat_pba_put(pb, sub, 0x0a000101, (uint16_t)ports[100]);
+	nat_pba_put(pb, RTE_BE32(0x0a000009), 0x0a000101, (uint16_t)ports[0]);
+	nat_pba_stats_get(pb, &st);
+	assert_int_equal(st.blocks, 1);
+	/* Room again: a new block. */
+	p = nat_pba_take(pb, sub, 0, 300);
+	assert_true(p >= NAT_PORT_MIN);
+	assert_int_equal(log.n, 6);
+	assert_int_equal(nat_port_free(nt, 0x0a000101, (uint16_t)p), 0);
+	nat_pba_put(pb, sub, 0x0a000101, (uint16_t)p);
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(nat_port_free(nt, 0x0a000101, (uint16_t)ports[i]), 0);
+		nat_pba_put(pb, sub, 0x0a000101, (uint16_t)ports[i]);
+	}
+	nat_pba_stats_get(pb, &st);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(st.subscribers, 0);
+	assert_int_equal(st.allocated, 3);
+	assert_int_equal(st.released, 3);
+	assert_int_equal(log.n, 8);
+	nat_pba_free(pb);
+	nat_free(nt);
+}
+
+/* An address out of blocks and a full subscriber table: each its own refusal. */
+static void
+test_pba_exhaustion(void **state)
+{
+	struct nat_table *nt = nat_create("t_pb2", 1, 4, 0);
+	struct nat_pba *pb;
+	struct nat_pba_stats st;
+
+	(void)state;
+	assert_int_equal(nat_addr_add(nt, 0x0a000101), 0);
+	/* Blocks of 32256: two per address. */
+	pb = nat_pba_create("t_pb2p", nt, 4, 3, 32256, 4, 0);
+	assert_non_null(pb);
+	assert_true(nat_pba_take(pb, RTE_BE32(0x0a000001), 0, 0) >= 0);
+	assert_true(nat_pba_take(pb, RTE_BE32(0x0a000002), 0, 0) >= 0);
+	assert_int_equal(nat_pba_take(pb, RTE_BE32(0x0a000003), 0, 0), -EADDRNOTAVAIL);
+	/* Nothing left of the refused subscriber. */
+	assert_false(nat_pba_has(pb, RTE_BE32(0x0a000003), 0));
+	assert_true(nat_pba_has(pb, RTE_BE32(0x0a000001), 0));
+	nat_pba_stats_get(pb, &st);
+	assert_int_equal(st.refused_noblock, 1);
+	assert_int_equal(st.subscribers, 2);
+	nat_pba_free(pb);
+	/* A table of one subscriber. */
+	pb = nat_pba_create("t_pb2q", nt, 4, 1, 64, 4, 0);
+	assert_non_null(pb);
+	assert_true(nat_pba_take(pb, RTE_BE32(0x0a000004), 0, 0) >= 0);
+	assert_int_equal(nat_pba_take(pb, RTE_BE32(0x0a000005), 0, 0), -ENOSPC);
+	nat_pba_stats_get(pb, &st);
+	assert_int_equal(st.refused_full, 1);
+	/* Bad parameters refused. */
+	assert_null(nat_pba_create("t_pb2r", nt, 4, 1, 8, 4, 0));
+	assert_null(nat_pba_create("t_pb2s", nt, 4, 1, 64, NAT_PBA_MAX_BLOCKS + 1, 0));
+	nat_pba_free(pb);
+	nat_free(nt);
+}
+
+struct pba_thr {
+	struct nat_pba *pb;
+	struct nat_table *nt;
+	unsigned errors;
+};
+
+/* Take and give back ports of one subscriber in rounds: never a port twice. */
+static void *
+pba_thr_main(void *arg)
+{
+	struct pba_thr *a = arg;
+	int ports[40];
+	unsigned r, i;
+
+	for (r = 0; r < 2000; r++) {
+		for (i = 0; i < RTE_DIM(ports); i++)
+			ports[i] = nat_pba_take(a->pb, RTE_BE32(0x0a000001), 0, r);
+		for (i = 0; i < RTE_DIM(ports); i++) {
+			if (ports[i] < 0) {
+				a->errors++;
+				continue;
+			}
+			if (nat_port_free(a->nt, 0x0a000101, (uint16_t)ports[i]) != 0)
+				a->errors++;
+			nat_pba_put(a->pb, RTE_BE32(0x0a000001), 0x0a000101, (uint16_t)ports[i]);
+		}
+	}
+	return NULL;
+}
+
+/* Four threads on one subscriber's blocks: no port twice, everything back at the end. */
+static void
+test_pba_concurrent(void **state)
+{
+	struct nat_table *nt = nat_create("t_pb3", 4, 4, 0);
+	struct pba_thr a[4];
+	pthread_t th[4];
+	struct nat_pba_stats st;
+	struct nat_addr_info info;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(nat_addr_add(nt, 0x0a000101), 0);
+	/* 4 x 40 ports at most at once: 160 <= 3 blocks of 64. */
+	a[0].pb = nat_pba_create("t_pb3p", nt, 4, 16, 64, 3, 0);
+	assert_non_null(a[0].pb);
+	for (i = 0; i < 4; i++) {
+		a[i].pb = a[0].pb;
+		a[i].nt = nt;
+		a[i].errors = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, pba_thr_main, &a[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(a[i].errors, 0);
+	}
+	nat_pba_stats_get(a[0].pb, &st);
+	assert_int_equal(st.blocks, 0);
+	assert_int_equal(st.subscribers, 0);
+	assert_int_equal(st.allocated, st.released);
+	nat_addr_info(nt, 0, &info);
+	assert_int_equal(info.used, 0);
+	nat_pba_free(a[0].pb);
+	nat_free(nt);
+}
+
+/* Sessions through nat_session_new with port blocks: ports of the block, a record per block, the max. */
+static void
+test_pba_sessions(void **state)
+{
+	struct flow_session *s = NULL;
+	struct pba_log log = { 0 };
+	struct nat_flow f;
+	struct nf t;
+	unsigned how, i;
+
+	(void)state;
+	nf_up(&t, "t_pbs", 512);
+	t.ctx.pba = nat_pba_create("t_pbsp", t.ctx.nat, 8, 16, 16, 2, 0);
+	assert_non_null(t.ctx.pba);
+	nat_pba_set_log(t.ctx.pba, pba_log_hook, &log);
+	for (i = 0; i < 32; i++) {
+		f = nf_pkt(0x0a000001, IPPROTO_TCP, (uint16_t)(1000 + i), 443);
+		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+		assert_true(s->flags & FLOW_F_PBA);
+		assert_int_equal(rte_be_to_cpu_32(s->rw[0].src), IP_OUT);
+		assert_true(s->nat_port >= log.first[log.n - 1] && s->nat_port <= log.last[log.n - 1]);
+	}
+	/* 32 sessions, 2 records: the log falls by the block size. */
+	assert_int_equal(log.n, 2);
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 2000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_PBA_MAX);
+	/* Refused before the per-source count: the source holds its 32. */
+	nf_held(&t, 0x0a000001, 32, 32, 32);
+	/* Another subscriber: its own block; DIP pool sessions from the pool's address. */
+	f = nf_pkt(0x0a000002, IPPROTO_UDP, 1000, 4500);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.pub[2], rte_be_to_cpu_32(s->rw[0].src));
+	assert_true(rte_be_to_cpu_32(s->rw[0].src) - DIP_LO < 3);
+	/* A session table full: the port and the block given back (logged as released). */
+	while (flow_alloc(t.ctx.flows, 0) != NULL)
+		;
+	f = nf_pkt(0x0a000003, IPPROTO_TCP, 1000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SESSION_FULL);
+	assert_int_equal(log.n, 5);
+	assert_int_equal(log.ev[4], NAT_PBA_RELEASE);
+	assert_false(nat_pba_has(t.ctx.pba, RTE_BE32(0x0a000003), (unsigned)t.if_idx));
+	nat_pba_free(t.ctx.pba);
+	nf_down(&t);
+}
+
+/* RFC 7422: every inside address of a prefix maps to its own range and back, for several pool sizes. */
+static void
+test_det_roundtrip(void **state)
+{
+	static const struct { uint8_t plen; uint32_t naddr; } cases[] = {
+		{ 24, 1 }, { 22, 3 }, { 16, 4 }, { 16, 1 + 0 * 7 }, { 20, 7 }, { 32, 2 },
+	};
+	static uint8_t seen[8][65536 / 8];
+	struct nat_det d = { 0 };
+	unsigned c;
+
+	(void)state;
+	for (c = 0; c < RTE_DIM(cases); c++) {
+		uint32_t n = 1u << (32 - cases[c].plen), pre = 0x0a400000u, o;
+		int rc = nat_det_setup(&d, pre, cases[c].plen, 0xc6336401u, cases[c].naddr);
+
+		if (n > 64512u * cases[c].naddr) {   /* /16 on one address: too many per address */
+			assert_int_equal(rc, -EINVAL);
+			assert_int_equal(d.ports, 0);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		memset(seen, 0, sizeof(seen));
+		for (o = 0; o < n; o++) {
+			uint32_t pub = 0, back = 0, k;
+			uint16_t first = 0;
+
+			assert_int_equal(nat_det_forward(&d, pre + o, &pub, &first), 0);
+			assert_true(pub - 0xc6336401u < cases[c].naddr);
+			assert_true(first >= NAT_PORT_MIN && first + d.ports - 1 <= NAT_PORT_MAX);
+			/* Every port of the range maps back to it, and no port is two addresses'. */
+			for (k = 0; k < d.ports; k += d.ports > 64 ? d.ports / 7 + 1 : 1) {
+				uint32_t bit = first + k;
+
+				assert_int_equal(nat_det_reverse(&d, pub, (uint16_t)(first + k), &back), 0);
+				assert_int_equal(back, pre + o);
+				assert_false(seen[pub - 0xc6336401u][bit / 8] & (1u << (bit % 8)));
+				seen[pub - 0xc6336401u][bit / 8] |= (uint8_t)(1u << (bit % 8));
+			}
+			assert_int_equal(nat_det_reverse(&d, pub, (uint16_t)(first + d.ports - 1), &back), 0);
+			assert_int_equal(back, pre + o);
+		}
+		/* Outside the prefix, below the ports, past the last range: no mapping. */
+		{
+			uint32_t pub, back;
+			uint16_t first;
+
+			assert_int_equal(nat_det_forward(&d, pre + n, &pub, &first), -ENOENT);
+			assert_int_equal(nat_det_forward(&d, pre - 1, &pub, &first), -ENOENT);
+			assert_int_equal(nat_det_reverse(&d, 0xc6336401u, 80, &back), -ENOENT);
+			assert_int_equal(nat_det_reverse(&d, 0xc6336401u + cases[c].naddr, 2000, &back), -ENOENT);
+			if (d.ports * d.per_addr + NAT_PORT_MIN <= NAT_PORT_MAX)
+				assert_int_equal(nat_det_reverse(&d, 0xc6336401u, (uint16_t)(NAT_PORT_MIN + d.ports * d.per_addr), &back), -ENOENT);
+		}
+	}
+	/* /0 onto one address: refused; the whole space is too much for any pool. */
+	assert_int_equal(nat_det_setup(&d, 0, 0, 1, 4096), -EINVAL);
+}
+
+/* A deterministic pool's sessions: ports of the computed range only, counted refusals. */
+static void
+test_det_sessions(void **state)
+{
+	struct flow_session *s = NULL;
+	struct nat_flow f;
+	struct nf t;
+	uint32_t pub = 0;
+	uint16_t first = 0;
+	unsigned how, i;
+
+	(void)state;
+	nf_up(&t, "t_dts", 256);
+	/* Pool 4 (3 addresses) deterministic: 10.0.0.0/14 is 87382 per address, too many; /16 gets 2 ports each. */
+	assert_int_equal(nat_det_setup(&t.r.policies.p[1].det, 0x0a000000u, 14, DIP_LO, 3), -EINVAL);
+	assert_int_equal(nat_det_setup(&t.r.policies.p[1].det, 0x0a000000u, 16, DIP_LO, 3), 0);
+	assert_int_equal(t.r.policies.p[1].det.ports, 2);
+	assert_int_equal(nat_det_forward(&t.r.policies.p[1].det, 0x0a000005u, &pub, &first), 0);
+	for (i = 0; i < 2; i++) {
+		f = nf_pkt(0x0a000005, IPPROTO_UDP, (uint16_t)(1000 + i), 4500);
+		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+		assert_int_equal(rte_be_to_cpu_32(s->rw[0].src), pub);
+		assert_true(s->nat_port >= first && s->nat_port < first + 2);
+		assert_false(s->flags & FLOW_F_PBA);
+	}
+	f = nf_pkt(0x0a000005, IPPROTO_UDP, 1002, 4500);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_DET_FULL);
+	/* Its neighbour still gets its own. */
+	f = nf_pkt(0x0a000006, IPPROTO_UDP, 1002, 4500);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	f = nf_pkt(0x0b000006, IPPROTO_UDP, 1002, 4500);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_NAT_DET_OUTSIDE);
+	nf_down(&t);
+}
+
+/* RFC 6888 REQ-4: a subscriber's public ports limited and counted, the port given back on refusal. */
+static void
+test_port_limit(void **state)
+{
+	struct flow_session *s = NULL;
+	struct nat_flow f;
+	struct nf t;
+	unsigned how, i;
+
+	(void)state;
+	nf_up(&t, "t_plim", 64);
+	t.ctx.src_ports = nat_src_create("t_plims", 64, 0);
+	assert_non_null(t.ctx.src_ports);
+	t.r.port_limit = 3;
+	for (i = 0; i < 3; i++) {
+		f = nf_pkt(0x0a000001, IPPROTO_TCP, (uint16_t)(1000 + i), 443);
+		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+		assert_true(s->flags & FLOW_F_PORT_COUNTED);
+	}
+	f = nf_pkt(0x0a000001, IPPROTO_TCP, 2000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SRC_PORT_LIMIT);
+	nf_held(&t, 0x0a000001, 3, 3, 3);
+	assert_int_equal(nat_src_count(t.ctx.src_ports, RTE_BE32(0x0a000001)), 3);
+	/* Another host is not held back; a session table refusal gives the count back. */
+	f = nf_pkt(0x0a000002, IPPROTO_TCP, 2000, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	t.r.zone_limit_src[Z_TRUST] = 1;
+	f = nf_pkt(0x0a000002, IPPROTO_TCP, 2001, 443);
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SRC_SESSION_LIMIT);
+	assert_int_equal(nat_src_count(t.ctx.src_ports, RTE_BE32(0x0a000002)), 1);
+	/* No limit: not counted at all. */
+	t.r.port_limit = UINT32_MAX;
+	t.r.zone_limit_src[Z_TRUST] = 100;
+	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
+	assert_false(s->flags & FLOW_F_PORT_COUNTED);
+	assert_int_equal(nat_src_count(t.ctx.src_ports, RTE_BE32(0x0a000002)), 1);
+	nat_src_free(t.ctx.src_ports);
+	nf_down(&t);
+}
+
 int
 main(void)
 {
@@ -924,6 +1318,13 @@ main(void)
 		cmocka_unit_test(test_new_dip_and_icmp),
 		cmocka_unit_test(test_new_port_exhaustion_rollback),
 		cmocka_unit_test(test_new_rollback_full_alg_race),
+		cmocka_unit_test(test_pba_alloc_free_interim),
+		cmocka_unit_test(test_pba_exhaustion),
+		cmocka_unit_test(test_pba_concurrent),
+		cmocka_unit_test(test_pba_sessions),
+		cmocka_unit_test(test_det_roundtrip),
+		cmocka_unit_test(test_det_sessions),
+		cmocka_unit_test(test_port_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);

@@ -751,6 +751,59 @@ setup(void **state)
 	return harness_setup("test_pptp_xlate", "1024");
 }
 
+/* What the quota hook was told. */
+struct quota_seen {
+	unsigned n;
+	rte_be32_t client;
+	uint32_t limit;
+};
+
+static void
+quota_hook(void *arg, rte_be32_t client, uint32_t limit)
+{
+	struct quota_seen *q = arg;
+
+	q->n++;
+	q->client = client;
+	q->limit = limit;
+}
+
+/*
+ * Issue 18 (RFC 6888): an inside host at its per-client call limit is
+ * refused like a full table, and the quota hook (the NAT log's quota
+ * record) hears of each refusal; another host is not held back.
+ */
+static void
+test_per_client_quota_hook(void **state)
+{
+	struct env *e = env_new(64, 8, 4);
+	struct nat_src *pc = nat_src_create("t_pcq", 16, 0);
+	struct conn *a = conn_open(e, CLIENT1, 4762, 7263);
+	struct conn *b = conn_open(e, CLIENT2, 2249, 7257);
+	struct quota_seen q = { 0 };
+	uint8_t m[256];
+	size_t len = msg(m, OCRQ, 3, 0, 0);
+
+	(void)state;
+	assert_non_null(pc);
+	pptp_set_client_limit(e->a, pc, 2);
+	pptp_set_quota_log(e->a, quota_hook, &q);
+	xmit_msg(a, 0, OCRQ, 1, 0, 0);
+	xmit_msg(a, 0, OCRQ, 2, 0, 0);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(seg(a, 0, a->snd[0], RTE_TCP_ACK_FLAG, m, len, NULL), PKT_DROP_PPTP_XLATE_FAIL);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(rte_be_to_cpu_32(q.client), CLIENT1);
+	assert_int_equal(q.limit, 2);
+	xmit_msg(b, 0, OCRQ, 1, 0, 0);
+	assert_int_equal(q.n, 1);
+	assert_int_equal(stats(e).xlate_used, 3);
+	free(a);
+	free(b);
+	env_free(e);
+	nat_src_free(pc);
+}
+
 int
 main(void)
 {
@@ -766,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_readers),
 		cmocka_unit_test(test_million_calls),
 		cmocka_unit_test(test_clear_recycled_slot),
+		cmocka_unit_test(test_per_client_quota_hook),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

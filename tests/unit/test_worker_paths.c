@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -1316,6 +1317,160 @@ test_trunk_burst_sorted_by_tag(void **state)
 	sent_free(&out);
 }
 
+/* The dataplane again from conf_text with extra lines after it (a start-up setting). */
+static void
+dp_again(const char *extra)
+{
+	static char text[sizeof(conf_text) + 1024];
+
+	uint16_t pid;
+
+	snprintf(text, sizeof(text), "%s%s", conf_text, extra);
+	dp_harness_down(dp);
+	/* dp_destroy closed the ring ports: back, as the EAL's --vdev made them. */
+	if (rte_eth_dev_get_port_by_name("net_ring0", &pid) != 0) {
+		static const char *const rings[] = { "net_ring0", "net_ring1", "net_ring2" };
+
+		for (pid = 0; pid < RTE_DIM(rings); pid++) {
+			rte_eal_hotplug_remove("vdev", rings[pid]);
+			assert_int_equal(rte_eal_hotplug_add("vdev", rings[pid], ""), 0);
+		}
+	}
+	dp = dp_harness_up("test-cgn", text, 1);
+	assert_non_null(dp);
+	ifx[TRUST] = (unsigned)route_iface_by_name(dp->rt, "trust");
+	ifx[UNTRUST] = (unsigned)route_iface_by_name(dp->rt, "untrust");
+	ifx[DMZ] = (unsigned)route_iface_by_name(dp->rt, "dmz");
+	ifx[SUB5] = (unsigned)route_iface_by_name(dp->rt, "dmz.5");
+	ifx[SUB6] = (unsigned)route_iface_by_name(dp->rt, "dmz.6");
+}
+
+/* A CLI command's answer into buf. */
+static void
+cli(const char *line, char *buf, size_t size)
+{
+	struct cli_strbuf sb;
+	struct cli_out out;
+
+	cli_out_strbuf(&out, &sb, buf, size);
+	dp_cli_exec(dp, line, &out);
+}
+
+/* Records of type on queue q, all taken off it; the first max of them into recs. */
+static unsigned
+natlog_take(unsigned q, unsigned type, struct dp_natlog_rec *recs, unsigned max)
+{
+	struct dp_natlog_rec r;
+	unsigned n = 0;
+
+	while (rte_ring_sc_dequeue_elem(dp->natlog[q].ring, &r, sizeof(r)) == 0)
+		if (r.type == type && n++ < max)
+			recs[n - 1] = r;
+	return n;
+}
+
+/*
+ * Issue 18, through the worker path: with `set nat port-block size 64
+ * max-blocks 2` a subscriber's 128 new flows leave with ports of its two
+ * blocks on one public address, two block records instead of 128; the
+ * 129th is a counted drop and a quota record; deleting its sessions gives
+ * the blocks back (two release records, no session records). A deterministic pool's flow
+ * leaves from its computed address and range, which the CLI computes both
+ * ways. `get nat port-block` shows the subscriber.
+ */
+static void
+test_port_blocks_and_deterministic(void **state)
+{
+	struct dp_natlog_rec r, blk[2];
+	struct frm f[DP_BURST];
+	struct sent out;
+	static char buf[8192];
+	uint16_t ports[129];
+	unsigned k, i, n = 0;
+	uint64_t maxed;
+
+	(void)state;
+	dp_again("set nat port-block size 64\n"
+		 "set nat port-block max-blocks 2\n"
+		 "set log nat queue 1024\n"
+		 "set log nat enable\n"
+		 "set interface untrust dip 5 172.19.51.110 172.19.51.111 deterministic inside 10.5.5.0/24\n"
+		 "set policy id 5 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"HTTPS\" permit nat src dip-id 5\n"
+		 "unset policy id 1\n"
+		 "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit\n");
+	maxed = drops(PKT_DROP_NAT_PBA_MAX);
+	for (k = 0; k < 128; k += i) {
+		memset(&out, 0, sizeof(out));
+		for (i = 0; i < RTE_DIM(f) && k + i < 128; i++)
+			udp_frm(&f[i], TRUST, CLIENT, SERVER, (uint16_t)(44000 + k + i), 53000);
+		burst(TRUST, f, i, &out);
+		for (unsigned j = 0; j < out.n[UNTRUST] && n < RTE_DIM(ports); j++) {
+			assert_int_equal(be32_at(out.m[UNTRUST][j], 14 + 12), PUBLIC);
+			ports[n++] = be16_at(out.m[UNTRUST][j], 14 + 20);
+		}
+		sent_free(&out);
+	}
+	assert_int_equal(n, 128);
+	assert_int_equal(sessions(), 128);
+	/* Two blocks of 64: two records for 128 sessions, which make none of their own. */
+	assert_int_equal(rte_ring_count(dp->natlog[0].ring), 2);
+	assert_int_equal(natlog_take(0, DP_NATLOG_PBA_ALLOC, blk, 2), 2);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(rte_be_to_cpu_32(blk[k].src), CLIENT);
+		assert_int_equal(rte_be_to_cpu_32(blk[k].xsrc), PUBLIC);
+		assert_int_equal(rte_be_to_cpu_16(blk[k].xdport) - rte_be_to_cpu_16(blk[k].xsport), 63);
+	}
+	/* Every port of the two blocks, each once: 128 flows, 128 ports. */
+	for (k = 0; k < 128; k++) {
+		uint16_t p = ports[k];
+
+		assert_true((p >= rte_be_to_cpu_16(blk[0].xsport) && p <= rte_be_to_cpu_16(blk[0].xdport)) ||
+			    (p >= rte_be_to_cpu_16(blk[1].xsport) && p <= rte_be_to_cpu_16(blk[1].xdport)));
+		for (i = 0; i < k; i++)
+			assert_int_not_equal(ports[i], p);
+	}
+	/* The 129th: no block left for it. */
+	udp_frm(&f[0], TRUST, CLIENT, SERVER, 45000, 53000);
+	burst(TRUST, f, 1, NULL);
+	assert_int_equal(drops(PKT_DROP_NAT_PBA_MAX), maxed + 1);
+	assert_int_equal(natlog_take(0, DP_NATLOG_QUOTA, &r, 1), 1);
+	assert_int_equal(r.quota, DP_NATLOG_Q_BLOCKS);
+	assert_int_equal(r.limit, 2);
+	cli("get nat port-block", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "60.60.60.2      172.19.51.234        2        128"));
+	assert_non_null(strstr(buf, "blocks allocated 2, released 0"));
+	assert_non_null(strstr(buf, "refused: at max-blocks 1"));
+
+	/* Deterministic: 10.5.5.2 is inside address 2 of 256 on 2 addresses: 128 per address, 504 ports each. */
+	memset(&out, 0, sizeof(out));
+	tcp_frm(&f[0], SUB5, IP4(10, 5, 5, 2), SERVER, 40000, 443, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	tag_frm(&f[0], 5);
+	burst(DMZ, f, 1, &out);
+	assert_int_equal(out.n[UNTRUST], 1);
+	assert_int_equal(be32_at(out.m[UNTRUST][0], 14 + 12), IP4(172, 19, 51, 110));
+	k = be16_at(out.m[UNTRUST][0], 14 + 20);
+	assert_true(k >= 1024 + 2 * 504 && k < 1024 + 3 * 504);
+	sent_free(&out);
+	cli("get nat deterministic inside 10.5.5.2", buf, sizeof(buf));
+	assert_string_equal(buf, "10.5.5.2 -> 172.19.51.110 ports 2032-2535 (dip 5, 504 ports per inside address)\n");
+	cli("get nat deterministic public 172.19.51.111 port 2100", buf, sizeof(buf));
+	assert_string_equal(buf, "172.19.51.111 port 2100 <- 10.5.5.130 (dip 5, its ports 2032-2535)\n");
+
+	/*
+	 * Sessions gone: both blocks given back, one record each, on the queue
+	 * of the lcore that freed them (here the harness's one lcore, worker 0's).
+	 */
+	natlog_take(0, 0, NULL, 0);
+	natlog_take(dp->n_workers, 0, NULL, 0);
+	reset(NULL);
+	assert_int_equal(natlog_take(0, DP_NATLOG_PBA_RELEASE, &r, 1) +
+			 natlog_take(dp->n_workers, DP_NATLOG_PBA_RELEASE, &r, 1), 2);
+	assert_int_equal(rte_be_to_cpu_32(r.src), CLIENT);
+	cli("get nat port-block", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "subscribers 0 (max 65536), blocks 0 in use"));
+	dp_again("");
+}
+
 int
 main(void)
 {
@@ -1340,6 +1495,7 @@ main(void)
 		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 		cmocka_unit_test_setup(test_tagged_fast_path_keeps_the_tag, reset),
 		cmocka_unit_test_setup(test_trunk_burst_sorted_by_tag, reset),
+		cmocka_unit_test_setup(test_port_blocks_and_deterministic, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());

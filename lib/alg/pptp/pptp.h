@@ -188,6 +188,16 @@ typedef void (*pptp_call_log_fn)(void *arg, const struct pptp_xlate_info *xi, bo
 /** Set the call log hook (NULL: none), before the workers start. */
 void pptp_set_call_log(struct pptp_alg *a, pptp_call_log_fn fn, void *arg);
 
+/**
+ * Called on the lcore that refused it when an inside host's call is refused
+ * at its per-client limit (pptp_set_client_limit): the NAT event log's quota
+ * record. client in network order.
+ */
+typedef void (*pptp_quota_log_fn)(void *arg, rte_be32_t client, uint32_t limit);
+
+/** Set the quota hook (NULL: none), before the workers start. */
+void pptp_set_quota_log(struct pptp_alg *a, pptp_quota_log_fn fn, void *arg);
+
 /** Set the xlate timeout in seconds (0 is taken as 1). */
 void pptp_set_timeout(struct pptp_alg *a, uint32_t xlate_s);
 

@@ -141,6 +141,8 @@ struct pptp_cnt {
 struct pptp_alg {
 	pptp_call_log_fn log_fn;         /* call opened / ended (pptp_set_call_log), NULL: none */
 	void *log_arg;
+	pptp_quota_log_fn quota_fn;      /* a call refused at the per-client limit (pptp_set_quota_log) */
+	void *quota_arg;
 	struct rte_hash *h;
 	struct pptp_call *calls;
 	struct pptp_ctrl *ctrl;

@@ -516,10 +516,15 @@ pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint
 	if (ctrl->closing || w >= a->n_workers)
 		goto fail;
 	/* One host may not hold every call: counted until the entry is finalized or given back. */
-	if (a->per_client != NULL &&
-	    nat_src_take(a->per_client, ctrl->client,
-			 __atomic_load_n(&a->per_client_max, __ATOMIC_RELAXED)) != 0)
-		goto fail;
+	if (a->per_client != NULL) {
+		uint32_t limit = __atomic_load_n(&a->per_client_max, __ATOMIC_RELAXED);
+		int rc = nat_src_take(a->per_client, ctrl->client, limit);
+
+		if (rc == -EDQUOT && a->quota_fn != NULL)
+			a->quota_fn(a->quota_arg, ctrl->client, limit);
+		if (rc != 0)
+			goto fail;
+	}
 	if (rte_ring_dequeue_elem(a->call_free, &idx, sizeof(idx)) != 0) {
 		if (a->per_client != NULL)
 			nat_src_put(a->per_client, ctrl->client);
@@ -602,6 +607,13 @@ pptp_set_call_log(struct pptp_alg *a, pptp_call_log_fn fn, void *arg)
 {
 	a->log_arg = arg;
 	a->log_fn = fn;
+}
+
+void
+pptp_set_quota_log(struct pptp_alg *a, pptp_quota_log_fn fn, void *arg)
+{
+	a->quota_arg = arg;
+	a->quota_fn = fn;
 }
 
 /* Tell the call log hook that c opened or, having opened, ends. */
