@@ -17,6 +17,8 @@
 #include <rte_common.h>
 #include <rte_ring.h>
 
+#include "conf.h"
+
 struct dp;
 struct cli_out;
 struct flow_session;
@@ -47,7 +49,9 @@ struct dp_natlog_rec {
 	rte_be16_t sport, dport;
 	rte_be16_t xsport, xdport;
 	uint8_t reason;           /**< delete: enum dp_natlog_reason */
-	uint8_t pad[19];
+	uint8_t pad0[3];
+	uint64_t tsc;             /**< TSC when the event happened (IPFIX's millisecond time) */
+	uint8_t pad[8];
 } __rte_aligned(64);
 
 /** Why a session was deleted, as ScreenOS's traffic log words it. */
@@ -65,6 +69,28 @@ struct dp_natlog_q {
 	uint64_t lost;            /**< ring full: never queued */
 } __rte_cache_aligned;
 
+/** The IPFIX Observation Domain ID of every message dpnat sends. */
+#define DP_IPFIX_DOMAIN 1
+
+/** One IPFIX collector's transport session (control lcore only). */
+struct dp_ipfix_coll {
+	uint32_t ip;              /**< host order */
+	uint16_t port;
+	uint32_t seq;             /**< RFC 7011 sequence: data records sent to it before the next message */
+	uint64_t tmpl_at;         /**< monotonic second of its last template message, 0: never */
+	uint64_t msgs;            /**< messages (template and data) it took */
+	uint64_t errors;          /**< messages the socket refused for it */
+	uint64_t templates;       /**< template messages it took */
+};
+
+/** The IPFIX exporter's state (control lcore only). */
+struct dp_natlog_ipfix {
+	struct dp_ipfix_coll coll[CONF_MAX_IPFIX];
+	unsigned n;
+	uint64_t records_sent;    /**< records at least one collector took */
+	uint64_t records_lost;    /**< records drained while IPFIX was on that no collector took */
+};
+
 /** Counters summed over lcores: created = sent + lost + queued (lost: a full queue, or no collector took it). */
 struct dp_natlog_stats {
 	uint64_t created;
@@ -73,6 +99,11 @@ struct dp_natlog_stats {
 	uint64_t queued;
 	uint64_t syslog_sent;     /**< syslog datagrams sent (a record per collector) */
 	uint64_t syslog_errors;   /**< syslog datagrams the socket refused */
+	uint64_t ipfix_records_sent;  /**< records in an IPFIX message at least one collector took */
+	uint64_t ipfix_records_lost;  /**< records drained with IPFIX on that no collector took */
+	uint64_t ipfix_msgs;      /**< IPFIX datagrams sent (each per collector), templates included */
+	uint64_t ipfix_templates; /**< IPFIX template datagrams sent */
+	uint64_t ipfix_errors;    /**< IPFIX datagrams the socket refused */
 	uint32_t queue_size;      /**< records per lcore */
 };
 

@@ -11,12 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
 #include "cli.h"
 #include "dp.h"
 #include "dp_natlog.h"
+#include "ipfix.h"
 #include "pptp.h"
 
 int
@@ -91,6 +93,7 @@ dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsig
 	r.xdst = s->rw[0].dst;
 	r.xsport = s->rw[0].sport;
 	r.xdport = s->rw[0].dport;
+	r.tsc = rte_rdtsc();
 	if (type == DP_NATLOG_SESS_DEL)
 		r.reason = close_reason(dp, s);
 	lq->created++;
@@ -170,44 +173,167 @@ syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_
 		new ? "Creation" : reasons[r->reason < RTE_DIM(reasons) ? r->reason : 0]);
 }
 
-/* Send n records to every collector. Returns how many records no collector took. */
-static unsigned
+/* The socket syslog and IPFIX send from, made when first needed. -1 if none. */
+static int
+natlog_socket(struct dp *dp)
+{
+	if (dp->natlog_fd < 0)
+		dp->natlog_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	return dp->natlog_fd;
+}
+
+/* Send len bytes of msg to a collector. true if the socket took it. */
+static bool
+send_to(struct dp *dp, const void *msg, size_t len, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(ip),
+	};
+	int fd = natlog_socket(dp);
+
+	return fd >= 0 && sendto(fd, msg, len, 0, (const struct sockaddr *)&sa, sizeof(sa)) >= 0;
+}
+
+/* Send n (<= 32) records to every syslog collector. Returns bit i set when a collector took recs[i]. */
+static uint32_t
 syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 {
 	const struct conf *c = &dp->conf;
 	char host[64], msg[768];
 	time_t wall = time(NULL);
-	uint32_t now = flow_clock(dp->flows);
-	unsigned i, k, lost = 0;
+	uint32_t now = flow_clock(dp->flows), took = 0;
+	unsigned i, k;
 
-	if (dp->natlog_fd < 0)
-		dp->natlog_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "dpnat");
 	host[sizeof(host) - 1] = '\0';
 	for (i = 0; i < n; i++) {
 		int len = syslog_format(dp, &recs[i], wall, now, host, msg, sizeof(msg));
-		bool took = false;
 
 		for (k = 0; k < c->n_syslog && k < CONF_MAX_SYSLOG; k++) {
-			struct sockaddr_in sa = {
-				.sin_family = AF_INET,
-				.sin_port = htons(c->syslog[k].port),
-				.sin_addr.s_addr = htonl(c->syslog[k].ip),
-			};
-
-			if (dp->natlog_fd >= 0 && len > 0 &&
-			    sendto(dp->natlog_fd, msg, RTE_MIN((size_t)len, sizeof(msg) - 1), 0,
-				   (const struct sockaddr *)&sa, sizeof(sa)) >= 0) {
+			if (len > 0 && send_to(dp, msg, RTE_MIN((size_t)len, sizeof(msg) - 1),
+					       c->syslog[k].ip, c->syslog[k].port)) {
 				dp->natlog_syslog_sent++;
-				took = true;
+				took |= 1u << i;
 			} else {
 				dp->natlog_syslog_errors++;
 			}
 		}
-		lost += !took;
 	}
-	return lost;
+	return took;
+}
+
+/* Seconds of a clock: CLOCK_MONOTONIC for template refresh, CLOCK_REALTIME (ms) for records. */
+static uint64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The IPFIX collectors as configured now: a collector kept keeps its
+ * sequence and template state, a new one starts at 0 with templates due;
+ * with IPFIX off every template is due again for when it is turned on.
+ */
+static void
+ipfix_sync(struct dp *dp)
+{
+	struct dp_natlog_ipfix *x = &dp->natlog_ipfix;
+	struct dp_ipfix_coll old[CONF_MAX_IPFIX];
+	unsigned i, k, n = RTE_MIN(dp->conf.n_ipfix, (unsigned)CONF_MAX_IPFIX);
+
+	memcpy(old, x->coll, sizeof(old));
+	for (i = 0; i < n; i++) {
+		const struct conf_collector *cc = &dp->conf.ipfix[i];
+
+		for (k = 0; k < x->n && (old[k].ip != cc->ip || old[k].port != cc->port); k++)
+			;
+		if (k < x->n) {
+			x->coll[i] = old[k];
+		} else {
+			memset(&x->coll[i], 0, sizeof(x->coll[i]));
+			x->coll[i].ip = cc->ip;
+			x->coll[i].port = cc->port;
+		}
+		if (!dp->conf.ipfix_on)
+			x->coll[i].tmpl_at = 0;
+	}
+	x->n = n;
+}
+
+/* The templates to every collector whose refresh is due (RFC 7011 section 8.1: UDP needs them again). */
+static void
+ipfix_templates_due(struct dp *dp)
+{
+	struct dp_natlog_ipfix *x = &dp->natlog_ipfix;
+	uint64_t mono = clock_ms(CLOCK_MONOTONIC) / 1000 + 1;   /* never 0: 0 is "never sent" */
+	uint32_t wall = (uint32_t)(clock_ms(CLOCK_REALTIME) / 1000);
+	uint8_t msg[512];
+	unsigned k;
+
+	for (k = 0; k < x->n; k++) {
+		struct dp_ipfix_coll *co = &x->coll[k];
+		size_t len;
+
+		if (co->tmpl_at != 0 && mono - co->tmpl_at < dp->conf.ipfix_refresh)
+			continue;
+		len = ipfix_templates(msg, sizeof(msg), wall, co->seq, DP_IPFIX_DOMAIN);
+		if (len != 0 && send_to(dp, msg, len, co->ip, co->port)) {
+			co->tmpl_at = mono;
+			co->templates++;
+			co->msgs++;
+		} else {
+			co->errors++;   /* tried again at the next drain */
+		}
+	}
+}
+
+/*
+ * Send n (<= 32) records as IPFIX data messages of at most the configured
+ * MTU to every collector. Returns bit i set when a collector took recs[i].
+ * Every collector's sequence advances by the records of each message
+ * whether or not it took it: a gap is how a collector sees a loss.
+ */
+static uint32_t
+ipfix_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
+{
+	struct dp_natlog_ipfix *x = &dp->natlog_ipfix;
+	struct ipfix_clock clk = { clock_ms(CLOCK_REALTIME), rte_rdtsc(), dp->hz };
+	size_t cap = RTE_MIN((size_t)dp->conf.ipfix_mtu, (size_t)CONF_MTU_MAX) - IPFIX_UDP_IP_HDR;
+	uint8_t msg[CONF_MTU_MAX];
+	uint32_t took = 0, enc;
+	unsigned i = 0, used, k;
+
+	while (i < n) {
+		size_t len = ipfix_encode(msg, cap, recs + i, n - i, &clk, (uint32_t)(clk.now_ms / 1000), 0,
+					  DP_IPFIX_DOMAIN, &used, &enc);
+		unsigned nrec = (unsigned)__builtin_popcount(enc);
+		bool ok = false;
+
+		for (k = 0; len != 0 && k < x->n; k++) {
+			struct dp_ipfix_coll *co = &x->coll[k];
+
+			ipfix_set_seq(msg, co->seq);
+			if (send_to(dp, msg, len, co->ip, co->port)) {
+				co->msgs++;
+				ok = true;
+			} else {
+				co->errors++;
+			}
+			co->seq += nrec;
+		}
+		if (ok)
+			took |= enc << i;
+		if (used == 0)
+			break;
+		i += used;
+	}
+	return took;
 }
 
 /* The queue of the calling lcore: its worker's, else the control lcore's. */
@@ -239,6 +365,7 @@ dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
 	r.session_id = xi->ctrl_sess_id;
 	r.time = flow_clock(dp->flows);
 	r.created = r.time;
+	r.tsc = rte_rdtsc();
 	r.src = rte_cpu_to_be_32(xi->inside_ip);
 	r.dst = rte_cpu_to_be_32(xi->server_ip);
 	r.xsrc = rte_cpu_to_be_32(xi->public_ip);
@@ -252,11 +379,46 @@ dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
 		lq->lost++;
 }
 
+/*
+ * n (<= 32) drained records to every transport that is on: sent when one
+ * collector of either took it, lost when none did. With no transport on a
+ * drained record counts as sent (to nowhere).
+ */
+static void
+natlog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
+{
+	const struct conf *c = &dp->conf;
+	bool sys = c->syslog_on && c->n_syslog != 0, ipfix = c->ipfix_on && dp->natlog_ipfix.n != 0;
+	uint32_t took = 0, all = n >= 32 ? UINT32_MAX : (1u << n) - 1;
+	unsigned sent;
+
+	if (!sys && !ipfix) {
+		dp->natlog_sent += n;
+		return;
+	}
+	if (sys)
+		took |= syslog_send(dp, recs, n);
+	if (ipfix) {
+		uint32_t t = ipfix_send(dp, recs, n);
+
+		dp->natlog_ipfix.records_sent += (unsigned)__builtin_popcount(t);
+		dp->natlog_ipfix.records_lost += n - (unsigned)__builtin_popcount(t);
+		took |= t;
+	}
+	sent = (unsigned)__builtin_popcount(took & all);
+	dp->natlog_sent += sent;
+	dp->natlog_send_lost += n - sent;
+}
+
 unsigned
 dp_natlog_drain(struct dp *dp)
 {
 	struct dp_natlog_rec recs[32];
 	unsigned i, n, total = 0;
+
+	ipfix_sync(dp);
+	if (dp->conf.ipfix_on)
+		ipfix_templates_due(dp);
 
 	for (i = 0; i <= dp->n_workers; i++) {
 		if (dp->natlog[i].ring == NULL)
@@ -267,15 +429,7 @@ dp_natlog_drain(struct dp *dp)
 							   RTE_DIM(recs), NULL);
 			if (n == 0)
 				break;
-			/* With no collector configured a drained record counts as sent (to nowhere). */
-			if (dp->conf.syslog_on && dp->conf.n_syslog != 0) {
-				unsigned lost = syslog_send(dp, recs, n);
-
-				dp->natlog_send_lost += lost;
-				dp->natlog_sent += n - lost;
-			} else {
-				dp->natlog_sent += n;
-			}
+			natlog_send(dp, recs, n);
 			total += n;
 			if (total >= dp->conf.log_nat_queue * (dp->n_workers + 1u))
 				return total;
@@ -300,6 +454,13 @@ dp_natlog_stats_get(const struct dp *dp, struct dp_natlog_stats *st)
 	st->lost += dp->natlog_send_lost;
 	st->syslog_sent = dp->natlog_syslog_sent;
 	st->syslog_errors = dp->natlog_syslog_errors;
+	st->ipfix_records_sent = dp->natlog_ipfix.records_sent;
+	st->ipfix_records_lost = dp->natlog_ipfix.records_lost;
+	for (i = 0; i < dp->natlog_ipfix.n; i++) {
+		st->ipfix_msgs += dp->natlog_ipfix.coll[i].msgs;
+		st->ipfix_templates += dp->natlog_ipfix.coll[i].templates;
+		st->ipfix_errors += dp->natlog_ipfix.coll[i].errors;
+	}
 	st->queue_size = dp->conf.log_nat_queue;
 }
 
@@ -307,6 +468,7 @@ void
 dp_natlog_show(struct dp *dp, struct cli_out *out)
 {
 	struct dp_natlog_stats st;
+	unsigned i;
 
 	dp_natlog_stats_get(dp, &st);
 	cli_printf(out, "NAT event log: %s, queue %u records per lcore (%u lcores)\n",
@@ -319,4 +481,18 @@ dp_natlog_show(struct dp *dp, struct cli_out *out)
 	cli_printf(out, "syslog: %s, %u collectors, %lu messages sent, %lu send errors\n",
 		   dp->conf.syslog_on ? "enabled" : "disabled", dp->conf.n_syslog,
 		   (unsigned long)st.syslog_sent, (unsigned long)st.syslog_errors);
+	cli_printf(out, "IPFIX: %s, %u collectors, template refresh %u s, mtu %u, observation domain %u\n",
+		   dp->conf.ipfix_on ? "enabled" : "disabled", dp->natlog_ipfix.n, dp->conf.ipfix_refresh,
+		   dp->conf.ipfix_mtu, DP_IPFIX_DOMAIN);
+	cli_printf(out, "  records sent %lu, records lost %lu, messages sent %lu (templates %lu), send errors %lu\n",
+		   (unsigned long)st.ipfix_records_sent, (unsigned long)st.ipfix_records_lost,
+		   (unsigned long)st.ipfix_msgs, (unsigned long)st.ipfix_templates, (unsigned long)st.ipfix_errors);
+	for (i = 0; i < dp->natlog_ipfix.n; i++) {
+		const struct dp_ipfix_coll *co = &dp->natlog_ipfix.coll[i];
+		char a[16];
+
+		cli_printf(out, "  collector %s port %u: sequence %u, messages %lu (templates %lu), send errors %lu\n",
+			   conf_ip_str(co->ip, a), co->port, co->seq, (unsigned long)co->msgs,
+			   (unsigned long)co->templates, (unsigned long)co->errors);
+	}
 }
