@@ -213,3 +213,23 @@ def test_pptp_calls_exported_once_each_way(lab):
     recs, text = nfdump(flows)
     assert sorted((r["proto"], r["nat event"]) for r in recs) == sorted(
         [("47", "4")] * 2 + [("47", "5")] * 2 + [("6", "4")] * 2 + [("6", "5")] * 2), text
+
+
+def test_records_no_collector_took_are_counted_lost(lab):
+    # 198.51.100.9 has no route from the firewall namespace: the socket refuses every datagram.
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf="set log nat enable\nset log nat ipfix collector 198.51.100.9\n"
+                                               "set log nat ipfix enable\nset metrics listen 127.0.0.1:19473\n")
+    lab.spawn(srv, "nc -u -l -k -p 5353", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    lab.wait_port(srv, 5353, "udp")
+    for c, sport in ((c1, 3000), (c2, 3000)):
+        lab.run(c, f"bash -c 'echo x | nc -u -q 0 -w 1 -p {sport} {SRV} 5353'", check=False)
+    lab.wait_out("get session", "^Total 2 sessions")
+    lab.cli("clear session")
+    view = lab.wait_out("get log nat", r"records created: 4\n  records sent:    0\n"
+                                       r"  records lost:    4 .*\n  records queued:  0$")
+    assert re.search(r"records sent 0, records lost 4, messages sent 0 \(templates 0\), send errors [1-9]", view), view
+    assert re.search(r"collector 198.51.100.9 port 4739: sequence 4, messages 0 ", view), view
+    rc, body = fetch(lab, fw, "http://127.0.0.1:19473/metrics")
+    assert rc == 0, body
+    assert metric(body, "dpnat_ipfix_records_lost_total") == metric(body, "dpnat_natlog_records_lost_total") == 4
+    assert metric(body, "dpnat_natlog_records_sent_total") == 0
