@@ -69,6 +69,9 @@ struct dp_natlog_q {
 	uint64_t lost;            /**< ring full: never queued */
 } __rte_cache_aligned;
 
+/** Records the control lcore takes off a queue at once and hands to syslog and IPFIX (a batch). */
+#define DP_NATLOG_BATCH 256
+
 /** The IPFIX Observation Domain ID of every message dpnat sends. */
 #define DP_IPFIX_DOMAIN 1
 

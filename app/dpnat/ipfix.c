@@ -206,18 +206,18 @@ put_record(uint8_t *p, const struct ipfix_template *t, const struct ipfix_kind *
 size_t
 ipfix_encode(uint8_t *buf, size_t cap, const struct dp_natlog_rec *recs, unsigned n,
 	     const struct ipfix_clock *clk, uint32_t export_time, uint32_t seq, uint32_t domain,
-	     unsigned *used, uint32_t *encoded)
+	     unsigned *used, uint8_t *encoded, unsigned *n_encoded)
 {
 	const struct ipfix_template *cur = NULL;
 	size_t len = IPFIX_HDR_LEN, set = 0;
 	unsigned i;
 
-	*encoded = 0;
-	n = RTE_MIN(n, 32u);
+	*n_encoded = 0;
 	for (i = 0; i < n; i++) {
 		const struct ipfix_template *t = kind_template(recs[i].type);
 		size_t rl = ipfix_record_len(recs[i].type);
 
+		encoded[i] = 0;
 		if (t == NULL)
 			continue;       /* consumed, not encoded */
 		if (t != cur) {
@@ -234,7 +234,8 @@ ipfix_encode(uint8_t *buf, size_t cap, const struct dp_natlog_rec *recs, unsigne
 		}
 		put_record(buf + len, t, &kinds[recs[i].type], &recs[i], clk);
 		len += rl;
-		*encoded |= 1u << i;
+		encoded[i] = 1;
+		(*n_encoded)++;
 	}
 	*used = i;
 	if (cur == NULL)

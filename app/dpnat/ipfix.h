@@ -65,14 +65,15 @@ size_t ipfix_templates(uint8_t *buf, size_t cap, uint32_t export_time, uint32_t 
 
 /**
  * Encode records from recs[0..n) into one message of at most cap bytes.
- * *used: records consumed (those of a type with no template are consumed,
- * not encoded); *encoded: bit i set when recs[i] is in the message (n <= 32).
+ * *used: records consumed from the front (a record of a type with no
+ * template is consumed, not encoded); encoded[i] (i < *used) is 1 when
+ * recs[i] is in the message, 0 if not; *n_encoded counts those.
  * Returns the message length; 0 when nothing was encoded (then *used may
  * still be > 0).
  */
 size_t ipfix_encode(uint8_t *buf, size_t cap, const struct dp_natlog_rec *recs, unsigned n,
 		    const struct ipfix_clock *clk, uint32_t export_time, uint32_t seq, uint32_t domain,
-		    unsigned *used, uint32_t *encoded);
+		    unsigned *used, uint8_t *encoded, unsigned *n_encoded);
 
 /** Overwrite a written message's sequence number (each collector has its own). */
 void ipfix_set_seq(uint8_t *msg, uint32_t seq);

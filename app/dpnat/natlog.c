@@ -196,14 +196,14 @@ send_to(struct dp *dp, const void *msg, size_t len, uint32_t ip, uint16_t port)
 	return fd >= 0 && sendto(fd, msg, len, 0, (const struct sockaddr *)&sa, sizeof(sa)) >= 0;
 }
 
-/* Send n (<= 32) records to every syslog collector. Returns bit i set when a collector took recs[i]. */
-static uint32_t
-syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
+/* Send n records to every syslog collector; took[i] = 1 when a collector took recs[i]. */
+static void
+syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n, uint8_t *took)
 {
 	const struct conf *c = &dp->conf;
 	char host[64], msg[768];
 	time_t wall = time(NULL);
-	uint32_t now = flow_clock(dp->flows), took = 0;
+	uint32_t now = flow_clock(dp->flows);
 	unsigned i, k;
 
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
@@ -216,13 +216,12 @@ syslog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 			if (len > 0 && send_to(dp, msg, RTE_MIN((size_t)len, sizeof(msg) - 1),
 					       c->syslog[k].ip, c->syslog[k].port)) {
 				dp->natlog_syslog_sent++;
-				took |= 1u << i;
+				took[i] = 1;
 			} else {
 				dp->natlog_syslog_errors++;
 			}
 		}
 	}
-	return took;
 }
 
 /* Seconds of a clock: CLOCK_MONOTONIC for template refresh, CLOCK_REALTIME (ms) for records. */
@@ -294,25 +293,24 @@ ipfix_templates_due(struct dp *dp)
 }
 
 /*
- * Send n (<= 32) records as IPFIX data messages of at most the configured
- * MTU to every collector. Returns bit i set when a collector took recs[i].
- * Every collector's sequence advances by the records of each message
- * whether or not it took it: a gap is how a collector sees a loss.
+ * Send n records as IPFIX data messages of at most the configured MTU to
+ * every collector; took[i] = 1 when a collector took recs[i]. Returns how
+ * many were taken. Every collector's sequence advances by the records of
+ * each message whether or not it took it: a gap is how a collector sees a
+ * loss.
  */
-static uint32_t
-ipfix_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
+static unsigned
+ipfix_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n, uint8_t *took)
 {
 	struct dp_natlog_ipfix *x = &dp->natlog_ipfix;
 	struct ipfix_clock clk = { clock_ms(CLOCK_REALTIME), rte_rdtsc(), dp->hz };
 	size_t cap = RTE_MIN((size_t)dp->conf.ipfix_mtu, (size_t)CONF_MTU_MAX) - IPFIX_UDP_IP_HDR;
-	uint8_t msg[CONF_MTU_MAX];
-	uint32_t took = 0, enc;
-	unsigned i = 0, used, k;
+	uint8_t msg[CONF_MTU_MAX], enc[DP_NATLOG_BATCH];
+	unsigned i = 0, used, k, nrec, taken = 0;
 
 	while (i < n) {
 		size_t len = ipfix_encode(msg, cap, recs + i, n - i, &clk, (uint32_t)(clk.now_ms / 1000), 0,
-					  DP_IPFIX_DOMAIN, &used, &enc);
-		unsigned nrec = (unsigned)__builtin_popcount(enc);
+					  DP_IPFIX_DOMAIN, &used, enc, &nrec);
 		bool ok = false;
 
 		for (k = 0; len != 0 && k < x->n; k++) {
@@ -327,13 +325,15 @@ ipfix_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 			}
 			co->seq += nrec;
 		}
-		if (ok)
-			took |= enc << i;
+		for (k = 0; ok && k < used; k++) {
+			took[i + k] |= enc[k];
+			taken += enc[k];
+		}
 		if (used == 0)
 			break;
 		i += used;
 	}
-	return took;
+	return taken;
 }
 
 /* The queue of the calling lcore: its worker's, else the control lcore's. */
@@ -380,32 +380,33 @@ dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open)
 }
 
 /*
- * n (<= 32) drained records to every transport that is on: sent when one
- * collector of either took it, lost when none did. With no transport on a
- * drained record counts as sent (to nowhere).
+ * n drained records to every transport that is on: sent when one collector
+ * of either took it, lost when none did. With no transport on a drained
+ * record counts as sent (to nowhere).
  */
 static void
 natlog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 {
 	const struct conf *c = &dp->conf;
 	bool sys = c->syslog_on && c->n_syslog != 0, ipfix = c->ipfix_on && dp->natlog_ipfix.n != 0;
-	uint32_t took = 0, all = n >= 32 ? UINT32_MAX : (1u << n) - 1;
-	unsigned sent;
+	uint8_t took[DP_NATLOG_BATCH];
+	unsigned i, sent = 0;
 
 	if (!sys && !ipfix) {
 		dp->natlog_sent += n;
 		return;
 	}
+	memset(took, 0, n);
 	if (sys)
-		took |= syslog_send(dp, recs, n);
+		syslog_send(dp, recs, n, took);
 	if (ipfix) {
-		uint32_t t = ipfix_send(dp, recs, n);
+		unsigned t = ipfix_send(dp, recs, n, took);
 
-		dp->natlog_ipfix.records_sent += (unsigned)__builtin_popcount(t);
-		dp->natlog_ipfix.records_lost += n - (unsigned)__builtin_popcount(t);
-		took |= t;
+		dp->natlog_ipfix.records_sent += t;
+		dp->natlog_ipfix.records_lost += n - t;
 	}
-	sent = (unsigned)__builtin_popcount(took & all);
+	for (i = 0; i < n; i++)
+		sent += took[i];
 	dp->natlog_sent += sent;
 	dp->natlog_send_lost += n - sent;
 }
@@ -413,7 +414,7 @@ natlog_send(struct dp *dp, const struct dp_natlog_rec *recs, unsigned n)
 unsigned
 dp_natlog_drain(struct dp *dp)
 {
-	struct dp_natlog_rec recs[32];
+	struct dp_natlog_rec recs[DP_NATLOG_BATCH];
 	unsigned i, n, total = 0;
 
 	ipfix_sync(dp);

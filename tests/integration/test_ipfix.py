@@ -54,6 +54,13 @@ def stop(p, sig):
     p.wait(timeout=4 * WAIT)
 
 
+def stop_nfcapd(lab, ns, p):
+    """Stop nfcapd once it has read every datagram waiting in its socket (Recv-Q 0)."""
+    wait_until(lambda: lab.run(ns, f"ss -Hlnu 'sport = :{NFCAPD}'").stdout.split()[1:2] == ["0"], 4 * WAIT,
+               "nfcapd reading its socket")
+    stop(p, signal.SIGTERM)
+
+
 def nfdump(flows):
     """The records nfcapd stored, as `nfdump -o raw` prints them: dicts of its field names to values."""
     r = subprocess.run(["nfdump", "-R", flows, "-o", "raw"], capture_output=True, text=True, timeout=WAIT)
@@ -94,6 +101,17 @@ def tshark(pcap):
                 n += 1
         msgs.append((int(top["cflow.sequence"]), int(top["cflow.od_id"]), n, tmpl))
     return msgs, recs
+
+
+def captured(pcap, done):
+    """Wait until done(messages) holds for the capture tshark is still writing (dumpcap writes it
+    a while after the datagram went by; stopping it at once may lose the last ones)."""
+    def check():
+        try:
+            return done(tshark(pcap)[0])
+        except (AssertionError, ET.ParseError, StopIteration, KeyError):    # a packet half written
+            return False
+    wait_until(check, 4 * WAIT, "the capture", step=0.5)
 
 
 def check_sequences(msgs):
@@ -139,14 +157,9 @@ def test_sessions_and_calls_exported_once_each_way(lab):
     assert metric(body, "dpnat_ipfix_records_sent_total") + metric(body, "dpnat_ipfix_records_lost_total") \
         == metric(body, "dpnat_natlog_records_created_total") == 10
     assert metric(body, "dpnat_ipfix_template_messages_sent_total") >= 4
-    # The capture holds the re-sent templates too (the file is read while tshark writes it).
-    def templates():
-        try:
-            return sum(m[3] for m in tshark(pcap)[0]) >= 4
-        except (AssertionError, ET.ParseError, StopIteration):    # a packet half written
-            return False
-    wait_until(templates, 4 * WAIT, "templates re-sent in the capture", step=0.5)
-    stop(nfc, signal.SIGTERM)
+    # The capture holds every record and the re-sent templates too.
+    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == 10 and sum(m[3] for m in msgs) >= 4)
+    stop_nfcapd(lab, fw, nfc)
     stop(tsh, signal.SIGINT)
     want = sorted([("60.60.60.2", "3000", "17"), ("60.60.60.2", "3001", "17"), ("60.60.60.3", "3000", "17"),
                    ("60.60.60.2", "40000", "6"), ("60.60.60.3", "40001", "6")])
@@ -186,7 +199,8 @@ def test_pptp_calls_exported_once_each_way(lab):
     lab.wait_out("get log nat", rf"collector 127.0.0.1 port {NFCAPD}: sequence 0, messages [1-9]\d* \(templates [1-9]")
     s = two_calls_made_and_ended(lab, c1, c2, srv)
     view = lab.wait_out("get log nat", r"records queued:\s+0$")
-    stop(nfc, signal.SIGTERM)
+    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == 8)
+    stop_nfcapd(lab, fw, nfc)
     stop(tsh, signal.SIGINT)
     assert re.search(r"records created: 8$", view, re.M), view
     assert re.search(r"records sent:\s+8$", view, re.M), view

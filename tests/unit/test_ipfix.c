@@ -209,9 +209,9 @@ test_roundtrip(void **state)
 {
 	static uint8_t msg[9000];
 	static struct rec out[64];
-	struct dp_natlog_rec recs[32];
-	uint32_t enc;
-	unsigned i, used, n;
+	struct dp_natlog_rec recs[64];
+	uint8_t enc[64];
+	unsigned i, used, n, nenc;
 	size_t len;
 
 	(void)state;
@@ -223,17 +223,20 @@ test_roundtrip(void **state)
 	assert_int_equal(find_tmpl(IPFIX_TMPL_PPTP_CALL)->n, 9);
 	assert_int_equal(ipfix_templates(msg, len - 1, 1796000000u, 42, 7), 0);
 
-	for (i = 0; i < 32; i++)
+	for (i = 0; i < 64; i++)
 		recs[i] = mkrec(i % 7 == 3 ? DP_NATLOG_CALL_NEW : i % 7 == 5 ? DP_NATLOG_CALL_DEL :
 				i & 2 ? DP_NATLOG_SESS_DEL : DP_NATLOG_SESS_NEW, i);
-	len = ipfix_encode(msg, 1500 - IPFIX_UDP_IP_HDR, recs, 32, &clk, 1796000000u, 99, 7, &used, &enc);
-	assert_true(len > 0 && len <= 1500 - IPFIX_UDP_IP_HDR);
-	assert_int_equal(used, 32);
-	assert_int_equal(enc, UINT32_MAX);
+	/* A jumbo MTU: all 64 in one message. */
+	len = ipfix_encode(msg, 9000 - IPFIX_UDP_IP_HDR, recs, 64, &clk, 1796000000u, 99, 7, &used, enc, &nenc);
+	assert_true(len > 0 && len <= 9000 - IPFIX_UDP_IP_HDR);
+	assert_int_equal(used, 64);
+	assert_int_equal(nenc, 64);
 	n = decode_data(msg, len, 99, out);
-	assert_int_equal(n, 32);
-	for (i = 0; i < 32; i++)
+	assert_int_equal(n, 64);
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(enc[i], 1);
 		check_rec(&out[i], &recs[i], i);
+	}
 	ipfix_set_seq(msg, 1234);
 	assert_int_equal(get32(msg + 8), 1234);
 }
@@ -245,8 +248,9 @@ test_split(void **state)
 	static uint8_t msg[9000];
 	static struct rec out[64];
 	struct dp_natlog_rec recs[32];
-	unsigned i, k, used, n, total = 0, msgs = 0;
-	uint32_t enc, seq = 0;
+	unsigned i, k, used, n, nenc, total = 0, msgs = 0;
+	uint8_t enc[32];
+	uint32_t seq = 0;
 	size_t cap = 576 - IPFIX_UDP_IP_HDR;
 
 	(void)state;
@@ -254,12 +258,13 @@ test_split(void **state)
 	for (i = 0; i < 32; i++)
 		recs[i] = mkrec(i >= 20 && i % 3 == 0 ? DP_NATLOG_CALL_DEL : DP_NATLOG_SESS_NEW, i);
 	for (i = 0; i < 32; i += used) {
-		size_t len = ipfix_encode(msg, cap, recs + i, 32 - i, &clk, 1796000000u, seq, 7, &used, &enc);
+		size_t len = ipfix_encode(msg, cap, recs + i, 32 - i, &clk, 1796000000u, seq, 7, &used, enc,
+					  &nenc);
 
 		assert_true(len > 0 && len <= cap);
 		assert_true(used > 0);
 		n = decode_data(msg, len, seq, out);
-		assert_int_equal(n, __builtin_popcount(enc));
+		assert_int_equal(n, nenc);
 		assert_int_equal(n, used);
 		for (k = 0; k < n; k++)
 			check_rec(&out[k], &recs[i + k], i + k);
@@ -278,25 +283,26 @@ test_unknown_type(void **state)
 	static uint8_t msg[2000];
 	static struct rec out[8];
 	struct dp_natlog_rec recs[3] = { mkrec(DP_NATLOG_SESS_NEW, 0), mkrec(200, 1), mkrec(DP_NATLOG_SESS_DEL, 2) };
-	unsigned used;
-	uint32_t enc;
+	unsigned used, nenc;
+	uint8_t enc[3];
 	size_t len;
 
 	(void)state;
 	assert_int_equal(ipfix_record_len(200), 0);
 	assert_int_equal(ipfix_record_len(0), 0);
 	decode_templates(msg, ipfix_templates(msg, sizeof(msg), 1796000000u, 42, 7));
-	len = ipfix_encode(msg, sizeof(msg), recs, 3, &clk, 1796000000u, 5, 7, &used, &enc);
+	len = ipfix_encode(msg, sizeof(msg), recs, 3, &clk, 1796000000u, 5, 7, &used, enc, &nenc);
 	assert_int_equal(used, 3);
-	assert_int_equal(enc, 0x5);
+	assert_int_equal(nenc, 2);
+	assert_true(enc[0] == 1 && enc[1] == 0 && enc[2] == 1);
 	assert_int_equal(decode_data(msg, len, 5, out), 2);
 	check_rec(&out[0], &recs[0], 0);
 	check_rec(&out[1], &recs[2], 2);
 	/* Only unknown records: nothing to send, all consumed. */
-	len = ipfix_encode(msg, sizeof(msg), &recs[1], 1, &clk, 1796000000u, 5, 7, &used, &enc);
+	len = ipfix_encode(msg, sizeof(msg), &recs[1], 1, &clk, 1796000000u, 5, 7, &used, enc, &nenc);
 	assert_int_equal(len, 0);
 	assert_int_equal(used, 1);
-	assert_int_equal(enc, 0);
+	assert_int_equal(nenc, 0);
 }
 
 int
