@@ -81,6 +81,7 @@ struct dp_ipfix_coll {
 	uint16_t port;
 	uint32_t seq;             /**< RFC 7011 sequence: data records sent to it before the next message */
 	uint64_t tmpl_at;         /**< monotonic second of its last template message, 0: never */
+	uint64_t tmpl_failed_at;  /**< monotonic second its socket last refused the templates */
 	uint64_t msgs;            /**< messages (template and data) it took */
 	uint64_t errors;          /**< messages the socket refused for it */
 	uint64_t templates;       /**< template messages it took */

@@ -279,7 +279,7 @@ ipfix_templates_due(struct dp *dp)
 		struct dp_ipfix_coll *co = &x->coll[k];
 		size_t len;
 
-		if (co->tmpl_at != 0 && mono - co->tmpl_at < dp->conf.ipfix_refresh)
+		if ((co->tmpl_at != 0 && mono - co->tmpl_at < dp->conf.ipfix_refresh) || co->tmpl_failed_at == mono)
 			continue;
 		len = ipfix_templates(msg, sizeof(msg), wall, co->seq, DP_IPFIX_DOMAIN);
 		if (len != 0 && send_to(dp, msg, len, co->ip, co->port)) {
@@ -287,7 +287,8 @@ ipfix_templates_due(struct dp *dp)
 			co->templates++;
 			co->msgs++;
 		} else {
-			co->errors++;   /* tried again at the next drain */
+			co->tmpl_failed_at = mono;   /* tried again in the next second */
+			co->errors++;
 		}
 	}
 }
