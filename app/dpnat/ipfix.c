@@ -85,6 +85,18 @@ kind_template(unsigned type)
 	return &templates[kinds[type].tmpl];
 }
 
+/* A template's data record length (the sum of its fields'). */
+static size_t
+template_len(const struct ipfix_template *t)
+{
+	size_t len = 0;
+	unsigned i;
+
+	for (i = 0; i < t->n; i++)
+		len += t->f[i].len;
+	return len;
+}
+
 static void
 put16(uint8_t *p, uint16_t v)
 {
@@ -113,12 +125,8 @@ size_t
 ipfix_record_len(unsigned type)
 {
 	const struct ipfix_template *t = kind_template(type);
-	size_t len = 0;
-	unsigned i;
 
-	for (i = 0; t != NULL && i < t->n; i++)
-		len += t->f[i].len;
-	return len;
+	return t != NULL ? template_len(t) : 0;
 }
 
 size_t
@@ -156,22 +164,25 @@ ipfix_templates(uint8_t *buf, size_t cap, uint32_t export_time, uint32_t seq, ui
 	return len;
 }
 
-/* The record's event time in UTC milliseconds: the drain's, less the TSC ticks since the event. */
+/*
+ * The record's event time in UTC milliseconds: the drain's, less the TSC
+ * ticks since the event (ms_tick: milliseconds a tick, no division per record).
+ */
 static uint64_t
-rec_ms(const struct ipfix_clock *clk, uint64_t tsc)
+rec_ms(const struct ipfix_clock *clk, double ms_tick, uint64_t tsc)
 {
 	uint64_t back;
 
-	if (clk->hz == 0 || tsc == 0 || tsc >= clk->now_tsc)
+	if (ms_tick == 0 || tsc == 0 || tsc >= clk->now_tsc)
 		return clk->now_ms;
-	back = (clk->now_tsc - tsc) / (clk->hz / 1000 ? clk->hz / 1000 : 1);
+	back = (uint64_t)((double)(clk->now_tsc - tsc) * ms_tick + 0.5);
 	return back < clk->now_ms ? clk->now_ms - back : 0;
 }
 
 /* Write one data record of template t for r at p. */
 static void
 put_record(uint8_t *p, const struct ipfix_template *t, const struct ipfix_kind *k,
-	   const struct dp_natlog_rec *r, const struct ipfix_clock *clk)
+	   const struct dp_natlog_rec *r, const struct ipfix_clock *clk, double ms_tick)
 {
 	unsigned i;
 
@@ -180,7 +191,7 @@ put_record(uint8_t *p, const struct ipfix_template *t, const struct ipfix_kind *
 
 		switch (f->src) {
 		case SRC_TIME_MS: {
-			uint64_t ms = rec_ms(clk, r->tsc);
+			uint64_t ms = rec_ms(clk, ms_tick, r->tsc);
 
 			put32(p, (uint32_t)(ms >> 32));
 			put32(p + 4, (uint32_t)ms);
@@ -209,18 +220,19 @@ ipfix_encode(uint8_t *buf, size_t cap, const struct dp_natlog_rec *recs, unsigne
 	     unsigned *used, uint8_t *encoded, unsigned *n_encoded)
 {
 	const struct ipfix_template *cur = NULL;
-	size_t len = IPFIX_HDR_LEN, set = 0;
+	size_t len = IPFIX_HDR_LEN, set = 0, rl = 0;
+	double ms_tick = clk->hz != 0 ? 1000.0 / (double)clk->hz : 0;
 	unsigned i;
 
 	*n_encoded = 0;
 	for (i = 0; i < n; i++) {
 		const struct ipfix_template *t = kind_template(recs[i].type);
-		size_t rl = ipfix_record_len(recs[i].type);
 
 		encoded[i] = 0;
 		if (t == NULL)
 			continue;       /* consumed, not encoded */
 		if (t != cur) {
+			rl = template_len(t);
 			if (len + IPFIX_SET_HDR_LEN + rl > cap)
 				break;
 			if (cur != NULL)
@@ -232,7 +244,7 @@ ipfix_encode(uint8_t *buf, size_t cap, const struct dp_natlog_rec *recs, unsigne
 		} else if (len + rl > cap) {
 			break;
 		}
-		put_record(buf + len, t, &kinds[recs[i].type], &recs[i], clk);
+		put_record(buf + len, t, &kinds[recs[i].type], &recs[i], clk, ms_tick);
 		len += rl;
 		encoded[i] = 1;
 		(*n_encoded)++;
