@@ -1303,7 +1303,7 @@ collector_line(struct parser *p, bool set, const char *what, struct conf_collect
 		;
 	if (!set) {
 		if (i == *n)
-			return perr(p, "no %s collector %s", what, prev_word(p));
+			return perr(p, "no %s collector %s: expected a configured collector", what, prev_word(p));
 		list[i] = list[--*n];
 		return 0;
 	}
