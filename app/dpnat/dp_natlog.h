@@ -31,7 +31,14 @@ enum dp_natlog_type {
 	DP_NATLOG_CALL_NEW = 3,   /**< a PPTP call opened: src/sport client and its Call ID, xsrc/xsport
 				   *   public address and translated Call ID, dst/dport server and its Call ID */
 	DP_NATLOG_CALL_DEL = 4,   /**< an opened PPTP call ended (same fields) */
+	DP_NATLOG_PORTS_EXHAUSTED = 5,  /**< a new flow (src/dst/ports/proto) refused: no public port left;
+					 *   at most one a second per lcore */
+	DP_NATLOG_QUOTA_EXCEEDED = 6,   /**< a new flow refused: its source host at its session limit
+					 *   (limit); at most one a second per lcore */
 };
+
+/** Refusal kinds (DP_NATLOG_PORTS_EXHAUSTED, DP_NATLOG_QUOTA_EXCEEDED) rate-limited per lcore. */
+#define DP_NATLOG_REFUSALS 2
 
 /** One event, 64 bytes: pre-NAT tuple (key[0]) and post-NAT tuple (rw[0]), network order. */
 struct dp_natlog_rec {
@@ -51,7 +58,8 @@ struct dp_natlog_rec {
 	uint8_t reason;           /**< delete: enum dp_natlog_reason */
 	uint8_t pad0[3];
 	uint64_t tsc;             /**< TSC when the event happened (IPFIX's millisecond time) */
-	uint8_t pad[8];
+	uint32_t limit;           /**< DP_NATLOG_QUOTA_EXCEEDED: the source host's session limit */
+	uint8_t pad[4];
 } __rte_aligned(64);
 
 /** Why a session was deleted, as ScreenOS's traffic log words it. */
@@ -67,6 +75,7 @@ struct dp_natlog_q {
 	struct rte_ring *ring;    /**< SP (this lcore) / SC (control lcore) ring of dp_natlog_rec */
 	uint64_t created;
 	uint64_t lost;            /**< ring full: never queued */
+	uint32_t refused_at[DP_NATLOG_REFUSALS];  /**< flow-clock second + 1 of the last refusal record */
 } __rte_cache_aligned;
 
 /** Records the control lcore takes off a queue at once and hands to syslog and IPFIX (a batch). */
@@ -117,6 +126,13 @@ int dp_natlog_create(struct dp *dp, char *err, size_t errlen);
 void dp_natlog_free(struct dp *dp);
 /** Queue a record of type for session s on queue q (worker index, or dp->n_workers: control). */
 void dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type);
+/**
+ * Worker q refused a new flow (src, dst in network order) for reason why
+ * (a PKT_DROP_*): a DP_NATLOG_PORTS_EXHAUSTED or DP_NATLOG_QUOTA_EXCEEDED
+ * record, at most one of each a second; other reasons make none.
+ */
+void dp_natlog_refusal(struct dp *dp, unsigned q, unsigned why, uint8_t proto, rte_be32_t src,
+		       rte_be32_t dst, rte_be16_t sport, rte_be16_t dport, uint32_t limit);
 /** The PPTP ALG's call log hook (pptp_set_call_log): arg is the struct dp. */
 void dp_natlog_pptp_call(void *arg, const struct pptp_xlate_info *xi, bool open);
 /** Control lcore: drain every queue (bounded by the queues' sizes). Returns records drained. */

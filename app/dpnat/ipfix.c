@@ -17,6 +17,8 @@ enum ipfix_src {
 	SRC_PROTO,      /* (1) */
 	SRC_SRC, SRC_XSRC, SRC_DST, SRC_XDST,          /* addresses, network order (4) */
 	SRC_SPORT, SRC_XSPORT, SRC_DPORT, SRC_XDPORT,  /* ports or Call IDs, network order (2) */
+	SRC_QUOTA,      /* the kind's natQuotaExceededEvent (4) */
+	SRC_LIMIT,      /* the record's limit (4) */
 };
 
 /* One field of a template: element id, its length, 0 or dpnat's enterprise, and its value's source. */
@@ -61,20 +63,48 @@ static const struct ipfix_field pptp_call[] = {
 	{ IPFIX_IE_PPTP_PEER_CALL_ID, 2, IPFIX_PEN_DPNAT, SRC_DPORT },
 };
 
+/* A new flow refused for want of a public port: who asked, for what (RFC 8158 has the address; dpnat the flow). */
+static const struct ipfix_field ports_exhausted[] = {
+	{ 323, 8, 0, SRC_TIME_MS },
+	{ 230, 1, 0, SRC_EVENT },     /* 12 */
+	{ 4, 1, 0, SRC_PROTO },
+	{ 8, 4, 0, SRC_SRC },
+	{ 12, 4, 0, SRC_DST },
+	{ 7, 2, 0, SRC_SPORT },
+	{ 11, 2, 0, SRC_DPORT },
+};
+
+/* A source host at its session limit (RFC 8158 section 4.4.6: maximum entries per user). */
+static const struct ipfix_field quota_exceeded[] = {
+	{ 323, 8, 0, SRC_TIME_MS },
+	{ 230, 1, 0, SRC_EVENT },     /* 13 */
+	{ 466, 4, 0, SRC_QUOTA },     /* natQuotaExceededEvent */
+	{ 473, 4, 0, SRC_LIMIT },     /* maxEntriesPerUser */
+	{ 8, 4, 0, SRC_SRC },
+};
+
 static const struct ipfix_template templates[] = {
 	{ IPFIX_TMPL_NAT44_SESSION, RTE_DIM(nat44_session), nat44_session },
 	{ IPFIX_TMPL_PPTP_CALL, RTE_DIM(pptp_call), pptp_call },
+	{ IPFIX_TMPL_PORTS_EXHAUSTED, RTE_DIM(ports_exhausted), ports_exhausted },
+	{ IPFIX_TMPL_QUOTA_EXCEEDED, RTE_DIM(quota_exceeded), quota_exceeded },
 };
 
-/* What each record type becomes: its template (index in templates[]) and natEvent. tmpl 0 + event 0: none. */
+/*
+ * What each record type becomes: its template (index in templates[]), its
+ * natEvent and natQuotaExceededEvent. event 0: no template, not sent.
+ */
 static const struct ipfix_kind {
 	uint8_t tmpl;
 	uint8_t event;
+	uint8_t quota;
 } kinds[] = {
-	[DP_NATLOG_SESS_NEW] = { 0, IPFIX_NAT44_SESSION_CREATE },
-	[DP_NATLOG_SESS_DEL] = { 0, IPFIX_NAT44_SESSION_DELETE },
-	[DP_NATLOG_CALL_NEW] = { 1, IPFIX_NAT44_SESSION_CREATE },
-	[DP_NATLOG_CALL_DEL] = { 1, IPFIX_NAT44_SESSION_DELETE },
+	[DP_NATLOG_SESS_NEW] = { 0, IPFIX_NAT44_SESSION_CREATE, 0 },
+	[DP_NATLOG_SESS_DEL] = { 0, IPFIX_NAT44_SESSION_DELETE, 0 },
+	[DP_NATLOG_CALL_NEW] = { 1, IPFIX_NAT44_SESSION_CREATE, 0 },
+	[DP_NATLOG_CALL_DEL] = { 1, IPFIX_NAT44_SESSION_DELETE, 0 },
+	[DP_NATLOG_PORTS_EXHAUSTED] = { 2, IPFIX_NAT_PORTS_EXHAUSTED, 0 },
+	[DP_NATLOG_QUOTA_EXCEEDED] = { 3, IPFIX_NAT_QUOTA_EXCEEDED, IPFIX_QUOTA_MAX_ENTRIES_PER_USER },
 };
 
 static const struct ipfix_template *
@@ -208,6 +238,8 @@ put_record(uint8_t *p, const struct ipfix_template *t, const struct ipfix_kind *
 		case SRC_XSPORT: memcpy(p, &r->xsport, 2); break;
 		case SRC_DPORT: memcpy(p, &r->dport, 2); break;
 		case SRC_XDPORT: memcpy(p, &r->xdport, 2); break;
+		case SRC_QUOTA: put32(p, k->quota); break;
+		case SRC_LIMIT: put32(p, r->limit); break;
 		default: memset(p, 0, f->len); break;
 		}
 		p += f->len;

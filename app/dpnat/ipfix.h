@@ -30,6 +30,15 @@
 enum ipfix_template_id {
 	IPFIX_TMPL_NAT44_SESSION = 256,   /**< a NAT44 session made or deleted */
 	IPFIX_TMPL_PPTP_CALL = 257,       /**< a PPTP call's Call-ID translation opened or ended */
+	IPFIX_TMPL_PORTS_EXHAUSTED = 258, /**< a new flow refused: no public port left */
+	IPFIX_TMPL_QUOTA_EXCEEDED = 259,  /**< a new flow refused: its source host at its session limit */
+};
+
+/** natQuotaExceededEvent (IE 466) values (RFC 8158 section 4.4.6). */
+enum ipfix_quota_event {
+	IPFIX_QUOTA_MAX_SESSION_ENTRIES = 1,
+	IPFIX_QUOTA_MAX_BIB_ENTRIES = 2,
+	IPFIX_QUOTA_MAX_ENTRIES_PER_USER = 3,
 };
 
 /** natEvent (IE 230) values (RFC 8158 section 4.1, IANA "NAT Event Type"; 1 and 2 are historic). */

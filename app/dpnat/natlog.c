@@ -19,6 +19,7 @@
 #include "dp.h"
 #include "dp_natlog.h"
 #include "ipfix.h"
+#include "pkt_drop.h"
 #include "pptp.h"
 
 int
@@ -102,6 +103,35 @@ dp_natlog_session(struct dp *dp, unsigned q, const struct flow_session *s, unsig
 		lq->lost++;
 }
 
+void
+dp_natlog_refusal(struct dp *dp, unsigned q, unsigned why, uint8_t proto, rte_be32_t src, rte_be32_t dst,
+		  rte_be16_t sport, rte_be16_t dport, uint32_t limit)
+{
+	struct dp_natlog_q *lq = &dp->natlog[q];
+	unsigned kind = why == PKT_DROP_NAT_NO_PORT ? 0 : why == PKT_DROP_SRC_SESSION_LIMIT ? 1 : 2;
+	uint32_t now = flow_clock(dp->flows) + 1;
+	struct dp_natlog_rec r;
+
+	/* Refusals can come at line rate: one record a second of each kind, the drop counters count all. */
+	if (kind >= DP_NATLOG_REFUSALS || lq->refused_at[kind] == now)
+		return;
+	lq->refused_at[kind] = now;
+	memset(&r, 0, sizeof(r));
+	r.type = kind == 0 ? DP_NATLOG_PORTS_EXHAUSTED : DP_NATLOG_QUOTA_EXCEEDED;
+	r.proto = proto;
+	r.time = now - 1;
+	r.created = r.time;
+	r.tsc = rte_rdtsc();
+	r.src = src;
+	r.dst = dst;
+	r.sport = sport;
+	r.dport = dport;
+	r.limit = limit;
+	lq->created++;
+	if (lq->ring == NULL || rte_ring_sp_enqueue_elem(lq->ring, &r, sizeof(r)) != 0)
+		lq->lost++;
+}
+
 /* A zone's name for an interface index, "" when it has none. */
 static const char *
 zone_of(const struct dp *dp, uint8_t ifx)
@@ -141,6 +171,15 @@ syslog_format(struct dp *dp, const struct dp_natlog_rec *r, time_t wall, uint32_
 
 	gmtime_r(&ev, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (r->type == DP_NATLOG_PORTS_EXHAUSTED || r->type == DP_NATLOG_QUOTA_EXCEEDED)
+		/* dpnat's own line for a refused flow (at most one a second of each kind). */
+		return snprintf(buf, len,
+			"<132>1 %s %s dpnat %d nat-event - NetScreen device_id=%s [Root]dpnat-nat-event: "
+			"event=%s src=%s dst=%s proto=%u src_port=%u dst_port=%u limit=%u",
+			ts, host, (int)getpid(), host,
+			r->type == DP_NATLOG_PORTS_EXHAUSTED ? "ports-exhausted" : "quota-exceeded",
+			ip_str(r->src, a[0]), ip_str(r->dst, a[1]), r->proto, rte_be_to_cpu_16(r->sport),
+			rte_be_to_cpu_16(r->dport), r->limit);
 	if (r->type == DP_NATLOG_CALL_NEW || r->type == DP_NATLOG_CALL_DEL)
 		/* ScreenOS logs no PPTP call: dpnat's own line, in the traffic log's key=value style. */
 		return snprintf(buf, len,

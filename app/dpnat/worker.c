@@ -355,6 +355,9 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 
 	why = nat_session_new(&dp->nat_ctx, &rt->nat, &f, w->idx, &s, &how);
 	if (why != 0) {
+		if (unlikely(rt->log_nat) && (why == PKT_DROP_NAT_NO_PORT || why == PKT_DROP_SRC_SESSION_LIMIT))
+			dp_natlog_refusal(dp, w->idx, why, f.proto, f.src, f.dst, f.sport, f.dport,
+					  nat_rules_src_limit(&rt->nat, f.in_zone));
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}

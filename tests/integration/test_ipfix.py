@@ -18,6 +18,7 @@ from lab import WAIT, kb_lab, wait_until
 from test_napt import listen_tcp, tcp_client
 from test_natlog import two_calls_made_and_ended
 from test_ops import fetch, metric
+from test_reliability import flow
 
 PUB = "172.19.51.234"
 SRV = "172.19.50.129"
@@ -117,7 +118,7 @@ def captured(pcap, done):
 def check_sequences(msgs):
     """RFC 7011: each message's sequence counts the data records sent before it, templates count none."""
     seq = 0
-    assert msgs[0][3] == 2, msgs    # the templates first: sessions and PPTP calls
+    assert msgs[0][3] == 4, msgs    # the templates first: sessions, PPTP calls, ports exhausted, quota
     for s, dom, n, _ in msgs:
         assert (s, dom) == (seq, 1), msgs
         seq += n
@@ -158,7 +159,7 @@ def test_sessions_and_calls_exported_once_each_way(lab):
         == metric(body, "dpnat_natlog_records_created_total") == 10
     assert metric(body, "dpnat_ipfix_template_messages_sent_total") >= 4
     # The capture holds every record and the re-sent templates too.
-    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == 10 and sum(m[3] for m in msgs) >= 4)
+    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == 10 and sum(m[3] for m in msgs) >= 8)
     stop_nfcapd(lab, fw, nfc)
     stop(tsh, signal.SIGINT)
     want = sorted([("60.60.60.2", "3000", "17"), ("60.60.60.2", "3001", "17"), ("60.60.60.3", "3000", "17"),
@@ -247,3 +248,30 @@ def test_records_no_collector_took_are_counted_lost(lab):
     assert rc == 0, body
     assert metric(body, "dpnat_ipfix_records_lost_total") == metric(body, "dpnat_natlog_records_lost_total") == 4
     assert metric(body, "dpnat_natlog_records_sent_total") == 0
+
+
+def test_quota_exceeded_exported_once_a_second(lab):
+    # One session per source host from Trust: the client's next flows are refused (src-session-limit).
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=CONF + "set zone Trust screen limit-session source-ip-based 1\n")
+    nfc, tsh, flows, pcap = receivers(lab, fw)
+    lab.cli("set log nat ipfix enable")
+    lab.wait_out("get log nat", rf"collector 127.0.0.1 port {NFCAPD}: sequence 0, messages [1-9]\d* \(templates [1-9]")
+    lab.spawn(srv, "nc -u -l -k -p 5353", stdout=open(os.path.join(lab.tmp, "u.out"), "w"))
+    lab.wait_port(srv, 5353, "udp")
+    # 20 datagrams, each from a new socket (a new source port, a new flow), within well under a second.
+    lab.run(c1, f"bash -c 'for i in $(seq 20); do echo x > /dev/udp/{SRV}/5353; done'", check=False)
+    wait_until(lambda: flow(lab).get("src-session-limit", 0) >= 19, WAIT, "19 flows refused")
+    view = lab.wait_out("get log nat", r"records queued:\s+0$")
+    created = int(re.search(r"records created: (\d+)$", view, re.M).group(1))
+    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == created)
+    stop_nfcapd(lab, fw, nfc)
+    stop(tsh, signal.SIGINT)
+    msgs, trecs = tshark(pcap)
+    assert check_sequences(msgs) == created, msgs
+    quota = [r for r in trecs if r["set"] == 259]
+    # 19 refusals within a second or two: one record a second, not one a packet.
+    assert 1 <= len(quota) <= 2 and created == 1 + len(quota), trecs
+    for r in quota:
+        assert (r["cflow.nat_event"], r["cflow.nat_quota_exceeded_event"], r["cflow.max_entries_per_user"],
+                r["cflow.srcaddr"]) == ("13", "3", "1", "60.60.60.2"), r
+    assert [r["cflow.nat_event"] for r in trecs if r["set"] == 256] == ["4"], trecs

@@ -44,8 +44,8 @@ static unsigned n_tmpls;
 /* A decoded data record: the value of each (pen, element id) seen, as an integer. */
 struct rec {
 	unsigned set;
-	uint64_t v[2][400];   /* [0] IANA, [1] dpnat's enterprise */
-	uint8_t has[2][400];
+	uint64_t v[2][512];   /* [0] IANA, [1] dpnat's enterprise */
+	uint8_t has[2][512];
 };
 
 /* Check the message header; returns its length. */
@@ -136,7 +136,7 @@ decode_data(const uint8_t *m, size_t len, uint32_t seq, struct rec *out)
 				unsigned e = t->f[i].pen != 0;
 				uint64_t v = 0;
 
-				assert_true(t->f[i].ie < 400);
+				assert_true(t->f[i].ie < 512);
 				if (e)
 					assert_int_equal(t->f[i].pen, IPFIX_PEN_DPNAT);
 				for (k = 0; k < t->f[i].len; k++)
@@ -160,7 +160,7 @@ mkrec(unsigned type, unsigned i)
 
 	memset(&r, 0, sizeof(r));
 	r.type = (uint8_t)type;
-	r.proto = type >= DP_NATLOG_CALL_NEW ? 47 : (i & 1 ? 6 : 17);
+	r.proto = type == DP_NATLOG_CALL_NEW || type == DP_NATLOG_CALL_DEL ? 47 : (i & 1 ? 6 : 17);
 	r.src = rte_cpu_to_be_32(0x0a000000u + i);
 	r.dst = rte_cpu_to_be_32(0xc6336400u + i);
 	r.xsrc = rte_cpu_to_be_32(0xcb007100u + i);
@@ -170,6 +170,7 @@ mkrec(unsigned type, unsigned i)
 	r.xsport = rte_cpu_to_be_16((uint16_t)(3000 + i));
 	r.xdport = r.dport;
 	r.tsc = 1000000 + 1000 * (uint64_t)i;   /* 1 ms apart at 1 MHz */
+	r.limit = 100 + i;
 	return r;
 }
 
@@ -179,12 +180,30 @@ static const struct ipfix_clock clk = { 1796000000123ull, 1000000 + 1000 * 200, 
 static void
 check_rec(const struct rec *d, const struct dp_natlog_rec *r, unsigned i)
 {
-	bool call = r->type >= DP_NATLOG_CALL_NEW;
+	bool call = r->type == DP_NATLOG_CALL_NEW || r->type == DP_NATLOG_CALL_DEL;
 	bool new = r->type == DP_NATLOG_SESS_NEW || r->type == DP_NATLOG_CALL_NEW;
 
+	assert_int_equal(d->v[0][323], clk.now_ms - (200 - i));
+	assert_int_equal(d->v[0][8], rte_be_to_cpu_32(r->src));
+	if (r->type == DP_NATLOG_QUOTA_EXCEEDED) {
+		assert_int_equal(d->set, IPFIX_TMPL_QUOTA_EXCEEDED);
+		assert_int_equal(d->v[0][230], 13);     /* Quota exceeded */
+		assert_int_equal(d->v[0][466], 3);      /* maximum entries per user */
+		assert_int_equal(d->v[0][473], 100 + i);
+		return;
+	}
+	if (r->type == DP_NATLOG_PORTS_EXHAUSTED) {
+		assert_int_equal(d->set, IPFIX_TMPL_PORTS_EXHAUSTED);
+		assert_int_equal(d->v[0][230], 12);     /* NAT ports exhausted */
+		assert_int_equal(d->v[0][4], r->proto);
+		assert_int_equal(d->v[0][12], rte_be_to_cpu_32(r->dst));
+		assert_int_equal(d->v[0][7], 1000 + i);
+		assert_int_equal(d->v[0][11], 2000 + i);
+		assert_false(d->has[0][225]);
+		return;
+	}
 	assert_int_equal(d->set, call ? IPFIX_TMPL_PPTP_CALL : IPFIX_TMPL_NAT44_SESSION);
 	assert_int_equal(d->v[0][230], new ? 4 : 5);
-	assert_int_equal(d->v[0][323], clk.now_ms - (200 - i));
 	assert_int_equal(d->v[0][4], r->proto);
 	assert_int_equal(d->v[0][8], rte_be_to_cpu_32(r->src));
 	assert_int_equal(d->v[0][225], rte_be_to_cpu_32(r->xsrc));
@@ -218,13 +237,14 @@ test_roundtrip(void **state)
 	len = ipfix_templates(msg, sizeof(msg), 1796000000u, 42, 7);
 	assert_true(len > 0);
 	decode_templates(msg, len);
-	assert_int_equal(n_tmpls, 2);
+	assert_int_equal(n_tmpls, 4);
 	assert_int_equal(find_tmpl(IPFIX_TMPL_NAT44_SESSION)->n, 11);
 	assert_int_equal(find_tmpl(IPFIX_TMPL_PPTP_CALL)->n, 9);
 	assert_int_equal(ipfix_templates(msg, len - 1, 1796000000u, 42, 7), 0);
 
 	for (i = 0; i < 64; i++)
 		recs[i] = mkrec(i % 7 == 3 ? DP_NATLOG_CALL_NEW : i % 7 == 5 ? DP_NATLOG_CALL_DEL :
+				i % 11 == 4 ? DP_NATLOG_QUOTA_EXCEEDED : i % 11 == 7 ? DP_NATLOG_PORTS_EXHAUSTED :
 				i & 2 ? DP_NATLOG_SESS_DEL : DP_NATLOG_SESS_NEW, i);
 	/* A jumbo MTU: all 64 in one message. */
 	len = ipfix_encode(msg, 9000 - IPFIX_UDP_IP_HDR, recs, 64, &clk, 1796000000u, 99, 7, &used, enc, &nenc);
@@ -329,7 +349,7 @@ test_random(void **state)
 		size_t cap = IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + 34 + (unsigned)rand() % (9000 - 54);
 
 		for (i = 0; i < nrec; i++) {
-			unsigned t = (unsigned)rand() % 8 == 0 ? (unsigned)rand() % 256 : 1 + (unsigned)rand() % 4;
+			unsigned t = (unsigned)rand() % 8 == 0 ? (unsigned)rand() % 256 : 1 + (unsigned)rand() % 6;
 
 			recs[i] = mkrec(t, i);
 			want += ipfix_record_len(t) != 0;
