@@ -151,7 +151,8 @@ struct dp {
 	uint64_t natlog_send_lost;                    /* ... that no syslog collector took */
 	uint64_t natlog_syslog_sent;                  /* syslog datagrams sent */
 	uint64_t natlog_syslog_errors;                /* syslog datagrams refused by the socket */
-	int natlog_fd;                                /* the syslog socket, -1 until first needed */
+	int natlog_fd;                                /* the syslog and IPFIX socket, -1 until first needed */
+	struct dp_natlog_ipfix natlog_ipfix;          /* the IPFIX exporter (control lcore) */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;

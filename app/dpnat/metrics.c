@@ -337,6 +337,18 @@ render_natlog(struct dp *dp, struct mx_buf *b)
 	       st.syslog_sent);
 	sample(b, "dpnat_syslog_send_errors_total", "counter", "syslog datagrams the socket refused",
 	       st.syslog_errors);
+	sample(b, "dpnat_ipfix_enabled", "gauge", "1 when IPFIX export is on (set log nat ipfix enable)",
+	       dp->conf.ipfix_on);
+	sample(b, "dpnat_ipfix_records_sent_total", "counter",
+	       "NAT event records in an IPFIX message at least one collector took", st.ipfix_records_sent);
+	sample(b, "dpnat_ipfix_records_lost_total", "counter",
+	       "NAT event records drained with IPFIX on that no collector took", st.ipfix_records_lost);
+	sample(b, "dpnat_ipfix_messages_sent_total", "counter",
+	       "IPFIX datagrams sent (one per message and collector), templates included", st.ipfix_msgs);
+	sample(b, "dpnat_ipfix_template_messages_sent_total", "counter", "IPFIX template datagrams sent",
+	       st.ipfix_templates);
+	sample(b, "dpnat_ipfix_send_errors_total", "counter", "IPFIX datagrams the socket refused",
+	       st.ipfix_errors);
 }
 
 /* Port blocks and the per-subscriber port limit (issue 18). */

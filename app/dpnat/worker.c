@@ -331,7 +331,11 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 	forward(dp, w, m, md, s, dir);
 }
 
-/* A subscriber limit refused f (drop reason why): a quota-exceeded record (RFC 8158 natEvent 13). */
+/*
+ * A subscriber limit refused f (drop reason why): a quota-exceeded record
+ * (RFC 8158 natEvent 13); no public port left: a ports-exhausted one (12).
+ * Both at most one a second per lcore.
+ */
 static __rte_noinline void
 quota_log(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt, const struct nat_flow *f,
 	  unsigned why)
@@ -349,6 +353,9 @@ quota_log(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt, const
 		break;
 	case PKT_DROP_NAT_DET_FULL:
 		dp_natlog_quota(dp, w->idx, f->src, DP_NATLOG_Q_DET_RANGE, 0);
+		break;
+	case PKT_DROP_NAT_NO_PORT:
+		dp_natlog_refusal(dp, w->idx, why, f->proto, f->src, f->dst, f->sport, f->dport, 0);
 		break;
 	default:
 		break;

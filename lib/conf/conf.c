@@ -1292,7 +1292,87 @@ set_worker(struct parser *p)
 	return 0;
 }
 
-/* set|unset log nat enable, set log nat queue N */
+/*
+ * The rest of a collector line after its keyword: A.B.C.D [port N] (set) or
+ * A.B.C.D (unset), added to, changed in or removed from list[*n] (max).
+ * what names the collector kind in errors ("syslog", "IPFIX").
+ */
+static int
+collector_line(struct parser *p, bool set, const char *what, struct conf_collector *list,
+	       unsigned *n, unsigned max, uint32_t port)
+{
+	char wport[32], wcoll[32];
+	uint32_t ip;
+	unsigned i;
+
+	snprintf(wport, sizeof(wport), "%s port", what);
+	snprintf(wcoll, sizeof(wcoll), "%s collector", what);
+	if (need_ip(p, wcoll, &ip) != 0)
+		return -1;
+	if (set && peek(p) != NULL) {
+		if (!kw(peek(p), "port"))
+			return perr(p, "unexpected word \"%s\" after \"%s\": expected port or end of line",
+				    peek(p), prev_word(p));
+		p->pos++;
+		if (need_u32(p, wport, 1, 65535, &port) != 0)
+			return -1;
+	}
+	if (need_end(p) != 0)
+		return -1;
+	for (i = 0; i < *n && list[i].ip != ip; i++)
+		;
+	if (!set) {
+		if (i == *n)
+			return perr(p, "no %s collector %s: expected a configured collector", what, prev_word(p));
+		list[i] = list[--*n];
+		return 0;
+	}
+	if (i == *n) {
+		if (*n >= max)
+			return perr(p, "too many %s collectors: expected at most %u", what, max);
+		(*n)++;
+	}
+	list[i].ip = ip;
+	list[i].port = (uint16_t)port;
+	return 0;
+}
+
+/* set|unset log nat ipfix enable, collector A.B.C.D [port N], template-refresh N, mtu N */
+static int
+ipfix_line(struct parser *p, bool set)
+{
+	struct conf *c = p->c;
+	const char *v = need(p, set ? "enable, collector, template-refresh or mtu" : "enable or collector");
+	uint32_t n;
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "enable")) {
+		if (need_end(p) != 0)
+			return -1;
+		c->ipfix_on = set;
+		return 0;
+	}
+	if (kw(v, "collector"))
+		return collector_line(p, set, "IPFIX", c->ipfix, &c->n_ipfix, CONF_MAX_IPFIX,
+				      CONF_DEF_IPFIX_PORT);
+	if (set && kw(v, "template-refresh")) {
+		if (need_u32(p, "ipfix template-refresh", 1, 3600, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->ipfix_refresh = n;
+		return 0;
+	}
+	if (set && kw(v, "mtu")) {
+		if (need_u32(p, "ipfix mtu", CONF_MTU_MIN, CONF_MTU_MAX, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->ipfix_mtu = n;
+		return 0;
+	}
+	return perr(p, "unknown keyword \"%s\": expected %s", v,
+		    set ? "enable, collector, template-refresh or mtu" : "enable or collector");
+}
+
+/* set|unset log nat enable, set log nat queue N, set|unset log nat ipfix ... */
 static int
 log_line(struct parser *p, bool set)
 {
@@ -1301,7 +1381,7 @@ log_line(struct parser *p, bool set)
 
 	if (need_kw(p, "nat") != 0)
 		return -1;
-	v = need(p, set ? "enable or queue" : "enable");
+	v = need(p, set ? "enable, queue or ipfix" : "enable or ipfix");
 	if (v == NULL)
 		return -1;
 	if (kw(v, "enable")) {
@@ -1310,13 +1390,15 @@ log_line(struct parser *p, bool set)
 		p->c->log_nat = set;
 		return 0;
 	}
+	if (kw(v, "ipfix"))
+		return ipfix_line(p, set);
 	if (set && kw(v, "queue")) {
 		if (need_u32(p, "log nat queue", 64, 1048576, &n) != 0 || need_end(p) != 0)
 			return -1;
 		p->c->log_nat_queue = n;
 		return 0;
 	}
-	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable or queue" : "enable");
+	return perr(p, "unknown keyword \"%s\": expected %s", v, set ? "enable, queue or ipfix" : "enable or ipfix");
 }
 
 /*
@@ -1387,8 +1469,6 @@ syslog_line(struct parser *p, bool set)
 {
 	struct conf *c = p->c;
 	const char *v = need(p, "config or enable");
-	uint32_t ip, port = CONF_DEF_SYSLOG_PORT;
-	unsigned i;
 
 	if (v == NULL)
 		return -1;
@@ -1400,34 +1480,8 @@ syslog_line(struct parser *p, bool set)
 	}
 	if (!kw(v, "config"))
 		return perr(p, "unknown keyword \"%s\": expected config or enable", v);
-	if (need_ip(p, "syslog collector", &ip) != 0)
-		return -1;
-	if (set && peek(p) != NULL) {
-		if (!kw(peek(p), "port"))
-			return perr(p, "unexpected word \"%s\" after \"%s\": expected port or end of line",
-				    peek(p), prev_word(p));
-		p->pos++;
-		if (need_u32(p, "syslog port", 1, 65535, &port) != 0)
-			return -1;
-	}
-	if (need_end(p) != 0)
-		return -1;
-	for (i = 0; i < c->n_syslog && c->syslog[i].ip != ip; i++)
-		;
-	if (!set) {
-		if (i == c->n_syslog)
-			return perr(p, "no syslog collector %s", prev_word(p));
-		c->syslog[i] = c->syslog[--c->n_syslog];
-		return 0;
-	}
-	if (i == c->n_syslog) {
-		if (c->n_syslog >= CONF_MAX_SYSLOG)
-			return perr(p, "too many syslog collectors: expected at most %d", CONF_MAX_SYSLOG);
-		c->n_syslog++;
-	}
-	c->syslog[i].ip = ip;
-	c->syslog[i].port = (uint16_t)port;
-	return 0;
+	return collector_line(p, set, "syslog", c->syslog, &c->n_syslog, CONF_MAX_SYSLOG,
+			      CONF_DEF_SYSLOG_PORT);
 }
 
 /* ---- lines ---- */
@@ -1721,6 +1775,8 @@ conf_init(struct conf *c)
 	c->log_nat_queue = CONF_DEF_LOG_NAT_QUEUE;
 	c->pba_max_blocks = CONF_DEF_PBA_MAX_BLOCKS;
 	c->pba_subscribers = CONF_DEF_PBA_SUBS;
+	c->ipfix_refresh = CONF_DEF_IPFIX_REFRESH;
+	c->ipfix_mtu = CONF_MTU_DEFAULT;
 }
 
 void
@@ -2125,6 +2181,15 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set nat port-block subscribers %u\n", c->pba_subscribers);
 	if (c->port_limit != 0)
 		out_line(out, &rc, "set nat subscriber-limit ports %u\n", c->port_limit);
+	for (i = 0; i < c->n_ipfix && i < CONF_MAX_IPFIX; i++)
+		out_line(out, &rc, "set log nat ipfix collector %s port %u\n", conf_ip_str(c->ipfix[i].ip, a),
+			 c->ipfix[i].port);
+	if (c->ipfix_refresh != CONF_DEF_IPFIX_REFRESH)
+		out_line(out, &rc, "set log nat ipfix template-refresh %u\n", c->ipfix_refresh);
+	if (c->ipfix_mtu != CONF_MTU_DEFAULT)
+		out_line(out, &rc, "set log nat ipfix mtu %u\n", c->ipfix_mtu);
+	if (c->ipfix_on)
+		out_line(out, &rc, "set log nat ipfix enable\n");
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -26,6 +26,7 @@
 #define CONF_MAX_ARPS      256
 #define CONF_MAX_DIPS      32
 #define CONF_MAX_SYSLOG    4
+#define CONF_MAX_IPFIX     4    /**< `set log nat ipfix collector`: collectors at most */
 #define CONF_ERR_LEN       256  /**< size of the error buffers below */
 #define CONF_MTU_DEFAULT   1500 /**< `set interface X mtu`: ScreenOS's default */
 #define CONF_MTU_MIN       576  /**< smallest MTU accepted (RFC 791 datagram every host takes) */
@@ -150,10 +151,15 @@ struct conf {
 	uint32_t port_limit;           /**< `set nat subscriber-limit ports N`: public ports per inside host, 0 = none */
 	bool syslog_on;                /**< `set syslog enable`, default off */
 	unsigned n_syslog;
-	struct conf_syslog {
+	struct conf_collector {
 		uint32_t ip;           /**< host order */
-		uint16_t port;         /**< default 514 */
+		uint16_t port;         /**< default 514 (syslog), 4739 (IPFIX) */
 	} syslog[CONF_MAX_SYSLOG];    /**< `set syslog config A.B.C.D [port N]` */
+	bool ipfix_on;                 /**< `set log nat ipfix enable`, default off */
+	uint32_t ipfix_refresh;        /**< `set log nat ipfix template-refresh N`, seconds */
+	uint32_t ipfix_mtu;            /**< `set log nat ipfix mtu N`: largest IPFIX datagram, IP header included */
+	unsigned n_ipfix;
+	struct conf_collector ipfix[CONF_MAX_IPFIX];  /**< `set log nat ipfix collector A.B.C.D [port N]` */
 };
 
 /** Parser state carried between lines (the `set policy id N` ... `exit` context). */
@@ -234,5 +240,7 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_PBA_SUBS        65536  /**< `set nat port-block subscribers` */
 #define CONF_MAX_PBA_BLOCKS      16     /**< as NAT_PBA_MAX_BLOCKS */
 #define CONF_MIN_PBA_SIZE        16     /**< as NAT_PBA_MIN_SIZE */
+#define CONF_DEF_IPFIX_PORT      4739   /**< `set log nat ipfix collector A.B.C.D` without port (RFC 7011) */
+#define CONF_DEF_IPFIX_REFRESH   60     /**< `set log nat ipfix template-refresh` (seconds) */
 
 #endif /* DPNAT_CONF_H */

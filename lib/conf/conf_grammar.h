@@ -81,6 +81,14 @@
 	X("set log nat enable", "log every session's creation and deletion (NAT event log)") \
 	X("unset log nat enable", "no NAT event log") \
 	X("set log nat queue <number 64-1048576:records>", "NAT event records each lcore may hold undrained") \
+	X("set log nat ipfix collector <A.B.C.D:collector> [port <number 1-65535:ipfix-port>]", \
+	  "an IPFIX collector: RFC 7011 over UDP, port 4739 unless given") \
+	X("unset log nat ipfix collector <A.B.C.D:collector>", "remove an IPFIX collector") \
+	X("set log nat ipfix enable", "send the NAT event log as IPFIX (RFC 8158 NAT events) to the collectors") \
+	X("unset log nat ipfix enable", "no IPFIX") \
+	X("set log nat ipfix template-refresh <number 1-3600:seconds>", \
+	  "seconds between the templates re-sent to each collector") \
+	X("set log nat ipfix mtu <number 576-9000:ipfix-mtu>", "the largest IPFIX datagram, IP header included") \
 	X("set syslog config <A.B.C.D:collector> [port <number 1-65535:udp-port>]", \
 	  "a syslog collector: RFC 5424 over UDP, port 514 unless given") \
 	X("unset syslog config <A.B.C.D:collector>", "remove a syslog collector") \
@@ -183,6 +191,14 @@
 	{ "<blocks>", "blocks" }, \
 	{ "<seconds>", "seconds" }, \
 	{ "<subscribers>", "subscribers" }, \
+	{ "ipfix", "IPFIX export of the NAT event log (RFC 7011, RFC 8158)" }, \
+	{ "collector", "an IPFIX collector" }, \
+	{ "ipfix enable", "IPFIX is sent" }, \
+	{ "collector port", "the collector's UDP port" }, \
+	{ "template-refresh", "how often templates are re-sent" }, \
+	{ "ipfix mtu", "largest IPFIX datagram" }, \
+	{ "<ipfix-port>", "UDP port, 4739 unless given" }, \
+	{ "<ipfix-mtu>", "bytes, IP and UDP headers included" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \

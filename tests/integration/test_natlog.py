@@ -97,24 +97,30 @@ CALL = re.compile(r"\[Root\]dpnat-pptp-call: src=(\S+) dst=(\S+) call_id=(\d+) p
                   r"src-xlated ip=(\S+) call_id=(\d+) control_session_id=(\d+) reason=(\S+)$")
 
 
-def test_pptp_calls_logged_once_created_once_deleted(lab):
+def two_calls_made_and_ended(lab, c1, c2, srv):
+    """The KB's two PPTP calls through the lab, then ended: one by its own CCRQ/CDN (a worker), the
+    other with its control session (`clear session`, the control lcore). Returns the scripted server."""
     from test_pptp_kb import client, start_server
-    fw, (c1, c2), srv = kb_lab(lab, extra_conf=f"set log nat enable\nset syslog config 127.0.0.1 port {PORT}\n"
-                                               "set syslog enable\n")
-    out = rsyslog(lab, fw)
     s = start_server(lab, srv)
     a = client(lab, c1, 32768, 4762, "c1")
     b = client(lab, c2, 16384, 2249, "c2")
     s.wait_for("ocrq", server_cid=999)
     a.wait_for("gre_echo")
     b.wait_for("gre_echo")
-    # One call ends by its own CCRQ/CDN (a worker), the other with its control session (the control lcore).
     a.send("clear")
     a.wait_for("cdn")
     lab.wait_out("get alg pptp xlate", "^1 out of 2000")
     lab.cli("clear session")
     lab.wait_out("get alg pptp xlate", "^0 out of 2000")
     lab.wait_out("get session", "^Total 0 sessions")
+    return s
+
+
+def test_pptp_calls_logged_once_created_once_deleted(lab):
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=f"set log nat enable\nset syslog config 127.0.0.1 port {PORT}\n"
+                                               "set syslog enable\n")
+    out = rsyslog(lab, fw)
+    s = two_calls_made_and_ended(lab, c1, c2, srv)
 
     def calls():
         text = open(out).read() if os.path.exists(out) else ""

@@ -714,6 +714,32 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(text, "set interface \"d0.5\" tag 5 zone \"Untrust\"\n"));
 	assert_non_null(strstr(text, "set interface \"d0.6\" tag 6\n"));
 	free(text);
+	/* IPFIX collectors (issue 18): added, changed by address, removed, at most CONF_MAX_IPFIX. */
+	expect_ok(c, "set log nat ipfix collector 192.0.2.10");
+	expect_ok(c, "set log nat ipfix collector 192.0.2.11 port 2055");
+	expect_ok(c, "set log nat ipfix template-refresh 30");
+	expect_ok(c, "set log nat ipfix mtu 9000");
+	expect_ok(c, "set log nat ipfix enable");
+	roundtrip(c);
+	text = dump_str(c);
+	assert_non_null(strstr(text, "set log nat ipfix collector 192.0.2.10 port 4739\n"
+				 "set log nat ipfix collector 192.0.2.11 port 2055\n"
+				 "set log nat ipfix template-refresh 30\nset log nat ipfix mtu 9000\n"
+				 "set log nat ipfix enable\n"));
+	free(text);
+	expect_ok(c, "set log nat ipfix collector 192.0.2.10 port 9995");
+	expect_ok(c, "unset log nat ipfix collector 192.0.2.11");
+	assert_int_equal(c->n_ipfix, 1);
+	assert_int_equal(c->ipfix[0].port, 9995);
+	expect_ok(c, "set log nat ipfix collector 192.0.2.12");
+	expect_ok(c, "set log nat ipfix collector 192.0.2.13");
+	expect_ok(c, "set log nat ipfix collector 192.0.2.14");
+	expect_error(c, "set log nat ipfix collector 192.0.2.15", "too many IPFIX collectors", "at most 4");
+	expect_error(c, "unset log nat ipfix collector 192.0.2.99", "no IPFIX collector", NULL);
+	expect_error(c, "unset log nat ipfix mtu", "unknown keyword", "enable or collector");
+	expect_ok(c, "unset log nat ipfix enable");
+	assert_false(c->ipfix_on);
+	roundtrip(c);
 
 	/* Write errors are reported. */
 	f = fmemopen(buf, sizeof(buf), "w");
