@@ -268,6 +268,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
 	    nc->limits.mbufs != dp->conf.limits.mbufs ||
 	    nc->limits.frags != dp->conf.limits.frags ||
+	    nc->limits.nat_maps != dp->conf.limits.nat_maps ||
 	    nc->log_nat_queue != dp->conf.log_nat_queue) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;

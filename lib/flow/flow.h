@@ -97,6 +97,8 @@ enum flow_tmo {
 #define FLOW_F_NAT        0x04  /**< source translated */
 #define FLOW_F_ALG_DATA   0x08  /**< an ALG's data session (alg_id, alg): dir 1 restores what dir 0 rewrote */
 #define FLOW_F_DEAD       0x10  /**< torn down by a worker (ALG teardown): aged at once */
+#define FLOW_F_MAP        0x20  /**< holds a reference on the mapping of key[0]'s source endpoint (lib/nat/nat_map.h) */
+#define FLOW_F_MAP_R      0x40  /**< ... and on that of key[1]'s source (reached through its mapping) */
 
 /* session->alg_id: which ALG owns alg and the FLOW_F_ALG_* flags; the ALGs number themselves. */
 #define FLOW_ALG_NONE     0

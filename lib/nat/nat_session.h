@@ -28,6 +28,7 @@
 
 #include "flow.h"
 #include "nat.h"
+#include "nat_map.h"
 #include "nat_src.h"
 
 #define NAT_MAX_ZONES  8    /**< as ROUTE_MAX_ZONES (checked by the daemon) */
@@ -42,7 +43,15 @@ struct nat_rules {
 	int32_t iface_nat_idx[NAT_MAX_IFACES];         /**< nat_table index of each interface's address, -1 */
 	uint32_t zone_limit_src[NAT_MAX_ZONES + 1];    /**< sessions per source host by ingress zone; last: no zone */
 	uint32_t alg_on;                               /**< bit i: the context's ALG hook i is switched on */
+	bool map_eim;                                  /**< endpoint-independent mappings (TCP, UDP, ICMP echo) */
+	bool map_eif;                                  /**< any Untrust host may reach a live mapping */
+	bool hairpin;                                  /**< inside hosts reach live mappings */
+	uint8_t port_keep;                             /**< NAT_PORT_*: port preservation */
 };
+
+#define NAT_PORT_ANY      0   /**< round robin from the worker's slice */
+#define NAT_PORT_PRESERVE 1   /**< the inside port when free */
+#define NAT_PORT_PARITY   2   /**< ... else one of its parity when the next round-robin ports give one */
 
 /** An ALG that rides on sessions to one protocol and destination port. */
 struct nat_alg_hook {
@@ -61,6 +70,7 @@ struct nat_ctx {
 	struct flow_table *flows;
 	struct nat_table *nat;
 	struct nat_src *src;                       /**< sessions per source host */
+	struct nat_map *map;                       /**< endpoint-independent mappings */
 	unsigned n_algs;
 	struct nat_alg_hook alg[NAT_MAX_ALGS];
 };
@@ -147,6 +157,29 @@ nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp, unsigne
 unsigned nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r,
 			 const struct nat_flow *f, unsigned w, struct flow_session **sp,
 			 unsigned *how);
+
+/** The inside endpoint a packet for a public endpoint reaches: its mapping's, a reference held. */
+struct nat_target {
+	rte_be32_t ip;
+	rte_be16_t port;        /**< ICMP: the identifier */
+	uint16_t policy_id;     /**< the policy that made the mapping */
+	uint8_t iface;          /**< the interface ip is routed by */
+};
+
+/**
+ * A session for the first packet f of a flow to a public endpoint that
+ * mapping t owns (f->dst and f->dport, for ICMP echo its identifier):
+ * from an Untrust zone when r says endpoint-independent filtering (TCP and
+ * UDP), from any other zone when r says hairpinning - then f->out_iface and
+ * f->out_zone are where the public address is routed, the policy for that
+ * zone pair decides, and the source becomes the sender's own public
+ * endpoint (its mapping). The reference on t's mapping passes to the
+ * session, or is given back with anything else taken when a step fails.
+ * Returns as nat_session_new.
+ */
+unsigned nat_session_mapped(const struct nat_ctx *ctx, const struct nat_rules *r,
+			    const struct nat_flow *f, const struct nat_target *t, unsigned w,
+			    struct flow_session **sp, unsigned *how);
 
 /**
  * Per-source session limit r sets for a source entering from zone (a zone

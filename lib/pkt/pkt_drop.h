@@ -55,6 +55,7 @@
 	X(SRC_TABLE_FULL,  "src-table-full",   "no room to count another source host") \
 	X(NAT_NO_PORT,     "nat-no-port",      "no free public port")         \
 	X(NAT_NO_ADDR,     "nat-no-addr",      "no public address for NAT")   \
+	X(NAT_MAP_FULL,    "nat-map-full",     "no room for an endpoint-independent mapping (set nat mapping max)") \
 	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
 	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
 	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \
