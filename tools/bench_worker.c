@@ -36,6 +36,8 @@
  *     datagram of N flows never seen before (8 per client, a new source port per round)
  *     in bursts of 32 from the inside; cycles per created session, best round
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
+ *   --nat-rfc: endpoint-independent mapping and filtering and hairpinning on (issue 18):
+ *     what they cost the established path (nothing looks at them there) and a new session
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
 #include <getopt.h>
@@ -480,7 +482,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat]\n");
+			"[--log-nat] [--nat-rfc]\n");
 	exit(2);
 }
 
@@ -493,11 +495,11 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
-		{ "log-nat", no_argument, NULL, 'G' },
+		{ "log-nat", no_argument, NULL, 'G' }, { "nat-rfc", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
-	bool log_nat = false;
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[256] = "";
+	bool log_nat = false, nat_rfc = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
 			"--vdev=net_null1", "--file-prefix", prefix, "--lcores", lcores, "-m", "2048",
@@ -523,6 +525,7 @@ main(int argc, char **argv)
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
+		case 'C': nat_rfc = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -561,6 +564,10 @@ main(int argc, char **argv)
 	if (log_nat)
 		snprintf(natlog, sizeof(natlog), "set log nat queue %u\nset log nat enable\n",
 			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
+	if (nat_rfc)
+		snprintf(natlog + strlen(natlog), sizeof(natlog) - strlen(natlog),
+			 "set nat mapping endpoint-independent\nset nat filtering endpoint-independent\n"
+			 "set nat hairpin\nset nat mapping max %u\n", RTE_MIN(RTE_MAX(nsess, 1u), 16777216u));
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";

@@ -92,7 +92,7 @@ addr_pickable(const struct nat_ctx *ctx, const struct nat_rules *r, const struct
  * and it is free (from whatever slice), else the worker's round robin -
  * with parity, the next port of it too, keeping the one of f's parity.
  */
-static int
+static __rte_always_inline int
 port_pick(const struct nat_ctx *ctx, const struct nat_rules *r, unsigned a,
 	  const struct nat_flow *f, unsigned w)
 {
@@ -131,7 +131,7 @@ struct nat_pub {
  * mappings (ports: TCP, UDP, ICMP echo), its mapping's, taken or made; else a
  * port of the session's own. 0, or a drop reason with nothing taken.
  */
-static unsigned
+static __rte_always_inline unsigned
 pub_take(const struct nat_ctx *ctx, const struct nat_rules *r, const struct nat_policy *p,
 	 const struct nat_flow *f, unsigned w, bool ports, struct nat_pub *pb)
 {
@@ -238,7 +238,7 @@ session_race(const struct nat_ctx *ctx, const struct flow_key *key, unsigned why
  * direction 0 arrives on f's ingress and leaves by to_iface, direction 1
  * the other way; no ALG.
  */
-static void
+static __rte_always_inline void
 spec_fill(struct nat_sess_spec *sp, const struct nat_flow *f, uint8_t to_iface, uint8_t flags,
 	  uint32_t policy_id, uint32_t dip_id, int nat_port)
 {
