@@ -377,6 +377,8 @@ nat_session_mapped(const struct nat_ctx *ctx, const struct nat_rules *r, const s
 	flow_rw_set(&spec.rw[1], f->dst, f->src, icmp ? f->sport : f->dport, f->sport);
 	spec_fill(&spec, f, t->iface, FLOW_F_NAT | FLOW_F_MAP_R | (pb.mapped ? FLOW_F_MAP : 0),
 		  p != NULL ? p->id : t->policy_id, p != NULL && p->nat_src ? p->dip_id : 0, pb.owned);
+	/* A host hairpinned to its own mapping: both directions are one; the second is a wing. */
+	spec.oneway = memcmp(&spec.key[0], &spec.key[1], sizeof(spec.key[0])) == 0;
 	s = nat_session_build(ctx->flows, &spec, w);
 	if (s == NULL) {
 		why = PKT_DROP_SESSION_FULL;

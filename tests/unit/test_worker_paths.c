@@ -1328,6 +1328,16 @@ test_eim_eif_hairpin(void **state)
 	assert_int_equal(be16_at(m, 34), pub);
 	assert_int_equal(be32_at(m, 30), CLIENT2);
 	assert_int_equal(be16_at(m, 36), 5555);
+	/* A host to its own public endpoint (RFC 5780's hairpinning test) gets its packet back. */
+	udp_frm(&f, TRUST, CLIENT, PUBLIC, 40000, pub);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be16_at(m, 34), pub);
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40000);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));   /* again: its session */
+	assert_int_equal(be16_at(m, 36), 40000);
+	assert_int_equal(map_stats().hairpin, 2);
 	/* The second host's mapping is the one it has for the outside too. */
 	udp_frm(&f, TRUST, CLIENT2, SERVER, 5555, 4500);
 	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
