@@ -1337,6 +1337,18 @@ test_eim_eif_hairpin(void **state)
 	assert_int_equal(be16_at(m, 36), 40000);
 	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));   /* again: its session */
 	assert_int_equal(be16_at(m, 36), 40000);
+	{
+		/* Its two directions are one: the second key is a wing, not a second index entry. */
+		struct flow_key k;
+		struct flow_session *hs;
+		uint8_t dir;
+
+		flow_key_set(&k, rte_cpu_to_be_32(CLIENT), rte_cpu_to_be_32(PUBLIC), RTE_BE16(40000),
+			     rte_cpu_to_be_16(pub), IPPROTO_UDP);
+		assert_non_null(hs = flow_lookup(dp->flows, &k, &dir));
+		assert_int_equal(dir, 0);
+		assert_true(hs->oneway);
+	}
 	assert_int_equal(map_stats().hairpin, 2);
 	/* The second host's mapping is the one it has for the outside too. */
 	udp_frm(&f, TRUST, CLIENT2, SERVER, 5555, 4500);
