@@ -13,14 +13,16 @@ import shutil
 import pytest
 
 from lab import WAIT, kb_lab
+from test_ops import fetch, metric
 
 SRV, SRV2, PUB = "172.19.50.129", "172.19.50.130", "172.19.51.234"
 EIM = "set nat mapping endpoint-independent\n"
-FULL = EIM + "set nat filtering endpoint-independent\nset nat hairpin\n"
+FULL = EIM + "set nat filtering endpoint-independent\nset nat hairpin\nset metrics listen 127.0.0.1:19472\n"
 
 
 def stun_lab(lab, conf):
-    """The KB lab with conf added, the server namespace a STUN server on two addresses."""
+    """The KB lab with conf added, the server namespace a STUN server on two
+    addresses. Returns (firewall namespace, the first inside host)."""
     if shutil.which("turnserver") is None or shutil.which("turnutils_natdiscovery") is None:
         pytest.skip("coturn is not installed (tools/deps.sh)")
     fw, (c1, c2), srv = kb_lab(lab, extra_conf=conf)
@@ -32,7 +34,7 @@ def stun_lab(lab, conf):
     # RFC 5780 wants both addresses and both ports (3478, 3479) answering.
     for port in (3478, 3479):
         lab.wait_port(srv, port, "udp", pid=p.pid)
-    return c1, c2
+    return fw, c1
 
 
 def discover(lab, c, flag):
@@ -43,7 +45,7 @@ def discover(lab, c, flag):
 
 
 def test_default_is_screenos(lab):
-    c1, _ = stun_lab(lab, "")
+    _, c1 = stun_lab(lab, "")
     assert "NAT with Address and Port Dependent Mapping!" in discover(lab, c1, "-m")
     assert "NAT with Address and Port Dependent Filtering!" in discover(lab, c1, "-f")
     assert "successful hairpinning" not in discover(lab, c1, "-H")
@@ -53,7 +55,7 @@ def test_default_is_screenos(lab):
 
 
 def test_endpoint_independent_mapping(lab):
-    c1, _ = stun_lab(lab, EIM)
+    _, c1 = stun_lab(lab, EIM)
     out = discover(lab, c1, "-m")
     assert "NAT with Endpoint Independent Mapping!" in out, out
     # Filtering stays address-and-port dependent: the server's answers from the
@@ -67,10 +69,20 @@ def test_endpoint_independent_mapping(lab):
 
 
 def test_full_cone_and_hairpin(lab):
-    c1, _ = stun_lab(lab, FULL)
+    fw, c1 = stun_lab(lab, FULL)
     assert "NAT with Endpoint Independent Mapping!" in discover(lab, c1, "-m")
     assert "NAT with Endpoint Independent Filtering!" in discover(lab, c1, "-f")
     assert "Received a request (maybe a successful hairpinning)" in discover(lab, c1, "-H")
     out = lab.out("get nat mapping")
     assert "mapping endpoint-independent, filtering endpoint-independent, hairpin on" in out, out
-    assert re.search(r"inbound [1-9]\d*, hairpin [1-9]\d*$", out, re.M), out
+    m = re.search(r"^(\d+) out of (\d+) nat mappings are used\.\ncreated (\d+), freed (\d+), reused (\d+), "
+                  r"failed (\d+), inbound ([1-9]\d*), hairpin ([1-9]\d*)$", out, re.M)
+    assert m, out
+    # The same counts on the Prometheus endpoint.
+    rc, body = fetch(lab, fw, "http://127.0.0.1:19472/metrics")
+    assert rc == 0, body
+    for name, v in (("dpnat_nat_mappings", 1), ("dpnat_nat_mappings_max", 2),
+                    ("dpnat_nat_mappings_created_total", 3), ("dpnat_nat_mapping_reuses_total", 5),
+                    ("dpnat_nat_mapping_failures_total", 6), ("dpnat_nat_mapping_inbound_total", 7),
+                    ("dpnat_nat_mapping_hairpin_total", 8)):
+        assert metric(body, name) == int(m.group(v)), (name, out)
