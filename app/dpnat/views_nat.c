@@ -23,19 +23,22 @@ map_proto(uint8_t proto)
 	       proto == IPPROTO_ICMP ? "icmp" : "other";
 }
 
-/* One slice: up to 4096 slots of the table. 0: more to come, 1: done. */
+/* One slice: 4096 slots of the table, 1024 a lock. 0: more to come, 1: done. */
 static int
 map_stream_next(void *state, struct cli_out *out)
 {
 	struct map_stream *ms = state;
 	struct nat_map_info mi[64];
+	struct nat_map_stats st;
 	uint32_t end = ms->pos + 4096;
 	unsigned i, n;
 	char a[16], b[16];
 
 	if (out == NULL)
 		goto done;
-	while (ms->pos < end && (n = nat_map_list(ms->dp->nat_ctx.map, &ms->pos, mi, RTE_DIM(mi))) > 0)
+	nat_map_stats(ms->dp->nat_ctx.map, &st);
+	while (ms->pos < end && ms->pos < st.max && !out->failed) {
+		n = nat_map_list(ms->dp->nat_ctx.map, &ms->pos, mi, RTE_DIM(mi));
 		for (i = 0; i < n; i++)
 			cli_printf(out, "%-5s %s/%u -> %s/%u, sessions %u, policy %u, age %u\n",
 				   map_proto(mi[i].proto), conf_ip_str(rte_be_to_cpu_32(mi[i].in_ip), a),
@@ -43,9 +46,8 @@ map_stream_next(void *state, struct cli_out *out)
 				   conf_ip_str(rte_be_to_cpu_32(mi[i].pub_ip), b),
 				   rte_be_to_cpu_16(mi[i].pub_port), mi[i].refs, mi[i].policy_id,
 				   flow_clock(ms->dp->flows) - mi[i].created);
-	if (ms->pos < end && !out->failed)
-		goto done;   /* the table's end */
-	if (!out->failed)
+	}
+	if (ms->pos < st.max && !out->failed)
 		return 0;
 done:
 	free(ms);

@@ -250,8 +250,9 @@ nat_map_list(struct nat_map *m, uint32_t *pos, struct nat_map_info *out, unsigne
 	unsigned k = 0;
 	uint32_t i;
 
+	/* A bounded scan under the lock: workers making sessions wait for it. */
 	rte_spinlock_lock(&m->lock);
-	for (i = *pos; i < m->max && k < n; i++) {
+	for (i = *pos; i < m->max && i - *pos < NAT_MAP_LIST_SLOTS && k < n; i++) {
 		const struct map_ent *e = &m->ent[i];
 
 		if (!e->used)

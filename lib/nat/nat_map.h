@@ -89,9 +89,13 @@ int nat_map_take_pub(struct nat_map *m, uint8_t proto, rte_be32_t pub_ip, rte_be
  */
 void nat_map_put(struct nat_map *m, uint8_t proto, rte_be32_t ip, rte_be16_t port);
 
+/** Slots nat_map_list reads at most per call (the lock is held meanwhile). */
+#define NAT_MAP_LIST_SLOTS 1024
+
 /**
- * Copy up to n live mappings, from slot *pos on, into out; *pos moves past
- * the last slot read. Returns how many were copied (0: the end).
+ * Copy up to n live mappings, from slot *pos on, into out, reading at most
+ * NAT_MAP_LIST_SLOTS slots; *pos moves past the last slot read (the end:
+ * *pos is the table's size, nat_map_stats' max). Returns how many were copied.
  */
 unsigned nat_map_list(struct nat_map *m, uint32_t *pos, struct nat_map_info *out, unsigned n);
 

@@ -358,6 +358,39 @@ test_map_life(void **state)
 	nat_free(nt);
 }
 
+/* Issue 18: the view's walk reads a bounded number of slots per call and finds every mapping. */
+static void
+test_map_list_bounded(void **state)
+{
+	struct nat_table *nt = nat_create("t_map_nat2", 1, 4, SOCKET_ID_ANY);
+	struct nat_map *m;
+	struct nat_map_info mi[64];
+	rte_be32_t pub = IP(192, 0, 2, 2);
+	rte_be16_t pp;
+	uint32_t pos = 0, prev;
+	unsigned i, seen = 0, calls = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_true(nat_addr_add(nt, 0xc0000202) >= 0);
+	m = nat_map_create("t_map2", nt, 5000, SOCKET_ID_ANY);
+	assert_non_null(m);
+	for (i = 0; i < 3000; i++) {
+		pp = rte_cpu_to_be_16((uint16_t)(2000 + i));
+		assert_int_equal(nat_map_add(m, 17, IP(10, 1, i >> 8, i & 255), RTE_BE16(53), &pub, &pp, 1, 0), 0);
+	}
+	while (pos < 5000) {
+		prev = pos;
+		seen += nat_map_list(m, &pos, mi, RTE_DIM(mi));
+		assert_true(pos > prev && pos - prev <= NAT_MAP_LIST_SLOTS);
+		calls++;
+	}
+	assert_int_equal(seen, 3000);
+	assert_true(calls >= 3000 / 64);
+	nat_map_free(m);
+	nat_free(nt);
+}
+
 int
 main(void)
 {
@@ -368,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_frag_follow_complete),
 		cmocka_unit_test(test_frag_full_and_timeout),
 		cmocka_unit_test(test_map_life),
+		cmocka_unit_test(test_map_list_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);
