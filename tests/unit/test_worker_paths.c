@@ -1450,6 +1450,41 @@ test_port_preserve_parity(void **state)
 	sent_free(&out);
 }
 
+/*
+ * Issue 18, RFC 5382 REQ-2a: TCP simultaneous open through the NAT. The
+ * inside host's SYN makes the session; the outside host's own SYN (no ACK)
+ * crosses it and reaches the inside host; each side's SYN-ACK then passes.
+ */
+static void
+test_tcp_simultaneous_open(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct rte_mbuf *m;
+	uint16_t tp;
+
+	(void)state;
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	tp = be16_at(m, 34);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(UNTRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40300);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1000, 5001, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5000, 1001, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		NULL, 0);
+	assert_non_null(m = one_through(UNTRUST, &f, TRUST, &out));
+	/* Established: data both ways. */
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1001, 5001, RTE_TCP_ACK_FLAG, "hi", 2);
+	assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5001, 1003, RTE_TCP_ACK_FLAG, "ho", 2);
+	assert_non_null(one_through(UNTRUST, &f, TRUST, &out));
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -1474,6 +1509,7 @@ main(void)
 		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 		cmocka_unit_test_setup(test_eim_eif_hairpin, reset),
 		cmocka_unit_test_setup(test_port_preserve_parity, reset),
+		cmocka_unit_test_setup(test_tcp_simultaneous_open, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
