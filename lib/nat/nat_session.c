@@ -196,10 +196,10 @@ pub_put(const struct nat_ctx *ctx, const struct nat_flow *f, const struct nat_pu
 }
 
 /*
- * Insert s, made from spec by worker w; on failure undo what nat_session_build
- * and the ALG took (not what was taken before). 0 with *sp = s, or 0 with
- * *sp = the session another worker inserted first for the same flow
- * (*how = NAT_NEW_RACE) after undo() gave back the rest, or a drop reason.
+ * Insert s (built by worker w, alg attached or NULL): 0 with *sp = s; else
+ * the ALG's state and s are given back (what was taken before them is the
+ * caller's to give back), *ins says why (-EEXIST: another worker inserted
+ * the same flow first, see session_race) and PKT_DROP_SESSION_FULL is returned.
  */
 static unsigned
 session_insert(const struct nat_ctx *ctx, struct flow_session *s,
