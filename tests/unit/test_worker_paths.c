@@ -73,7 +73,8 @@ static const char conf_text[] =
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
 	"set mbuf max 2048\n"
-	"set log nat queue 64\n";
+	"set log nat queue 64\n"
+	"set nat mapping max 8\n";
 
 enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, NIF };
 
@@ -1411,6 +1412,45 @@ test_eim_eif_hairpin(void **state)
 }
 
 /*
+ * Issue 18: the mapping table is bounded (set nat mapping max 8 here): a
+ * new endpoint beyond it is refused as nat-map-full, its port given back,
+ * and an endpoint with a live mapping still gets new sessions.
+ */
+static void
+test_mapping_table_full(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct nat_addr_info ni;
+	uint64_t full = drops(PKT_DROP_NAT_MAP_FULL);
+	int idx = nat_addr_find(dp->nat, PUBLIC);
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(conf_lines("set nat mapping endpoint-independent\n"), 0);
+	for (i = 0; i < 9; i++) {
+		udp_frm(&f, TRUST, CLIENT, SERVER, (uint16_t)(43000 + i), 4500);
+		if (i < 8)
+			assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+		else
+			assert_null(one_through(TRUST, &f, UNTRUST, &out));
+	}
+	assert_int_equal(drops(PKT_DROP_NAT_MAP_FULL), full + 1);
+	assert_int_equal(map_stats().used, 8);
+	assert_int_equal(map_stats().failed, 1);
+	nat_addr_info(dp->nat, (unsigned)idx, &ni);
+	assert_int_equal(ni.used, 8);
+	/* A live mapping's endpoint, to another destination: a session, no new mapping. */
+	udp_frm(&f, TRUST, CLIENT, ROUTER, 43000, 4501);
+	assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(map_stats().used, 8);
+	sent_free(&out);
+	reset(NULL);
+	assert_int_equal(map_stats().used, 0);
+	assert_int_equal(conf_lines("unset nat mapping endpoint-independent\n"), 0);
+}
+
+/*
  * Issue 18, RFC 4787 REQ-3/REQ-4: with port preservation the inside port is
  * kept when free; when it is not, parity keeps at least its parity. Off, the
  * ports are the worker's round robin.
@@ -1509,6 +1549,7 @@ main(void)
 		cmocka_unit_test_setup(test_tagged_frames_in_a_burst, reset),
 		cmocka_unit_test_setup(test_eim_eif_hairpin, reset),
 		cmocka_unit_test_setup(test_port_preserve_parity, reset),
+		cmocka_unit_test_setup(test_mapping_table_full, reset),
 		cmocka_unit_test_setup(test_tcp_simultaneous_open, reset),
 	};
 
