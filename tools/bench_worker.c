@@ -45,6 +45,8 @@
  *   --ipfix (implies --log-nat): the drain sends the records as IPFIX to a UDP socket of the
  *     bench on 127.0.0.1 (never read: what the exporter costs, not the collector)
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
+ *   --nat-rfc: endpoint-independent mapping and filtering and hairpinning on (issue 18):
+ *     what they cost the established path (nothing looks at them there) and a new session
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
 #include <arpa/inet.h>
@@ -509,7 +511,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat] [--ipfix] [--rss] [--port-block N]\n");
+			"[--log-nat] [--ipfix] [--rss] [--port-block N] [--nat-rfc]\n");
 	exit(2);
 }
 
@@ -524,11 +526,12 @@ main(int argc, char **argv)
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
 		{ "log-nat", no_argument, NULL, 'G' }, { "ipfix", no_argument, NULL, 'X' },
 		{ "rss", no_argument, NULL, 'S' }, { "port-block", required_argument, NULL, 'B' },
+		{ "nat-rfc", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[256] = "", pba[96] = "";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[384] = "", pba[96] = "";
 	unsigned pba_size = 0;
-	bool log_nat = false, ipfix = false, rss = false;
+	bool log_nat = false, ipfix = false, rss = false, nat_rfc = false;
 	int sink = -1;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
@@ -558,6 +561,7 @@ main(int argc, char **argv)
 		case 'G': log_nat = true; break;
 		case 'S': rss = true; break;
 		case 'B': pba_size = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'C': nat_rfc = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -615,6 +619,10 @@ main(int argc, char **argv)
 			 "set log nat ipfix collector 127.0.0.1 port %u\nset log nat ipfix enable\n",
 			 ntohs(sa.sin_port));
 	}
+	if (nat_rfc)
+		snprintf(natlog + strlen(natlog), sizeof(natlog) - strlen(natlog),
+			 "set nat mapping endpoint-independent\nset nat filtering endpoint-independent\n"
+			 "set nat hairpin\nset nat mapping max %u\n", RTE_MIN(RTE_MAX(nsess, 1u), 16777216u));
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";

@@ -269,6 +269,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->limits.mbufs != dp->conf.limits.mbufs ||
 	    nc->limits.frags != dp->conf.limits.frags ||
 	    nc->log_nat_queue != dp->conf.log_nat_queue ||
+	    nc->limits.nat_maps != dp->conf.limits.nat_maps ||
 	    nc->pba_size != dp->conf.pba_size ||
 	    nc->pba_subscribers != dp->conf.pba_subscribers) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");

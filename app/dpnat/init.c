@@ -344,6 +344,7 @@ dp_destroy(struct dp *dp)
 	/* Sessions give their ports and calls back as they go: the ALG, then sessions, then NAT. */
 	pptp_free(dp->pptp);
 	flow_free(dp->flows);
+	nat_map_free(dp->nat_ctx.map);   /* after the sessions, which give their mappings back */
 	nat_free(dp->nat);
 	nat_src_free(dp->src_sessions);
 	nat_src_free(dp->src_calls);

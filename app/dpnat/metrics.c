@@ -290,6 +290,26 @@ render_nat(struct dp *dp, struct mx_buf *b)
 	}
 }
 
+/* The endpoint-independent mappings, as get nat mapping counts them. */
+static void
+render_nat_map(struct dp *dp, struct mx_buf *b)
+{
+	struct nat_map_stats st;
+
+	nat_map_stats(dp->nat_ctx.map, &st);
+	sample(b, "dpnat_nat_mappings", "gauge", "Endpoint-independent mappings alive", st.used);
+	sample(b, "dpnat_nat_mappings_max", "gauge", "Mapping table size (set nat mapping max)", st.max);
+	sample(b, "dpnat_nat_mappings_created_total", "counter", "Mappings made", st.created);
+	sample(b, "dpnat_nat_mapping_reuses_total", "counter",
+	       "Sessions that found their inside endpoint's mapping alive", st.reused);
+	sample(b, "dpnat_nat_mapping_failures_total", "counter", "Mappings refused: the table was full",
+	       st.failed);
+	sample(b, "dpnat_nat_mapping_inbound_total", "counter",
+	       "Sessions opened from Untrust to a mapping (endpoint-independent filtering)", st.inbound);
+	sample(b, "dpnat_nat_mapping_hairpin_total", "counter", "Sessions hairpinned from inside to a mapping",
+	       st.hairpin);
+}
+
 /* The reclamation queues, as get counter flow shows them. */
 static void
 render_rcu(const struct dp *dp, struct mx_buf *b)
@@ -445,6 +465,7 @@ render(struct dp *dp, struct mx_buf *b)
 	sample(b, "dpnat_session_insert_failures_total", "counter", "Session index inserts that failed",
 	       fs.insert_failed);
 	render_nat(dp, b);
+	render_nat_map(dp, b);
 	render_pptp(dp, b);
 	render_natlog(dp, b);
 	render_cgn(dp, b);

@@ -33,8 +33,13 @@ session_freed(struct flow_session *s, void *arg)
 	/* After the port: its block goes back with its last port (nat_pba.h). */
 	if (s->flags & FLOW_F_PBA)
 		nat_pba_put(dp->pba, s->key[0].src, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
-	if (s->flags & FLOW_F_PORT_COUNTED)
+	if (s->xflags & FLOW_X_PORT_COUNTED)
 		nat_src_put(dp->src_ports, s->key[0].src);
+	/* Its endpoints' mappings: the last session of one gives its public port back. */
+	if (s->flags & FLOW_F_MAP)
+		nat_map_put(dp->nat_ctx.map, s->proto, s->key[0].src, s->key[0].sport);
+	if (s->flags & FLOW_F_MAP_R)
+		nat_map_put(dp->nat_ctx.map, s->proto, s->key[1].src, s->key[1].sport);
 	/* Every session but the ALG's gates was counted for its initiator (nat_session_new). */
 	if (!(s->flags & FLOW_F_ALG_MADE))
 		nat_src_put(dp->src_sessions, s->key[0].src);
@@ -137,6 +142,11 @@ dp_runtime_build(struct dp *dp, const struct conf *c, char *err, size_t errlen)
 		rt->nat.iface_nat_idx[i] = ifc != NULL && ifc->has_ip ? nat_addr_find(dp->nat, ifc->ip) : -1;
 	}
 	rt->nat.alg_on = (uint32_t)c->alg_pptp << DP_ALG_PPTP;
+	rt->nat.map_eim = c->nat.eim;
+	rt->nat.map_eif = c->nat.eif;
+	rt->nat.hairpin = c->nat.hairpin;
+	rt->nat.port_keep = c->nat.port_keep == CONF_PORT_PARITY ? NAT_PORT_PARITY :
+			    c->nat.port_keep == CONF_PORT_PRESERVE ? NAT_PORT_PRESERVE : NAT_PORT_ANY;
 	rt->worker_idle_us = c->worker_idle_us;
 	rt->log_nat = c->log_nat;
 	rt->nat.port_limit = c->port_limit != 0 ? c->port_limit : UINT32_MAX;
@@ -192,6 +202,7 @@ int
 dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 {
 	const struct conf *c = &dp->conf;
+	struct nat_map *map;
 	unsigned i;
 	uint32_t naddr = 0;
 
@@ -257,12 +268,19 @@ dp_sessions_init(struct dp *dp, char *err, size_t errlen)
 	dp_timeouts_apply(dp);
 	if (dp_limits_init(dp, err, errlen) != 0)
 		return -1;
+	map = nat_map_create("dpnat_map", dp->nat, c->limits.nat_maps, rte_socket_id());
+	if (map == NULL) {
+		snprintf(err, errlen, "cannot create a NAT mapping table of %u: %s", c->limits.nat_maps,
+			 rte_strerror(rte_errno));
+		return -1;
+	}
 	dp->nat_ctx = (struct nat_ctx){
 		.flows = dp->flows,
 		.nat = dp->nat,
 		.src = dp->src_sessions,
 		.src_ports = dp->src_ports,
 		.pba = dp->pba,
+		.map = map,
 		.n_algs = 1,
 		.alg[DP_ALG_PPTP] = {
 			.proto = IPPROTO_TCP,

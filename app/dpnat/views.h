@@ -57,6 +57,10 @@ int h_get_mbuf(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get route`: the routing table. */
 int h_get_route(const struct cli_args *a, struct cli_out *out, void *ctx);
 
+/* views_nat.c */
+/** `get nat mapping`: the NAT behaviour in force and the endpoint-independent mappings. */
+int h_get_nat_mapping(const struct cli_args *a, struct cli_out *out, void *ctx);
+
 /* views_session.c */
 /** Filters of `get session` / `clear session`; a session matches if its original or translated tuple does. */
 struct sess_filter {

@@ -362,16 +362,12 @@ quota_log(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt, const
 	}
 }
 
-/*
- * First packet of a flow: the NAT module's new-flow decision under the
- * runtime rt. Returns the session (in direction 0), or NULL with m dropped.
- */
-static struct flow_session *
-session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *md,
-	       const struct dp_runtime *rt, const struct route_iface *in, unsigned out_idx,
-	       const struct route_iface *out)
+/* The NAT module's view of the first packet of a flow, from in to out (out_idx), at now. */
+static inline struct nat_flow
+nat_flow_of(const struct pkt_meta *md, const struct route_iface *in, unsigned out_idx,
+	    const struct route_iface *out, uint32_t now)
 {
-	const struct nat_flow f = {
+	return (struct nat_flow){
 		.src = md->src,
 		.dst = md->dst,
 		.sport = md->sport,
@@ -384,8 +380,35 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		.in_zone = in->zone_id,
 		.out_zone = out->zone_id,
 		.in_nat = in->nat,
-		.now = w->now,
+		.now = now,
 	};
+}
+
+/* Session s was made for this worker's packet (how: nat_session_new's): logged, and seen by the burst. */
+static inline void
+session_made(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt,
+	     const struct flow_session *s, unsigned how)
+{
+	w->st.created += !(how & NAT_NEW_RACE);
+	/*
+	 * Another worker's session (NAT_NEW_RACE) was logged by that worker; one
+	 * whose port is of a port block is logged by its block.
+	 */
+	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE) && !(s->flags & FLOW_F_PBA))
+		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
+	made_session(w, s);
+}
+
+/*
+ * First packet of a flow: the NAT module's new-flow decision under the
+ * runtime rt. Returns the session (in direction 0), or NULL with m dropped.
+ */
+static struct flow_session *
+session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const struct pkt_meta *md,
+	       const struct dp_runtime *rt, const struct route_iface *in, unsigned out_idx,
+	       const struct route_iface *out)
+{
+	const struct nat_flow f = nat_flow_of(md, in, out_idx, out, w->now);
 	struct flow_session *s;
 	unsigned why, how;
 
@@ -396,15 +419,63 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 		dp_drop(&w->st, m, why);
 		return NULL;
 	}
-	w->st.created += !(how & NAT_NEW_RACE);
-	/*
-	 * Another worker's session (NAT_NEW_RACE) was logged by that worker; one
-	 * whose port is of a port block is logged by its block.
-	 */
-	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE) && !(s->flags & FLOW_F_PBA))
-		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
-	made_session(w, s);
+	session_made(dp, w, rt, s, how);
 	return s;
+}
+
+/*
+ * A packet for a public address that matched no session, when the runtime
+ * lets mappings be reached: a session to the inside endpoint of the mapping
+ * it names, for a sender the configuration admits - any Untrust host under
+ * endpoint-independent filtering (TCP, UDP), an inside host when
+ * hairpinning (TCP, UDP, ICMP echo). True when m was taken (forwarded or
+ * dropped); false leaves it to the caller, as if there were no mapping.
+ */
+static bool
+session_mapped(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_meta *md,
+	       const struct dp_runtime *rt)
+{
+	const struct route_iface *in, *pub_out, *to;
+	bool icmp = md->l4_proto == IPPROTO_ICMP, hairpin;
+	struct flow_session *s;
+	struct nat_target t;
+	struct nat_flow f;
+	struct route_nh nh, th;
+	unsigned why, how;
+
+	if (!(md->flags & PKT_F_L4_VALID) ||
+	    !(md->l4_proto == IPPROTO_TCP || md->l4_proto == IPPROTO_UDP ||
+	      (icmp && md->icmp_type == RTE_IP_ICMP_ECHO_REQUEST)))
+		return false;
+	in = route_iface_get(dp->rt, md->in_iface);
+	if (in == NULL)
+		return false;
+	hairpin = !nat_rules_untrust(&rt->nat, in->zone_id);
+	/* Filtering: from Untrust only under endpoint-independent filtering. */
+	if (hairpin ? !rt->nat.hairpin : (!rt->nat.map_eif || icmp))
+		return false;
+	if (nat_map_take_pub(dp->nat_ctx.map, md->l4_proto, md->dst, icmp ? md->sport : md->dport,
+			     &t.ip, &t.port, &t.policy_id, hairpin) != 0)
+		return false;
+	if (route_lookup(dp->rt, rte_be_to_cpu_32(t.ip), &th) != 0 ||
+	    route_lookup(dp->rt, rte_be_to_cpu_32(md->dst), &nh) != 0 ||
+	    (to = route_iface_get(dp->rt, th.iface)) == NULL || !to->up ||
+	    (pub_out = route_iface_get(dp->rt, nh.iface)) == NULL) {
+		nat_map_put(dp->nat_ctx.map, md->l4_proto, t.ip, t.port);
+		dp_drop(&w->st, m, PKT_DROP_NO_ROUTE);
+		return true;
+	}
+	t.iface = th.iface;
+	/* out: where the public address is - the hairpin's policy and its own public endpoint. */
+	f = nat_flow_of(md, in, nh.iface, pub_out, w->now);
+	why = nat_session_mapped(&dp->nat_ctx, &rt->nat, &f, &t, w->idx, &s, &how);
+	if (why != 0) {
+		dp_drop(&w->st, m, why);
+		return true;
+	}
+	session_made(dp, w, rt, s, how);
+	session_hit(dp, w, m, md, s, 0);
+	return true;
 }
 
 /* True if ip (host order) is the broadcast address of iface's own subnet (prefixes up to /30). */
@@ -435,6 +506,9 @@ session_miss(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_
 	 * unsolicited, is dropped here.
 	 */
 	if (unlikely(dp_addr_is_own(dp, rte_be_to_cpu_32(md->dst)))) {
+		/* A live mapping's public endpoint, reachable as configured (off: not even looked up). */
+		if ((rt->nat.map_eif | rt->nat.hairpin) && session_mapped(dp, w, m, md, rt))
+			return;
 		if (alg_gre)
 			dp_drop(&w->st, m, PKT_DROP_GRE_NO_GATE);
 		else if (md->l4_proto == IPPROTO_ICMP && md->icmp_type == RTE_IP_ICMP_ECHO_REQUEST &&

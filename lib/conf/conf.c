@@ -58,6 +58,7 @@
 #define MAX_IDLE_US      1000000u
 #define MAX_DIP_ID       65535u
 #define MAX_FRAGS        1048576u
+#define MAX_NAT_MAPS     16777216u
 #define MAX_TMO_FRAG     300u
 
 #define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat"
@@ -258,6 +259,7 @@ defaults_limits(struct conf_limits *l)
 	l->mbufs = DEF_MBUFS;
 	l->frags = DEF_FRAGS;
 	l->pptp_per_client = DEF_PPTP_PER_CLIENT;
+	l->nat_maps = CONF_DEF_NAT_MAPS;
 }
 
 static void
@@ -274,6 +276,20 @@ defaults_timeouts(struct conf_timeouts *t)
 	t->pptp_xlate = DEF_TMO_PPTP_XLATE;
 	t->arp = DEF_TMO_ARP;
 	t->frag = DEF_TMO_FRAG;
+}
+
+/* The protocol timeouts of profile (CONF_TMO_*) in t; the others stay. */
+static void
+profile_timeouts(struct conf_timeouts *t, uint32_t profile)
+{
+	bool rfc = profile == CONF_TMO_RFC;
+
+	t->profile = profile;
+	t->tcp = rfc ? CONF_RFC_TMO_TCP : DEF_TMO_TCP;
+	t->tcp_syn = rfc ? CONF_RFC_TMO_TCP_SYN : DEF_TMO_TCP_SYN;
+	t->tcp_closing = rfc ? CONF_RFC_TMO_TCP_CLOSING : DEF_TMO_TCP_CLOSING;
+	t->udp = rfc ? CONF_RFC_TMO_UDP : DEF_TMO_UDP;
+	t->icmp = rfc ? CONF_RFC_TMO_ICMP : DEF_TMO_ICMP;
 }
 
 /* ---- words ---- */
@@ -1020,9 +1036,21 @@ set_session(struct parser *p)
 	}
 	if (!kw(v, "timeout"))
 		return perr(p, "unknown session setting \"%s\": expected max or timeout", v);
-	v = need(p, TMO_NAMES);
+	v = need(p, TMO_NAMES " or profile");
 	if (v == NULL)
 		return -1;
+	if (kw(v, "profile")) {
+		v = need(p, "screenos or rfc");
+		if (v == NULL)
+			return -1;
+		if (!kw(v, "screenos") && !kw(v, "rfc"))
+			return perr(p, "unknown timeout profile \"%s\": expected screenos or rfc", v);
+		if (need_end(p) != 0)
+			return -1;
+		/* The protocols' timeouts start again from the profile's: lines after it change them. */
+		profile_timeouts(&p->c->timeouts, kw(v, "rfc") ? CONF_TMO_RFC : CONF_TMO_SCREENOS);
+		return 0;
+	}
 	for (i = 0; i < DIM(tmo); i++)
 		if (kw(v, tmo[i].name))
 			break;
@@ -1406,14 +1434,11 @@ log_line(struct parser *p, bool set)
  * set nat subscriber-limit ports N, unset nat subscriber-limit ports
  */
 static int
-nat_line(struct parser *p, bool set)
+nat_cgn_line(struct parser *p, bool set, const char *v)
 {
 	struct conf *c = p->c;
-	const char *v = need(p, "port-block or subscriber-limit");
 	uint32_t n;
 
-	if (v == NULL)
-		return -1;
 	if (kw(v, "subscriber-limit")) {
 		if (need_kw(p, "ports") != 0)
 			return -1;
@@ -1482,6 +1507,81 @@ syslog_line(struct parser *p, bool set)
 		return perr(p, "unknown keyword \"%s\": expected config or enable", v);
 	return collector_line(p, set, "syslog", c->syslog, &c->n_syslog, CONF_MAX_SYSLOG,
 			      CONF_DEF_SYSLOG_PORT);
+}
+
+/*
+ * set nat mapping endpoint-independent | set nat mapping max N
+ * set nat filtering endpoint-independent|address-and-port-dependent
+ * set nat hairpin | set nat port-preserve [parity]; unset of the switches
+ */
+static int
+nat_behaviour_line(struct parser *p, bool set, const char *v)
+{
+	struct conf_nat *n = &p->c->nat;
+	uint32_t max;
+
+	if (kw(v, "mapping")) {
+		v = need(p, set ? "endpoint-independent or max" : "endpoint-independent");
+		if (v == NULL)
+			return -1;
+		if (set && kw(v, "max")) {
+			if (need_u32(p, "nat mapping max", 1, MAX_NAT_MAPS, &max) != 0 || need_end(p) != 0)
+				return -1;
+			p->c->limits.nat_maps = max;
+			return 0;
+		}
+		if (!kw(v, "endpoint-independent"))
+			return perr(p, "unknown keyword \"%s\": expected %s", v,
+				    set ? "endpoint-independent or max" : "endpoint-independent");
+		if (need_end(p) != 0)
+			return -1;
+		n->eim = set;
+		return 0;
+	}
+	if (set && kw(v, "filtering")) {
+		v = need(p, "endpoint-independent or address-and-port-dependent");
+		if (v == NULL)
+			return -1;
+		if (!kw(v, "endpoint-independent") && !kw(v, "address-and-port-dependent"))
+			return perr(p, "unknown filtering \"%s\": expected endpoint-independent or address-and-port-dependent",
+				    v);
+		if (need_end(p) != 0)
+			return -1;
+		n->eif = kw(v, "endpoint-independent");
+		return 0;
+	}
+	if (kw(v, "hairpin")) {
+		if (need_end(p) != 0)
+			return -1;
+		n->hairpin = set;
+		return 0;
+	}
+	if (kw(v, "port-preserve")) {
+		bool parity = set && peek(p) != NULL && kw(peek(p), "parity");
+
+		p->pos += parity;
+		if (need_end(p) != 0)
+			return -1;
+		n->port_keep = !set ? CONF_PORT_ANY : parity ? CONF_PORT_PARITY : CONF_PORT_PRESERVE;
+		return 0;
+	}
+	return perr(p, "unknown nat setting \"%s\": expected %s", v,
+		    set ? "port-block, subscriber-limit, mapping, filtering, hairpin or port-preserve" :
+			  "port-block, subscriber-limit, mapping, hairpin or port-preserve");
+}
+
+/* set|unset nat ...: port blocks and subscriber limits, or the RFC 4787 behaviour switches. */
+static int
+nat_line(struct parser *p, bool set)
+{
+	const char *v = need(p, set ? "port-block, subscriber-limit, mapping, filtering, hairpin or port-preserve" :
+				      "port-block, subscriber-limit, mapping, hairpin or port-preserve");
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "port-block") || kw(v, "subscriber-limit"))
+		return nat_cgn_line(p, set, v);
+	return nat_behaviour_line(p, set, v);
 }
 
 /* ---- lines ---- */
@@ -1952,6 +2052,10 @@ conf_validate(const struct conf *c, char *err, size_t errlen)
 					    conf_ip_str(f->ip, a), g->name, f->name);
 		}
 	}
+	/* Filtering and hairpinning act on mappings: without them there is none. */
+	if ((c->nat.eif || c->nat.hairpin) && !c->nat.eim)
+		return verr(err, errlen, "nat %s without endpoint-independent mappings: expected set nat mapping endpoint-independent",
+			    c->nat.eif ? "filtering endpoint-independent" : "hairpin");
 	for (i = 0; i < c->n_dips; i++) {
 		const struct conf_dip *d = &c->dips[i];
 
@@ -2112,6 +2216,11 @@ conf_dump(const struct conf *c, FILE *out)
 	defaults_timeouts(&dt);
 	if (c->limits.sessions != dl.sessions)
 		out_line(out, &rc, "set session max %u\n", c->limits.sessions);
+	/* The profile first: the protocol lines below are what differs from it. */
+	if (c->timeouts.profile != dt.profile) {
+		out_line(out, &rc, "set session timeout profile rfc\n");
+		profile_timeouts(&dt, c->timeouts.profile);
+	}
 	if (c->timeouts.tcp != dt.tcp)
 		out_line(out, &rc, "set session timeout tcp %u\n", c->timeouts.tcp);
 	if (c->timeouts.tcp_syn != dt.tcp_syn)
@@ -2190,6 +2299,17 @@ conf_dump(const struct conf *c, FILE *out)
 		out_line(out, &rc, "set log nat ipfix mtu %u\n", c->ipfix_mtu);
 	if (c->ipfix_on)
 		out_line(out, &rc, "set log nat ipfix enable\n");
+	if (c->limits.nat_maps != dl.nat_maps)
+		out_line(out, &rc, "set nat mapping max %u\n", c->limits.nat_maps);
+	if (c->nat.eim)
+		out_line(out, &rc, "set nat mapping endpoint-independent\n");
+	if (c->nat.eif)
+		out_line(out, &rc, "set nat filtering endpoint-independent\n");
+	if (c->nat.hairpin)
+		out_line(out, &rc, "set nat hairpin\n");
+	if (c->nat.port_keep != CONF_PORT_ANY)
+		out_line(out, &rc, "set nat port-preserve%s\n",
+			 c->nat.port_keep == CONF_PORT_PARITY ? " parity" : "");
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -97,6 +97,7 @@ struct conf_limits {
 	uint32_t mbufs;          /**< `set mbuf max N`, default 16384 */
 	uint32_t frags;          /**< `set flow frag max N`: fragmented datagrams tracked, default 4096 */
 	uint32_t pptp_per_client;  /**< `set alg pptp xlate per-client N`: calls per inside host, default 128 */
+	uint32_t nat_maps;       /**< `set nat mapping max N`: endpoint-independent mappings, default 65536 */
 };
 
 /** Timeouts in seconds; `set session timeout PROTO N`, `set alg pptp ... timeout N`, `set arp timeout N`. */
@@ -111,7 +112,24 @@ struct conf_timeouts {
 	uint32_t pptp_xlate;     /**< xlate entry without traffic, default 1800 */
 	uint32_t arp;            /**< dynamic neighbour entries, default 1200 */
 	uint32_t frag;           /**< `set flow frag timeout N`: a datagram's fragments trail its first by at most, default 5 */
+	uint32_t profile;        /**< `set session timeout profile`: CONF_TMO_SCREENOS (default) or CONF_TMO_RFC */
 };
+
+/** `set session timeout profile`: whose defaults the session timeouts start from. */
+#define CONF_TMO_SCREENOS 0
+#define CONF_TMO_RFC      1
+
+/** RFC 4787/5382/5508 behaviour (`set nat ...`); all off by default: ScreenOS's behaviour. */
+struct conf_nat {
+	bool eim;                /**< `set nat mapping endpoint-independent` (RFC 4787 REQ-1, RFC 5382 REQ-1) */
+	bool eif;                /**< `set nat filtering endpoint-independent`: full cone */
+	bool hairpin;            /**< `set nat hairpin` (RFC 4787 REQ-9, RFC 5382 REQ-8, RFC 5508 REQ-7) */
+	uint8_t port_keep;       /**< `set nat port-preserve [parity]`: CONF_PORT_* */
+};
+
+#define CONF_PORT_ANY      0   /**< public ports round robin (ScreenOS) */
+#define CONF_PORT_PRESERVE 1   /**< the inside port when free (RFC 4787 REQ-3) */
+#define CONF_PORT_PARITY   2   /**< ... else one of the same parity (REQ-4) */
 
 /** A zone's screen (`set zone NAME screen limit-session source-ip-based N`). */
 struct conf_screen {
@@ -133,6 +151,7 @@ struct conf {
 	unsigned n_arps;
 	struct conf_limits limits;
 	struct conf_timeouts timeouts;
+	struct conf_nat nat;
 	struct conf_screen screens[CONF_MAX_ZONES];  /**< zones whose limit is not the default */
 	unsigned n_screens;
 	bool alg_pptp;                 /**< `set alg pptp enable`, default on */
@@ -231,6 +250,14 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_TMO_ICMP        60
 #define CONF_DEF_TMO_GRE         1800   /**< PPTP GRE data (ScreenOS: 30 min) */
 #define CONF_DEF_TMO_OTHER       60
+#define CONF_DEF_NAT_MAPS        65536  /**< `set nat mapping max` */
+/* `set session timeout profile rfc`: RFC 5382 REQ-5 (established >= 2 h 4 min, transitory >= 4 min),
+ * RFC 4787 REQ-5 (UDP >= 2 min, 5 min recommended), RFC 5508 REQ-1 (ICMP query >= 60 s). */
+#define CONF_RFC_TMO_TCP         7440
+#define CONF_RFC_TMO_TCP_SYN     240
+#define CONF_RFC_TMO_TCP_CLOSING 240
+#define CONF_RFC_TMO_UDP         300
+#define CONF_RFC_TMO_ICMP        60
 #define CONF_DEF_TMO_PPTP_XLATE  1800   /**< `set alg pptp xlate timeout` */
 #define CONF_DEF_PPTP_XLATE      2000   /**< `set alg pptp xlate max` (KB: "2 out of 2000") */
 #define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */

@@ -58,6 +58,18 @@
 	X("set session max <number 1-16777216>", "session table size") \
 	X("set session timeout { tcp | tcp-syn | tcp-closing | udp | icmp | gre | other } " \
 	  "<number 1-604800:timeout>", "idle timeout of a protocol's sessions, seconds") \
+	X("set session timeout profile { screenos | rfc }", \
+	  "the protocols' timeouts from ScreenOS's defaults or RFC 4787/5382/5508's") \
+	X("set nat mapping endpoint-independent", \
+	  "one public address and port per inside address and port, any destination (RFC 4787 REQ-1)") \
+	X("unset nat mapping endpoint-independent", "a public port per session (ScreenOS)") \
+	X("set nat mapping max <number 1-16777216>", "endpoint-independent mapping table size") \
+	X("set nat filtering { endpoint-independent | address-and-port-dependent }", \
+	  "who reaches a live mapping from Untrust: any host (full cone) or the ones it sent to") \
+	X("set nat hairpin", "inside hosts reach each other through their public mappings (RFC 4787 REQ-9)") \
+	X("unset nat hairpin", "no hairpinning") \
+	X("set nat port-preserve [parity]", "keep the inside port when free (else, with parity, its parity)") \
+	X("unset nat port-preserve", "public ports round robin (ScreenOS)") \
 	X("set alg pptp enable", "turn the PPTP ALG on") \
 	X("unset alg pptp enable", "turn the PPTP ALG off") \
 	X("set alg pptp xlate max <number 1-4194304>", "PPTP Call-ID translation table size") \
@@ -121,6 +133,8 @@
 	{ "policy", "security policies" }, \
 	{ "policy id", "policy id" }, \
 	{ "set flow", "flow settings" }, \
+	{ "set nat", "NAT behaviour: port blocks, subscriber limits, mappings, filtering, hairpinning, ports" }, \
+	{ "unset nat", "NAT behaviour: port blocks, subscriber limits, mappings, filtering, hairpinning, ports" }, \
 	{ "interface dip", "DIP pool" }, \
 	{ "interface nat", "NAT mode: sources leaving through it are translated" }, \
 	{ "interface route", "route mode: no translation" }, \
@@ -175,8 +189,6 @@
 	{ "<udp-port>", "UDP port, 514 unless given" }, \
 	{ "<collector>", "collector address" }, \
 	{ "nat queue", "undrained records each lcore may hold" }, \
-	{ "set nat", "carrier-grade NAT settings" }, \
-	{ "unset nat", "carrier-grade NAT settings" }, \
 	{ "port-block", "port block allocation" }, \
 	{ "size", "ports per block" }, \
 	{ "max-blocks", "blocks per subscriber" }, \
@@ -199,6 +211,16 @@
 	{ "ipfix mtu", "largest IPFIX datagram" }, \
 	{ "<ipfix-port>", "UDP port, 4739 unless given" }, \
 	{ "<ipfix-mtu>", "bytes, IP and UDP headers included" }, \
+	{ "profile", "whose default timeouts" }, \
+	{ "screenos", "ScreenOS's defaults" }, \
+	{ "rfc", "RFC 4787, 5382 and 5508 defaults" }, \
+	{ "mapping", "endpoint-independent mappings" }, \
+	{ "endpoint-independent", "whatever the remote endpoint" }, \
+	{ "filtering", "who may reach a mapping from Untrust" }, \
+	{ "address-and-port-dependent", "only endpoints the inside host sent to (ScreenOS)" }, \
+	{ "hairpin", "inside to inside through public mappings" }, \
+	{ "port-preserve", "keep the inside source port" }, \
+	{ "parity", "else keep its parity" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \

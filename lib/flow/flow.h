@@ -97,7 +97,10 @@ enum flow_tmo {
 #define FLOW_F_NAT        0x04  /**< source translated */
 #define FLOW_F_ALG_DATA   0x08  /**< an ALG's data session (alg_id, alg): dir 1 restores what dir 0 rewrote */
 #define FLOW_F_DEAD       0x10  /**< torn down by a worker (ALG teardown): aged at once */
-#define FLOW_F_PORT_COUNTED 0x40  /**< its public port is counted for its source (nat subscriber-limit ports) */
+#define FLOW_F_MAP        0x20  /**< holds a reference on the mapping of key[0]'s source endpoint (lib/nat/nat_map.h) */
+#define FLOW_F_MAP_R      0x40  /**< ... and on that of key[1]'s source (reached through its mapping) */
+/** struct flow_session.xflags: its public port is counted for its source (nat subscriber-limit ports). */
+#define FLOW_X_PORT_COUNTED 0x01
 #define FLOW_F_PBA        0x80  /**< its public port is from its source's port block (nat_pba_put on free) */
 
 /* session->alg_id: which ALG owns alg and the FLOW_F_ALG_* flags; the ALGs number themselves. */
@@ -181,6 +184,7 @@ struct flow_session {
 	uint8_t was_indexed;         /**< [T] a failed flow_insert left a key visible a moment: reuse after a grace period */
 	uint8_t alg_id;              /**< [I] the ALG of FLOW_F_ALG_* and alg, FLOW_ALG_NONE if none */
 	uint8_t oneway;              /**< [I] packets match key[0] only: key[1] is indexed as a wing (FLOW_KEY_WING) */
+	uint8_t xflags;              /**< [I] FLOW_X_*: the rarer things freeing it gives back (cold) */
 } __rte_aligned(64);
 
 /** Bytes of a session the fast path reads (see struct flow_session). */

@@ -418,6 +418,27 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	return 0;
 }
 
+int
+nat_port_take(struct nat_table *nt, unsigned idx, uint16_t port)
+{
+	struct nat_addr *a;
+	uint32_t bit;
+	uint64_t mask;
+
+	if (idx >= nt->n || port < NAT_PORT_MIN)
+		return -EINVAL;
+	a = nt->addrs[idx];
+	bit = (uint32_t)port - NAT_PORT_MIN;
+	mask = 1ULL << (bit % 64);
+	if (__atomic_fetch_or(&a->bits[bit / 64], mask, __ATOMIC_SEQ_CST) & mask)
+		return -EBUSY;
+	/* A word this fills stays unmarked in the summary: that only costs its owner a look. */
+	__atomic_fetch_sub(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
+					     nt->n_workers - 1)].free, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 void
 nat_addr_info(const struct nat_table *nt, unsigned idx, struct nat_addr_info *info)
 {

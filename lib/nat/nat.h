@@ -120,6 +120,13 @@ int nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uin
 /** Return port on address ip (host order) to its owner's slice; any thread. 0 or -ENOENT. */
 int nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port);
 
+/**
+ * Take port (host order) on address idx whatever worker's slice it is in
+ * (port preservation); any thread. 0, -EBUSY when in use, -EINVAL outside
+ * the range. nat_port_free gives it back like any.
+ */
+int nat_port_take(struct nat_table *nt, unsigned idx, uint16_t port);
+
 /** Usage of address idx. */
 void nat_addr_info(const struct nat_table *nt, unsigned idx, struct nat_addr_info *info);
 

@@ -29,6 +29,7 @@
 #include "flow.h"
 #include "nat.h"
 #include "nat_pba.h"
+#include "nat_map.h"
 #include "nat_src.h"
 
 #define NAT_MAX_ZONES  8    /**< as ROUTE_MAX_ZONES (checked by the daemon) */
@@ -44,7 +45,15 @@ struct nat_rules {
 	uint32_t zone_limit_src[NAT_MAX_ZONES + 1];    /**< sessions per source host by ingress zone; last: no zone */
 	uint32_t alg_on;                               /**< bit i: the context's ALG hook i is switched on */
 	uint32_t port_limit;                           /**< public ports per subscriber (src_ports), UINT32_MAX: none */
+	bool map_eim;                                  /**< endpoint-independent mappings (TCP, UDP, ICMP echo) */
+	bool map_eif;                                  /**< any Untrust host may reach a live mapping */
+	bool hairpin;                                  /**< inside hosts reach live mappings */
+	uint8_t port_keep;                             /**< NAT_PORT_*: port preservation */
 };
+
+#define NAT_PORT_ANY      0   /**< round robin from the worker's slice */
+#define NAT_PORT_PRESERVE 1   /**< the inside port when free */
+#define NAT_PORT_PARITY   2   /**< ... else one of its parity when the next round-robin ports give one */
 
 /** An ALG that rides on sessions to one protocol and destination port. */
 struct nat_alg_hook {
@@ -71,6 +80,7 @@ struct nat_ctx {
 	struct nat_src *src;                       /**< sessions per source host */
 	struct nat_src *src_ports;                 /**< public ports per source host (rules' port_limit), NULL: none */
 	struct nat_pba *pba;                       /**< port blocks, NULL: ports from the workers' slices */
+	struct nat_map *map;                       /**< endpoint-independent mappings */
 	unsigned n_algs;
 	struct nat_alg_hook alg[NAT_MAX_ALGS];
 };
@@ -101,6 +111,7 @@ struct nat_sess_spec {
 	uint8_t proto;
 	uint8_t tmo;                /**< enum flow_tmo */
 	uint8_t flags;              /**< FLOW_F_* */
+	uint8_t xflags;             /**< FLOW_X_* */
 	uint8_t tcp;                /**< FLOW_TCP_* to start with */
 	uint8_t alg_id;             /**< the ALG that made it (FLOW_ALG_NONE for a policy's session) */
 	uint8_t oneway;             /**< 1: key[1] is a wing no packet matches (flow_insert) */
@@ -137,6 +148,7 @@ nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp, unsigne
 	s->proto = sp->proto;
 	s->tmo = sp->tmo;
 	s->flags = sp->flags;
+	s->xflags = sp->xflags;
 	s->tcp = sp->tcp;
 	s->alg_id = sp->alg_id;
 	s->oneway = sp->oneway;
@@ -158,6 +170,29 @@ nat_session_build(struct flow_table *ft, const struct nat_sess_spec *sp, unsigne
 unsigned nat_session_new(const struct nat_ctx *ctx, const struct nat_rules *r,
 			 const struct nat_flow *f, unsigned w, struct flow_session **sp,
 			 unsigned *how);
+
+/** The inside endpoint a packet for a public endpoint reaches: its mapping's, a reference held. */
+struct nat_target {
+	rte_be32_t ip;
+	rte_be16_t port;        /**< ICMP: the identifier */
+	uint16_t policy_id;     /**< the policy that made the mapping */
+	uint8_t iface;          /**< the interface ip is routed by */
+};
+
+/**
+ * A session for the first packet f of a flow to a public endpoint that
+ * mapping t owns (f->dst and f->dport, for ICMP echo its identifier):
+ * from an Untrust zone when r says endpoint-independent filtering (TCP and
+ * UDP), from any other zone when r says hairpinning - then f->out_iface and
+ * f->out_zone are where the public address is routed, the policy for that
+ * zone pair decides, and the source becomes the sender's own public
+ * endpoint (its mapping). The reference on t's mapping passes to the
+ * session, or is given back with anything else taken when a step fails.
+ * Returns as nat_session_new.
+ */
+unsigned nat_session_mapped(const struct nat_ctx *ctx, const struct nat_rules *r,
+			    const struct nat_flow *f, const struct nat_target *t, unsigned w,
+			    struct flow_session **sp, unsigned *how);
 
 /**
  * Per-source session limit r sets for a source entering from zone (a zone

@@ -60,6 +60,7 @@
 	X(NAT_DET_OUTSIDE, "nat-det-outside",  "source outside the deterministic DIP pool's inside prefix") \
 	X(NAT_DET_FULL,    "nat-det-range-full", "every port of the subscriber's deterministic range in use") \
 	X(SRC_PORT_LIMIT,  "src-port-limit",   "subscriber at set nat subscriber-limit ports") \
+	X(NAT_MAP_FULL,    "nat-map-full",     "no room for an endpoint-independent mapping (set nat mapping max)") \
 	X(ICMP_ERR_NO_SESSION, "icmp-err-no-session", "ICMP error for an unknown flow") \
 	X(GRE_NO_GATE,     "gre-no-gate",      "GRE matching no PPTP call")   \
 	X(GRE_BAD,         "gre-bad",          "malformed GRE header")        \

@@ -66,6 +66,11 @@ static const char harness_conf[] =
 	/* Small, so that the end-of-input leak check (neigh_walk over every slot) is cheap. */
 	"set arp max 16\n"
 	"set session timeout udp 20\n"
+	/* Issue 18: every frame to the public address may reach a mapping (filtering, hairpinning). */
+	"set nat mapping endpoint-independent\n"
+	"set nat filtering endpoint-independent\n"
+	"set nat hairpin\n"
+	"set nat port-preserve parity\n"
 	"set session timeout gre 40\n"
 	"set alg pptp xlate timeout 40\n";
 

@@ -749,6 +749,68 @@ test_dump_roundtrip(void **state)
 	free(c);
 }
 
+/*
+ * Issue 18: the RFC 4787/5382 statements and the timeout profile. A
+ * profile sets the five protocol timeouts, a line after it changes one,
+ * and the dump writes the profile before what differs from it; filtering
+ * and hairpinning without mappings are refused by validation.
+ */
+static void
+test_nat_behaviour(void **state)
+{
+	struct conf *c = new_conf();
+	char err[CONF_ERR_LEN] = "";
+	char *text;
+
+	(void)state;
+	assert_false(c->nat.eim || c->nat.eif || c->nat.hairpin);
+	assert_int_equal(c->nat.port_keep, CONF_PORT_ANY);
+	assert_int_equal(c->limits.nat_maps, CONF_DEF_NAT_MAPS);
+	expect_ok(c, "set session timeout profile rfc");
+	assert_int_equal(c->timeouts.tcp, 7440);
+	assert_int_equal(c->timeouts.tcp_syn, 240);
+	assert_int_equal(c->timeouts.tcp_closing, 240);
+	assert_int_equal(c->timeouts.udp, 300);
+	assert_int_equal(c->timeouts.icmp, 60);
+	assert_int_equal(c->timeouts.gre, CONF_DEF_TMO_GRE);
+	expect_ok(c, "set session timeout udp 200");
+	expect_ok(c, "set nat mapping endpoint-independent");
+	expect_ok(c, "set nat filtering endpoint-independent");
+	expect_ok(c, "set nat hairpin");
+	expect_ok(c, "set nat port-preserve parity");
+	expect_ok(c, "set nat mapping max 1000");
+	assert_true(c->nat.eim && c->nat.eif && c->nat.hairpin);
+	assert_int_equal(c->nat.port_keep, CONF_PORT_PARITY);
+	assert_int_equal(c->limits.nat_maps, 1000);
+	roundtrip(c);
+	text = dump_str(c);
+	assert_non_null(strstr(text, "set session timeout profile rfc\nset session timeout udp 200\n"));
+	assert_null(strstr(text, "timeout tcp 7440"));
+	assert_non_null(strstr(text, "set nat mapping max 1000\nset nat mapping endpoint-independent\n"
+				     "set nat filtering endpoint-independent\nset nat hairpin\n"
+				     "set nat port-preserve parity\n"));
+	free(text);
+	expect_error(c, "set nat filtering full-cone", "full-cone", "address-and-port-dependent");
+	expect_error(c, "set nat mapping max 0", NULL, NULL);
+	expect_error(c, "set session timeout profile linux", "linux", "rfc");
+	/* Filtering and hairpinning act on mappings. */
+	expect_ok(c, "unset nat mapping endpoint-independent");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "set nat mapping endpoint-independent"));
+	expect_ok(c, "set nat filtering address-and-port-dependent");
+	expect_ok(c, "unset nat hairpin");
+	expect_ok(c, "unset nat port-preserve");
+	assert_int_equal(conf_validate(c, err, sizeof(err)), 0);
+	expect_ok(c, "set session timeout profile screenos");
+	assert_int_equal(c->timeouts.tcp, CONF_DEF_TMO_TCP);
+	assert_int_equal(c->timeouts.udp, CONF_DEF_TMO_UDP);
+	text = dump_str(c);
+	assert_null(strstr(text, "profile"));
+	assert_null(strstr(text, "set nat filtering"));
+	free(text);
+	free(c);
+}
+
 static void
 test_quoted_names(void **state)
 {
@@ -1685,6 +1747,7 @@ main(void)
 		cmocka_unit_test(test_kb_inline),
 		cmocka_unit_test(test_every_statement),
 		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_nat_behaviour),
 		cmocka_unit_test(test_quoted_names),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_replace_keeps_position),

@@ -1276,7 +1276,7 @@ test_port_limit(void **state)
 	for (i = 0; i < 3; i++) {
 		f = nf_pkt(0x0a000001, IPPROTO_TCP, (uint16_t)(1000 + i), 443);
 		assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
-		assert_true(s->flags & FLOW_F_PORT_COUNTED);
+		assert_true(s->xflags & FLOW_X_PORT_COUNTED);
 	}
 	f = nf_pkt(0x0a000001, IPPROTO_TCP, 2000, 443);
 	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), PKT_DROP_SRC_PORT_LIMIT);
@@ -1293,7 +1293,7 @@ test_port_limit(void **state)
 	t.r.port_limit = UINT32_MAX;
 	t.r.zone_limit_src[Z_TRUST] = 100;
 	assert_int_equal(nat_session_new(&t.ctx, &t.r, &f, 0, &s, &how), 0);
-	assert_false(s->flags & FLOW_F_PORT_COUNTED);
+	assert_false(s->xflags & FLOW_X_PORT_COUNTED);
 	assert_int_equal(nat_src_count(t.ctx.src_ports, RTE_BE32(0x0a000002)), 1);
 	nat_src_free(t.ctx.src_ports);
 	nf_down(&t);

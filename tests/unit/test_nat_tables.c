@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Per-source counts (lib/nat/nat_src.h) and the fragment tracker (lib/nat/nat_frag.h). */
+/*
+ * Per-source counts (lib/nat/nat_src.h), the fragment tracker (lib/nat/nat_frag.h)
+ * and the endpoint-independent mappings (lib/nat/nat_map.h).
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,6 +21,7 @@
 #include <rte_random.h>
 
 #include "nat_frag.h"
+#include "nat_map.h"
 #include "nat_src.h"
 
 #define IP(a, b, c, d) RTE_BE32((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
@@ -264,6 +268,129 @@ test_frag_full_and_timeout(void **state)
 	nat_frag_free(f);
 }
 
+/*
+ * Issue 18: a mapping is found by its inside and by its public endpoint,
+ * counted by references; the last reference frees it and its port; a full
+ * table refuses and counts; an add that finds one made meanwhile takes it;
+ * slots and chains are reused after frees.
+ */
+static void
+test_map_life(void **state)
+{
+	struct nat_table *nt = nat_create("t_map_nat", 1, 4, SOCKET_ID_ANY);
+	struct nat_map *m;
+	struct nat_map_stats st;
+	struct nat_map_info mi[8];
+	struct nat_addr_info ai;
+	rte_be32_t pub, ip;
+	rte_be16_t pp, port;
+	uint16_t pol;
+	uint32_t pos = 0;
+	int idx, p1, p2, i;
+
+	(void)state;
+	assert_non_null(nt);
+	idx = nat_addr_add(nt, 0xc0000201);   /* 192.0.2.1 */
+	assert_true(idx >= 0);
+	m = nat_map_create("t_map", nt, 2, SOCKET_ID_ANY);
+	assert_non_null(m);
+	assert_int_equal(nat_map_take_in(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000), &pub, &pp), -ENOENT);
+	p1 = nat_port_alloc(nt, (unsigned)idx, 0);
+	pub = IP(192, 0, 2, 1);
+	pp = rte_cpu_to_be_16((uint16_t)p1);
+	assert_int_equal(nat_map_add(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000), &pub, &pp, 7, 100), 0);
+	/* The same endpoint, added again (another worker's race): that one, referenced. */
+	p2 = nat_port_alloc(nt, (unsigned)idx, 0);
+	pp = rte_cpu_to_be_16((uint16_t)p2);
+	assert_int_equal(nat_map_add(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000), &pub, &pp, 7, 100), 1);
+	assert_int_equal(rte_be_to_cpu_16(pp), p1);
+	assert_int_equal(nat_port_free(nt, 0xc0000201, (uint16_t)p2), 0);
+	/* Found by its inside endpoint (not another protocol's) and by its public one. */
+	assert_int_equal(nat_map_take_in(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000), &pub, &pp), 0);
+	assert_int_equal(rte_be_to_cpu_16(pp), p1);
+	assert_int_equal(nat_map_take_in(m, 6, IP(10, 0, 0, 1), RTE_BE16(5000), &pub, &pp), -ENOENT);
+	assert_int_equal(nat_map_take_pub(m, 17, IP(192, 0, 2, 1), rte_cpu_to_be_16((uint16_t)p1),
+					  &ip, &port, &pol, false), 0);
+	assert_int_equal(ip, IP(10, 0, 0, 1));
+	assert_int_equal(port, RTE_BE16(5000));
+	assert_int_equal(pol, 7);
+	assert_int_equal(nat_map_take_pub(m, 17, IP(192, 0, 2, 1), rte_cpu_to_be_16((uint16_t)(p1 + 1)),
+					  &ip, &port, &pol, true), -ENOENT);
+	assert_int_equal(nat_map_list(m, &pos, mi, RTE_DIM(mi)), 1);
+	assert_int_equal(mi[0].refs, 4);
+	/* A second mapping fills the table; a third is refused and counted. */
+	pp = RTE_BE16(2000);
+	assert_int_equal(nat_port_take(nt, (unsigned)idx, 2000), 0);
+	assert_int_equal(nat_port_take(nt, (unsigned)idx, 2000), -EBUSY);
+	assert_int_equal(nat_map_add(m, 1, IP(10, 0, 0, 2), RTE_BE16(9), &pub, &pp, 1, 101), 0);
+	pp = RTE_BE16(2001);
+	assert_int_equal(nat_map_add(m, 17, IP(10, 0, 0, 3), RTE_BE16(9), &pub, &pp, 1, 101), -ENOSPC);
+	nat_map_stats(m, &st);
+	assert_int_equal(st.used, 2);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.reused, 2);
+	assert_int_equal(st.inbound, 1);
+	/* Three of four references go: alive. The fourth: gone, its port free. */
+	for (i = 0; i < 3; i++)
+		nat_map_put(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000));
+	assert_int_equal(nat_map_take_pub(m, 17, IP(192, 0, 2, 1), rte_cpu_to_be_16((uint16_t)p1),
+					  &ip, &port, &pol, false), 0);
+	nat_map_put(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000));
+	nat_map_put(m, 17, IP(10, 0, 0, 1), RTE_BE16(5000));
+	assert_int_equal(nat_map_take_pub(m, 17, IP(192, 0, 2, 1), rte_cpu_to_be_16((uint16_t)p1),
+					  &ip, &port, &pol, false), -ENOENT);
+	assert_int_equal(nat_port_free(nt, 0xc0000201, (uint16_t)p1), -ENOENT);   /* freed already */
+	nat_map_put(m, 1, IP(10, 0, 0, 2), RTE_BE16(9));
+	nat_addr_info(nt, (unsigned)idx, &ai);
+	assert_int_equal(ai.used, 0);
+	/* The freed slots serve again, many times over. */
+	for (i = 0; i < 1000; i++) {
+		pp = RTE_BE16(3000);
+		assert_int_equal(nat_port_take(nt, (unsigned)idx, 3000), 0);
+		assert_int_equal(nat_map_add(m, 17, IP(10, 0, 1, 1), rte_cpu_to_be_16((uint16_t)i), &pub,
+					     &pp, 1, 0), 0);
+		nat_map_put(m, 17, IP(10, 0, 1, 1), rte_cpu_to_be_16((uint16_t)i));
+	}
+	nat_map_stats(m, &st);
+	assert_int_equal(st.used, 0);
+	assert_int_equal(st.created, st.freed);
+	nat_map_free(m);
+	nat_free(nt);
+}
+
+/* Issue 18: the view's walk reads a bounded number of slots per call and finds every mapping. */
+static void
+test_map_list_bounded(void **state)
+{
+	struct nat_table *nt = nat_create("t_map_nat2", 1, 4, SOCKET_ID_ANY);
+	struct nat_map *m;
+	struct nat_map_info mi[64];
+	rte_be32_t pub = IP(192, 0, 2, 2);
+	rte_be16_t pp;
+	uint32_t pos = 0, prev;
+	unsigned i, seen = 0, calls = 0;
+
+	(void)state;
+	assert_non_null(nt);
+	assert_true(nat_addr_add(nt, 0xc0000202) >= 0);
+	m = nat_map_create("t_map2", nt, 5000, SOCKET_ID_ANY);
+	assert_non_null(m);
+	for (i = 0; i < 3000; i++) {
+		pp = rte_cpu_to_be_16((uint16_t)(2000 + i));
+		assert_int_equal(nat_map_add(m, 17, IP(10, 1, i >> 8, i & 255), RTE_BE16(53), &pub, &pp, 1, 0), 0);
+	}
+	while (pos < 5000) {
+		prev = pos;
+		seen += nat_map_list(m, &pos, mi, RTE_DIM(mi));
+		assert_true(pos > prev && pos - prev <= NAT_MAP_LIST_SLOTS);
+		calls++;
+	}
+	assert_int_equal(seen, 3000);
+	assert_true(calls >= 3000 / 64);
+	nat_map_free(m);
+	nat_free(nt);
+}
+
 int
 main(void)
 {
@@ -273,6 +400,8 @@ main(void)
 		cmocka_unit_test(test_src_concurrent),
 		cmocka_unit_test(test_frag_follow_complete),
 		cmocka_unit_test(test_frag_full_and_timeout),
+		cmocka_unit_test(test_map_life),
+		cmocka_unit_test(test_map_list_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);

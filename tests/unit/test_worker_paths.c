@@ -77,7 +77,8 @@ static const char conf_text[] =
 	"set session max 256\n"
 	"set alg pptp xlate max 64\n"
 	"set mbuf max 2048\n"
-	"set log nat queue 64\n";
+	"set log nat queue 64\n"
+	"set nat mapping max 8\n";
 
 enum { TRUST, UNTRUST, DMZ, SUB5, SUB6, SUB7, NIF };
 
@@ -993,20 +994,15 @@ test_port_max_mtu(void **state)
 	dp_mtu_refresh(dp);
 }
 
-/* Apply the NAT event log settings through the run-time configuration path (a `set`): its result. */
+/* Apply nc (then freed) through the run-time configuration path (a `set`): its result. */
 static int
-log_nat_apply(bool on, uint32_t queue)
+conf_apply_free(struct conf *nc)
 {
-	struct conf *nc = malloc(sizeof(*nc));
 	struct cli_strbuf sb;
 	struct cli_out out;
 	char msg[256];
 	int rc;
 
-	assert_non_null(nc);
-	*nc = dp->conf;
-	nc->log_nat = on;
-	nc->log_nat_queue = queue;
 	cli_out_strbuf(&out, &sb, msg, sizeof(msg));
 	/* The harness's one thread is worker 0: offline, the grace period does not wait for it. */
 	rte_rcu_qsbr_thread_offline(dp->qsbr, 0);
@@ -1014,6 +1010,19 @@ log_nat_apply(bool on, uint32_t queue)
 	rte_rcu_qsbr_thread_online(dp->qsbr, 0);
 	free(nc);
 	return rc;
+}
+
+/* Apply the NAT event log settings through the run-time configuration path (a `set`): its result. */
+static int
+log_nat_apply(bool on, uint32_t queue)
+{
+	struct conf *nc = malloc(sizeof(*nc));
+
+	assert_non_null(nc);
+	*nc = dp->conf;
+	nc->log_nat = on;
+	nc->log_nat_queue = queue;
+	return conf_apply_free(nc);
 }
 
 /* Turn the NAT event log on or off. */
@@ -1471,6 +1480,321 @@ test_port_blocks_and_deterministic(void **state)
 	dp_again("");
 }
 
+/* Apply configuration lines through the run-time path (as `set` at the CLI): 0 or -1. */
+static int
+conf_lines(const char *text)
+{
+	struct conf *nc = malloc(sizeof(*nc));
+	char err[CONF_ERR_LEN];
+
+	assert_non_null(nc);
+	*nc = dp->conf;
+	if (conf_load_string(nc, "test", text, err, sizeof(err)) != 0) {
+		free(nc);
+		return -1;
+	}
+	return conf_apply_free(nc);
+}
+
+static struct nat_map_stats
+map_stats(void)
+{
+	struct nat_map_stats st;
+
+	nat_map_stats(dp->nat_ctx.map, &st);
+	return st;
+}
+
+#define CLIENT2 IP4(60, 60, 60, 3)
+#define OUTSIDE IP4(172, 19, 50, 77)
+
+/* Send one frame in on interface i; the one frame that left by interface o (its mbuf) or NULL. */
+static struct rte_mbuf *
+one_through(unsigned i, const struct frm *f, unsigned o, struct sent *out)
+{
+	sent_free(out);
+	burst(i, f, 1, out);
+	return out->n[o] == 1 ? out->m[o][0] : NULL;
+}
+
+/*
+ * Issue 18: endpoint-independent mapping (RFC 4787 REQ-1): one inside
+ * endpoint keeps its public port for every destination while a session
+ * lives; filtering address-and-port-dependent by default (an outside host
+ * it never sent to is refused, no state made), endpoint-independent when
+ * configured (that host reaches it, through a session of its own);
+ * hairpinning (REQ-9) from a second inside host to the public endpoint,
+ * its source translated to its own mapping, both ways, for UDP, TCP and
+ * ICMP echo; the mappings and their ports given back when the sessions go.
+ */
+static void
+test_eim_eif_hairpin(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct rte_mbuf *m;
+	uint64_t unhandled;
+	uint16_t pub, pub2, pub3, tpub;
+	int idx = nat_addr_find(dp->nat, PUBLIC);
+	struct nat_addr_info ni;
+
+	(void)state;
+	assert_int_equal(conf_lines("set nat mapping endpoint-independent\n"
+				    "set arp 60.60.60.3 02:00:00:00:00:03 trust\n"
+				    "set arp 172.19.50.77 02:00:00:00:01:77 untrust\n"), 0);
+	/* One public endpoint for two destinations. */
+	udp_frm(&f, TRUST, CLIENT, SERVER, 40000, 4500);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	pub = be16_at(m, 34);
+	udp_frm(&f, TRUST, CLIENT, ROUTER, 40000, 5000);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be16_at(m, 34), pub);
+	assert_int_equal(map_stats().used, 1);
+	assert_int_equal(map_stats().reused, 1);
+	nat_addr_info(dp->nat, (unsigned)idx, &ni);
+	assert_int_equal(ni.used, 1);
+
+	/* Address-and-port-dependent filtering: a host it never sent to is refused, no state. */
+	unhandled = drops(PKT_DROP_TO_ME_UNHANDLED);
+	udp_frm(&f, UNTRUST, OUTSIDE, PUBLIC, 7000, pub);
+	assert_null(one_through(UNTRUST, &f, TRUST, &out));
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), unhandled + 1);
+	assert_int_equal(sessions(), 2);
+
+	/* Endpoint-independent filtering: it reaches the inside endpoint. */
+	assert_int_equal(conf_lines("set nat filtering endpoint-independent\n"), 0);
+	assert_non_null(m = one_through(UNTRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), OUTSIDE);
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 34), 7000);
+	assert_int_equal(be16_at(m, 36), 40000);
+	assert_int_equal(sessions(), 3);
+	assert_int_equal(map_stats().inbound, 1);
+	/* ... and the inside host's answer leaves from the same public endpoint. */
+	udp_frm(&f, TRUST, CLIENT, OUTSIDE, 40000, 7000);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(be16_at(m, 34), pub);
+	assert_int_equal(sessions(), 3);
+	/* A public port no mapping owns stays closed; so does TCP without a SYN. */
+	udp_frm(&f, UNTRUST, OUTSIDE, PUBLIC, 7000, (uint16_t)(pub + 1));
+	assert_null(one_through(UNTRUST, &f, TRUST, &out));
+	assert_int_equal(drops(PKT_DROP_TO_ME_UNHANDLED), unhandled + 2);
+
+	/* Hairpinning: the second inside host reaches the first by its public endpoint. */
+	assert_int_equal(conf_lines("set nat hairpin\n"), 0);
+	udp_frm(&f, TRUST, CLIENT2, PUBLIC, 5555, pub);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40000);
+	pub2 = be16_at(m, 34);
+	assert_int_not_equal(pub2, pub);
+	assert_int_equal(map_stats().hairpin, 1);
+	assert_int_equal(map_stats().used, 2);
+	/* The answer, to the second host's public endpoint, comes from the first's. */
+	udp_frm(&f, TRUST, CLIENT, PUBLIC, 40000, pub2);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be16_at(m, 34), pub);
+	assert_int_equal(be32_at(m, 30), CLIENT2);
+	assert_int_equal(be16_at(m, 36), 5555);
+	/* A host to its own public endpoint (RFC 5780's hairpinning test) gets its packet back. */
+	udp_frm(&f, TRUST, CLIENT, PUBLIC, 40000, pub);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be16_at(m, 34), pub);
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40000);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));   /* again: its session */
+	assert_int_equal(be16_at(m, 36), 40000);
+	{
+		/* Its two directions are one: the second key is a wing, not a second index entry. */
+		struct flow_key k;
+		struct flow_session *hs;
+		uint8_t dir;
+
+		flow_key_set(&k, rte_cpu_to_be_32(CLIENT), rte_cpu_to_be_32(PUBLIC), RTE_BE16(40000),
+			     rte_cpu_to_be_16(pub), IPPROTO_UDP);
+		assert_non_null(hs = flow_lookup(dp->flows, &k, &dir));
+		assert_int_equal(dir, 0);
+		assert_true(hs->oneway);
+	}
+	assert_int_equal(map_stats().hairpin, 2);
+	/* The second host's mapping is the one it has for the outside too. */
+	udp_frm(&f, TRUST, CLIENT2, SERVER, 5555, 4500);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(be16_at(m, 34), pub2);
+
+	/* TCP: a SYN hairpinned to a TCP mapping of the first host. */
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40100, 80, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	tpub = be16_at(m, 34);
+	tcp_frm(&f, TRUST, CLIENT2, PUBLIC, 5556, tpub, 2000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 26), PUBLIC);
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40100);
+	pub3 = be16_at(m, 34);
+	tcp_frm(&f, TRUST, CLIENT, PUBLIC, 40100, pub3, 5000, 2001, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+	assert_int_equal(be16_at(m, 34), tpub);
+	assert_int_equal(be32_at(m, 30), CLIENT2);
+	assert_int_equal(be16_at(m, 36), 5556);
+
+	/* ICMP echo: to the identifier of the first host's echo mapping. */
+	{
+		uint8_t *ic = frame_ip4(f.b, sizeof(f.b), mac_of(TRUST), CLIENT, SERVER, IPPROTO_ICMP, 8);
+		uint16_t id;
+
+		ic[0] = 8;
+		ic[5] = 77;   /* identifier 77 */
+		*(uint16_t *)(ic + 2) = cksum_full(ic, 8);
+		f.len = 14 + 20 + 8;
+		assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+		id = be16_at(m, 38);
+		ic = frame_ip4(f.b, sizeof(f.b), mac_of(TRUST), CLIENT2, PUBLIC, IPPROTO_ICMP, 8);
+		ic[0] = 8;
+		ic[4] = (uint8_t)(id >> 8);
+		ic[5] = (uint8_t)id;
+		*(uint16_t *)(ic + 2) = cksum_full(ic, 8);
+		assert_non_null(m = one_through(TRUST, &f, TRUST, &out));
+		assert_int_equal(be32_at(m, 26), PUBLIC);
+		assert_int_equal(be32_at(m, 30), CLIENT);
+		assert_int_equal(be16_at(m, 38), 77);
+		assert_int_equal(cksum_full(rte_pktmbuf_mtod_offset(m, uint8_t *, 34), 8), 0);
+	}
+	sent_free(&out);
+
+	/* Off-path: from Untrust, hairpinning gives nothing; without filtering, nothing reaches a mapping. */
+	assert_int_equal(conf_lines("set nat filtering address-and-port-dependent\n"), 0);
+	udp_frm(&f, UNTRUST, OUTSIDE, PUBLIC, 7001, pub);
+	assert_null(one_through(UNTRUST, &f, TRUST, &out));
+	sent_free(&out);
+
+	/* The sessions go: every mapping and port with them. */
+	reset(NULL);
+	assert_int_equal(map_stats().used, 0);
+	nat_addr_info(dp->nat, (unsigned)idx, &ni);
+	assert_int_equal(ni.used, 0);
+	assert_int_equal(conf_lines("unset nat hairpin\nunset nat mapping endpoint-independent\n"), 0);
+}
+
+/*
+ * Issue 18: the mapping table is bounded (set nat mapping max 8 here): a
+ * new endpoint beyond it is refused as nat-map-full, its port given back,
+ * and an endpoint with a live mapping still gets new sessions.
+ */
+static void
+test_mapping_table_full(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct nat_addr_info ni;
+	uint64_t full = drops(PKT_DROP_NAT_MAP_FULL);
+	int idx = nat_addr_find(dp->nat, PUBLIC);
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(conf_lines("set nat mapping endpoint-independent\n"), 0);
+	for (i = 0; i < 9; i++) {
+		udp_frm(&f, TRUST, CLIENT, SERVER, (uint16_t)(43000 + i), 4500);
+		if (i < 8)
+			assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+		else
+			assert_null(one_through(TRUST, &f, UNTRUST, &out));
+	}
+	assert_int_equal(drops(PKT_DROP_NAT_MAP_FULL), full + 1);
+	assert_int_equal(map_stats().used, 8);
+	assert_int_equal(map_stats().failed, 1);
+	nat_addr_info(dp->nat, (unsigned)idx, &ni);
+	assert_int_equal(ni.used, 8);
+	/* A live mapping's endpoint, to another destination: a session, no new mapping. */
+	udp_frm(&f, TRUST, CLIENT, ROUTER, 43000, 4501);
+	assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(map_stats().used, 8);
+	sent_free(&out);
+	reset(NULL);
+	assert_int_equal(map_stats().used, 0);
+	assert_int_equal(conf_lines("unset nat mapping endpoint-independent\n"), 0);
+}
+
+/*
+ * Issue 18, RFC 4787 REQ-3/REQ-4: with port preservation the inside port is
+ * kept when free; when it is not, parity keeps at least its parity. Off, the
+ * ports are the worker's round robin.
+ */
+static void
+test_port_preserve_parity(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct rte_mbuf *m;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(conf_lines("set nat port-preserve parity\n"
+				    "set arp 60.60.60.3 02:00:00:00:00:03 trust\n"), 0);
+	udp_frm(&f, TRUST, CLIENT, SERVER, 40010, 4500);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_equal(be16_at(m, 34), 40010);
+	/* Taken now: the second host's same port gets another of its parity, several times over. */
+	for (i = 0; i < 4; i++) {
+		udp_frm(&f, TRUST, CLIENT2, SERVER, 40010, (uint16_t)(4600 + i));
+		assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+		assert_int_not_equal(be16_at(m, 34), 40010);
+		assert_int_equal(be16_at(m, 34) % 2, 0);
+		udp_frm(&f, TRUST, CLIENT2, SERVER, 40011, (uint16_t)(4600 + i));
+		assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+		if (i == 0)
+			assert_int_equal(be16_at(m, 34), 40011);
+		else
+			assert_int_equal(be16_at(m, 34) % 2, 1);
+	}
+	sent_free(&out);
+	assert_int_equal(conf_lines("unset nat port-preserve\n"), 0);
+	udp_frm(&f, TRUST, CLIENT, SERVER, 40020, 4500);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	assert_int_not_equal(be16_at(m, 34), 40020);
+	sent_free(&out);
+}
+
+/*
+ * Issue 18, RFC 5382 REQ-2a: TCP simultaneous open through the NAT. The
+ * inside host's SYN makes the session; the outside host's own SYN (no ACK)
+ * crosses it and reaches the inside host; each side's SYN-ACK then passes.
+ */
+static void
+test_tcp_simultaneous_open(void **state)
+{
+	struct sent out = { 0 };
+	struct frm f;
+	struct rte_mbuf *m;
+	uint16_t tp;
+
+	(void)state;
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	tp = be16_at(m, 34);
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5000, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	assert_non_null(m = one_through(UNTRUST, &f, TRUST, &out));
+	assert_int_equal(be32_at(m, 30), CLIENT);
+	assert_int_equal(be16_at(m, 36), 40300);
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1000, 5001, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		NULL, 0);
+	assert_non_null(m = one_through(TRUST, &f, UNTRUST, &out));
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5000, 1001, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+		NULL, 0);
+	assert_non_null(m = one_through(UNTRUST, &f, TRUST, &out));
+	/* Established: data both ways. */
+	tcp_frm(&f, TRUST, CLIENT, SERVER, 40300, 7000, 1001, 5001, RTE_TCP_ACK_FLAG, "hi", 2);
+	assert_non_null(one_through(TRUST, &f, UNTRUST, &out));
+	tcp_frm(&f, UNTRUST, SERVER, PUBLIC, 7000, tp, 5001, 1003, RTE_TCP_ACK_FLAG, "ho", 2);
+	assert_non_null(one_through(UNTRUST, &f, TRUST, &out));
+	sent_free(&out);
+}
+
 int
 main(void)
 {
@@ -1496,6 +1820,10 @@ main(void)
 		cmocka_unit_test_setup(test_tagged_fast_path_keeps_the_tag, reset),
 		cmocka_unit_test_setup(test_trunk_burst_sorted_by_tag, reset),
 		cmocka_unit_test_setup(test_port_blocks_and_deterministic, reset),
+		cmocka_unit_test_setup(test_eim_eif_hairpin, reset),
+		cmocka_unit_test_setup(test_port_preserve_parity, reset),
+		cmocka_unit_test_setup(test_mapping_table_full, reset),
+		cmocka_unit_test_setup(test_tcp_simultaneous_open, reset),
 	};
 
 	snprintf(prefix, sizeof(prefix), "test_worker_paths_%d", (int)getpid());
