@@ -23,6 +23,7 @@
  *
  * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] [--passes N] [--rounds N]
  *                           [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged]
+ *                           [--replies]
  *   --tagged: the same flows on 802.1Q subinterfaces (Trust tag 10, Untrust tag 100 on the
  *     two ports): every frame arrives tagged and leaves tagged (net_null has no VLAN
  *     offloads, so the tag is taken off and written in software)
@@ -32,9 +33,12 @@
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
- *   --workload new (one worker): the new-session rate - each round sends the first UDP
+ *   --workload new: the new-session rate - each round sends the first UDP
  *     datagram of N flows never seen before (8 per client, a new source port per round)
- *     in bursts of 32 from the inside; cycles per created session, best round
+ *     in bursts of 32 from the inside, each of the --workers its share at the same time;
+ *     cycles per created session and sessions/s in all, best round
+ *   --replies (--workload new): each burst of first datagrams followed by the servers'
+ *     answers to them, as sessions with traffic both ways are set up
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
@@ -354,31 +358,119 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 	return n;
 }
 
+/* All workers meet here (the k-th barrier of the run); yields, so oversubscribed lcores get on. */
+static void
+barrier(unsigned k)
+{
+	unsigned spins = 0;
+
+	__atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < n_workers * k)
+		if (++spins % 256 == 0)
+			sched_yield();
+		else
+			rte_pause();
+}
+
 /*
  * --workload new: round r sends the first datagram of flows nobody sent
- * before (source port 1024 + 8r + i % 8) in bursts of 32 through worker 0
- * and returns the cycles it took; every datagram must make a session.
+ * before (source port 1024 + 8r + i % 8) in bursts of 32 from the inside,
+ * each worker its share of the flows on its own queue; every datagram must
+ * make a session. With --replies each burst is followed by the servers'
+ * first answers to it (from the Untrust side, to the translated address and
+ * port), as a session with traffic both ways is set up. wts[w][0..1] get
+ * the round's start and end, wts[w][2] the cycles spent building the
+ * replies' frames (the bench's own work: the public ports are read back
+ * from the sessions), which the rate leaves out.
  */
-static uint64_t
-new_round(unsigned flows, unsigned r)
-{
-	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t t0, t1, made0 = dp->workers[0].st.forwarded;
-	unsigned first, i;
+static bool new_replies;
 
-	for (i = 0; i < flows; i++)
+static void
+new_share(unsigned w, unsigned flows, unsigned *lo, unsigned *hi)
+{
+	unsigned share = (flows + n_workers - 1) / n_workers;
+
+	*lo = RTE_MIN(flows, w * share);
+	*hi = RTE_MIN(flows, *lo + share);
+}
+
+static int
+new_main(void *arg)
+{
+	unsigned w = (unsigned)(uintptr_t)arg, r = go, lo, hi, first, i;
+	struct dp_worker *wk = &dp->workers[w];
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t own = 0, made0 = wk->st.forwarded;
+
+	if (w != 0) {
+		rte_rcu_qsbr_thread_register(dp->qsbr, w);
+		rte_rcu_qsbr_thread_online(dp->qsbr, w);
+	}
+	new_share(w, n_data, &lo, &hi);
+	for (i = lo; i < hi; i++)
 		udp_frame(data[0][i].b, 0, client_of(i / 8), server_of(i), (uint16_t)(1024 + 8 * r + i % 8), 53);
-	t0 = rte_rdtsc_precise();
-	for (first = 0; first < flows; first += DP_BURST) {
-		unsigned n = RTE_MIN((unsigned)DP_BURST, flows - first);
+	barrier(go);
+	wts[w][0] = rte_rdtsc_precise();
+	for (first = lo; first < hi; first += DP_BURST) {
+		unsigned n = RTE_MIN((unsigned)DP_BURST, hi - first);
 
 		build(pkts, 0, first, n);
-		dp_worker_burst(dp, &dp->workers[0], ifx[0], pkts, (uint16_t)n);
+		dp_worker_burst(dp, wk, ifx[0], pkts, (uint16_t)n);
+		if (!new_replies)
+			continue;
+		{
+			uint64_t t = rte_rdtsc();
+
+			for (i = first; i < first + n; i++) {
+				struct flow_session *fs = session_of(client_of(i / 8), server_of(i),
+								     (uint16_t)(1024 + 8 * r + i % 8), 53,
+								     IPPROTO_UDP);
+
+				if (fs == NULL)
+					die("a new flow made no session");
+				udp_frame(data[1][i].b, 1, server_of(i), rte_be_to_cpu_32(fs->rw[0].src), 53,
+					  rte_be_to_cpu_16(fs->rw[0].sport));
+			}
+			own += rte_rdtsc() - t;
+		}
+		build(pkts, 1, first, n);
+		dp_worker_burst(dp, wk, ifx[1], pkts, (uint16_t)n);
 	}
-	t1 = rte_rdtsc_precise();
-	if (dp->workers[0].st.forwarded - made0 != flows)
-		die("a new flow was not forwarded");
-	return t1 - t0;
+	wts[w][1] = rte_rdtsc_precise();
+	wts[w][2] = own;
+	if (wk->st.forwarded - made0 != (uint64_t)(hi - lo) * (new_replies ? 2 : 1))
+		die("a new flow or its reply was not forwarded");
+	if (w != 0) {
+		rte_rcu_qsbr_thread_offline(dp->qsbr, w);
+		rte_rcu_qsbr_thread_unregister(dp->qsbr, w);
+	}
+	return 0;
+}
+
+/*
+ * A round of --workload new on every worker at once; returns the cycles it
+ * took from the first start to the last end, less the slowest worker's
+ * reply building.
+ */
+static uint64_t
+new_round(void)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, own = 0;
+	unsigned w = 1, lc;
+
+	go++;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (w < n_workers)
+			rte_eal_remote_launch(new_main, (void *)(uintptr_t)w++, lc);
+	}
+	new_main((void *)0);
+	rte_eal_mp_wait_lcore();
+	for (w = 0; w < n_workers; w++) {
+		lo = RTE_MIN(lo, wts[w][0]);
+		hi = RTE_MAX(hi, wts[w][1]);
+		own = RTE_MAX(own, wts[w][2]);
+	}
+	return hi - lo - own;
 }
 
 /* Worker w's pass over its share of the flows in both directions, bursts of 32 alternating. */
@@ -407,20 +499,6 @@ pass(unsigned w, bool through_dpnat)
 			}
 		}
 	}
-}
-
-/* All workers meet here (the k-th barrier of the run); yields, so oversubscribed lcores get on. */
-static void
-barrier(unsigned k)
-{
-	unsigned spins = 0;
-
-	__atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
-	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < n_workers * k)
-		if (++spins % 256 == 0)
-			sched_yield();
-		else
-			rte_pause();
 }
 
 /* One round on worker w: passes through dpnat, then as many io-only passes, all workers in step. */
@@ -480,7 +558,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat]\n");
+			"[--log-nat] [--replies]\n");
 	exit(2);
 }
 
@@ -493,7 +571,7 @@ main(int argc, char **argv)
 		{ "huge", no_argument, NULL, 'H' }, { "workers", required_argument, NULL, 'n' },
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
-		{ "log-nat", no_argument, NULL, 'G' },
+		{ "log-nat", no_argument, NULL, 'G' }, { "replies", no_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
@@ -523,6 +601,7 @@ main(int argc, char **argv)
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
+		case 'Y': new_replies = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -533,7 +612,7 @@ main(int argc, char **argv)
 	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
 	    n_workers > DP_MAX_WORKERS ||
 	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0 && strcmp(wl, "new") != 0) ||
-	    (strcmp(wl, "new") == 0 && (n_workers != 1 || rounds > 64)) ||
+	    (strcmp(wl, "new") == 0 && rounds > 64) || (new_replies && strcmp(wl, "new") != 0) ||
 	    (n_refused != 0 && (strcmp(wl, "tcpudp") != 0 || n_workers != 1 ||
 				flows > NAT_PORT_MAX - NAT_PORT_MIN + 1)))
 		usage();
@@ -555,7 +634,7 @@ main(int argc, char **argv)
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
 	if (strcmp(wl, "new") == 0) {
 		nsess = flows * (rounds + 1);   /* every round's flows stay */
-		ndip = nsess / 30000 + 1;
+		ndip = nsess * n_workers / 30000 + 1;   /* each worker takes its own slice of each address */
 	}
 	/* --log-nat: a record per session made, queues that hold them all (the cost of queuing, not of losing). */
 	if (log_nat)
@@ -613,14 +692,18 @@ main(int argc, char **argv)
 	if (strcmp(wl, "new") == 0) {
 		uint64_t t = UINT64_MAX;
 
-		new_round(flows, 0);   /* warm up */
+		n_data = flows;
+		new_round();   /* warm up */
 		for (r = 1; r <= rounds; r++)
-			t = RTE_MIN(t, new_round(flows, r));
+			t = RTE_MIN(t, new_round());
 		hz = (double)rte_get_tsc_hz();
-		printf("workload new, %u new UDP flows a round in bursts of %u, best of %u rounds\n",
-		       flows, DP_BURST, rounds);
-		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
-		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		printf("workload new%s, %u new UDP flows a round in bursts of %u, best of %u rounds, "
+		       "%u worker(s) on lcores %s\n", new_replies ? " with replies" : "", flows, DP_BURST,
+		       rounds, n_workers, lcores);
+		/* Per worker: the wall time of the round is each worker's time for its share. */
+		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s  (%.3f M/s per worker)\n",
+		       (double)t * n_workers / flows, (double)t * n_workers / flows * 1e9 / hz,
+		       flows / ((double)t / hz) / 1e6, flows / ((double)t / hz) / 1e6 / n_workers);
 		return 0;
 	}
 	if (strcmp(wl, "pptp") == 0)
