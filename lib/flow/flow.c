@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -10,7 +11,6 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_log.h>
-#include <rte_spinlock.h>
 #include <rte_vect.h>
 
 #include "conf.h"
@@ -30,11 +30,23 @@ RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
  * found there, a few percent) and then the session, whose own key[dir] is
  * the stored key (no separate key store). Entries never move: readers load a
  * value (acquire) and compare the session's key, which stays valid until an
- * RCU grace period after deletion. Writers (workers creating sessions, the
- * control lcore deleting them) serialise on a spinlock; readers never wait.
+ * RCU grace period after deletion; readers never wait.
+ *
+ * Writers take no table-wide lock. An insert locks the buckets its keys may
+ * go to (both of each key: up to four, in index order, so two inserts never
+ * wait for each other in a circle) with a lock byte per bucket kept beside
+ * the buckets (fh_lock): two inserts of the same key meet on its first
+ * bucket, so the second finds the first's entry (-EEXIST) and one session
+ * wins, as under one lock; inserts of other keys run at the same time. A
+ * delete takes no lock at all: it clears the slots holding its own values,
+ * which no inserter writes (inserters fill empty slots only, and a value is
+ * indexed again only after its object's grace period), so the control lcore
+ * never waits for a worker that was preempted holding a lock, nor a worker
+ * for it.
  */
 #define FH_WAYS 8
 #define FH_FIRST_MAX 6   /* keys a first bucket takes before the two choices */
+#define FH_LOCK_YIELD 4096   /* spins on a bucket lock before yielding the CPU to its holder */
 
 struct fh_bucket {
 	uint32_t sig[FH_WAYS];
@@ -48,21 +60,29 @@ struct flow_wstats {
 	uint64_t insert_failed;
 } __rte_cache_aligned;
 
+/*
+ * Lines: the first is read by every lookup and by the workers' loop
+ * (buckets, sessions, clock, timeouts), written only by the control lcore
+ * once a second (clock) or when a timeout is set; what the control lcore
+ * writes per deleted session is on lines of its own.
+ */
 struct flow_table {
 	struct fh_bucket *bkt;
 	uint32_t bmask;                  /* buckets - 1 */
-	rte_spinlock_t wlock;            /* key index writers */
+	uint32_t clock;
 	struct flow_session *sess;
-	struct rte_ring *free_ring;      /* free object indices (MP/MC) */
+	uint8_t *lk;                     /* a writers' lock byte per bucket (fh_lock) */
+	uint32_t tmo[FLOW_TMO_MAX];
+	uint32_t max;
+	/* set at creation, then read only */
+	struct rte_ring *free_ring __rte_cache_aligned;  /* free object indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
 	struct rcu_defer *dq;            /* deleted objects waiting for their grace period */
 	flow_free_cb free_cb;
 	void *cb_arg;
-	uint32_t max;
-	uint32_t tmo[FLOW_TMO_MAX];
-	uint32_t clock;
-	uint32_t age_cursor;
-	uint64_t freed, aged, cleared;   /* control lcore only */
+	/* the control lcore only */
+	uint32_t age_cursor __rte_cache_aligned;
+	uint64_t freed, aged, cleared;
 	uint64_t freed_by_owner[FLOW_MAX_WORKERS + 1];
 	struct flow_wstats wst[FLOW_MAX_WORKERS + 1];  /* last slot: control lcore */
 };
@@ -166,8 +186,48 @@ fh_used(const struct fh_bucket *b)
 	return n;
 }
 
+/* Take bucket b's writer lock; a holder preempted on a shared CPU gets it back after a while. */
+static inline void
+fh_lock(struct flow_table *ft, uint32_t b)
+{
+	uint8_t *l = &ft->lk[b];
+	unsigned spins = 0;
+
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0)
+			if (++spins % FH_LOCK_YIELD == 0)
+				sched_yield();
+			else
+				rte_pause();
+}
+
+static inline void
+fh_unlock(struct flow_table *ft, uint32_t b)
+{
+	__atomic_store_n(&ft->lk[b], 0, __ATOMIC_RELEASE);
+}
+
+/* Sort the n (<= 4) bucket numbers in b and drop repeats; returns how many are left. */
+static unsigned
+fh_lock_set(uint32_t *b, unsigned n)
+{
+	unsigned i, j, k = 0;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && b[j - 1] > b[j]; j--) {
+			uint32_t t = b[j];
+
+			b[j] = b[j - 1];
+			b[j - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		if (k == 0 || b[k - 1] != b[i])
+			b[k++] = b[i];
+	return k;
+}
+
 /*
- * Writers (lock held): put the value of the key with signature sig in its
+ * Writers (both buckets of the key locked): put the value of the key with signature sig in its
  * first bucket, or once that holds FH_FIRST_MAX keys in the less loaded of
  * its two (the "power of two choices" keeps the fullest bucket close to the
  * mean, so no entry ever has to move). Most keys stay in their first
@@ -190,7 +250,11 @@ fh_add(struct flow_table *ft, uint32_t sig, uint32_t val)
 	return -ENOSPC;
 }
 
-/* Writers (lock held): remove the entry with value val of the key with signature sig. */
+/*
+ * Remove the entry with value val of the key with signature sig, without a
+ * lock: only the value's owner clears a slot holding it (inserters fill
+ * empty slots only), so the store cannot undo anyone else's write.
+ */
 static void
 fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 {
@@ -199,7 +263,7 @@ fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < FH_WAYS; j++)
-			if (bs[i]->val[j] == val) {
+			if (__atomic_load_n(&bs[i]->val[j], __ATOMIC_RELAXED) == val) {
 				__atomic_store_n(&bs[i]->val[j], 0, __ATOMIC_RELEASE);
 				return;
 			}
@@ -267,7 +331,9 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	if (ft->bkt == NULL)
 		goto nomem;
 	ft->bmask = nb - 1;
-	rte_spinlock_init(&ft->wlock);
+	ft->lk = rte_zmalloc_socket(name, nb, RTE_CACHE_LINE_SIZE, socket);
+	if (ft->lk == NULL)
+		goto nomem;
 
 	/* Holds every object at once; multi-threaded: workers defer too, on a failed insert. */
 	snprintf(nm, sizeof(nm), "%s_dq", name);
@@ -289,6 +355,7 @@ flow_free(struct flow_table *ft)
 	if (ft == NULL)
 		return;
 	rcu_defer_free(ft->dq);
+	rte_free(ft->lk);
 	rte_free(ft->bkt);
 	rte_ring_free(ft->free_ring);
 	rte_free(ft->sess);
@@ -455,7 +522,8 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	uint32_t idx = s->id - 1;
 	struct flow_wstats *ws = &ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)];
 	bool was_visible = false;
-	uint32_t sig[2];
+	uint32_t sig[2], lb[4];
+	unsigned nl, i;
 	int rc = 0;
 
 	s->created = flow_clock(ft);
@@ -467,7 +535,13 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	flow_rw_prepare(&s->rw[1], &s->key[1]);
 	sig[0] = fh_sig(&s->key[0]);
 	sig[1] = fh_sig(&s->key[1]);
-	rte_spinlock_lock(&ft->wlock);
+	lb[0] = sig[0] & ft->bmask;
+	lb[1] = fh_alt(ft, sig[0]);
+	lb[2] = sig[1] & ft->bmask;
+	lb[3] = fh_alt(ft, sig[1]);
+	nl = fh_lock_set(lb, 4);
+	for (i = 0; i < nl; i++)
+		fh_lock(ft, lb[i]);
 	/* A key already present belongs to a session another worker just made: keep that one. */
 	if (fh_find(ft, &s->key[0], sig[0]) != 0 || fh_find(ft, &s->key[1], sig[1]) != 0)
 		rc = -EEXIST;
@@ -478,7 +552,8 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 		was_visible = true;
 		rc = -ENOSPC;
 	}
-	rte_spinlock_unlock(&ft->wlock);
+	for (i = nl; i-- > 0;)
+		fh_unlock(ft, lb[i]);
 	if (rc == 0) {
 		ws->created++;
 		return 0;
@@ -497,10 +572,8 @@ flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 
 	if (!s->in_use)
 		return -ENOENT;
-	rte_spinlock_lock(&ft->wlock);
 	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
 	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
-	rte_spinlock_unlock(&ft->wlock);
 	s->in_use = 0;
 	if (ft->free_cb != NULL)
 		ft->free_cb(s, ft->cb_arg);
@@ -523,10 +596,8 @@ flow_unlink(struct flow_table *ft, struct flow_session *s)
 	if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE))
 		return;
 	/* The object is reused only after flow_delete, whose own removal then finds nothing. */
-	rte_spinlock_lock(&ft->wlock);
 	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
 	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
-	rte_spinlock_unlock(&ft->wlock);
 }
 
 void

@@ -6,9 +6,9 @@
  * knowing why. Both keys are indexed in one hash shared by all workers
  * (flow.c: two-choice, 8-way buckets of one cache line holding signatures
  * and session references; the key itself is the session's): lock-free
- * readers, adds from the workers that create sessions and deletes from the
- * control lcore serialised on a lock, session objects reclaimed after an RCU
- * (QSBR) grace period.
+ * readers; adds from the workers that create sessions lock only the buckets
+ * their keys may go to, deletes (the control lcore, ALG teardown) take no
+ * lock; session objects reclaimed after an RCU (QSBR) grace period.
  *
  * Addresses and ports in keys and rewrites are in network byte order.
  *
@@ -16,8 +16,9 @@
  * (pf's pf_state legend; lib/alg/pptp/pptp_priv.h uses it for its calls and
  * control states):
  *   [I] immutable once inserted: the creator writes it between flow_alloc
- *       and flow_insert, whose lock release publishes it; anyone reads it
- *   [T] the table (flow.c) under its writer lock or on an object it owns
+ *       and flow_insert, whose release store of the index entry publishes
+ *       it; anyone reads it
+ *   [T] the table (flow.c), on an object it owns (insert, delete)
  *   [D] the worker forwarding that direction, relaxed atomics; the other
  *       direction's worker reads it
  *   [A] any worker, atomically (OR of bits, stores of a whole value)
