@@ -310,6 +310,8 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, tcpp) + sizeof(((struct flow_session *)0)->tcpp) >
 			 2 * FLOW_SESSION_HOT);
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, out_iface) != FLOW_SESSION_HOT);
+	/* What the control lcore writes when it deletes stays off the lines workers write. */
+	RTE_BUILD_BUG_ON(offsetof(struct flow_session, in_use) < 2 * FLOW_SESSION_HOT);
 	ft->sess = rte_zmalloc_socket(name, (size_t)max * sizeof(struct flow_session),
 				      RTE_CACHE_LINE_SIZE, socket);
 	if (ft->sess == NULL)

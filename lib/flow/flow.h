@@ -149,7 +149,9 @@ struct flow_fwd {
  * One session (both directions). 192 bytes on a 64-byte boundary: the first
  * 64 bytes - all a packet of an established session reads and writes, but
  * for a TCP segment's window tracking - are one cache line; the second holds
- * the keys the lookup compares and the TCP tracking, the third is cold.
+ * the keys the lookup compares and the TCP tracking, the third is cold
+ * (what only creation, deletion and views touch; the control lcore writes
+ * only there).
  *
  * Ownership of each field: see the legend at the top of this file.
  */
@@ -164,7 +166,7 @@ struct flow_session {
 	uint8_t owner;               /**< [I] worker that allocated it and its public port */
 	uint8_t proto;               /**< [I] */
 	uint8_t tmo;                 /**< [I] enum flow_tmo when established */
-	uint8_t in_use;              /**< [T] set by flow_insert, cleared by flow_delete (release store) */
+	uint8_t spare;               /**< unused (in_use lives in the cold line: see there) */
 	/* the rest: creation, deletion, views */
 	uint8_t out_iface[2];        /**< [I] interface each direction leaves by (as routed when made) */
 	uint16_t policy_id;          /**< [I] */
@@ -180,6 +182,12 @@ struct flow_session {
 	uint8_t was_indexed;         /**< [T] a failed flow_insert left a key visible a moment: reuse after a grace period */
 	uint8_t alg_id;              /**< [I] the ALG of FLOW_F_ALG_* and alg, FLOW_ALG_NONE if none */
 	uint8_t oneway;              /**< [I] packets match key[0] only: key[1] is indexed as a wing (FLOW_KEY_WING) */
+	/*
+	 * [T] set by flow_insert, cleared by flow_delete (release store). In the
+	 * cold line, not the first: the control lcore's delete writes nothing
+	 * of the line the fast path writes (last-seen, TCP bits, fwd cache).
+	 */
+	uint8_t in_use;
 } __rte_aligned(64);
 
 /** Bytes of a session the fast path reads (see struct flow_session). */
