@@ -53,6 +53,22 @@ struct fh_bucket {
 	uint32_t val[FH_WAYS];
 } __rte_cache_aligned;
 
+/*
+ * Each worker's cache of free session objects (indices), refilled from and
+ * spilled to the shared free ring FLOW_WC_BULK at a time, so that session
+ * set-up does not move the ring's consumer line between workers on every
+ * session (mempool's per-lcore cache, for one ring of indices). Bounded by
+ * the table: all caches together hold at most an eighth of it (wc_max),
+ * so one worker finds the table full only while the others keep that few.
+ */
+#define FLOW_WC_MAX 64
+#define FLOW_WC_BULK 32
+
+struct flow_wcache {
+	uint32_t n;
+	uint32_t idx[FLOW_WC_MAX];
+} __rte_cache_aligned;
+
 /* Counters each worker writes alone, on its own cache line. */
 struct flow_wstats {
 	uint64_t created;
@@ -80,6 +96,9 @@ struct flow_table {
 	struct rcu_defer *dq;            /* deleted objects waiting for their grace period */
 	flow_free_cb free_cb;
 	void *cb_arg;
+	uint32_t n_workers;
+	uint32_t wc_max;                 /* objects a worker's cache holds at most (0: no caches) */
+	struct flow_wcache *wc;          /* per worker */
 	/* the control lcore only */
 	uint32_t age_cursor __rte_cache_aligned;
 	uint64_t freed, aged, cleared;
@@ -295,6 +314,13 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	if (ft == NULL)
 		goto nomem;
 	ft->max = max;
+	ft->n_workers = n_workers;
+	ft->wc_max = RTE_MIN((uint32_t)FLOW_WC_MAX, max / (8 * n_workers));
+	if (ft->wc_max < 2)
+		ft->wc_max = 0;
+	ft->wc = rte_zmalloc_socket(name, n_workers * sizeof(*ft->wc), RTE_CACHE_LINE_SIZE, socket);
+	if (ft->wc == NULL)
+		goto nomem;
 	ft->qsbr = qsbr;
 	ft->free_cb = free_cb;
 	ft->cb_arg = cb_arg;
@@ -358,6 +384,7 @@ flow_free(struct flow_table *ft)
 		return;
 	rcu_defer_free(ft->dq);
 	rte_free(ft->lk);
+	rte_free(ft->wc);
 	rte_free(ft->bkt);
 	rte_ring_free(ft->free_ring);
 	rte_free(ft->sess);
@@ -477,13 +504,52 @@ flow_defer(struct flow_table *ft, uint32_t idx)
 	rcu_defer(ft->dq, &idx);
 }
 
+/* A free object index for worker w from its cache (refilled from the ring), or the ring; -1 if none. */
+static inline int
+flow_idx_get(struct flow_table *ft, unsigned w, uint32_t *idx)
+{
+	struct flow_wcache *c;
+
+	if (w >= ft->n_workers || ft->wc_max == 0)
+		return rte_ring_dequeue_elem(ft->free_ring, idx, sizeof(*idx));
+	c = &ft->wc[w];
+	if (c->n == 0) {
+		c->n = rte_ring_dequeue_burst_elem(ft->free_ring, c->idx, sizeof(uint32_t),
+						   RTE_MIN((uint32_t)FLOW_WC_BULK, ft->wc_max), NULL);
+		if (c->n == 0)
+			return -1;
+	}
+	*idx = c->idx[--c->n];
+	return 0;
+}
+
+/* Give a free object index back into worker w's cache (spilling half of a full one), or the ring. */
+static inline void
+flow_idx_put(struct flow_table *ft, unsigned w, uint32_t idx)
+{
+	struct flow_wcache *c;
+
+	if (w >= ft->n_workers || ft->wc_max == 0) {
+		rte_ring_enqueue_elem(ft->free_ring, &idx, sizeof(idx));
+		return;
+	}
+	c = &ft->wc[w];
+	if (c->n >= ft->wc_max) {
+		uint32_t k = ft->wc_max / 2;
+
+		c->n -= k;
+		rte_ring_enqueue_bulk_elem(ft->free_ring, &c->idx[c->n], sizeof(uint32_t), k, NULL);
+	}
+	c->idx[c->n++] = idx;
+}
+
 struct flow_session *
 flow_alloc(struct flow_table *ft, unsigned w)
 {
 	struct flow_session *s;
 	uint32_t idx;
 
-	if (rte_ring_dequeue_elem(ft->free_ring, &idx, sizeof(idx)) != 0) {
+	if (flow_idx_get(ft, w, &idx) != 0) {
 		ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)].alloc_failed++;
 		return NULL;
 	}
@@ -504,7 +570,6 @@ flow_release(struct flow_table *ft, struct flow_session *s, unsigned w)
 	uint32_t idx = s->id - 1;
 	size_t iu = offsetof(struct flow_session, in_use);
 
-	RTE_SET_USED(w);
 	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
 	if (s->was_indexed) {
 		/* A reader may have found it through the key that was visible: no poison, a grace period. */
@@ -515,7 +580,7 @@ flow_release(struct flow_table *ft, struct flow_session *s, unsigned w)
 	memset(s, FLOW_POISON, iu);
 	memset((uint8_t *)s + iu + 1, FLOW_POISON, sizeof(*s) - iu - 1);
 	s->id = idx + 1;
-	rte_ring_enqueue_elem(ft->free_ring, &idx, sizeof(idx));
+	flow_idx_put(ft, w, idx);
 }
 
 int

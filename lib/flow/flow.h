@@ -249,7 +249,9 @@ struct flow_session *flow_lookup(struct flow_table *ft, const struct flow_key *k
 
 /**
  * Take a free session object for worker w (zeroed except id). NULL when the
- * table is full (alloc_failed counted).
+ * table is full (alloc_failed counted). w below the table's n_workers: that
+ * worker's own cache of free objects, so one thread per w at a time; any
+ * other w (the control lcore) takes from the shared ring.
  */
 struct flow_session *flow_alloc(struct flow_table *ft, unsigned w);
 
@@ -266,7 +268,7 @@ int flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w);
 
 /**
  * Give back an object from flow_alloc that is not in the table (never
- * inserted, or flow_insert failed). Ownership ends here: s is poisoned and
+ * inserted, or flow_insert failed), into worker w's cache (as flow_alloc). Ownership ends here: s is poisoned and
  * may be handed to another worker at once, so the caller reads nothing of
  * it afterwards (copy what it still needs first).
  */

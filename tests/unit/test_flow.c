@@ -469,6 +469,50 @@ test_concurrent_readers(void **state)
 }
 
 /*
+ * Each worker keeps a few free objects of its own (no shared ring operation
+ * per session): together at most an eighth of the table, and the table
+ * still gives out exactly max distinct objects between the workers.
+ */
+static void
+test_worker_caches(void **state)
+{
+	const unsigned max = 256;
+	struct flow_table *ft = flow_create("t_wc", max, 2, qsbr, NULL, NULL, 0);
+	struct flow_session *got[256], *s;
+	unsigned n0 = 0, n = 0, i, j;
+	struct flow_stats st;
+
+	(void)state;
+	assert_non_null(ft);
+	flow_release(ft, flow_alloc(ft, 1), 1);   /* worker 1's cache now holds a refill */
+	while ((s = flow_alloc(ft, 0)) != NULL)
+		got[n++] = s;
+	n0 = n;
+	assert_true(n0 < max);
+	assert_true(n0 >= max - max / 8);
+	while ((s = flow_alloc(ft, 1)) != NULL) {
+		assert_true(n < max);
+		got[n++] = s;
+	}
+	assert_int_equal(n, max);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			assert_ptr_not_equal(got[i], got[j]);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc_failed, 2);
+	/* Given back by worker 0, taken by worker 1 but for what worker 0 keeps, which it takes. */
+	for (i = 0; i < n; i++)
+		flow_release(ft, got[i], 0);
+	for (n = 0; flow_alloc(ft, 1) != NULL; n++)
+		;
+	assert_true(n >= max - max / 8);
+	for (; flow_alloc(ft, 0) != NULL; n++)
+		;
+	assert_int_equal(n, max);
+	flow_free(ft);
+}
+
+/*
  * Writers on several threads at once (workers creating sessions while the
  * control lcore deletes): the index takes no table-wide lock, so these
  * check what its bucket locks must keep.
@@ -745,6 +789,7 @@ main(void)
 		cmocka_unit_test(test_fill_structured),
 		cmocka_unit_test(test_concurrent_readers),
 		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_worker_caches),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);
