@@ -226,23 +226,43 @@ fh_unlock(struct flow_table *ft, uint32_t b)
 	__atomic_store_n(&ft->lk[b], 0, __ATOMIC_RELEASE);
 }
 
-/* Sort the n (<= 4) bucket numbers in b and drop repeats; returns how many are left. */
-static unsigned
-fh_lock_set(uint32_t *b, unsigned n)
+/* Order b[i] <= b[j] (branch-free). */
+static inline void
+fh_order(uint32_t *b, unsigned i, unsigned j)
 {
-	unsigned i, j, k = 0;
+	uint32_t lo = RTE_MIN(b[i], b[j]), hi = RTE_MAX(b[i], b[j]);
 
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && b[j - 1] > b[j]; j--) {
-			uint32_t t = b[j];
+	b[i] = lo;
+	b[j] = hi;
+}
 
-			b[j] = b[j - 1];
-			b[j - 1] = t;
-		}
-	for (i = 0; i < n; i++)
-		if (k == 0 || b[k - 1] != b[i])
-			b[k++] = b[i];
-	return k;
+/* Lock the four buckets b (sorted here, by a sorting network) in index order, each once. */
+static inline void
+fh_lock4(struct flow_table *ft, uint32_t b[4])
+{
+	unsigned i;
+
+	fh_order(b, 0, 1);
+	fh_order(b, 2, 3);
+	fh_order(b, 0, 2);
+	fh_order(b, 1, 3);
+	fh_order(b, 1, 2);
+	fh_lock(ft, b[0]);
+	for (i = 1; i < 4; i++)
+		if (b[i] != b[i - 1])
+			fh_lock(ft, b[i]);
+}
+
+/* Undo fh_lock4. */
+static inline void
+fh_unlock4(struct flow_table *ft, const uint32_t b[4])
+{
+	unsigned i;
+
+	for (i = 3; i > 0; i--)
+		if (b[i] != b[i - 1])
+			fh_unlock(ft, b[i]);
+	fh_unlock(ft, b[0]);
 }
 
 /*
@@ -590,7 +610,6 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	struct flow_wstats *ws = &ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)];
 	bool was_visible = false;
 	uint32_t sig[2], lb[4];
-	unsigned nl, i;
 	int rc = 0;
 
 	s->created = flow_clock(ft);
@@ -606,9 +625,7 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	lb[1] = fh_alt(ft, sig[0]);
 	lb[2] = sig[1] & ft->bmask;
 	lb[3] = fh_alt(ft, sig[1]);
-	nl = fh_lock_set(lb, 4);
-	for (i = 0; i < nl; i++)
-		fh_lock(ft, lb[i]);
+	fh_lock4(ft, lb);
 	/* A key already present belongs to a session another worker just made: keep that one. */
 	if (fh_find(ft, &s->key[0], sig[0]) != 0 || fh_find(ft, &s->key[1], sig[1]) != 0)
 		rc = -EEXIST;
@@ -619,8 +636,7 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 		was_visible = true;
 		rc = -ENOSPC;
 	}
-	for (i = nl; i-- > 0;)
-		fh_unlock(ft, lb[i]);
+	fh_unlock4(ft, lb);
 	if (rc == 0) {
 		ws->created++;
 		return 0;
