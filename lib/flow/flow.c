@@ -220,6 +220,7 @@ fh_lock(struct flow_table *ft, uint32_t b)
 				rte_pause();
 }
 
+/* Release bucket b's writer lock. */
 static inline void
 fh_unlock(struct flow_table *ft, uint32_t b)
 {
@@ -291,8 +292,11 @@ fh_add(struct flow_table *ft, uint32_t sig, uint32_t val)
 
 /*
  * Remove the entry with value val of the key with signature sig, without a
- * lock: only the value's owner clears a slot holding it (inserters fill
- * empty slots only), so the store cannot undo anyone else's write.
+ * lock: inserters fill empty slots only, so a slot holding val changes only
+ * by a removal of val. Two removals of one session may run at once (a
+ * worker's flow_unlink, the ager's flow_delete of the session it marked
+ * dead): a compare-and-swap from val, so that the later one cannot clear
+ * the slot after an insert reused it.
  */
 static void
 fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
@@ -301,11 +305,14 @@ fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 	unsigned i, j;
 
 	for (i = 0; i < 2; i++)
-		for (j = 0; j < FH_WAYS; j++)
-			if (__atomic_load_n(&bs[i]->val[j], __ATOMIC_RELAXED) == val) {
-				__atomic_store_n(&bs[i]->val[j], 0, __ATOMIC_RELEASE);
+		for (j = 0; j < FH_WAYS; j++) {
+			uint32_t v = val;
+
+			if (__atomic_load_n(&bs[i]->val[j], __ATOMIC_RELAXED) == val &&
+			    __atomic_compare_exchange_n(&bs[i]->val[j], &v, 0, false, __ATOMIC_RELEASE,
+							__ATOMIC_RELAXED))
 				return;
-			}
+		}
 }
 
 /* Defer-queue callback: the grace period is over, the object can be reused. */
