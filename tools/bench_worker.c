@@ -23,6 +23,7 @@
  *
  * Usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] [--passes N] [--rounds N]
  *                           [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged]
+ *                           [--replies]
  *   --tagged: the same flows on 802.1Q subinterfaces (Trust tag 10, Untrust tag 100 on the
  *     two ports): every frame arrives tagged and leaves tagged (net_null has no VLAN
  *     offloads, so the tag is taken off and written in software)
@@ -32,9 +33,12 @@
  *   --refused N (tcpudp, one worker): one public address, and N more UDP flows from
  *     the inside whose every packet is refused for want of a port (--flows 64512
  *     takes them all): what a refused new flow costs, and what it costs the rest
- *   --workload new (worker 0 alone): the new-session rate - each round sends the first UDP
+ *   --workload new: the new-session rate - each round sends the first UDP
  *     datagram of N flows never seen before (8 per client, a new source port per round)
- *     in bursts of 32 from the inside; cycles per created session, best round
+ *     in bursts of 32 from the inside, each of the --workers its share at the same time;
+ *     cycles per created session and sessions/s in all, best round
+ *   --replies (--workload new): each burst of first datagrams followed by the servers'
+ *     answers to them, as sessions with traffic both ways are set up
  *   --rss: the ports' queues taken as fed by dpnat's RSS (dpnat -r): with two or more
  *     workers new TCP/UDP ports are chosen by RSS class (issue 16); --workload new
  *     --workers 2 --rss against --workers 2 is what that choice costs a new session
@@ -57,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -94,8 +99,24 @@ static unsigned n_refused;             /* the last n_refused trust frames: new f
 static unsigned n_workers = 1;
 static unsigned passes;
 static unsigned go, ready;             /* round number; workers arrived at barriers */
-static uint64_t wts[DP_MAX_WORKERS][4];
-static uint64_t drain_cycles, drain_records;   /* --log-nat: the best round's drain */   /* per worker: dpnat loop start, end; io loop start, end */
+static uint64_t wts[DP_MAX_WORKERS][4];   /* per worker: dpnat loop start, end; io loop start, end */
+static uint64_t wcpu[DP_MAX_WORKERS];
+static uint64_t drain_cycles, drain_records;   /* --log-nat: the best round's drain */     /* per worker: its thread's CPU time in the dpnat loop, ns */
+
+/*
+ * The calling thread's CPU time in ns. On a shared machine the wall time of
+ * a round includes whatever else ran on the CPUs; the CPU time the workers'
+ * threads spent does not, and still includes what they cost each other
+ * (spinning on a lock, lines moving between caches).
+ */
+static uint64_t
+thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void
 die(const char *msg)
@@ -369,36 +390,126 @@ build(struct rte_mbuf **pkts, unsigned dir, unsigned first, unsigned n)
 	return n;
 }
 
+/* All workers meet here (the k-th barrier of the run); yields, so oversubscribed lcores get on. */
+static void
+barrier(unsigned k)
+{
+	unsigned spins = 0;
+
+	__atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < n_workers * k)
+		if (++spins % 256 == 0)
+			sched_yield();
+		else
+			rte_pause();
+}
+
 /*
  * --workload new: round r sends the first datagram of flows nobody sent
- * before (source port 1024 + 8r + i % 8) in bursts of 32 through worker 0
- * and returns the cycles it took; every datagram must make a session.
+ * before (source port 1024 + 8r + i % 8) in bursts of 32 from the inside,
+ * each worker its share of the flows on its own queue; every datagram must
+ * make a session. With --replies each burst is followed by the servers'
+ * first answers to it (from the Untrust side, to the translated address and
+ * port), as a session with traffic both ways is set up. wts[w][0..1] get
+ * the round's start and end, wts[w][2] the cycles spent building the
+ * replies' frames (the bench's own work: the public ports are read back
+ * from the sessions), which the rate leaves out.
  */
-static uint64_t
-new_round(unsigned flows, unsigned r)
-{
-	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t t0, t1, made0 = dp->workers[0].st.forwarded;
-	unsigned first, i;
+static bool new_replies;
 
-	for (i = 0; i < flows; i++)
+static void
+new_share(unsigned w, unsigned flows, unsigned *lo, unsigned *hi)
+{
+	unsigned share = (flows + n_workers - 1) / n_workers;
+
+	*lo = RTE_MIN(flows, w * share);
+	*hi = RTE_MIN(flows, *lo + share);
+}
+
+static int
+new_main(void *arg)
+{
+	unsigned w = (unsigned)(uintptr_t)arg, r = go, lo, hi, first, i;
+	struct dp_worker *wk = &dp->workers[w];
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t own = 0, own_ns = 0, made0 = wk->st.forwarded;
+
+	if (w != 0) {
+		rte_rcu_qsbr_thread_register(dp->qsbr, w);
+		rte_rcu_qsbr_thread_online(dp->qsbr, w);
+	}
+	new_share(w, n_data, &lo, &hi);
+	for (i = lo; i < hi; i++)
 		udp_frame(data[0][i].b, 0, client_of(i / 8), server_of(i), (uint16_t)(1024 + 8 * r + i % 8), 53);
-	t0 = rte_rdtsc_precise();
-	for (first = 0; first < flows; first += DP_BURST) {
-		unsigned n = RTE_MIN((unsigned)DP_BURST, flows - first);
+	barrier(go);
+	wcpu[w] = thread_ns();
+	wts[w][0] = rte_rdtsc_precise();
+	for (first = lo; first < hi; first += DP_BURST) {
+		unsigned n = RTE_MIN((unsigned)DP_BURST, hi - first);
 
 		build(pkts, 0, first, n);
-		dp_worker_burst(dp, &dp->workers[0], ifx[0], pkts, (uint16_t)n);
+		dp_worker_burst(dp, wk, ifx[0], pkts, (uint16_t)n);
+		if (!new_replies)
+			continue;
+		{
+			uint64_t t = rte_rdtsc(), tn = thread_ns();
+
+			for (i = first; i < first + n; i++) {
+				struct flow_session *fs = session_of(client_of(i / 8), server_of(i),
+								     (uint16_t)(1024 + 8 * r + i % 8), 53,
+								     IPPROTO_UDP);
+
+				if (fs == NULL)
+					die("a new flow made no session");
+				udp_frame(data[1][i].b, 1, server_of(i), rte_be_to_cpu_32(fs->rw[0].src), 53,
+					  rte_be_to_cpu_16(fs->rw[0].sport));
+			}
+			own += rte_rdtsc() - t;
+			own_ns += thread_ns() - tn;
+		}
+		build(pkts, 1, first, n);
+		dp_worker_burst(dp, wk, ifx[1], pkts, (uint16_t)n);
 	}
-	t1 = rte_rdtsc_precise();
-	if (dp->workers[0].st.forwarded - made0 != flows)
-		die("a new flow was not forwarded");
+	wts[w][1] = rte_rdtsc_precise();
+	wts[w][2] = own;
+	wcpu[w] = thread_ns() - wcpu[w] - own_ns;
+	if (wk->st.forwarded - made0 != (uint64_t)(hi - lo) * (new_replies ? 2 : 1))
+		die("a new flow or its reply was not forwarded");
+	if (w != 0) {
+		rte_rcu_qsbr_thread_offline(dp->qsbr, w);
+		rte_rcu_qsbr_thread_unregister(dp->qsbr, w);
+	}
+	return 0;
+}
+
+/*
+ * A round of --workload new on every worker at once; returns the cycles it
+ * took from the first start to the last end, less the slowest worker's
+ * reply building, and in *cpu the workers' CPU time (ns, reply building
+ * left out).
+ */
+static uint64_t
+new_round(uint64_t *cpu)
+{
+	uint64_t lo = UINT64_MAX, hi = 0, own = 0;
+	unsigned w = 1, lc;
+
+	go++;
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (w < n_workers)
+			rte_eal_remote_launch(new_main, (void *)(uintptr_t)w++, lc);
+	}
+	new_main((void *)0);
+	rte_eal_mp_wait_lcore();
+	for (w = 0; w < n_workers; w++) {
+		lo = RTE_MIN(lo, wts[w][0]);
+		hi = RTE_MAX(hi, wts[w][1]);
+		own = RTE_MAX(own, wts[w][2]);
+	}
 	/* The control lcore's part: drain (and with --ipfix, encode and send) this round's records. */
 	if (dp->conf.log_nat) {
-		uint64_t d0 = rte_rdtsc_precise();
+		uint64_t d0 = rte_rdtsc_precise(), c;
 		unsigned got = 0, n;
-
-		uint64_t c;
 
 		while ((n = dp_natlog_drain(dp)) != 0)
 			got += n;
@@ -409,7 +520,9 @@ new_round(unsigned flows, unsigned r)
 			drain_records = got;
 		}
 	}
-	return t1 - t0;
+	for (*cpu = 0, w = 0; w < n_workers; w++)
+		*cpu += wcpu[w];
+	return hi - lo - own;
 }
 
 /* Worker w's pass over its share of the flows in both directions, bursts of 32 alternating. */
@@ -440,20 +553,6 @@ pass(unsigned w, bool through_dpnat)
 	}
 }
 
-/* All workers meet here (the k-th barrier of the run); yields, so oversubscribed lcores get on. */
-static void
-barrier(unsigned k)
-{
-	unsigned spins = 0;
-
-	__atomic_fetch_add(&ready, 1, __ATOMIC_ACQ_REL);
-	while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) < n_workers * k)
-		if (++spins % 256 == 0)
-			sched_yield();
-		else
-			rte_pause();
-}
-
 /* One round on worker w: passes through dpnat, then as many io-only passes, all workers in step. */
 static int
 round_main(void *arg)
@@ -465,10 +564,12 @@ round_main(void *arg)
 		rte_rcu_qsbr_thread_online(dp->qsbr, w);
 	}
 	barrier(2 * go - 1);
+	wcpu[w] = thread_ns();
 	wts[w][0] = rte_rdtsc_precise();
 	for (p = 0; p < passes; p++)
 		pass(w, true);
 	wts[w][1] = rte_rdtsc_precise();
+	wcpu[w] = thread_ns() - wcpu[w];
 	barrier(2 * go);
 	wts[w][2] = rte_rdtsc_precise();
 	for (p = 0; p < passes; p++)
@@ -481,9 +582,12 @@ round_main(void *arg)
 	return 0;
 }
 
-/* Run a round on every worker at once: from the first start to the last end, for each loop. */
+/*
+ * Run a round on every worker at once: from the first start to the last
+ * end, for each loop; t[2] the workers' CPU time in the dpnat loop (ns).
+ */
 static void
-run_round(uint64_t t[2])
+run_round(uint64_t t[3])
 {
 	unsigned w, lc, k;
 
@@ -504,6 +608,8 @@ run_round(uint64_t t[2])
 		}
 		t[k] = hi - lo;
 	}
+	for (t[2] = 0, w = 0; w < n_workers; w++)
+		t[2] += wcpu[w];
 }
 
 static void
@@ -511,7 +617,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat] [--ipfix] [--rss] [--port-block N] [--nat-rfc]\n");
+			"[--log-nat] [--ipfix] [--rss] [--port-block N] [--nat-rfc] [--replies]\n");
 	exit(2);
 }
 
@@ -527,6 +633,7 @@ main(int argc, char **argv)
 		{ "log-nat", no_argument, NULL, 'G' }, { "ipfix", no_argument, NULL, 'X' },
 		{ "rss", no_argument, NULL, 'S' }, { "port-block", required_argument, NULL, 'B' },
 		{ "nat-rfc", no_argument, NULL, 'C' },
+		{ "replies", no_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[384] = "", pba[96] = "";
@@ -541,7 +648,7 @@ main(int argc, char **argv)
 	bool lcores_set = false;
 	unsigned flows = 65536, rounds = 5, r, d, ndip, nsess, w;
 	const char *wl = "tcpudp";
-	uint64_t best[2] = { UINT64_MAX, UINT64_MAX };
+	uint64_t best[2] = { UINT64_MAX, UINT64_MAX }, best_cpu = UINT64_MAX;
 	double hz, pkts;
 	struct dp_stats st;
 	int c;
@@ -562,6 +669,7 @@ main(int argc, char **argv)
 		case 'S': rss = true; break;
 		case 'B': pba_size = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'C': nat_rfc = true; break;
+		case 'Y': new_replies = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -572,7 +680,7 @@ main(int argc, char **argv)
 	if (flows < 64 || flows > 4000000 || rounds == 0 || n_workers == 0 ||
 	    n_workers > DP_MAX_WORKERS ||
 	    (strcmp(wl, "tcpudp") != 0 && strcmp(wl, "pptp") != 0 && strcmp(wl, "new") != 0) ||
-	    (strcmp(wl, "new") == 0 && rounds > 64) ||
+	    (strcmp(wl, "new") == 0 && rounds > 64) || (new_replies && strcmp(wl, "new") != 0) ||
 	    (n_refused != 0 && (strcmp(wl, "tcpudp") != 0 || n_workers != 1 ||
 				flows > NAT_PORT_MAX - NAT_PORT_MIN + 1)))
 		usage();
@@ -594,7 +702,7 @@ main(int argc, char **argv)
 	nsess = strcmp(wl, "pptp") == 0 ? flows / 2 * 3 : flows;
 	if (strcmp(wl, "new") == 0) {
 		nsess = flows * (rounds + 1);   /* every round's flows stay */
-		ndip = nsess * n_workers / 30000 + 1;   /* from worker 0's slices */
+		ndip = nsess * n_workers / 30000 + 1;   /* each worker takes its own slice of each address */
 	}
 	/*
 	 * --log-nat: a record per session made, queues that hold them all (the cost of queuing, not of
@@ -673,16 +781,24 @@ main(int argc, char **argv)
 			die("out of memory");
 	}
 	if (strcmp(wl, "new") == 0) {
-		uint64_t t = UINT64_MAX;
+		uint64_t t = UINT64_MAX, cpu = UINT64_MAX, c1;
 
-		new_round(flows, 0);   /* warm up */
-		for (r = 1; r <= rounds; r++)
-			t = RTE_MIN(t, new_round(flows, r));
+		n_data = flows;
+		new_round(&c1);   /* warm up */
+		for (r = 1; r <= rounds; r++) {
+			t = RTE_MIN(t, new_round(&c1));
+			cpu = RTE_MIN(cpu, c1);
+		}
 		hz = (double)rte_get_tsc_hz();
-		printf("workload new, %u new UDP flows a round in bursts of %u, best of %u rounds\n",
-		       flows, DP_BURST, rounds);
-		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
-		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		printf("workload new%s, %u new UDP flows a round in bursts of %u, best of %u rounds, "
+		       "%u worker(s) on lcores %s\n", new_replies ? " with replies" : "", flows, DP_BURST,
+		       rounds, n_workers, lcores);
+		/* Per worker: the wall time of the round is each worker's time for its share. */
+		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s  (%.3f M/s per worker)\n",
+		       (double)t * n_workers / flows, (double)t * n_workers / flows * 1e9 / hz,
+		       flows / ((double)t / hz) / 1e6, flows / ((double)t / hz) / 1e6 / n_workers);
+		printf("  CPU time    %7.1f ns per session (the workers' threads, best round)\n",
+		       (double)cpu / flows);
 		if (log_nat && drain_records != 0) {
 			struct dp_natlog_stats st;
 
@@ -740,7 +856,7 @@ main(int argc, char **argv)
 	/* Warm up, then rounds of both loops on every worker at once; the best round of each counts. */
 	{
 		unsigned keep = passes;
-		uint64_t t[2];
+		uint64_t t[3];
 
 		passes = 1;
 		run_round(t);
@@ -749,6 +865,7 @@ main(int argc, char **argv)
 			run_round(t);
 			best[0] = RTE_MIN(best[0], t[0]);
 			best[1] = RTE_MIN(best[1], t[1]);
+			best_cpu = RTE_MIN(best_cpu, t[2]);
 		}
 	}
 	dp_stats_sum(dp, &st);
@@ -777,6 +894,7 @@ main(int argc, char **argv)
 		       best[0] / per_w * 1e9 / hz, pkts / (best[0] / hz) / 1e6);
 		printf("  io only   %7.1f cycles/pkt  %6.1f ns/pkt  %7.2f Mpps\n", best[1] / per_w,
 		       best[1] / per_w * 1e9 / hz, pkts / (best[1] / hz) / 1e6);
+		printf("  dpnat CPU %7.1f ns/pkt (the workers' threads, best round)\n", best_cpu / pkts);
 		printf("  own cost  %7.1f cycles/pkt  %6.1f ns/pkt\n", ((double)best[0] - (double)best[1]) / per_w,
 		       ((double)best[0] - (double)best[1]) / per_w * 1e9 / hz);
 		printf("  forwarded %lu of %lu, drops %lu\n", (unsigned long)fwd, (unsigned long)expect,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -10,7 +11,6 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 #include <rte_log.h>
-#include <rte_spinlock.h>
 #include <rte_vect.h>
 
 #include "conf.h"
@@ -30,15 +30,43 @@ RTE_LOG_REGISTER(flow_logtype, dpnat.flow, NOTICE);
  * found there, a few percent) and then the session, whose own key[dir] is
  * the stored key (no separate key store). Entries never move: readers load a
  * value (acquire) and compare the session's key, which stays valid until an
- * RCU grace period after deletion. Writers (workers creating sessions, the
- * control lcore deleting them) serialise on a spinlock; readers never wait.
+ * RCU grace period after deletion; readers never wait.
+ *
+ * Writers take no table-wide lock. An insert locks the buckets its keys may
+ * go to (both of each key: up to four, in index order, so two inserts never
+ * wait for each other in a circle) with a lock byte per bucket kept beside
+ * the buckets (fh_lock): two inserts of the same key meet on its first
+ * bucket, so the second finds the first's entry (-EEXIST) and one session
+ * wins, as under one lock; inserts of other keys run at the same time. A
+ * delete takes no lock at all: it clears the slots holding its own values,
+ * which no inserter writes (inserters fill empty slots only, and a value is
+ * indexed again only after its object's grace period), so the control lcore
+ * never waits for a worker that was preempted holding a lock, nor a worker
+ * for it.
  */
 #define FH_WAYS 8
 #define FH_FIRST_MAX 6   /* keys a first bucket takes before the two choices */
+#define FH_LOCK_YIELD 4096   /* spins on a bucket lock before yielding the CPU to its holder */
 
 struct fh_bucket {
 	uint32_t sig[FH_WAYS];
 	uint32_t val[FH_WAYS];
+} __rte_cache_aligned;
+
+/*
+ * Each worker's cache of free session objects (indices), refilled from and
+ * spilled to the shared free ring FLOW_WC_BULK at a time, so that session
+ * set-up does not move the ring's consumer line between workers on every
+ * session (mempool's per-lcore cache, for one ring of indices). Bounded by
+ * the table: all caches together hold at most an eighth of it (wc_max),
+ * so one worker finds the table full only while the others keep that few.
+ */
+#define FLOW_WC_MAX 64
+#define FLOW_WC_BULK 32
+
+struct flow_wcache {
+	uint32_t n;
+	uint32_t idx[FLOW_WC_MAX];
 } __rte_cache_aligned;
 
 /* Counters each worker writes alone, on its own cache line. */
@@ -48,21 +76,32 @@ struct flow_wstats {
 	uint64_t insert_failed;
 } __rte_cache_aligned;
 
+/*
+ * Lines: the first is read by every lookup and by the workers' loop
+ * (buckets, sessions, clock, timeouts), written only by the control lcore
+ * once a second (clock) or when a timeout is set; what the control lcore
+ * writes per deleted session is on lines of its own.
+ */
 struct flow_table {
 	struct fh_bucket *bkt;
 	uint32_t bmask;                  /* buckets - 1 */
-	rte_spinlock_t wlock;            /* key index writers */
+	uint32_t clock;
 	struct flow_session *sess;
-	struct rte_ring *free_ring;      /* free object indices (MP/MC) */
+	uint8_t *lk;                     /* a writers' lock byte per bucket (fh_lock) */
+	uint32_t tmo[FLOW_TMO_MAX];
+	uint32_t max;
+	/* set at creation, then read only */
+	struct rte_ring *free_ring __rte_cache_aligned;  /* free object indices (MP/MC) */
 	struct rte_rcu_qsbr *qsbr;
 	struct rcu_defer *dq;            /* deleted objects waiting for their grace period */
 	flow_free_cb free_cb;
 	void *cb_arg;
-	uint32_t max;
-	uint32_t tmo[FLOW_TMO_MAX];
-	uint32_t clock;
-	uint32_t age_cursor;
-	uint64_t freed, aged, cleared;   /* control lcore only */
+	uint32_t n_workers;
+	uint32_t wc_max;                 /* objects a worker's cache holds at most (0: no caches) */
+	struct flow_wcache *wc;          /* per worker */
+	/* the control lcore only */
+	uint32_t age_cursor __rte_cache_aligned;
+	uint64_t freed, aged, cleared;
 	uint64_t freed_by_owner[FLOW_MAX_WORKERS + 1];
 	struct flow_wstats wst[FLOW_MAX_WORKERS + 1];  /* last slot: control lcore */
 };
@@ -166,8 +205,69 @@ fh_used(const struct fh_bucket *b)
 	return n;
 }
 
+/* Take bucket b's writer lock; a holder preempted on a shared CPU gets it back after a while. */
+static inline void
+fh_lock(struct flow_table *ft, uint32_t b)
+{
+	uint8_t *l = &ft->lk[b];
+	unsigned spins = 0;
+
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0)
+			if (++spins % FH_LOCK_YIELD == 0)
+				sched_yield();
+			else
+				rte_pause();
+}
+
+/* Release bucket b's writer lock. */
+static inline void
+fh_unlock(struct flow_table *ft, uint32_t b)
+{
+	__atomic_store_n(&ft->lk[b], 0, __ATOMIC_RELEASE);
+}
+
+/* Order b[i] <= b[j] (branch-free). */
+static inline void
+fh_order(uint32_t *b, unsigned i, unsigned j)
+{
+	uint32_t lo = RTE_MIN(b[i], b[j]), hi = RTE_MAX(b[i], b[j]);
+
+	b[i] = lo;
+	b[j] = hi;
+}
+
+/* Lock the four buckets b (sorted here, by a sorting network) in index order, each once. */
+static inline void
+fh_lock4(struct flow_table *ft, uint32_t b[4])
+{
+	unsigned i;
+
+	fh_order(b, 0, 1);
+	fh_order(b, 2, 3);
+	fh_order(b, 0, 2);
+	fh_order(b, 1, 3);
+	fh_order(b, 1, 2);
+	fh_lock(ft, b[0]);
+	for (i = 1; i < 4; i++)
+		if (b[i] != b[i - 1])
+			fh_lock(ft, b[i]);
+}
+
+/* Undo fh_lock4. */
+static inline void
+fh_unlock4(struct flow_table *ft, const uint32_t b[4])
+{
+	unsigned i;
+
+	for (i = 3; i > 0; i--)
+		if (b[i] != b[i - 1])
+			fh_unlock(ft, b[i]);
+	fh_unlock(ft, b[0]);
+}
+
 /*
- * Writers (lock held): put the value of the key with signature sig in its
+ * Writers (both buckets of the key locked): put the value of the key with signature sig in its
  * first bucket, or once that holds FH_FIRST_MAX keys in the less loaded of
  * its two (the "power of two choices" keeps the fullest bucket close to the
  * mean, so no entry ever has to move). Most keys stay in their first
@@ -190,7 +290,14 @@ fh_add(struct flow_table *ft, uint32_t sig, uint32_t val)
 	return -ENOSPC;
 }
 
-/* Writers (lock held): remove the entry with value val of the key with signature sig. */
+/*
+ * Remove the entry with value val of the key with signature sig, without a
+ * lock: inserters fill empty slots only, so a slot holding val changes only
+ * by a removal of val. Two removals of one session may run at once (a
+ * worker's flow_unlink, the ager's flow_delete of the session it marked
+ * dead): a compare-and-swap from val, so that the later one cannot clear
+ * the slot after an insert reused it.
+ */
 static void
 fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 {
@@ -198,11 +305,14 @@ fh_del(struct flow_table *ft, uint32_t sig, uint32_t val)
 	unsigned i, j;
 
 	for (i = 0; i < 2; i++)
-		for (j = 0; j < FH_WAYS; j++)
-			if (bs[i]->val[j] == val) {
-				__atomic_store_n(&bs[i]->val[j], 0, __ATOMIC_RELEASE);
+		for (j = 0; j < FH_WAYS; j++) {
+			uint32_t v = val;
+
+			if (__atomic_load_n(&bs[i]->val[j], __ATOMIC_RELAXED) == val &&
+			    __atomic_compare_exchange_n(&bs[i]->val[j], &v, 0, false, __ATOMIC_RELEASE,
+							__ATOMIC_RELAXED))
 				return;
-			}
+		}
 }
 
 /* Defer-queue callback: the grace period is over, the object can be reused. */
@@ -231,6 +341,13 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	if (ft == NULL)
 		goto nomem;
 	ft->max = max;
+	ft->n_workers = n_workers;
+	ft->wc_max = RTE_MIN((uint32_t)FLOW_WC_MAX, max / (8 * n_workers));
+	if (ft->wc_max < 2)
+		ft->wc_max = 0;
+	ft->wc = rte_zmalloc_socket(name, n_workers * sizeof(*ft->wc), RTE_CACHE_LINE_SIZE, socket);
+	if (ft->wc == NULL)
+		goto nomem;
 	ft->qsbr = qsbr;
 	ft->free_cb = free_cb;
 	ft->cb_arg = cb_arg;
@@ -246,6 +363,8 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, tcpp) + sizeof(((struct flow_session *)0)->tcpp) >
 			 2 * FLOW_SESSION_HOT);
 	RTE_BUILD_BUG_ON(offsetof(struct flow_session, out_iface) != FLOW_SESSION_HOT);
+	/* What the control lcore writes when it deletes stays off the lines workers write. */
+	RTE_BUILD_BUG_ON(offsetof(struct flow_session, in_use) < 2 * FLOW_SESSION_HOT);
 	ft->sess = rte_zmalloc_socket(name, (size_t)max * sizeof(struct flow_session),
 				      RTE_CACHE_LINE_SIZE, socket);
 	if (ft->sess == NULL)
@@ -267,7 +386,9 @@ flow_create(const char *name, uint32_t max, unsigned n_workers, struct rte_rcu_q
 	if (ft->bkt == NULL)
 		goto nomem;
 	ft->bmask = nb - 1;
-	rte_spinlock_init(&ft->wlock);
+	ft->lk = rte_zmalloc_socket(name, nb, RTE_CACHE_LINE_SIZE, socket);
+	if (ft->lk == NULL)
+		goto nomem;
 
 	/* Holds every object at once; multi-threaded: workers defer too, on a failed insert. */
 	snprintf(nm, sizeof(nm), "%s_dq", name);
@@ -289,6 +410,8 @@ flow_free(struct flow_table *ft)
 	if (ft == NULL)
 		return;
 	rcu_defer_free(ft->dq);
+	rte_free(ft->lk);
+	rte_free(ft->wc);
 	rte_free(ft->bkt);
 	rte_ring_free(ft->free_ring);
 	rte_free(ft->sess);
@@ -408,13 +531,52 @@ flow_defer(struct flow_table *ft, uint32_t idx)
 	rcu_defer(ft->dq, &idx);
 }
 
+/* A free object index for worker w from its cache (refilled from the ring), or the ring; -1 if none. */
+static inline int
+flow_idx_get(struct flow_table *ft, unsigned w, uint32_t *idx)
+{
+	struct flow_wcache *c;
+
+	if (w >= ft->n_workers || ft->wc_max == 0)
+		return rte_ring_dequeue_elem(ft->free_ring, idx, sizeof(*idx));
+	c = &ft->wc[w];
+	if (c->n == 0) {
+		c->n = rte_ring_dequeue_burst_elem(ft->free_ring, c->idx, sizeof(uint32_t),
+						   RTE_MIN((uint32_t)FLOW_WC_BULK, ft->wc_max), NULL);
+		if (c->n == 0)
+			return -1;
+	}
+	*idx = c->idx[--c->n];
+	return 0;
+}
+
+/* Give a free object index back into worker w's cache (spilling half of a full one), or the ring. */
+static inline void
+flow_idx_put(struct flow_table *ft, unsigned w, uint32_t idx)
+{
+	struct flow_wcache *c;
+
+	if (w >= ft->n_workers || ft->wc_max == 0) {
+		rte_ring_enqueue_elem(ft->free_ring, &idx, sizeof(idx));
+		return;
+	}
+	c = &ft->wc[w];
+	if (c->n >= ft->wc_max) {
+		uint32_t k = ft->wc_max / 2;
+
+		c->n -= k;
+		rte_ring_enqueue_bulk_elem(ft->free_ring, &c->idx[c->n], sizeof(uint32_t), k, NULL);
+	}
+	c->idx[c->n++] = idx;
+}
+
 struct flow_session *
 flow_alloc(struct flow_table *ft, unsigned w)
 {
 	struct flow_session *s;
 	uint32_t idx;
 
-	if (rte_ring_dequeue_elem(ft->free_ring, &idx, sizeof(idx)) != 0) {
+	if (flow_idx_get(ft, w, &idx) != 0) {
 		ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)].alloc_failed++;
 		return NULL;
 	}
@@ -435,7 +597,6 @@ flow_release(struct flow_table *ft, struct flow_session *s, unsigned w)
 	uint32_t idx = s->id - 1;
 	size_t iu = offsetof(struct flow_session, in_use);
 
-	RTE_SET_USED(w);
 	__atomic_store_n(&s->in_use, 0, __ATOMIC_RELEASE);
 	if (s->was_indexed) {
 		/* A reader may have found it through the key that was visible: no poison, a grace period. */
@@ -446,7 +607,7 @@ flow_release(struct flow_table *ft, struct flow_session *s, unsigned w)
 	memset(s, FLOW_POISON, iu);
 	memset((uint8_t *)s + iu + 1, FLOW_POISON, sizeof(*s) - iu - 1);
 	s->id = idx + 1;
-	rte_ring_enqueue_elem(ft->free_ring, &idx, sizeof(idx));
+	flow_idx_put(ft, w, idx);
 }
 
 int
@@ -455,7 +616,7 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	uint32_t idx = s->id - 1;
 	struct flow_wstats *ws = &ft->wst[RTE_MIN(w, (unsigned)FLOW_MAX_WORKERS)];
 	bool was_visible = false;
-	uint32_t sig[2];
+	uint32_t sig[2], lb[4];
 	int rc = 0;
 
 	s->created = flow_clock(ft);
@@ -467,7 +628,11 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 	flow_rw_prepare(&s->rw[1], &s->key[1]);
 	sig[0] = fh_sig(&s->key[0]);
 	sig[1] = fh_sig(&s->key[1]);
-	rte_spinlock_lock(&ft->wlock);
+	lb[0] = sig[0] & ft->bmask;
+	lb[1] = fh_alt(ft, sig[0]);
+	lb[2] = sig[1] & ft->bmask;
+	lb[3] = fh_alt(ft, sig[1]);
+	fh_lock4(ft, lb);
 	/* A key already present belongs to a session another worker just made: keep that one. */
 	if (fh_find(ft, &s->key[0], sig[0]) != 0 || fh_find(ft, &s->key[1], sig[1]) != 0)
 		rc = -EEXIST;
@@ -478,7 +643,7 @@ flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w)
 		was_visible = true;
 		rc = -ENOSPC;
 	}
-	rte_spinlock_unlock(&ft->wlock);
+	fh_unlock4(ft, lb);
 	if (rc == 0) {
 		ws->created++;
 		return 0;
@@ -497,10 +662,8 @@ flow_delete(struct flow_table *ft, struct flow_session *s, bool aged)
 
 	if (!s->in_use)
 		return -ENOENT;
-	rte_spinlock_lock(&ft->wlock);
 	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
 	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
-	rte_spinlock_unlock(&ft->wlock);
 	s->in_use = 0;
 	if (ft->free_cb != NULL)
 		ft->free_cb(s, ft->cb_arg);
@@ -523,10 +686,8 @@ flow_unlink(struct flow_table *ft, struct flow_session *s)
 	if (!__atomic_load_n(&s->in_use, __ATOMIC_ACQUIRE))
 		return;
 	/* The object is reused only after flow_delete, whose own removal then finds nothing. */
-	rte_spinlock_lock(&ft->wlock);
 	fh_del(ft, fh_sig(&s->key[1]), fh_val(idx, 1));
 	fh_del(ft, fh_sig(&s->key[0]), fh_val(idx, 0));
-	rte_spinlock_unlock(&ft->wlock);
 }
 
 void

@@ -6,9 +6,9 @@
  * knowing why. Both keys are indexed in one hash shared by all workers
  * (flow.c: two-choice, 8-way buckets of one cache line holding signatures
  * and session references; the key itself is the session's): lock-free
- * readers, adds from the workers that create sessions and deletes from the
- * control lcore serialised on a lock, session objects reclaimed after an RCU
- * (QSBR) grace period.
+ * readers; adds from the workers that create sessions lock only the buckets
+ * their keys may go to, deletes (the control lcore, ALG teardown) take no
+ * lock; session objects reclaimed after an RCU (QSBR) grace period.
  *
  * Addresses and ports in keys and rewrites are in network byte order.
  *
@@ -16,8 +16,9 @@
  * (pf's pf_state legend; lib/alg/pptp/pptp_priv.h uses it for its calls and
  * control states):
  *   [I] immutable once inserted: the creator writes it between flow_alloc
- *       and flow_insert, whose lock release publishes it; anyone reads it
- *   [T] the table (flow.c) under its writer lock or on an object it owns
+ *       and flow_insert, whose release store of the index entry publishes
+ *       it; anyone reads it
+ *   [T] the table (flow.c), on an object it owns (insert, delete)
  *   [D] the worker forwarding that direction, relaxed atomics; the other
  *       direction's worker reads it
  *   [A] any worker, atomically (OR of bits, stores of a whole value)
@@ -153,7 +154,9 @@ struct flow_fwd {
  * One session (both directions). 192 bytes on a 64-byte boundary: the first
  * 64 bytes - all a packet of an established session reads and writes, but
  * for a TCP segment's window tracking - are one cache line; the second holds
- * the keys the lookup compares and the TCP tracking, the third is cold.
+ * the keys the lookup compares and the TCP tracking, the third is cold
+ * (what only creation, deletion and views touch; the control lcore writes
+ * only there).
  *
  * Ownership of each field: see the legend at the top of this file.
  */
@@ -168,7 +171,7 @@ struct flow_session {
 	uint8_t owner;               /**< [I] worker that allocated it and its public port */
 	uint8_t proto;               /**< [I] */
 	uint8_t tmo;                 /**< [I] enum flow_tmo when established */
-	uint8_t in_use;              /**< [T] set by flow_insert, cleared by flow_delete (release store) */
+	uint8_t spare;               /**< unused (in_use lives in the cold line: see there) */
 	/* the rest: creation, deletion, views */
 	uint8_t out_iface[2];        /**< [I] interface each direction leaves by (as routed when made) */
 	uint16_t policy_id;          /**< [I] */
@@ -184,6 +187,12 @@ struct flow_session {
 	uint8_t was_indexed;         /**< [T] a failed flow_insert left a key visible a moment: reuse after a grace period */
 	uint8_t alg_id;              /**< [I] the ALG of FLOW_F_ALG_* and alg, FLOW_ALG_NONE if none */
 	uint8_t oneway;              /**< [I] packets match key[0] only: key[1] is indexed as a wing (FLOW_KEY_WING) */
+	/*
+	 * [T] set by flow_insert, cleared by flow_delete (release store). In the
+	 * cold line, not the first: the control lcore's delete writes nothing
+	 * of the line the fast path writes (last-seen, TCP bits, fwd cache).
+	 */
+	uint8_t in_use;
 	uint8_t xflags;              /**< [I] FLOW_X_*: the rarer things freeing it gives back (cold) */
 } __rte_aligned(64);
 
@@ -246,7 +255,9 @@ struct flow_session *flow_lookup(struct flow_table *ft, const struct flow_key *k
 
 /**
  * Take a free session object for worker w (zeroed except id). NULL when the
- * table is full (alloc_failed counted).
+ * table is full (alloc_failed counted). w below the table's n_workers: that
+ * worker's own cache of free objects, so one thread per w at a time; any
+ * other w (the control lcore) takes from the shared ring.
  */
 struct flow_session *flow_alloc(struct flow_table *ft, unsigned w);
 
@@ -263,7 +274,7 @@ int flow_insert(struct flow_table *ft, struct flow_session *s, unsigned w);
 
 /**
  * Give back an object from flow_alloc that is not in the table (never
- * inserted, or flow_insert failed). Ownership ends here: s is poisoned and
+ * inserted, or flow_insert failed), into worker w's cache (as flow_alloc). Ownership ends here: s is poisoned and
  * may be handed to another worker at once, so the caller reads nothing of
  * it afterwards (copy what it still needs first).
  */

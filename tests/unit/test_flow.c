@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -467,6 +468,312 @@ test_concurrent_readers(void **state)
 	flow_free(ra.ft);
 }
 
+/*
+ * Each worker keeps a few free objects of its own (no shared ring operation
+ * per session): together at most an eighth of the table, and the table
+ * still gives out exactly max distinct objects between the workers.
+ */
+static void
+test_worker_caches(void **state)
+{
+	const unsigned max = 256;
+	struct flow_table *ft = flow_create("t_wc", max, 2, qsbr, NULL, NULL, 0);
+	struct flow_session *got[256], *s;
+	unsigned n0 = 0, n = 0, i, j;
+	struct flow_stats st;
+
+	(void)state;
+	assert_non_null(ft);
+	flow_release(ft, flow_alloc(ft, 1), 1);   /* worker 1's cache now holds a refill */
+	while ((s = flow_alloc(ft, 0)) != NULL)
+		got[n++] = s;
+	n0 = n;
+	assert_true(n0 < max);
+	assert_true(n0 >= max - max / 8);
+	while ((s = flow_alloc(ft, 1)) != NULL) {
+		assert_true(n < max);
+		got[n++] = s;
+	}
+	assert_int_equal(n, max);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			assert_ptr_not_equal(got[i], got[j]);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc_failed, 2);
+	/* Given back by worker 0, taken by worker 1 but for what worker 0 keeps, which it takes. */
+	for (i = 0; i < n; i++)
+		flow_release(ft, got[i], 0);
+	for (n = 0; flow_alloc(ft, 1) != NULL; n++)
+		;
+	assert_true(n >= max - max / 8);
+	for (; flow_alloc(ft, 0) != NULL; n++)
+		;
+	assert_int_equal(n, max);
+	flow_free(ft);
+}
+
+/*
+ * Writers on several threads at once (workers creating sessions while the
+ * control lcore deletes): the index takes no table-wide lock, so these
+ * check what its bucket locks must keep.
+ */
+#define CW_THREADS 4
+#define CW_KEYS    64     /* contested keys a round */
+#define CW_ROUNDS  5000
+#define CW_OWN     3000   /* uncontested sessions per thread in the churn */
+
+struct cw_arg {
+	struct flow_table *ft;
+	unsigned t;
+	unsigned won[CW_ROUNDS];                 /* contested: sessions this thread inserted a round */
+	struct flow_session *mine[CW_ROUNDS][CW_KEYS];
+	unsigned lost;                           /* -EEXIST */
+	unsigned other;                          /* any other failure */
+	struct flow_session *own[CW_OWN];        /* churn: published for the deleter */
+	unsigned n_own;                          /* how many of own[] are published (release) */
+	unsigned unlinked;                       /* churn: own sessions this thread unlinked */
+};
+
+static unsigned cw_ready;
+
+/* All CW_THREADS writers and the main thread meet: the k-th barrier. */
+static void
+cw_barrier(unsigned k)
+{
+	unsigned spins = 0;
+
+	/* Spins a while first, so that the threads on the CPUs leave together and meet on the keys. */
+	__atomic_fetch_add(&cw_ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&cw_ready, __ATOMIC_ACQUIRE) < (CW_THREADS + 1) * k)
+		if (++spins % 1024 == 0)
+			sched_yield();
+}
+
+/*
+ * Session i (< 60000) of a set: from 10.<set>.x.y:<port> to
+ * 198.18.0.<i % 16>:53 via 100.64.<set>.<alt>:<1024 + i>; key[0] depends on
+ * (set, i, port), key[1] on (set, i, alt).
+ */
+static struct flow_session *
+cw_make(struct flow_table *ft, unsigned w, unsigned set, unsigned i, uint16_t port, uint8_t alt)
+{
+	struct flow_session *s = flow_alloc(ft, w);
+	rte_be32_t in = rte_cpu_to_be_32(0x0a000000u | set << 16 | i),
+		   srv = rte_cpu_to_be_32(0xc6120000u | (i % 16)),
+		   pa = rte_cpu_to_be_32(0x64400000u | set << 8 | alt);
+	uint16_t pub = (uint16_t)(1024 + i);
+
+	if (s == NULL)
+		return NULL;
+	flow_key_set(&s->key[0], in, srv, rte_cpu_to_be_16(port), RTE_BE16(53), IPPROTO_UDP);
+	flow_key_set(&s->key[1], srv, pa, RTE_BE16(53), rte_cpu_to_be_16(pub), IPPROTO_UDP);
+	flow_rw_set(&s->rw[0], pa, srv, rte_cpu_to_be_16(pub), RTE_BE16(53));
+	flow_rw_set(&s->rw[1], srv, in, RTE_BE16(53), rte_cpu_to_be_16(port));
+	s->proto = IPPROTO_UDP;
+	return s;
+}
+
+static void *
+cw_writer(void *p)
+{
+	struct cw_arg *a = p;
+	unsigned r, k, i;
+	cpu_set_t all;
+	long c, n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* The EAL pinned the main thread (and so its children) to one CPU: run on all of them. */
+	CPU_ZERO(&all);
+	for (c = 0; c < n && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &all);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
+
+	for (r = 0; r < CW_ROUNDS; r++) {
+		cw_barrier(2 * r + 1);
+		/*
+		 * Every thread inserts the same CW_KEYS flows in the same order
+		 * (so that they meet on each): even rounds the same forward key with this
+		 * thread's own public port (two workers racing on one new flow),
+		 * odd rounds the same reply key from different sources.
+		 */
+		for (k = 0; k < CW_KEYS; k++) {
+			struct flow_session *s;
+			int rc;
+
+			i = k;
+			s = r % 2 == 0 ? cw_make(a->ft, a->t, 1, r * CW_KEYS + i, 5000, (uint8_t)a->t) :
+					 cw_make(a->ft, a->t, 1, r * CW_KEYS + i, (uint16_t)(5000 + a->t), 0);
+			if (s == NULL) {
+				a->other++;
+				continue;
+			}
+			rc = flow_insert(a->ft, s, a->t);
+			if (rc == 0) {
+				a->mine[r][i] = s;
+				a->won[r]++;
+			} else {
+				a->other += rc != -EEXIST;
+				a->lost += rc == -EEXIST;
+				flow_release(a->ft, s, a->t);
+			}
+		}
+		cw_barrier(2 * r + 2);
+	}
+	/* Churn: own flows, every fourth unlinked again at once (ALG teardown), while main deletes. */
+	cw_barrier(2 * CW_ROUNDS + 1);
+	for (i = 0; i < CW_OWN; i++) {
+		struct flow_session *s;
+
+		while ((s = cw_make(a->ft, a->t, 2 + a->t, i, 7000, 0)) == NULL)
+			sched_yield();   /* objects in their grace period: the deleter reclaims */
+		if (flow_insert(a->ft, s, a->t) != 0) {
+			a->other++;
+			flow_release(a->ft, s, a->t);
+			s = NULL;
+		} else if (i % 4 == 3) {
+			flow_unlink(a->ft, s);
+			a->unlinked++;
+		}
+		a->own[i] = s;
+		__atomic_store_n(&a->n_own, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/* The session key k finds, or NULL; checks the direction and that the session holds k. */
+static struct flow_session *
+cw_find(struct flow_table *ft, const struct flow_key *k, unsigned want_dir)
+{
+	struct flow_session *s;
+	uint8_t d;
+
+	s = flow_lookup(ft, k, &d);
+	if (s != NULL) {
+		assert_int_equal(d, want_dir);
+		assert_memory_equal(&s->key[d], k, sizeof(*k));
+	}
+	return s;
+}
+
+/*
+ * Four threads insert the same flows at the same time, round after round:
+ * exactly one session per flow wins (the rest get -EEXIST, as
+ * nat_session_new's race path expects) and both its keys find it; then
+ * each inserts its own flows (unlinking some) while the main thread
+ * deletes them as they appear: nothing lost, nothing found twice, the
+ * index empty at the end.
+ */
+static void
+test_concurrent_writers(void **state)
+{
+	struct flow_table *ft = flow_create("t_cw", CW_THREADS * CW_OWN + CW_THREADS * CW_KEYS * 2, CW_THREADS,
+					    qsbr, NULL, NULL, 0);
+	struct cw_arg *a = calloc(CW_THREADS, sizeof(*a));
+	pthread_t th[CW_THREADS];
+	unsigned t, r, i, lost = 0, deleted[CW_THREADS] = { 0 }, n_del = 0, unlinked = 0;
+	struct flow_stats st;
+
+	(void)state;
+	assert_non_null(ft);
+	assert_non_null(a);
+	cw_ready = 0;
+	for (t = 0; t < CW_THREADS; t++) {
+		a[t].ft = ft;
+		a[t].t = t;
+		assert_int_equal(pthread_create(&th[t], NULL, cw_writer, &a[t]), 0);
+	}
+	for (r = 0; r < CW_ROUNDS; r++) {
+		unsigned won = 0;
+
+		cw_barrier(2 * r + 1);
+		cw_barrier(2 * r + 2);
+		for (i = 0; i < CW_KEYS; i++) {
+			struct flow_session *w = NULL;
+
+			for (t = 0; t < CW_THREADS; t++)
+				if (a[t].mine[r][i] != NULL) {
+					assert_null(w);   /* two winners: a duplicate key */
+					w = a[t].mine[r][i];
+				}
+			assert_non_null(w);
+			assert_ptr_equal(cw_find(ft, &w->key[0], 0), w);
+			assert_ptr_equal(cw_find(ft, &w->key[1], 1), w);
+		}
+		for (t = 0; t < CW_THREADS; t++)
+			won += a[t].won[r];
+		assert_int_equal(won, CW_KEYS);
+		/* Delete the round's sessions: their keys are gone, nothing else of them stays. */
+		for (t = 0; t < CW_THREADS; t++)
+			for (i = 0; i < CW_KEYS; i++)
+				if (a[t].mine[r][i] != NULL) {
+					struct flow_session *s = a[t].mine[r][i];
+					struct flow_key k0 = s->key[0], k1 = s->key[1];
+
+					assert_int_equal(flow_delete(ft, s, false), 0);
+					assert_null(cw_find(ft, &k0, 0));
+					assert_null(cw_find(ft, &k1, 1));
+				}
+		flow_reclaim(ft);
+	}
+	/* Churn: delete every other published session while the writers go on. */
+	cw_barrier(2 * CW_ROUNDS + 1);
+	for (;;) {
+		unsigned busy = 0;
+
+		for (t = 0; t < CW_THREADS; t++) {
+			unsigned n = __atomic_load_n(&a[t].n_own, __ATOMIC_ACQUIRE);
+
+			busy += n < CW_OWN;
+			for (; deleted[t] < n; deleted[t] += 2) {
+				struct flow_session *s = a[t].own[deleted[t]];
+
+				if (s != NULL && flow_delete(ft, s, false) == 0) {
+					a[t].own[deleted[t]] = NULL;
+					n_del++;
+				}
+			}
+		}
+		flow_reclaim(ft);
+		if (busy == 0)
+			break;
+		sched_yield();
+	}
+	for (t = 0; t < CW_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		assert_int_equal(a[t].other, 0);
+		lost += a[t].lost;
+		unlinked += a[t].unlinked;
+	}
+	assert_int_equal(lost, CW_ROUNDS * CW_KEYS * (CW_THREADS - 1));
+	/* What is left: found by both keys unless unlinked; then deleted, and found no more. */
+	for (t = 0; t < CW_THREADS; t++)
+		for (i = 0; i < CW_OWN; i++) {
+			struct flow_session *s = a[t].own[i];
+			struct flow_key k0, k1;
+
+			if (s == NULL)
+				continue;
+			k0 = s->key[0];
+			k1 = s->key[1];
+			if (i % 4 == 3) {
+				assert_null(cw_find(ft, &k0, 0));
+			} else {
+				assert_ptr_equal(cw_find(ft, &k0, 0), s);
+				assert_ptr_equal(cw_find(ft, &k1, 1), s);
+			}
+			assert_int_equal(flow_delete(ft, s, false), 0);
+			assert_null(cw_find(ft, &k0, 0));
+			assert_null(cw_find(ft, &k1, 1));
+		}
+	flow_reclaim(ft);
+	flow_stats_get(ft, &st);
+	assert_int_equal(st.alloc, 0);
+	assert_int_equal(st.insert_failed, lost);
+	assert_int_equal(st.created, CW_ROUNDS * CW_KEYS + CW_THREADS * CW_OWN);
+	assert_true(n_del > 0 && unlinked > 0);
+	free(a);
+	flow_free(ft);
+}
+
 int
 main(void)
 {
@@ -481,6 +788,8 @@ main(void)
 		cmocka_unit_test(test_kill),
 		cmocka_unit_test(test_fill_structured),
 		cmocka_unit_test(test_concurrent_readers),
+		cmocka_unit_test(test_concurrent_writers),
+		cmocka_unit_test(test_worker_caches),
 	};
 
 	return cmocka_run_group_tests(tests, setup_eal, NULL);
