@@ -268,7 +268,8 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->limits.neigh_queue != dp->conf.limits.neigh_queue ||
 	    nc->limits.mbufs != dp->conf.limits.mbufs ||
 	    nc->limits.frags != dp->conf.limits.frags ||
-	    nc->log_nat_queue != dp->conf.log_nat_queue) {
+	    nc->log_nat_queue != dp->conf.log_nat_queue ||
+	    nc->nsrp_queue != dp->conf.nsrp_queue) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}
@@ -308,6 +309,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	dp_timeouts_apply(dp);
 	dp_limits_apply(dp);
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
+	dp_ha_conf_apply(dp);
 	rte_free(saved);
 	return 0;
 fail_arps:

@@ -24,6 +24,8 @@ session_freed(struct flow_session *s, void *arg)
 	/* Logged as made by nat_session_new: every session but the ALG's gates. Freed on the control lcore. */
 	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & FLOW_F_ALG_MADE))
 		dp_natlog_session(dp, dp->n_workers, s, DP_NATLOG_SESS_DEL);
+	if (unlikely(dp->ha_sync) && dp_ha_syncable(s->flags, s->alg_id))
+		dp_ha_session(dp, dp->n_workers, s, DP_HA_EV_DEL);
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
 	/* Every session but the ALG's gates was counted for its initiator (nat_session_new). */

@@ -361,6 +361,10 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 	/* Another worker's session (NAT_NEW_RACE) was logged by that worker. */
 	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
+	/* The HA peer learns it (a PPTP control session stays here: its ALG state is not synced). */
+	if (unlikely(__atomic_load_n(&dp->ha_sync, __ATOMIC_RELAXED)) && !(how & NAT_NEW_RACE) &&
+	    dp_ha_syncable(s->flags, s->alg_id))
+		dp_ha_session(dp, w->idx, s, DP_HA_EV_UPSERT);
 	made_session(w, s);
 	return s;
 }
@@ -569,6 +573,13 @@ process_burst(struct dp *dp, struct dp_worker *w, unsigned iface,
 	uint8_t vl_sub[DP_BURST];
 	unsigned nc = 0, i, fast = 0, nv = 0;
 
+	/* The standby of an HA pair forwards nothing and answers no ARP: one test per burst. */
+	if (unlikely(__atomic_load_n(&dp->ha_standby, __ATOMIC_RELAXED))) {
+		w->st.rx_pkts[iface] += n;
+		for (i = 0; i < n; i++)
+			dp_drop(&w->st, pkts[i], PKT_DROP_HA_STANDBY);
+		return;
+	}
 	for (i = 0; i < RTE_MIN((unsigned)n, (unsigned)DP_PREFETCH); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < n; i++) {

@@ -146,6 +146,13 @@ struct conf {
 		uint32_t ip;           /**< host order */
 		uint16_t port;         /**< default 514 */
 	} syslog[CONF_MAX_SYSLOG];    /**< `set syslog config A.B.C.D [port N]` */
+	/* The HA pair (docs/ha.md): NSRP's vocabulary, keepalived decides who is active. */
+	uint32_t nsrp_cluster;         /**< `set nsrp cluster id N`, 0: no pair (standalone, the default) */
+	uint32_t nsrp_local;           /**< `set nsrp local A.B.C.D`: own address on the HA link, host order */
+	uint32_t nsrp_peer;            /**< `set nsrp peer A.B.C.D`: sync is sent to and taken from it alone */
+	uint16_t nsrp_port;            /**< `set nsrp sync-port N`, UDP, both ends */
+	uint32_t nsrp_queue;           /**< `set nsrp queue N`: sync events per lcore (start-up only) */
+	uint32_t nsrp_refresh;         /**< `set nsrp refresh N`: seconds between refreshes of a live session */
 };
 
 /** Parser state carried between lines (the `set policy id N` ... `exit` context). */
@@ -222,5 +229,8 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_DEF_PPTP_PER_SRC    64     /**< PPTP control connections per client address */
 #define CONF_DEF_LOG_NAT_QUEUE   4096   /**< `set log nat queue` (records per lcore) */
 #define CONF_DEF_SYSLOG_PORT     514    /**< `set syslog config A.B.C.D` without port */
+#define CONF_DEF_NSRP_PORT       7100   /**< `set nsrp sync-port` */
+#define CONF_DEF_NSRP_QUEUE      16384  /**< `set nsrp queue` (events per lcore) */
+#define CONF_DEF_NSRP_REFRESH    1      /**< `set nsrp refresh` (seconds) */
 
 #endif /* DPNAT_CONF_H */

@@ -84,7 +84,15 @@
 	  "a syslog collector: RFC 5424 over UDP, port 514 unless given") \
 	X("unset syslog config <A.B.C.D:collector>", "remove a syslog collector") \
 	X("set syslog enable", "send the NAT event log as ScreenOS traffic logs to the collectors") \
-	X("unset syslog enable", "no syslog")
+	X("unset syslog enable", "no syslog") \
+	X("set nsrp cluster id <number 1-7:cluster-id>", \
+	  "join an HA pair: forward nothing until made active (exec nsrp role)") \
+	X("unset nsrp cluster", "leave the HA pair: forward as a standalone box") \
+	X("set nsrp local <A.B.C.D:ha-address>", "this box's address on the HA link") \
+	X("set nsrp peer <A.B.C.D:peer-address>", "the peer's address on the HA link: sync only from it") \
+	X("set nsrp sync-port <number 1-65535:sync-port>", "UDP port of session sync, both ends (default 7100)") \
+	X("set nsrp queue <number 64-1048576:events>", "session sync events each lcore may hold unsent") \
+	X("set nsrp refresh <number 1-60:seconds>", "seconds between refreshes of a live session on the peer")
 
 /* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
 #define CONF_GRAMMAR_WORDS \
@@ -156,6 +164,20 @@
 	{ "<udp-port>", "UDP port, 514 unless given" }, \
 	{ "<collector>", "collector address" }, \
 	{ "nat queue", "undrained records each lcore may hold" }, \
+	{ "nsrp", "the HA pair (NSRP)" }, \
+	{ "cluster", "the HA pair's cluster" }, \
+	{ "cluster id", "cluster id, the same on both boxes" }, \
+	{ "local", "own address on the HA link" }, \
+	{ "peer", "the peer's address on the HA link" }, \
+	{ "sync-port", "UDP port of session sync" }, \
+	{ "nsrp queue", "unsent sync events each lcore may hold" }, \
+	{ "refresh", "seconds between refreshes of a live session" }, \
+	{ "<cluster-id>", "cluster id 1-7" }, \
+	{ "<ha-address>", "address on the HA link" }, \
+	{ "<peer-address>", "the peer's address on the HA link" }, \
+	{ "<sync-port>", "UDP port, 7100 unless given" }, \
+	{ "<events>", "sync events per lcore" }, \
+	{ "<seconds>", "seconds" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \

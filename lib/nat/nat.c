@@ -221,6 +221,40 @@ nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w)
 	return -ENOSPC;
 }
 
+/* The worker whose slice holds port bit bit. */
+static inline unsigned
+slice_of(const struct nat_table *nt, uint32_t bit)
+{
+	return RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1);
+}
+
+int
+nat_port_reserve(struct nat_table *nt, uint32_t ip, uint16_t port)
+{
+	int idx = nat_addr_find(nt, ip);
+	struct nat_addr *a;
+	uint32_t bit, wi;
+	uint64_t mask;
+
+	if (idx < 0 || port < NAT_PORT_MIN)
+		return -ENOENT;
+	a = nt->addrs[idx];
+	bit = (uint32_t)port - NAT_PORT_MIN;
+	wi = bit / 64;
+	mask = 1ULL << (bit % 64);
+	if (__atomic_fetch_or(&a->bits[wi], mask, __ATOMIC_SEQ_CST) & mask)
+		return -EEXIST;
+	/* As an owner does: a word it filled is marked full, unless a port was freed meanwhile. */
+	if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) == ~0ULL) {
+		__atomic_fetch_or(&a->full[wi / 64], 1ULL << (wi % 64), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) != ~0ULL)
+			__atomic_fetch_and(&a->full[wi / 64], ~(1ULL << (wi % 64)), __ATOMIC_SEQ_CST);
+	}
+	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int
 nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 {
@@ -240,8 +274,7 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
 		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
 	/* Counted after the clear, so an owner that sees it free finds the bit. */
-	__atomic_fetch_add(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
-					     nt->n_workers - 1)].free, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }

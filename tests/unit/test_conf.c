@@ -1136,7 +1136,7 @@ test_errors(void **state)
 		conf_ctx_init(&ctx, "kb.conf");
 		assert_int_equal(apply(c, &ctx, 3, "set fo", err), -1);
 		assert_string_equal(err, "kb.conf:3: unknown keyword \"fo\": expected one of interface, "
-				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog");
+				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nsrp");
 	}
 	/* Blank and comment lines are fine, even with a NULL ctx. */
 	assert_int_equal(conf_apply_line(c, NULL, "", err, sizeof(err)), 0);
