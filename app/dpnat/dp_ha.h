@@ -20,6 +20,7 @@
 #define DPNAT_DP_HA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -102,6 +103,18 @@ struct dp_ha_stats {
 	uint64_t lag_ms;          /**< ms since the peer's last message (UINT64_MAX: never heard) */
 	uint32_t role, peer_role;
 };
+
+/** One counter of struct dp_ha_stats by name, for telemetry and metrics (dpnat_nsrp_<name>). */
+struct dp_ha_counter {
+	const char *name;
+	const char *type;         /**< "counter" or "gauge" */
+	const char *help;
+	size_t off;               /**< of its uint64_t in struct dp_ha_stats */
+};
+/** Every counter of struct dp_ha_stats but the lag and roles. */
+extern const struct dp_ha_counter dp_ha_counters[];
+/** How many dp_ha_counters there are. */
+extern const unsigned dp_ha_n_counters;
 
 /** Create the queues (always: the role may be set at run time). 0, or -1 with err set. */
 int dp_ha_create(struct dp *dp, char *err, size_t errlen);

@@ -103,6 +103,33 @@ static const char *const role_names[] = {
 	[DP_HA_ACTIVE] = "active",
 };
 
+#define HA_C(n, t, h) { #n, t, h, offsetof(struct dp_ha_stats, n) }
+const struct dp_ha_counter dp_ha_counters[] = {
+	HA_C(msgs_sent, "counter", "Sync datagrams sent to the peer"),
+	HA_C(events_sent, "counter", "Session events sent to the peer"),
+	HA_C(send_errors, "counter", "Sync datagrams the socket refused"),
+	HA_C(msgs_recv, "counter", "Sync datagrams taken from the peer"),
+	HA_C(events_recv, "counter", "Session events taken from the peer"),
+	HA_C(installed, "counter", "Sessions installed from the peer"),
+	HA_C(updated, "counter", "Sessions refreshed by the peer"),
+	HA_C(deleted, "counter", "Sessions deleted by the peer"),
+	HA_C(install_failed, "counter", "Peer sessions that could not be installed (table full)"),
+	HA_C(conflicts, "counter", "Peer sessions refused: their port or keys are another session's here"),
+	HA_C(events_lost, "counter", "Session events lost to a full queue or a closed socket"),
+	HA_C(gaps, "counter", "Sync datagrams the peer sent that never arrived (sequence gaps)"),
+	HA_C(refused, "counter", "Sync datagrams refused: not from the peer, or of another cluster"),
+	HA_C(bad, "counter", "Sync datagrams or events malformed or of another version"),
+	HA_C(bulk_req_sent, "counter", "Bulk syncs asked of the peer"),
+	HA_C(bulk_req_recv, "counter", "Bulk syncs the peer asked for"),
+	HA_C(bulk_sent, "counter", "Bulk syncs sent whole"),
+	HA_C(bulk_recv, "counter", "Bulk syncs received whole"),
+	HA_C(split_brain, "counter", "Datagrams from an active peer while active"),
+	HA_C(garp_sent, "counter", "Gratuitous ARP sent on promotion"),
+	HA_C(role_changes, "counter", "Role changes"),
+	HA_C(queued, "gauge", "Session events waiting in the queues"),
+};
+const unsigned dp_ha_n_counters = RTE_DIM(dp_ha_counters);
+
 const char *
 dp_ha_role_name(unsigned role)
 {

@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The HA pair (issue 17, docs/ha.md): two real dpnat processes, each in its
+own namespace with its own keepalived (VRRPv3 on the HA link, 0.1 s
+adverts, dpnat's health as track_script, notify calling the CLI), both on the
+same client and server LANs. A TCP stream and a UDP flow run through NAT
+while the active box dies (kill -9 of dpnat and keepalived), the old box comes
+back as standby (bulk sync), and the pair switches back gracefully. The
+flows must continue on the same public address and port, the TCP connection
+must see no RST and lose no byte; the traffic gaps are measured from the
+endpoints' timestamped logs (both directions).
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from lab import CLI, DPNAT, KB_LAB, ROOT, WAIT, sh, wait_until
+from test_ops import fetch, metric
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KA = os.path.join(ROOT, "contrib", "keepalived")
+PUB = "172.19.51.234"
+HA = {"a": "10.255.0.1", "b": "10.255.0.2"}
+
+
+def box_conf(me, peer):
+    return KB_LAB + (f"set nsrp local {HA[me]}\nset nsrp peer {HA[peer]}\nset nsrp cluster id 1\n"
+                     "set metrics listen 127.0.0.1:19472\n")
+
+
+def ka_conf(lab, me, peer, prio, sock, flag):
+    env = f"DPNAT_CLI={CLI}"
+    return f"""global_defs {{
+    router_id dpnat-{me}
+    vrrp_version 3
+    script_user root
+}}
+vrrp_script dpnat_health {{
+    script "/usr/bin/env {env} {KA}/dpnat-ha-check {sock} {flag}"
+    interval 1
+    fall 1
+    rise 1
+}}
+vrrp_instance dpnat {{
+    state BACKUP
+    nopreempt
+    interface ha0
+    virtual_router_id 51
+    priority {prio}
+    advert_int 0.1
+    unicast_src_ip {HA[me]}
+    unicast_peer {{
+        {HA[peer]}
+    }}
+    virtual_ipaddress {{
+        10.255.0.254/32 dev ha0
+    }}
+    track_script {{
+        dpnat_health
+    }}
+    notify "/usr/bin/env {env} {KA}/dpnat-ha-notify {sock}"
+}}
+"""
+
+
+class Box:
+    """One box of the pair: its namespace, dpnat and keepalived."""
+
+    def __init__(self, lab, name, peer, prio):
+        self.lab, self.name, self.peer, self.prio = lab, name, peer, prio
+        self.ns = lab.ns(f"fw{name}")
+        self.sock = os.path.join(lab.tmp, f"{name}.sock")
+        self.flag = os.path.join(lab.tmp, f"{name}.maint")
+        self.log = os.path.join(lab.tmp, f"{name}.log")
+        self.dp = None
+        self.ka = None
+        self.runs = 0
+
+    def start_dpnat(self):
+        conf = os.path.join(self.lab.tmp, f"{self.name}.conf")
+        with open(conf, "w") as f:
+            f.write(box_conf(self.name, self.peer))
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        self.runs += 1
+        vdevs = " ".join(f"--vdev=net_af_packet{i},iface={p}" for i, p in enumerate(("fwt", "fwu")))
+        self.dp = self.lab.spawn(
+            self.ns, f"{DPNAT} --no-pci {self.lab.eal_mem} --file-prefix {self.lab.tag}{self.name}{self.runs} "
+            f"--lcores 0,1 --log-level=lib.eal:error {vdevs} -- -f {conf} -s {self.sock}",
+            stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
+        wait_until(lambda: os.path.exists(self.sock) and self.cli("get nsrp", check=False).returncode == 0,
+                   2 * WAIT, f"dpnat {self.name} answering ({self.log})")
+
+    def start_keepalived(self):
+        d = os.path.join(self.lab.tmp, f"ka{self.name}")
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "keepalived.conf")
+        with open(conf, "w") as f:
+            f.write(ka_conf(self.lab, self.name, self.peer, self.prio, self.sock, self.flag))
+        self.pids = [os.path.join(d, x) for x in ("ka.pid", "vrrp.pid", "chk.pid")]
+        for p in self.pids:
+            if os.path.exists(p):
+                os.unlink(p)
+        self.ka = self.lab.spawn(self.ns, f"keepalived -n -l -D -f {conf} -p {self.pids[0]} -r {self.pids[1]} "
+                                 f"-c {self.pids[2]}", stdout=open(os.path.join(d, "log"), "a"),
+                                 stderr=subprocess.STDOUT)
+
+    def cli(self, cmd, check=True):
+        r = sh(f"{CLI} -s {self.sock} {cmd}", check=False, timeout=2 * WAIT)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{self.name}: {cmd!r} failed: {r.stdout}{r.stderr}")
+        return r
+
+    def nsrp(self):
+        r = self.cli("get nsrp", check=False)
+        return r.stdout if r.returncode == 0 else ""
+
+    def wait_nsrp(self, pattern, timeout=WAIT):
+        last = [""]
+
+        def ok():
+            last[0] = self.nsrp()
+            return last[0] if re.search(pattern, last[0], re.M) else None
+        return wait_until(ok, timeout, f"{pattern!r} in box {self.name}'s get nsrp", seen=lambda: last[0])
+
+    def die(self):
+        """The box dies: dpnat and keepalived killed at once (kill -9)."""
+        pids = [self.dp.pid]
+        for p in self.pids:
+            try:
+                pids.append(int(open(p).read()))
+            except (OSError, ValueError):
+                pass
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.dp.wait(timeout=WAIT)
+        self.ka.wait(timeout=WAIT)
+
+
+def counter(text, name):
+    m = re.search(name, text, re.M)
+    assert m, (name, text)
+    return int(m.group(1))
+
+
+def read_log(path):
+    with open(path) as f:
+        return [json.loads(x) for x in f if x.strip()]
+
+
+def max_gap(times, t0, t1):
+    """Longest silence between consecutive events that ends in [t0, t1]."""
+    times = sorted(times)
+    gaps = [b - a for a, b in zip(times, times[1:]) if t0 <= b <= t1]
+    return max(gaps) if gaps else None
+
+
+def topology(lab):
+    sw = lab.ns("sw")
+    c1 = lab.ns("c1")
+    srv = lab.ns("srv")
+    a = Box(lab, "a", "b", 150)
+    b = Box(lab, "b", "a", 100)
+    lab.veth(c1, "eth0", sw, "swc1")
+    lab.veth(srv, "eth0", sw, "sws")
+    lab.veth(a.ns, "fwt", sw, "swat")
+    lab.veth(a.ns, "fwu", sw, "swau")
+    lab.veth(b.ns, "fwt", sw, "swbt")
+    lab.veth(b.ns, "fwu", sw, "swbu")
+    lab.veth(a.ns, "ha0", b.ns, "ha0")
+    lab.bridge(sw, "brt", ["swc1", "swat", "swbt"])
+    lab.bridge(sw, "bru", ["sws", "swau", "swbu"])
+    lab.addr(c1, "eth0", "60.60.60.2/24", gw="60.60.60.1")
+    lab.addr(srv, "eth0", "172.19.50.129/23")
+    lab.addr(a.ns, "ha0", f"{HA['a']}/24")
+    lab.addr(b.ns, "ha0", f"{HA['b']}/24")
+    return c1, srv, a, b
+
+
+def test_failover_keeps_tcp_and_udp(lab):
+    c1, srv, a, b = topology(lab)
+    a.start_dpnat()
+    # In a pair and not yet told: forwards nothing.
+    assert re.search(r"role: init .*forwarding: no", a.nsrp()), a.nsrp()
+    a.start_keepalived()
+    a.wait_nsrp(r"role: active", timeout=2 * WAIT)
+    b.start_dpnat()
+    b.start_keepalived()
+    b.wait_nsrp(r"role: standby", timeout=2 * WAIT)
+    b.wait_nsrp(r"bulk sync: [1-9]\d* requested, 0 asked of us, 0 sent, [1-9]\d* received")
+
+    # Sync from anyone but the peer is refused and counted: a well-formed hello from another address.
+    hello = "struct.pack('!IBBBBIIHHI', 0x44504841, 1, 3, 3, 1, 7, 99, 0, 0, 0)"
+    lab.run(b.ns, "/usr/bin/python3 -c \"import socket, struct; s = socket.socket(2, 2); "
+            f"s.bind(('127.0.0.1', 0)); s.sendto({hello}, ('{HA['b']}', 7100))\"")
+    b.wait_nsrp(r"refused:\s+1 from a non-peer")
+    assert re.search(r"peer: role active", b.nsrp()), b.nsrp()
+
+    logs = {k: os.path.join(lab.tmp, f"{k}.jsonl") for k in ("ts", "us", "tc", "uc")}
+    stop = os.path.join(lab.tmp, "stop")
+    py = "/usr/bin/python3 " + os.path.join(HERE, "ha_traffic.py")
+    lab.spawn(srv, f"{py} tcp-server 8080 {logs['ts']}")
+    lab.spawn(srv, f"{py} udp-server 5353 {logs['us']}")
+    lab.wait_port(srv, 8080)
+    lab.wait_port(srv, 5353, "udp")
+    tc = lab.spawn(c1, f"{py} tcp-client 172.19.50.129 8080 40000 {logs['tc']} {stop}")
+    uc = lab.spawn(c1, f"{py} udp-client 172.19.50.129 5353 3000 {logs['uc']} {stop}")
+
+    def echoes(k):
+        return sum(1 for e in read_log(logs[k]) if e["ev"] == "echo") if os.path.exists(logs[k]) else 0
+    wait_until(lambda: echoes("tc") > 50 and echoes("uc") > 50, WAIT, "echoes through box a")
+    # Both sessions are on the standby, refreshed with the stream's TCP state.
+    b.wait_nsrp(r"installed: [2-9]")
+    b.wait_nsrp(r"refreshed [1-9]")
+    time.sleep(1.5)   # a refresh interval of traffic
+
+    # 1. The active box dies.
+    n0 = echoes("tc"), echoes("uc")
+    t_kill = time.monotonic()
+    a.die()
+    b.wait_nsrp(r"role: active", timeout=WAIT)
+    wait_until(lambda: echoes("tc") > n0[0] + 100 and echoes("uc") > n0[1] + 100, WAIT,
+               "echoes through box b after the failover")
+    view = b.nsrp()
+    assert counter(view, r"gratuitous arp: (\d+) sent") >= 1, view
+    # The same in the metrics.
+    rc, body = fetch(lab, b.ns, "http://127.0.0.1:19472/metrics")
+    assert rc == 0, body
+    assert metric(body, "dpnat_nsrp_role") == 3
+    assert metric(body, "dpnat_nsrp_installed_total") >= 2
+    assert metric(body, "dpnat_nsrp_garp_sent_total") >= 1
+    assert metric(body, "dpnat_nsrp_refused_total") == 1
+    # A standby dropped what reached it, counted.
+    assert counter(b.cli("get counter flow").stdout, r"ha-standby\s+(\d+)") > 0
+
+    # 2. The old box comes back as standby: a bulk sync gives it the live sessions.
+    a.start_dpnat()
+    a.start_keepalived()
+    a.wait_nsrp(r"role: standby", timeout=2 * WAIT)
+    a.wait_nsrp(r"bulk sync: [1-9]\d* requested, 0 asked of us, 0 sent, [1-9]\d* received")
+    a.wait_nsrp(r"installed: [2-9]")
+    time.sleep(1.5)
+
+    # 3. Graceful switch back: box b's health fails (maintenance flag), keepalived hands over.
+    n1 = echoes("tc"), echoes("uc")
+    t_back = time.monotonic()
+    open(b.flag, "w").close()
+    a.wait_nsrp(r"role: active", timeout=WAIT)
+    b.wait_nsrp(r"role: standby", timeout=WAIT)
+    wait_until(lambda: echoes("tc") > n1[0] + 100 and echoes("uc") > n1[1] + 100, WAIT,
+               "echoes through box a after the switch back")
+    open(stop, "w").close()
+    tc.wait(timeout=WAIT)
+    uc.wait(timeout=WAIT)
+    t_end = time.monotonic()
+
+    tcl, ucl, tsl, usl = (read_log(logs[k]) for k in ("tc", "uc", "ts", "us"))
+    # TCP: one connection, no error (no RST) at either end, every line echoed in order.
+    assert [e for e in tcl + tsl if e["ev"] == "error"] == []
+    assert [e for e in tcl if e["ev"] == "eof"] == []
+    assert [e for e in tsl if e["ev"] == "accept"] and len([e for e in tsl if e["ev"] == "accept"]) == 1
+    sent = [e for e in tcl if e["ev"] == "sent"][0]["n"]
+    got = [e["n"] for e in tcl if e["ev"] == "echo"]
+    assert got == list(range(sent)), (len(got), sent)
+    # The same public address and port all along, TCP and UDP.
+    for evs in (tsl, usl):
+        peers = {e["peer"] for e in evs if e["ev"] == "rx"}
+        assert len(peers) == 1 and peers.pop().startswith(PUB + ":"), {e["peer"] for e in evs}
+    # Gaps, each direction: client->server at the server, server->client at the client.
+    gaps = {}
+    for what, t0, t1 in (("failover", t_kill, t_kill + 10), ("switch back", t_back, t_back + 10)):
+        for k, evs, ev in (("tcp c->s", tsl, "rx"), ("tcp s->c", tcl, "echo"),
+                           ("udp c->s", usl, "rx"), ("udp s->c", ucl, "echo")):
+            gaps[(what, k)] = max_gap([e["t"] for e in evs if e["ev"] == ev], t0, min(t1, t_end))
+    print("traffic gaps (s):", {f"{w} {k}": round(g, 3) for (w, k), g in gaps.items()})
+    lost = [e["n"] for e in ucl if e["ev"] == "sent"][0] - len({e["n"] for e in ucl if e["ev"] == "echo"})
+    print("udp datagrams not echoed:", lost)
+    for (what, k), g in gaps.items():
+        assert g is not None and g < 5.0, (what, k, g)
+    for box in (a, b):
+        v = box.nsrp()
+        print(box.name, v)
+        assert counter(v, r"refused:\s+(\d+) from a non-peer") == (box is b), v
+        assert counter(v, r"split-brain: (\d+)") == 0, v
