@@ -36,6 +36,8 @@
  *     datagram of N flows never seen before (8 per client, a new source port per round)
  *     in bursts of 32 from the inside; cycles per created session, best round
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
+ *   --ha: as the active box of an HA pair (issue 17): every session made queues a sync event
+ *     (the queues hold them all; nothing drains them here): what the sync costs the new-session rate
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
 #include <getopt.h>
@@ -480,7 +482,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat]\n");
+			"[--log-nat] [--ha]\n");
 	exit(2);
 }
 
@@ -494,9 +496,11 @@ main(int argc, char **argv)
 		{ "lcores", required_argument, NULL, 'L' }, { "refused", required_argument, NULL, 'R' },
 		{ "tagged", no_argument, NULL, 'T' }, { "tag-offload", no_argument, NULL, 'O' },
 		{ "log-nat", no_argument, NULL, 'G' },
+		{ "ha", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[96] = "", ha[160] = "";
+	bool ha_on = false;
 	bool log_nat = false;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
@@ -523,6 +527,7 @@ main(int argc, char **argv)
 		case 'O': vlan_hw = true; /* fall through */
 		case 'T': vtag[0] = 10; vtag[1] = 100; break;
 		case 'G': log_nat = true; break;
+		case 'A': ha_on = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -561,6 +566,11 @@ main(int argc, char **argv)
 	if (log_nat)
 		snprintf(natlog, sizeof(natlog), "set log nat queue %u\nset log nat enable\n",
 			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
+	/* --ha: the active box of a pair, a sync event per session made, queues that hold them all. */
+	if (ha_on)
+		snprintf(ha, sizeof(ha), "set nsrp queue %u\nset nsrp local 127.0.0.1\n"
+			 "set nsrp peer 127.0.0.1\nset nsrp cluster id 1\n",
+			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";
@@ -591,12 +601,14 @@ main(int argc, char **argv)
 		 "set session max %u\n"
 		 "set alg pptp xlate max %u\n"
 		 "set mbuf max 16384\n"
-		 "%s",
+		 "%s%s",
 		 ports, tn, tn, un, un, un, ndip / 256, ndip % 256, tn, un, tn, un, nsess + nsess / 4 + 64,
-		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog);
+		 strcmp(wl, "pptp") == 0 ? flows / 2 + flows / 16 + 64 : 64, natlog, ha);
 	dp = dp_harness_up("bench", conf, n_workers);
 	if (dp == NULL)
 		die("configuration");
+	if (ha_on && dp_ha_role_set(dp, DP_HA_ACTIVE, NULL) != 0)
+		die("HA role");
 	for (d = 0; d < 2; d++) {
 		int sub = route_iface_by_name(dp->rt, d ? un : tn);
 
@@ -619,8 +631,16 @@ main(int argc, char **argv)
 		hz = (double)rte_get_tsc_hz();
 		printf("workload new, %u new UDP flows a round in bursts of %u, best of %u rounds\n",
 		       flows, DP_BURST, rounds);
-		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s\n", (double)t / flows,
-		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6);
+		printf("  new session %7.1f cycles  %6.1f ns  %7.3f M sessions/s%s\n", (double)t / flows,
+		       (double)t / flows * 1e9 / hz, flows / ((double)t / hz) / 1e6,
+		       ha_on ? " (HA active: a sync event queued per session)" : "");
+		if (ha_on) {
+			struct dp_ha_stats hs;
+
+			dp_ha_stats_get(dp, &hs);
+			printf("  sync events queued %lu, lost %lu\n", (unsigned long)hs.queued,
+			       (unsigned long)hs.events_lost);
+		}
 		return 0;
 	}
 	if (strcmp(wl, "pptp") == 0)

@@ -33,8 +33,9 @@
 #define HA_VERSION     1
 #define HA_MAX_RECS    14            /* 16 + 14 * 96 = 1360 bytes: one frame on a 1500-byte link */
 #define HA_DRAIN_MAX   16384         /* events drained per control loop at most */
-#define HA_BULK_SLICE  4096          /* sessions a bulk walk visits per control loop */
-#define HA_RECV_MAX    256           /* datagrams read per control loop at most */
+#define HA_BULK_SLICE  1024          /* sessions a bulk walk visits per control loop (~100 KB) */
+#define HA_RECV_MAX    1024          /* datagrams read per control loop at most */
+#define HA_SOCK_BUF    (8 << 20)     /* socket buffers: a burst of the bulk walk and more */
 
 enum ha_msg {
 	HA_MSG_EVENTS = 1,
@@ -256,7 +257,7 @@ sock_check(struct dp *dp)
 	const struct conf *c = &dp->conf;
 	bool want = c->nsrp_cluster != 0 && c->nsrp_local != 0 && c->nsrp_peer != 0;
 	struct sockaddr_in sa;
-	int fd, sz = 4 << 20, one = 1;
+	int fd, sz = HA_SOCK_BUF, one = 1;
 
 	if (h->fd >= 0 && (!want || h->fd_local != c->nsrp_local || h->fd_peer != c->nsrp_peer ||
 			   h->fd_port != c->nsrp_port)) {
@@ -270,8 +271,11 @@ sock_check(struct dp *dp)
 	if (fd < 0)
 		return;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	/* Past net.core.[rw]mem_max where allowed (CAP_NET_ADMIN), else as large as that lets. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(c->nsrp_port);

@@ -25,8 +25,8 @@ PUB = "172.19.51.234"
 HA = {"a": "10.255.0.1", "b": "10.255.0.2"}
 
 
-def box_conf(me, peer):
-    return KB_LAB + (f"set nsrp local {HA[me]}\nset nsrp peer {HA[peer]}\nset nsrp cluster id 1\n"
+def box_conf(me, peer, extra=""):
+    return KB_LAB + extra + (f"set nsrp local {HA[me]}\nset nsrp peer {HA[peer]}\nset nsrp cluster id 1\n"
                      "set metrics listen 127.0.0.1:19472\n")
 
 
@@ -70,6 +70,7 @@ class Box:
 
     def __init__(self, lab, name, peer, prio):
         self.lab, self.name, self.peer, self.prio = lab, name, peer, prio
+        self.extra = ""
         self.ns = lab.ns(f"fw{name}")
         self.sock = os.path.join(lab.tmp, f"{name}.sock")
         self.flag = os.path.join(lab.tmp, f"{name}.maint")
@@ -81,7 +82,7 @@ class Box:
     def start_dpnat(self):
         conf = os.path.join(self.lab.tmp, f"{self.name}.conf")
         with open(conf, "w") as f:
-            f.write(box_conf(self.name, self.peer))
+            f.write(box_conf(self.name, self.peer, self.extra))
         if os.path.exists(self.sock):
             os.unlink(self.sock)
         self.runs += 1
@@ -287,3 +288,74 @@ def test_failover_keeps_tcp_and_udp(lab):
         print(box.name, v)
         assert counter(v, r"refused:\s+(\d+) from a non-peer") == (box is b), v
         assert counter(v, r"split-brain: (\d+)") == 0, v
+
+
+# Frames of n UDP flows from the client's address(es) to an absent host, sent by a raw socket:
+# each makes a session on the active box (its ARP for the host fails; the session stays).
+FLOOD = r'''
+import socket, struct, sys, time
+dmac, smac, n = bytes.fromhex(sys.argv[1]), bytes.fromhex(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+def csum(b):
+    t = sum(struct.unpack("!10H", b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+for h in range((n + 49999) // 50000):
+    src = socket.inet_aton("60.60.60.%d" % (2 + h))
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0, src, socket.inet_aton("172.19.50.200"))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    head = dmac + smac + b"\x08\x00" + ip
+    for p in range(1024, 1024 + min(50000, n - h * 50000)):
+        s.send(head + struct.pack("!HHHH", p, 5353, 8, 0) + bytes(18))
+        if p % 256 == 0:
+            time.sleep(0.002)
+'''
+
+
+def mac_of(lab, ns, dev):
+    return re.search(r"link/ether (\S+)", lab.run(ns, f"ip link show {dev}").stdout).group(1).replace(":", "")
+
+
+def test_bulk_sync_100k_sessions(lab):
+    """A standby that joins a box holding 100,000 sessions is in sync: time from its role
+    change to every session installed (the figure of docs/ha.md)."""
+    n = 100000
+    c1, srv, a, b = topology(lab)
+    lab.addr(c1, "eth0", "60.60.60.3/24")
+    # A public address per client host: more sessions than one address has ports.
+    for box in (a, b):
+        box.extra = ("set interface ethernet4/1 dip 4 172.19.51.240 172.19.51.243\n"
+                     'set policy id 1 from "Trust" to "Untrust" "Any" "Any" "ANY" nat src dip-id 4 permit\n')
+    a.start_dpnat()
+    a.cli("exec nsrp role active")
+    script = os.path.join(lab.tmp, "flood.py")
+    with open(script, "w") as f:
+        f.write(FLOOD)
+
+    def sessions():
+        m = re.search(r"^dpnat_sessions (\d+)$", fetch(lab, a.ns, "http://127.0.0.1:19472/metrics")[1], re.M)
+        return int(m.group(1)) if m else 0
+    # The af_packet port's ring loses frames of a burst this fast: again until every flow made its session.
+    for _ in range(10):
+        if sessions() >= n:
+            break
+        lab.run(c1, f"/usr/bin/python3 {script} {mac_of(lab, a.ns, 'fwt')} {mac_of(lab, c1, 'eth0')} {n}",
+                timeout=20 * WAIT)
+    assert sessions() == n
+    b.start_dpnat()
+    b.wait_nsrp(r"peer: role active")
+    t0 = time.monotonic()
+    b.cli("exec nsrp role standby")
+    view = b.wait_nsrp(rf"installed: {n},", timeout=4 * WAIT)
+    t1 = time.monotonic()
+    b.wait_nsrp(r"bulk sync: 1 requested, 0 asked of us, 0 sent, 1 received")
+    print(f"bulk sync of {n} sessions: {t1 - t0:.2f} s (role change to all installed)")
+    print(view)
+    assert counter(view, r"lost:\s+\d+ events \(queue full\), (\d+) messages") == 0, view
+    assert counter(view, r"failed (\d+)") == 0, view
+    # Every public port the active holds is held on the standby too.
+    dips = [a.cli("get dip").stdout, b.cli("get dip").stdout]
+    print(dips[0], dips[1])
+    assert dips[0] == dips[1], dips
