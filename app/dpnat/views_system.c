@@ -108,6 +108,7 @@ static const char *const tech_support_views[] = {
 	"get config", "get interface", "get counter statistics", "get counter flow", "get route",
 	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
 	"get log nat", "get session limit", "get alg pptp xlate per-client", "get flow frag",
+	"get nsrp",
 };
 
 /* get tech-support: one text for a bug report. */
