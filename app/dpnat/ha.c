@@ -81,6 +81,7 @@ struct dp_ha_state {
 	bool bulk_inflight;
 	bool gap_seen;                 /* a gap since the last request */
 	uint64_t bulk_req_tsc;
+	uint64_t bulk_rx_tsc;          /* the last datagram of a bulk sync arrived */
 	/* active: walks of the table */
 	bool bulk_walk;
 	uint32_t bulk_cursor;
@@ -89,7 +90,7 @@ struct dp_ha_state {
 	/* the datagram being filled */
 	unsigned nrec;
 	uint16_t tx_flags;
-	uint8_t tx[sizeof(struct ha_hdr) + HA_MAX_RECS * sizeof(struct dp_ha_rec)];
+	uint8_t tx[sizeof(struct ha_hdr) + HA_MAX_RECS * sizeof(struct dp_ha_rec)] __rte_aligned(8);
 	/* gratuitous ARP: sent at promotion and again twice, 500 ms apart */
 	unsigned garp_left;
 	uint64_t garp_tsc;
@@ -666,6 +667,8 @@ rx_one(struct dp *dp, const uint8_t *buf, size_t len, const struct sockaddr_in *
 	switch (hd->type) {
 	case HA_MSG_EVENTS:
 		rx_seq(h, rte_be_to_cpu_32(hd->seq), true);
+		if (rte_be_to_cpu_16(hd->flags) & HA_F_BULK)
+			h->bulk_rx_tsc = h->last_rx_tsc;
 		for (i = 0; i < n; i++) {
 			const struct dp_ha_rec *r = (const struct dp_ha_rec *)(hd + 1) + i;
 
@@ -707,7 +710,7 @@ rx_one(struct dp *dp, const uint8_t *buf, size_t len, const struct sockaddr_in *
 static void
 rx_all(struct dp *dp)
 {
-	static uint8_t buf[2048];
+	static uint8_t buf[2048] __rte_aligned(8);
 	struct dp_ha_state *h = dp->ha;
 	unsigned i;
 
@@ -735,8 +738,9 @@ bulk_want(struct dp *dp)
 	bool want = h->role == DP_HA_STANDBY && h->peer_heard && h->peer_role == DP_HA_ACTIVE &&
 		    (!h->bulk_have || h->bulk_epoch != h->peer_epoch || h->gap_seen);
 
-	/* Again after 5 s without its end, or at most twice a second after a gap. */
-	if (!want || now - h->bulk_req_tsc < (h->bulk_inflight ? 5 * dp->hz : dp->hz / 2))
+	/* Again after 5 s without progress (no part of it arrived), or at most twice a second after a gap. */
+	if (!want || now - RTE_MAX(h->bulk_req_tsc, h->bulk_inflight ? h->bulk_rx_tsc : 0) <
+			     (h->bulk_inflight ? 5 * dp->hz : dp->hz / 2))
 		return;
 	h->bulk_req_tsc = now;
 	h->bulk_inflight = true;
