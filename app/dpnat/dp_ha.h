@@ -27,6 +27,8 @@
 #include <rte_common.h>
 #include <rte_ring.h>
 
+#include "flow.h"
+
 struct dp;
 struct cli_out;
 struct flow_session;
@@ -44,6 +46,8 @@ enum dp_ha_role {
 enum dp_ha_ev {
 	DP_HA_EV_UPSERT = 1,    /**< a session made or refreshed: install it, or refresh it if known */
 	DP_HA_EV_DEL = 2,       /**< a session deleted (key[0] is enough) */
+	DP_HA_EV_PPTP = 3,      /**< queued only: a PPTP control session whose ALG state changed (sent whole) */
+	DP_HA_EV_TOUCH = 4,     /**< a session seen lately, known by key[0] (refresh of a PPTP call's gates) */
 };
 
 /**
@@ -120,13 +124,23 @@ extern const unsigned dp_ha_n_counters;
 int dp_ha_create(struct dp *dp, char *err, size_t errlen);
 /** Free the queues and close the socket. */
 void dp_ha_free(struct dp *dp);
-/** Whether s is mirrored: every session but an ALG's (their state is not synced, docs/ha.md). */
+/**
+ * Whether a session of flags and alg_id is mirrored: every session a policy
+ * made, and PPTP control sessions with their ALG state (DP_HA_EV_PPTP); not
+ * the ALG's gates, which the peer makes from the calls it is told of.
+ */
 static inline bool
 dp_ha_syncable(uint8_t flags, uint8_t alg_id)
 {
-	return alg_id == 0 && !(flags & 0x0b);   /* FLOW_F_ALG_MADE | FLOW_F_ALG_CTRL | FLOW_F_ALG_DATA */
+	return !(flags & (FLOW_F_ALG_MADE | FLOW_F_ALG_DATA)) &&
+	       (alg_id == FLOW_ALG_NONE || (flags & FLOW_F_ALG_CTRL));
 }
-/** Queue event type (enum dp_ha_ev) for s on queue q (worker index, or dp->n_workers: control). */
+/** The event that tells the peer of a session of flags made: DP_HA_EV_PPTP for a PPTP control session. */
+static inline unsigned
+dp_ha_new_event(uint8_t flags)
+{
+	return (flags & FLOW_F_ALG_CTRL) ? DP_HA_EV_PPTP : DP_HA_EV_UPSERT;
+}/** Queue event type (enum dp_ha_ev) for s on queue q (worker index, or dp->n_workers: control). */
 void dp_ha_session(struct dp *dp, unsigned q, const struct flow_session *s, unsigned type);
 /** Control lcore, every loop: socket, receive, drain and send, refresh and bulk walks, hellos. */
 void dp_ha_poll(struct dp *dp);

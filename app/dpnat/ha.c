@@ -42,9 +42,11 @@ enum ha_msg {
 	HA_MSG_BULK_END = 2,
 	HA_MSG_HELLO = 3,
 	HA_MSG_BULK_REQ = 4,
+	HA_MSG_PPTP = 5,
 };
 
-#define HA_F_BULK 0x1   /* EVENTS: part of a bulk sync */
+#define HA_F_BULK  0x1   /* EVENTS, PPTP: part of a bulk sync */
+#define HA_F_STATE 0x2   /* PPTP: a struct pptp_sync follows the session's record */
 
 struct ha_hdr {
 	rte_be32_t magic;
@@ -208,7 +210,7 @@ rec_fill(struct dp_ha_rec *r, const struct flow_session *s, unsigned type)
 	r->type = (uint8_t)type;
 	r->proto = s->proto;
 	r->tmo = s->tmo;
-	r->flags = s->flags & FLOW_F_NAT;
+	r->flags = s->flags & (FLOW_F_NAT | FLOW_F_ALG_CTRL);
 	r->tcp = __atomic_load_n(&s->tcp, __ATOMIC_RELAXED);
 	r->oneway = s->oneway;
 	r->owner = s->owner;
@@ -370,6 +372,55 @@ tx_add(struct dp *dp, const struct dp_ha_rec *r, uint16_t flags)
 		tx_flush(dp);
 }
 
+/*
+ * A PPTP control session and its ALG state, in a datagram of its own (in
+ * sequence with the rest): what the peer needs to carry the connection and
+ * its calls on. Without a state yet (before the handshake completed) the
+ * session alone.
+ */
+static void
+send_pptp(struct dp *dp, struct flow_session *s, uint16_t flags)
+{
+	static uint8_t buf[sizeof(struct ha_hdr) + sizeof(struct dp_ha_rec) + sizeof(struct pptp_sync)]
+		__rte_aligned(8);
+	struct dp_ha_rec *r = (struct dp_ha_rec *)(buf + sizeof(struct ha_hdr));
+	struct pptp_sync *ps = (struct pptp_sync *)(r + 1);
+	size_t len = sizeof(struct ha_hdr) + sizeof(*r);
+
+	tx_flush(dp);
+	rec_fill(r, s, DP_HA_EV_UPSERT);
+	if (dp->pptp != NULL && pptp_ctrl_export(dp->pptp, s, ps) == 0) {
+		flags |= HA_F_STATE;
+		len += sizeof(*ps);
+	}
+	hdr_fill(dp, (struct ha_hdr *)buf, HA_MSG_PPTP, 1, flags);
+	sock_send(dp, buf, len);
+	dp->ha->st.events_sent++;
+}
+
+/* The session whose first key is record r's, or NULL. */
+static struct flow_session *
+rec_session(struct dp *dp, const struct dp_ha_rec *r)
+{
+	struct flow_session *s;
+	struct flow_key k;
+	uint8_t dir;
+
+	flow_key_set(&k, r->key[0].src, r->key[0].dst, r->key[0].sport, r->key[0].dport, r->proto);
+	s = flow_lookup(dp->flows, &k, &dir);
+	return s != NULL && dir == 0 ? s : NULL;
+}
+
+/* A queued PPTP event: the control session it names, sent with its state as it is now. */
+static void
+send_pptp_of(struct dp *dp, const struct dp_ha_rec *r)
+{
+	struct flow_session *s = rec_session(dp, r);
+
+	if (s != NULL && (s->flags & FLOW_F_ALG_CTRL))
+		send_pptp(dp, s, 0);
+}
+
 /* ---- the active: queues, walks ---- */
 
 /* Drain every queue into datagrams (bounded). An event queued while not active is dropped. */
@@ -392,7 +443,10 @@ drain(struct dp *dp)
 				continue;
 			}
 			for (k = 0; k < n; k++)
-				tx_add(dp, &recs[k], 0);
+				if (recs[k].type == DP_HA_EV_PPTP)
+					send_pptp_of(dp, &recs[k]);
+				else
+					tx_add(dp, &recs[k], 0);
 		}
 	}
 	tx_flush(dp);
@@ -409,10 +463,24 @@ walk_one(struct flow_session *s, void *arg)
 {
 	struct walk_arg *wa = arg;
 	struct dp_ha_rec r;
+	bool recent = __atomic_load_n(&s->last_seen, __ATOMIC_RELAXED) >= wa->since;
 
-	if (!dp_ha_syncable(s->flags, s->alg_id) || (s->flags & FLOW_F_DEAD) ||
-	    __atomic_load_n(&s->last_seen, __ATOMIC_RELAXED) < wa->since)
+	if (s->flags & FLOW_F_DEAD)
 		return 0;
+	if (s->flags & FLOW_F_ALG_MADE) {
+		/* A PPTP call's gate: the peer made its own; it learns only that it is alive. */
+		if (recent && wa->since != 0) {
+			rec_fill(&r, s, DP_HA_EV_TOUCH);
+			tx_add(wa->dp, &r, wa->flags);
+		}
+		return 0;
+	}
+	if (!dp_ha_syncable(s->flags, s->alg_id) || !recent)
+		return 0;
+	if (s->flags & FLOW_F_ALG_CTRL) {
+		send_pptp(wa->dp, s, wa->flags);
+		return 0;
+	}
 	rec_fill(&r, s, DP_HA_EV_UPSERT);
 	tx_add(wa->dp, &r, wa->flags);
 	return 0;
@@ -460,11 +528,13 @@ walks(struct dp *dp)
 
 /* A record's session spec; false if it names what this box cannot hold. */
 static bool
-rec_spec(struct dp *dp, const struct dp_ha_rec *r, struct nat_sess_spec *sp)
+rec_spec(struct dp *dp, const struct dp_ha_rec *r, struct nat_sess_spec *sp, bool pptp)
 {
 	unsigned d;
 
-	if (r->tmo >= FLOW_TMO_MAX || r->oneway > 1 || (r->flags & ~FLOW_F_NAT) != 0)
+	if (r->tmo >= FLOW_TMO_MAX || r->oneway > 1 ||
+	    (r->flags & ~(FLOW_F_NAT | (pptp ? FLOW_F_ALG_CTRL : 0))) != 0 ||
+	    (pptp && (r->proto != IPPROTO_TCP || !(r->flags & FLOW_F_ALG_CTRL))))
 		return false;
 	memset(sp, 0, sizeof(*sp));
 	for (d = 0; d < 2; d++) {
@@ -480,7 +550,7 @@ rec_spec(struct dp *dp, const struct dp_ha_rec *r, struct nat_sess_spec *sp)
 	sp->tmo = r->tmo;
 	sp->flags = r->flags;
 	sp->tcp = r->tcp;
-	sp->alg_id = FLOW_ALG_NONE;
+	sp->alg_id = pptp ? PPTP_ALG_ID : FLOW_ALG_NONE;
 	sp->oneway = r->oneway;
 	sp->policy_id = rte_be_to_cpu_16(r->policy_id);
 	sp->dip_id = rte_be_to_cpu_16(r->dip_id);
@@ -514,9 +584,9 @@ tcp_sync(struct flow_session *s, const struct dp_ha_rec *r)
 	__atomic_store_n(&s->tcp, r->tcp, __ATOMIC_RELAXED);
 }
 
-/* Install (or refresh) the session of record r. */
-static void
-apply_upsert(struct dp *dp, const struct dp_ha_rec *r)
+/* Install (or refresh) the session of record r (pptp: a PPTP control session); NULL if none. */
+static struct flow_session *
+apply_upsert(struct dp *dp, const struct dp_ha_rec *r, bool pptp)
 {
 	struct dp_ha_state *h = dp->ha;
 	struct nat_sess_spec sp;
@@ -527,9 +597,9 @@ apply_upsert(struct dp *dp, const struct dp_ha_rec *r)
 	uint8_t dir;
 	int rc;
 
-	if (!rec_spec(dp, r, &sp)) {
+	if (!rec_spec(dp, r, &sp, pptp)) {
 		h->st.bad++;
-		return;
+		return NULL;
 	}
 	k = sp.key[0];
 	s = flow_lookup(dp->flows, &k, &dir);
@@ -537,13 +607,13 @@ apply_upsert(struct dp *dp, const struct dp_ha_rec *r)
 		if (dir != 0 || memcmp(&s->key[1], &sp.key[1], sizeof(k)) != 0 ||
 		    s->nat_port != sp.nat_port) {
 			h->st.conflicts++;   /* our own session for the same flow, translated otherwise */
-			return;
+			return NULL;
 		}
 		/* Known: the peer saw it lately. */
 		__atomic_store_n(&s->last_seen, flow_clock(dp->flows), __ATOMIC_RELAXED);
 		tcp_sync(s, r);
 		h->st.updated++;
-		return;
+		return s;
 	}
 	pub = rte_be_to_cpu_32(sp.rw[0].src);
 	/* Its public port first: a promoted standby must never hand it out again. */
@@ -552,7 +622,7 @@ apply_upsert(struct dp *dp, const struct dp_ha_rec *r)
 			h->st.conflicts++;   /* another session holds it here */
 		else
 			h->st.install_failed++;
-		return;
+		return NULL;
 	}
 	/* Counted for its source host, as session_freed will uncount it. */
 	rc = nat_src_take(dp->src_sessions, sp.key[0].src, UINT32_MAX);
@@ -568,7 +638,7 @@ apply_upsert(struct dp *dp, const struct dp_ha_rec *r)
 	rc = flow_insert(dp->flows, s, w);
 	if (rc == 0) {
 		h->st.installed++;
-		return;
+		return s;
 	}
 	flow_release(dp->flows, s, w);
 undo_src:
@@ -580,23 +650,53 @@ undo_port:
 		h->st.conflicts++;   /* its reply key is another session's */
 	else
 		h->st.install_failed++;
+	return NULL;
 }
 
 /* Delete the session of record r, when it is the one the record names. */
 static void
 apply_del(struct dp *dp, const struct dp_ha_rec *r)
 {
-	struct flow_session *s;
-	struct flow_key k;
-	uint8_t dir;
+	struct flow_session *s = rec_session(dp, r);
 
-	flow_key_set(&k, r->key[0].src, r->key[0].dst, r->key[0].sport, r->key[0].dport, r->proto);
-	s = flow_lookup(dp->flows, &k, &dir);
-	if (s == NULL || dir != 0 || s->nat_port != rte_be_to_cpu_16(r->nat_port) ||
+	if (s == NULL || s->nat_port != rte_be_to_cpu_16(r->nat_port) ||
 	    !dp_ha_syncable(s->flags, s->alg_id))
-		return;
+		return;   /* the ALG's gates go with their call */
 	if (flow_delete(dp->flows, s, false) == 0)
 		dp->ha->st.deleted++;
+}
+
+/* A session the peer saw lately (a PPTP gate): stamped seen, so it does not age out here. */
+static void
+apply_touch(struct dp *dp, const struct dp_ha_rec *r)
+{
+	struct flow_session *s = rec_session(dp, r);
+
+	if (s != NULL) {
+		__atomic_store_n(&s->last_seen, flow_clock(dp->flows), __ATOMIC_RELAXED);
+		dp->ha->st.updated++;
+	}
+}
+
+/* A PPTP datagram: the control session, and its ALG state when it has one. */
+static void
+apply_pptp(struct dp *dp, const uint8_t *body, size_t len, uint16_t flags)
+{
+	const struct dp_ha_rec *r = (const struct dp_ha_rec *)body;
+	bool state = flags & HA_F_STATE;
+	struct flow_session *s;
+
+	if (len != sizeof(*r) + (state ? sizeof(struct pptp_sync) : 0) || r->type != DP_HA_EV_UPSERT) {
+		dp->ha->st.bad++;
+		return;
+	}
+	dp->ha->st.events_recv++;
+	s = apply_upsert(dp, r, true);
+	if (s == NULL || !state || dp->pptp == NULL)
+		return;
+	if (pptp_ctrl_import(dp->pptp, s, (const struct pptp_sync *)(r + 1),
+			     r->owner < dp->n_workers ? r->owner : 0, flow_clock(dp->flows)) != 0)
+		dp->ha->st.install_failed++;
 }
 
 /* Sequence number seq of the peer's stream arrived: count a gap. */
@@ -645,8 +745,8 @@ rx_one(struct dp *dp, const uint8_t *buf, size_t len, const struct sockaddr_in *
 		return;
 	}
 	n = rte_be_to_cpu_16(hd->count);
-	if (len != sizeof(*hd) + (size_t)n * sizeof(struct dp_ha_rec) || n > HA_MAX_RECS ||
-	    hd->role < DP_HA_INIT || hd->role > DP_HA_ACTIVE) {
+	if ((hd->type != HA_MSG_PPTP && len != sizeof(*hd) + (size_t)n * sizeof(struct dp_ha_rec)) ||
+	    n > HA_MAX_RECS || hd->role < DP_HA_INIT || hd->role > DP_HA_ACTIVE) {
 		h->st.bad++;
 		return;
 	}
@@ -674,12 +774,20 @@ rx_one(struct dp *dp, const uint8_t *buf, size_t len, const struct sockaddr_in *
 
 			h->st.events_recv++;
 			if (r->type == DP_HA_EV_UPSERT)
-				apply_upsert(dp, r);
+				(void)apply_upsert(dp, r, false);
 			else if (r->type == DP_HA_EV_DEL)
 				apply_del(dp, r);
+			else if (r->type == DP_HA_EV_TOUCH)
+				apply_touch(dp, r);
 			else
 				h->st.bad++;
 		}
+		break;
+	case HA_MSG_PPTP:
+		rx_seq(h, rte_be_to_cpu_32(hd->seq), true);
+		if (rte_be_to_cpu_16(hd->flags) & HA_F_BULK)
+			h->bulk_rx_tsc = h->last_rx_tsc;
+		apply_pptp(dp, (const uint8_t *)(hd + 1), len - sizeof(*hd), rte_be_to_cpu_16(hd->flags));
 		break;
 	case HA_MSG_BULK_END:
 		rx_seq(h, rte_be_to_cpu_32(hd->seq), true);

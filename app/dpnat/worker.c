@@ -317,6 +317,9 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		if (r == 0 && unlikely(s->flags & FLOW_F_ALG_CTRL)) {
 			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
 			made_any(w);   /* it may have opened gates for the packets behind it */
+			/* The HA peer gets the stream's position and calls after every control segment. */
+			if (unlikely(__atomic_load_n(&dp->ha_sync, __ATOMIC_RELAXED)))
+				dp_ha_session(dp, w->idx, s, DP_HA_EV_PPTP);
 		}
 		if (r != 0) {
 			dp_drop(&w->st, m, (unsigned)r);
@@ -361,10 +364,10 @@ session_create(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, const str
 	/* Another worker's session (NAT_NEW_RACE) was logged by that worker. */
 	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
-	/* The HA peer learns it (a PPTP control session stays here: its ALG state is not synced). */
+	/* The HA peer learns it (a PPTP control session with its ALG state). */
 	if (unlikely(__atomic_load_n(&dp->ha_sync, __ATOMIC_RELAXED)) && !(how & NAT_NEW_RACE) &&
 	    dp_ha_syncable(s->flags, s->alg_id))
-		dp_ha_session(dp, w->idx, s, DP_HA_EV_UPSERT);
+		dp_ha_session(dp, w->idx, s, dp_ha_new_event(s->flags));
 	made_session(w, s);
 	return s;
 }

@@ -183,17 +183,24 @@ def topology(lab):
     return c1, srv, a, b
 
 
-def test_failover_keeps_tcp_and_udp(lab):
-    c1, srv, a, b = topology(lab)
-    a.start_dpnat()
-    # In a pair and not yet told: forwards nothing.
-    assert re.search(r"role: init .*forwarding: no", a.nsrp()), a.nsrp()
+def start_pair(a, b, dpnat_a=True):
+    """Box a active, then box b standby with its bulk sync, each with its keepalived."""
+    if dpnat_a:
+        a.start_dpnat()
     a.start_keepalived()
     a.wait_nsrp(r"role: active", timeout=2 * WAIT)
     b.start_dpnat()
     b.start_keepalived()
     b.wait_nsrp(r"role: standby", timeout=2 * WAIT)
     b.wait_nsrp(r"bulk sync: [1-9]\d* requested, 0 asked of us, 0 sent, [1-9]\d* received")
+
+
+def test_failover_keeps_tcp_and_udp(lab):
+    c1, srv, a, b = topology(lab)
+    a.start_dpnat()
+    # In a pair and not yet told: forwards nothing.
+    assert re.search(r"role: init .*forwarding: no", a.nsrp()), a.nsrp()
+    start_pair(a, b, dpnat_a=False)
 
     # Sync from anyone but the peer is refused and counted: a well-formed hello from another address.
     hello = "struct.pack('!IBBBBIIHHI', 0x44504841, 1, 3, 3, 1, 7, 99, 0, 0, 0)"
@@ -381,3 +388,52 @@ def test_bulk_sync_100k_sessions(lab):
     b.cli("exec nsrp role active")
     for box in (a, b):
         box.wait_nsrp(r"split-brain: [1-9]")
+
+
+def xlate_line(box):
+    """The one PPTP xlate entry a box shows: 'client/cid->server xlated to pub/xcid->server(scid)'."""
+    out = box.cli("get alg pptp xlate").stdout
+    lines = re.findall(r"^(60\.60\.60\.2/\d+->172\.19\.50\.129 xlated to \S+/\d+->172\.19\.50\.129\(\d+\), "
+                       r"src-port:\d+)", out, re.M)
+    return lines[0] if lines else None
+
+
+def test_pptp_call_survives_failover(lab):
+    """A PPTP call (real pptpd and pptp-linux) up through box a keeps carrying PPP both ways
+    through box b after box a dies, with the same Call IDs and public address."""
+    import pptp_peers as pp
+    c1, srv, a, b = topology(lab)
+    start_pair(a, b)
+    server = pp.start_server(srv, lab.tmp, "192.168.77.1", "192.168.77.10-20")
+    lab.handles.append(server)
+    h = pp.start_client(c1, lab.tmp, "172.19.50.129", "c1")
+    lab.handles.append(h)
+    assert h.wait_up(timeout=2 * WAIT), h.log
+    h.send("before")
+    assert "before" in h.recv_pongs(timeout=WAIT)
+    # The standby holds the same call: client, translated and server Call IDs.
+    want = wait_until(lambda: xlate_line(a), WAIT, "the call's xlate entry on box a")
+    wait_until(lambda: xlate_line(b) == want, WAIT, f"{want} on box b", seen=lambda: xlate_line(b))
+    gre_b = b.cli("get session protocol 47").stdout
+    assert "Total 2 sessions" in gre_b, gre_b
+    time.sleep(1.5)   # a refresh interval
+
+    a.die()
+    b.wait_nsrp(r"role: active", timeout=WAIT)
+    got = []
+    for i in range(10):
+        h.send(f"after-{i}")
+        got += h.recv_pongs(timeout=1.0)
+    got += h.recv_pongs(timeout=WAIT, count=max(1, 10 - len(got)))
+    print("PPP echoes after the failover:", got)
+    print(b.cli("get counter flow").stdout)
+    # PPP over GRE is datagrams: the first frames may meet an unresolved next hop; the call carries on.
+    assert len(got) >= 8 and "after-9" in got, got
+    assert xlate_line(b) == want, (xlate_line(b), want)
+    assert len(server.calls()) == 1, server.calls()
+    flow = b.cli("get counter flow").stdout
+    assert re.search(r"gre-no-gate\s+0\b", flow), flow
+    pp.stop_all([h])
+    # The client's hang-up (Call-Clear, Stop-Control, FIN) is translated by box b: the call ends there.
+    wait_until(lambda: xlate_line(b) is None, 2 * WAIT, "the call torn down on box b")
+    print(want)
