@@ -400,7 +400,8 @@ def xlate_line(box):
 
 def test_pptp_call_survives_failover(lab):
     """A PPTP call (real pptpd and pptp-linux) up through box a keeps carrying PPP both ways
-    through box b after box a dies, with the same Call IDs and public address."""
+    through box b after box a dies, and through box a again after it comes back as standby
+    and takes over gracefully, with the same Call IDs and public address throughout."""
     import pptp_peers as pp
     c1, srv, a, b = topology(lab)
     start_pair(a, b)
@@ -433,7 +434,28 @@ def test_pptp_call_survives_failover(lab):
     assert len(server.calls()) == 1, server.calls()
     flow = b.cli("get counter flow").stdout
     assert re.search(r"gre-no-gate\s+0\b", flow), flow
+
+    # The old box comes back as standby (the call in its bulk sync), then takes over gracefully.
+    a.start_dpnat()
+    a.start_keepalived()
+    a.wait_nsrp(r"role: standby", timeout=2 * WAIT)
+    wait_until(lambda: xlate_line(a) == want, 2 * WAIT, f"{want} on the returned box a",
+               seen=lambda: xlate_line(a))
+    open(b.flag, "w").close()
+    a.wait_nsrp(r"role: active", timeout=WAIT)
+    b.wait_nsrp(r"role: standby", timeout=WAIT)
+    got = []
+    for i in range(10):
+        h.send(f"back-{i}")
+        got += h.recv_pongs(timeout=1.0)
+    got += h.recv_pongs(timeout=WAIT, count=max(1, 10 - len(got)))
+    print("PPP echoes after the switch back:", got)
+    assert len(got) >= 8 and "back-9" in got, got
+    assert xlate_line(a) == want, (xlate_line(a), want)
+    assert len(server.calls()) == 1, server.calls()
     pp.stop_all([h])
-    # The client's hang-up (Call-Clear, Stop-Control, FIN) is translated by box b: the call ends there.
+    # The client's hang-up (Call-Clear, Stop-Control, FIN) is translated by box a: the call ends
+    # there, and on box b, told by box a.
+    wait_until(lambda: xlate_line(a) is None, 2 * WAIT, "the call torn down on box a")
     wait_until(lambda: xlate_line(b) is None, 2 * WAIT, "the call torn down on box b")
     print(want)
