@@ -307,8 +307,8 @@ render_ha(struct dp *dp, struct mx_buf *b)
 	dp_ha_stats_get(dp, &st);
 	sample(b, "dpnat_nsrp_role", "gauge", "HA role: 0 standalone, 1 init, 2 standby, 3 active", st.role);
 	sample(b, "dpnat_nsrp_peer_role", "gauge", "The peer's HA role as it last said", st.peer_role);
-	sample(b, "dpnat_nsrp_lag_ms", "gauge", "Milliseconds since the peer's last sync datagram",
-	       st.lag_ms == UINT64_MAX ? 0 : st.lag_ms);
+	family(b, "dpnat_nsrp_lag_seconds", "gauge", "Seconds since the peer's last sync datagram (0: never heard)");
+	mx_printf(b, "dpnat_nsrp_lag_seconds %.3f\n", st.lag_ms == UINT64_MAX ? 0.0 : (double)st.lag_ms / 1000);
 	for (i = 0; i < dp_ha_n_counters; i++) {
 		const struct dp_ha_counter *c = &dp_ha_counters[i];
 
