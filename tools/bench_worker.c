@@ -51,6 +51,8 @@
  *   --huge: hugepage memory (mounted hugetlbfs, reserved pages) instead of --no-huge
  *   --nat-rfc: endpoint-independent mapping and filtering and hairpinning on (issue 18):
  *     what they cost the established path (nothing looks at them there) and a new session
+ *   --ha: as the active box of an HA pair (issue 17): every session made queues a sync event
+ *     (the queues hold them all; nothing drains them here): what the sync costs the new-session rate
  *   --lcores: EAL lcore map for the N workers, e.g. '0@1,1@1' (default: -l 0..N-1)
  */
 #include <arpa/inet.h>
@@ -617,7 +619,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: dpnat-bench-worker [--flows N] [--workload tcpudp|pptp|new] "
 			"[--passes N] [--rounds N] [--huge] [--workers N] [--lcores MAP] [--refused N] [--tagged] [--tag-offload] "
-			"[--log-nat] [--ipfix] [--rss] [--port-block N] [--nat-rfc] [--replies]\n");
+			"[--log-nat] [--ipfix] [--rss] [--port-block N] [--nat-rfc] [--replies] [--ha]\n");
 	exit(2);
 }
 
@@ -633,12 +635,12 @@ main(int argc, char **argv)
 		{ "log-nat", no_argument, NULL, 'G' }, { "ipfix", no_argument, NULL, 'X' },
 		{ "rss", no_argument, NULL, 'S' }, { "port-block", required_argument, NULL, 'B' },
 		{ "nat-rfc", no_argument, NULL, 'C' },
-		{ "replies", no_argument, NULL, 'Y' },
+		{ "replies", no_argument, NULL, 'Y' }, { "ha", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[384] = "", pba[96] = "";
+	char prefix[64], conf[2048], ports[512], lcores[64] = "0", natlog[512] = "", pba[96] = "";
 	unsigned pba_size = 0;
-	bool log_nat = false, ipfix = false, rss = false, nat_rfc = false;
+	bool log_nat = false, ipfix = false, rss = false, nat_rfc = false, ha_on = false;
 	int sink = -1;
 	const char *tn, *un;
 	char *eal[] = { argv[0], "--no-pci", "--log-level=error", "--vdev=net_null0",
@@ -670,6 +672,7 @@ main(int argc, char **argv)
 		case 'B': pba_size = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'C': nat_rfc = true; break;
 		case 'Y': new_replies = true; break;
+		case 'A': ha_on = true; break;
 		case 'L':
 			snprintf(lcores, sizeof(lcores), "%s", optarg);
 			lcores_set = true;
@@ -731,6 +734,11 @@ main(int argc, char **argv)
 		snprintf(natlog + strlen(natlog), sizeof(natlog) - strlen(natlog),
 			 "set nat mapping endpoint-independent\nset nat filtering endpoint-independent\n"
 			 "set nat hairpin\nset nat mapping max %u\n", RTE_MIN(RTE_MAX(nsess, 1u), 16777216u));
+	/* --ha: the active box of a pair, a sync event per session made, queues that hold them all. */
+	if (ha_on)
+		snprintf(natlog + strlen(natlog), sizeof(natlog) - strlen(natlog),
+			 "set nsrp queue %u\nset nsrp local 127.0.0.1\nset nsrp peer 127.0.0.1\nset nsrp cluster id 1\n",
+			 RTE_MIN(RTE_MAX(nsess, 64u), 1048576u));
 	/* --tagged: the same interfaces as subinterfaces of two physical ones on the ports. */
 	tn = vtag[0] ? "ethernet0/0.1" : "trust";
 	un = vtag[1] ? "ethernet0/1.1" : "untrust";
@@ -767,6 +775,8 @@ main(int argc, char **argv)
 	dp = dp_harness_up_rss("bench", conf, n_workers, rss);
 	if (dp == NULL)
 		die("configuration");
+	if (ha_on && dp_ha_role_set(dp, DP_HA_ACTIVE, NULL) != 0)
+		die("HA role");
 	for (d = 0; d < 2; d++) {
 		int sub = route_iface_by_name(dp->rt, d ? un : tn);
 
@@ -834,6 +844,26 @@ main(int argc, char **argv)
 			dp_natlog_stats_get(dp, &ls);
 			printf("; deleted, %lu (%.1f a subscriber)\n", (unsigned long)ls.created,
 			       (double)ls.created / subs);
+		}
+		if (ha_on) {
+			struct flow_session *s = flow_by_id(dp->flows, 1);
+			struct dp_ha_stats hs;
+			uint64_t best = UINT64_MAX, t0;
+			unsigned k, i;
+
+			dp_ha_stats_get(dp, &hs);
+			printf("  sync events queued %lu, lost %lu\n", (unsigned long)hs.queued,
+			       (unsigned long)hs.events_lost);
+			/* The worker's part alone: fill a record and queue it, into an emptied queue. */
+			for (k = 0; s != NULL && k < 5; k++) {
+				rte_ring_reset(dp->haq[0].ring);
+				t0 = rte_rdtsc_precise();
+				for (i = 0; i < flows; i++)
+					dp_ha_session(dp, 0, s, DP_HA_EV_UPSERT);
+				best = RTE_MIN(best, rte_rdtsc_precise() - t0);
+			}
+			printf("  sync event (fill + enqueue) %7.1f cycles, best of 5 x %u\n",
+			       (double)best / flows, flows);
 		}
 		if (sink >= 0)
 			close(sink);

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc clang-14 libclang-rt-14-dev
       libcmocka-dev libnuma-dev libpcap-dev libedit-dev python3-scapy python3-pytest
       iproute2 iputils-ping ethtool tshark nftables pptpd pptp-linux netcat-openbsd
-      prometheus debhelper lintian bash-completion rsyslog nfdump coturn)
+      prometheus debhelper lintian bash-completion rsyslog nfdump coturn keepalived)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

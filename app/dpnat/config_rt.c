@@ -271,7 +271,9 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	    nc->log_nat_queue != dp->conf.log_nat_queue ||
 	    nc->limits.nat_maps != dp->conf.limits.nat_maps ||
 	    nc->pba_size != dp->conf.pba_size ||
-	    nc->pba_subscribers != dp->conf.pba_subscribers) {
+	    nc->pba_subscribers != dp->conf.pba_subscribers ||
+
+	    nc->nsrp_queue != dp->conf.nsrp_queue) {
 		cli_printf(out, "table sizes and the socket path are fixed at start: edit the configuration file and restart dpnat");
 		return -1;
 	}
@@ -311,6 +313,7 @@ dp_config_apply(struct dp *dp, const struct conf *nc, struct cli_out *out)
 	dp_timeouts_apply(dp);
 	dp_limits_apply(dp);
 	neigh_set_timeout(dp->neigh, nc->timeouts.arp);
+	dp_ha_conf_apply(dp);
 	rte_free(saved);
 	return 0;
 fail_arps:

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "conf.h"
+#include "dp_ha.h"
 #include "dp_natlog.h"
 #include "flow.h"
 #include "nat.h"
@@ -153,6 +154,10 @@ struct dp {
 	uint64_t natlog_syslog_errors;                /* syslog datagrams refused by the socket */
 	int natlog_fd;                                /* the syslog and IPFIX socket, -1 until first needed */
 	struct dp_natlog_ipfix natlog_ipfix;          /* the IPFIX exporter (control lcore) */
+	uint8_t ha_standby;                           /* workers, per burst: drop all (HA role init/standby) */
+	uint8_t ha_sync;                              /* workers, per new session: queue an HA sync event */
+	struct dp_ha_q haq[DP_MAX_WORKERS + 1];       /* HA sync events: [worker], [n_workers] control */
+	struct dp_ha_state *ha;                       /* the control lcore's side of the HA pair (ha.c) */
 	uint64_t hz;
 	uint64_t start_tsc;
 	volatile bool quit;

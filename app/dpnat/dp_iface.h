@@ -20,6 +20,8 @@ void dp_ctl_send(struct dp *dp, struct rte_mbuf *m, uint8_t iface);
 void dp_neigh_drops(struct dp *dp);
 /** ARP request for ip on iface (neighbour resolution and retries). */
 void dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip);
+/** Broadcast an ARP request from sip for tip on iface (sip == tip: gratuitous). 0, or -1 if not sent. */
+int dp_arp_send(struct dp *dp, uint8_t iface, uint32_t sip, uint32_t tip);
 
 /* mtu.c */
 /** Recompute the frame length up to which workers skip the MTU check (after any MTU change). */

@@ -259,7 +259,9 @@ setup_tables(struct dp *dp, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	return dp_natlog_create(dp, err, errlen);
+	if (dp_natlog_create(dp, err, errlen) != 0)
+		return -1;
+	return dp_ha_create(dp, err, errlen);
 }
 
 /* The configuration p names, loaded and validated into c. 0 or -1 with err. */
@@ -358,6 +360,7 @@ dp_destroy(struct dp *dp)
 		rte_ring_free(dp->workers[i].inject);
 	rte_ring_free(dp->punt);
 	dp_natlog_free(dp);
+	dp_ha_free(dp);
 	rte_free(dp->qsbr);
 	rte_mempool_free(dp->pool);
 	rte_free(dp);

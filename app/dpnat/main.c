@@ -157,6 +157,7 @@ control_loop(struct dp *dp)
 		if (dp_ctl_poll() || n > 0)
 			idle = 0;
 		dp_metrics_poll(dp);
+		dp_ha_poll(dp);
 		if (rte_get_tsc_cycles() - last_age >= age_cycles) {
 			last_age = rte_get_tsc_cycles();
 			dp_sessions_tick(dp);

@@ -338,6 +338,28 @@ render_rcu(const struct dp *dp, struct mx_buf *b)
 }
 
 /* The NAT event log: created = sent + lost + queued. */
+/* The HA pair: role, lag and every sync counter. */
+static void
+render_ha(struct dp *dp, struct mx_buf *b)
+{
+	struct dp_ha_stats st;
+	char name[64];
+	unsigned i;
+
+	dp_ha_stats_get(dp, &st);
+	sample(b, "dpnat_nsrp_role", "gauge", "HA role: 0 standalone, 1 init, 2 standby, 3 active", st.role);
+	sample(b, "dpnat_nsrp_peer_role", "gauge", "The peer's HA role as it last said", st.peer_role);
+	family(b, "dpnat_nsrp_lag_seconds", "gauge", "Seconds since the peer's last sync datagram (0: never heard)");
+	mx_printf(b, "dpnat_nsrp_lag_seconds %.3f\n", st.lag_ms == UINT64_MAX ? 0.0 : (double)st.lag_ms / 1000);
+	for (i = 0; i < dp_ha_n_counters; i++) {
+		const struct dp_ha_counter *c = &dp_ha_counters[i];
+
+		snprintf(name, sizeof(name), "dpnat_nsrp_%s%s", c->name,
+			 strcmp(c->type, "counter") == 0 ? "_total" : "");
+		sample(b, name, c->type, c->help, *(const uint64_t *)((const char *)&st + c->off));
+	}
+}
+
 static void
 render_natlog(struct dp *dp, struct mx_buf *b)
 {
@@ -469,6 +491,7 @@ render(struct dp *dp, struct mx_buf *b)
 	render_pptp(dp, b);
 	render_natlog(dp, b);
 	render_cgn(dp, b);
+	render_ha(dp, b);
 	neigh_usage(dp->neigh, &used, &max);
 	neigh_stats_get(dp->neigh, &ns);
 	sample(b, "dpnat_arp_entries", "gauge", "Neighbour (ARP) entries in use", used);

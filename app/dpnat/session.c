@@ -28,6 +28,8 @@ session_freed(struct flow_session *s, void *arg)
 	 */
 	if (unlikely(rt != NULL && rt->log_nat) && !(s->flags & (FLOW_F_ALG_MADE | FLOW_F_PBA)))
 		dp_natlog_session(dp, dp->n_workers, s, DP_NATLOG_SESS_DEL);
+	if (unlikely(dp->ha_sync) && dp_ha_syncable(s->flags, s->alg_id))
+		dp_ha_session(dp, dp->n_workers, s, DP_HA_EV_DEL);
 	if (s->nat_port != 0)
 		nat_port_free(dp->nat, rte_be_to_cpu_32(s->rw[0].src), s->nat_port);
 	/* After the port: its block goes back with its last port (nat_pba.h). */

@@ -59,8 +59,8 @@ dp_neigh_drops(struct dp *dp)
 	dp->neigh_removed_pkts = ns.removed_pkts;
 }
 
-void
-dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
+int
+dp_arp_send(struct dp *dp, uint8_t iface, uint32_t sip, uint32_t tip)
 {
 	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
 	struct rte_ether_hdr *eth;
@@ -68,11 +68,11 @@ dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
 	struct rte_mbuf *m;
 
 	if (ifc == NULL || !ifc->up || !ifc->has_ip)
-		return;
+		return -1;
 	m = rte_pktmbuf_alloc(dp->pool);
 	if (m == NULL) {
 		dp->ctl_st.drops[PKT_DROP_MBUF_ALLOC]++;
-		return;
+		return -1;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
 	arp = (struct rte_arp_hdr *)(eth + 1);
@@ -85,10 +85,20 @@ dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
 	arp->arp_plen = 4;
 	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
 	rte_ether_addr_copy(&ifc->mac, &arp->arp_data.arp_sha);
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(ifc->ip);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(sip);
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
-	arp->arp_data.arp_tip = rte_cpu_to_be_32(ip);
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
 	dp_ctl_send(dp, m, iface);
+	return 0;
+}
+
+void
+dp_arp_request(struct dp *dp, uint8_t iface, uint32_t ip)
+{
+	const struct route_iface *ifc = route_iface_get(dp->rt, iface);
+
+	if (ifc != NULL)
+		(void)dp_arp_send(dp, iface, ifc->ip, ip);
 }
 
 /* True if ip is an address of a DIP pool defined on interface iface (answered like our own, as ScreenOS does). */

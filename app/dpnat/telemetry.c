@@ -231,6 +231,30 @@ tm_cgn(const char *cmd, const char *params, struct rte_tel_data *d)
 	return tm_run(fill_cgn, d);
 }
 
+static void
+fill_nsrp(const struct dp *dp, struct rte_tel_data *d)
+{
+	struct dp_ha_stats st;
+	unsigned i;
+
+	dp_ha_stats_get(dp, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "role", dp_ha_role_name(st.role));
+	rte_tel_data_add_dict_string(d, "peer_role", dp_ha_role_name(st.peer_role));
+	rte_tel_data_add_dict_u64(d, "lag_ms", st.lag_ms);
+	for (i = 0; i < dp_ha_n_counters; i++)
+		rte_tel_data_add_dict_u64(d, dp_ha_counters[i].name,
+					  *(const uint64_t *)((const char *)&st + dp_ha_counters[i].off));
+}
+
+static int
+tm_nsrp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	return tm_run(fill_nsrp, d);
+}
+
 /** Register dpnat's telemetry commands (harmless when telemetry is off). */
 void
 dp_telemetry_init(const struct dp *dp)
@@ -247,6 +271,8 @@ dp_telemetry_init(const struct dp *dp)
 				   "Forwarding and drop counters by reason. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/pptp/xlate", tm_pptp,
 				   "PPTP ALG xlate usage and control-stream counters. Takes no parameters");
+	rte_telemetry_register_cmd("/dpnat/nsrp", tm_nsrp,
+				   "HA pair: role, peer role, lag and session sync counters. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/rcu", tm_rcu,
 				   "Reclamation queues: deferred, freed, not deferred. Takes no parameters");
 	rte_telemetry_register_cmd("/dpnat/nat/cgn", tm_cgn,

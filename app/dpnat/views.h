@@ -43,6 +43,10 @@ int h_clear_arp(const struct cli_args *a, struct cli_out *out, void *ctx);
 int h_clear_counter(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get arp`: the neighbour (ARP) table. */
 int h_get_arp(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** `get nsrp`: the HA pair's role, peer and sync counters. */
+int h_get_nsrp(const struct cli_args *a, struct cli_out *out, void *ctx);
+/** `exec nsrp role { active | standby | init }`: keepalived's notify. */
+int h_exec_nsrp_role(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get log nat`: the NAT event log's counters. */
 int h_get_log_nat(const struct cli_args *a, struct cli_out *out, void *ctx);
 /** `get counter flow`: flow counters and every drop reason. */

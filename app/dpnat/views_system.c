@@ -110,6 +110,7 @@ static const char *const tech_support_views[] = {
 	"get arp", "get dip", "get policy", "get mbuf", "get alg", "get alg pptp", "get log",
 	"get log nat", "get session limit", "get alg pptp xlate per-client", "get flow frag",
 	"get nat subscriber",
+	"get nsrp",
 };
 
 /* get tech-support: one text for a bug report. */
@@ -159,4 +160,21 @@ h_get_log_nat(const struct cli_args *a, struct cli_out *out, void *ctx)
 	RTE_SET_USED(a);
 	dp_natlog_show(ctx, out);
 	return 0;
+}
+
+int
+h_get_nsrp(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	RTE_SET_USED(a);
+	dp_ha_show(ctx, out);
+	return 0;
+}
+
+int
+h_exec_nsrp_role(const struct cli_args *a, struct cli_out *out, void *ctx)
+{
+	unsigned role = cli_arg_present(a, "active") ? DP_HA_ACTIVE :
+			cli_arg_present(a, "standby") ? DP_HA_STANDBY : DP_HA_INIT;
+
+	return dp_ha_role_set(ctx, role, out);
 }

@@ -321,6 +321,9 @@ session_hit(struct dp *dp, struct dp_worker *w, struct rte_mbuf *m, struct pkt_m
 		if (r == 0 && unlikely(s->flags & FLOW_F_ALG_CTRL)) {
 			r = pptp_ctrl_input(dp->pptp, w->idx, s, dir, m, md, w->now);
 			made_any(w);   /* it may have opened gates for the packets behind it */
+			/* The HA peer gets the stream's position and calls after every control segment. */
+			if (unlikely(__atomic_load_n(&dp->ha_sync, __ATOMIC_RELAXED)))
+				dp_ha_session(dp, w->idx, s, DP_HA_EV_PPTP);
 		}
 		if (r != 0) {
 			dp_drop(&w->st, m, (unsigned)r);
@@ -396,6 +399,10 @@ session_made(struct dp *dp, struct dp_worker *w, const struct dp_runtime *rt,
 	 */
 	if (unlikely(rt->log_nat) && !(how & NAT_NEW_RACE) && !(s->flags & FLOW_F_PBA))
 		dp_natlog_session(dp, w->idx, s, DP_NATLOG_SESS_NEW);
+	/* The HA peer learns it (a PPTP control session with its ALG state). */
+	if (unlikely(__atomic_load_n(&dp->ha_sync, __ATOMIC_RELAXED)) && !(how & NAT_NEW_RACE) &&
+	    dp_ha_syncable(s->flags, s->alg_id))
+		dp_ha_session(dp, w->idx, s, dp_ha_new_event(s->flags));
 	made_session(w, s);
 }
 
@@ -780,6 +787,13 @@ burst_core(struct dp *dp, struct dp_worker *w, unsigned iface, struct rte_mbuf *
 	uint8_t vl_sub[DP_BURST], vs_sub[DP_BURST];
 	unsigned nc = 0, i, fast = 0, nv = 0, ns = 0;
 
+	/* The standby of an HA pair forwards nothing and answers no ARP: one test per burst. */
+	if (!tagged && unlikely(__atomic_load_n(&dp->ha_standby, __ATOMIC_RELAXED))) {
+		w->st.rx_pkts[iface] += n;
+		for (i = 0; i < n; i++)
+			dp_drop(&w->st, pkts[i], PKT_DROP_HA_STANDBY);
+		return;
+	}
 	/* A trunk's burst (its first frame tells): sorted by tag first (untagged frames come back here). */
 	if (!tagged && unlikely(n != 0 && trunk_frame(pkts[0]))) {
 		trunk_burst(dp, w, iface, pkts, n);

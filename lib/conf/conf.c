@@ -61,8 +61,8 @@
 #define MAX_NAT_MAPS     16777216u
 #define MAX_TMO_FRAG     300u
 
-#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat"
-#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog, nat"
+#define SET_KEYWORDS   "one of interface, policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat, nsrp"
+#define UNSET_KEYWORDS "one of interface, policy, route, arp, alg, zone, cli, metrics, log, syslog, nat, nsrp"
 
 static const char *const services[] = {
 	"ANY", "PPTP", "HTTP", "HTTPS", "FTP", "DNS", "SSH", "TELNET", "SMTP", "PING",
@@ -1584,6 +1584,64 @@ nat_line(struct parser *p, bool set)
 	return nat_behaviour_line(p, set, v);
 }
 
+/* set nsrp cluster id N | local A.B.C.D | peer A.B.C.D | sync-port N | queue N | refresh N; unset nsrp cluster */
+static int
+nsrp_line(struct parser *p, bool set)
+{
+	struct conf *c = p->c;
+	const char *v = need(p, set ? "cluster, local, peer, sync-port, queue or refresh" : "cluster");
+	uint32_t n;
+
+	if (v == NULL)
+		return -1;
+	if (kw(v, "cluster")) {
+		if (!set) {
+			if (need_end(p) != 0)
+				return -1;
+			c->nsrp_cluster = 0;
+			return 0;
+		}
+		if (need_kw(p, "id") != 0 || need_u32(p, "nsrp cluster id", 1, 7, &n) != 0 ||
+		    need_end(p) != 0)
+			return -1;
+		c->nsrp_cluster = n;
+		return 0;
+	}
+	if (!set)
+		return perr(p, "unknown keyword \"%s\": expected cluster", v);
+	if (kw(v, "local") || kw(v, "peer")) {
+		bool local = kw(v, "local");
+
+		if (need_ip(p, local ? "nsrp local address" : "nsrp peer address", &n) != 0 ||
+		    need_end(p) != 0)
+			return -1;
+		if (local)
+			c->nsrp_local = n;
+		else
+			c->nsrp_peer = n;
+		return 0;
+	}
+	if (kw(v, "sync-port")) {
+		if (need_u32(p, "nsrp sync-port", 1, 65535, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->nsrp_port = (uint16_t)n;
+		return 0;
+	}
+	if (kw(v, "queue")) {
+		if (need_u32(p, "nsrp queue", 64, 1048576, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->nsrp_queue = n;
+		return 0;
+	}
+	if (kw(v, "refresh")) {
+		if (need_u32(p, "nsrp refresh", 1, 60, &n) != 0 || need_end(p) != 0)
+			return -1;
+		c->nsrp_refresh = n;
+		return 0;
+	}
+	return perr(p, "unknown keyword \"%s\": expected cluster, local, peer, sync-port, queue or refresh", v);
+}
+
 /* ---- lines ---- */
 
 /* Run the statement of p's words (keywords spelled out by the grammar). 0, or -1 with p->err set. */
@@ -1634,6 +1692,8 @@ statement(struct parser *p)
 			return syslog_line(p, true);
 		if (kw(v, "nat"))
 			return nat_line(p, true);
+		if (kw(v, "nsrp"))
+			return nsrp_line(p, true);
 		return perr(p, "unknown keyword \"%s\": expected " SET_KEYWORDS, v);
 	}
 	if (kw(v, "unset")) {
@@ -1662,6 +1722,8 @@ statement(struct parser *p)
 			return syslog_line(p, false);
 		if (kw(v, "nat"))
 			return nat_line(p, false);
+		if (kw(v, "nsrp"))
+			return nsrp_line(p, false);
 		return perr(p, "unknown keyword \"%s\": expected " UNSET_KEYWORDS, v);
 	}
 	return perr(p, "unknown command \"%s\": expected set, unset or exit", v);
@@ -1877,6 +1939,9 @@ conf_init(struct conf *c)
 	c->pba_subscribers = CONF_DEF_PBA_SUBS;
 	c->ipfix_refresh = CONF_DEF_IPFIX_REFRESH;
 	c->ipfix_mtu = CONF_MTU_DEFAULT;
+	c->nsrp_port = CONF_DEF_NSRP_PORT;
+	c->nsrp_queue = CONF_DEF_NSRP_QUEUE;
+	c->nsrp_refresh = CONF_DEF_NSRP_REFRESH;
 }
 
 void
@@ -2310,6 +2375,18 @@ conf_dump(const struct conf *c, FILE *out)
 	if (c->nat.port_keep != CONF_PORT_ANY)
 		out_line(out, &rc, "set nat port-preserve%s\n",
 			 c->nat.port_keep == CONF_PORT_PARITY ? " parity" : "");
+	if (c->nsrp_local != 0)
+		out_line(out, &rc, "set nsrp local %s\n", conf_ip_str(c->nsrp_local, a));
+	if (c->nsrp_peer != 0)
+		out_line(out, &rc, "set nsrp peer %s\n", conf_ip_str(c->nsrp_peer, a));
+	if (c->nsrp_port != CONF_DEF_NSRP_PORT)
+		out_line(out, &rc, "set nsrp sync-port %u\n", c->nsrp_port);
+	if (c->nsrp_queue != CONF_DEF_NSRP_QUEUE)
+		out_line(out, &rc, "set nsrp queue %u\n", c->nsrp_queue);
+	if (c->nsrp_refresh != CONF_DEF_NSRP_REFRESH)
+		out_line(out, &rc, "set nsrp refresh %u\n", c->nsrp_refresh);
+	if (c->nsrp_cluster != 0)
+		out_line(out, &rc, "set nsrp cluster id %u\n", c->nsrp_cluster);
 	if (fflush(out) != 0 || ferror(out))
 		rc = -1;
 	return rc;

@@ -179,6 +179,13 @@ struct conf {
 	uint32_t ipfix_mtu;            /**< `set log nat ipfix mtu N`: largest IPFIX datagram, IP header included */
 	unsigned n_ipfix;
 	struct conf_collector ipfix[CONF_MAX_IPFIX];  /**< `set log nat ipfix collector A.B.C.D [port N]` */
+	/* The HA pair (docs/ha.md): NSRP's vocabulary, keepalived decides who is active. */
+	uint32_t nsrp_cluster;         /**< `set nsrp cluster id N`, 0: no pair (standalone, the default) */
+	uint32_t nsrp_local;           /**< `set nsrp local A.B.C.D`: own address on the HA link, host order */
+	uint32_t nsrp_peer;            /**< `set nsrp peer A.B.C.D`: sync is sent to and taken from it alone */
+	uint16_t nsrp_port;            /**< `set nsrp sync-port N`, UDP, both ends */
+	uint32_t nsrp_queue;           /**< `set nsrp queue N`: sync events per lcore (start-up only) */
+	uint32_t nsrp_refresh;         /**< `set nsrp refresh N`: seconds between refreshes of a live session */
 };
 
 /** Parser state carried between lines (the `set policy id N` ... `exit` context). */
@@ -269,5 +276,8 @@ int conf_parse_ip(const char *s, uint32_t *ip);
 #define CONF_MIN_PBA_SIZE        16     /**< as NAT_PBA_MIN_SIZE */
 #define CONF_DEF_IPFIX_PORT      4739   /**< `set log nat ipfix collector A.B.C.D` without port (RFC 7011) */
 #define CONF_DEF_IPFIX_REFRESH   60     /**< `set log nat ipfix template-refresh` (seconds) */
+#define CONF_DEF_NSRP_PORT       7100   /**< `set nsrp sync-port` */
+#define CONF_DEF_NSRP_QUEUE      16384  /**< `set nsrp queue` (events per lcore) */
+#define CONF_DEF_NSRP_REFRESH    1      /**< `set nsrp refresh` (seconds) */
 
 #endif /* DPNAT_CONF_H */

@@ -115,7 +115,15 @@
 	  "subscribers holding port blocks at most (start-up only)") \
 	X("unset nat port-block", "no port block allocation (start-up only)") \
 	X("set nat subscriber-limit ports <number 1-64512:ports>", "public ports one inside host may hold") \
-	X("unset nat subscriber-limit ports", "no limit on a host's public ports")
+	X("unset nat subscriber-limit ports", "no limit on a host's public ports") \
+	X("set nsrp cluster id <number 1-7:cluster-id>", \
+	  "join an HA pair: forward nothing until made active (exec nsrp role)") \
+	X("unset nsrp cluster", "leave the HA pair: forward as a standalone box") \
+	X("set nsrp local <A.B.C.D:ha-address>", "this box's address on the HA link") \
+	X("set nsrp peer <A.B.C.D:peer-address>", "the peer's address on the HA link: sync only from it") \
+	X("set nsrp sync-port <number 1-65535:sync-port>", "UDP port of session sync, both ends (default 7100)") \
+	X("set nsrp queue <number 64-1048576:events>", "session sync events each lcore may hold unsent") \
+	X("set nsrp refresh <number 1-60:seconds>", "seconds between refreshes of a live session on the peer")
 
 /* Help of every keyword and argument key of CONF_GRAMMAR, as struct cli_word_help initialisers. */
 #define CONF_GRAMMAR_WORDS \
@@ -221,6 +229,19 @@
 	{ "hairpin", "inside to inside through public mappings" }, \
 	{ "port-preserve", "keep the inside source port" }, \
 	{ "parity", "else keep its parity" }, \
+	{ "nsrp", "the HA pair (NSRP)" }, \
+	{ "cluster", "the HA pair's cluster" }, \
+	{ "cluster id", "cluster id, the same on both boxes" }, \
+	{ "local", "own address on the HA link" }, \
+	{ "peer", "the peer's address on the HA link" }, \
+	{ "sync-port", "UDP port of session sync" }, \
+	{ "nsrp queue", "unsent sync events each lcore may hold" }, \
+	{ "refresh", "seconds between refreshes of a live session" }, \
+	{ "<cluster-id>", "cluster id 1-7" }, \
+	{ "<ha-address>", "address on the HA link" }, \
+	{ "<peer-address>", "the peer's address on the HA link" }, \
+	{ "<sync-port>", "UDP port, 7100 unless given" }, \
+	{ "<events>", "sync events per lcore" }, \
 	{ "exit", "close a policy's context" }, \
 	{ "<interface>", "interface name, e.g. \"ethernet4/1\"" }, \
 	{ "<zone>", "zone name, e.g. \"Trust\"" }, \

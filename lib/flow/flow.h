@@ -131,6 +131,16 @@ struct flow_tcp_peer {
 /* flow_tcp_peer.state */
 #define FLOW_TCPP_SYN     0x01  /**< its SYN seen: end and ack are valid */
 #define FLOW_TCPP_WS      0x02  /**< its SYN offered window scaling */
+/**
+ * Tracking copied from an HA peer (which may be up to a refresh interval
+ * old): the first segment from this side that falls outside the windows
+ * re-anchors them instead of being dropped, when it lies within
+ * FLOW_TCP_PICKUP_SPAN of what the copy says (flow_tcp_input).
+ */
+#define FLOW_TCPP_SYNCED  0x04
+
+/** How far a synced side's first segment may be from its copied tracking (64 MiB). */
+#define FLOW_TCP_PICKUP_SPAN (1u << 26)
 
 /**
  * How far back of the acknowledging side's window an acknowledgement may

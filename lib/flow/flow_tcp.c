@@ -166,6 +166,56 @@ rst_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, ui
 	return 0;
 }
 
+/*
+ * A segment (ACK, no SYN or RST) from src of a session whose tracking came
+ * from the HA peer, outside the windows that copy gives: the copy is
+ * stale by what the endpoints sent since the peer's last refresh. Taken,
+ * and the tracking re-anchored to it, when its end and acknowledgement lie
+ * within FLOW_TCP_PICKUP_SPAN of the copy (anywhere when the copy predates
+ * that side's SYN); only once per side. Returns true if taken.
+ */
+static bool
+tcp_pickup(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th, uint32_t seq,
+	   uint32_t ack, uint32_t end)
+{
+	struct flow_tcp_peer *src = &s->tcpp[dir], *dst = &s->tcpp[dir ^ 1];
+	uint8_t ss = __atomic_load_n(&src->state, __ATOMIC_RELAXED);
+	uint16_t win = rte_be_to_cpu_16(th->rx_win);
+
+	if (!(ss & FLOW_TCPP_SYNCED))
+		return false;
+	if ((ss & FLOW_TCPP_SYN) &&
+	    (end - src->end + FLOW_TCP_PICKUP_SPAN > 2 * FLOW_TCP_PICKUP_SPAN ||
+	     ((dst->state & FLOW_TCPP_SYN) &&
+	      ack - dst->end + FLOW_TCP_PICKUP_SPAN > 2 * FLOW_TCP_PICKUP_SPAN)))
+		return false;
+	if (!(ss & FLOW_TCPP_SYN)) {
+		src->wscale = 14;   /* unknown: the widest, for this one connection */
+		__atomic_store_n(&src->end, end, __ATOMIC_RELAXED);
+		__atomic_store_n(&src->ack, ack, __ATOMIC_RELAXED);
+	}
+	flow_tcp_advance(src, end, ack, win);
+	if (!(dst->state & FLOW_TCPP_SYN)) {
+		dst->wscale = 14;
+		__atomic_store_n(&dst->end, ack, __ATOMIC_RELAXED);
+		__atomic_store_n(&dst->ack, seq, __ATOMIC_RELAXED);
+		__atomic_store_n(&dst->max_win, 0xffff, __ATOMIC_RELAXED);
+		__atomic_store_n(&dst->state, (uint8_t)(dst->state | FLOW_TCPP_SYN), __ATOMIC_RELAXED);
+	} else {
+		/* src acknowledges what dst sent; dst has received up to where src sends now. */
+		if ((int32_t)(ack - dst->end) > 0)
+			__atomic_store_n(&dst->end, ack, __ATOMIC_RELAXED);
+		if ((int32_t)(seq - dst->ack) > 0)
+			__atomic_store_n(&dst->ack, seq, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&src->state, (uint8_t)((ss | FLOW_TCPP_SYN) & ~FLOW_TCPP_SYNCED),
+			 __ATOMIC_RELAXED);
+	if ((__atomic_load_n(&s->tcp, __ATOMIC_RELAXED) & (FLOW_TCP_SYN0 | FLOW_TCP_SYN1)) !=
+	    (FLOW_TCP_SYN0 | FLOW_TCP_SYN1))
+		__atomic_fetch_or(&s->tcp, FLOW_TCP_SYN0 | FLOW_TCP_SYN1, __ATOMIC_RELAXED);
+	return true;
+}
+
 int
 flow_tcp_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *th,
 	       uint32_t hlen, uint32_t plen)
@@ -181,6 +231,15 @@ flow_tcp_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *t
 		return syn_input(s, dir, th, hlen, seq, ack, plen);
 	if (f & RTE_TCP_RST_FLAG)
 		return rst_input(s, dir, th, seq, ack);
+	end = seq + plen + !!(f & RTE_TCP_FIN_FLAG);
+	if (unlikely(src->state & FLOW_TCPP_SYNCED) && (f & RTE_TCP_ACK_FLAG)) {
+		/* A copy from the HA peer: in its windows it is current (the mark goes), else picked up. */
+		if ((src->state & dst->state & FLOW_TCPP_SYN) && flow_tcp_in_window(src, dst, end, ack))
+			__atomic_store_n(&src->state, (uint8_t)(src->state & ~FLOW_TCPP_SYNCED),
+					 __ATOMIC_RELAXED);
+		else if (tcp_pickup(s, dir, th, seq, ack, end))
+			return 0;
+	}
 	if (!(src->state & FLOW_TCPP_SYN))
 		/* The responder before its SYN-ACK: nothing it sends is expected. */
 		return PKT_DROP_TCP_OUT_OF_WINDOW;
@@ -189,7 +248,6 @@ flow_tcp_input(struct flow_session *s, unsigned dir, const struct rte_tcp_hdr *t
 	/* Only a SYN and a RST may come without ACK (RFC 793 3.9): the endpoint drops the rest. */
 	if (!(f & RTE_TCP_ACK_FLAG))
 		return PKT_DROP_TCP_NO_ACK;
-	end = seq + plen + !!(f & RTE_TCP_FIN_FLAG);
 	if (!flow_tcp_in_window(src, dst, end, ack))
 		return PKT_DROP_TCP_OUT_OF_WINDOW;
 	flow_tcp_advance(src, end, ack, rte_be_to_cpu_16(th->rx_win));

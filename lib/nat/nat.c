@@ -318,11 +318,54 @@ nat_port_alloc_cls(struct nat_table *nt, unsigned idx, unsigned w, unsigned cls)
 	return -ENOSPC;
 }
 
-/* The worker slice that holds bit (as nat_port_free counts it back: keep the two alike). */
+/* The bit of port (host order, at least NAT_PORT_MIN) in an address's bitmap. */
+static inline uint32_t
+port_to_bit(const struct nat_table *nt, uint16_t port)
+{
+	return nt->port_bit != NULL ? nt->port_bit[port] : (uint32_t)port - NAT_PORT_MIN;
+}
+
+/*
+ * The slice (RSS class and worker) that holds bit, as the slices were cut:
+ * whoever takes or gives back a port outside slice_take counts it there
+ * (nat_port_free, nat_port_take, nat_port_reserve, nat_port_alloc_range).
+ */
 static inline unsigned
 slice_of(const struct nat_table *nt, uint32_t bit)
 {
-	return RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1);
+	uint32_t span;
+	unsigned c;
+
+	if (nt->n_cls == 1)
+		return RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1);
+	for (c = 0; c + 1 < nt->n_cls && bit >= nt->cls_first[c + 1]; c++)
+		;
+	span = RTE_MAX((nt->cls_first[c + 1] - nt->cls_first[c]) / nt->n_workers, 1u);
+	return c * nt->n_workers + RTE_MIN((bit - nt->cls_first[c]) / span, nt->n_workers - 1);
+}
+
+/*
+ * nat_port_alloc_range where ports are not their bits in order (RSS
+ * classes): port by port from first + *cursor.
+ */
+static int
+range_by_port(struct nat_table *nt, struct nat_addr *a, uint32_t first, uint32_t count, uint32_t *cursor)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++) {
+		uint32_t rel = *cursor + i >= count ? *cursor + i - count : *cursor + i;
+		uint32_t bit = port_to_bit(nt, (uint16_t)(first + rel));
+		uint64_t mask = 1ULL << (bit % 64);
+
+		if (__atomic_fetch_or(&a->bits[bit / 64], mask, __ATOMIC_SEQ_CST) & mask)
+			continue;
+		*cursor = rel + 1 == count ? 0 : rel + 1;
+		__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+		return (int)(first + rel);
+	}
+	return -ENOSPC;
 }
 
 int
@@ -338,6 +381,8 @@ nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_
 	lo = first - NAT_PORT_MIN;
 	if (*cursor >= count)
 		*cursor = 0;
+	if (nt->port_bit != NULL)
+		return range_by_port(nt, a, first, count, cursor);
 	/* A word at a time: the clear bits of the range in it found with one count of trailing zeros. */
 	for (i = 0; i < count;) {
 		/* cursor and i are below count: no division on the way */
@@ -361,6 +406,33 @@ nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_
 		return (int)(NAT_PORT_MIN + bit);
 	}
 	return -ENOSPC;
+}
+
+int
+nat_port_reserve(struct nat_table *nt, uint32_t ip, uint16_t port)
+{
+	int idx = nat_addr_find(nt, ip);
+	struct nat_addr *a;
+	uint32_t bit, wi;
+	uint64_t mask;
+
+	if (idx < 0 || port < NAT_PORT_MIN)
+		return -ENOENT;
+	a = nt->addrs[idx];
+	bit = port_to_bit(nt, port);
+	wi = bit / 64;
+	mask = 1ULL << (bit % 64);
+	if (__atomic_fetch_or(&a->bits[wi], mask, __ATOMIC_SEQ_CST) & mask)
+		return -EEXIST;
+	/* As an owner does: a word it filled is marked full, unless a port was freed meanwhile. */
+	if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) == ~0ULL) {
+		__atomic_fetch_or(&a->full[wi / 64], 1ULL << (wi % 64), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) != ~0ULL)
+			__atomic_fetch_and(&a->full[wi / 64], ~(1ULL << (wi % 64)), __ATOMIC_SEQ_CST);
+	}
+	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int
@@ -388,15 +460,13 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 {
 	int idx = nat_addr_find(nt, ip);
 	struct nat_addr *a;
-	struct nat_slice *sl;
-	uint32_t bit, span;
+	uint32_t bit;
 	uint64_t mask;
-	unsigned c;
 
 	if (idx < 0 || port < NAT_PORT_MIN)
 		return -ENOENT;
 	a = nt->addrs[idx];
-	bit = nt->port_bit != NULL ? nt->port_bit[port] : (uint32_t)port - NAT_PORT_MIN;
+	bit = port_to_bit(nt, port);
 	mask = 1ULL << (bit % 64);
 	if (!(__atomic_fetch_and(&a->bits[bit / 64], ~mask, __ATOMIC_SEQ_CST) & mask))
 		return -ENOENT;   /* was not in use: a double free, refused */
@@ -404,16 +474,7 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 	if (__atomic_load_n(&a->full[bit / 4096], __ATOMIC_SEQ_CST) & (1ULL << (bit / 64 % 64)))
 		__atomic_fetch_and(&a->full[bit / 4096], ~(1ULL << (bit / 64 % 64)), __ATOMIC_SEQ_CST);
 	/* Counted after the clear, so an owner that sees it free finds the bit. */
-	if (nt->n_cls == 1) {
-		sl = &a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers), nt->n_workers - 1)];
-	} else {
-		for (c = 0; c + 1 < nt->n_cls && bit >= nt->cls_first[c + 1]; c++)
-			;
-		span = RTE_MAX((nt->cls_first[c + 1] - nt->cls_first[c]) / nt->n_workers, 1u);
-		sl = &a->slice[c * nt->n_workers +
-			       RTE_MIN((bit - nt->cls_first[c]) / span, nt->n_workers - 1)];
-	}
-	__atomic_fetch_add(&sl->free, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -428,13 +489,12 @@ nat_port_take(struct nat_table *nt, unsigned idx, uint16_t port)
 	if (idx >= nt->n || port < NAT_PORT_MIN)
 		return -EINVAL;
 	a = nt->addrs[idx];
-	bit = (uint32_t)port - NAT_PORT_MIN;
+	bit = port_to_bit(nt, port);
 	mask = 1ULL << (bit % 64);
 	if (__atomic_fetch_or(&a->bits[bit / 64], mask, __ATOMIC_SEQ_CST) & mask)
 		return -EBUSY;
 	/* A word this fills stays unmarked in the summary: that only costs its owner a look. */
-	__atomic_fetch_sub(&a->slice[RTE_MIN(bit / (NAT_NPORTS / nt->n_workers),
-					     nt->n_workers - 1)].free, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
 	return 0;
 }

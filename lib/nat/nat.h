@@ -116,6 +116,13 @@ int nat_port_alloc(struct nat_table *nt, unsigned idx, unsigned w);
  */
 int nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_t count,
 			 uint32_t *cursor);
+/**
+ * Mark port on address ip (host order) in use, taken from its owner's
+ * slice, for a session another box made (HA standby): it is never handed
+ * out until nat_port_free. Any thread. 0, -EEXIST if it is in use already,
+ * -ENOENT if ip is not registered or port below NAT_PORT_MIN.
+ */
+int nat_port_reserve(struct nat_table *nt, uint32_t ip, uint16_t port);
 
 /** Return port on address ip (host order) to its owner's slice; any thread. 0 or -ENOENT. */
 int nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port);

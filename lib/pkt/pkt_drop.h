@@ -73,6 +73,7 @@
 	X(PPTP_CKSUM,      "pptp-cksum",       "PPTP control segment with a wrong TCP checksum") \
 	X(PPTP_HELD,       "pptp-held",        "PPTP rewrite held back until the receiver acknowledges older ones") \
 	X(PPTP_CTRL_LIMIT, "pptp-ctrl-limit",  "client holds its most PPTP control connections") \
+	X(HA_STANDBY,      "ha-standby",       "received while not the active box of an HA pair (NSRP role init or standby)") \
 	X(MBUF_ALLOC,      "mbuf-alloc",       "no mbuf for a generated packet") \
 	X(SHUTDOWN,        "shutdown",         "dropped while stopping")
 

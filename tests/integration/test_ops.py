@@ -218,7 +218,7 @@ def test_tech_support(lab):
     for want in ("get config", "get interface", "get counter statistics", "get counter flow",
                  "get worker", "get route", "get arp", "get dip", "get policy", "get mbuf", "get alg",
                  "get alg pptp", "get log", "get log nat", "get session limit",
-                 "get alg pptp xlate per-client", "get flow frag", "recent log"):
+                 "get alg pptp xlate per-client", "get flow frag", "get nsrp", "recent log"):
         assert want in sections, (want, sections)
     # each section is the view itself
     for view in ("get config", "get dip", "get alg pptp", "get policy", "get log nat"):
@@ -254,7 +254,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 
 def test_bash_completion_asks_the_daemon(lab):
     kb_lab(lab)
-    assert complete(lab, [], "") == ["clear", "get", "help", "set", "unset"]
+    assert complete(lab, [], "") == ["clear", "exec", "get", "help", "set", "unset"]
     assert complete(lab, ["get"], "se") == ["session"]
     assert complete(lab, ["get"], "tech") == ["tech-support"]
     assert complete(lab, ["get", "alg", "pptp"], "") == ["xlate"]

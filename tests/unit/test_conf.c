@@ -107,6 +107,12 @@ static const char every_text[] =
 	"set zone Untrust screen limit-session source-ip-based 7\n"
 	"unset zone untrust screen limit-session source-ip-based\n"
 	"set metrics listen 127.0.0.1:9469\n"
+	"set nsrp local 10.255.0.1\n"
+	"set nsrp peer 10.255.0.2\n"
+	"set nsrp sync-port 7200\n"
+	"set nsrp queue 1024\n"
+	"set nsrp refresh 5\n"
+	"set nsrp cluster id 3\n"
 	"exit\n";
 
 /* ---- helpers ---- */
@@ -685,6 +691,9 @@ test_dump_roundtrip(void **state)
 	assert_non_null(strstr(text, "set flow frag max 512\nset flow frag timeout 9\n"));
 	assert_non_null(strstr(text, "set interface eth1 mtu 1280\n"));
 	assert_null(strstr(text, "mtu 1500"));        /* the default is not written */
+	assert_non_null(strstr(text, "set nsrp local 10.255.0.1\nset nsrp peer 10.255.0.2\n"
+				     "set nsrp sync-port 7200\nset nsrp queue 1024\nset nsrp refresh 5\n"
+				     "set nsrp cluster id 3\n"));
 	free(text);
 
 	/* Interfaces without a zone keep their order; vlan1 comes back with its default address. */
@@ -1080,6 +1089,18 @@ test_limits_bounds(void **state)
 	assert_int_equal(c->metrics_port, 9469);
 	expect_ok(c, "unset metrics listen");
 	assert_int_equal(c->metrics_port, 0);
+	/* The HA pair: standalone by default; cluster ids 1-7; unset leaves the pair. */
+	assert_int_equal(c->nsrp_port, CONF_DEF_NSRP_PORT);
+	expect_ok(c, "set nsrp cluster id 7");
+	assert_int_equal(c->nsrp_cluster, 7);
+	expect_error(c, "set nsrp cluster id 8", "8", "7");
+	expect_error(c, "set nsrp cluster 1", "\"1\"", "id");
+	expect_error(c, "set nsrp peer 10.0.0", "\"10.0.0\"", "address");
+	expect_error(c, "set nsrp refresh 0", "0", "60");
+	expect_error(c, "set nsrp queue 63", "63", "1048576");
+	expect_error(c, "unset nsrp peer", "\"peer\"", "cluster");
+	expect_ok(c, "unset nsrp cluster");
+	assert_int_equal(c->nsrp_cluster, 0);
 	expect_ok(c, "set cli socket-group adm");
 	assert_string_equal(c->socket_group, "adm");
 	expect_ok(c, "unset cli socket-group");
@@ -1224,7 +1245,7 @@ test_errors(void **state)
 		conf_ctx_init(&ctx, "kb.conf");
 		assert_int_equal(apply(c, &ctx, 3, "set fo", err), -1);
 		assert_string_equal(err, "kb.conf:3: unknown keyword \"fo\": expected one of interface, "
-				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat");
+				    "policy, route, arp, session, alg, mbuf, cli, worker, flow, zone, metrics, log, syslog, nat, nsrp");
 	}
 	/* Blank and comment lines are fine, even with a NULL ctx. */
 	assert_int_equal(conf_apply_line(c, NULL, "", err, sizeof(err)), 0);

@@ -422,6 +422,48 @@ test_fast_open(void **state)
 	}
 }
 
+/*
+ * An HA standby's copy of the tracking, a refresh interval old, after a
+ * takeover: the stream's next segment, far beyond the copy's windows, is
+ * taken once per side and re-anchors the tracking; without the synced mark
+ * it is dropped; one further away than FLOW_TCP_PICKUP_SPAN is dropped too.
+ */
+static void
+test_synced_copy_picks_up(void **state)
+{
+	struct tconn *c = open_conn(1000, 5000000, -1, -1);
+	struct flow_session copy;
+	unsigned d;
+
+	(void)state;
+	copy = c->s;   /* what the peer last sent */
+	for (d = 0; d < 100; d++) {   /* 2 MB each way since then, far beyond a 64 KB window */
+		data(c, 0, 20000, false);
+		data(c, 1, 20000, false);
+	}
+	/* Not marked: stale windows drop the stream. */
+	c->s = copy;
+	assert_int_equal(tcp_in(&c->s, 0, c->snd[0], c->snd[1], ACK, c->win[0], -1, 100),
+			 PKT_DROP_TCP_OUT_OF_WINDOW);
+	/* Marked synced: too far (beyond the span) is still dropped. */
+	c->s = copy;
+	for (d = 0; d < 2; d++)
+		c->s.tcpp[d].state |= FLOW_TCPP_SYNCED;
+	assert_int_equal(tcp_in(&c->s, 0, c->snd[0] + 2 * FLOW_TCP_PICKUP_SPAN, c->snd[1], ACK,
+				c->win[0], -1, 100), PKT_DROP_TCP_OUT_OF_WINDOW);
+	/* The real next segment is taken and re-anchors; then the stream runs on the fast path. */
+	data(c, 0, 100, false);
+	assert_false(c->s.tcpp[0].state & FLOW_TCPP_SYNCED);
+	data(c, 1, 100, false);
+	assert_false(c->s.tcpp[1].state & FLOW_TCPP_SYNCED);
+	data(c, 0, 1000, true);
+	data(c, 1, 1000, true);
+	/* Once re-anchored, a blind segment far off is dropped again. */
+	assert_int_equal(tcp_in(&c->s, 0, c->snd[0] + 1000000, c->snd[1], ACK, c->win[0], -1, 100),
+			 PKT_DROP_TCP_OUT_OF_WINDOW);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -437,6 +479,7 @@ main(void)
 		cmocka_unit_test(test_window_scaling),
 		cmocka_unit_test(test_fast_refuses_outside),
 		cmocka_unit_test(test_fast_open),
+		cmocka_unit_test(test_synced_copy_picks_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

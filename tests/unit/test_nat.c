@@ -117,6 +117,43 @@ test_alloc_shared_words(void **state)
 }
 
 /* Round robin: consecutive allocations hand out consecutive ports, as ScreenOS does. */
+/*
+ * A port reserved for a session another box made (HA standby) is never
+ * handed out: the owner's slice counts it used, a whole slice reserved
+ * refuses at once, and a free gives it back.
+ */
+static void
+test_reserve_never_handed_out(void **state)
+{
+	struct nat_table *nt = nat_create("t_r1", 2, 1, 0);
+	struct nat_addr_info info;
+	int idx, p, first = -1;
+	unsigned n = 0;
+
+	(void)state;
+	idx = nat_addr_add(nt, 0x0a000001);
+	assert_int_equal(nat_port_reserve(nt, 0x0a000001, 1024), 0);
+	assert_int_equal(nat_port_reserve(nt, 0x0a000001, 1024), -EEXIST);
+	assert_int_equal(nat_port_reserve(nt, 0x0a000002, 1024), -ENOENT);
+	assert_int_equal(nat_port_reserve(nt, 0x0a000001, 1023), -ENOENT);
+	/* Reserve all of worker 0's slice but its last port: only that one is handed out. */
+	for (p = 1025; p < NAT_PORT_MIN + (NAT_PORT_MAX - NAT_PORT_MIN + 1) / 2 - 1; p++)
+		assert_int_equal(nat_port_reserve(nt, 0x0a000001, (uint16_t)p), 0);
+	while ((p = nat_port_alloc(nt, (unsigned)idx, 0)) >= 0) {
+		if (first < 0)
+			first = p;
+		n++;
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(first, NAT_PORT_MIN + (NAT_PORT_MAX - NAT_PORT_MIN + 1) / 2 - 1);
+	nat_addr_info(nt, (unsigned)idx, &info);
+	assert_int_equal(info.used, (NAT_PORT_MAX - NAT_PORT_MIN + 1) / 2);
+	/* Freed, a reserved port is handed out again. */
+	assert_int_equal(nat_port_free(nt, 0x0a000001, 2000), 0);
+	assert_int_equal(nat_port_alloc(nt, (unsigned)idx, 0), 2000);
+	nat_free(nt);
+}
+
 static void
 test_alloc_round_robin(void **state)
 {
@@ -1305,6 +1342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_exhaust_reuse),
 		cmocka_unit_test(test_alloc_round_robin),
+		cmocka_unit_test(test_reserve_never_handed_out),
 		cmocka_unit_test(test_alloc_shared_words),
 		cmocka_unit_test(test_addr_limit),
 		cmocka_unit_test(test_alloc_concurrent_free),

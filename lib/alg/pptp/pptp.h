@@ -108,6 +108,36 @@ struct pptp_xlate_info {
 
 struct pptp_alg;
 
+#define PPTP_SYNC_CALLS 16      /**< calls of one control connection an HA record carries */
+#define PPTP_SYNC_LOG   64      /**< as PPTP_LOG_N */
+
+/**
+ * One control connection's ALG state as an HA peer needs it to take the
+ * connection over (pptp_ctrl_export, pptp_ctrl_import): each direction's
+ * stream position and parse state, and its calls with their Call IDs.
+ * Host byte order but for the Call IDs (network); both boxes run the same
+ * build.
+ */
+struct pptp_sync {
+	uint8_t desync, closing, ncalls, pad;
+	struct pptp_sync_dir {
+		uint32_t isn, next, log_floor, acked;
+		uint16_t msg_len, consumed;
+		uint8_t known, fin, nlog, log_head;
+		uint8_t cur_call;       /**< index in calls[] of the call being parsed, 0xff: none */
+		uint8_t pad[3];
+		uint8_t hdr[20];
+		struct {
+			uint32_t seq;
+			uint8_t old[2], new_[2];
+		} log[PPTP_SYNC_LOG];
+	} d[2];
+	struct {
+		rte_be16_t ccid, xcid, scid;
+		uint8_t has_scid, open;
+	} calls[PPTP_SYNC_CALLS];
+};
+
 /**
  * Create the ALG: max_xlate calls (two hash keys each), max_ctrl control
  * connections, for n_workers workers that are readers of qsbr; GRE gates
@@ -116,6 +146,24 @@ struct pptp_alg;
 struct pptp_alg *pptp_create(const char *name, uint32_t max_xlate, uint32_t max_ctrl,
 			     unsigned n_workers, struct rte_rcu_qsbr *qsbr, struct flow_table *ft,
 			     int socket);
+
+/**
+ * The ALG state of control session s into *out (any lcore; takes the
+ * state's lock). 0, or -ENOENT when s has none (yet). Calls beyond
+ * PPTP_SYNC_CALLS are left out (counted in ncalls as carried).
+ */
+int pptp_ctrl_export(struct pptp_alg *a, struct flow_session *s, struct pptp_sync *out);
+
+/**
+ * HA standby, control lcore: make control session s (inserted, PPTP's) hold
+ * the state in *in: a control state taken if it has none, its streams set,
+ * calls it lacks made with the same translated Call IDs (reserved in the
+ * allocator) and their gates opened, calls *in no longer has torn down.
+ * Worker w's pools are used. 0, or a negative errno when no state could be
+ * had (the calls that could not be made are counted as failed).
+ */
+int pptp_ctrl_import(struct pptp_alg *a, struct flow_session *s, const struct pptp_sync *in,
+		     unsigned w, uint32_t now);
 
 /** Free the ALG. NULL accepted. Sessions in ft that point at it must be gone. */
 void pptp_free(struct pptp_alg *a);

@@ -504,8 +504,10 @@ call_unget(struct pptp_alg *a, struct pptp_call *c)
 	__atomic_fetch_sub(&a->cnt.xlate_used, 1, __ATOMIC_RELAXED);
 }
 
-struct pptp_call *
-pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint32_t now)
+/* pptp_call_new, translated to xcid when fixed (network order, an HA import) or to a new one. */
+static struct pptp_call *
+call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint32_t now, bool fixed,
+	 rte_be16_t xcid)
 {
 	struct pptp_ctrl *ctrl = &a->ctrl[ci];
 	struct pptp_key kf, kr;
@@ -537,7 +539,9 @@ pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint
 	c->pub = ctrl->pub;
 	if (ctrl->nat) {
 		int pidx = nat_addr_find(a->cids, rte_be_to_cpu_32(ctrl->pub));
-		int x = pidx < 0 ? -ENOENT : nat_port_alloc(a->cids, (unsigned)pidx, w);
+		int x = pidx < 0 ? -ENOENT : !fixed ? nat_port_alloc(a->cids, (unsigned)pidx, w) :
+			nat_port_reserve(a->cids, rte_be_to_cpu_32(ctrl->pub), rte_be_to_cpu_16(xcid)) == 0 ?
+			rte_be_to_cpu_16(xcid) : -EEXIST;
 
 		if (x < 0) {
 			call_unget(a, c);
@@ -597,6 +601,12 @@ pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint
 fail:
 	pptp_cnt_add(&a->cnt.failed, 1);
 	return NULL;
+}
+
+struct pptp_call *
+pptp_call_new(struct pptp_alg *a, uint32_t ci, rte_be16_t ccid, unsigned w, uint32_t now)
+{
+	return call_new(a, ci, ccid, w, now, false, 0);
 }
 
 static void call_info(const struct pptp_alg *a, const struct pptp_call *c,
@@ -757,6 +767,161 @@ pptp_call_open(struct pptp_alg *a, struct pptp_call *c, struct flow_session *s, 
 	}
 	__atomic_store_n(&c->state, PPTP_CALL_OPEN, __ATOMIC_RELEASE);
 	call_log(a, c, true);
+}
+
+/* ---- HA: a control connection's state to and from the peer ---- */
+
+/* Control state ci, locked, when it is control session s's; else NULL. */
+static struct pptp_ctrl *
+ctrl_lock_of(struct pptp_alg *a, const struct flow_session *s, uint32_t ci)
+{
+	struct pptp_ctrl *ctrl;
+
+	if (ci >= a->max_ctrl)
+		return NULL;
+	ctrl = &a->ctrl[ci];
+	rte_spinlock_lock(&ctrl->lock);
+	if (!ctrl->in_use || ctrl->sess != s) {
+		rte_spinlock_unlock(&ctrl->lock);
+		return NULL;
+	}
+	return ctrl;
+}
+
+int
+pptp_ctrl_export(struct pptp_alg *a, struct flow_session *s, struct pptp_sync *out)
+{
+	uint32_t ci = __atomic_load_n(&s->alg, __ATOMIC_ACQUIRE), idx;
+	struct pptp_ctrl *ctrl;
+	unsigned i, n = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(out->d[0].log) != sizeof(ctrl->d[0].log));
+	RTE_BUILD_BUG_ON(sizeof(out->d[0].hdr) != sizeof(ctrl->d[0].hdr));
+	memset(out, 0, sizeof(*out));
+	ctrl = ctrl_lock_of(a, s, ci);
+	if (ctrl == NULL)
+		return -ENOENT;
+	out->desync = ctrl->desync;
+	out->closing = ctrl->closing;
+	for (i = 0; i < 2; i++) {
+		const struct pptp_dir *d = &ctrl->d[i];
+		struct pptp_sync_dir *o = &out->d[i];
+
+		o->isn = d->isn;
+		o->next = d->next;
+		o->log_floor = d->log_floor;
+		o->acked = d->acked;
+		o->msg_len = d->msg_len;
+		o->consumed = d->consumed;
+		o->known = d->known;
+		o->fin = d->fin;
+		o->nlog = d->nlog;
+		o->log_head = d->log_head;
+		o->cur_call = 0xff;
+		memcpy(o->hdr, d->hdr, sizeof(o->hdr));
+		memcpy(o->log, d->log, sizeof(o->log));   /* the same layout (checked at build) */
+	}
+	for (idx = ctrl->call_head; idx != PPTP_NONE && n < PPTP_SYNC_CALLS; idx = a->calls[idx].next) {
+		const struct pptp_call *c = &a->calls[idx];
+
+		if (!pptp_call_alive(c))
+			continue;
+		for (i = 0; i < 2; i++)
+			if (ctrl->d[i].cur_call == idx && ctrl->d[i].cur_gen == c->gen)
+				out->d[i].cur_call = (uint8_t)n;
+		out->calls[n].ccid = c->ccid;
+		out->calls[n].xcid = c->xcid;
+		out->calls[n].scid = c->scid;
+		out->calls[n].has_scid = c->has_scid;
+		out->calls[n].open = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == PPTP_CALL_OPEN;
+		n++;
+	}
+	out->ncalls = (uint8_t)n;
+	rte_spinlock_unlock(&ctrl->lock);
+	return 0;
+}
+
+int
+pptp_ctrl_import(struct pptp_alg *a, struct flow_session *s, const struct pptp_sync *in,
+		 unsigned w, uint32_t now)
+{
+	struct pptp_call *made[PPTP_SYNC_CALLS] = { NULL };
+	struct pptp_ctrl *ctrl;
+	uint32_t ci = __atomic_load_n(&s->alg, __ATOMIC_ACQUIRE), idx, next;
+	unsigned i, n = RTE_MIN(in->ncalls, (unsigned)PPTP_SYNC_CALLS);
+	int rc;
+
+	if (!(s->flags & FLOW_F_ALG_CTRL) || s->alg_id != PPTP_ALG_ID)
+		return -EINVAL;
+	if (ci == FLOW_INVALID) {
+		rc = pptp_ctrl_take(a, s, in->d[0].isn, in->d[1].isn);
+		if (rc != 0)
+			return rc;
+		ci = __atomic_load_n(&s->alg, __ATOMIC_ACQUIRE);
+	}
+	ctrl = ctrl_lock_of(a, s, ci);
+	if (ctrl == NULL)
+		return -ENOENT;
+	ctrl->desync = in->desync;
+	ctrl->closing = 0;   /* calls are made below; closing is set after */
+	for (i = 0; i < 2; i++) {
+		const struct pptp_sync_dir *o = &in->d[i];
+		struct pptp_dir *d = &ctrl->d[i];
+
+		d->isn = o->isn;
+		d->next = o->next;
+		d->log_floor = o->log_floor;
+		d->acked = o->acked;
+		d->msg_len = o->msg_len;
+		d->consumed = o->consumed;
+		d->known = o->known;
+		d->fin = o->fin;
+		d->nlog = RTE_MIN(o->nlog, (uint8_t)PPTP_LOG_N);
+		d->log_head = (uint8_t)(o->log_head % PPTP_LOG_N);
+		d->cur_call = PPTP_NONE;
+		memcpy(d->hdr, o->hdr, sizeof(d->hdr));
+		memcpy(d->log, o->log, sizeof(d->log));
+	}
+	/* The calls the peer has, with its Call IDs. */
+	for (i = 0; i < n; i++) {
+		struct pptp_call *c = pptp_call_find_fwd(a, ci, in->calls[i].ccid);
+
+		if (c != NULL && c->xcid != in->calls[i].xcid) {
+			pptp_call_teardown(a, ctrl, c);   /* another call under the same id: the peer's wins */
+			c = NULL;
+		}
+		if (c == NULL)
+			c = call_new(a, ci, in->calls[i].ccid, w, now, true, in->calls[i].xcid);
+		if (c == NULL)
+			continue;
+		made[i] = c;
+		__atomic_store_n(&c->last_seen, now, __ATOMIC_RELAXED);
+		if (in->calls[i].has_scid && !c->has_scid) {
+			c->scid = in->calls[i].scid;
+			c->has_scid = 1;
+		}
+		if (in->calls[i].open && c->has_scid)
+			pptp_call_open(a, c, s, w, now);
+	}
+	/* The calls it no longer has end here too. */
+	for (idx = ctrl->call_head; idx != PPTP_NONE; idx = next) {
+		struct pptp_call *c = &a->calls[idx];
+		bool keep = false;
+
+		next = c->next;
+		for (i = 0; i < n && !keep; i++)
+			keep = made[i] == c;
+		if (!keep)
+			pptp_call_teardown(a, ctrl, c);
+	}
+	for (i = 0; i < 2; i++)
+		if (in->d[i].cur_call < n && made[in->d[i].cur_call] != NULL) {
+			ctrl->d[i].cur_call = pptp_call_idx(a, made[in->d[i].cur_call]);
+			ctrl->d[i].cur_gen = made[in->d[i].cur_call]->gen;
+		}
+	ctrl->closing = in->closing;
+	rte_spinlock_unlock(&ctrl->lock);
+	return 0;
 }
 
 /* ---- control lcore ---- */
