@@ -188,6 +188,58 @@ test_class_spill_and_refusal(void **state)
 	nat_free(nt);
 }
 
+/*
+ * The calls that take or give back a port outside a worker's own slice
+ * (a port block's or deterministic range's, a preserved source port, a
+ * port an HA peer reserved) count it in the slice its class and worker
+ * put it in, with RSS classes as without: after a round of each and the
+ * ports given back, exhausting every (class, worker) slice hands out every
+ * port exactly once. A slice counted wrongly would refuse early, or go
+ * looking for ports it does not have.
+ */
+static void
+test_ports_outside_slices_counted(void **state)
+{
+	static uint8_t seen[65536];
+	unsigned ncls, c, w, total, k;
+	uint32_t cursor = 0;
+	int p, range[64];
+
+	(void)state;
+	for (ncls = 1; ncls <= 4; ncls *= 4) {
+		struct nat_table *nt = nat_create("t_rss3", 4, 1, 0);
+
+		if (ncls > 1)
+			assert_int_equal(nat_set_rss(nt, rss_key, ncls), 0);
+		assert_int_equal(nat_addr_add(nt, 0x0a000002), 0);
+		for (k = 0; k < 64; k++) {
+			range[k] = nat_port_alloc_range(nt, 0, 20000, 64, &cursor);
+			assert_true(range[k] >= 20000 && range[k] < 20064);
+		}
+		assert_int_equal(nat_port_alloc_range(nt, 0, 20000, 64, &cursor), -ENOSPC);
+		assert_int_equal(nat_port_take(nt, 0, 30001), 0);
+		assert_int_equal(nat_port_take(nt, 0, 30001), -EBUSY);
+		assert_int_equal(nat_port_reserve(nt, 0x0a000002, 40002), 0);
+		assert_int_equal(nat_port_reserve(nt, 0x0a000002, 40002), -EEXIST);
+		for (k = 0; k < 64; k++)
+			assert_int_equal(nat_port_free(nt, 0x0a000002, (uint16_t)range[k]), 0);
+		assert_int_equal(nat_port_free(nt, 0x0a000002, 30001), 0);
+		assert_int_equal(nat_port_free(nt, 0x0a000002, 40002), 0);
+		memset(seen, 0, sizeof(seen));
+		total = 0;
+		for (c = 0; c < ncls; c++)
+			for (w = 0; w < 4; w++)
+				while ((p = ncls > 1 ? nat_port_alloc_cls(nt, 0, w, c) : nat_port_alloc(nt, 0, w)) >= 0) {
+					assert_true(p >= NAT_PORT_MIN && p <= NAT_PORT_MAX);
+					assert_int_equal(seen[p], 0);
+					seen[p] = 1;
+					total++;
+				}
+		assert_int_equal(total, NAT_PORT_MAX - NAT_PORT_MIN + 1);
+		nat_free(nt);
+	}
+}
+
 #define VECTORS DPNAT_SRCDIR "/tests/unit/golden/rss_vectors.txt"
 
 /*
@@ -243,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_classes_equal),
 		cmocka_unit_test(test_reply_lands_on_creator),
 		cmocka_unit_test(test_class_spill_and_refusal),
+		cmocka_unit_test(test_ports_outside_slices_counted),
 		cmocka_unit_test(test_vectors_file),
 	};
 
