@@ -275,3 +275,33 @@ def test_quota_exceeded_exported_once_a_second(lab):
         assert (r["cflow.nat_event"], r["cflow.nat_quota_exceeded_event"], r["cflow.max_entries_per_user"],
                 r["cflow.srcaddr"]) == ("13", "3", "1", "60.60.60.2"), r
     assert [r["cflow.nat_event"] for r in trecs if r["set"] == 256] == ["4"], trecs
+
+
+def test_port_blocks_exported(lab):
+    """Port blocks (issue 18) as IPFIX: one record when a subscriber's block is taken (natEvent 16),
+    one when it is given back (17), with the subscriber, its public address and the block's first
+    and last port (portRangeStart/End), and no record of the sessions that used it."""
+    from test_cgn import PUB, udp_burst
+    fw, (c1, c2), srv = kb_lab(lab, extra_conf=CONF + (
+        "set policy id 1 from \"Trust\" to \"Untrust\" \"Any\" \"Any\" \"ANY\" permit nat src\n"
+        "set nat port-block size 64\nset nat port-block max-blocks 1\nset session timeout udp 600\n"))
+    nfc, tsh, flows, pcap = receivers(lab, fw)
+    lab.cli("set log nat ipfix enable")
+    lab.wait_out("get log nat", rf"collector 127.0.0.1 port {NFCAPD}: sequence 0, messages [1-9]\d* \(templates [1-9]")
+    udp_burst(lab, c1, range(3000, 3020))
+    lab.wait_out("get session", "^Total 20 sessions")
+    m = re.search(r"^60\.60\.60\.2\s+172\.19\.51\.234\s+1\s+20\s+(\d+)-(\d+)$", lab.out("get nat port-block"), re.M)
+    assert m, lab.out("get nat port-block")
+    lab.cli("clear session")
+    lab.wait_out("get nat port-block", r"blocks 0 in use")
+    view = lab.wait_out("get log nat", r"records queued:\s+0$")
+    assert re.search(r"records created: 2$", view, re.M), view
+    captured(pcap, lambda msgs: sum(m[2] for m in msgs) == 2)
+    stop_nfcapd(lab, fw, nfc)
+    stop(tsh, signal.SIGINT)
+    msgs, trecs = tshark(pcap)
+    assert check_sequences(msgs) == 2, msgs
+    got = sorted((r["set"], r["cflow.nat_event"], r["cflow.srcaddr"], r["cflow.post_natsource_ipv4_address"],
+                  r["cflow.port_range_start"], r["cflow.port_range_end"]) for r in trecs)
+    assert got == [(260, "16", "60.60.60.2", PUB, m.group(1), m.group(2)),
+                   (260, "17", "60.60.60.2", PUB, m.group(1), m.group(2))], trecs

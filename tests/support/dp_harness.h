@@ -10,6 +10,7 @@
 #define DPNAT_TEST_DP_HARNESS_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "dp.h"
 #include "dp_session.h"
@@ -52,6 +53,26 @@ dp_harness_down(struct dp *dp)
 	rte_rcu_qsbr_thread_offline(dp->qsbr, 0);
 	rte_rcu_qsbr_thread_unregister(dp->qsbr, 0);
 	dp_destroy(dp);
+}
+
+/** The big-endian 16-bit field at offset off of m's first segment, host order (unaligned). */
+static inline __attribute__((unused)) uint16_t
+be16_at(const struct rte_mbuf *m, unsigned off)
+{
+	rte_be16_t v;
+
+	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));
+	return rte_be_to_cpu_16(v);
+}
+
+/** The big-endian 32-bit field at offset off of m's first segment, host order (unaligned). */
+static inline __attribute__((unused)) uint32_t
+be32_at(const struct rte_mbuf *m, unsigned off)
+{
+	rte_be32_t v;
+
+	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));
+	return rte_be_to_cpu_32(v);
 }
 
 #endif /* DPNAT_TEST_DP_HARNESS_H */

@@ -145,8 +145,8 @@ run_flows(unsigned n_workers, bool rss, struct run *r)
 		len = frame(b, sizeof(b), trust, tcp, false, cli, srv, cport, sport);
 		m = through(q, trust, b, len, untrust);
 		assert_non_null(m);
-		pub = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, rte_be16_t *, 14 + 20));
-		assert_int_equal(rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, rte_be32_t *, 14 + 12)),
+		pub = be16_at(m, 14 + 20);
+		assert_int_equal(be32_at(m, 14 + 12),
 				 PUBLIC);
 		rte_pktmbuf_free(m);
 		q2 = nic_queue(srv, PUBLIC, sport, pub, (uint16_t)n_workers);
@@ -155,8 +155,7 @@ run_flows(unsigned n_workers, bool rss, struct run *r)
 		m = through(q2, untrust, b, len, trust);
 		if (m != NULL) {
 			r->replies++;
-			assert_int_equal(rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, rte_be16_t *,
-										     14 + 22)), cport);
+			assert_int_equal(be16_at(m, 14 + 22), cport);
 			rte_pktmbuf_free(m);
 		}
 	}
@@ -238,8 +237,8 @@ test_pptp_dip_address_per_worker(void **state)
 		len = frame(b, sizeof(b), trust, true, false, cli, srv, cport, 1723);
 		m = through(q, trust, b, len, untrust);
 		assert_non_null(m);
-		pub = rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(m, rte_be32_t *, 14 + 12));
-		pport = rte_be_to_cpu_16(*rte_pktmbuf_mtod_offset(m, rte_be16_t *, 14 + 20));
+		pub = be32_at(m, 14 + 12);
+		pport = be16_at(m, 14 + 20);
 		rte_pktmbuf_free(m);
 		assert_true(pub >= IP4(172, 19, 51, 100) && pub <= IP4(172, 19, 51, 107));
 		/* The server's GRE (addresses alone) and its TCP (with ports) both reach the creator. */

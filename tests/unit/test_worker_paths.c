@@ -258,24 +258,6 @@ reset(void **state)
 	return 0;
 }
 
-static uint16_t
-be16_at(const struct rte_mbuf *m, unsigned off)
-{
-	rte_be16_t v;
-
-	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));   /* unaligned */
-	return rte_be_to_cpu_16(v);
-}
-
-static uint32_t
-be32_at(const struct rte_mbuf *m, unsigned off)
-{
-	rte_be32_t v;
-
-	memcpy(&v, rte_pktmbuf_mtod_offset(m, const uint8_t *, off), sizeof(v));   /* unaligned */
-	return rte_be_to_cpu_32(v);
-}
-
 /*
  * Finding 2: two datagrams of one new UDP flow in one burst. Both must leave
  * with the one session's translation, and exactly one port stays taken.
