@@ -345,6 +345,30 @@ slice_of(const struct nat_table *nt, uint32_t bit)
 }
 
 /*
+ * Mark bit in use for a port taken outside slice_take (a given port, not
+ * the slice's next), counted out of the slice that holds it; a word it
+ * fills is marked full, as an owner marks it, unless a port was freed
+ * meanwhile. False if it was in use already.
+ */
+static bool
+port_claim(const struct nat_table *nt, struct nat_addr *a, uint32_t bit)
+{
+	uint32_t wi = bit / 64;
+	uint64_t mask = 1ULL << (bit % 64);
+
+	if (__atomic_fetch_or(&a->bits[wi], mask, __ATOMIC_SEQ_CST) & mask)
+		return false;
+	if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) == ~0ULL) {
+		__atomic_fetch_or(&a->full[wi / 64], 1ULL << (wi % 64), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) != ~0ULL)
+			__atomic_fetch_and(&a->full[wi / 64], ~(1ULL << (wi % 64)), __ATOMIC_SEQ_CST);
+	}
+	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
  * nat_port_alloc_range where ports are not their bits in order (RSS
  * classes): port by port from first + *cursor.
  */
@@ -355,14 +379,9 @@ range_by_port(struct nat_table *nt, struct nat_addr *a, uint32_t first, uint32_t
 
 	for (i = 0; i < count; i++) {
 		uint32_t rel = *cursor + i >= count ? *cursor + i - count : *cursor + i;
-		uint32_t bit = port_to_bit(nt, (uint16_t)(first + rel));
-		uint64_t mask = 1ULL << (bit % 64);
-
-		if (__atomic_fetch_or(&a->bits[bit / 64], mask, __ATOMIC_SEQ_CST) & mask)
+		if (!port_claim(nt, a, port_to_bit(nt, (uint16_t)(first + rel))))
 			continue;
 		*cursor = rel + 1 == count ? 0 : rel + 1;
-		__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
 		return (int)(first + rel);
 	}
 	return -ENOSPC;
@@ -398,11 +417,9 @@ nat_port_alloc_range(struct nat_table *nt, unsigned idx, uint32_t first, uint32_
 		}
 		i += skip;
 		bit += skip;
-		if (__atomic_fetch_or(word, 1ULL << (bit % 64), __ATOMIC_SEQ_CST) & (1ULL << (bit % 64)))
+		if (!port_claim(nt, a, bit))
 			continue;   /* taken meanwhile: look again from it */
 		*cursor = bit - lo + 1 == count ? 0 : bit - lo + 1;
-		__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
 		return (int)(NAT_PORT_MIN + bit);
 	}
 	return -ENOSPC;
@@ -412,27 +429,10 @@ int
 nat_port_reserve(struct nat_table *nt, uint32_t ip, uint16_t port)
 {
 	int idx = nat_addr_find(nt, ip);
-	struct nat_addr *a;
-	uint32_t bit, wi;
-	uint64_t mask;
 
 	if (idx < 0 || port < NAT_PORT_MIN)
 		return -ENOENT;
-	a = nt->addrs[idx];
-	bit = port_to_bit(nt, port);
-	wi = bit / 64;
-	mask = 1ULL << (bit % 64);
-	if (__atomic_fetch_or(&a->bits[wi], mask, __ATOMIC_SEQ_CST) & mask)
-		return -EEXIST;
-	/* As an owner does: a word it filled is marked full, unless a port was freed meanwhile. */
-	if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) == ~0ULL) {
-		__atomic_fetch_or(&a->full[wi / 64], 1ULL << (wi % 64), __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&a->bits[wi], __ATOMIC_SEQ_CST) != ~0ULL)
-			__atomic_fetch_and(&a->full[wi / 64], ~(1ULL << (wi % 64)), __ATOMIC_SEQ_CST);
-	}
-	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
-	return 0;
+	return port_claim(nt, nt->addrs[idx], port_to_bit(nt, port)) ? 0 : -EEXIST;
 }
 
 int
@@ -482,21 +482,9 @@ nat_port_free(struct nat_table *nt, uint32_t ip, uint16_t port)
 int
 nat_port_take(struct nat_table *nt, unsigned idx, uint16_t port)
 {
-	struct nat_addr *a;
-	uint32_t bit;
-	uint64_t mask;
-
 	if (idx >= nt->n || port < NAT_PORT_MIN)
 		return -EINVAL;
-	a = nt->addrs[idx];
-	bit = port_to_bit(nt, port);
-	mask = 1ULL << (bit % 64);
-	if (__atomic_fetch_or(&a->bits[bit / 64], mask, __ATOMIC_SEQ_CST) & mask)
-		return -EBUSY;
-	/* A word this fills stays unmarked in the summary: that only costs its owner a look. */
-	__atomic_fetch_sub(&a->slice[slice_of(nt, bit)].free, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&a->used, 1, __ATOMIC_RELAXED);
-	return 0;
+	return port_claim(nt, nt->addrs[idx], port_to_bit(nt, port)) ? 0 : -EBUSY;
 }
 
 void
